@@ -1,0 +1,174 @@
+/**
+ * Turns the zod-parsed config into the resolved StackConfig every other module reads: the
+ * defaults that depend on other fields (environment, instance type, engine) are filled in here and
+ * nowhere else.
+ */
+import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec } from "../catalog";
+import { DEFAULTS, type SidekiqQueue } from "../defaults";
+import { maxConnectionsFor, workMemMiBFor } from "../postgres";
+import type { ParsedFleet, ParsedStackConfig } from "./schema";
+
+export type Environment = ParsedStackConfig["environment"];
+
+export interface WebService {
+  /** WEB_CONCURRENCY */
+  readonly processes: number;
+  /** MAX_THREADS */
+  readonly threads: number;
+}
+
+export interface StreamingService {
+  readonly processes: number;
+  /** DB_POOL of each process. */
+  readonly dbPool: number;
+  /** One port per process: mastodon-streaming@<port>. */
+  readonly ports: readonly number[];
+}
+
+export interface SidekiqService {
+  readonly queues: readonly SidekiqQueue[];
+  readonly processes: number;
+  /** `sidekiq -c` and DB_POOL. */
+  readonly threads: number;
+}
+
+export interface Fleet {
+  readonly name: string;
+  readonly instanceType: string;
+  readonly instance: Ec2InstanceSpec;
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+  readonly web?: WebService;
+  readonly streaming?: StreamingService;
+  readonly sidekiq?: SidekiqService;
+  /** PgBouncer default_pool_size on each host; set only when the pooler is pgbouncer. */
+  readonly pgbouncerPoolSize?: number;
+}
+
+export interface DatabaseInstance {
+  readonly instanceClass: string;
+  readonly spec: RdsClassSpec;
+  readonly maxConnections: number;
+  /** True when max_connections was set in config rather than computed. */
+  readonly maxConnectionsOverridden: boolean;
+  readonly workMemMiB: number;
+}
+
+export interface StackConfig {
+  readonly environment: Environment;
+  readonly domain: string;
+  readonly webDomain: string;
+  readonly network: Omit<ParsedStackConfig["network"], "egress"> & {
+    readonly egress: NonNullable<ParsedStackConfig["network"]["egress"]>;
+  };
+  readonly database: Omit<
+    ParsedStackConfig["database"],
+    "multiAz" | "maxStorageGiB" | "replica" | "maxConnections" | "workMemMiB" | "instanceClass"
+  > & {
+    readonly multiAz: boolean;
+    readonly maxStorageGiB: number;
+    readonly primary: DatabaseInstance;
+    readonly replica?: DatabaseInstance;
+  };
+  readonly redis: {
+    readonly cache: ParsedStackConfig["redis"]["cache"] & { readonly engineVersion: string };
+    readonly persistent: ParsedStackConfig["redis"]["persistent"] & { readonly engineVersion: string };
+  };
+  readonly media: ParsedStackConfig["media"];
+  readonly mail: ParsedStackConfig["mail"] & { readonly fromAddress: string };
+  readonly alarms: ParsedStackConfig["alarms"];
+  readonly image: ParsedStackConfig["image"];
+  readonly fleets: readonly Fleet[];
+}
+
+function databaseInstance(
+  instanceClass: string,
+  maxConnections?: number,
+  workMemMiB?: number,
+): DatabaseInstance {
+  const spec = rdsClassSpec(instanceClass);
+  if (!spec) throw new Error(`resolve: ${instanceClass} passed the schema but is not in the catalog`);
+  const max = maxConnectionsFor(spec, maxConnections);
+  return {
+    instanceClass,
+    spec,
+    maxConnections: max,
+    maxConnectionsOverridden: maxConnections !== undefined,
+    workMemMiB: workMemMiBFor(spec, max, workMemMiB),
+  };
+}
+
+function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfig): Fleet {
+  const instance = ec2InstanceSpec(fleet.instanceType);
+  if (!instance)
+    throw new Error(`resolve: ${fleet.instanceType} passed the schema but is not in the catalog`);
+  const desiredSize = fleet.desiredSize ?? fleet.minSize;
+  const maxSize = fleet.maxSize ?? Math.max(desiredSize, 1);
+  const web = fleet.web && {
+    processes: fleet.web.processes ?? Math.max(1, Math.round(DEFAULTS.web.processesPerVcpu * instance.vcpu)),
+    threads: fleet.web.threads,
+  };
+  const streaming = fleet.streaming && {
+    processes: fleet.streaming.processes,
+    dbPool: fleet.streaming.dbPool,
+    ports: Array.from({ length: fleet.streaming.processes }, (_, i) => DEFAULTS.streaming.firstPort + i),
+  };
+  const pgbouncerPoolSize =
+    parsed.database.pooler === "pgbouncer"
+      ? (fleet.pgbouncerPoolSize ?? parsed.database.pgbouncer.defaultPoolSize)
+      : undefined;
+  return {
+    name,
+    instanceType: fleet.instanceType,
+    instance,
+    minSize: fleet.minSize,
+    desiredSize,
+    maxSize,
+    ...(web && { web }),
+    ...(streaming && { streaming }),
+    ...(fleet.sidekiq && { sidekiq: fleet.sidekiq }),
+    ...(pgbouncerPoolSize !== undefined && { pgbouncerPoolSize }),
+  };
+}
+
+export function resolveStackConfig(parsed: ParsedStackConfig): StackConfig {
+  const production = parsed.environment === "production";
+  const { multiAz, maxStorageGiB, replica, maxConnections, workMemMiB, instanceClass, ...database } =
+    parsed.database;
+  const redisVersion = (engine: "valkey" | "redis", version?: string) =>
+    version ?? (engine === "valkey" ? DEFAULTS.redis.valkeyVersion : DEFAULTS.redis.redisVersion);
+  return {
+    environment: parsed.environment,
+    domain: parsed.domain,
+    webDomain: parsed.webDomain ?? parsed.domain,
+    network: {
+      ...parsed.network,
+      egress: parsed.network.egress ?? (production ? "nat-per-az" : "single-nat"),
+    },
+    database: {
+      ...database,
+      multiAz: multiAz ?? production,
+      maxStorageGiB: maxStorageGiB ?? Math.max(DEFAULTS.database.maxStorageGiB, parsed.database.storageGiB),
+      primary: databaseInstance(instanceClass, maxConnections, workMemMiB),
+      ...(replica && {
+        replica: databaseInstance(replica.instanceClass, replica.maxConnections, workMemMiB),
+      }),
+    },
+    redis: {
+      cache: {
+        ...parsed.redis.cache,
+        engineVersion: redisVersion(parsed.redis.cache.engine, parsed.redis.cache.engineVersion),
+      },
+      persistent: {
+        ...parsed.redis.persistent,
+        engineVersion: redisVersion(parsed.redis.persistent.engine, parsed.redis.persistent.engineVersion),
+      },
+    },
+    media: parsed.media,
+    mail: { ...parsed.mail, fromAddress: parsed.mail.fromAddress ?? `notifications@${parsed.domain}` },
+    alarms: parsed.alarms,
+    image: parsed.image,
+    fleets: Object.entries(parsed.fleets).map(([name, fleet]) => resolveFleet(name, fleet, parsed)),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Every default and every limit of the package, in one place, each with the fact behind it.
+ * Seeds are in ../shared/seeds (file names cited); DESIGN.md is ../shared/DESIGN.md.
+ */
+
+/** Mastodon 4.6's Sidekiq queues (config/sidekiq.yml; fasp is new in 4.4). */
+export const SIDEKIQ_QUEUES = ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"] as const;
+export type SidekiqQueue = (typeof SIDEKIQ_QUEUES)[number];
+
+export const DEFAULTS = {
+  web: {
+    /** eigenmagic-systemd-template-units.txt: Puma's author advises WEB_CONCURRENCY = 1.5 x cores. */
+    processesPerVcpu: 1.5,
+    /** Mastodon's config/puma.rb: MAX_THREADS defaults to 5. */
+    threads: 5,
+    port: 3000,
+  },
+  streaming: {
+    /** One process per port since Mastodon 4.2 (STREAMING_CLUSTER_NUM was removed). */
+    processes: 1,
+    /** Mastodon's streaming server: DB_POOL defaults to 10. */
+    dbPool: 10,
+    firstPort: 4000,
+  },
+  sidekiq: {
+    processes: 1,
+    /** scaling-mastodon-compendium.txt: "changed this to 10 ... shit just runs nicer at 10". */
+    threads: 10,
+  },
+  database: {
+    engineVersion: "17" as const,
+    /** scaling-mastodon-compendium.txt keeps 15 connections for migrations and consoles. */
+    adminHeadroom: 15,
+    /**
+     * Without an override, max_connections is RDS's own memory formula capped here: the largest round
+     * number under the compendium's 512 line ("If you have to set max_connections above 512, don't").
+     */
+    maxConnectionsCap: 500,
+    /** PostgreSQL's (and RDS's) default work_mem is 4 MiB: never go below it. */
+    workMemMinMiB: 4,
+    workMemMaxMiB: 64,
+    /** gp3 minimum on RDS PostgreSQL. */
+    storageGiB: 20,
+    maxStorageGiB: 200,
+    /** PgBouncer's own default_pool_size. */
+    pgbouncerPoolSize: 20,
+  },
+  redis: {
+    engine: "valkey" as const,
+    valkeyVersion: "8.0",
+    redisVersion: "7.1",
+    cacheNodeType: "cache.t4g.small",
+    persistentNodeType: "cache.t4g.small",
+  },
+  network: {
+    cidr: "10.0.0.0/16",
+    availabilityZones: 2,
+  },
+} as const;
+
+/** The Postgres connection budget's rules (DESIGN.md section 2). */
+export const BUDGET_RULES = {
+  /** PostgreSQL's superuser_reserved_connections default. */
+  superuserReserved: 3,
+  /** RDS's rds.rds_superuser_reserved_connections default. */
+  rdsSuperuserReserved: 2,
+  /** scaling-mastodon-compendium.txt: above 90% of max_connections is "IMPENDING DOOM". */
+  usableFraction: 0.9,
+  /** scaling-mastodon-compendium.txt: "If you have to set postgres max_connections to above 512, don't." */
+  maxConnectionsWarn: 512,
+  /** scaling-mastodon-compendium.txt: over 999, up to 46% fewer queries per second. */
+  maxConnectionsError: 1000,
+  /** scaling-mastodon-compendium.txt (fuzzychef): work_mem x max_connections <= 2 x RAM. */
+  workMemRamFactor: 2,
+  /** RDS's default max_connections: LEAST({DBInstanceClassMemory/9531392}, 5000). */
+  rdsBytesPerConnection: 9531392,
+  rdsMaxConnectionsCeiling: 5000,
+} as const;
+
+/** Thread limits per Sidekiq process (DESIGN.md section 3). */
+export const SIDEKIQ_THREAD_RULES = {
+  /** scaling-mastodon-compendium.txt (hachyderm): keep -c at 25 or under. */
+  warnAbove: 25,
+  /** eigenmagic-systemd-template-units.txt: 25-50 threads is where a Ruby process stops scaling. */
+  errorAbove: 50,
+} as const;
