@@ -83,3 +83,6 @@ export function namespaceConfig(all: Readonly<Record<string, string>>): Record<s
   }
   return out;
 }
+
+/** What a caller may pass: the config before defaults (the stack file's shape). */
+export type StackConfigInput = z.input<typeof stackConfigSchema>;

@@ -121,6 +121,14 @@ export function problemsFromZod(error: z.ZodError, raw: unknown, knownKeys: Know
     const value = valueAt(raw, path);
     const error = (message: string, at: readonly PathSegment[] = path, v: unknown = value) =>
       problems.push({ severity: "error", key: configKey(at), value: v, message });
+    // Messages written in the schema (lower-case, reading on from the value) win over generic ones.
+    if (
+      !/^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message) &&
+      issue.code !== "unrecognized_keys"
+    ) {
+      error(issue.message);
+      return;
+    }
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {

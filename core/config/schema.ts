@@ -135,11 +135,9 @@ const fleetName = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
 const valkeyOrRedis = z.enum(["valkey", "redis"]);
 
 /** Redis 7+ is required (Sidekiq 8 checks it, DESIGN.md section 6); ElastiCache families redis7 and valkey8. */
-const redisVersion = z
-  .string()
-  .regex(/^(7\.[0-9]+|8\.[0-9]+)$/, {
-    error: "must be a 7.x (redis) or 8.x (valkey) version such as 7.1 or 8.0",
-  });
+const redisVersion = z.string().regex(/^(7\.[0-9]+|8\.[0-9]+)$/, {
+  error: "must be a 7.x (redis) or 8.x (valkey) version such as 7.1 or 8.0",
+});
 
 export const cacheRedisSchema = z.strictObject({
   /** @default "valkey" */

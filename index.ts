@@ -1,0 +1,26 @@
+/**
+ * The Pulumi program: `pulumi up` (and the offline `npm run plan`) call the exported function.
+ * Config is read from the `mastodon:` namespace of stacks/Pulumi.<stack>.yaml.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonStack, type MastodonStackArgs } from "./components/mastodonStack";
+import { ConfigError, namespaceConfig } from "./core/config";
+
+function program() {
+  let mastodon: MastodonStack;
+  try {
+    // Untyped until validated: the component's first act is the full validation pass.
+    const args = namespaceConfig(pulumi.runtime.allConfig()) as MastodonStackArgs;
+    mastodon = new MastodonStack("mastodon", args);
+  } catch (e) {
+    // RunError: Pulumi prints the message alone, without a stack trace.
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+  return {
+    budget: mastodon.budget,
+    replicaBudget: mastodon.replicaBudget,
+  };
+}
+
+export = program;

@@ -1,0 +1,135 @@
+/**
+ * Runs the Pulumi program under `pulumi.runtime.setMocks` and records every resource it declares:
+ * type token, name, parent and the inputs as declared, with secret values replaced by "[secret]".
+ *
+ * The mock monitor hands `newResource` neither the parent nor the secretness of inputs, so the
+ * recorder reads both from the raw registration request before the mock monitor handles it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "./stackFile";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** The parent's name, or null for a top-level resource. */
+  readonly parent: string | null;
+  readonly parentType: string | null;
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface MockRun {
+  readonly resources: RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+}
+
+// Wire-format markers of the Pulumi RPC protocol (sdk/nodejs/runtime/rpc.ts).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Converts wire values to plain JSON: secrets -> "[secret]", resource refs -> their URN. */
+export function plainInputs(value: unknown): unknown {
+  if (value === UNKNOWN) return "[unknown]";
+  if (Array.isArray(value)) return value.map(plainInputs);
+  if (typeof value === "object" && value !== null) {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) return SECRET_PLACEHOLDER;
+    if (obj[SIG_KEY] === RESOURCE_SIG) return obj["urn"];
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = plainInputs(v);
+    return out;
+  }
+  return value;
+}
+
+function urnParts(urn: string): { name: string; type: string } {
+  const parts = urn.split("::");
+  const qualifiedType = parts[2] ?? "";
+  return { name: parts.slice(3).join("::"), type: qualifiedType.split("$").pop() ?? "" };
+}
+
+function urnOf(stack: string, project: string, parentUrn: string, type: string, name: string): string {
+  const qualified = parentUrn ? `${parentUrn.split("::")[2]}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** Deterministic fake cloud state: inputs echoed back plus the attributes programs read. */
+function mockState(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+  const id = `${args.name}-id`;
+  const service = args.type.split(":")[1]?.split("/")[0] ?? "mock";
+  return {
+    id,
+    state: { ...args.inputs, arn: `arn:aws:${service}:us-east-1:123456789012:${args.name}`, id },
+  };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+/**
+ * Runs `program` under mocks with the given config and returns what it declared. Call it as often
+ * as you like in one process: each run installs a fresh mock monitor.
+ */
+export async function runUnderMocks(
+  program: () => Record<string, unknown>,
+  options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
+): Promise<MockRun> {
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  await pulumi.runtime.setMocks(
+    { newResource: mockState, call: (args) => args.inputs },
+    options.project,
+    options.stack,
+    false,
+  );
+
+  const resources: RecordedResource[] = [];
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const parentUrn = req.getParent();
+    const urn = urnOf(options.stack, options.project, parentUrn, req.getType(), req.getName());
+    // The engine refuses duplicate URNs; mocks do not, so the recorder does.
+    if (seen.has(urn)) duplicates.push(urn);
+    seen.add(urn);
+    const parent = parentUrn ? urnParts(parentUrn) : undefined;
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      urn,
+      parent: parent?.name ?? null,
+      parentType: parent?.type ?? null,
+      custom: req.getCustom(),
+      inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    });
+    return register(req, cb);
+  };
+
+  const exported = program();
+  const outputs: Record<string, unknown> = {};
+  await Promise.all(
+    Object.entries(exported).map(async ([key, value]) => {
+      const output: pulumi.Output<unknown> = pulumi.output(
+        value as pulumi.Input<unknown>,
+      ) as pulumi.Output<unknown>;
+      const resolved = await new Promise((resolve) => output.apply(resolve));
+      outputs[key] = (await pulumi.isSecret(output)) ? SECRET_PLACEHOLDER : resolved;
+    }),
+  );
+  // Let every pending registration reach the monitor before the caller reads `resources`.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  if (duplicates.length)
+    throw new Error(`duplicate resource URNs (the engine would refuse them): ${duplicates.join(", ")}`);
+  return { resources, outputs };
+}

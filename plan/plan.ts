@@ -1,0 +1,84 @@
+/**
+ * The offline plan: the real program, run under Pulumi's mocks with a stack file's config, no AWS
+ * account and no Pulumi CLI. Validates first and writes nothing when the config is invalid.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Budget } from "../core/budget";
+import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
+import { type RecordedResource, runUnderMocks } from "./mocks";
+import { readStackFile } from "./stackFile";
+import { budgetSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
+
+export const PROJECT = "mastodon-aws";
+
+export interface PlanOptions {
+  readonly stack: string;
+  readonly stacksDir: string;
+  /** Where to write; default out/<stack>. */
+  readonly outDir: string;
+  /** The Pulumi program (index.ts's export). */
+  readonly program: () => Record<string, unknown>;
+}
+
+export interface PlanResult {
+  readonly validated: ValidatedConfig;
+  readonly resources: readonly RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+  readonly files: readonly string[];
+  readonly summary: string;
+}
+
+/** resources.json: one entry per declared resource, inputs as declared, secrets as "[secret]". */
+function resourcesJson(resources: readonly RecordedResource[]) {
+  return resources.map(({ type, name, parent, parentType, custom, inputs }) => ({
+    type,
+    name,
+    parent,
+    parentType,
+    custom,
+    inputs,
+  }));
+}
+
+function writeJson(file: string, value: unknown): void {
+  fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Throws ConfigError (invalid config, nothing written) or PlanError (no such stack). */
+export async function planStack(options: PlanOptions): Promise<PlanResult> {
+  const stackFile = readStackFile(options.stacksDir, options.stack);
+  // The same validation the program runs, done first so a bad config writes nothing.
+  const validated = parseStackConfig(namespaceConfig(stackFile.config), options.stack);
+
+  const run = await runUnderMocks(options.program, {
+    project: PROJECT,
+    stack: options.stack,
+    config: stackFile.config,
+    secretKeys: stackFile.secretKeys,
+  });
+  const budget = run.outputs["budget"] as Budget;
+  const replicaBudget = run.outputs["replicaBudget"] as Budget | undefined;
+
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const files = [path.join(options.outDir, "resources.json"), path.join(options.outDir, "budget.json")];
+  writeJson(files[0] as string, resourcesJson(run.resources));
+  writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
+
+  const { config } = validated;
+  const summary = [
+    `mastodon-aws plan: stack ${options.stack} (${path.relative(process.cwd(), stackFile.file)})`,
+    `environment ${config.environment}, domain ${config.domain}, region ${stackFile.config["aws:region"] ?? "(aws:region unset)"}`,
+    "",
+    ...resourcesSection(run.resources),
+    "",
+    ...fleetsSection(config),
+    "",
+    ...budgetSection(budget),
+    ...(replicaBudget ? ["", ...budgetSection(replicaBudget)] : []),
+    ...(validated.warnings.length ? ["", ...warningsSection(validated.warnings)] : []),
+    "",
+    `wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`,
+  ].join("\n");
+  return { validated, resources: run.resources, outputs: run.outputs, files, summary };
+}

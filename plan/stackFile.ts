@@ -1,0 +1,82 @@
+/**
+ * Reads stacks/Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program: a map of
+ * `namespace:key` -> string, objects as JSON text. Encrypted values (`secure: v1:...`) cannot be
+ * decrypted offline: they become the placeholder "[secret]" and their keys are marked secret.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface StackFile {
+  readonly stack: string;
+  readonly file: string;
+  /** PULUMI_CONFIG-style: every value a string, objects JSON-encoded. */
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+export class PlanError extends Error {
+  override name = "PlanError";
+}
+
+function isSecure(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
+}
+
+/** Replaces `{ secure: ... }` leaves; returns whether any was found. */
+function stripSecure(value: unknown): { value: unknown; secret: boolean } {
+  if (isSecure(value)) return { value: SECRET_PLACEHOLDER, secret: true };
+  if (Array.isArray(value)) {
+    const items = value.map(stripSecure);
+    return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+  }
+  if (typeof value === "object" && value !== null) {
+    let secret = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = stripSecure(v);
+      out[k] = r.value;
+      secret ||= r.secret;
+    }
+    return { value: out, secret };
+  }
+  return { value, secret: false };
+}
+
+export function listStacks(stacksDir: string): string[] {
+  if (!fs.existsSync(stacksDir)) return [];
+  return fs
+    .readdirSync(stacksDir)
+    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+export function readStackFile(stacksDir: string, stack: string): StackFile {
+  const file = path.join(stacksDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const known = listStacks(stacksDir);
+    throw new PlanError(`no stack file ${file}; stacks here: ${known.join(", ") || "none"}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new PlanError(`${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  const rawConfig = (doc as { config?: unknown } | null)?.config ?? {};
+  if (typeof rawConfig !== "object" || rawConfig === null || Array.isArray(rawConfig)) {
+    throw new PlanError(`${file}: "config" must be a map of namespace:key to value`);
+  }
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(rawConfig)) {
+    const { value: plain, secret } = stripSecure(value);
+    if (secret) secretKeys.push(key);
+    // Pulumi passes top-level scalars as strings and objects/lists as JSON.
+    config[key] = typeof plain === "object" && plain !== null ? JSON.stringify(plain) : String(plain);
+  }
+  return { stack, file, config, secretKeys };
+}

@@ -1,0 +1,116 @@
+/**
+ * The plan's readable summary: resources by component, the fleet/process layout and the budget
+ * table with its totals against the limits. Pure: text from data.
+ */
+import type { Budget } from "../core/budget";
+import { type Problem, type StackConfig, formatProblem } from "../core/config";
+import type { RecordedResource } from "./mocks";
+import { table } from "./table";
+
+export function resourcesSection(resources: readonly RecordedResource[]): string[] {
+  const children = new Map<string | null, RecordedResource[]>();
+  for (const r of resources) {
+    const list = children.get(r.parent) ?? [];
+    list.push(r);
+    children.set(r.parent, list);
+  }
+  const lines = [
+    `Resources (${resources.length} declared, ${resources.filter((r) => r.custom).length} cloud resources):`,
+  ];
+  const walk = (parent: string | null, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      lines.push(`${"  ".repeat(depth + 1)}${r.type}  ${r.name}`);
+      walk(r.name, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return lines;
+}
+
+function services(fleet: StackConfig["fleets"][number]): string {
+  const parts: string[] = [];
+  if (fleet.web) parts.push(`web ${fleet.web.processes} workers x ${fleet.web.threads} threads`);
+  if (fleet.streaming)
+    parts.push(`streaming @${fleet.streaming.ports.join(",@")} (DB_POOL ${fleet.streaming.dbPool})`);
+  if (fleet.sidekiq) {
+    parts.push(
+      `sidekiq [${fleet.sidekiq.queues.join(",")}] ${fleet.sidekiq.processes} x -c ${fleet.sidekiq.threads}`,
+    );
+  }
+  return parts.join("; ");
+}
+
+export function fleetsSection(config: StackConfig): string[] {
+  return [
+    "Fleets (per host):",
+    ...table(
+      ["fleet", "instance", "vCPU", "GiB", "min", "desired", "max", "services"],
+      config.fleets.map((f) => [
+        f.name,
+        f.instanceType,
+        f.instance.vcpu,
+        f.instance.memoryGiB,
+        f.minSize,
+        f.desiredSize,
+        f.maxSize,
+        services(f),
+      ]),
+    ).map((l) => `  ${l}`),
+  ];
+}
+
+export function budgetSection(budget: Budget): string[] {
+  const title =
+    `Postgres connection budget${budget.target === "replica" ? " (read replica)" : ""}: ` +
+    `${budget.instanceClass}, max_connections ${budget.maxConnections}, pooler ${budget.pooler}`;
+  const lines = [
+    title,
+    ...table(
+      [
+        "fleet",
+        "service",
+        "queues",
+        "maxSize",
+        "processes",
+        "pool",
+        budget.pgbouncer ? "to PgBouncer" : "connections",
+      ],
+      budget.rows.map((r) => [
+        r.fleet,
+        r.service,
+        r.queues?.join(",") ?? "",
+        r.maxSize,
+        r.processes,
+        r.pool,
+        r.connections,
+      ]),
+    ).map((l) => `  ${l}`),
+  ];
+  if (budget.pgbouncer) {
+    lines.push(
+      "  PgBouncer (one per host, transaction mode): server connections to Postgres",
+      ...table(
+        ["fleet", "maxSize", "clients/host", "pool", "server"],
+        budget.pgbouncer.map((p) => [
+          p.fleet,
+          p.maxSize,
+          p.clientConnectionsPerHost,
+          p.poolSize,
+          p.serverConnections,
+        ]),
+      ).map((l) => `    ${l}`),
+    );
+  }
+  const source = budget.pgbouncer ? "PgBouncer server pools" : "fleets";
+  lines.push(
+    `  total: ${source} ${budget.fleetConnections} + headroom ${budget.headroom} = ${budget.total} ` +
+      `of limit ${budget.limit} (90% of ${budget.usable} usable = ${budget.maxConnections} - 3 - 2); spare ${budget.spare}`,
+    `  work_mem ${budget.workMemMiB} MiB x ${budget.maxConnections} = ${budget.workMemTotalMiB} MiB ` +
+      `of ${budget.workMemCeilingMiB} MiB (2 x RAM)`,
+  );
+  return lines;
+}
+
+export function warningsSection(warnings: readonly Problem[]): string[] {
+  return warnings.length ? ["Warnings:", ...warnings.map((w) => `  ${formatProblem(w)}`)] : [];
+}
