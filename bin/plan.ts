@@ -9,7 +9,7 @@ import { parseArgs } from "util";
 import { ConfigError } from "../core/config";
 import { planStack } from "../plan/plan";
 import { PlanError } from "../plan/stackFile";
-import program = require("../index");
+import program from "../index";
 
 const ROOT = path.join(__dirname, "..");
 

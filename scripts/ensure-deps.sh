@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what `npm run plan` and `npm test` need on a fresh machine, and nothing when it is there:
+#   node modules (npm ci, when node_modules is missing or older than package-lock.json), and with
+#   --debian the Debian programs the real-tool tests drive (listed in scripts/debian-packages.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+if [ "${1:-}" = "--debian" ] && [ -s scripts/debian-packages.txt ]; then
+  missing=()
+  while read -r pkg; do
+    [ -z "$pkg" ] || [ "${pkg#\#}" != "$pkg" ] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done < scripts/debian-packages.txt
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "ensure-deps: the real-tool tests need: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+      exit 1
+    fi
+    echo "ensure-deps: apt-get install ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+fi

@@ -1,0 +1,60 @@
+import { SIDEKIQ_QUEUES } from "../core/defaults";
+import { parseStackConfig } from "../core/config";
+import { STACKS, stackConfig } from "./helpers";
+
+describe.each(STACKS)("stack %s", (stack) => {
+  const { config, budget, warnings } = parseStackConfig(stackConfig(stack), stack);
+
+  test("parses with no warnings and fits its budget", () => {
+    expect(warnings).toEqual([]);
+    expect(budget.total).toBeLessThanOrEqual(budget.limit);
+    expect(budget.maxConnections).toBeLessThanOrEqual(512);
+    expect(budget.workMemTotalMiB).toBeLessThanOrEqual(budget.workMemCeilingMiB);
+  });
+
+  test("serves every Mastodon 4.6 queue, web and streaming", () => {
+    const queues = new Set(config.fleets.flatMap((f) => f.sidekiq?.queues ?? []));
+    expect([...queues].sort()).toEqual([...SIDEKIQ_QUEUES].sort());
+    expect(config.fleets.some((f) => f.web)).toBe(true);
+    expect(config.fleets.some((f) => f.streaming)).toBe(true);
+  });
+
+  test("runs exactly one scheduler process at maximum size", () => {
+    const scheduler = config.fleets.filter((f) => f.sidekiq?.queues.includes("scheduler"));
+    expect(scheduler.reduce((n, f) => n + f.maxSize * (f.sidekiq?.processes ?? 0), 0)).toBe(1);
+  });
+});
+
+test("production's default queue reaches Pawoo's 720 threads at maximum size", () => {
+  const { config, budget } = parseStackConfig(stackConfig("production"));
+  const defaultThreads = config.fleets
+    .filter((f) => f.sidekiq?.queues.includes("default"))
+    .reduce((n, f) => n + f.maxSize * (f.sidekiq?.processes ?? 0) * (f.sidekiq?.threads ?? 0), 0);
+  expect(defaultThreads).toBe(720);
+  // 720 threads cannot each hold a Postgres connection under 1000: PgBouncer carries them.
+  expect(budget.pooler).toBe("pgbouncer");
+  expect(budget.clientConnections).toBeGreaterThan(1000);
+  expect(budget.fleetConnections + budget.headroom).toBe(budget.total);
+  expect(budget.total).toBeLessThanOrEqual(budget.limit);
+});
+
+test("production is Pawoo-style: one fleet per role and per queue, all c-family", () => {
+  const { config } = parseStackConfig(stackConfig("production"));
+  for (const fleet of config.fleets) {
+    const services = [fleet.web, fleet.streaming, fleet.sidekiq].filter(Boolean);
+    expect(services).toHaveLength(1);
+    expect(fleet.sidekiq?.queues.length ?? 1).toBe(1);
+    expect(fleet.instanceType).toMatch(/^c\d/);
+  }
+  expect(config.database.multiAz).toBe(true);
+});
+
+test("small runs everything in one fleet (xkcd-network-three-users.txt)", () => {
+  const { config } = parseStackConfig(stackConfig("small"));
+  expect(config.fleets).toHaveLength(1);
+  expect(config.fleets[0]).toMatchObject({
+    web: expect.anything(),
+    streaming: expect.anything(),
+    sidekiq: expect.anything(),
+  });
+});
