@@ -7,6 +7,10 @@ import {
   formatProblem,
   parseStackConfig,
 } from "../core/config";
+import { type Env, databaseEnv, redisEnv } from "../core/env";
+import { Network } from "./network";
+import { PostgresDatabase } from "./postgresDatabase";
+import { RedisStore } from "./redisStore";
 
 /**
  * The arguments of a whole Mastodon deployment: the same shape as the `mastodon:` stack config
@@ -27,17 +31,143 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly replicaBudget: pulumi.Output<Budget | undefined>;
   /** Problems that did not stop the deployment (e.g. more than 25 Sidekiq threads). */
   public readonly warnings: ValidatedConfig["warnings"];
+  public readonly network: Network;
+  public readonly database: PostgresDatabase;
+  public readonly cache: RedisStore;
+  public readonly persistent: RedisStore;
+  /** SSM parameters of this instance live under this path (fleets may read only these). */
+  public readonly parameterPrefix: string;
+  /** The shared Mastodon environment the tiers imply (DB_*, REDIS_*): a Pulumi secret. */
+  public readonly env: pulumi.Output<Env>;
 
   constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Throws ConfigError before anything is registered with the engine.
     const validated = parseStackConfig(args, pulumi.getStack());
     super("mastodon:index:MastodonStack", name, {}, opts);
-    this.config = validated.config;
+    const config = validated.config;
+    this.config = config;
     this.warnings = validated.warnings;
     for (const warning of validated.warnings) pulumi.log.warn(formatProblem(warning), this);
+    const production = config.environment === "production";
+    const parent = { parent: this };
+    this.parameterPrefix = `/mastodon/${pulumi.getStack()}/${name}`;
 
+    this.network = new Network(
+      `${name}-network`,
+      {
+        cidr: config.network.cidr,
+        availabilityZones: config.network.availabilityZones,
+        egress: config.network.egress,
+        ipv6: config.network.ipv6,
+        streamingPorts: config.fleets.flatMap((f) => f.streaming?.ports ?? []),
+      },
+      parent,
+    );
+    const dataSubnetIds = this.network.dataSubnetIds;
+    const groups = this.network.securityGroups;
+
+    const { database } = config;
+    this.database = new PostgresDatabase(
+      `${name}-db`,
+      {
+        instanceClass: database.primary.instanceClass,
+        maxConnections: database.primary.maxConnections,
+        workMemMiB: database.primary.workMemMiB,
+        engineVersion: database.engineVersion,
+        multiAz: database.multiAz,
+        storageGiB: database.storageGiB,
+        maxStorageGiB: database.maxStorageGiB,
+        production,
+        subnetIds: dataSubnetIds,
+        securityGroupId: groups.database.id,
+        parameterPrefix: this.parameterPrefix,
+        ...(database.replica && {
+          replica: {
+            instanceClass: database.replica.instanceClass,
+            maxConnections: database.replica.maxConnections,
+            workMemMiB: database.replica.workMemMiB,
+          },
+        }),
+      },
+      parent,
+    );
+
+    const { cache, persistent } = config.redis;
+    this.cache = new RedisStore(
+      `${name}-cache`,
+      {
+        role: "cache",
+        engine: cache.engine,
+        engineVersion: cache.engineVersion,
+        nodeType: cache.nodeType,
+        nodes: cache.nodes,
+        production,
+        subnetIds: dataSubnetIds,
+        securityGroupId: groups.redis.id,
+        parameterPrefix: this.parameterPrefix,
+      },
+      parent,
+    );
+    this.persistent = new RedisStore(
+      `${name}-persistent`,
+      {
+        role: "persistent",
+        mode: persistent.mode,
+        engine: persistent.engine,
+        engineVersion: persistent.engineVersion,
+        nodeType: persistent.nodeType,
+        nodes: persistent.nodes,
+        production,
+        subnetIds: dataSubnetIds,
+        securityGroupId: groups.redis.id,
+        parameterPrefix: this.parameterPrefix,
+        host: {
+          vpcId: this.network.vpcId,
+          // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.
+          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
+          availabilityZone: this.network.availabilityZones.apply((zones) => zones[0] as string),
+          instanceType: persistent.instanceType,
+          volumeGiB: persistent.volumeGiB,
+          publicIp: this.network.fleetsNeedPublicIp,
+        },
+      },
+      parent,
+    );
+
+    this.env = this.computeEnv();
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
     this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
+  }
+
+  /** The one place the tiers' endpoints become Mastodon env values (core/env.ts does the mapping). */
+  private computeEnv(): pulumi.Output<Env> {
+    const db = this.database;
+    const endpoint = (host: pulumi.Input<string>) => ({
+      host,
+      port: db.port,
+      name: db.databaseName,
+      user: db.username,
+      password: db.password,
+    });
+    const redis = (store: RedisStore) => ({
+      host: store.host,
+      port: store.port,
+      password: store.password,
+      tls: store.tls,
+    });
+    return pulumi.secret(
+      pulumi
+        .all([
+          pulumi.output(endpoint(db.address)),
+          pulumi.output(db.replicaAddress ? endpoint(db.replicaAddress) : undefined),
+          pulumi.output(redis(this.persistent)),
+          pulumi.output(redis(this.cache)),
+        ])
+        .apply(([primary, replica, persistent, cache]) => ({
+          ...databaseEnv({ primary, ...(replica && { replica }), pooler: this.config.database.pooler }),
+          ...redisEnv(persistent, cache),
+        })),
+    );
   }
 }

@@ -44,3 +44,42 @@ export function usableConnections(maxConnections: number): number {
 export function connectionLimit(maxConnections: number): number {
   return Math.floor(usableConnections(maxConnections) * BUDGET_RULES.usableFraction);
 }
+
+export interface RdsParameter {
+  readonly name: string;
+  readonly value: string;
+  /** Static parameters take effect at the next reboot; AWS rejects "immediate" for them. */
+  readonly applyMethod: "immediate" | "pending-reboot";
+}
+
+/** Statements slower than this are logged (ms): the slow-query log the compendium's tuning starts from. */
+export const SLOW_QUERY_MS = 1000;
+/**
+ * Sessions idle inside a transaction this long are ended (ms). Rails holds a transaction open around
+ * media uploads (compendium, "Locks That Bind"), so this is generous: 10 minutes.
+ */
+export const IDLE_IN_TRANSACTION_MS = 600_000;
+
+/**
+ * The parameter group of one RDS instance, from the sizing core. work_mem is in kB, as PostgreSQL
+ * reads it. The same list configures the real PostgreSQL in test/postgres.real.test.ts.
+ */
+export function rdsParameters(maxConnections: number, workMemMiB: number): RdsParameter[] {
+  return [
+    { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
+    { name: "work_mem", value: String(workMemMiB * 1024), applyMethod: "immediate" },
+    // Refuse unencrypted connections (DESIGN.md: encryption in transit).
+    { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
+    { name: "log_min_duration_statement", value: String(SLOW_QUERY_MS), applyMethod: "immediate" },
+    {
+      name: "idle_in_transaction_session_timeout",
+      value: String(IDLE_IN_TRANSACTION_MS),
+      applyMethod: "immediate",
+    },
+  ];
+}
+
+/** RDS parameter group family for a major version (DESIGN.md section 8). */
+export function postgresFamily(engineVersion: "16" | "17"): string {
+  return `postgres${engineVersion}`;
+}

@@ -6,6 +6,7 @@
  * recorder reads both from the raw registration request before the mock monitor handles it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { fakeCloud } from "./fakeCloud";
 import { SECRET_PLACEHOLDER } from "./stackFile";
 
 export interface RecordedResource {
@@ -56,16 +57,6 @@ function urnOf(stack: string, project: string, parentUrn: string, type: string, 
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
-/** Deterministic fake cloud state: inputs echoed back plus the attributes programs read. */
-function mockState(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-  const id = `${args.name}-id`;
-  const service = args.type.split(":")[1]?.split("/")[0] ?? "mock";
-  return {
-    id,
-    state: { ...args.inputs, arn: `arn:aws:${service}:us-east-1:123456789012:${args.name}`, id },
-  };
-}
-
 interface RegisterRequest {
   getType(): string;
   getName(): string;
@@ -83,12 +74,8 @@ export async function runUnderMocks(
   options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
 ): Promise<MockRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
-  await pulumi.runtime.setMocks(
-    { newResource: mockState, call: (args) => args.inputs },
-    options.project,
-    options.stack,
-    false,
-  );
+  const region = options.config["aws:region"] ?? "us-east-1";
+  await pulumi.runtime.setMocks(fakeCloud(region), options.project, options.stack, false);
 
   const resources: RecordedResource[] = [];
   const seen = new Set<string>();

@@ -8,7 +8,7 @@ import type { Budget } from "../core/budget";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { readStackFile } from "./stackFile";
-import { budgetSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
+import { budgetSection, dataTierSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
 
 export const PROJECT = "mastodon-aws";
 
@@ -71,6 +71,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     `environment ${config.environment}, domain ${config.domain}, region ${stackFile.config["aws:region"] ?? "(aws:region unset)"}`,
     "",
     ...resourcesSection(run.resources),
+    "",
+    ...dataTierSection(config),
     "",
     ...fleetsSection(config),
     "",

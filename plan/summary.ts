@@ -7,6 +7,7 @@ import { type Problem, type StackConfig, formatProblem } from "../core/config";
 import type { RecordedResource } from "./mocks";
 import { table } from "./table";
 
+/** Resources by component: each component with the count of each resource type it declares directly. */
 export function resourcesSection(resources: readonly RecordedResource[]): string[] {
   const children = new Map<string | null, RecordedResource[]>();
   for (const r of resources) {
@@ -18,9 +19,14 @@ export function resourcesSection(resources: readonly RecordedResource[]): string
     `Resources (${resources.length} declared, ${resources.filter((r) => r.custom).length} cloud resources):`,
   ];
   const walk = (parent: string | null, depth: number) => {
-    for (const r of children.get(parent) ?? []) {
-      lines.push(`${"  ".repeat(depth + 1)}${r.type}  ${r.name}`);
-      walk(r.name, depth + 1);
+    const kids = children.get(parent) ?? [];
+    const counts = new Map<string, number>();
+    for (const r of kids.filter((k) => k.custom)) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    const indent = "  ".repeat(depth + 1);
+    for (const [type, n] of [...counts].sort()) lines.push(`${indent}${n} x ${type}`);
+    for (const c of kids.filter((k) => !k.custom)) {
+      lines.push(`${indent}${c.name} (${c.type})`);
+      walk(c.name, depth + 1);
     }
   };
   walk(null, 0);
@@ -113,4 +119,27 @@ export function budgetSection(budget: Budget): string[] {
 
 export function warningsSection(warnings: readonly Problem[]): string[] {
   return warnings.length ? ["Warnings:", ...warnings.map((w) => `  ${formatProblem(w)}`)] : [];
+}
+
+export function dataTierSection(config: StackConfig): string[] {
+  const { network, database, redis } = config;
+  const db = database.primary;
+  const redisLine = (role: "cache" | "persistent") => {
+    const r = redis[role];
+    if ("mode" in r && r.mode === "self-managed-aof") {
+      return `  Redis ${role}: self-managed on ${r.instanceType} (Debian redis-server, appendonly everysec, ${r.volumeGiB} GiB gp3, daily EBS snapshots)`;
+    }
+    const policy = role === "cache" ? "allkeys-lru, no snapshots" : "noeviction, daily snapshots";
+    const failover = r.nodes >= 2 ? ", Multi-AZ failover" : "";
+    return `  Redis ${role}: ${r.engine} ${r.engineVersion} ${r.nodeType} x ${r.nodes}${failover}, ${policy}, TLS + AUTH`;
+  };
+  return [
+    "Network and data tier:",
+    `  VPC ${network.cidr} over ${network.availabilityZones} AZs, egress ${network.egress}${network.ipv6 ? ", dual-stack" : ""}`,
+    `  PostgreSQL ${database.engineVersion} ${db.instanceClass} (${db.spec.memoryGiB} GiB)${database.multiAz ? " Multi-AZ" : " single-AZ"}, ` +
+      `gp3 ${database.storageGiB}-${database.maxStorageGiB} GiB, max_connections ${db.maxConnections}, work_mem ${db.workMemMiB} MiB` +
+      (database.replica ? `; read replica ${database.replica.instanceClass}` : ""),
+    redisLine("cache"),
+    redisLine("persistent"),
+  ];
 }

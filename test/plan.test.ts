@@ -16,7 +16,14 @@ function plan(...args: string[]) {
     {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", PULUMI_ACCESS_TOKEN: "" },
+      // As `npm run plan` runs it (package.json): inline source maps, no source-map-support on every stack capture.
+      env: {
+        ...process.env,
+        SWC_NODE_SOURCE_MAP_MODE: "inline",
+        AWS_ACCESS_KEY_ID: "",
+        AWS_SECRET_ACCESS_KEY: "",
+        PULUMI_ACCESS_TOKEN: "",
+      },
     },
   );
   return { ...r, ms: Date.now() - started };

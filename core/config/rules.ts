@@ -6,6 +6,7 @@
 import { type Budget, clientConnectionsPerHost, stackBudgets } from "../budget";
 import { rdsDefaultMaxConnections } from "../postgres";
 import { BUDGET_RULES, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../defaults";
+import { isSupportedEngineVersion } from "../redis";
 import { type PathSegment, type Problem, configKey } from "./problems";
 import type { DatabaseInstance, StackConfig } from "./resolve";
 
@@ -252,6 +253,19 @@ const productionDurability: Rule = (config) => {
 
 const crossTierConsistency: Rule = (config) => {
   const problems: Problem[] = [];
+  for (const role of ["cache", "persistent"] as const) {
+    const redis = config.redis[role];
+    const selfManaged = "mode" in redis && redis.mode === "self-managed-aof";
+    if (!selfManaged && !isSupportedEngineVersion(redis.engine, redis.engineVersion)) {
+      problems.push(
+        error(
+          ["redis", role, "engineVersion"],
+          redis.engineVersion,
+          `is not an ElastiCache ${redis.engine} version Mastodon 4.6 can use (Redis 7+): use ${redis.engine === "redis" ? "7.0 or 7.1" : "7.2 or 8.x"}`,
+        ),
+      );
+    }
+  }
   const architectures = new Set(config.fleets.map((f) => f.instance.architecture));
   if (config.image.amiId && architectures.size > 1) {
     problems.push(

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../catalog";
 import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../defaults";
+import { isAligned, isPrivate, parseIpv4Cidr } from "../network";
 
 const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
   error: "must be a lower-case DNS name such as example.social",
@@ -217,8 +218,17 @@ export const networkSchema = z.strictObject({
   /** @default "10.0.0.0/16" */
   cidr: z
     .string()
-    .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|20)$/, {
-      error: "must be an IPv4 CIDR from /16 to /20, e.g. 10.0.0.0/16",
+    .superRefine((value, ctx) => {
+      const cidr = parseIpv4Cidr(value);
+      const problem =
+        !cidr || cidr.prefix < 16 || cidr.prefix > 20
+          ? "must be an IPv4 CIDR from /16 to /20, e.g. 10.0.0.0/16"
+          : !isAligned(cidr)
+            ? `has bits set past its /${cidr.prefix} prefix; write the network address, e.g. ${value.replace(/\.\d+\.\d+\//, ".0.0/")}`
+            : !isPrivate(cidr)
+              ? "is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"
+              : undefined;
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .default(DEFAULTS.network.cidr),
   /** @default 2 */

@@ -1,0 +1,361 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "../core/defaults";
+import { ipv6Subnet, subnetLayout } from "../core/network";
+
+export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
+
+export interface NetworkArgs {
+  /** IPv4 CIDR of the VPC, /16 to /20, cut by core/network.ts. @default "10.0.0.0/16" */
+  cidr?: string;
+  /** @default 2 */
+  availabilityZones?: 2 | 3;
+  /**
+   * How fleets reach the internet (federation, SSM, S3): a NAT gateway per AZ, one shared NAT
+   * gateway, or no NAT with fleets in public subnets whose security groups admit nothing from the
+   * internet. @default "single-nat"
+   */
+  egress?: Egress;
+  /** Dual-stack: an Amazon-provided /56, a /64 per subnet, egress-only IPv6 for app subnets. @default false */
+  ipv6?: boolean;
+  /** Ports the ALB reaches on streaming hosts (one per mastodon-streaming@ process). @default [4000] */
+  streamingPorts?: readonly number[];
+}
+
+/** Security groups by role; rules reference groups, never 0.0.0.0/0 (the ALB's 80/443 excepted). */
+export interface RoleSecurityGroups {
+  readonly alb: aws.ec2.SecurityGroup;
+  readonly web: aws.ec2.SecurityGroup;
+  readonly streaming: aws.ec2.SecurityGroup;
+  readonly sidekiq: aws.ec2.SecurityGroup;
+  readonly database: aws.ec2.SecurityGroup;
+  readonly redis: aws.ec2.SecurityGroup;
+}
+
+const ANY_IPV4 = "0.0.0.0/0";
+const ANY_IPV6 = "::/0";
+const SUFFIXES = ["a", "b", "c"];
+
+/**
+ * A VPC over 2-3 AZs with three subnet tiers (public: ALB and NAT; app: fleets; data: RDS and
+ * ElastiCache, no route out), the chosen egress, an S3 gateway endpoint, and one security group per
+ * role chained ALB -> web/streaming -> database/redis (DESIGN.md section 1).
+ */
+export class Network extends pulumi.ComponentResource {
+  public readonly vpc: aws.ec2.Vpc;
+  public readonly vpcId: pulumi.Output<string>;
+  public readonly cidr: string;
+  public readonly availabilityZones: pulumi.Output<string[]>;
+  public readonly publicSubnetIds: pulumi.Output<string>[];
+  public readonly appSubnetIds: pulumi.Output<string>[];
+  public readonly dataSubnetIds: pulumi.Output<string>[];
+  /** Where fleets run: app subnets, or public subnets when egress is "public-subnets". */
+  public readonly fleetSubnetIds: pulumi.Output<string>[];
+  /** True when fleets sit in public subnets and need a public IPv4 address for egress. */
+  public readonly fleetsNeedPublicIp: boolean;
+  public readonly ipv6: boolean;
+  public readonly securityGroups: RoleSecurityGroups;
+
+  constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:network:Network", name, {}, opts);
+    const cidr = args.cidr ?? DEFAULTS.network.cidr;
+    const azCount = args.availabilityZones ?? DEFAULTS.network.availabilityZones;
+    const egress = args.egress ?? "single-nat";
+    const ipv6 = args.ipv6 ?? false;
+    const streamingPorts = args.streamingPorts ?? [DEFAULTS.streaming.firstPort];
+    const layout = subnetLayout(cidr, azCount);
+    const parent = { parent: this };
+    const tags = (suffix: string) => ({ Name: `${name}-${suffix}` });
+
+    this.cidr = cidr;
+    this.ipv6 = ipv6;
+    this.fleetsNeedPublicIp = egress === "public-subnets";
+
+    const zones = aws.getAvailabilityZonesOutput(
+      { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+      parent,
+    );
+    this.availabilityZones = zones.names.apply((names) => {
+      if (names.length < azCount)
+        throw new Error(`${name}: the region offers ${names.length} AZs, ${azCount} asked`);
+      return names.slice(0, azCount);
+    });
+    const az = (i: number) => this.availabilityZones.apply((names) => names[i] as string);
+
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: cidr,
+        enableDnsHostnames: true, // RDS and ElastiCache endpoints resolve through the VPC resolver
+        enableDnsSupport: true,
+        assignGeneratedIpv6CidrBlock: ipv6,
+        tags: tags("vpc"),
+      },
+      parent,
+    );
+    this.vpcId = this.vpc.id;
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tags("igw") }, parent);
+
+    // tier x 3 + AZ indexes the /64s of the VPC's /56: public 0-2, app 3-5, data 6-8.
+    const subnetIpv6 = (tierIndex: number, i: number) =>
+      ipv6
+        ? {
+            ipv6CidrBlock: this.vpc.ipv6CidrBlock.apply((b) => ipv6Subnet(b, tierIndex * 3 + i)),
+            assignIpv6AddressOnCreation: true,
+          }
+        : {};
+    const makeSubnets = (tier: "public" | "app" | "data", tierIndex: number) =>
+      layout[tier].map(
+        (block, i) =>
+          new aws.ec2.Subnet(
+            `${name}-${tier}-${SUFFIXES[i]}`,
+            {
+              vpcId: this.vpc.id,
+              cidrBlock: block,
+              availabilityZone: az(i),
+              // Public IPs are asked for per launch template, never handed out by default.
+              mapPublicIpOnLaunch: false,
+              ...subnetIpv6(tierIndex, i),
+              tags: { ...tags(`${tier}-${SUFFIXES[i]}`), "mastodon:tier": tier },
+            },
+            parent,
+          ),
+      );
+
+    const publicSubnets = makeSubnets("public", 0);
+    const appSubnets = egress === "public-subnets" ? [] : makeSubnets("app", 1);
+    const dataSubnets = makeSubnets("data", 2);
+
+    const publicRoutes = new aws.ec2.RouteTable(
+      `${name}-public`,
+      { vpcId: this.vpc.id, tags: tags("public") },
+      parent,
+    );
+    new aws.ec2.Route(
+      `${name}-public-default`,
+      { routeTableId: publicRoutes.id, destinationCidrBlock: ANY_IPV4, gatewayId: igw.id },
+      parent,
+    );
+    if (ipv6) {
+      new aws.ec2.Route(
+        `${name}-public-default-v6`,
+        { routeTableId: publicRoutes.id, destinationIpv6CidrBlock: ANY_IPV6, gatewayId: igw.id },
+        parent,
+      );
+    }
+    publicSubnets.forEach(
+      (s, i) =>
+        new aws.ec2.RouteTableAssociation(
+          `${name}-public-${SUFFIXES[i]}`,
+          { subnetId: s.id, routeTableId: publicRoutes.id },
+          parent,
+        ),
+    );
+
+    const natCount = egress === "nat-per-az" ? azCount : egress === "single-nat" ? 1 : 0;
+    const nats = Array.from({ length: natCount }, (_, i) => {
+      const eip = new aws.ec2.Eip(
+        `${name}-nat-${SUFFIXES[i]}`,
+        { domain: "vpc", tags: tags(`nat-${SUFFIXES[i]}`) },
+        { parent: this, dependsOn: [igw] },
+      );
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${SUFFIXES[i]}`,
+        {
+          allocationId: eip.id,
+          subnetId: (publicSubnets[i] as aws.ec2.Subnet).id,
+          tags: tags(`nat-${SUFFIXES[i]}`),
+        },
+        parent,
+      );
+    });
+    const egressOnly =
+      ipv6 && appSubnets.length
+        ? new aws.ec2.EgressOnlyInternetGateway(
+            `${name}-eigw`,
+            { vpcId: this.vpc.id, tags: tags("eigw") },
+            parent,
+          )
+        : undefined;
+
+    const appRouteTables = appSubnets.map((s, i) => {
+      const table = new aws.ec2.RouteTable(
+        `${name}-app-${SUFFIXES[i]}`,
+        { vpcId: this.vpc.id, tags: tags(`app-${SUFFIXES[i]}`) },
+        parent,
+      );
+      const nat = nats[Math.min(i, nats.length - 1)] as aws.ec2.NatGateway;
+      new aws.ec2.Route(
+        `${name}-app-${SUFFIXES[i]}-default`,
+        { routeTableId: table.id, destinationCidrBlock: ANY_IPV4, natGatewayId: nat.id },
+        parent,
+      );
+      if (egressOnly) {
+        new aws.ec2.Route(
+          `${name}-app-${SUFFIXES[i]}-default-v6`,
+          { routeTableId: table.id, destinationIpv6CidrBlock: ANY_IPV6, egressOnlyGatewayId: egressOnly.id },
+          parent,
+        );
+      }
+      new aws.ec2.RouteTableAssociation(
+        `${name}-app-${SUFFIXES[i]}`,
+        { subnetId: s.id, routeTableId: table.id },
+        parent,
+      );
+      return table;
+    });
+
+    // The data tier has no route out: only the VPC-local route.
+    const dataRoutes = new aws.ec2.RouteTable(
+      `${name}-data`,
+      { vpcId: this.vpc.id, tags: tags("data") },
+      parent,
+    );
+    dataSubnets.forEach(
+      (s, i) =>
+        new aws.ec2.RouteTableAssociation(
+          `${name}-data-${SUFFIXES[i]}`,
+          { subnetId: s.id, routeTableId: dataRoutes.id },
+          parent,
+        ),
+    );
+
+    // Media uploads and SSM's S3 traffic stay off the NAT gateways (and off their per-GB charge).
+    const region = aws.getRegionOutput({}, parent).region;
+    new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId: this.vpc.id,
+        serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [publicRoutes.id, ...appRouteTables.map((t) => t.id)],
+        tags: tags("s3"),
+      },
+      parent,
+    );
+
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.appSubnetIds = appSubnets.map((s) => s.id);
+    this.dataSubnetIds = dataSubnets.map((s) => s.id);
+    this.fleetSubnetIds = egress === "public-subnets" ? this.publicSubnetIds : this.appSubnetIds;
+    this.securityGroups = this.roleSecurityGroups(name, ipv6, streamingPorts);
+
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      appSubnetIds: this.appSubnetIds,
+      dataSubnetIds: this.dataSubnetIds,
+    });
+  }
+
+  private roleSecurityGroups(
+    name: string,
+    ipv6: boolean,
+    streamingPorts: readonly number[],
+  ): RoleSecurityGroups {
+    const parent = { parent: this };
+    const group = (role: string, description: string) =>
+      new aws.ec2.SecurityGroup(
+        `${name}-${role}`,
+        { vpcId: this.vpc.id, description, tags: { Name: `${name}-${role}` } },
+        parent,
+      );
+    const groups: RoleSecurityGroups = {
+      alb: group("alb", "Mastodon ALB: HTTP/HTTPS from the internet"),
+      web: group("web", "Mastodon web (Puma): port 3000 from the ALB"),
+      streaming: group("streaming", "Mastodon streaming: its ports from the ALB"),
+      sidekiq: group("sidekiq", "Mastodon Sidekiq: no inbound"),
+      database: group("database", "PostgreSQL: 5432 from the fleets"),
+      redis: group("redis", "Redis: 6379 from the fleets"),
+    };
+    const tcp = (from: number, to = from) => ({ ipProtocol: "tcp", fromPort: from, toPort: to });
+    const ingress = (
+      rule: string,
+      sg: aws.ec2.SecurityGroup,
+      args: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId">,
+    ) => new aws.vpc.SecurityGroupIngressRule(`${name}-${rule}`, { securityGroupId: sg.id, ...args }, parent);
+    const egress = (
+      rule: string,
+      sg: aws.ec2.SecurityGroup,
+      args: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId">,
+    ) => new aws.vpc.SecurityGroupEgressRule(`${name}-${rule}`, { securityGroupId: sg.id, ...args }, parent);
+    const anywhere = (
+      rule: string,
+      port: number,
+      add: (rule: string, args: { cidrIpv4?: string; cidrIpv6?: string }) => void,
+    ) => {
+      add(`${rule}-${port}`, { cidrIpv4: ANY_IPV4 });
+      if (ipv6) add(`${rule}-${port}-v6`, { cidrIpv6: ANY_IPV6 });
+    };
+
+    // Internet -> ALB 80/443 (80 only to redirect to 443).
+    for (const port of [80, 443]) {
+      anywhere("alb-in", port, (rule, cidr) =>
+        ingress(rule, groups.alb, { ...tcp(port), ...cidr, description: "clients" }),
+      );
+    }
+    const streamingFrom = Math.min(...streamingPorts);
+    const streamingTo = Math.max(...streamingPorts);
+    ingress("web-in-alb", groups.web, {
+      ...tcp(DEFAULTS.web.port),
+      referencedSecurityGroupId: groups.alb.id,
+      description: "ALB to Puma",
+    });
+    egress("alb-out-web", groups.alb, {
+      ...tcp(DEFAULTS.web.port),
+      referencedSecurityGroupId: groups.web.id,
+      description: "to Puma",
+    });
+    ingress("streaming-in-alb", groups.streaming, {
+      ...tcp(streamingFrom, streamingTo),
+      referencedSecurityGroupId: groups.alb.id,
+      description: "ALB to mastodon-streaming@ ports",
+    });
+    egress("alb-out-streaming", groups.alb, {
+      ...tcp(streamingFrom, streamingTo),
+      referencedSecurityGroupId: groups.streaming.id,
+      description: "to streaming",
+    });
+
+    // Fleets -> data stores, by group reference.
+    for (const role of ["web", "streaming", "sidekiq"] as const) {
+      ingress(`database-in-${role}`, groups.database, {
+        ...tcp(5432),
+        referencedSecurityGroupId: groups[role].id,
+        description: role,
+      });
+      ingress(`redis-in-${role}`, groups.redis, {
+        ...tcp(6379),
+        referencedSecurityGroupId: groups[role].id,
+        description: role,
+      });
+      egress(`${role}-out-database`, groups[role], {
+        ...tcp(5432),
+        referencedSecurityGroupId: groups.database.id,
+        description: "PostgreSQL",
+      });
+      egress(`${role}-out-redis`, groups[role], {
+        ...tcp(6379),
+        referencedSecurityGroupId: groups.redis.id,
+        description: "Redis",
+      });
+      // HTTPS everywhere: federation (web, Sidekiq), and SSM, CloudWatch, S3 for every host.
+      anywhere(`${role}-out-https`, 443, (rule, cidr) =>
+        egress(rule, groups[role], { ...tcp(443), ...cidr, description: "HTTPS" }),
+      );
+    }
+    // Plain HTTP for link previews and remote media that still serve it (web lookups, Sidekiq fetches).
+    for (const role of ["web", "sidekiq"] as const) {
+      anywhere(`${role}-out-http`, 80, (rule, cidr) =>
+        egress(rule, groups[role], { ...tcp(80), ...cidr, description: "HTTP" }),
+      );
+    }
+    // Mail goes out from the mailers queue: SMTP submission (STARTTLS) and SMTPS.
+    for (const port of [587, 465]) {
+      anywhere("sidekiq-out-smtp", port, (rule, cidr) =>
+        egress(rule, groups.sidekiq, { ...tcp(port), ...cidr, description: "SMTP" }),
+      );
+    }
+    return groups;
+  }
+}

@@ -1,0 +1,174 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { DEFAULTS } from "../core/defaults";
+import { postgresFamily, rdsParameters } from "../core/postgres";
+
+export interface PostgresInstanceSize {
+  /** e.g. db.r7g.2xlarge */
+  instanceClass: string;
+  /** Computed by the sizing core (core/postgres.ts). */
+  maxConnections: number;
+  workMemMiB: number;
+}
+
+export interface PostgresDatabaseArgs extends PostgresInstanceSize {
+  /** Isolated data subnets, one per AZ. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The database role's security group (5432 from the fleets). */
+  securityGroupId: pulumi.Input<string>;
+  /** Where the master password is stored, e.g. /mastodon/production/mastodon. */
+  parameterPrefix: string;
+  /** @default "17" */
+  engineVersion?: "16" | "17";
+  /** @default false */
+  multiAz?: boolean;
+  /** @default 20 */
+  storageGiB?: number;
+  /** Storage autoscaling ceiling. @default max(200, storageGiB) */
+  maxStorageGiB?: number;
+  /**
+   * Production: deletion protection, a final snapshot, 14 days of backups. Elsewhere 7 days and no
+   * final snapshot. @default false
+   */
+  production?: boolean;
+  /** A read replica, sized on its own (the budget counts it against its own max_connections). */
+  replica?: PostgresInstanceSize;
+  /** @default "mastodon_production" */
+  databaseName?: string;
+  /** @default "mastodon" */
+  username?: string;
+}
+
+/**
+ * RDS PostgreSQL for Mastodon: gp3 with storage autoscaling, encrypted, private, TLS forced, the
+ * sizing core's max_connections and work_mem in its own parameter group, a generated master password
+ * kept as an SSM SecureString (never an output in clear), and an optional read replica.
+ */
+export class PostgresDatabase extends pulumi.ComponentResource {
+  public readonly instance: aws.rds.Instance;
+  public readonly replica?: aws.rds.Instance;
+  public readonly parameterGroup: aws.rds.ParameterGroup;
+  public readonly address: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  public readonly replicaAddress?: pulumi.Output<string>;
+  public readonly databaseName: string;
+  public readonly username: string;
+  /** The master password: a Pulumi secret. */
+  public readonly password: pulumi.Output<string>;
+  /** The SSM SecureString parameter the hosts read the password from at boot. */
+  public readonly passwordParameter: aws.ssm.Parameter;
+
+  constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:database:PostgresDatabase", name, {}, opts);
+    const parent = { parent: this };
+    const engineVersion = args.engineVersion ?? DEFAULTS.database.engineVersion;
+    const production = args.production ?? false;
+    const storageGiB = args.storageGiB ?? DEFAULTS.database.storageGiB;
+    this.databaseName = args.databaseName ?? "mastodon_production";
+    this.username = args.username ?? "mastodon";
+
+    // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production and PgBouncer's userlist.
+    const password = new random.RandomPassword(
+      `${name}-master-password`,
+      { length: 40, special: false },
+      parent,
+    );
+    this.password = pulumi.secret(password.result);
+    this.passwordParameter = new aws.ssm.Parameter(
+      `${name}-master-password`,
+      {
+        name: `${args.parameterPrefix}/db-password`,
+        type: "SecureString",
+        value: this.password,
+        description: "Mastodon PostgreSQL master password (DB_PASS)",
+      },
+      parent,
+    );
+
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: `${name}: data subnets` },
+      parent,
+    );
+    const parameterGroup = (suffix: string, size: PostgresInstanceSize) =>
+      new aws.rds.ParameterGroup(
+        `${name}-${suffix}`,
+        {
+          family: postgresFamily(engineVersion),
+          description: `${name}: max_connections ${size.maxConnections}, work_mem ${size.workMemMiB} MiB (mastodon-aws sizing core)`,
+          parameters: rdsParameters(size.maxConnections, size.workMemMiB),
+        },
+        parent,
+      );
+    this.parameterGroup = parameterGroup("params", args);
+
+    this.instance = new aws.rds.Instance(
+      `${name}-primary`,
+      {
+        engine: "postgres",
+        engineVersion,
+        instanceClass: args.instanceClass,
+        dbName: this.databaseName,
+        username: this.username,
+        password: this.password,
+        port: 5432,
+        parameterGroupName: this.parameterGroup.name,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [args.securityGroupId],
+        publiclyAccessible: false,
+        multiAz: args.multiAz ?? false,
+        storageType: "gp3",
+        allocatedStorage: storageGiB,
+        maxAllocatedStorage: Math.max(args.maxStorageGiB ?? DEFAULTS.database.maxStorageGiB, storageGiB),
+        storageEncrypted: true,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        backupRetentionPeriod: production ? 14 : 7,
+        copyTagsToSnapshot: true,
+        deletionProtection: production,
+        skipFinalSnapshot: !production,
+        ...(production && { finalSnapshotIdentifier: `${name}-final` }),
+        performanceInsightsEnabled: true,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql"],
+        autoMinorVersionUpgrade: true,
+        // Major upgrades are a runbook step, never a side effect of `pulumi up`.
+        allowMajorVersionUpgrade: false,
+      },
+      { parent: this, protect: production },
+    );
+
+    if (args.replica) {
+      const replicaParameters = parameterGroup("replica-params", args.replica);
+      this.replica = new aws.rds.Instance(
+        `${name}-replica`,
+        {
+          replicateSourceDb: this.instance.identifier,
+          instanceClass: args.replica.instanceClass,
+          parameterGroupName: replicaParameters.name,
+          vpcSecurityGroupIds: [args.securityGroupId],
+          publiclyAccessible: false,
+          storageType: "gp3",
+          storageEncrypted: true,
+          caCertIdentifier: "rds-ca-rsa2048-g1",
+          performanceInsightsEnabled: true,
+          performanceInsightsRetentionPeriod: 7,
+          enabledCloudwatchLogsExports: ["postgresql"],
+          skipFinalSnapshot: true,
+          autoMinorVersionUpgrade: true,
+        },
+        parent,
+      );
+      this.replicaAddress = this.replica.address;
+    }
+
+    this.address = this.instance.address;
+    this.port = this.instance.port;
+    this.registerOutputs({
+      address: this.address,
+      port: this.port,
+      replicaAddress: this.replicaAddress,
+      passwordParameterName: this.passwordParameter.name,
+    });
+  }
+}

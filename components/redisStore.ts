@@ -1,0 +1,325 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ec2InstanceSpec } from "../core/catalog";
+import { DEFAULTS } from "../core/defaults";
+import {
+  type RedisEngine,
+  type RedisRole,
+  SELF_MANAGED_MAXMEMORY_FRACTION,
+  elasticacheFamily,
+  elasticacheParameters,
+  renderSelfManagedUserData,
+} from "../core/redis";
+
+export interface RedisStoreArgs {
+  /** cache: allkeys-lru, no snapshots. persistent: noeviction, replicas, failover, snapshots. */
+  role: RedisRole;
+  /**
+   * "elasticache", or for the persistent role "self-managed-aof": Redis from Debian on a c-family
+   * instance with appendonly on an encrypted EBS volume (the only real AOF on AWS, DESIGN.md 4).
+   * @default "elasticache"
+   */
+  mode?: "elasticache" | "self-managed-aof";
+  /** @default "valkey" */
+  engine?: RedisEngine;
+  /** @default "8.0" for valkey, "7.1" for redis */
+  engineVersion?: string;
+  /** @default "cache.t4g.small" */
+  nodeType?: string;
+  /** Primary plus replicas; 2 or more turns on automatic failover and Multi-AZ. @default 1 for cache, 2 for persistent */
+  nodes?: number;
+  /** Longer snapshot retention (7 days, else 1) and a final snapshot. @default false */
+  production?: boolean;
+  /** ElastiCache: the isolated data subnets. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The redis role's security group (6379 from the fleets). */
+  securityGroupId: pulumi.Input<string>;
+  /** Where the AUTH password is stored, e.g. /mastodon/production/mastodon. */
+  parameterPrefix: string;
+  /** self-managed-aof: where the host lives (it needs egress for packages and SSM). */
+  host?: {
+    vpcId: pulumi.Input<string>;
+    subnetId: pulumi.Input<string>;
+    availabilityZone: pulumi.Input<string>;
+    /** @default "c7g.large" */
+    instanceType?: string;
+    /** @default 20 */
+    volumeGiB?: number;
+    /** Public IPv4 for egress when the subnet has no NAT. @default false */
+    publicIp?: boolean;
+  };
+}
+
+const PORT = 6379;
+
+/**
+ * One of Mastodon's two Redis (never one for both: DESIGN.md section 4). TLS and AUTH on ElastiCache;
+ * the AUTH password is generated, kept as an SSM SecureString and exposed only as a Pulumi secret.
+ */
+export class RedisStore extends pulumi.ComponentResource {
+  public readonly role: RedisRole;
+  public readonly host: pulumi.Output<string>;
+  public readonly port: number;
+  public readonly tls: boolean;
+  /** The AUTH password: a Pulumi secret. */
+  public readonly password: pulumi.Output<string>;
+  public readonly passwordParameter: aws.ssm.Parameter;
+  public readonly replicationGroup?: aws.elasticache.ReplicationGroup;
+  public readonly instance?: aws.ec2.Instance;
+
+  constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:redis:RedisStore", name, {}, opts);
+    const parent = { parent: this };
+    const mode = args.mode ?? "elasticache";
+    if (mode === "self-managed-aof" && args.role !== "persistent") {
+      throw new Error(`${name}: self-managed-aof is for the persistent role; a cache needs no AOF`);
+    }
+    this.role = args.role;
+    this.port = PORT;
+
+    // ElastiCache AUTH tokens: 16-128 characters; alphanumeric avoids the few symbols it refuses.
+    const password = new random.RandomPassword(`${name}-auth`, { length: 64, special: false }, parent);
+    this.password = pulumi.secret(password.result);
+    this.passwordParameter = new aws.ssm.Parameter(
+      `${name}-auth`,
+      {
+        name: `${args.parameterPrefix}/redis-${args.role}-password`,
+        type: "SecureString",
+        value: this.password,
+        description: `Mastodon ${args.role} Redis AUTH password`,
+      },
+      parent,
+    );
+
+    if (mode === "elasticache") {
+      this.tls = true;
+      this.replicationGroup = this.elasticache(name, args);
+      this.host = this.replicationGroup.primaryEndpointAddress;
+    } else {
+      // Redis from Debian has no certificate the clients would trust; the security group is the fence.
+      this.tls = false;
+      this.instance = this.selfManaged(name, args);
+      this.host = this.instance.privateIp;
+    }
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      passwordParameterName: this.passwordParameter.name,
+    });
+  }
+
+  private elasticache(name: string, args: RedisStoreArgs): aws.elasticache.ReplicationGroup {
+    const parent = { parent: this };
+    const engine = args.engine ?? DEFAULTS.redis.engine;
+    const engineVersion =
+      args.engineVersion ??
+      (engine === "valkey" ? DEFAULTS.redis.valkeyVersion : DEFAULTS.redis.redisVersion);
+    const persistent = args.role === "persistent";
+    const nodes = args.nodes ?? (persistent ? 2 : 1);
+    const production = args.production ?? false;
+
+    const subnetGroup = new aws.elasticache.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: `${name}: data subnets` },
+      parent,
+    );
+    const parameterGroup = new aws.elasticache.ParameterGroup(
+      `${name}-params`,
+      {
+        family: elasticacheFamily(engine, engineVersion),
+        description: `${name}: Mastodon ${args.role} Redis`,
+        parameters: elasticacheParameters(args.role),
+      },
+      parent,
+    );
+    return new aws.elasticache.ReplicationGroup(
+      `${name}-group`,
+      {
+        description: `Mastodon ${args.role} Redis`,
+        engine,
+        engineVersion,
+        nodeType:
+          args.nodeType ?? (persistent ? DEFAULTS.redis.persistentNodeType : DEFAULTS.redis.cacheNodeType),
+        numCacheClusters: nodes,
+        // Multi-AZ needs automatic failover, which needs a replica (DESIGN.md section 8).
+        automaticFailoverEnabled: nodes >= 2,
+        multiAzEnabled: nodes >= 2,
+        port: PORT,
+        parameterGroupName: parameterGroup.name,
+        subnetGroupName: subnetGroup.name,
+        securityGroupIds: [args.securityGroupId],
+        atRestEncryptionEnabled: true,
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: "required",
+        authToken: this.password,
+        autoMinorVersionUpgrade: true,
+        // The cache may be lost at will; the persistent store keeps daily snapshots.
+        snapshotRetentionLimit: persistent ? (production ? 7 : 1) : 0,
+        ...(persistent && { snapshotWindow: "03:00-04:00", finalSnapshotIdentifier: `${name}-final` }),
+        maintenanceWindow: "sun:05:00-sun:06:00",
+      },
+      { parent: this, protect: production && persistent },
+    );
+  }
+
+  private selfManaged(name: string, args: RedisStoreArgs): aws.ec2.Instance {
+    const parent = { parent: this };
+    const host = args.host;
+    if (!host) throw new Error(`${name}: self-managed-aof needs host (vpcId, subnetId, availabilityZone)`);
+    const instanceType = host.instanceType ?? "c7g.large";
+    const spec = ec2InstanceSpec(instanceType);
+    if (!spec) throw new Error(`${name}: ${instanceType} is not a c-family type in the catalog`);
+    const production = args.production ?? false;
+    const region = aws.getRegionOutput({}, parent).region;
+    const identity = aws.getCallerIdentityOutput({}, parent);
+
+    // Egress for Debian's mirrors and SSM; inbound only through the shared redis group.
+    const hostGroup = new aws.ec2.SecurityGroup(
+      `${name}-host`,
+      { vpcId: host.vpcId, description: `${name}: Redis host egress` },
+      parent,
+    );
+    for (const port of [80, 443]) {
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-host-out-${port}`,
+        {
+          securityGroupId: hostGroup.id,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: "0.0.0.0/0",
+        },
+        parent,
+      );
+    }
+
+    const role = new aws.iam.Role(
+      `${name}-host`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-host-ssm`,
+      { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-host-password`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "ssm:GetParameter", Resource: this.passwordParameter.arn },
+            {
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: pulumi.interpolate`arn:aws:kms:${region}:${identity.accountId}:alias/aws/ssm`,
+              Condition: {
+                StringEquals: { "kms:ViaService": pulumi.interpolate`ssm.${region}.amazonaws.com` },
+              },
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-host`, { role: role.name }, parent);
+
+    const snapshotTag = { "mastodon:redis-snapshots": name };
+    const volume = new aws.ebs.Volume(
+      `${name}-data`,
+      {
+        availabilityZone: host.availabilityZone,
+        size: host.volumeGiB ?? 20,
+        type: "gp3",
+        encrypted: true,
+        tags: { Name: `${name}-data`, ...snapshotTag },
+      },
+      { parent: this, protect: production },
+    );
+
+    const arch = spec.architecture === "arm64" ? "arm64" : "amd64";
+    const ami = aws.ssm.getParameterOutput({ name: `/aws/service/debian/release/12/latest/${arch}` }, parent);
+    const maxmemoryBytes = Math.floor(spec.memoryGiB * 1024 ** 3 * SELF_MANAGED_MAXMEMORY_FRACTION);
+    const instance = new aws.ec2.Instance(
+      `${name}-host`,
+      {
+        ami: ami.value,
+        instanceType,
+        subnetId: host.subnetId,
+        availabilityZone: host.availabilityZone,
+        vpcSecurityGroupIds: [hostGroup.id, args.securityGroupId],
+        associatePublicIpAddress: host.publicIp ?? false,
+        iamInstanceProfile: profile.name,
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+        rootBlockDevice: { volumeType: "gp3", volumeSize: 10, encrypted: true },
+        userData: pulumi
+          .all([volume.id, this.passwordParameter.name, region])
+          .apply(([volumeId, passwordParameter, r]) =>
+            renderSelfManagedUserData({ volumeId, passwordParameter, region: r, port: PORT, maxmemoryBytes }),
+          ),
+        userDataReplaceOnChange: true,
+        tags: { Name: `${name}-host` },
+      },
+      parent,
+    );
+    new aws.ec2.VolumeAttachment(
+      `${name}-data`,
+      { instanceId: instance.id, volumeId: volume.id, deviceName: "/dev/sdf" },
+      parent,
+    );
+
+    // Daily EBS snapshots of the data volume (AOF + RDB), by Data Lifecycle Manager.
+    const dlmRole = new aws.iam.Role(
+      `${name}-snapshots`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-snapshots`,
+      {
+        role: dlmRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+      },
+      parent,
+    );
+    new aws.dlm.LifecyclePolicy(
+      `${name}-snapshots`,
+      {
+        description: `${name}: daily snapshots of the Redis data volume`,
+        executionRoleArn: dlmRole.arn,
+        state: "ENABLED",
+        policyDetails: {
+          resourceTypes: ["VOLUME"],
+          targetTags: snapshotTag,
+          schedules: [
+            {
+              name: "daily",
+              createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+              retainRule: { count: production ? 7 : 1 },
+              copyTags: true,
+            },
+          ],
+        },
+      },
+      parent,
+    );
+    return instance;
+  }
+}

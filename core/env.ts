@@ -1,0 +1,101 @@
+/**
+ * The Mastodon environment the tiers imply, computed in one place (DESIGN.md section 5). Pure: it
+ * takes resolved endpoints and secrets and returns name -> value, refusing any name Mastodon 4.6
+ * does not read (data/mastodon-4.6-env-names.txt).
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export type Env = Readonly<Record<string, string>>;
+
+/** Every variable Mastodon 4.6 reads. */
+export const MASTODON_ENV_NAMES: ReadonlySet<string> = new Set(
+  fs
+    .readFileSync(path.join(__dirname, "..", "data", "mastodon-4.6-env-names.txt"), "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#")),
+);
+
+/** Builds an env, refusing names Mastodon does not read (a typo would be silently ignored). */
+export function mastodonEnv(entries: Record<string, string | undefined>): Env {
+  const unknown = Object.keys(entries).filter((k) => !MASTODON_ENV_NAMES.has(k));
+  if (unknown.length) throw new Error(`not Mastodon 4.6 environment variables: ${unknown.join(", ")}`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(entries)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** PgBouncer on every host listens here; Rails and streaming connect to it when pooled. */
+export const PGBOUNCER_PORT = 6432;
+export const PGBOUNCER_HOST = "127.0.0.1";
+/** The PgBouncer database alias that points at the read replica. */
+export const PGBOUNCER_REPLICA_DB = "mastodon_replica";
+
+export interface DatabaseEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface DatabaseEnvInput {
+  readonly primary: DatabaseEndpoint;
+  readonly replica?: DatabaseEndpoint;
+  readonly pooler: "none" | "pgbouncer";
+}
+
+/**
+ * DB_* (and REPLICA_DB_*). Direct: TLS verified against the RDS CA (rds.force_ssl is on; the host
+ * installs the bundle where libpq and NODE_EXTRA_CA_CERTS find it). Pooled: the local PgBouncer,
+ * which speaks TLS to RDS itself, and no prepared statements (transaction mode, DESIGN.md section 2).
+ * DB_POOL is per process and lives in the units, not here.
+ */
+export function databaseEnv({ primary, replica, pooler }: DatabaseEnvInput): Env {
+  const pooled = pooler === "pgbouncer";
+  return mastodonEnv({
+    DB_HOST: pooled ? PGBOUNCER_HOST : primary.host,
+    DB_PORT: String(pooled ? PGBOUNCER_PORT : primary.port),
+    DB_NAME: primary.name,
+    DB_USER: primary.user,
+    DB_PASS: primary.password,
+    // The streaming server treats anything but disable/no-verify as verified TLS (DESIGN.md section 5).
+    DB_SSLMODE: pooled ? "disable" : "verify-full",
+    PREPARED_STATEMENTS: pooled ? "false" : undefined,
+    ...(replica && {
+      REPLICA_DB_HOST: pooled ? PGBOUNCER_HOST : replica.host,
+      REPLICA_DB_PORT: String(pooled ? PGBOUNCER_PORT : replica.port),
+      REPLICA_DB_NAME: pooled ? PGBOUNCER_REPLICA_DB : replica.name,
+      REPLICA_DB_USER: replica.user,
+      REPLICA_DB_PASS: replica.password,
+      REPLICA_PREPARED_STATEMENTS: pooled ? "false" : undefined,
+    }),
+  });
+}
+
+export interface RedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly password: string;
+  readonly tls: boolean;
+}
+
+/** A full URL: prefixed variables do not inherit host, port or password from REDIS_* (DESIGN.md section 4). */
+export function redisUrl(endpoint: RedisEndpoint, db = 0): string {
+  const scheme = endpoint.tls ? "rediss" : "redis";
+  return `${scheme}://:${encodeURIComponent(endpoint.password)}@${endpoint.host}:${endpoint.port}/${db}`;
+}
+
+/**
+ * REDIS_URL (feeds, pub/sub; the streaming server reads only this one) and SIDEKIQ_REDIS_URL go to
+ * the persistent store, CACHE_REDIS_URL to the cache. TLS needs REDIS_DRIVER=ruby: hiredis has none.
+ */
+export function redisEnv(persistent: RedisEndpoint, cache: RedisEndpoint): Env {
+  return mastodonEnv({
+    REDIS_URL: redisUrl(persistent),
+    SIDEKIQ_REDIS_URL: redisUrl(persistent),
+    CACHE_REDIS_URL: redisUrl(cache),
+    REDIS_DRIVER: persistent.tls || cache.tls ? "ruby" : undefined,
+  });
+}
