@@ -3,6 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { type StackConfigInput } from "../core/config";
+import * as pulumi from "@pulumi/pulumi";
+import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
+import { readStackFile } from "../plan/stackFile";
+import program from "../index";
 
 export const ROOT = path.join(__dirname, "..");
 export const STACKS = ["dev", "small", "staging", "production"] as const;
@@ -47,4 +51,28 @@ export function withConfig(mutate: (c: any) => void): Record<string, unknown> {
   const c = structuredClone(baseConfig()) as any;
   mutate(c);
   return c;
+}
+
+/** Runs the real program under mocks on a shipped stack, optionally with some `mastodon:` keys replaced. */
+export async function runStack(stack: string, override: Record<string, unknown> = {}): Promise<MockRun> {
+  const file = readStackFile(path.join(ROOT, "stacks"), stack);
+  const config = { ...file.config };
+  for (const [k, v] of Object.entries(override))
+    config[`mastodon:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  return runUnderMocks(program, { project: "mastodon-aws", stack, config });
+}
+
+export function find(run: MockRun, type: string, name?: string): RecordedResource {
+  const found = run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
+  return found[0] as RecordedResource;
+}
+
+export function all(run: MockRun, type: string): RecordedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+/** Resolves an Output in a test (mocks resolve everything when preview is off). */
+export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((r) => output.apply((v) => r(v)));
 }

@@ -1,0 +1,354 @@
+/**
+ * The network, PostgreSQL and the two Redis under Pulumi's mocks: the resources each shipped stack
+ * declares and the exact inputs that make them what DESIGN.md sections 1, 2 and 4 ask for.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonStack } from "../components/mastodonStack";
+import { Network } from "../components/network";
+import { PostgresDatabase } from "../components/postgresDatabase";
+import { RedisStore } from "../components/redisStore";
+import { parseStackConfig } from "../core/config";
+import { MASTODON_ENV_NAMES } from "../core/env";
+import { fakeSecret } from "../plan/fakeCloud";
+import { runUnderMocks } from "../plan/mocks";
+import { STACKS, all, baseConfig, find, resolve, runStack, stackConfig } from "./helpers";
+
+const RDS = "aws:rds/instance:Instance";
+const RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup";
+const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
+const REDIS_PARAMS = "aws:elasticache/parameterGroup:ParameterGroup";
+const SSM = "aws:ssm/parameter:Parameter";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+
+describe.each(STACKS)("stack %s", (stack) => {
+  const { config, budget } = parseStackConfig(stackConfig(stack), stack);
+  const production = config.environment === "production";
+  let run: Awaited<ReturnType<typeof runStack>>;
+  beforeAll(async () => {
+    run = await runStack(stack);
+  });
+
+  test("PostgreSQL: private, encrypted, gp3 with autoscaling, backups, TLS and the computed parameters", () => {
+    const db = find(run, RDS, "mastodon-db-primary").inputs;
+    expect(db).toMatchObject({
+      engine: "postgres",
+      engineVersion: config.database.engineVersion,
+      instanceClass: config.database.primary.instanceClass,
+      multiAz: config.database.multiAz,
+      publiclyAccessible: false,
+      storageEncrypted: true,
+      storageType: "gp3",
+      allocatedStorage: config.database.storageGiB,
+      maxAllocatedStorage: config.database.maxStorageGiB,
+      backupRetentionPeriod: production ? 14 : 7,
+      deletionProtection: production,
+      skipFinalSnapshot: !production,
+      performanceInsightsEnabled: true,
+      password: "[secret]",
+    });
+    expect(db["finalSnapshotIdentifier"]).toBe(production ? "mastodon-db-final" : undefined);
+    const params = find(run, RDS_PARAMS, "mastodon-db-params").inputs;
+    expect(params["family"]).toBe(`postgres${config.database.engineVersion}`);
+    expect(params["parameters"]).toEqual(
+      expect.arrayContaining([
+        { name: "max_connections", value: String(budget.maxConnections), applyMethod: "pending-reboot" },
+        { name: "work_mem", value: String(budget.workMemMiB * 1024), applyMethod: "immediate" },
+        { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
+        { name: "log_min_duration_statement", value: "1000", applyMethod: "immediate" },
+        { name: "idle_in_transaction_session_timeout", value: "600000", applyMethod: "immediate" },
+      ]),
+    );
+  });
+
+  test("two Redis: an evicting cache and a persistent store that never evicts", () => {
+    const cache = find(run, REDIS, "mastodon-cache-group").inputs;
+    const persistent = find(run, REDIS, "mastodon-persistent-group").inputs;
+    for (const group of [cache, persistent]) {
+      expect(group).toMatchObject({
+        atRestEncryptionEnabled: true,
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: "required",
+        authToken: "[secret]",
+      });
+    }
+    expect(cache).toMatchObject({ numCacheClusters: config.redis.cache.nodes, snapshotRetentionLimit: 0 });
+    const nodes = config.redis.persistent.nodes;
+    expect(persistent).toMatchObject({
+      numCacheClusters: nodes,
+      automaticFailoverEnabled: nodes >= 2,
+      multiAzEnabled: nodes >= 2,
+      snapshotRetentionLimit: production ? 7 : 1,
+      finalSnapshotIdentifier: "mastodon-persistent-final",
+    });
+    if (production) expect(nodes).toBeGreaterThanOrEqual(2);
+    expect(find(run, REDIS_PARAMS, "mastodon-cache-params").inputs["parameters"]).toEqual([
+      { name: "maxmemory-policy", value: "allkeys-lru" },
+    ]);
+    expect(find(run, REDIS_PARAMS, "mastodon-persistent-params").inputs["parameters"]).toEqual([
+      { name: "maxmemory-policy", value: "noeviction" },
+    ]);
+    expect(find(run, REDIS_PARAMS, "mastodon-persistent-params").inputs["family"]).toBe("valkey8");
+  });
+
+  test("secrets are SSM SecureStrings under the stack's path, and never in clear in any input", () => {
+    const params = all(run, SSM);
+    expect(params.map((p) => p.inputs["name"]).sort()).toEqual([
+      `/mastodon/${stack}/mastodon/db-password`,
+      `/mastodon/${stack}/mastodon/redis-cache-password`,
+      `/mastodon/${stack}/mastodon/redis-persistent-password`,
+    ]);
+    for (const p of params) expect(p.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });
+    const generated = [
+      fakeSecret("mastodon-db-master-password", 40),
+      fakeSecret("mastodon-cache-auth", 64),
+      fakeSecret("mastodon-persistent-auth", 64),
+    ];
+    const everything = JSON.stringify(run.resources);
+    for (const secret of generated) expect(everything).not.toContain(secret);
+  });
+
+  test("network: three tiers per AZ, the chosen egress, nothing open but the ALB", () => {
+    const azs = config.network.availabilityZones;
+    const subnets = all(run, "aws:ec2/subnet:Subnet");
+    const tiers = config.network.egress === "public-subnets" ? 2 : 3;
+    expect(subnets).toHaveLength(azs * tiers);
+    for (const s of subnets) expect(s.inputs["mapPublicIpOnLaunch"]).toBe(false);
+    const nats = { "nat-per-az": azs, "single-nat": 1, "public-subnets": 0 }[config.network.egress];
+    expect(all(run, "aws:ec2/natGateway:NatGateway")).toHaveLength(nats);
+
+    const ingress = all(run, INGRESS);
+    const open = ingress.filter((r) => r.inputs["cidrIpv4"] || r.inputs["cidrIpv6"]);
+    expect(open.map((r) => [r.name, r.inputs["fromPort"]])).toEqual([
+      ["mastodon-network-alb-in-80", 80],
+      ["mastodon-network-alb-in-443", 443],
+    ]);
+    // The data tier's groups take 5432/6379 from the three fleet roles' groups only.
+    const dbIn = ingress.filter((r) => r.name.startsWith("mastodon-network-database-in-"));
+    expect(dbIn.map((r) => [r.inputs["fromPort"], r.inputs["referencedSecurityGroupId"]])).toEqual(
+      ["web", "streaming", "sidekiq"].map((role) => [5432, `mastodon-network-${role}-id`]),
+    );
+    const redisIn = ingress.filter((r) => r.name.startsWith("mastodon-network-redis-in-"));
+    expect(redisIn.map((r) => r.inputs["toPort"])).toEqual([6379, 6379, 6379]);
+    // Data stores open no connection outward.
+    const egress = all(run, EGRESS);
+    expect(
+      egress
+        .filter((r) => /-(database|redis)-id$/.test(String(r.inputs["securityGroupId"])))
+        .map((r) => r.name),
+    ).toEqual([]);
+    // Streaming ports reach every mastodon-streaming@ process.
+    const ports = config.fleets.flatMap((f) => f.streaming?.ports ?? []);
+    expect(find(run, INGRESS, "mastodon-network-streaming-in-alb").inputs).toMatchObject({
+      fromPort: Math.min(...ports),
+      toPort: Math.max(...ports),
+      referencedSecurityGroupId: "mastodon-network-alb-id",
+    });
+  });
+
+  test("the data subnets have no route out", () => {
+    const routes = all(run, "aws:ec2/route:Route");
+    expect(routes.filter((r) => r.inputs["routeTableId"] === "mastodon-network-data-id")).toEqual([]);
+    expect(find(run, "aws:ec2/vpcEndpoint:VpcEndpoint").inputs).toMatchObject({
+      serviceName: "com.amazonaws.us-east-1.s3",
+      vpcEndpointType: "Gateway",
+    });
+  });
+});
+
+test("production refuses a single-AZ database unless accepted; small accepts it explicitly", () => {
+  expect(parseStackConfig(stackConfig("small")).config.database.multiAz).toBe(false);
+  const withoutAcceptance = {
+    ...stackConfig("small"),
+    database: { instanceClass: "db.t4g.small", multiAz: false },
+  };
+  expect(() => parseStackConfig(withoutAcceptance)).toThrow(
+    "mastodon:database.multiAz: false is refused in production",
+  );
+});
+
+describe("a read replica", () => {
+  let run: Awaited<ReturnType<typeof runStack>>;
+  beforeAll(async () => {
+    const database = {
+      ...(stackConfig("staging")["database"] as object),
+      replica: { instanceClass: "db.t4g.medium" },
+    };
+    run = await runStack("staging", { database });
+  });
+  test("replicates the primary with its own parameter group", () => {
+    expect(find(run, RDS, "mastodon-db-replica").inputs).toMatchObject({
+      replicateSourceDb: "mastodon-db-primary",
+      instanceClass: "db.t4g.medium",
+      publiclyAccessible: false,
+      storageEncrypted: true,
+    });
+    expect(find(run, RDS_PARAMS, "mastodon-db-replica-params").inputs["parameters"]).toEqual(
+      expect.arrayContaining([{ name: "max_connections", value: "450", applyMethod: "pending-reboot" }]),
+    );
+  });
+  test("its budget is exported beside the primary's", () => {
+    expect(run.outputs["replicaBudget"]).toMatchObject({ target: "replica", maxConnections: 450 });
+  });
+});
+
+describe("the self-managed AOF persistent store", () => {
+  let run: Awaited<ReturnType<typeof runStack>>;
+  beforeAll(async () => {
+    const redis = {
+      ...(stackConfig("production")["redis"] as object),
+      persistent: { mode: "self-managed-aof", instanceType: "c7g.large", volumeGiB: 50 },
+    };
+    run = await runStack("production", { redis });
+  });
+  test("an IMDSv2-only c-family instance with encrypted disks and no key pair", () => {
+    const host = find(run, "aws:ec2/instance:Instance", "mastodon-persistent-host").inputs;
+    expect(host).toMatchObject({
+      instanceType: "c7g.large",
+      metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: { encrypted: true, volumeType: "gp3" },
+      associatePublicIpAddress: false,
+      subnetId: "mastodon-network-app-a-id",
+    });
+    expect(host["keyName"]).toBeUndefined();
+    expect(find(run, "aws:ebs/volume:Volume").inputs).toMatchObject({
+      size: 50,
+      type: "gp3",
+      encrypted: true,
+      availabilityZone: "us-east-1a",
+    });
+    expect(all(run, REDIS).map((r) => r.name)).toEqual(["mastodon-cache-group"]);
+  });
+  test("its user-data carries the AOF config and reads the password from SSM, not the password itself", () => {
+    const userData = String(find(run, "aws:ec2/instance:Instance").inputs["userData"]);
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    expect(userData).toContain("appendonly yes");
+    expect(userData).toContain("appendfsync everysec");
+    expect(userData).toContain("maxmemory-policy noeviction");
+    expect(userData).toContain("--name '/mastodon/production/mastodon/redis-persistent-password'");
+    expect(userData).not.toContain(fakeSecret("mastodon-persistent-auth", 64));
+  });
+  test("the host may read only its own password parameter", () => {
+    const policy = JSON.parse(
+      String(
+        find(run, "aws:iam/rolePolicy:RolePolicy", "mastodon-persistent-host-password").inputs["policy"],
+      ),
+    );
+    expect(policy.Statement[0]).toEqual({
+      Effect: "Allow",
+      Action: "ssm:GetParameter",
+      Resource: "arn:aws:ssm:us-east-1:123456789012:mastodon-persistent-auth",
+    });
+  });
+  test("daily snapshots of the data volume, kept 7 days in production", () => {
+    const dlm = find(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy").inputs as any;
+    expect(dlm.policyDetails.targetTags).toEqual({ "mastodon:redis-snapshots": "mastodon-persistent" });
+    expect(dlm.policyDetails.schedules[0]).toMatchObject({
+      createRule: { interval: 24, intervalUnit: "HOURS" },
+      retainRule: { count: 7 },
+    });
+  });
+});
+
+test("every data-tier component twice in one stack: no duplicate (type, name)", async () => {
+  const run = await runUnderMocks(
+    () => {
+      for (const n of ["blue", "green"]) {
+        const net = new Network(`${n}-net`, { availabilityZones: 2, egress: "single-nat", ipv6: true });
+        new PostgresDatabase(`${n}-db`, {
+          instanceClass: "db.t4g.medium",
+          maxConnections: 450,
+          workMemMiB: 9,
+          subnetIds: net.dataSubnetIds,
+          securityGroupId: net.securityGroups.database.id,
+          parameterPrefix: `/m/${n}`,
+          replica: { instanceClass: "db.t4g.small", maxConnections: 225, workMemMiB: 9 },
+        });
+        for (const role of ["cache", "persistent"] as const) {
+          new RedisStore(`${n}-${role}`, {
+            role,
+            subnetIds: net.dataSubnetIds,
+            securityGroupId: net.securityGroups.redis.id,
+            parameterPrefix: `/m/${n}`,
+          });
+        }
+        new RedisStore(`${n}-aof`, {
+          role: "persistent",
+          mode: "self-managed-aof",
+          subnetIds: net.dataSubnetIds,
+          securityGroupId: net.securityGroups.redis.id,
+          parameterPrefix: `/m/${n}-aof`,
+          host: { vpcId: net.vpcId, subnetId: net.fleetSubnetIds[0]!, availabilityZone: "us-east-1a" },
+        });
+      }
+      return {};
+    },
+    { project: "p", stack: "s", config: { "aws:region": "us-east-1" } },
+  );
+  const pairs = run.resources.map((r) => `${r.type}::${r.name}`);
+  expect(pairs.length).toBeGreaterThan(150);
+  expect(new Set(pairs).size).toBe(pairs.length);
+  const ssmNames = all(run, SSM).map((p) => p.inputs["name"]);
+  expect(new Set(ssmNames).size).toBe(ssmNames.length);
+  // Dual-stack: /64s from the VPC's /56, egress-only IPv6 for the app tier.
+  expect(find(run, "aws:ec2/subnet:Subnet", "blue-net-app-b").inputs["ipv6CidrBlock"]).toBe(
+    "2600:1f18:4a3:6e04::/64",
+  );
+  expect(all(run, "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway")).toHaveLength(2);
+});
+
+describe("the Mastodon env the data tier implies", () => {
+  async function envOf(stack: string) {
+    let env: pulumi.Output<Record<string, string>> | undefined;
+    await runUnderMocks(
+      () => {
+        env = new MastodonStack("m", stackConfig(stack) as never).env;
+        return {};
+      },
+      { project: "p", stack, config: { "aws:region": "us-east-1" } },
+    );
+    return { env: await resolve(env!), secret: await pulumi.isSecret(env!) };
+  }
+
+  test("direct (dev): RDS with verified TLS, full rediss:// URLs, the Ruby driver", async () => {
+    const { env, secret } = await envOf("dev");
+    expect(secret).toBe(true);
+    for (const name of Object.keys(env)) expect(MASTODON_ENV_NAMES.has(name)).toBe(true);
+    const password = fakeSecret("m-db-master-password", 40);
+    const persistent = fakeSecret("m-persistent-auth", 64);
+    const cache = fakeSecret("m-cache-auth", 64);
+    expect(env).toEqual({
+      DB_HOST: "m-db-primary.c0ffee123456.us-east-1.rds.amazonaws.com",
+      DB_PORT: "5432",
+      DB_NAME: "mastodon_production",
+      DB_USER: "mastodon",
+      DB_PASS: password,
+      DB_SSLMODE: "verify-full",
+      REDIS_URL: `rediss://:${persistent}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0`,
+      SIDEKIQ_REDIS_URL: `rediss://:${persistent}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0`,
+      CACHE_REDIS_URL: `rediss://:${cache}@master.m-cache-group.abc123.usea.cache.amazonaws.com:6379/0`,
+      REDIS_DRIVER: "ruby",
+    });
+  });
+
+  test("pooled (production): the local PgBouncer, no prepared statements", async () => {
+    const { env } = await envOf("production");
+    expect(env).toMatchObject({
+      DB_HOST: "127.0.0.1",
+      DB_PORT: "6432",
+      DB_SSLMODE: "disable",
+      PREPARED_STATEMENTS: "false",
+    });
+  });
+
+  test("an unknown variable name is refused", () => {
+    const { mastodonEnv } = jest.requireActual("../core/env");
+    expect(() => mastodonEnv({ DB_HOST: "x", OTP_SECRET: "y" })).toThrow(
+      "not Mastodon 4.6 environment variables: OTP_SECRET",
+    );
+  });
+});
+
+test("baseConfig is usable by the component directly", () => {
+  expect(() => parseStackConfig(baseConfig())).not.toThrow();
+});
