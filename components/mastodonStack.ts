@@ -7,7 +7,11 @@ import {
   formatProblem,
   parseStackConfig,
 } from "../core/config";
-import { type Env, databaseEnv, redisEnv } from "../core/env";
+import { type Env, databaseEnv, instanceEnv, redisEnv } from "../core/env";
+import { DnsRecords } from "./dnsRecords";
+import { LoadBalancer } from "./loadBalancer";
+import { Mail } from "./mail";
+import { MediaStorage } from "./mediaStorage";
 import { Network } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
 import { RedisStore } from "./redisStore";
@@ -35,6 +39,10 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly database: PostgresDatabase;
   public readonly cache: RedisStore;
   public readonly persistent: RedisStore;
+  public readonly loadBalancer: LoadBalancer;
+  public readonly media: MediaStorage;
+  public readonly mail: Mail;
+  public readonly dns?: DnsRecords;
   /** SSM parameters of this instance live under this path (fleets may read only these). */
   public readonly parameterPrefix: string;
   /** The shared Mastodon environment the tiers imply (DB_*, REDIS_*): a Pulumi secret. */
@@ -134,6 +142,84 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
+    const streamingPorts = config.fleets.find((f) => f.streaming)?.streaming?.ports ?? [];
+    this.loadBalancer = new LoadBalancer(
+      `${name}-lb`,
+      {
+        vpcId: this.network.vpcId,
+        publicSubnetIds: this.network.publicSubnetIds,
+        securityGroupId: groups.alb.id,
+        webDomain: config.webDomain,
+        ...(config.loadBalancer.certificateArn && { certificateArn: config.loadBalancer.certificateArn }),
+        ...(config.dns && { zoneId: config.dns.zoneId }),
+        streamingPorts,
+        dualStack: config.network.ipv6,
+        idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
+        accessLogs: config.loadBalancer.accessLogs,
+        deletionProtection: config.loadBalancer.deletionProtection,
+      },
+      parent,
+    );
+    this.media = new MediaStorage(
+      `${name}-media`,
+      {
+        ...(config.media.customDomain && { customDomain: config.media.customDomain }),
+        ...(config.media.certificateArn && { certificateArn: config.media.certificateArn }),
+        ...(config.dns && { zoneId: config.dns.zoneId }),
+        versioning: config.media.versioning,
+        priceClass: config.media.priceClass,
+        protect: production,
+      },
+      parent,
+    );
+    if (config.dns) {
+      this.dns = new DnsRecords(
+        `${name}-dns`,
+        {
+          zoneId: config.dns.zoneId,
+          aliases: [
+            {
+              name: config.webDomain,
+              dnsName: this.loadBalancer.dnsName,
+              zoneId: this.loadBalancer.zoneId,
+              ipv6: config.network.ipv6,
+            },
+            ...(config.media.customDomain
+              ? [
+                  {
+                    name: config.media.customDomain,
+                    dnsName: this.media.distribution.domainName,
+                    zoneId: this.media.distribution.hostedZoneId,
+                    ipv6: true,
+                  },
+                ]
+              : []),
+          ],
+        },
+        parent,
+      );
+    }
+    const smtp = config.mail.smtp;
+    this.mail = new Mail(
+      `${name}-mail`,
+      {
+        provider: config.mail.provider,
+        fromAddress: config.mail.fromAddress,
+        parameterPrefix: this.parameterPrefix,
+        ...(config.dns && { zone: config.dns }),
+        // Stack config secrets arrive decrypted: wrap the password before it touches a resource.
+        ...(smtp && {
+          smtp: {
+            server: smtp.server,
+            port: smtp.port,
+            login: smtp.login,
+            password: pulumi.secret(smtp.password),
+          },
+        }),
+      },
+      parent,
+    );
+
     this.env = this.computeEnv();
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
@@ -167,7 +253,19 @@ export class MastodonStack extends pulumi.ComponentResource {
         .apply(([primary, replica, persistent, cache]) => ({
           ...databaseEnv({ primary, ...(replica && { replica }), pooler: this.config.database.pooler }),
           ...redisEnv(persistent, cache),
-        })),
+        }))
+        .apply((data) =>
+          pulumi.all([this.media.env, this.mail.env]).apply(([s3, smtp]) => ({
+            ...instanceEnv({
+              domain: this.config.domain,
+              webDomain: this.config.webDomain,
+              vpcCidr: this.network.cidr,
+            }),
+            ...data,
+            ...s3,
+            ...smtp,
+          })),
+        ),
     );
   }
 }

@@ -99,3 +99,54 @@ export function redisEnv(persistent: RedisEndpoint, cache: RedisEndpoint): Env {
     REDIS_DRIVER: persistent.tls || cache.tls ? "ruby" : undefined,
   });
 }
+
+/**
+ * S3_* (DESIGN.md section 5). S3_HOSTNAME is the regional endpoint; S3_ALIAS_HOST is where media
+ * is served (CloudFront or the custom media domain). S3_PERMISSION must match the bucket: public
+ * ACLs are blocked, so Mastodon's default public-read would fail every upload; "private" is accepted
+ * with ACLs enabled for the owner and public access blocked (components/mediaStorage.ts).
+ */
+export function s3Env(input: { bucket: string; region: string; aliasHost: string }): Env {
+  return mastodonEnv({
+    S3_ENABLED: "true",
+    S3_BUCKET: input.bucket,
+    S3_REGION: input.region,
+    S3_PROTOCOL: "https",
+    S3_HOSTNAME: `s3.${input.region}.amazonaws.com`,
+    S3_ALIAS_HOST: input.aliasHost,
+    S3_PERMISSION: S3_PERMISSION,
+  });
+}
+export const S3_PERMISSION = "private";
+
+export interface SmtpInput {
+  readonly server: string;
+  readonly port: number;
+  readonly login: string;
+  readonly password: string;
+  readonly fromAddress: string;
+}
+
+/** SMTP_*: STARTTLS on the submission port (587); SMTPS (465) uses SMTP_TLS. */
+export function smtpEnv(input: SmtpInput): Env {
+  return mastodonEnv({
+    SMTP_SERVER: input.server,
+    SMTP_PORT: String(input.port),
+    SMTP_LOGIN: input.login,
+    SMTP_PASSWORD: input.password,
+    SMTP_FROM_ADDRESS: input.fromAddress,
+    SMTP_AUTH_METHOD: "plain",
+    ...(input.port === 465 ? { SMTP_TLS: "true" } : { SMTP_ENABLE_STARTTLS: "always" }),
+  });
+}
+
+/** Who the instance is and where: LOCAL_DOMAIN, WEB_DOMAIN, HTTPS, and the ALB as a trusted proxy. */
+export function instanceEnv(input: { domain: string; webDomain: string; vpcCidr: string }): Env {
+  return mastodonEnv({
+    LOCAL_DOMAIN: input.domain,
+    WEB_DOMAIN: input.webDomain === input.domain ? undefined : input.webDomain,
+    LOCAL_HTTPS: "true",
+    // The ALB's addresses live in the VPC: trust X-Forwarded-For from there, so rate limits see clients.
+    TRUSTED_PROXY_IP: input.vpcCidr,
+  });
+}

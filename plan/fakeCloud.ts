@@ -41,6 +41,41 @@ const RESOURCE_STATE: Record<string, (name: string, inputs: State, region: strin
   }),
   "aws:ec2/instance:Instance": () => ({ privateIp: "10.0.0.10", privateDns: "ip-10-0-0-10.ec2.internal" }),
   "aws:ssm/parameter:Parameter": (name, inputs) => ({ name: inputs["name"] ?? name, version: 1 }),
+  "aws:lb/loadBalancer:LoadBalancer": (name, _i, region) => ({
+    dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+    zoneId: "Z35SXDOTRQ7X7K",
+    arnSuffix: `app/${name}/0123456789abcdef`,
+  }),
+  "aws:lb/targetGroup:TargetGroup": (name) => ({ arnSuffix: `targetgroup/${name}/0123456789abcdef` }),
+  "aws:acm/certificate:Certificate": (name, inputs) => ({
+    domainValidationOptions: [
+      inputs["domainName"],
+      ...((inputs["subjectAlternativeNames"] as string[]) ?? []),
+    ].map((d) => ({
+      domainName: d,
+      resourceRecordName: `_0123456789abcdef.${d}.`,
+      resourceRecordType: "CNAME",
+      resourceRecordValue: `_fedcba9876543210.${name}.acm-validations.aws.`,
+    })),
+  }),
+  "aws:route53/record:Record": (_n, inputs) => ({ fqdn: inputs["name"] }),
+  "aws:s3/bucket:Bucket": (name, _i, region) => ({
+    bucket: `${name}-0a1b2c3`,
+    bucketRegionalDomainName: `${name}-0a1b2c3.s3.${region}.amazonaws.com`,
+    arn: `arn:aws:s3:::${name}-0a1b2c3`,
+  }),
+  "aws:cloudfront/distribution:Distribution": (name) => ({
+    domainName: `d111111abcdef8.cloudfront.net`,
+    hostedZoneId: "Z2FDTNDATAQYW2",
+    arn: `arn:aws:cloudfront::${FAKE_ACCOUNT}:distribution/${name.toUpperCase()}`,
+  }),
+  "aws:sesv2/emailIdentity:EmailIdentity": (name) => ({
+    dkimSigningAttributes: { tokens: [1, 2, 3].map((i) => `${name}dkimtoken${i}`) },
+  }),
+  "aws:iam/accessKey:AccessKey": (name) => ({
+    id: "AKIAFAKEPLAN00000000",
+    sesSmtpPasswordV4: fakeSecret(`${name}-smtp`, 44),
+  }),
   "random:index/randomPassword:RandomPassword": (name, inputs) => ({
     result: fakeSecret(name, Number(inputs["length"] ?? 32)),
   }),
@@ -60,6 +95,10 @@ const CALLS: Record<string, (inputs: State, region: string) => State> = {
     id: FAKE_ACCOUNT,
   }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  "aws:elb/getServiceAccount:getServiceAccount": () => ({
+    arn: "arn:aws:iam::127311923021:root",
+    id: "127311923021",
+  }),
   "aws:ssm/getParameter:getParameter": (inputs) => ({
     name: inputs["name"],
     value: "ami-0fa4e5e0c0ffee123",
@@ -72,8 +111,8 @@ export function fakeCloud(region: string): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const service = args.type.split(":")[1]?.split("/")[0] ?? "mock";
-      const id = `${args.name}-id`;
       const extra = RESOURCE_STATE[args.type]?.(args.name, args.inputs, region) ?? {};
+      const id = typeof extra["id"] === "string" ? extra["id"] : `${args.name}-id`;
       return {
         id,
         state: {

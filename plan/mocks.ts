@@ -17,6 +17,8 @@ export interface RecordedResource {
   readonly parent: string | null;
   readonly parentType: string | null;
   readonly custom: boolean;
+  /** The explicit provider's name, when the resource was given one (e.g. a us-east-1 provider). */
+  readonly provider: string | null;
   readonly inputs: Record<string, unknown>;
 }
 
@@ -52,6 +54,13 @@ function urnParts(urn: string): { name: string; type: string } {
   return { name: parts.slice(3).join("::"), type: qualifiedType.split("$").pop() ?? "" };
 }
 
+function providerName(reference: string): string | null {
+  if (!reference) return null;
+  const urn = reference.split("::").slice(0, -1).join("::");
+  const name = urnParts(urn).name;
+  return name.startsWith("default") ? null : name;
+}
+
 function urnOf(stack: string, project: string, parentUrn: string, type: string, name: string): string {
   const qualified = parentUrn ? `${parentUrn.split("::")[2]}$${type}` : type;
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
@@ -62,6 +71,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getProvider(): string;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -98,6 +108,8 @@ export async function runUnderMocks(
       parent: parent?.name ?? null,
       parentType: parent?.type ?? null,
       custom: req.getCustom(),
+      // Provider references are "<urn>::<id>"; default providers are pulumi:providers:aws::default_*.
+      provider: providerName(req.getProvider()),
       inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
     });
     return register(req, cb);

@@ -8,7 +8,14 @@ import type { Budget } from "../core/budget";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { readStackFile } from "./stackFile";
-import { budgetSection, dataTierSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
+import {
+  budgetSection,
+  dataTierSection,
+  edgeSection,
+  fleetsSection,
+  resourcesSection,
+  warningsSection,
+} from "./summary";
 
 export const PROJECT = "mastodon-aws";
 
@@ -31,12 +38,13 @@ export interface PlanResult {
 
 /** resources.json: one entry per declared resource, inputs as declared, secrets as "[secret]". */
 function resourcesJson(resources: readonly RecordedResource[]) {
-  return resources.map(({ type, name, parent, parentType, custom, inputs }) => ({
+  return resources.map(({ type, name, parent, parentType, custom, provider, inputs }) => ({
     type,
     name,
     parent,
     parentType,
     custom,
+    ...(provider && { provider }),
     inputs,
   }));
 }
@@ -73,6 +81,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     ...resourcesSection(run.resources),
     "",
     ...dataTierSection(config),
+    "",
+    ...edgeSection(config),
     "",
     ...fleetsSection(config),
     "",

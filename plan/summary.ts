@@ -143,3 +143,21 @@ export function dataTierSection(config: StackConfig): string[] {
     redisLine("persistent"),
   ];
 }
+
+export function edgeSection(config: StackConfig): string[] {
+  const { loadBalancer: lb, media, mail, dns } = config;
+  const ports = config.fleets.find((f) => f.streaming)?.streaming?.ports ?? [];
+  const certificate = (arn: string | undefined, where: string) =>
+    arn ? `certificate ${arn}` : `certificate requested in ${where} and DNS-validated in ${dns?.zoneName}`;
+  return [
+    "Edge:",
+    `  ALB https://${config.webDomain}: web -> :3000 (/health); /api/v1/streaming and /api/v1/streaming/* -> ` +
+      `${ports.map((p) => `:${p}`).join(", ")} (/api/v1/streaming/health); HTTP -> HTTPS; idle timeout ${lb.idleTimeoutSeconds} s` +
+      `${lb.accessLogs ? "; access logs" : ""}${lb.deletionProtection ? "; deletion protection" : ""}`,
+    `    ${certificate(lb.certificateArn, "the stack's region")}`,
+    `  Media: private S3 bucket behind CloudFront (OAC), served at ${media.customDomain ?? "the distribution's cloudfront.net domain"}` +
+      `${media.customDomain ? ` (${certificate(media.certificateArn, "us-east-1")})` : ""}`,
+    `  DNS: ${dns ? `alias records in ${dns.zoneName} (${dns.zoneId})` : "none (point the domains at the ALB and CloudFront yourself)"}`,
+    `  Mail: ${mail.provider === "ses" ? `SES, from ${mail.fromAddress}; a new SES account is in the sandbox (200 messages a day)` : `SMTP ${mail.smtp?.server}:${mail.smtp?.port}, from ${mail.fromAddress}`}`,
+  ];
+}

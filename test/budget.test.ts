@@ -105,6 +105,7 @@ describe("the compendium's worked example", () => {
       parseStackConfig({
         environment: "staging",
         domain: "test.example",
+        dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
         image: { ssmParameter: "/ami/{arch}" },
         database: { instanceClass: "db.t4g.small", maxConnections: 200 },
         fleets,

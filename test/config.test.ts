@@ -208,10 +208,44 @@ const BROKEN: [string, (c: any) => void, string, string][] = [
     "exactly one of amiId or ssmParameter",
   ],
   [
-    "a media domain without a certificate",
-    (c) => (c.media = { customDomain: "media.test.example" }),
+    "a media domain without a certificate or a zone",
+    (c) => {
+      delete c.dns;
+      c.loadBalancer = { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0b4e2f3a-1c2d" };
+      c.media = { customDomain: "media.test.example" };
+    },
     "mastodon:media.certificateArn",
     "issued in us-east-1",
+  ],
+  [
+    "an ALB without a certificate or a zone",
+    (c) => delete c.dns,
+    "mastodon:loadBalancer.certificateArn",
+    "the HTTPS listener needs a certificate for test.example",
+  ],
+  [
+    "a web domain outside the zone",
+    (c) => (c.dns.zoneName = "other.example"),
+    "mastodon:domain",
+    "is not inside mastodon:dns.zoneName other.example",
+  ],
+  [
+    "a media domain outside the zone",
+    (c) => (c.media = { customDomain: "files.elsewhere.example" }),
+    "mastodon:media.customDomain",
+    "is not inside mastodon:dns.zoneName test.example",
+  ],
+  [
+    "more streaming processes than one forward action reaches",
+    (c) => (c.fleets.streaming.streaming = { processes: 6 }),
+    "mastodon:fleets.streaming.streaming.processes",
+    "exceeds 5: the ALB reaches each streaming port through its own target group",
+  ],
+  [
+    "streaming fleets with different process counts",
+    (c) => (c.fleets.web.streaming = { processes: 2 }),
+    "mastodon:fleets.streaming.streaming.processes",
+    "every streaming host must run the same number of processes",
   ],
   [
     "SMTP without settings",

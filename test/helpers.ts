@@ -27,6 +27,7 @@ export function baseConfig(): StackConfigInput {
   return {
     environment: "staging",
     domain: "test.example",
+    dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
     image: { ssmParameter: "/ami/{arch}" },
     database: { instanceClass: "db.t4g.medium" },
     fleets: {

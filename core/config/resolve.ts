@@ -76,6 +76,11 @@ export interface StackConfig {
     readonly persistent: ParsedStackConfig["redis"]["persistent"] & { readonly engineVersion: string };
   };
   readonly media: ParsedStackConfig["media"];
+  readonly loadBalancer: ParsedStackConfig["loadBalancer"] & {
+    readonly accessLogs: boolean;
+    readonly deletionProtection: boolean;
+  };
+  readonly dns?: ParsedStackConfig["dns"];
   readonly mail: ParsedStackConfig["mail"] & { readonly fromAddress: string };
   readonly alarms: ParsedStackConfig["alarms"];
   readonly image: ParsedStackConfig["image"];
@@ -166,6 +171,12 @@ export function resolveStackConfig(parsed: ParsedStackConfig): StackConfig {
       },
     },
     media: parsed.media,
+    loadBalancer: {
+      ...parsed.loadBalancer,
+      accessLogs: parsed.loadBalancer.accessLogs ?? production,
+      deletionProtection: parsed.loadBalancer.deletionProtection ?? production,
+    },
+    ...(parsed.dns && { dns: parsed.dns }),
     mail: { ...parsed.mail, fromAddress: parsed.mail.fromAddress ?? `notifications@${parsed.domain}` },
     alarms: parsed.alarms,
     image: parsed.image,

@@ -245,7 +245,7 @@ export const networkSchema = z.strictObject({
 export const mediaSchema = z.strictObject({
   /** A domain for media (S3_ALIAS_HOST); needs a certificate in us-east-1. @default the CloudFront domain */
   customDomain: hostname.optional(),
-  /** ACM certificate in us-east-1 for customDomain. */
+  /** ACM certificate in us-east-1 for customDomain. @default one requested and DNS-validated in dns.zoneId */
   certificateArn: z
     .string()
     .regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/, {
@@ -254,6 +254,36 @@ export const mediaSchema = z.strictObject({
     .optional(),
   /** @default false */
   versioning: z.boolean().default(false),
+  /** CloudFront price class. @default "PriceClass_100" (North America and Europe) */
+  priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).default("PriceClass_100"),
+});
+
+export const loadBalancerSchema = z.strictObject({
+  /** ACM certificate for webDomain, in the stack's region. @default one requested and DNS-validated in dns.zoneId */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, {
+      error: "must be an ACM certificate ARN",
+    })
+    .optional(),
+  /**
+   * Seconds an idle connection stays open. Streaming WebSockets carry a heartbeat well inside the
+   * default. @default 60
+   */
+  idleTimeoutSeconds: z.int().min(1).max(4000).default(60),
+  /** Access logs to a private, encrypted bucket. @default true in production */
+  accessLogs: z.boolean().optional(),
+  /** @default true in production */
+  deletionProtection: z.boolean().optional(),
+});
+
+export const dnsSchema = z.strictObject({
+  /** Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ. */
+  zoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,32}$/, { error: "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ" }),
+  /** The zone's domain; webDomain and media.customDomain must be inside it. */
+  zoneName: hostname,
 });
 
 export const mailSchema = z.strictObject({
@@ -313,6 +343,9 @@ export const stackConfigSchema = z.strictObject({
     })
     .prefault({}),
   media: mediaSchema.prefault({}),
+  loadBalancer: loadBalancerSchema.prefault({}),
+  /** Alias records, certificate validation and DKIM records go in this zone when set. */
+  dns: dnsSchema.optional(),
   mail: mailSchema.prefault({}),
   alarms: alarmsSchema.prefault({}),
   image: imageSchema,

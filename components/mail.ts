@@ -1,0 +1,118 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { type Env, smtpEnv } from "../core/env";
+import { sesSendPolicy } from "../core/policies";
+
+export interface MailArgs {
+  /** "ses": an SES domain identity with DKIM and an SMTP user; "smtp": an external server. */
+  provider: "ses" | "smtp";
+  /** SMTP_FROM_ADDRESS; with SES its domain becomes the identity. */
+  fromAddress: string;
+  /** Where the SMTP password is stored, e.g. /mastodon/production/mastodon. */
+  parameterPrefix: string;
+  /** SES: DKIM records go in this zone when the identity's domain is inside zoneName. */
+  zone?: { zoneId: string; zoneName: string };
+  /** External SMTP: the server's settings; the password is a Pulumi secret. */
+  smtp?: { server: string; port: number; login: string; password: pulumi.Input<string> };
+}
+
+/** A new SES account may send 200 messages a day, to verified addresses only. */
+export const SES_SANDBOX_NOTE =
+  "A new SES account is in the sandbox: 200 messages per 24 hours, to verified recipients only. Ask AWS for production access (SES console > Account dashboard) before opening sign-ups.";
+
+/**
+ * Outgoing mail. SES: a domain identity with Easy DKIM (records in the zone when it holds the
+ * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP password (derived from the
+ * access key, sesSmtpPasswordV4) kept as an SSM SecureString. External SMTP: the given server, its
+ * password kept the same way. Either way `env` carries SMTP_* as a Pulumi secret.
+ */
+export class Mail extends pulumi.ComponentResource {
+  public readonly env: pulumi.Output<Env>;
+  public readonly passwordParameter: aws.ssm.Parameter;
+  /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
+  public readonly dkimRecords?: pulumi.Output<{ name: string; value: string }[]>;
+  public readonly note?: string;
+
+  constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:mail:Mail", name, {}, opts);
+    const parent = { parent: this };
+    let server: pulumi.Input<string>;
+    let port: number;
+    let login: pulumi.Input<string>;
+    let password: pulumi.Output<string>;
+
+    switch (args.provider) {
+      case "ses": {
+        const domain = args.fromAddress.split("@")[1] as string;
+        const identity = new aws.sesv2.EmailIdentity(`${name}-identity`, { emailIdentity: domain }, parent);
+        const tokens = identity.dkimSigningAttributes.tokens;
+        this.dkimRecords = tokens.apply((ts) =>
+          ts.map((t) => ({ name: `${t}._domainkey.${domain}`, value: `${t}.dkim.amazonses.com` })),
+        );
+        const zone = args.zone;
+        if (zone && (domain === zone.zoneName || domain.endsWith(`.${zone.zoneName}`))) {
+          // Easy DKIM always issues three tokens.
+          for (const i of [0, 1, 2]) {
+            new aws.route53.Record(
+              `${name}-dkim-${i}`,
+              {
+                zoneId: zone.zoneId,
+                name: tokens.apply((ts) => `${ts[i]}._domainkey.${domain}`),
+                type: "CNAME",
+                ttl: 1800,
+                records: [tokens.apply((ts) => `${ts[i]}.dkim.amazonses.com`)],
+              },
+              parent,
+            );
+          }
+        }
+        const user = new aws.iam.User(`${name}-smtp`, { path: "/mastodon/" }, parent);
+        new aws.iam.UserPolicy(
+          `${name}-smtp`,
+          { user: user.name, policy: identity.arn.apply((arn) => JSON.stringify(sesSendPolicy(arn))) },
+          parent,
+        );
+        const key = new aws.iam.AccessKey(`${name}-smtp`, { user: user.name }, parent);
+        const region = aws.getRegionOutput({}, parent).region;
+        server = pulumi.interpolate`email-smtp.${region}.amazonaws.com`;
+        port = 587;
+        login = key.id;
+        password = pulumi.secret(key.sesSmtpPasswordV4);
+        this.note = SES_SANDBOX_NOTE;
+        break;
+      }
+      case "smtp": {
+        if (!args.smtp) throw new Error(`${name}: provider smtp needs smtp settings`);
+        ({ server, port, login } = args.smtp);
+        password = pulumi.secret(pulumi.output(args.smtp.password));
+        break;
+      }
+      default: {
+        const never: never = args.provider;
+        throw new Error(`unknown mail provider ${String(never)}`);
+      }
+    }
+
+    this.passwordParameter = new aws.ssm.Parameter(
+      `${name}-smtp-password`,
+      {
+        name: `${args.parameterPrefix}/smtp-password`,
+        type: "SecureString",
+        value: password,
+        description: "Mastodon SMTP_PASSWORD",
+      },
+      parent,
+    );
+    this.env = pulumi.secret(
+      pulumi
+        .all([server, login, password])
+        .apply(([s, l, p]) =>
+          smtpEnv({ server: s, port, login: l, password: p, fromAddress: args.fromAddress }),
+        ),
+    );
+    this.registerOutputs({
+      passwordParameterName: this.passwordParameter.name,
+      dkimRecords: this.dkimRecords,
+    });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * IAM and bucket policy documents, built from ARNs by pure functions so tests can read them exactly.
+ */
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: readonly Record<string, unknown>[];
+}
+
+const doc = (...statements: Record<string, unknown>[]): PolicyDocument => ({
+  Version: "2012-10-17",
+  Statement: statements,
+});
+
+/** Refuse plain-HTTP requests to a bucket (encryption in transit). */
+function denyInsecureTransport(bucketArn: string) {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** The media bucket: CloudFront reads through Origin Access Control, this distribution only. */
+export function mediaBucketPolicy(bucketArn: string, distributionArn: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "CloudFrontReadsThroughOAC",
+      Effect: "Allow",
+      Principal: { Service: "cloudfront.amazonaws.com" },
+      Action: "s3:GetObject",
+      Resource: `${bucketArn}/*`,
+      Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
+    },
+    denyInsecureTransport(bucketArn),
+  );
+}
+
+/**
+ * What the fleets may do with media: read, write and delete objects and set their ACL (Mastodon
+ * sets it when an account is suspended or restored), and list the bucket (tootctl media). Nothing else.
+ */
+export function mediaAccessPolicy(bucketArn: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "MediaObjects",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"],
+      Resource: `${bucketArn}/*`,
+    },
+    { Sid: "MediaList", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn },
+  );
+}
+
+/**
+ * ALB access logs: the regional ELB account (regions before August 2022) and the log delivery
+ * service principal (newer regions) may write under this load balancer's prefix only.
+ */
+export function albLogBucketPolicy(
+  bucketArn: string,
+  elbAccountArn: string,
+  accountId: string,
+  prefix: string,
+): PolicyDocument {
+  const resource = `${bucketArn}/${prefix}/AWSLogs/${accountId}/*`;
+  return doc(
+    {
+      Sid: "ElbAccountWritesLogs",
+      Effect: "Allow",
+      Principal: { AWS: elbAccountArn },
+      Action: "s3:PutObject",
+      Resource: resource,
+    },
+    {
+      Sid: "LogDeliveryWritesLogs",
+      Effect: "Allow",
+      Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: resource,
+    },
+    denyInsecureTransport(bucketArn),
+  );
+}
+
+/** The SES SMTP user: send mail from this identity, nothing more. */
+export function sesSendPolicy(identityArn: string): PolicyDocument {
+  return doc({ Sid: "SendOnly", Effect: "Allow", Action: "ses:SendRawEmail", Resource: identityArn });
+}
