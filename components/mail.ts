@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ssmPlaceholder } from "../core/boot";
 import { type Env, smtpEnv } from "../core/env";
 import { sesSendPolicy } from "../core/policies";
 
@@ -27,7 +28,9 @@ export const SES_SANDBOX_NOTE =
  * password kept the same way. Either way `env` carries SMTP_* as a Pulumi secret.
  */
 export class Mail extends pulumi.ComponentResource {
+  /** SMTP_*, the password as the boot-time placeholder of its SSM parameter (core/boot.ts). */
   public readonly env: pulumi.Output<Env>;
+  public readonly passwordParameterName: string;
   public readonly passwordParameter: aws.ssm.Parameter;
   /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
   public readonly dkimRecords?: pulumi.Output<{ name: string; value: string }[]>;
@@ -93,23 +96,23 @@ export class Mail extends pulumi.ComponentResource {
       }
     }
 
+    this.passwordParameterName = `${args.parameterPrefix}/smtp-password`;
     this.passwordParameter = new aws.ssm.Parameter(
       `${name}-smtp-password`,
       {
-        name: `${args.parameterPrefix}/smtp-password`,
+        name: this.passwordParameterName,
         type: "SecureString",
         value: password,
         description: "Mastodon SMTP_PASSWORD",
       },
       parent,
     );
-    this.env = pulumi.secret(
-      pulumi
-        .all([server, login, password])
-        .apply(([s, l, p]) =>
-          smtpEnv({ server: s, port, login: l, password: p, fromAddress: args.fromAddress }),
-        ),
-    );
+    const placeholder = ssmPlaceholder(this.passwordParameterName);
+    this.env = pulumi
+      .all([server, login])
+      .apply(([s, l]) =>
+        smtpEnv({ server: s, port, login: l, password: placeholder, fromAddress: args.fromAddress }),
+      );
     this.registerOutputs({
       passwordParameterName: this.passwordParameter.name,
       dkimRecords: this.dkimRecords,

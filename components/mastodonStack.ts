@@ -1,4 +1,6 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ssmPlaceholder } from "../core/boot";
 import type { Budget } from "../core/budget";
 import {
   type StackConfig,
@@ -7,14 +9,18 @@ import {
   formatProblem,
   parseStackConfig,
 } from "../core/config";
-import { type Env, databaseEnv, instanceEnv, redisEnv } from "../core/env";
+import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/env";
+import { renderFleetHost } from "../core/fleetHost";
+import { renderMigrationsDocument } from "../core/migrations";
 import { DnsRecords } from "./dnsRecords";
+import { Fleet } from "./fleet";
 import { LoadBalancer } from "./loadBalancer";
 import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
 import { Network } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
 import { RedisStore } from "./redisStore";
+import { MastodonSecrets } from "./secrets";
 
 /**
  * The arguments of a whole Mastodon deployment: the same shape as the `mastodon:` stack config
@@ -45,8 +51,13 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly dns?: DnsRecords;
   /** SSM parameters of this instance live under this path (fleets may read only these). */
   public readonly parameterPrefix: string;
-  /** The shared Mastodon environment the tiers imply (DB_*, REDIS_*): a Pulumi secret. */
+  /** .env.production for every host: secrets as `{{ssm:...}}` placeholders filled at boot. */
   public readonly env: pulumi.Output<Env>;
+  public readonly fleetComponents: Fleet[];
+  /** The SSM document that runs the migrations (README: upgrade runbook). */
+  public readonly migrations: aws.ssm.Document;
+  /** The fleet whose single host runs the scheduler and the migrations. */
+  public readonly schedulerFleet: string;
 
   constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Throws ConfigError before anything is registered with the engine.
@@ -220,52 +231,144 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
-    this.env = this.computeEnv();
+    const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
+    this.env = this.computeEnv(secrets);
+    this.fleetComponents = this.fleets(name);
+    this.migrations = new aws.ssm.Document(
+      `${name}-migrations`,
+      {
+        documentType: "Command",
+        documentFormat: "JSON",
+        content: pulumi
+          .all([this.database.address, this.database.port])
+          .apply(([databaseHost, databasePort]) => renderMigrationsDocument({ databaseHost, databasePort })),
+      },
+      parent,
+    );
+    this.schedulerFleet = config.fleets.find((f) => f.sidekiq?.queues.includes("scheduler"))?.name as string;
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
     this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
   }
 
-  /** The one place the tiers' endpoints become Mastodon env values (core/env.ts does the mapping). */
-  private computeEnv(): pulumi.Output<Env> {
+  /**
+   * The one place the tiers' endpoints become Mastodon env values (core/env.ts does the mapping).
+   * Every secret is the `{{ssm:...}}` placeholder of its parameter, filled on the host at boot: this
+   * env holds no secret value, so it may go into user-data.
+   */
+  private computeEnv(secrets: MastodonSecrets): pulumi.Output<Env> {
     const db = this.database;
     const endpoint = (host: pulumi.Input<string>) => ({
       host,
       port: db.port,
       name: db.databaseName,
       user: db.username,
-      password: db.password,
+      password: ssmPlaceholder(db.passwordParameterName),
     });
     const redis = (store: RedisStore) => ({
       host: store.host,
       port: store.port,
-      password: store.password,
+      password: ssmPlaceholder(store.passwordParameterName),
       tls: store.tls,
     });
-    return pulumi.secret(
-      pulumi
-        .all([
-          pulumi.output(endpoint(db.address)),
-          pulumi.output(db.replicaAddress ? endpoint(db.replicaAddress) : undefined),
-          pulumi.output(redis(this.persistent)),
-          pulumi.output(redis(this.cache)),
-        ])
-        .apply(([primary, replica, persistent, cache]) => ({
+    const secretEnv = mastodonEnv(
+      Object.fromEntries(
+        Object.entries(secrets.parameters).map(([envName, parameter]) => [
+          envName,
+          ssmPlaceholder(parameter),
+        ]),
+      ),
+    );
+    return pulumi
+      .all([
+        pulumi.output(endpoint(db.address)),
+        pulumi.output(db.replicaAddress ? endpoint(db.replicaAddress) : undefined),
+        pulumi.output(redis(this.persistent)),
+        pulumi.output(redis(this.cache)),
+        this.media.env,
+        this.mail.env,
+        secrets.vapidPublicKey,
+      ])
+      .apply(([primary, replica, persistent, cache, s3, smtp, vapidPublicKey]) =>
+        mastodonEnv({
+          RAILS_ENV: "production",
+          NODE_ENV: "production",
+          ...instanceEnv({
+            domain: this.config.domain,
+            webDomain: this.config.webDomain,
+            vpcCidr: this.network.cidr,
+          }),
           ...databaseEnv({ primary, ...(replica && { replica }), pooler: this.config.database.pooler }),
           ...redisEnv(persistent, cache),
-        }))
-        .apply((data) =>
-          pulumi.all([this.media.env, this.mail.env]).apply(([s3, smtp]) => ({
-            ...instanceEnv({
-              domain: this.config.domain,
-              webDomain: this.config.webDomain,
-              vpcCidr: this.network.cidr,
-            }),
-            ...data,
-            ...s3,
-            ...smtp,
-          })),
-        ),
-    );
+          ...s3,
+          ...smtp,
+          ...secretEnv,
+          VAPID_PUBLIC_KEY: vapidPublicKey,
+        }),
+      );
+  }
+
+  /** One Fleet per configured fleet, each given the user-data rendered for it (core/fleetHost.ts). */
+  private fleets(name: string): Fleet[] {
+    const { config } = this;
+    const groups = this.network.securityGroups;
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const images = new Map<string, pulumi.Output<string>>();
+    const imageFor = (architecture: string): pulumi.Output<string> => {
+      if (config.image.amiId) return pulumi.output(config.image.amiId);
+      const parameter = (config.image.ssmParameter as string).replace("{arch}", architecture);
+      if (!images.has(parameter))
+        images.set(parameter, aws.ssm.getParameterOutput({ name: parameter }, { parent: this }).value);
+      return images.get(parameter) as pulumi.Output<string>;
+    };
+    const pooled = config.database.pooler === "pgbouncer";
+    return config.fleets.map((fleet) => {
+      const userData = pulumi
+        .all([this.env, this.database.address, pulumi.output(this.database.replicaAddress), region])
+        .apply(
+          ([env, primaryHost, replicaHost, r]) =>
+            renderFleetHost({
+              fleet,
+              env,
+              parameterPath: this.parameterPrefix,
+              region: r,
+              ...(pooled && {
+                pgbouncer: {
+                  primaryHost,
+                  ...(replicaHost && { replicaHost }),
+                  databaseName: this.database.databaseName,
+                  user: this.database.username,
+                  passwordPlaceholder: ssmPlaceholder(this.database.passwordParameterName),
+                },
+              }),
+            }).userData,
+        );
+      const securityGroupIds = [
+        ...(fleet.web ? [groups.web.id] : []),
+        ...(fleet.streaming ? [groups.streaming.id] : []),
+        ...(fleet.sidekiq ? [groups.sidekiq.id] : []),
+      ];
+      const targetGroupArns = [
+        ...(fleet.web ? [this.loadBalancer.webTargetGroup.arn] : []),
+        ...(fleet.streaming ? this.loadBalancer.streamingTargetGroups.map((tg) => tg.arn) : []),
+      ];
+      return new Fleet(
+        `${name}-${fleet.name}`,
+        {
+          fleet,
+          imageId: imageFor(fleet.instance.architecture),
+          rootDeviceName: config.image.rootDeviceName,
+          subnetIds: this.network.fleetSubnetIds,
+          securityGroupIds,
+          associatePublicIp: this.network.fleetsNeedPublicIp,
+          userData,
+          targetGroupArns,
+          parameterPath: this.parameterPrefix,
+          mediaAccessPolicy: this.media.accessPolicy,
+          tags: { "mastodon:stack": `${pulumi.getStack()}/${name}` },
+        },
+        { parent: this },
+      );
+    });
   }
 }

@@ -58,6 +58,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly password: pulumi.Output<string>;
   /** The SSM SecureString parameter the hosts read the password from at boot. */
   public readonly passwordParameter: aws.ssm.Parameter;
+  public readonly passwordParameterName: string;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mastodon:database:PostgresDatabase", name, {}, opts);
@@ -75,10 +76,11 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       parent,
     );
     this.password = pulumi.secret(password.result);
+    this.passwordParameterName = `${args.parameterPrefix}/db-password`;
     this.passwordParameter = new aws.ssm.Parameter(
       `${name}-master-password`,
       {
-        name: `${args.parameterPrefix}/db-password`,
+        name: this.passwordParameterName,
         type: "SecureString",
         value: this.password,
         description: "Mastodon PostgreSQL master password (DB_PASS)",

@@ -65,6 +65,7 @@ export class RedisStore extends pulumi.ComponentResource {
   /** The AUTH password: a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
   public readonly passwordParameter: aws.ssm.Parameter;
+  public readonly passwordParameterName: string;
   public readonly replicationGroup?: aws.elasticache.ReplicationGroup;
   public readonly instance?: aws.ec2.Instance;
 
@@ -81,10 +82,11 @@ export class RedisStore extends pulumi.ComponentResource {
     // ElastiCache AUTH tokens: 16-128 characters; alphanumeric avoids the few symbols it refuses.
     const password = new random.RandomPassword(`${name}-auth`, { length: 64, special: false }, parent);
     this.password = pulumi.secret(password.result);
+    this.passwordParameterName = `${args.parameterPrefix}/redis-${args.role}-password`;
     this.passwordParameter = new aws.ssm.Parameter(
       `${name}-auth`,
       {
-        name: `${args.parameterPrefix}/redis-${args.role}-password`,
+        name: this.passwordParameterName,
         type: "SecureString",
         value: this.password,
         description: `Mastodon ${args.role} Redis AUTH password`,

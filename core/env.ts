@@ -83,8 +83,13 @@ export interface RedisEndpoint {
 
 /** A full URL: prefixed variables do not inherit host, port or password from REDIS_* (DESIGN.md section 4). */
 export function redisUrl(endpoint: RedisEndpoint, db = 0): string {
+  // Passwords here are alphanumeric (generated so) or a boot-time placeholder that becomes one:
+  // written as is, so the placeholder survives into the template intact.
+  if (!/^([A-Za-z0-9]+|\{\{ssm:[A-Za-z0-9_.\-/]+\}\})$/.test(endpoint.password)) {
+    throw new Error("a Redis password must be alphanumeric or an {{ssm:...}} placeholder");
+  }
   const scheme = endpoint.tls ? "rediss" : "redis";
-  return `${scheme}://:${encodeURIComponent(endpoint.password)}@${endpoint.host}:${endpoint.port}/${db}`;
+  return `${scheme}://:${endpoint.password}@${endpoint.host}:${endpoint.port}/${db}`;
 }
 
 /**

@@ -89,3 +89,40 @@ export function albLogBucketPolicy(
 export function sesSendPolicy(identityArn: string): PolicyDocument {
   return doc({ Sid: "SendOnly", Effect: "Allow", Action: "ses:SendRawEmail", Resource: identityArn });
 }
+
+/**
+ * A fleet host reads its stack's parameters (the boot-time renderer) and nothing else in SSM, and
+ * decrypts them only through SSM with the account's aws/ssm key.
+ */
+export function fleetParametersPolicy(
+  region: string,
+  accountId: string,
+  parameterPath: string,
+): PolicyDocument {
+  const base = `arn:aws:ssm:${region}:${accountId}:parameter${parameterPath}`;
+  return doc(
+    {
+      Sid: "ReadStackParameters",
+      Effect: "Allow",
+      Action: ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"],
+      Resource: [base, `${base}/*`],
+    },
+    {
+      Sid: "DecryptThroughSsm",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: `arn:aws:kms:${region}:${accountId}:alias/aws/ssm`,
+      Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
+    },
+  );
+}
+
+/** Write to the fleet's own log group only. */
+export function fleetLogsPolicy(logGroupArn: string): PolicyDocument {
+  return doc({
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+    Resource: `${logGroupArn}:*`,
+  });
+}

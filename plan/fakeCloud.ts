@@ -76,6 +76,13 @@ const RESOURCE_STATE: Record<string, (name: string, inputs: State, region: strin
     id: "AKIAFAKEPLAN00000000",
     sesSmtpPasswordV4: fakeSecret(`${name}-smtp`, 44),
   }),
+  "random:index/randomBytes:RandomBytes": (name, inputs) => {
+    const bytes = createHash("sha256")
+      .update(name)
+      .digest()
+      .subarray(0, Number(inputs["length"] ?? 32));
+    return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+  },
   "random:index/randomPassword:RandomPassword": (name, inputs) => ({
     result: fakeSecret(name, Number(inputs["length"] ?? 32)),
   }),

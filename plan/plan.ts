@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Budget } from "../core/budget";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
+import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { readStackFile } from "./stackFile";
 import {
@@ -72,6 +73,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const files = [path.join(options.outDir, "resources.json"), path.join(options.outDir, "budget.json")];
   writeJson(files[0] as string, resourcesJson(run.resources));
   writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
+  const artifacts = fleetArtifacts(run.resources);
+  const fleetFiles = writeFleetArtifacts(options.outDir, artifacts);
 
   const { config } = validated;
   const summary = [
@@ -90,7 +93,14 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     ...(replicaBudget ? ["", ...budgetSection(replicaBudget)] : []),
     ...(validated.warnings.length ? ["", ...warningsSection(validated.warnings)] : []),
     "",
-    `wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`,
+    `wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")} and ${fleetFiles.length} fleet files ` +
+      `(user-data, units, .env.production with {{ssm:...}} placeholders) under ${path.relative(process.cwd(), path.join(options.outDir, "fleets"))}/`,
   ].join("\n");
-  return { validated, resources: run.resources, outputs: run.outputs, files, summary };
+  return {
+    validated,
+    resources: run.resources,
+    outputs: run.outputs,
+    files: [...files, ...fleetFiles],
+    summary,
+  };
 }

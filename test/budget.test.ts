@@ -17,6 +17,8 @@ function fleet(name: string, services: Partial<Fleet>, maxSize = 1): Fleet {
     name,
     instanceType: "c7g.large",
     instance: c7gLarge,
+    spot: false,
+    rootVolumeGiB: 30,
     minSize: 1,
     desiredSize: 1,
     maxSize,

@@ -93,17 +93,26 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   test("secrets are SSM SecureStrings under the stack's path, and never in clear in any input", () => {
     const params = all(run, SSM);
-    expect(params.map((p) => p.inputs["name"]).sort()).toEqual([
-      `/mastodon/${stack}/mastodon/db-password`,
-      `/mastodon/${stack}/mastodon/redis-cache-password`,
-      `/mastodon/${stack}/mastodon/redis-persistent-password`,
-      `/mastodon/${stack}/mastodon/smtp-password`,
-    ]);
+    expect(params.map((p) => p.inputs["name"]).sort()).toEqual(
+      [
+        "ar-deterministic-key",
+        "ar-key-derivation-salt",
+        "ar-primary-key",
+        "db-password",
+        "redis-cache-password",
+        "redis-persistent-password",
+        "secret-key-base",
+        "smtp-password",
+        "vapid-private-key",
+      ].map((slug) => `/mastodon/${stack}/mastodon/${slug}`),
+    );
     for (const p of params) expect(p.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });
     const generated = [
       fakeSecret("mastodon-db-master-password", 40),
       fakeSecret("mastodon-cache-auth", 64),
       fakeSecret("mastodon-persistent-auth", 64),
+      fakeSecret("mastodon-secrets-secret-key-base", 128),
+      fakeSecret("mastodon-secrets-ar-primary-key", 32),
     ];
     if (config.mail.provider === "ses") generated.push(fakeSecret("mastodon-mail-smtp-smtp", 44));
     const everything = JSON.stringify(run.resources);
@@ -312,25 +321,37 @@ describe("the Mastodon env the data tier implies", () => {
     return { env: await resolve(env!), secret: await pulumi.isSecret(env!) };
   }
 
-  test("direct (dev): RDS with verified TLS, full rediss:// URLs, the Ruby driver", async () => {
+  test("direct (dev): RDS with verified TLS, full rediss:// URLs, the Ruby driver; secrets as SSM placeholders", async () => {
     const { env, secret } = await envOf("dev");
-    expect(secret).toBe(true);
+    // It holds no secret value, so it may go into user-data.
+    expect(secret).toBe(false);
     for (const name of Object.keys(env)) expect(MASTODON_ENV_NAMES.has(name)).toBe(true);
-    const password = fakeSecret("m-db-master-password", 40);
-    const persistent = fakeSecret("m-persistent-auth", 64);
-    const cache = fakeSecret("m-cache-auth", 64);
     expect(env).toMatchObject({
       DB_HOST: "m-db-primary.c0ffee123456.us-east-1.rds.amazonaws.com",
       DB_PORT: "5432",
       DB_NAME: "mastodon_production",
       DB_USER: "mastodon",
-      DB_PASS: password,
+      DB_PASS: "{{ssm:/mastodon/dev/m/db-password}}",
       DB_SSLMODE: "verify-full",
-      REDIS_URL: `rediss://:${persistent}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0`,
-      SIDEKIQ_REDIS_URL: `rediss://:${persistent}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0`,
-      CACHE_REDIS_URL: `rediss://:${cache}@master.m-cache-group.abc123.usea.cache.amazonaws.com:6379/0`,
+      REDIS_URL:
+        "rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0",
+      SIDEKIQ_REDIS_URL:
+        "rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0",
+      CACHE_REDIS_URL:
+        "rediss://:{{ssm:/mastodon/dev/m/redis-cache-password}}@master.m-cache-group.abc123.usea.cache.amazonaws.com:6379/0",
       REDIS_DRIVER: "ruby",
+      RAILS_ENV: "production",
+      NODE_ENV: "production",
     });
+    for (const value of Object.values(env)) {
+      for (const secret of [
+        fakeSecret("m-db-master-password", 40),
+        fakeSecret("m-persistent-auth", 64),
+        fakeSecret("m-cache-auth", 64),
+      ]) {
+        expect(value).not.toContain(secret);
+      }
+    }
   });
 
   test("pooled (production): the local PgBouncer, no prepared statements", async () => {

@@ -9,7 +9,6 @@ import { Mail } from "../components/mail";
 import { MastodonStack } from "../components/mastodonStack";
 import { MediaStorage } from "../components/mediaStorage";
 import { parseStackConfig } from "../core/config";
-import { fakeSecret } from "../plan/fakeCloud";
 import { runUnderMocks } from "../plan/mocks";
 import { STACKS, all, find, resolve, runStack, stackConfig } from "./helpers";
 
@@ -287,7 +286,7 @@ describe("the env the edge implies", () => {
       SMTP_SERVER: "email-smtp.us-east-1.amazonaws.com",
       SMTP_PORT: "587",
       SMTP_LOGIN: "AKIAFAKEPLAN00000000",
-      SMTP_PASSWORD: fakeSecret("m-mail-smtp-smtp", 44),
+      SMTP_PASSWORD: "{{ssm:/mastodon/production/m/smtp-password}}",
       SMTP_FROM_ADDRESS: "notifications@mastodon.example",
       SMTP_ENABLE_STARTTLS: "always",
     });
@@ -338,7 +337,7 @@ describe("the env the edge implies", () => {
       SMTP_SERVER: "smtp.example.org",
       SMTP_PORT: "465",
       SMTP_TLS: "true",
-      SMTP_PASSWORD: "hunter2-not-in-any-file",
+      SMTP_PASSWORD: "{{ssm:/mastodon/dev/m/smtp-password}}",
     });
     const run = await runStack("dev", { mail: raw.mail });
     expect(find(run, "aws:ssm/parameter:Parameter", "mastodon-mail-smtp-password").inputs["value"]).toBe(

@@ -44,6 +44,9 @@ export interface Fleet {
   readonly sidekiq?: SidekiqService;
   /** PgBouncer default_pool_size on each host; set only when the pooler is pgbouncer. */
   readonly pgbouncerPoolSize?: number;
+  readonly spot: boolean;
+  readonly cpuTarget?: number;
+  readonly rootVolumeGiB: number;
 }
 
 export interface DatabaseInstance {
@@ -134,6 +137,9 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     ...(streaming && { streaming }),
     ...(fleet.sidekiq && { sidekiq: fleet.sidekiq }),
     ...(pgbouncerPoolSize !== undefined && { pgbouncerPoolSize }),
+    spot: fleet.spot,
+    ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
+    rootVolumeGiB: fleet.rootVolumeGiB,
   };
 }
 

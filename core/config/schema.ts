@@ -101,6 +101,12 @@ export const fleetSchema = z
     sidekiq: sidekiqServiceSchema.optional(),
     /** PgBouncer default_pool_size on each host of this fleet (pooler pgbouncer only). @default database.pgbouncer.defaultPoolSize */
     pgbouncerPoolSize: positiveInt.max(500).optional(),
+    /** Run above minSize on Spot (Sidekiq fleets without the scheduler only; Pawoo planned it). @default false */
+    spot: z.boolean().default(false),
+    /** Target-tracking scaling on average CPU (percent), between minSize and maxSize. @default none */
+    cpuTarget: z.int().min(10).max(90).optional(),
+    /** Encrypted gp3 root volume. @default 30 */
+    rootVolumeGiB: z.int().min(8).max(1024).default(30),
   })
   .superRefine((fleet, ctx) => {
     if (!fleet.web && !fleet.streaming && !fleet.sidekiq) {
@@ -320,6 +326,11 @@ export const imageSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9_.\-/{}]+$/, { error: "must be an SSM parameter path starting with /" })
       .optional(),
+    /** The AMI's root device. @default "/dev/xvda" (Debian; Ubuntu uses /dev/sda1) */
+    rootDeviceName: z
+      .string()
+      .regex(/^\/dev\/[a-z0-9]+$/, { error: "must be a device such as /dev/xvda" })
+      .default("/dev/xvda"),
   })
   .superRefine((image, ctx) => {
     if ((image.amiId === undefined) === (image.ssmParameter === undefined)) {

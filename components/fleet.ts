@@ -1,0 +1,235 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { gzipSync } from "zlib";
+import type { Fleet as FleetConfig } from "../core/config";
+import { fleetLogsPolicy, fleetParametersPolicy } from "../core/policies";
+
+/** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+export interface FleetArgs {
+  /** The fleet as resolved from config (core/config/resolve.ts). */
+  fleet: FleetConfig;
+  imageId: pulumi.Input<string>;
+  /** @default "/dev/xvda" */
+  rootDeviceName?: string;
+  subnetIds: pulumi.Input<string>[];
+  securityGroupIds: pulumi.Input<string>[];
+  /** Fleets in public subnets (no NAT) need a public IPv4 for egress. @default false */
+  associatePublicIp?: boolean;
+  /** cloud-config (plain text); compressed and encoded here. */
+  userData: pulumi.Input<string>;
+  /** ALB target groups the instances join (web, or one per streaming port). @default [] */
+  targetGroupArns?: pulumi.Input<string>[];
+  /** The stack's SSM path: the hosts may read parameters under it, nothing else. */
+  parameterPath: string;
+  /** The media bucket policy (JSON) from MediaStorage. */
+  mediaAccessPolicy: pulumi.Input<string>;
+  /** Tags on every instance, e.g. the stack that owns it. @default {} */
+  tags?: Record<string, string>;
+  /** @default 30 */
+  logRetentionDays?: number;
+}
+
+/**
+ * One role fleet: a launch template (IMDSv2 only, encrypted gp3 root, no key pair, user-data
+ * compressed), an instance profile allowed only what the fleet needs (SSM agent, its stack's
+ * parameters, the media bucket, its log group), and an Auto Scaling group across the app subnets.
+ *
+ * A launch-template change rolls the fleet with an instance refresh that terminates before it
+ * launches (max healthy 100%): the budget counts maxSize, and launching first could briefly exceed
+ * it. The scheduler's fleet (maxSize 1) replaces its one instance with min healthy 0, so two
+ * schedulers never run at once.
+ */
+export class Fleet extends pulumi.ComponentResource {
+  public readonly launchTemplate: aws.ec2.LaunchTemplate;
+  public readonly group: aws.autoscaling.Group;
+  public readonly role: aws.iam.Role;
+  public readonly logGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:compute:Fleet", name, {}, opts);
+    const parent = { parent: this };
+    const { fleet } = args;
+    const singleton = fleet.sidekiq?.queues.includes("scheduler") ?? false;
+    const region = aws.getRegionOutput({}, parent).region;
+    const identity = aws.getCallerIdentityOutput({}, parent);
+    const tags = { ...(args.tags ?? {}), "mastodon:fleet": fleet.name };
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        name: `/mastodon${args.parameterPath.replace(/^\/mastodon/, "")}/${fleet.name}`,
+        retentionInDays: args.logRetentionDays ?? 30,
+      },
+      parent,
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `Mastodon fleet ${fleet.name}`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      },
+      parent,
+    );
+    // Session Manager instead of SSH.
+    new aws.iam.RolePolicyAttachment(
+      `${name}-ssm`,
+      { role: this.role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-parameters`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([region, identity.accountId])
+          .apply(([r, account]) => JSON.stringify(fleetParametersPolicy(r, account, args.parameterPath))),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
+    new aws.iam.RolePolicy(
+      `${name}-logs`,
+      { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },
+      parent,
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
+
+    const userData = pulumi.output(args.userData).apply((text) => {
+      // mtime 0 in the gzip header (Node's default): the same config gives the same bytes.
+      const compressed = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+      if (compressed.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(
+          `${name}: user-data is ${compressed.length} bytes compressed, over EC2's ${USER_DATA_LIMIT_BYTES}`,
+        );
+      }
+      return compressed.toString("base64");
+    });
+
+    this.launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-template`,
+      {
+        description: `Mastodon fleet ${fleet.name}`,
+        imageId: args.imageId,
+        instanceType: fleet.instanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        metadataOptions: {
+          httpTokens: "required",
+          httpEndpoint: "enabled",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "enabled",
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: args.rootDeviceName ?? "/dev/xvda",
+            ebs: {
+              volumeType: "gp3",
+              volumeSize: fleet.rootVolumeGiB,
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            associatePublicIpAddress: String(args.associatePublicIp ?? false),
+            securityGroups: args.securityGroupIds,
+            deleteOnTermination: "true",
+          },
+        ],
+        monitoring: { enabled: true },
+        userData,
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags: { ...tags, Name: name } },
+          { resourceType: "volume", tags: { ...tags, Name: name } },
+        ],
+      },
+      parent,
+    );
+
+    const launchTemplate = {
+      id: this.launchTemplate.id,
+      version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
+    };
+    const targetGroupArns = args.targetGroupArns ?? [];
+    this.group = new aws.autoscaling.Group(
+      `${name}-group`,
+      {
+        vpcZoneIdentifiers: args.subnetIds,
+        minSize: fleet.minSize,
+        maxSize: fleet.maxSize,
+        desiredCapacity: fleet.desiredSize,
+        ...(fleet.spot
+          ? {
+              capacityRebalance: true,
+              mixedInstancesPolicy: {
+                // The minimum stays on-demand; what autoscaling adds above it runs on Spot.
+                instancesDistribution: {
+                  onDemandBaseCapacity: fleet.minSize,
+                  onDemandPercentageAboveBaseCapacity: 0,
+                  spotAllocationStrategy: "price-capacity-optimized",
+                },
+                launchTemplate: {
+                  launchTemplateSpecification: {
+                    launchTemplateId: launchTemplate.id,
+                    version: launchTemplate.version,
+                  },
+                },
+              },
+            }
+          : { launchTemplate }),
+        targetGroupArns,
+        healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
+        healthCheckGracePeriod: 300,
+        defaultInstanceWarmup: 120,
+        enabledMetrics: [
+          "GroupDesiredCapacity",
+          "GroupInServiceInstances",
+          "GroupMaxSize",
+          "GroupMinSize",
+          "GroupTotalInstances",
+        ],
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: {
+            minHealthyPercentage: singleton ? 0 : 90,
+            maxHealthyPercentage: 100,
+            instanceWarmup: "120",
+          },
+        },
+        tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
+          key,
+          value,
+          propagateAtLaunch: true,
+        })),
+      },
+      // Target tracking owns the desired size between min and max once it is on.
+      { parent: this, ...(fleet.cpuTarget !== undefined && { ignoreChanges: ["desiredCapacity"] }) },
+    );
+
+    if (fleet.cpuTarget !== undefined) {
+      new aws.autoscaling.Policy(
+        `${name}-cpu`,
+        {
+          autoscalingGroupName: this.group.name,
+          policyType: "TargetTrackingScaling",
+          targetTrackingConfiguration: {
+            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+            targetValue: fleet.cpuTarget,
+          },
+        },
+        parent,
+      );
+    }
+    this.registerOutputs({ groupName: this.group.name, launchTemplateId: this.launchTemplate.id });
+  }
+}

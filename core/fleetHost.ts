@@ -1,0 +1,140 @@
+/**
+ * Everything a fleet host is given at launch, rendered from the resolved config (pure): its systemd
+ * units, the env and PgBouncer templates, and the cloud-config that installs them, fills the
+ * secrets from SSM, enables the units this fleet runs and starts mastodon.target.
+ */
+import { BOOT_PATHS, RENDER_SECRETS_PY, type RenderedFile, renderEnvFile, renderManifest } from "./boot";
+import { renderCloudConfig, type WriteFile } from "./cloudInit";
+import type { Fleet } from "./config/resolve";
+import type { Env } from "./env";
+import {
+  PGBOUNCER_PATHS,
+  renderPgbouncerIni,
+  renderPgbouncerUnit,
+  renderPgbouncerUserlist,
+} from "./pgbouncer";
+import { MASTODON_PATHS, type UnitFile, enabledUnits, renderFleetUnits } from "./units";
+
+/** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
+export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+export interface FleetHostInput {
+  readonly fleet: Fleet;
+  /** .env.production with `{{ssm:...}}` placeholders for every secret. */
+  readonly env: Env;
+  /** The stack's SSM path: the renderer reads every parameter under it. */
+  readonly parameterPath: string;
+  readonly region: string;
+  /** Present when the stack pools connections through PgBouncer on every host. */
+  readonly pgbouncer?: {
+    readonly primaryHost: string;
+    readonly replicaHost?: string;
+    readonly databaseName: string;
+    readonly user: string;
+    readonly passwordPlaceholder: string;
+  };
+}
+
+export interface FleetHost {
+  readonly units: readonly UnitFile[];
+  /** Files besides the units, by path (templates, PgBouncer config, the renderer). */
+  readonly files: readonly WriteFile[];
+  readonly userData: string;
+}
+
+const TEMPLATES = {
+  env: `${BOOT_PATHS.dir}/env.production.template`,
+  userlist: `${BOOT_PATHS.dir}/pgbouncer-userlist.template`,
+} as const;
+
+export function renderFleetHost(input: FleetHostInput): FleetHost {
+  const { fleet, pgbouncer } = input;
+  const ctx = { pooled: pgbouncer !== undefined };
+  const units = [...renderFleetUnits(fleet, ctx), ...(pgbouncer ? [renderPgbouncerUnit()] : [])];
+
+  const rendered: RenderedFile[] = [
+    { template: TEMPLATES.env, target: MASTODON_PATHS.envFile, mode: "0600", owner: "mastodon:mastodon" },
+    ...(pgbouncer
+      ? [
+          {
+            template: TEMPLATES.userlist,
+            target: PGBOUNCER_PATHS.userlist,
+            mode: "0640",
+            owner: "postgres:postgres",
+          },
+        ]
+      : []),
+  ];
+  const files: WriteFile[] = [
+    {
+      path: TEMPLATES.env,
+      content: renderEnvFile(
+        input.env,
+        `mastodon-aws: .env.production for fleet ${fleet.name}; {{ssm:...}} are filled at boot`,
+      ),
+      permissions: "0600",
+    },
+    ...(pgbouncer
+      ? [
+          {
+            path: PGBOUNCER_PATHS.ini,
+            content: renderPgbouncerIni({ fleet, ...pgbouncer }),
+            permissions: "0644",
+          },
+          {
+            path: TEMPLATES.userlist,
+            content: renderPgbouncerUserlist(pgbouncer.user, pgbouncer.passwordPlaceholder),
+            permissions: "0600",
+          },
+        ]
+      : []),
+    {
+      path: BOOT_PATHS.manifest,
+      content: renderManifest(input.parameterPath, input.region, rendered),
+      permissions: "0600",
+    },
+    { path: BOOT_PATHS.renderer, content: RENDER_SECRETS_PY, permissions: "0755" },
+  ];
+
+  const caBundle = MASTODON_PATHS.rdsCaBundle;
+  const userData = renderCloudConfig({
+    writeFiles: [
+      ...units.map((u) => ({
+        path: `${MASTODON_PATHS.unitDir}/${u.name}`,
+        content: u.content,
+        permissions: "0644",
+      })),
+      ...files,
+    ],
+    runcmd: [
+      ["curl", "-fsS", "--retry", "5", "-o", caBundle, RDS_CA_BUNDLE_URL],
+      [
+        "install",
+        "-d",
+        "-o",
+        "mastodon",
+        "-g",
+        "mastodon",
+        "-m",
+        "0700",
+        `${MASTODON_PATHS.home}/.postgresql`,
+      ],
+      [
+        "install",
+        "-o",
+        "mastodon",
+        "-g",
+        "mastodon",
+        "-m",
+        "0644",
+        caBundle,
+        `${MASTODON_PATHS.home}/.postgresql/root.crt`,
+      ],
+      [BOOT_PATHS.renderer, BOOT_PATHS.manifest],
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", ...enabledUnits(fleet, ctx)],
+      ["systemctl", "start", "mastodon.target"],
+    ],
+  });
+  return { units, files, userData };
+}
