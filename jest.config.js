@@ -6,4 +6,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
   testTimeout: 30000,
+  // Jest keeps one core free by default; on this 2-core machine that would run every file in turn.
+  maxWorkers: 2,
 };

@@ -13,10 +13,6 @@ import program from "../index";
 
 const ROOT = path.join(__dirname, "..");
 
-// Pulumi's SDK formats a stack trace for every promise it tracks; the plan needs none of them and
-// saves a tenth of its run. MASTODON_PLAN_STACK_TRACES=1 brings them back for debugging.
-if (!process.env["MASTODON_PLAN_STACK_TRACES"]) Error.stackTraceLimit = 0;
-
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);

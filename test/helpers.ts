@@ -54,8 +54,19 @@ export function withConfig(mutate: (c: any) => void): Record<string, unknown> {
   return c;
 }
 
-/** Runs the real program under mocks on a shipped stack, optionally with some `mastodon:` keys replaced. */
-export async function runStack(stack: string, override: Record<string, unknown> = {}): Promise<MockRun> {
+const runs = new Map<string, Promise<MockRun>>();
+
+/**
+ * Runs the real program under mocks on a shipped stack, optionally with some `mastodon:` keys
+ * replaced. Runs are deterministic, so one test file reuses a run it already made.
+ */
+export function runStack(stack: string, override: Record<string, unknown> = {}): Promise<MockRun> {
+  const key = `${stack}:${JSON.stringify(override)}`;
+  if (!runs.has(key)) runs.set(key, runStackOnce(stack, override));
+  return runs.get(key) as Promise<MockRun>;
+}
+
+async function runStackOnce(stack: string, override: Record<string, unknown>): Promise<MockRun> {
   const file = readStackFile(path.join(ROOT, "stacks"), stack);
   const config = { ...file.config };
   for (const [k, v] of Object.entries(override))

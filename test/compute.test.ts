@@ -1,0 +1,255 @@
+/**
+ * The fleets under Pulumi's mocks: launch templates, roles, Auto Scaling groups, rolling updates,
+ * secrets at boot, migrations; and the blast radius of a config change.
+ */
+import { createECDH, createHash } from "crypto";
+import { gunzipSync } from "zlib";
+import { parseStackConfig } from "../core/config";
+import { vapidKeysFromPrivate } from "../core/vapid";
+import { fakeSecret } from "../plan/fakeCloud";
+import type { MockRun } from "../plan/mocks";
+import { STACKS, all, find, runStack, stackConfig } from "./helpers";
+
+const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+const ASG = "aws:autoscaling/group:Group";
+const userDataOf = (run: MockRun, fleet: string) =>
+  gunzipSync(
+    Buffer.from(String(find(run, LT, `mastodon-${fleet}-template`).inputs["userData"]), "base64"),
+  ).toString("utf8");
+
+describe.each(STACKS)("stack %s", (stack) => {
+  const { config } = parseStackConfig(stackConfig(stack), stack);
+  let run: MockRun;
+  beforeAll(async () => {
+    run = await runStack(stack);
+  });
+
+  test("one launch template and one group per fleet", () => {
+    expect(
+      all(run, LT)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(config.fleets.map((f) => `mastodon-${f.name}-template`).sort());
+    expect(all(run, ASG)).toHaveLength(config.fleets.length);
+  });
+
+  test.each(config.fleets.map((f) => [f.name, f] as const))(
+    "%s: IMDSv2 only, encrypted gp3 root, no key pair, its roles' groups",
+    (name, fleet) => {
+      const lt = find(run, LT, `mastodon-${name}-template`).inputs as any;
+      expect(lt.metadataOptions).toEqual({
+        httpTokens: "required",
+        httpEndpoint: "enabled",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "enabled",
+      });
+      expect(lt.blockDeviceMappings).toEqual([
+        {
+          deviceName: "/dev/xvda",
+          ebs: { volumeType: "gp3", volumeSize: 30, encrypted: "true", deleteOnTermination: "true" },
+        },
+      ]);
+      expect(lt.keyName).toBeUndefined();
+      expect(lt.instanceType).toBe(fleet.instanceType);
+      expect(lt.imageId).toBe("ami-0fa4e5e0c0ffee123");
+      const groups = [fleet.web && "web", fleet.streaming && "streaming", fleet.sidekiq && "sidekiq"]
+        .filter(Boolean)
+        .map((r) => `mastodon-network-${r}-id`);
+      expect(lt.networkInterfaces[0].securityGroups).toEqual(groups);
+      expect(lt.networkInterfaces[0].associatePublicIpAddress).toBe(
+        String(config.network.egress === "public-subnets"),
+      );
+    },
+  );
+
+  test.each(config.fleets.map((f) => [f.name, f] as const))(
+    "%s: the group's sizes, subnets, targets and rolling update",
+    (name, fleet) => {
+      const asg = find(run, ASG, `mastodon-${name}-group`).inputs as any;
+      expect(asg).toMatchObject({
+        minSize: fleet.minSize,
+        maxSize: fleet.maxSize,
+        desiredCapacity: fleet.desiredSize,
+      });
+      expect(asg.vpcZoneIdentifiers).toHaveLength(config.network.availabilityZones);
+      const scheduler = fleet.sidekiq?.queues.includes("scheduler") ?? false;
+      expect(asg.instanceRefresh).toEqual({
+        strategy: "Rolling",
+        // Terminate before launch everywhere (the budget counts maxSize); the scheduler's one host goes first.
+        preferences: {
+          minHealthyPercentage: scheduler ? 0 : 90,
+          maxHealthyPercentage: 100,
+          instanceWarmup: "120",
+        },
+      });
+      if (scheduler) expect(fleet.maxSize).toBe(1);
+      const ports = fleet.streaming?.ports ?? [];
+      const expected = [
+        ...(fleet.web ? ["arn:aws:lb:us-east-1:123456789012:mastodon-lb-web"] : []),
+        ...ports.map((p) => `arn:aws:lb:us-east-1:123456789012:mastodon-lb-streaming-${p}`),
+      ];
+      expect(asg.targetGroupArns ?? []).toEqual(expected);
+      expect(asg.healthCheckType).toBe(expected.length ? "ELB" : "EC2");
+      expect(
+        asg.launchTemplate ?? asg.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification,
+      ).toBeDefined();
+    },
+  );
+
+  test("user-data carries no secret the mocks generated", () => {
+    const generated = [
+      fakeSecret("mastodon-db-master-password", 40),
+      fakeSecret("mastodon-cache-auth", 64),
+      fakeSecret("mastodon-persistent-auth", 64),
+      fakeSecret("mastodon-secrets-secret-key-base", 128),
+      fakeSecret("mastodon-secrets-ar-deterministic-key", 32),
+      fakeSecret("mastodon-secrets-ar-key-derivation-salt", 32),
+      fakeSecret("mastodon-secrets-ar-primary-key", 32),
+      // The fake cloud's RandomBytes: sha256 of the resource name.
+      vapidKeysFromPrivate(createHash("sha256").update("mastodon-secrets-vapid").digest().toString("base64"))
+        .privateKey,
+      ...(config.mail.provider === "ses" ? [fakeSecret("mastodon-mail-smtp-smtp", 44)] : []),
+    ];
+    for (const fleet of config.fleets) {
+      const userData = userDataOf(run, fleet.name);
+      expect(userData).toContain("{{ssm:/mastodon/");
+      for (const secret of generated) expect(userData).not.toContain(secret);
+    }
+    const everything = JSON.stringify(run.resources);
+    for (const secret of generated) expect(everything).not.toContain(secret);
+  });
+
+  test("each role may read only its stack's parameters, the media bucket and its own log group", () => {
+    for (const fleet of config.fleets) {
+      const parameters = JSON.parse(
+        String(
+          find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${fleet.name}-parameters`).inputs["policy"],
+        ),
+      );
+      expect(parameters.Statement[0].Resource).toEqual([
+        `arn:aws:ssm:us-east-1:123456789012:parameter/mastodon/${stack}/mastodon`,
+        `arn:aws:ssm:us-east-1:123456789012:parameter/mastodon/${stack}/mastodon/*`,
+      ]);
+      const media = JSON.parse(
+        String(find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${fleet.name}-media`).inputs["policy"]),
+      );
+      expect(media.Statement[0].Resource).toBe("arn:aws:s3:::mastodon-media-bucket-0a1b2c3/*");
+      const logs = JSON.parse(
+        String(find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${fleet.name}-logs`).inputs["policy"]),
+      );
+      expect(logs.Statement[0].Resource).toBe(
+        `arn:aws:cloudwatch:us-east-1:123456789012:mastodon-${fleet.name}-logs:*`,
+      );
+      expect(
+        find(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `mastodon-${fleet.name}-ssm`).inputs[
+          "policyArn"
+        ],
+      ).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+    }
+  });
+});
+
+test("the migrations document goes straight to PostgreSQL and skips post-deployment migrations only in phase pre", async () => {
+  const run = await runStack("production");
+  const doc = find(run, "aws:ssm/document:Document");
+  expect(doc.inputs["documentType"]).toBe("Command");
+  const content = JSON.parse(String(doc.inputs["content"]));
+  expect(content.parameters.phase.allowedValues).toEqual(["pre", "post"]);
+  const commands: string[] = content.mainSteps[0].inputs.runCommand;
+  const direct =
+    "DB_HOST=mastodon-db-primary.c0ffee123456.us-east-1.rds.amazonaws.com DB_PORT=5432 DB_SSLMODE=verify-full PREPARED_STATEMENTS=true";
+  expect(commands).toEqual([
+    "set -eu",
+    "cd /home/mastodon/live",
+    'if [ "{{ phase }}" = "pre" ]; then',
+    `  sudo -u mastodon env RAILS_ENV=production ${direct} SKIP_POST_DEPLOYMENT_MIGRATIONS=true /home/mastodon/.rbenv/shims/bundle exec rails db:migrate`,
+    "else",
+    `  sudo -u mastodon env RAILS_ENV=production ${direct} /home/mastodon/.rbenv/shims/bundle exec rails db:migrate`,
+    "fi",
+  ]);
+  // Never in a file on any host.
+  for (const lt of all(run, LT)) {
+    expect(gunzipSync(Buffer.from(String(lt.inputs["userData"]), "base64")).toString()).not.toContain(
+      "SKIP_POST_DEPLOYMENT_MIGRATIONS",
+    );
+  }
+});
+
+test("VAPID keys are a real P-256 pair in Mastodon's urlsafe base64", () => {
+  const seed = Buffer.alloc(32, 7).toString("base64");
+  const keys = vapidKeysFromPrivate(seed);
+  expect(keys.privateKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  expect(keys.publicKey).toMatch(/^[A-Za-z0-9_-]{87}=$/);
+  const publicKey = Buffer.from(keys.publicKey.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  expect(publicKey[0]).toBe(0x04); // uncompressed point
+  // An independent ECDH with the same private key agrees with the derived public key.
+  const other = createECDH("prime256v1");
+  other.generateKeys();
+  const mine = createECDH("prime256v1");
+  mine.setPrivateKey(Buffer.from(seed, "base64"));
+  expect(mine.computeSecret(other.getPublicKey()).equals(other.computeSecret(publicKey))).toBe(true);
+});
+
+test("spot and CPU tracking where configured", async () => {
+  const fleets = { ...(stackConfig("production")["fleets"] as Record<string, any>) };
+  fleets["sidekiq-push"] = { ...fleets["sidekiq-push"], spot: true, cpuTarget: 60 };
+  const run = await runStack("production", { fleets });
+  const asg = find(run, ASG, "mastodon-sidekiq-push-group").inputs as any;
+  expect(asg.launchTemplate).toBeUndefined();
+  expect(asg.capacityRebalance).toBe(true);
+  expect(asg.mixedInstancesPolicy.instancesDistribution).toEqual({
+    onDemandBaseCapacity: 1,
+    onDemandPercentageAboveBaseCapacity: 0,
+    spotAllocationStrategy: "price-capacity-optimized",
+  });
+  expect(find(run, "aws:autoscaling/policy:Policy").inputs).toMatchObject({
+    policyType: "TargetTrackingScaling",
+    targetTrackingConfiguration: {
+      predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+      targetValue: 60,
+    },
+  });
+  expect(() =>
+    parseStackConfig({
+      ...stackConfig("production"),
+      fleets: { ...fleets, "sidekiq-scheduler": { ...fleets["sidekiq-scheduler"], spot: true } },
+    }),
+  ).toThrow("mastodon:fleets.sidekiq-scheduler.spot: true is refused: this fleet serves the scheduler queue");
+});
+
+describe("blast radius", () => {
+  const changed = (a: MockRun, b: MockRun) => {
+    const before = new Map(a.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
+    return b.resources
+      .filter((r) => before.get(`${r.type}::${r.name}`) !== JSON.stringify(r.inputs))
+      .map((r) => `${r.type}::${r.name}`);
+  };
+  const withDefault = (change: (f: any) => void) => {
+    const fleets = structuredClone(stackConfig("production")["fleets"]) as Record<string, any>;
+    change(fleets["sidekiq-default"]);
+    return { fleets };
+  };
+  let baseline: MockRun;
+  beforeAll(async () => {
+    baseline = await runStack("production");
+  });
+
+  test("a Sidekiq fleet's maxSize changes exactly one resource: its group", async () => {
+    const run = await runStack(
+      "production",
+      withDefault((f) => (f.maxSize = 11)),
+    );
+    expect(changed(baseline, run)).toEqual(["aws:autoscaling/group:Group::mastodon-sidekiq-default-group"]);
+  });
+
+  test("its threads change only its launch template", async () => {
+    const run = await runStack(
+      "production",
+      withDefault((f) => (f.sidekiq.threads = 12)),
+    );
+    expect(changed(baseline, run)).toEqual([
+      "aws:ec2/launchTemplate:LaunchTemplate::mastodon-sidekiq-default-template",
+    ]);
+    expect(userDataOf(run, "sidekiq-default")).toContain("mastodon-sidekiq-default@12.service");
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * Every fleet host's files as the program declares them (read back from the launch templates'
+ * user-data, under mocks), checked by the programs that consume them: `cloud-init schema` for the
+ * user-data, `systemd-analyze verify` for every unit (with stand-in executables for the paths in
+ * ExecStart), and python3 running the boot-time secret renderer.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { RENDER_SECRETS_PY, renderManifest } from "../../core/boot";
+import { fleetArtifacts } from "../../plan/fleetArtifacts";
+import { STACKS, runStack } from "../helpers";
+import { requireProgram, tempDir } from "./servers";
+
+/** A root for `systemd-analyze verify --root`: the system's own units, and stand-ins for ours. */
+function systemdRoot(): string {
+  const root = tempDir("mastodon-systemd-");
+  fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
+  fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  for (const exe of ["home/mastodon/.rbenv/shims/bundle", "usr/bin/node", "usr/sbin/pgbouncer", "bin/kill"]) {
+    fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
+    fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
+  }
+  return root;
+}
+
+describe.each(STACKS)("stack %s", (stack) => {
+  let artifacts: ReturnType<typeof fleetArtifacts>;
+  let root: string;
+  beforeAll(async () => {
+    artifacts = fleetArtifacts((await runStack(stack)).resources);
+    root = systemdRoot();
+  }, 60000);
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("cloud-init accepts every fleet's user-data", () => {
+    requireProgram("/usr/bin/cloud-init");
+    expect(artifacts.length).toBeGreaterThan(0);
+    for (const a of artifacts) {
+      const file = path.join(root, `${a.fleet}.yaml`);
+      fs.writeFileSync(file, a.userData);
+      const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+      expect({ fleet: a.fleet, out: r.stdout.trim(), status: r.status }).toEqual({
+        fleet: a.fleet,
+        out: `Valid cloud-config: ${file}`,
+        status: 0,
+      });
+    }
+  });
+
+  test("systemd-analyze verify accepts every unit the fleet enables, without a warning", () => {
+    requireProgram("/usr/bin/systemd-analyze");
+    for (const a of artifacts) {
+      const unitDir = path.join(root, "etc/systemd/system");
+      fs.rmSync(unitDir, { recursive: true, force: true });
+      fs.mkdirSync(unitDir, { recursive: true });
+      for (const [name, content] of Object.entries(a.units))
+        fs.writeFileSync(path.join(unitDir, name), content);
+      // The instances the host enables (runcmd: systemctl enable ...), templates instantiated.
+      const runcmd = (parse(a.userData) as { runcmd: string[][] }).runcmd;
+      const enabled = runcmd.find((c) => c[0] === "systemctl" && c[1] === "enable")!.slice(2);
+      expect(enabled).toContain("mastodon.target");
+      const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, ...enabled], {
+        cwd: unitDir,
+        encoding: "utf8",
+      });
+      expect({ fleet: a.fleet, status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({
+        fleet: a.fleet,
+        status: 0,
+        output: "",
+      });
+    }
+  });
+
+  test("no fleet's user-data carries anything but placeholders for secrets", () => {
+    for (const a of artifacts) {
+      const env = Object.entries(a.files).find(([p]) => p.endsWith("env.production.template"))![1];
+      for (const key of [
+        "DB_PASS",
+        "SECRET_KEY_BASE",
+        "VAPID_PRIVATE_KEY",
+        "SMTP_PASSWORD",
+        "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+      ]) {
+        expect(env).toMatch(new RegExp(`^${key}=\\{\\{ssm:/mastodon/${stack}/mastodon/[a-z-]+\\}\\}$`, "m"));
+      }
+      expect(env).toMatch(/^REDIS_URL=rediss?:\/\/:\{\{ssm:[^}]+\}\}@/m);
+    }
+  });
+});
+
+test("systemd-analyze verify has teeth: a missing executable fails it", () => {
+  const root = systemdRoot();
+  try {
+    const unitDir = path.join(root, "etc/systemd/system");
+    fs.mkdirSync(unitDir, { recursive: true });
+    fs.writeFileSync(path.join(unitDir, "broken.service"), "[Service]\nExecStart=/nonexistent/bin/thing\n");
+    const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, "broken.service"], {
+      cwd: unitDir,
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("is not executable");
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+describe("the boot-time secret renderer, run by python3", () => {
+  const dir = tempDir("mastodon-boot-");
+  const script = path.join(dir, "mastodon-render-secrets");
+  const me = os.userInfo();
+  const owner = `${me.username}:${execFileSync("id", ["-gn"], { encoding: "utf8" }).trim()}`;
+  beforeAll(() => {
+    fs.writeFileSync(script, RENDER_SECRETS_PY, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, "env.template"),
+      "DB_PASS={{ssm:/mastodon/p/m/db-password}}\nREDIS_URL=rediss://:{{ssm:/mastodon/p/m/redis}}@h:6379/0\nLOCAL_DOMAIN=x.example\n",
+    );
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const parameters = (values: Record<string, string>) => {
+    const file = path.join(dir, "parameters.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        Parameters: Object.entries(values).map(([Name, Value]) => ({ Name, Value, Type: "SecureString" })),
+      }),
+    );
+    return file;
+  };
+  const manifest = (target: string) => {
+    const file = path.join(dir, "manifest.json");
+    fs.writeFileSync(
+      file,
+      renderManifest("/mastodon/p/m", "us-east-1", [
+        { template: path.join(dir, "env.template"), target, mode: "0600", owner },
+      ]),
+    );
+    return file;
+  };
+
+  test("fills every placeholder and writes the file 0600", () => {
+    requireProgram("/usr/bin/python3");
+    const target = path.join(dir, ".env.production");
+    const r = spawnSync(
+      "python3",
+      [
+        script,
+        manifest(target),
+        "--parameters",
+        parameters({ "/mastodon/p/m/db-password": "s3cr3tDB", "/mastodon/p/m/redis": "r3d1s" }),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(target, "utf8")).toBe(
+      "DB_PASS=s3cr3tDB\nREDIS_URL=rediss://:r3d1s@h:6379/0\nLOCAL_DOMAIN=x.example\n",
+    );
+    expect(fs.statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  test("a missing parameter fails the boot and writes nothing", () => {
+    const target = path.join(dir, ".env.missing");
+    const r = spawnSync(
+      "python3",
+      [script, manifest(target), "--parameters", parameters({ "/mastodon/p/m/db-password": "x" })],
+      { encoding: "utf8" },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("missing SSM parameters: /mastodon/p/m/redis\n");
+    expect(fs.existsSync(target)).toBe(false);
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * The rendered units and host files, exactly: the lines that matter, and the pools they carry,
+ * which must be the pools the budget counted.
+ */
+import { fleetRows } from "../core/budget";
+import { renderEnvFile } from "../core/boot";
+import { parseStackConfig } from "../core/config";
+import { renderPgbouncerIni } from "../core/pgbouncer";
+import {
+  enabledUnits,
+  renderFleetUnits,
+  renderSidekiqUnits,
+  renderStreamingUnit,
+  renderWebUnit,
+} from "../core/units";
+import { STACKS, stackConfig } from "./helpers";
+
+const production = parseStackConfig(stackConfig("production")).config;
+const fleet = (name: string) => production.fleets.find((f) => f.name === name)!;
+const lines = (content: string) => content.split("\n");
+const envOf = (content: string) =>
+  Object.fromEntries(
+    lines(content)
+      .filter((l) => l.startsWith("Environment="))
+      .map((l) => /^Environment="([A-Z_]+)=(.*)"$/.exec(l)!.slice(1, 3) as [string, string]),
+  );
+
+describe("production units, line by line", () => {
+  test("web: Puma with its per-process environment in the unit", () => {
+    const unit = renderWebUnit(fleet("web"), { pooled: true });
+    expect(unit.name).toBe("mastodon-web.service");
+    expect(envOf(unit.content)).toEqual({
+      RAILS_ENV: "production",
+      PORT: "3000",
+      BIND: "0.0.0.0",
+      WEB_CONCURRENCY: "12",
+      MAX_THREADS: "5",
+      LD_PRELOAD: "libjemalloc.so",
+    });
+    expect(lines(unit.content)).toEqual(
+      expect.arrayContaining([
+        "ExecStart=/home/mastodon/.rbenv/shims/bundle exec puma -C config/puma.rb",
+        "After=network.target mastodon-pgbouncer.service",
+        "Wants=mastodon-pgbouncer.service",
+        "Restart=always",
+        "User=mastodon",
+        "NoNewPrivileges=true",
+        "ProtectSystem=strict",
+        "SystemCallFilter=~@cpu-emulation @debug @keyring @ipc @mount @obsolete @privileged @setuid",
+        "ReadWritePaths=/home/mastodon/live",
+        "WantedBy=mastodon.target",
+      ]),
+    );
+  });
+
+  test("streaming: a template, %i = port, its own DB_POOL", () => {
+    const unit = renderStreamingUnit(fleet("streaming"), { pooled: true });
+    expect(unit.name).toBe("mastodon-streaming@.service");
+    expect(envOf(unit.content)).toEqual({
+      NODE_ENV: "production",
+      PORT: "%i",
+      BIND: "0.0.0.0",
+      DB_POOL: "10",
+    });
+    expect(lines(unit.content)).toContain("ExecStart=/usr/bin/node ./streaming/index.js");
+    expect(unit.content).not.toContain("STREAMING_CLUSTER_NUM"); // removed in Mastodon 4.2
+    expect(enabledUnits(fleet("streaming"), { pooled: true })).toEqual([
+      "mastodon-pgbouncer.service",
+      "mastodon-streaming@4000.service",
+      "mastodon-streaming@4001.service",
+      "mastodon.target",
+    ]);
+  });
+
+  test("direct to RDS, streaming trusts the RDS CA bundle", () => {
+    const unit = renderStreamingUnit(fleet("streaming"), { pooled: false });
+    expect(envOf(unit.content)["NODE_EXTRA_CA_CERTS"]).toBe("/etc/ssl/certs/rds-global-bundle.pem");
+    expect(unit.content).not.toContain("pgbouncer");
+  });
+
+  test("sidekiq: one template per process, %i = threads, one -q per queue, MALLOC_ARENA_MAX, 30 s to stop", () => {
+    const units = renderSidekiqUnits(fleet("sidekiq-default"), { pooled: true });
+    expect(units.map((u) => u.name)).toEqual([
+      "mastodon-sidekiq-default@.service",
+      "mastodon-sidekiq-default-2@.service",
+      "mastodon-sidekiq-default-3@.service",
+      "mastodon-sidekiq-default-4@.service",
+    ]);
+    for (const unit of units) {
+      expect(envOf(unit.content)).toEqual({
+        RAILS_ENV: "production",
+        DB_POOL: "%i",
+        MALLOC_ARENA_MAX: "2",
+        LD_PRELOAD: "libjemalloc.so",
+      });
+      expect(lines(unit.content)).toEqual(
+        expect.arrayContaining([
+          "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default",
+          "TimeoutStopSec=30",
+          "Restart=always",
+        ]),
+      );
+    }
+    expect(enabledUnits(fleet("sidekiq-default"), { pooled: true })).toEqual([
+      "mastodon-pgbouncer.service",
+      "mastodon-sidekiq-default@15.service",
+      "mastodon-sidekiq-default-2@15.service",
+      "mastodon-sidekiq-default-3@15.service",
+      "mastodon-sidekiq-default-4@15.service",
+      "mastodon.target",
+    ]);
+  });
+
+  test("a fleet serving several queues lists each with its own -q, in priority order", () => {
+    const dev = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
+    const [unit] = renderSidekiqUnits(dev, { pooled: false });
+    expect(unit?.name).toBe("mastodon-sidekiq-default-ingress-push-pull-mailers-scheduler-fasp@.service");
+    expect(lines(unit!.content)).toContain(
+      "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default -q ingress -q push -q pull -q mailers -q scheduler -q fasp",
+    );
+  });
+
+  test("snapshots", () => {
+    expect(
+      renderFleetUnits(fleet("sidekiq-default"), { pooled: true })
+        .map((u) => `--- ${u.name}\n${u.content}`)
+        .join("\n"),
+    ).toMatchSnapshot();
+    expect(
+      renderFleetUnits(fleet("web"), { pooled: true })
+        .map((u) => `--- ${u.name}\n${u.content}`)
+        .join("\n"),
+    ).toMatchSnapshot();
+    expect(
+      renderFleetUnits(fleet("streaming"), { pooled: true })
+        .map((u) => `--- ${u.name}\n${u.content}`)
+        .join("\n"),
+    ).toMatchSnapshot();
+  });
+});
+
+describe.each(STACKS)("stack %s: every unit's pool is the pool the budget counted", (stack) => {
+  const { config, budget } = parseStackConfig(stackConfig(stack));
+  const ctx = { pooled: config.database.pooler === "pgbouncer" };
+  test.each(config.fleets.map((f) => [f.name, f] as const))("fleet %s", (_name, f) => {
+    const rows = budget.rows.filter((r) => r.fleet === f.name);
+    expect(rows).toEqual(fleetRows(f));
+    for (const row of rows) {
+      switch (row.service) {
+        case "web":
+          expect(envOf(renderWebUnit(f, ctx).content)["MAX_THREADS"]).toBe(String(row.pool));
+          expect(envOf(renderWebUnit(f, ctx).content)["WEB_CONCURRENCY"]).toBe(String(row.processes));
+          break;
+        case "streaming":
+          expect(envOf(renderStreamingUnit(f, ctx).content)["DB_POOL"]).toBe(String(row.pool));
+          expect(enabledUnits(f, ctx).filter((u) => u.startsWith("mastodon-streaming@"))).toHaveLength(
+            row.processes,
+          );
+          break;
+        case "sidekiq": {
+          // DB_POOL=%i and -c %i, with %i the thread count every instance is enabled with.
+          const instances = enabledUnits(f, ctx).filter((u) => u.startsWith("mastodon-sidekiq-"));
+          expect(instances).toHaveLength(row.processes);
+          for (const instance of instances) expect(instance).toMatch(new RegExp(`@${row.pool}\\.service$`));
+          break;
+        }
+      }
+    }
+  });
+  if (ctx.pooled) {
+    test("PgBouncer pools are the budget's server pools", () => {
+      for (const p of budget.pgbouncer ?? []) {
+        const f = config.fleets.find((x) => x.name === p.fleet)!;
+        const ini = renderPgbouncerIni({
+          fleet: f,
+          primaryHost: "db.example",
+          databaseName: "mastodon_production",
+        });
+        expect(ini).toContain(`default_pool_size = ${p.poolSize}\n`);
+        expect(ini).toContain(`max_db_connections = ${p.poolSize}\n`);
+        expect(Number(/max_client_conn = (\d+)/.exec(ini)?.[1])).toBeGreaterThanOrEqual(
+          p.clientConnectionsPerHost,
+        );
+        expect(ini).toContain("pool_mode = transaction\n");
+        expect(ini).toContain("server_tls_sslmode = verify-full\n");
+      }
+    });
+  }
+});
+
+describe("the env file", () => {
+  test("sorted KEY=value lines", () => {
+    expect(renderEnvFile({ B: "2", A: "{{ssm:/x/y}}" }, "header")).toBe("# header\nA={{ssm:/x/y}}\nB=2\n");
+  });
+  test.each(["a b", 'a"b', "a#b", "a$b", "a\\b"])(
+    "refuses %j, which dotenv could read differently",
+    (value) => {
+      expect(() => renderEnvFile({ K: value }, "h")).toThrow("would need quoting");
+    },
+  );
+});
