@@ -17,9 +17,18 @@ function program() {
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;
   }
+  const scheduler = mastodon.fleetComponents.find((f) => f.fleetName === mastodon.schedulerFleet);
   return {
     budget: mastodon.budget,
     replicaBudget: mastodon.replicaBudget,
+    albDnsName: mastodon.loadBalancer.dnsName,
+    mediaHost: mastodon.media.aliasHost,
+    parameterPath: mastodon.parameterPrefix,
+    migrationsDocument: mastodon.migrations.name,
+    schedulerFleet: mastodon.schedulerFleet,
+    schedulerGroupUrn: scheduler?.group.urn,
+    mailNote: mastodon.mail.note,
+    dkimRecords: mastodon.mail.dkimRecords,
   };
 }
 

@@ -42,6 +42,7 @@ export interface FleetArgs {
  * schedulers never run at once.
  */
 export class Fleet extends pulumi.ComponentResource {
+  public readonly fleetName: string;
   public readonly launchTemplate: aws.ec2.LaunchTemplate;
   public readonly group: aws.autoscaling.Group;
   public readonly role: aws.iam.Role;
@@ -51,6 +52,7 @@ export class Fleet extends pulumi.ComponentResource {
     super("mastodon:compute:Fleet", name, {}, opts);
     const parent = { parent: this };
     const { fleet } = args;
+    this.fleetName = fleet.name;
     const singleton = fleet.sidekiq?.queues.includes("scheduler") ?? false;
     const region = aws.getRegionOutput({}, parent).region;
     const identity = aws.getCallerIdentityOutput({}, parent);
