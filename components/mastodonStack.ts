@@ -20,6 +20,7 @@ import { MediaStorage } from "./mediaStorage";
 import { Network } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
 import { RedisStore } from "./redisStore";
+import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
 
 /**
@@ -58,6 +59,7 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly migrations: aws.ssm.Document;
   /** The fleet whose single host runs the scheduler and the migrations. */
   public readonly schedulerFleet: string;
+  public readonly monitoring: Monitoring;
 
   constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Throws ConfigError before anything is registered with the engine.
@@ -246,6 +248,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
     this.schedulerFleet = config.fleets.find((f) => f.sidekiq?.queues.includes("scheduler"))?.name as string;
+    this.monitoring = this.monitor(name);
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
     this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
@@ -370,5 +373,64 @@ export class MastodonStack extends pulumi.ComponentResource {
         { parent: this },
       );
     });
+  }
+
+  /** Alarms on what breaks first, thresholds from the sizing core (core/monitoring.ts). */
+  private monitor(name: string): Monitoring {
+    const { config } = this;
+    const db = this.database;
+    const redisClusters = (store: RedisStore, nodes: number) =>
+      store.replicationGroup
+        ? Array.from(
+            { length: nodes },
+            (_, i) => pulumi.interpolate`${store.replicationGroup?.id}-${String(i + 1).padStart(3, "0")}`,
+          )
+        : [];
+    return new Monitoring(
+      `${name}-monitoring`,
+      {
+        ...(config.alarms.email && { email: config.alarms.email }),
+        targets: {
+          databases: [
+            {
+              id: "db-primary",
+              identifier: db.instance.identifier,
+              maxConnections: config.database.primary.maxConnections,
+              storageGiB: config.database.storageGiB,
+              replica: false,
+            },
+            ...(db.replica && config.database.replica
+              ? [
+                  {
+                    id: "db-replica",
+                    identifier: db.replica.identifier,
+                    maxConnections: config.database.replica.maxConnections,
+                    storageGiB: config.database.storageGiB,
+                    replica: true,
+                  },
+                ]
+              : []),
+          ],
+          redis: [
+            { role: "cache", cacheClusterIds: redisClusters(this.cache, config.redis.cache.nodes) },
+            {
+              role: "persistent",
+              cacheClusterIds: redisClusters(this.persistent, config.redis.persistent.nodes),
+            },
+          ],
+          ...(this.persistent.instance && { redisHost: this.persistent.instance.id }),
+          loadBalancer: this.loadBalancer.alb.arnSuffix,
+          targetGroups: [
+            { id: "tg-web", arnSuffix: this.loadBalancer.webTargetGroup.arnSuffix },
+            ...this.loadBalancer.streamingTargetGroups.map((tg, i) => ({
+              id: `tg-streaming-${i + 1}`,
+              arnSuffix: tg.arnSuffix,
+            })),
+          ],
+          fleets: this.fleetComponents.map((f) => ({ name: f.fleetName, groupName: f.group.name })),
+        },
+      },
+      { parent: this },
+    );
   }
 }

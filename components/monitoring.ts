@@ -1,0 +1,104 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/monitoring";
+
+export interface MonitoringArgs {
+  /** Where notifications go: an SNS e-mail subscription (to confirm from the inbox). @default none */
+  email?: string;
+  /** What to watch; core/monitoring.ts builds the alarms from it. */
+  targets: MonitoringInput<pulumi.Input<string>>;
+}
+
+/**
+ * An SNS topic (encrypted), the alarms of core/monitoring.ts wired to it, and a dashboard with
+ * their metrics per tier. Alarms are declared from the known shape of the stack; their dimensions
+ * (identifiers AWS assigns) resolve later.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  public readonly alarms: aws.cloudwatch.MetricAlarm[];
+  public readonly dashboard: aws.cloudwatch.Dashboard;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:monitoring:Monitoring", name, {}, opts);
+    const parent = { parent: this };
+    this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: "alias/aws/sns" }, parent);
+    if (args.email) {
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: this.topic.arn, protocol: "email", endpoint: args.email },
+        parent,
+      );
+    }
+    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    const { metrics, errorRate } = alarmSpecs(args.targets);
+    this.alarms = metrics.map(
+      (spec) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${spec.id}`,
+          {
+            alarmDescription: spec.description,
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            dimensions: spec.dimensions,
+            statistic: spec.statistic,
+            comparisonOperator: spec.comparison,
+            threshold: spec.threshold,
+            period: spec.periodSeconds,
+            evaluationPeriods: spec.evaluationPeriods,
+            treatMissingData: "notBreaching",
+            ...actions,
+          },
+          parent,
+        ),
+    );
+    const metric = (id: string, metricName: string) => ({
+      id,
+      metric: {
+        namespace: "AWS/ApplicationELB",
+        metricName,
+        period: 300,
+        stat: "Sum",
+        dimensions: { LoadBalancer: errorRate.loadBalancer },
+      },
+    });
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${errorRate.id}`,
+        {
+          alarmDescription: errorRate.description,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: errorRate.thresholdPercent,
+          evaluationPeriods: 1,
+          treatMissingData: "notBreaching",
+          metricQueries: [
+            metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
+            metric("target5xx", "HTTPCode_Target_5XX_Count"),
+            metric("requests", "RequestCount"),
+            {
+              id: "rate",
+              expression: "100 * (elb5xx + target5xx) / MAX([requests, 1])",
+              label: "5xx %",
+              returnData: true,
+            },
+          ],
+          ...actions,
+        },
+        parent,
+      ),
+    );
+    const region = aws.getRegionOutput({}, parent).region;
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      {
+        dashboardName: `${name}-${pulumi.getStack()}`,
+        // pulumi.output resolves the identifiers nested in the specs.
+        dashboardBody: pulumi
+          .all([region, pulumi.output(metrics)])
+          .apply(([r, specs]) => dashboardBody(r, specs as MetricAlarmSpec[])),
+      },
+      parent,
+    );
+    this.registerOutputs({ topicArn: this.topic.arn });
+  }
+}

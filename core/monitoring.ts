@@ -1,0 +1,233 @@
+/**
+ * The alarms and the dashboard, as data (pure). Thresholds come from the sizing core where one
+ * exists (connections: 80% of the max_connections the parameter group sets), never typed in twice.
+ * What the seeds say breaks first: Postgres connections (pawoo: "we're using AWS CloudWatch to
+ * monitor the number of connections to RDS"), a persistent Redis that evicts (compendium: an
+ * evicted job is lost), and the fleets' CPU (pawoo: c-family after t-family credits ran out).
+ */
+
+export const CONNECTION_ALARM_FRACTION = 0.8;
+export const MEMORY_ALARM_PERCENT = 80;
+export const CPU_ALARM_PERCENT = 85;
+export const ALB_5XX_ALARM_PERCENT = 5;
+
+/** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
+export interface MetricAlarmSpec<Id = string> {
+  /** Unique within the stack; the alarm's resource name suffix. */
+  readonly id: string;
+  readonly tier: "database" | "redis" | "edge" | "fleets";
+  readonly description: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, Id>>;
+  readonly statistic: "Average" | "Sum" | "Maximum" | "Minimum";
+  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+}
+
+/** ALB 5xx as a share of requests: CloudWatch metric math. */
+export interface ErrorRateAlarmSpec<Id = string> {
+  readonly id: string;
+  readonly tier: "edge";
+  readonly description: string;
+  readonly loadBalancer: Id;
+  readonly thresholdPercent: number;
+}
+
+export interface MonitoringInput<Id = string> {
+  readonly databases: readonly {
+    readonly id: string;
+    readonly identifier: Id;
+    readonly maxConnections: number;
+    readonly storageGiB: number;
+    readonly replica: boolean;
+  }[];
+  /** Member cache clusters (ElastiCache publishes per cluster: <group>-001, -002, ...). */
+  readonly redis: readonly { readonly role: "cache" | "persistent"; readonly cacheClusterIds: readonly Id[] }[];
+  /** A self-managed Redis host, watched as an instance. */
+  readonly redisHost?: Id;
+  /** The ALB's ARN suffix (app/name/id) and its target groups' (targetgroup/name/id). */
+  readonly loadBalancer: Id;
+  readonly targetGroups: readonly { readonly id: string; readonly arnSuffix: Id }[];
+  readonly fleets: readonly { readonly name: string; readonly groupName: Id }[];
+}
+
+export function alarmSpecs<Id = string>(input: MonitoringInput<Id>): { metrics: MetricAlarmSpec<Id>[]; errorRate: ErrorRateAlarmSpec<Id> } {
+  const metrics: MetricAlarmSpec<Id>[] = [];
+  for (const db of input.databases) {
+    const dims = { DBInstanceIdentifier: db.identifier };
+    const threshold = Math.floor(db.maxConnections * CONNECTION_ALARM_FRACTION);
+    metrics.push(
+      {
+        id: `${db.id}-connections`,
+        tier: "database",
+        description: `PostgreSQL connections above ${threshold} (80% of max_connections ${db.maxConnections}): the budget is being exceeded or connections leak`,
+        namespace: "AWS/RDS",
+        metricName: "DatabaseConnections",
+        dimensions: dims,
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        threshold,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+      },
+      {
+        id: `${db.id}-cpu`,
+        tier: "database",
+        description: "PostgreSQL CPU above 80% for 15 minutes",
+        namespace: "AWS/RDS",
+        metricName: "CPUUtilization",
+        dimensions: dims,
+        statistic: "Average",
+        comparison: "GreaterThanThreshold",
+        threshold: 80,
+        periodSeconds: 300,
+        evaluationPeriods: 3,
+      },
+      {
+        id: `${db.id}-storage`,
+        tier: "database",
+        // Storage autoscaling grows the volume; this catches it hitting its ceiling.
+        description: "PostgreSQL free storage under 10% of the allocated size",
+        namespace: "AWS/RDS",
+        metricName: "FreeStorageSpace",
+        dimensions: dims,
+        statistic: "Minimum",
+        comparison: "LessThanThreshold",
+        threshold: Math.round(db.storageGiB * 0.1 * 1024 ** 3),
+        periodSeconds: 300,
+        evaluationPeriods: 2,
+      },
+    );
+    if (db.replica) {
+      metrics.push({
+        id: `${db.id}-lag`,
+        tier: "database",
+        description: "Read replica more than 60 s behind the primary",
+        namespace: "AWS/RDS",
+        metricName: "ReplicaLag",
+        dimensions: dims,
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        threshold: 60,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+      });
+    }
+  }
+  for (const redis of input.redis) {
+    redis.cacheClusterIds.forEach((cluster, n) => {
+      const dims = { CacheClusterId: cluster };
+      const node = String(n + 1).padStart(3, "0");
+      metrics.push({
+        id: `redis-${redis.role}-${node}-memory`,
+        tier: "redis",
+        description: `${redis.role} Redis memory above ${MEMORY_ALARM_PERCENT}%`,
+        namespace: "AWS/ElastiCache",
+        metricName: "DatabaseMemoryUsagePercentage",
+        dimensions: dims,
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        threshold: MEMORY_ALARM_PERCENT,
+        periodSeconds: 300,
+        evaluationPeriods: 2,
+      });
+      if (redis.role === "persistent") {
+        metrics.push({
+          id: `redis-persistent-${node}-evictions`,
+          tier: "redis",
+          description: "The persistent Redis evicted a key: a Sidekiq job or a feed was lost (it must never evict)",
+          namespace: "AWS/ElastiCache",
+          metricName: "Evictions",
+          dimensions: dims,
+          statistic: "Sum",
+          comparison: "GreaterThanOrEqualToThreshold",
+          threshold: 1,
+          periodSeconds: 60,
+          evaluationPeriods: 1,
+        });
+      }
+    });
+  }
+  if (input.redisHost) {
+    metrics.push({
+      id: "redis-host-status",
+      tier: "redis",
+      description: "The self-managed Redis host fails its status checks",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed",
+      dimensions: { InstanceId: input.redisHost },
+      statistic: "Maximum",
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+    });
+  }
+  for (const tg of input.targetGroups) {
+    metrics.push({
+      id: `${tg.id}-unhealthy`,
+      tier: "edge",
+      description: `Unhealthy hosts behind target group ${tg.id}`,
+      namespace: "AWS/ApplicationELB",
+      metricName: "UnHealthyHostCount",
+      dimensions: { TargetGroup: tg.arnSuffix, LoadBalancer: input.loadBalancer },
+      statistic: "Maximum",
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+    });
+  }
+  for (const fleet of input.fleets) {
+    metrics.push({
+      id: `${fleet.name}-cpu`,
+      tier: "fleets",
+      description: `Fleet ${fleet.name}: CPU above ${CPU_ALARM_PERCENT}% for 15 minutes (add hosts or processes)`,
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions: { AutoScalingGroupName: fleet.groupName },
+      statistic: "Average",
+      comparison: "GreaterThanThreshold",
+      threshold: CPU_ALARM_PERCENT,
+      periodSeconds: 300,
+      evaluationPeriods: 3,
+    });
+  }
+  return {
+    metrics,
+    errorRate: {
+      id: "alb-5xx-rate",
+      tier: "edge",
+      description: `More than ${ALB_5XX_ALARM_PERCENT}% of requests answered 5xx (ALB or targets) for 5 minutes`,
+      loadBalancer: input.loadBalancer,
+      thresholdPercent: ALB_5XX_ALARM_PERCENT,
+    },
+  };
+}
+
+/** A CloudWatch dashboard: one row of graphs per tier, every alarm's metric on it. */
+export function dashboardBody(region: string, specs: readonly MetricAlarmSpec[]): string {
+  const tiers = ["database", "redis", "edge", "fleets"] as const;
+  // No x/y: CloudWatch flows the widgets in order, tier after tier.
+  const widgets = tiers.flatMap((tier) => {
+    const inTier = specs.filter((s) => s.tier === tier);
+    const byMetric = new Map<string, MetricAlarmSpec[]>();
+    for (const s of inTier) byMetric.set(s.metricName, [...(byMetric.get(s.metricName) ?? []), s]);
+    return [...byMetric.entries()].map(([metricName, list]) => ({
+      type: "metric",
+      width: 6,
+      height: 6,
+      properties: {
+        title: `${tier}: ${metricName}`,
+        region,
+        stat: list[0]?.statistic,
+        period: list[0]?.periodSeconds,
+        metrics: list.map((s) => [s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]),
+      },
+    }));
+  });
+  return JSON.stringify({ widgets });
+}
