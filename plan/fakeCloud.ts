@@ -46,6 +46,8 @@ const RESOURCE_STATE: Record<string, (name: string, inputs: State, region: strin
     zoneId: "Z35SXDOTRQ7X7K",
     arnSuffix: `app/${name}/0123456789abcdef`,
   }),
+  // Auto-named resources get a suffix, as Pulumi's autonaming gives them.
+  "aws:autoscaling/group:Group": (name, inputs) => ({ name: inputs["name"] ?? `${name}-0a1b2c3` }),
   "aws:lb/targetGroup:TargetGroup": (name) => ({ arnSuffix: `targetgroup/${name}/0123456789abcdef` }),
   "aws:acm/certificate:Certificate": (name, inputs) => ({
     domainValidationOptions: [

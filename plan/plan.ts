@@ -2,21 +2,17 @@
  * The offline plan: the real program, run under Pulumi's mocks with a stack file's config, no AWS
  * account and no Pulumi CLI. Validates first and writes nothing when the config is invalid.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Budget } from "../core/budget";
+import { costEstimate } from "../core/cost";
+import { renderDot, renderMermaid } from "../core/topology";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { readStackFile } from "./stackFile";
-import {
-  budgetSection,
-  dataTierSection,
-  edgeSection,
-  fleetsSection,
-  resourcesSection,
-  warningsSection,
-} from "./summary";
+import { budgetSection, costSection, dataTierSection, edgeSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
 
 export const PROJECT = "mastodon-aws";
 
@@ -70,13 +66,23 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const replicaBudget = run.outputs["replicaBudget"] as Budget | undefined;
 
   fs.mkdirSync(options.outDir, { recursive: true });
-  const files = [path.join(options.outDir, "resources.json"), path.join(options.outDir, "budget.json")];
+  const files: string[] = [path.join(options.outDir, "resources.json"), path.join(options.outDir, "budget.json")];
   writeJson(files[0] as string, resourcesJson(run.resources));
   writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
   const artifacts = fleetArtifacts(run.resources);
   const fleetFiles = writeFleetArtifacts(options.outDir, artifacts);
-
   const { config } = validated;
+  const region = stackFile.config["aws:region"] ?? "us-east-1";
+  const cost = costEstimate(config, region);
+  files.push(path.join(options.outDir, "cost.json"), path.join(options.outDir, "topology.mmd"), path.join(options.outDir, "topology.dot"));
+  writeJson(path.join(options.outDir, "cost.json"), cost);
+  fs.writeFileSync(path.join(options.outDir, "topology.mmd"), renderMermaid(config, budget));
+  const dot = path.join(options.outDir, "topology.dot");
+  fs.writeFileSync(dot, renderDot(config, budget));
+  // Graphviz is optional: an SVG when `dot` is installed.
+  const svg = path.join(options.outDir, "topology.svg");
+  if (spawnSync("dot", ["-Tsvg", "-o", svg, dot], { stdio: "ignore" }).status === 0) files.push(svg);
+
   const summary = [
     `mastodon-aws plan: stack ${options.stack} (${path.relative(process.cwd(), stackFile.file)})`,
     `environment ${config.environment}, domain ${config.domain}, region ${stackFile.config["aws:region"] ?? "(aws:region unset)"}`,
@@ -91,6 +97,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     "",
     ...budgetSection(budget),
     ...(replicaBudget ? ["", ...budgetSection(replicaBudget)] : []),
+    "",
+    ...costSection(cost),
     ...(validated.warnings.length ? ["", ...warningsSection(validated.warnings)] : []),
     "",
     `wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")} and ${fleetFiles.length} fleet files ` +

@@ -3,6 +3,7 @@
  * table with its totals against the limits. Pure: text from data.
  */
 import type { Budget } from "../core/budget";
+import type { CostEstimate } from "../core/cost";
 import { type Problem, type StackConfig, formatProblem } from "../core/config";
 import type { RecordedResource } from "./mocks";
 import { table } from "./table";
@@ -159,5 +160,26 @@ export function edgeSection(config: StackConfig): string[] {
       `${media.customDomain ? ` (${certificate(media.certificateArn, "us-east-1")})` : ""}`,
     `  DNS: ${dns ? `alias records in ${dns.zoneName} (${dns.zoneId})` : "none (point the domains at the ALB and CloudFront yourself)"}`,
     `  Mail: ${mail.provider === "ses" ? `SES, from ${mail.fromAddress}; a new SES account is in the sandbox (200 messages a day)` : `SMTP ${mail.smtp?.server}:${mail.smtp?.port}, from ${mail.fromAddress}`}`,
+  ];
+}
+
+export function costSection(cost: CostEstimate): string[] {
+  const usd = (x: number) => `$${x.toFixed(2)}`;
+  return [
+    `Monthly cost estimate (${cost.currency}, ${cost.region} prices of ${cost.priceDate}${cost.estimated ? "; rows marked * are estimates" : ""}):`,
+    ...table(
+      ["component", "resource", "desired", "max", "unit price", "monthly desired", "monthly max"],
+      cost.rows.map((r) => [
+        r.component,
+        `${r.resource}${r.estimated ? " *" : ""}`,
+        r.quantityDesired,
+        r.quantityMax,
+        `$${r.unitPrice.toFixed(4)}/${r.unit === "hour" ? "h" : "GB-mo"}`,
+        usd(r.monthlyDesired),
+        usd(r.monthlyMax),
+      ]),
+    ).map((l) => `  ${l}`),
+    `  total: ${usd(cost.monthly.desired)} a month at desired size, ${usd(cost.monthly.max)} at maximum size`,
+    `  not included: ${cost.excluded.join("; ")}`,
   ];
 }
