@@ -13,7 +13,8 @@ import type { StackConfig } from "./config/resolve";
 export const HOURS_PER_MONTH = 730;
 export const PRICE_DATE = "2026-11-22";
 export const PRICE_REGION = "us-east-1";
-export const EC2_SOURCE = "data/ec2-c-family-prices-us-east-1.tsv (karpenter-provider-aws generated table, 2026-07-20)";
+export const EC2_SOURCE =
+  "data/ec2-c-family-prices-us-east-1.tsv (karpenter-provider-aws generated table, 2026-07-20)";
 export const OTHER_SOURCE = "data/other-prices-us-east-1.tsv (third-party tables, 2026-11-22; estimates)";
 
 interface OtherPrice {
@@ -28,7 +29,12 @@ function readOtherPrices(): Map<string, OtherPrice> {
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
     if (!line || line.startsWith("#") || line.startsWith("item\t")) continue;
     const [item, unit, usd, basis] = line.split("\t");
-    if (item && unit && usd) prices.set(item, { usd: Number(usd), unit: unit as OtherPrice["unit"], derived: (basis ?? "").startsWith("derived") });
+    if (item && unit && usd)
+      prices.set(item, {
+        usd: Number(usd),
+        unit: unit as OtherPrice["unit"],
+        derived: (basis ?? "").startsWith("derived"),
+      });
   }
   return prices;
 }
@@ -64,7 +70,9 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function costEstimate(config: StackConfig, region: string): CostEstimate {
   const otherRegion = region !== PRICE_REGION;
   const rows: CostRow[] = [];
-  const add = (row: Omit<CostRow, "monthlyDesired" | "monthlyMax" | "estimated"> & { estimated: boolean }) => {
+  const add = (
+    row: Omit<CostRow, "monthlyDesired" | "monthlyMax" | "estimated"> & { estimated: boolean },
+  ) => {
     const perMonth = row.unit === "hour" ? row.unitPrice * HOURS_PER_MONTH : row.unitPrice;
     rows.push({
       ...row,
@@ -75,7 +83,8 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
   };
   const other = (item: string): OtherPrice => {
     const price = OTHER_PRICES.get(item);
-    if (!price) throw new Error(`no price for ${item} in data/other-prices-us-east-1.tsv; add a row (with its source)`);
+    if (!price)
+      throw new Error(`no price for ${item} in data/other-prices-us-east-1.tsv; add a row (with its source)`);
     return price;
   };
 
@@ -91,7 +100,9 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
       unit: "hour",
       source: EC2_SOURCE,
       estimated: false,
-      ...(fleet.spot && { note: `Spot above ${fleet.minSize} host(s): priced here at on-demand, an upper bound` }),
+      ...(fleet.spot && {
+        note: `Spot above ${fleet.minSize} host(s): priced here at on-demand, an upper bound`,
+      }),
     });
     const ebs = other("ebs:gp3");
     add({
@@ -143,8 +154,26 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     if ("mode" in redis && redis.mode === "self-managed-aof") {
       const spec = ec2InstanceSpec(redis.instanceType);
       if (!spec) throw new Error(`no price for ${redis.instanceType}`);
-      add({ component: `redis ${role}`, resource: `${redis.instanceType} (self-managed AOF)`, quantityDesired: 1, quantityMax: 1, unitPrice: spec.usdPerHour, unit: "hour", source: EC2_SOURCE, estimated: false });
-      add({ component: `redis ${role}`, resource: `gp3 data ${redis.volumeGiB} GiB`, quantityDesired: redis.volumeGiB, quantityMax: redis.volumeGiB, unitPrice: other("ebs:gp3").usd, unit: "gb-month", source: OTHER_SOURCE, estimated: true });
+      add({
+        component: `redis ${role}`,
+        resource: `${redis.instanceType} (self-managed AOF)`,
+        quantityDesired: 1,
+        quantityMax: 1,
+        unitPrice: spec.usdPerHour,
+        unit: "hour",
+        source: EC2_SOURCE,
+        estimated: false,
+      });
+      add({
+        component: `redis ${role}`,
+        resource: `gp3 data ${redis.volumeGiB} GiB`,
+        quantityDesired: redis.volumeGiB,
+        quantityMax: redis.volumeGiB,
+        unitPrice: other("ebs:gp3").usd,
+        unit: "gb-month",
+        source: OTHER_SOURCE,
+        estimated: true,
+      });
       continue;
     }
     const price = other(`elasticache-redis:${redis.nodeType}`);
@@ -163,10 +192,32 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     });
   }
 
-  add({ component: "edge", resource: "Application Load Balancer", quantityDesired: 1, quantityMax: 1, unitPrice: other("alb").usd, unit: "hour", source: OTHER_SOURCE, estimated: true, note: "plus LCU-hours (usage)" });
-  const nats = { "nat-per-az": config.network.availabilityZones, "single-nat": 1, "public-subnets": 0 }[config.network.egress];
+  add({
+    component: "edge",
+    resource: "Application Load Balancer",
+    quantityDesired: 1,
+    quantityMax: 1,
+    unitPrice: other("alb").usd,
+    unit: "hour",
+    source: OTHER_SOURCE,
+    estimated: true,
+    note: "plus LCU-hours (usage)",
+  });
+  const nats = { "nat-per-az": config.network.availabilityZones, "single-nat": 1, "public-subnets": 0 }[
+    config.network.egress
+  ];
   if (nats) {
-    add({ component: "network", resource: "NAT gateway", quantityDesired: nats, quantityMax: nats, unitPrice: other("nat-gateway").usd, unit: "hour", source: OTHER_SOURCE, estimated: true, note: "plus per-GB processing (usage)" });
+    add({
+      component: "network",
+      resource: "NAT gateway",
+      quantityDesired: nats,
+      quantityMax: nats,
+      unitPrice: other("nat-gateway").usd,
+      unit: "hour",
+      source: OTHER_SOURCE,
+      estimated: true,
+      note: "plus per-GB processing (usage)",
+    });
   }
 
   return {

@@ -45,7 +45,10 @@ export interface MonitoringInput<Id = string> {
     readonly replica: boolean;
   }[];
   /** Member cache clusters (ElastiCache publishes per cluster: <group>-001, -002, ...). */
-  readonly redis: readonly { readonly role: "cache" | "persistent"; readonly cacheClusterIds: readonly Id[] }[];
+  readonly redis: readonly {
+    readonly role: "cache" | "persistent";
+    readonly cacheClusterIds: readonly Id[];
+  }[];
   /** A self-managed Redis host, watched as an instance. */
   readonly redisHost?: Id;
   /** The ALB's ARN suffix (app/name/id) and its target groups' (targetgroup/name/id). */
@@ -54,7 +57,9 @@ export interface MonitoringInput<Id = string> {
   readonly fleets: readonly { readonly name: string; readonly groupName: Id }[];
 }
 
-export function alarmSpecs<Id = string>(input: MonitoringInput<Id>): { metrics: MetricAlarmSpec<Id>[]; errorRate: ErrorRateAlarmSpec<Id> } {
+export function alarmSpecs<Id = string>(
+  input: MonitoringInput<Id>,
+): { metrics: MetricAlarmSpec<Id>[]; errorRate: ErrorRateAlarmSpec<Id> } {
   const metrics: MetricAlarmSpec<Id>[] = [];
   for (const db of input.databases) {
     const dims = { DBInstanceIdentifier: db.identifier };
@@ -138,7 +143,8 @@ export function alarmSpecs<Id = string>(input: MonitoringInput<Id>): { metrics: 
         metrics.push({
           id: `redis-persistent-${node}-evictions`,
           tier: "redis",
-          description: "The persistent Redis evicted a key: a Sidekiq job or a feed was lost (it must never evict)",
+          description:
+            "The persistent Redis evicted a key: a Sidekiq job or a feed was lost (it must never evict)",
           namespace: "AWS/ElastiCache",
           metricName: "Evictions",
           dimensions: dims,

@@ -22,8 +22,12 @@ interface Edge {
 function fleetLabel(fleet: Fleet, budget: Budget): string {
   const services: string[] = [];
   if (fleet.web) services.push(`web ${fleet.web.processes}x${fleet.web.threads} threads`);
-  if (fleet.streaming) services.push(`streaming ${fleet.streaming.processes} on ${fleet.streaming.ports.join(" ")}`);
-  if (fleet.sidekiq) services.push(`sidekiq ${fleet.sidekiq.processes}x${fleet.sidekiq.threads} queues ${fleet.sidekiq.queues.join(" ")}`);
+  if (fleet.streaming)
+    services.push(`streaming ${fleet.streaming.processes} on ${fleet.streaming.ports.join(" ")}`);
+  if (fleet.sidekiq)
+    services.push(
+      `sidekiq ${fleet.sidekiq.processes}x${fleet.sidekiq.threads} queues ${fleet.sidekiq.queues.join(" ")}`,
+    );
   const held = budget.rows.filter((r) => r.fleet === fleet.name).reduce((n, r) => n + r.connections, 0);
   const server = budget.pgbouncer?.find((p) => p.fleet === fleet.name)?.serverConnections;
   const connections =
@@ -38,15 +42,30 @@ const nodeId = (fleet: string) => `fleet_${fleet.replace(/-/g, "_")}`;
 function graph(config: StackConfig, budget: Budget): { nodes: Node[]; edges: Edge[] } {
   const nodes: Node[] = [
     { id: "alb", group: "edge", icon: "internet", label: `ALB https ${config.webDomain}` },
-    { id: "cdn", group: "edge", icon: "internet", label: `CloudFront ${config.media.customDomain ?? "media"}` },
-    ...config.fleets.map((f) => ({ id: nodeId(f.name), group: "fleets" as const, icon: "server" as const, label: fleetLabel(f, budget) })),
+    {
+      id: "cdn",
+      group: "edge",
+      icon: "internet",
+      label: `CloudFront ${config.media.customDomain ?? "media"}`,
+    },
+    ...config.fleets.map((f) => ({
+      id: nodeId(f.name),
+      group: "fleets" as const,
+      icon: "server" as const,
+      label: fleetLabel(f, budget),
+    })),
     {
       id: "postgres",
       group: "data",
       icon: "database",
       label: `PostgreSQL ${config.database.primary.instanceClass}${config.database.multiAz ? " Multi-AZ" : ""}, max_connections ${budget.maxConnections}, budget ${budget.total} of ${budget.limit}`,
     },
-    { id: "redis_persistent", group: "data", icon: "database", label: "Redis persistent noeviction, Sidekiq and feeds" },
+    {
+      id: "redis_persistent",
+      group: "data",
+      icon: "database",
+      label: "Redis persistent noeviction, Sidekiq and feeds",
+    },
     { id: "redis_cache", group: "data", icon: "database", label: "Redis cache allkeys-lru" },
     { id: "media", group: "data", icon: "disk", label: "S3 media bucket" },
   ];
@@ -54,12 +73,20 @@ function graph(config: StackConfig, budget: Budget): { nodes: Node[]; edges: Edg
   for (const f of config.fleets) {
     const id = nodeId(f.name);
     if (f.web || f.streaming) edges.push({ from: "alb", to: id });
-    edges.push({ from: id, to: "postgres" }, { from: id, to: "redis_persistent" }, { from: id, to: "redis_cache" });
+    edges.push(
+      { from: id, to: "postgres" },
+      { from: id, to: "redis_persistent" },
+      { from: id, to: "redis_cache" },
+    );
   }
   return { nodes, edges };
 }
 
-const GROUPS = { edge: ["internet", "Edge"], fleets: ["cloud", "Fleets"], data: ["database", "Data"] } as const;
+const GROUPS = {
+  edge: ["internet", "Edge"],
+  fleets: ["cloud", "Fleets"],
+  data: ["database", "Data"],
+} as const;
 
 export function renderMermaid(config: StackConfig, budget: Budget): string {
   const { nodes, edges } = graph(config, budget);
@@ -85,7 +112,9 @@ export function renderDot(config: StackConfig, budget: Budget): string {
     ...Object.entries(GROUPS).flatMap(([group, [, title]]) => [
       `  subgraph cluster_${group} {`,
       `    label=${dotString(title)};`,
-      ...nodes.filter((n) => n.group === group).map((n) => `    ${n.id} [label=${dotString(n.label)}, shape=${shapes[n.icon]}];`),
+      ...nodes
+        .filter((n) => n.group === group)
+        .map((n) => `    ${n.id} [label=${dotString(n.label)}, shape=${shapes[n.icon]}];`),
       "  }",
     ]),
     ...edges.map((e) => `  ${e.from} -> ${e.to};`),

@@ -12,7 +12,15 @@ import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { readStackFile } from "./stackFile";
-import { budgetSection, costSection, dataTierSection, edgeSection, fleetsSection, resourcesSection, warningsSection } from "./summary";
+import {
+  budgetSection,
+  costSection,
+  dataTierSection,
+  edgeSection,
+  fleetsSection,
+  resourcesSection,
+  warningsSection,
+} from "./summary";
 
 export const PROJECT = "mastodon-aws";
 
@@ -66,7 +74,10 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const replicaBudget = run.outputs["replicaBudget"] as Budget | undefined;
 
   fs.mkdirSync(options.outDir, { recursive: true });
-  const files: string[] = [path.join(options.outDir, "resources.json"), path.join(options.outDir, "budget.json")];
+  const files: string[] = [
+    path.join(options.outDir, "resources.json"),
+    path.join(options.outDir, "budget.json"),
+  ];
   writeJson(files[0] as string, resourcesJson(run.resources));
   writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
   const artifacts = fleetArtifacts(run.resources);
@@ -74,7 +85,11 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const { config } = validated;
   const region = stackFile.config["aws:region"] ?? "us-east-1";
   const cost = costEstimate(config, region);
-  files.push(path.join(options.outDir, "cost.json"), path.join(options.outDir, "topology.mmd"), path.join(options.outDir, "topology.dot"));
+  files.push(
+    path.join(options.outDir, "cost.json"),
+    path.join(options.outDir, "topology.mmd"),
+    path.join(options.outDir, "topology.dot"),
+  );
   writeJson(path.join(options.outDir, "cost.json"), cost);
   fs.writeFileSync(path.join(options.outDir, "topology.mmd"), renderMermaid(config, budget));
   const dot = path.join(options.outDir, "topology.dot");
