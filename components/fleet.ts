@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
 import type { Fleet as FleetConfig } from "../core/config";
-import { fleetLogsPolicy, fleetParametersPolicy } from "../core/policies";
+import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/policies";
 
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -71,12 +71,7 @@ export class Fleet extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: `Mastodon fleet ${fleet.name}`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
+        assumeRolePolicy: assumeRolePolicy("ec2"),
       },
       parent,
     );

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ec2InstanceSpec } from "../core/catalog";
 import { DEFAULTS } from "../core/defaults";
+import { assumeRolePolicy, parameterReadPolicy } from "../core/policies";
 import {
   type RedisEngine,
   type RedisRole,
@@ -199,12 +200,7 @@ export class RedisStore extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-host`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
+        assumeRolePolicy: assumeRolePolicy("ec2"),
       },
       parent,
     );
@@ -217,20 +213,9 @@ export class RedisStore extends pulumi.ComponentResource {
       `${name}-host-password`,
       {
         role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Action: "ssm:GetParameter", Resource: this.passwordParameter.arn },
-            {
-              Effect: "Allow",
-              Action: "kms:Decrypt",
-              Resource: pulumi.interpolate`arn:aws:kms:${region}:${identity.accountId}:alias/aws/ssm`,
-              Condition: {
-                StringEquals: { "kms:ViaService": pulumi.interpolate`ssm.${region}.amazonaws.com` },
-              },
-            },
-          ],
-        }),
+        policy: pulumi
+          .all([this.passwordParameter.arn, region, identity.accountId])
+          .apply(([arn, r, account]) => JSON.stringify(parameterReadPolicy(arn, r, account))),
       },
       parent,
     );
@@ -284,12 +269,7 @@ export class RedisStore extends pulumi.ComponentResource {
     const dlmRole = new aws.iam.Role(
       `${name}-snapshots`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
+        assumeRolePolicy: assumeRolePolicy("dlm"),
       },
       parent,
     );

@@ -12,6 +12,32 @@ const doc = (...statements: Record<string, unknown>[]): PolicyDocument => ({
   Statement: statements,
 });
 
+/** The trust policy that lets an AWS service (ec2, dlm, ...) assume a role. */
+export function assumeRolePolicy(service: string): string {
+  return JSON.stringify(
+    doc({ Effect: "Allow", Principal: { Service: `${service}.amazonaws.com` }, Action: "sts:AssumeRole" }),
+  );
+}
+
+/** Decrypt SecureStrings through SSM only, with the account's aws/ssm key. */
+function decryptThroughSsm(region: string, accountId: string) {
+  return {
+    Sid: "DecryptThroughSsm",
+    Effect: "Allow",
+    Action: "kms:Decrypt",
+    Resource: `arn:aws:kms:${region}:${accountId}:alias/aws/ssm`,
+    Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
+  };
+}
+
+/** Read one SecureString parameter (the self-managed Redis host's password). */
+export function parameterReadPolicy(parameterArn: string, region: string, accountId: string): PolicyDocument {
+  return doc(
+    { Sid: "ReadParameter", Effect: "Allow", Action: "ssm:GetParameter", Resource: parameterArn },
+    decryptThroughSsm(region, accountId),
+  );
+}
+
 /** Refuse plain-HTTP requests to a bucket (encryption in transit). */
 function denyInsecureTransport(bucketArn: string) {
   return {
@@ -107,13 +133,7 @@ export function fleetParametersPolicy(
       Action: ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"],
       Resource: [base, `${base}/*`],
     },
-    {
-      Sid: "DecryptThroughSsm",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: `arn:aws:kms:${region}:${accountId}:alias/aws/ssm`,
-      Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
-    },
+    decryptThroughSsm(region, accountId),
   );
 }
 

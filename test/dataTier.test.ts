@@ -245,11 +245,21 @@ describe("the self-managed AOF persistent store", () => {
         find(run, "aws:iam/rolePolicy:RolePolicy", "mastodon-persistent-host-password").inputs["policy"],
       ),
     );
-    expect(policy.Statement[0]).toEqual({
-      Effect: "Allow",
-      Action: "ssm:GetParameter",
-      Resource: "arn:aws:ssm:us-east-1:123456789012:mastodon-persistent-auth",
-    });
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "ReadParameter",
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: "arn:aws:ssm:us-east-1:123456789012:mastodon-persistent-auth",
+      },
+      {
+        Sid: "DecryptThroughSsm",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: "arn:aws:kms:us-east-1:123456789012:alias/aws/ssm",
+        Condition: { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } },
+      },
+    ]);
   });
   test("daily snapshots of the data volume, kept 7 days in production", () => {
     const dlm = find(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy").inputs as any;
