@@ -42,10 +42,10 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const isRoot = process.getuid?.() === 0;
+export const isRoot = process.getuid?.() === 0;
 
-/** PostgreSQL refuses to run as root: as root, run it as the Debian package's postgres user. */
-function asPostgres(cmd: string, args: string[]): [string, string[]] {
+/** PostgreSQL and PgBouncer refuse to run as root: as root, run them as Debian's postgres user. */
+export function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return isRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
 }
 
@@ -152,6 +152,16 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGIN
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
     child.kill(signal);
+  });
+}
+
+/** Stops a process started with `detached: true`, and everything in its group. */
+export function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    process.kill(-(child.pid as number), "SIGTERM");
   });
 }
 

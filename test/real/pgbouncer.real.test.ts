@@ -1,0 +1,221 @@
+/**
+ * The rendered pgbouncer.ini (production's sidekiq-default host) run by Debian's PgBouncer in front
+ * of a real PostgreSQL with TLS: transaction pooling keeps the server connections at the pool the
+ * budget counted while every process's threads are busy, the server side is verified TLS, and
+ * max_client_conn turns away what the host should never open. Host paths (CA bundle, userlist,
+ * port) are relocated to the test directory; every other line is the rendered one.
+ */
+import { execFileSync, spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Client } from "pg";
+import { clientConnectionsPerHost, pgbouncerRow } from "../../core/budget";
+import { parseStackConfig } from "../../core/config";
+import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/pgbouncer";
+import { MASTODON_PATHS } from "../../core/units";
+import { stackConfig } from "../helpers";
+import {
+  type Postgres,
+  asPostgres,
+  freePort,
+  isRoot,
+  requireProgram,
+  startPostgres,
+  stopGroup,
+  tempDir,
+  waitFor,
+} from "./servers";
+
+const { config } = parseStackConfig(stackConfig("production"));
+const fleet = config.fleets.find((f) => f.name === "sidekiq-default")!;
+const pool = pgbouncerRow(fleet, 20).poolSize; // 12
+const clients = clientConnectionsPerHost(fleet); // 4 processes x 15 threads = 60
+const PASSWORD = "pgbouncer-test-password";
+
+const dir = tempDir("mastodon-pgbouncer-");
+let pg: Postgres;
+let bouncer: ChildProcess;
+let port: number;
+const open: Client[] = [];
+
+function openssl(...args: string[]) {
+  execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+}
+
+beforeAll(async () => {
+  requireProgram("/usr/sbin/pgbouncer");
+  fs.chmodSync(dir, 0o755);
+  // A CA and a server certificate for 127.0.0.1, so verify-full has something to verify.
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=test-ca",
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  );
+  for (const f of ["server.key", "server.crt", "ca.crt"]) {
+    fs.chmodSync(path.join(dir, f), 0o600);
+    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
+  }
+  pg = await startPostgres({
+    ssl: "on",
+    ssl_cert_file: path.join(dir, "server.crt"),
+    ssl_key_file: path.join(dir, "server.key"),
+    max_connections: "100",
+  });
+  const admin = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
+  await admin.connect();
+  await admin.query(`CREATE ROLE mastodon LOGIN PASSWORD '${PASSWORD}'`);
+  await admin.query("CREATE DATABASE mastodon_production OWNER mastodon");
+  await admin.end();
+
+  port = await freePort();
+  const userlist = path.join(dir, "userlist.txt");
+  fs.writeFileSync(userlist, renderPgbouncerUserlist("mastodon", PASSWORD), { mode: 0o600 });
+  if (isRoot) execFileSync("chown", ["postgres:postgres", userlist]);
+  const ini = renderPgbouncerIni({
+    fleet,
+    primaryHost: "127.0.0.1",
+    port: pg.port,
+    databaseName: "mastodon_production",
+  })
+    .replace(
+      `server_tls_ca_file = ${MASTODON_PATHS.rdsCaBundle}`,
+      `server_tls_ca_file = ${path.join(dir, "ca.crt")}`,
+    )
+    .replace(`auth_file = ${PGBOUNCER_PATHS.userlist}`, `auth_file = ${userlist}`)
+    .replace("listen_port = 6432", `listen_port = ${port}`);
+  fs.writeFileSync(path.join(dir, "pgbouncer.ini"), ini);
+  const [cmd, args] = asPostgres("/usr/sbin/pgbouncer", [path.join(dir, "pgbouncer.ini")]);
+  // Its own process group: runuser passes no signal on, so the test stops the whole group.
+  bouncer = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  let log = "";
+  bouncer.stderr?.on("data", (d) => (log += d));
+  await waitFor(async () => {
+    if (bouncer.exitCode !== null) throw new Error(`pgbouncer exited: ${log}`);
+    try {
+      const c = viaBouncer();
+      await c.connect();
+      await c.end();
+      return true;
+    } catch {
+      return false;
+    }
+  }, "pgbouncer");
+}, 60000);
+
+afterAll(async () => {
+  // Stop PgBouncer first: its clients' sockets then close at once.
+  if (bouncer) await stopGroup(bouncer);
+  await Promise.allSettled(open.map((c) => c.end()));
+  await pg?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 60000);
+
+function viaBouncer(): Client {
+  const client = new Client({
+    host: "127.0.0.1",
+    port,
+    user: "mastodon",
+    password: PASSWORD,
+    database: "mastodon_production",
+  });
+  // PgBouncer stops before its clients at teardown; their sockets closing then is expected.
+  client.on("error", () => undefined);
+  return client;
+}
+
+async function serverSide(): Promise<{ connections: number; tls: number }> {
+  const admin = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
+  await admin.connect();
+  const { rows } = await admin.query(
+    "SELECT count(*)::int AS connections, count(*) FILTER (WHERE s.ssl)::int AS tls FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'mastodon'",
+  );
+  await admin.end();
+  return rows[0];
+}
+
+test(`the host's ${clients} busy threads share ${pool} verified-TLS server connections`, async () => {
+  expect([pool, clients]).toEqual([12, 60]);
+  open.push(
+    ...(await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const c = viaBouncer();
+        await c.connect();
+        return c;
+      }),
+    )),
+  );
+  // Every thread runs a transaction at once; PgBouncer queues them onto the pool.
+  let peak = { connections: 0, tls: 0 };
+  const work = Promise.all(
+    open.map((c) =>
+      c
+        .query("BEGIN")
+        .then(() => c.query("SELECT pg_sleep(0.3)"))
+        .then(() => c.query("COMMIT")),
+    ),
+  );
+  const watch = (async () => {
+    for (let i = 0; i < 8; i++) {
+      const now = await serverSide();
+      if (now.connections > peak.connections) peak = now;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  await Promise.all([work, watch]);
+  expect(peak.connections).toBe(pool);
+  expect(peak.tls).toBe(peak.connections);
+}, 60000);
+
+test("max_client_conn turns away what one host should never open", async () => {
+  const maxClient = Number(
+    /max_client_conn = (\d+)/.exec(renderPgbouncerIni({ fleet, primaryHost: "h", databaseName: "d" }))?.[1],
+  );
+  // The earlier test's clients are still connected; add up to the limit, then one more.
+  while (open.length < maxClient) {
+    const c = viaBouncer();
+    await c.connect();
+    open.push(c);
+  }
+  const extra = viaBouncer();
+  await expect(extra.connect()).rejects.toThrow(/max_client_conn/);
+}, 60000);
