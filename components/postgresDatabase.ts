@@ -129,7 +129,8 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: production,
         skipFinalSnapshot: !production,
-        ...(production && { finalSnapshotIdentifier: `${name}-final` }),
+        // Snapshot names are per account and region: the stack name keeps two stacks apart.
+        ...(production && { finalSnapshotIdentifier: `${name}-${pulumi.getStack()}-final` }),
         performanceInsightsEnabled: true,
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: ["postgresql"],

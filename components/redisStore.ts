@@ -159,7 +159,10 @@ export class RedisStore extends pulumi.ComponentResource {
         autoMinorVersionUpgrade: true,
         // The cache may be lost at will; the persistent store keeps daily snapshots.
         snapshotRetentionLimit: persistent ? (production ? 7 : 1) : 0,
-        ...(persistent && { snapshotWindow: "03:00-04:00", finalSnapshotIdentifier: `${name}-final` }),
+        ...(persistent && {
+          snapshotWindow: "03:00-04:00",
+          finalSnapshotIdentifier: `${name}-${pulumi.getStack()}-final`,
+        }),
         maintenanceWindow: "sun:05:00-sun:06:00",
       },
       { parent: this, protect: production && persistent },

@@ -47,7 +47,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       performanceInsightsEnabled: true,
       password: "[secret]",
     });
-    expect(db["finalSnapshotIdentifier"]).toBe(production ? "mastodon-db-final" : undefined);
+    expect(db["finalSnapshotIdentifier"]).toBe(production ? `mastodon-db-${stack}-final` : undefined);
     const params = find(run, RDS_PARAMS, "mastodon-db-params").inputs;
     expect(params["family"]).toBe(`postgres${config.database.engineVersion}`);
     expect(params["parameters"]).toEqual(
@@ -79,7 +79,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       automaticFailoverEnabled: nodes >= 2,
       multiAzEnabled: nodes >= 2,
       snapshotRetentionLimit: production ? 7 : 1,
-      finalSnapshotIdentifier: "mastodon-persistent-final",
+      finalSnapshotIdentifier: `mastodon-persistent-${stack}-final`,
     });
     if (production) expect(nodes).toBeGreaterThanOrEqual(2);
     expect(find(run, REDIS_PARAMS, "mastodon-cache-params").inputs["parameters"]).toEqual([
