@@ -78,11 +78,6 @@ export function ec2InstanceSpec(instanceType: string): Ec2InstanceSpec | undefin
   };
 }
 
-/** Every c-family type the catalog knows, for error messages ("did you mean ..."). */
-export function knownEc2InstanceTypes(): string[] {
-  return [...EC2_PRICES.keys()].filter((t) => ec2InstanceSpec(t) !== undefined).sort();
-}
-
 // ---------------------------------------------------------------------------------------------
 // RDS (DESIGN.md section 8). t4g, and the Graviton m/r generations; memory doubles per size step.
 
