@@ -7,6 +7,24 @@
 export const SIDEKIQ_QUEUES = ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"] as const;
 export type SidekiqQueue = (typeof SIDEKIQ_QUEUES)[number];
 
+/**
+ * Each queue's weight when one Sidekiq process serves several, as Mastodon's config/sidekiq.yml
+ * gives them: `[default, 8]`, `[push, 6]`, `[ingress, 4]`, `[mailers, 2]`, and `[pull]`,
+ * `[scheduler]`, `[fasp]` without a weight, which Sidekiq counts as 1 once another queue is weighted.
+ * Without weights Sidekiq polls the queues in strict order, and a default backlog starves the
+ * scheduler and mailers behind it. The unweighted ones are written as 1 here so that a fleet of only
+ * such queues (pull and scheduler, say) is weighted too, not strict.
+ */
+export const SIDEKIQ_QUEUE_WEIGHTS: Readonly<Record<SidekiqQueue, number>> = {
+  default: 8,
+  push: 6,
+  ingress: 4,
+  mailers: 2,
+  pull: 1,
+  scheduler: 1,
+  fasp: 1,
+};
+
 export const DEFAULTS = {
   web: {
     /** eigenmagic-systemd-template-units.txt: Puma's author advises WEB_CONCURRENCY = 1.5 x cores. */

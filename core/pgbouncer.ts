@@ -6,7 +6,16 @@ import { clientConnectionsPerHost, pgbouncerRow } from "./budget";
 import type { Fleet } from "./config/resolve";
 import { DEFAULTS } from "./defaults";
 import { PGBOUNCER_HOST, PGBOUNCER_PORT, PGBOUNCER_REPLICA_DB } from "./env";
-import { MASTODON_PATHS, PGBOUNCER_UNIT, type UnitFile } from "./units";
+import {
+  daemonSandbox,
+  MASTODON_PATHS,
+  PGBOUNCER_UNIT,
+  render,
+  restartAlways,
+  section,
+  startLimits,
+  type UnitFile,
+} from "./units";
 
 export const PGBOUNCER_PATHS = {
   ini: "/etc/pgbouncer/mastodon.ini",
@@ -62,33 +71,34 @@ export function renderPgbouncerUserlist(user: string, passwordPlaceholder: strin
   return `"${user}" "${passwordPlaceholder}"\n`;
 }
 
+/**
+ * PgBouncer's unit, after Debian's own pgbouncer.service (Type=notify, user postgres, SIGINT for a
+ * safe shutdown), sandboxed like the Mastodon units: it reads /etc/pgbouncer and the RDS CA bundle,
+ * logs to the journal (no logfile, no pidfile, no unix socket in the ini) and so writes nothing.
+ */
 export function renderPgbouncerUnit(): UnitFile {
   return {
     name: PGBOUNCER_UNIT,
-    content: [
-      "[Unit]",
-      "Description=PgBouncer for Mastodon (transaction pooling to RDS)",
-      "After=network-online.target",
-      "Wants=network-online.target",
-      "Before=mastodon.target",
-      "",
-      "[Service]",
-      "Type=notify",
-      "User=postgres",
-      `ExecStart=/usr/sbin/pgbouncer ${PGBOUNCER_PATHS.ini}`,
-      "ExecReload=/bin/kill -HUP $MAINPID",
-      "KillSignal=SIGINT",
-      "Restart=always",
-      "LimitNOFILE=65536",
-      "NoNewPrivileges=true",
-      "ProtectSystem=strict",
-      "ProtectHome=true",
-      "PrivateTmp=true",
-      "PrivateDevices=true",
-      "",
-      "[Install]",
-      "WantedBy=mastodon.target",
-      "",
-    ].join("\n"),
+    content: render(
+      section("Unit", [
+        ["Description", "PgBouncer for Mastodon (transaction pooling to RDS)"],
+        ["After", "network-online.target"],
+        ["Wants", "network-online.target"],
+        ["Before", "mastodon.target"],
+        ...startLimits,
+      ]),
+      section("Service", [
+        ["Type", "notify"],
+        ["User", "postgres"],
+        ["ExecStart", `/usr/sbin/pgbouncer ${PGBOUNCER_PATHS.ini}`],
+        ["ExecReload", "/bin/kill -HUP $MAINPID"],
+        ["KillSignal", "SIGINT"],
+        ...restartAlways,
+        ["LimitNOFILE", 65536],
+        // Shared with PostgreSQL's packages: leave the postgres user's IPC objects alone.
+        ...daemonSandbox({ readWritePaths: [], removeIpc: false }),
+      ]),
+      section("Install", [["WantedBy", "mastodon.target"]]),
+    ),
   };
 }

@@ -4,6 +4,7 @@
  * and systemd unit. Pure; the same functions configure the real redis-server in the tests.
  */
 import { renderCloudConfig } from "./cloudInit";
+import { daemonSandbox, render, restartAlways, section, startLimits } from "./units";
 
 export type RedisRole = "cache" | "persistent";
 export type RedisEngine = "valkey" | "redis";
@@ -87,42 +88,32 @@ export function renderSelfManagedRedisConf(input: RedisConfInput): string {
 /** The share of a host's memory the self-managed Redis may use, leaving room for AOF rewrites (fork). */
 export const SELF_MANAGED_MAXMEMORY_FRACTION = 0.5;
 
-/** systemd unit for the self-managed Redis, modelled on Debian's redis-server.service. */
+/**
+ * systemd unit for the self-managed Redis, modelled on Debian's redis-server.service and sandboxed
+ * like the Mastodon units (core/units.ts daemonSandbox): it writes its data directory only.
+ * maxclients (10000) fits under LimitNOFILE, so redis-server needs no setrlimit (@resources).
+ */
 export function renderSelfManagedRedisUnit(confPath: string, dataDir: string): string {
-  return [
-    "[Unit]",
-    "Description=Redis for Mastodon (persistent store, AOF)",
-    "After=network-online.target local-fs.target",
-    "Wants=network-online.target",
-    `RequiresMountsFor=${dataDir}`,
-    "",
-    "[Service]",
-    "Type=notify",
-    `ExecStart=/usr/bin/redis-server ${confPath}`,
-    "User=redis",
-    "Group=redis",
-    "Restart=always",
-    "TimeoutStopSec=60",
-    "LimitNOFILE=65536",
-    "NoNewPrivileges=true",
-    "PrivateTmp=true",
-    "PrivateDevices=true",
-    "ProtectSystem=strict",
-    "ProtectHome=true",
-    "ProtectKernelTunables=true",
-    "ProtectKernelModules=true",
-    "ProtectControlGroups=true",
-    "RestrictNamespaces=true",
-    "RestrictRealtime=true",
-    "RestrictSUIDSGID=true",
-    "LockPersonality=true",
-    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-    `ReadWritePaths=${dataDir}`,
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  return render(
+    section("Unit", [
+      ["Description", "Redis for Mastodon (persistent store, AOF)"],
+      ["After", "network-online.target local-fs.target"],
+      ["Wants", "network-online.target"],
+      ["RequiresMountsFor", dataDir],
+      ...startLimits,
+    ]),
+    section("Service", [
+      ["Type", "notify"],
+      ["ExecStart", `/usr/bin/redis-server ${confPath}`],
+      ["User", "redis"],
+      ["Group", "redis"],
+      ...restartAlways,
+      ["TimeoutStopSec", 60],
+      ["LimitNOFILE", 65536],
+      ...daemonSandbox({ readWritePaths: [dataDir], removeIpc: true }),
+    ]),
+    section("Install", [["WantedBy", "multi-user.target"]]),
+  );
 }
 
 export interface SelfManagedHostInput {

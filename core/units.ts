@@ -5,7 +5,7 @@
  */
 import { poolOf } from "./budget";
 import type { Fleet } from "./config/resolve";
-import { DEFAULTS } from "./defaults";
+import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "./defaults";
 
 /** Where the Mastodon machine image keeps things (Mastodon's install guide and dist/ units). */
 export const MASTODON_PATHS = {
@@ -27,15 +27,47 @@ export interface UnitFile {
 /** Sidekiq stops within 25 s (its shutdown timeout); give it room before SIGKILL. */
 export const SIDEKIQ_STOP_TIMEOUT_SECONDS = 30;
 
-type Directive = readonly [key: string, value: string | number];
+/**
+ * jemalloc for Ruby (eigenmagic-systemd-template-units.txt: Puma and Sidekiq use less memory with
+ * it). The seed's `libjemalloc.so` is the unversioned development link, shipped only by
+ * libjemalloc-dev; Debian's and Ubuntu's libjemalloc2 ship `libjemalloc.so.2`, and the loader
+ * silently ignores an LD_PRELOAD entry it cannot find. The bare soname is found through the
+ * loader's cache on amd64 and arm64 alike, where a full path would name one architecture's directory.
+ */
+export const JEMALLOC_PRELOAD = "libjemalloc.so.2";
 
-function section(name: string, directives: readonly Directive[]): string[] {
+/**
+ * Restart=always waits RESTART_SEC between attempts, so a service starts at most
+ * floor(START_LIMIT_INTERVAL_SEC / RESTART_SEC) + 1 times in one START_LIMIT_INTERVAL_SEC (13),
+ * fewer than START_LIMIT_BURST whenever START_LIMIT_BURST x RESTART_SEC > START_LIMIT_INTERVAL_SEC
+ * (75 > 60). So while Postgres or Redis is still down at boot the units keep retrying, instead of
+ * exhausting systemd's default start limit (5 starts in 10 s, at a 100 ms RestartSec) and staying
+ * failed until someone resets them.
+ */
+export const RESTART_SEC = 5;
+export const START_LIMIT_INTERVAL_SEC = 60;
+export const START_LIMIT_BURST = 15;
+
+export type Directive = readonly [key: string, value: string | number];
+
+export function section(name: string, directives: readonly Directive[]): string[] {
   return [`[${name}]`, ...directives.map(([k, v]) => `${k}=${v}`), ""];
 }
 
-function render(...sections: string[][]): string {
+export function render(...sections: string[][]): string {
   return sections.flat().join("\n").replace(/\n+$/, "\n");
 }
+
+/** [Unit]: the start limit that Restart=always with RESTART_SEC never exhausts. */
+export const startLimits: readonly Directive[] = [
+  ["StartLimitIntervalSec", START_LIMIT_INTERVAL_SEC],
+  ["StartLimitBurst", START_LIMIT_BURST],
+];
+/** [Service]: restart forever, RESTART_SEC apart. */
+export const restartAlways: readonly Directive[] = [
+  ["Restart", "always"],
+  ["RestartSec", RESTART_SEC],
+];
 
 const env = (name: string, value: string | number): Directive => ["Environment", `"${name}=${value}"`];
 
@@ -89,12 +121,58 @@ function sandbox(runtime: "ruby" | "node"): Directive[] {
   ];
 }
 
+/**
+ * The sandbox of the C daemons beside Mastodon (PgBouncer, the self-managed Redis): what Mastodon's
+ * units carry, plus what a program without a JIT, child programs or home directory allows
+ * (Debian's redis-server.service carries the same set). A denied system call fails with EPERM
+ * rather than killing the daemon. `removeIpc` is off for a daemon running as a user another
+ * service shares (PgBouncer runs as postgres: RemoveIPC would drop a local PostgreSQL's shared
+ * memory when PgBouncer stops).
+ */
+export function daemonSandbox(opts: {
+  readonly readWritePaths: readonly string[];
+  readonly removeIpc: boolean;
+}): Directive[] {
+  return [
+    ["CapabilityBoundingSet", ""],
+    ["NoNewPrivileges", "true"],
+    ["ProtectSystem", "strict"],
+    ["ProtectHome", "true"],
+    ["PrivateTmp", "true"],
+    ["PrivateDevices", "true"],
+    ["PrivateUsers", "true"],
+    ["PrivateMounts", "true"],
+    ["ProtectHostname", "true"],
+    ["ProtectClock", "true"],
+    ["ProtectKernelLogs", "true"],
+    ["ProtectKernelModules", "true"],
+    ["ProtectKernelTunables", "true"],
+    ["ProtectControlGroups", "true"],
+    ["ProtectProc", "invisible"],
+    // TCP on loopback and to the network, AF_UNIX for sd_notify (Type=notify) and the journal.
+    ["RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"],
+    ["RestrictNamespaces", "true"],
+    ["LockPersonality", "true"],
+    ["MemoryDenyWriteExecute", "true"],
+    ["RestrictRealtime", "true"],
+    ["RestrictSUIDSGID", "true"],
+    ...(opts.removeIpc ? [["RemoveIPC", "true"] as Directive] : []),
+    ["UMask", "0077"],
+    ["SystemCallArchitectures", "native"],
+    ["SystemCallFilter", "@system-service"],
+    ["SystemCallFilter", "~@privileged @resources"],
+    ["SystemCallErrorNumber", "EPERM"],
+    ...opts.readWritePaths.map((p): Directive => ["ReadWritePaths", p]),
+  ];
+}
+
 /** [Unit] of a Mastodon service: after the network, and after the local PgBouncer when pooled. */
 const unitSection = (description: string, ctx: UnitContext): Directive[] => [
   ["Description", description],
   ["After", ["network.target", ...(ctx.pooled ? [PGBOUNCER_UNIT] : [])].join(" ")],
   ...(ctx.pooled ? [["Wants", PGBOUNCER_UNIT] as Directive] : []),
   ["PartOf", "mastodon.target"],
+  ...startLimits,
 ];
 const serviceBasics: Directive[] = [
   ["Type", "simple"],
@@ -140,11 +218,12 @@ export function renderWebUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
         env("BIND", "0.0.0.0"),
         env("WEB_CONCURRENCY", fleet.web.processes),
         env("MAX_THREADS", poolOf(fleet, "web")),
-        env("LD_PRELOAD", "libjemalloc.so"),
+        // The seed sets no MALLOC_ARENA_MAX for Puma, only for Sidekiq.
+        env("LD_PRELOAD", JEMALLOC_PRELOAD),
         ["ExecStart", `${MASTODON_PATHS.bundle} exec puma -C config/puma.rb`],
         ["ExecReload", "/bin/kill -SIGUSR1 $MAINPID"],
         ["TimeoutSec", 15],
-        ["Restart", "always"],
+        ...restartAlways,
         ...sandbox("ruby"),
       ]),
       install,
@@ -169,7 +248,7 @@ export function renderStreamingUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
         ...(ctx.pooled ? [] : [env("NODE_EXTRA_CA_CERTS", MASTODON_PATHS.rdsCaBundle)]),
         ["ExecStart", `${MASTODON_PATHS.node} ./streaming/index.js`],
         ["TimeoutSec", 15],
-        ["Restart", "always"],
+        ...restartAlways,
         ...sandbox("node"),
       ]),
       install,
@@ -185,15 +264,25 @@ export function sidekiqUnitPrefix(fleet: Fleet, processIndex: number): string {
 }
 
 /**
+ * Sidekiq's -q arguments for a fleet's queues. One queue needs no weight. Several are weighted as
+ * Mastodon's config/sidekiq.yml weights them (SIDEKIQ_QUEUE_WEIGHTS): unweighted, Sidekiq takes
+ * the queues in strict order, and a default backlog would starve scheduler and mailers.
+ */
+export function sidekiqQueueArgs(queues: readonly SidekiqQueue[]): string {
+  if (queues.length === 1) return `-q ${queues[0]}`;
+  return queues.map((q) => `-q ${q},${SIDEKIQ_QUEUE_WEIGHTS[q]}`).join(" ");
+}
+
+/**
  * The Sidekiq template of a fleet, %i = threads (eigenmagic): `-c %i`, DB_POOL=%i, one -q per
- * queue. An instance name can hold one process only, so the second and later processes on a host
+ * queue, weighted when there are several. An instance name can hold one process only, so the second and later processes on a host
  * get copies of the template named -2, -3, ... (eigenmagic: "copying an existing sidekiq unit
  * definition to a new one"), each enabled with the same thread count.
  */
 export function renderSidekiqUnits(fleet: Fleet, ctx: UnitContext): UnitFile[] {
   const sidekiq = fleet.sidekiq;
   if (!sidekiq) throw new Error(`fleet ${fleet.name} runs no sidekiq`);
-  const queues = sidekiq.queues.map((q) => `-q ${q}`).join(" ");
+  const queues = sidekiqQueueArgs(sidekiq.queues);
   return Array.from({ length: sidekiq.processes }, (_, i) => ({
     name: `${sidekiqUnitPrefix(fleet, i + 1)}@.service`,
     content: render(
@@ -205,11 +294,12 @@ export function renderSidekiqUnits(fleet: Fleet, ctx: UnitContext): UnitFile[] {
         ...serviceBasics,
         env("RAILS_ENV", "production"),
         env("DB_POOL", "%i"),
+        // eigenmagic-systemd-template-units.txt: MALLOC_ARENA_MAX=2 halved Sidekiq's memory.
         env("MALLOC_ARENA_MAX", 2),
-        env("LD_PRELOAD", "libjemalloc.so"),
+        env("LD_PRELOAD", JEMALLOC_PRELOAD),
         ["ExecStart", `${MASTODON_PATHS.bundle} exec sidekiq -c %i ${queues}`],
         ["TimeoutStopSec", SIDEKIQ_STOP_TIMEOUT_SECONDS],
-        ["Restart", "always"],
+        ...restartAlways,
         ...sandbox("ruby"),
       ]),
       install,

@@ -5,13 +5,19 @@
 import { fleetRows } from "../core/budget";
 import { renderEnvFile } from "../core/boot";
 import { parseStackConfig } from "../core/config";
-import { renderPgbouncerIni } from "../core/pgbouncer";
+import { SIDEKIQ_QUEUE_WEIGHTS } from "../core/defaults";
+import { renderPgbouncerIni, renderPgbouncerUnit } from "../core/pgbouncer";
+import { renderSelfManagedRedisUnit } from "../core/redis";
 import {
   enabledUnits,
   renderFleetUnits,
   renderSidekiqUnits,
   renderStreamingUnit,
   renderWebUnit,
+  RESTART_SEC,
+  sidekiqQueueArgs,
+  START_LIMIT_BURST,
+  START_LIMIT_INTERVAL_SEC,
 } from "../core/units";
 import { STACKS, stackConfig } from "./helpers";
 
@@ -35,7 +41,8 @@ describe("production units, line by line", () => {
       BIND: "0.0.0.0",
       WEB_CONCURRENCY: "12",
       MAX_THREADS: "5",
-      LD_PRELOAD: "libjemalloc.so",
+      // libjemalloc2's soname: the seed's libjemalloc.so exists only with libjemalloc-dev.
+      LD_PRELOAD: "libjemalloc.so.2",
     });
     expect(lines(unit.content)).toEqual(
       expect.arrayContaining([
@@ -91,7 +98,7 @@ describe("production units, line by line", () => {
         RAILS_ENV: "production",
         DB_POOL: "%i",
         MALLOC_ARENA_MAX: "2",
-        LD_PRELOAD: "libjemalloc.so",
+        LD_PRELOAD: "libjemalloc.so.2",
       });
       expect(lines(unit.content)).toEqual(
         expect.arrayContaining([
@@ -111,13 +118,46 @@ describe("production units, line by line", () => {
     ]);
   });
 
-  test("a fleet serving several queues lists each with its own -q, in priority order", () => {
+  test("a fleet serving several queues weights each -q as Mastodon's config/sidekiq.yml does, never strict order", () => {
     const dev = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
     const [unit] = renderSidekiqUnits(dev, { pooled: false });
     expect(unit?.name).toBe("mastodon-sidekiq-default-ingress-push-pull-mailers-scheduler-fasp@.service");
+    // Was `-q default -q ingress ... -q scheduler -q fasp`: strict priority, a default backlog
+    // starved every queue after it (test/real/sidekiq.real.test.ts runs both in real Sidekiq).
     expect(lines(unit!.content)).toContain(
-      "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default -q ingress -q push -q pull -q mailers -q scheduler -q fasp",
+      "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1",
     );
+  });
+
+  test("queue weights: Mastodon's config/sidekiq.yml; one queue alone needs none; several all carry one", () => {
+    expect(SIDEKIQ_QUEUE_WEIGHTS).toEqual({
+      default: 8,
+      push: 6,
+      ingress: 4,
+      mailers: 2,
+      pull: 1,
+      scheduler: 1,
+      fasp: 1,
+    });
+    expect(sidekiqQueueArgs(["scheduler"])).toBe("-q scheduler");
+    // Unweighted, Sidekiq would take these two in strict order; with weights 1 and 1 it alternates.
+    expect(sidekiqQueueArgs(["pull", "scheduler"])).toBe("-q pull,1 -q scheduler,1");
+    for (const stack of STACKS) {
+      for (const f of parseStackConfig(stackConfig(stack)).config.fleets) {
+        if (!f.sidekiq || f.sidekiq.queues.length < 2) continue;
+        for (const unit of renderSidekiqUnits(f, { pooled: false })) {
+          const args = /exec sidekiq -c %i (.*)$/m.exec(unit.content)![1]!.split(" ");
+          for (let i = 0; i < args.length; i += 2) {
+            expect([stack, f.name, args[i], args[i + 1]]).toEqual([
+              stack,
+              f.name,
+              "-q",
+              expect.stringMatching(/^[a-z]+,[1-9][0-9]*$/),
+            ]);
+          }
+        }
+      }
+    }
   });
 
   test("snapshots", () => {
@@ -136,6 +176,10 @@ describe("production units, line by line", () => {
         .map((u) => `--- ${u.name}\n${u.content}`)
         .join("\n"),
     ).toMatchSnapshot();
+    expect(renderPgbouncerUnit().content).toMatchSnapshot("mastodon-pgbouncer.service");
+    expect(renderSelfManagedRedisUnit("/etc/redis/mastodon.conf", "/var/lib/redis-mastodon")).toMatchSnapshot(
+      "redis-mastodon.service",
+    );
   });
 });
 
@@ -196,6 +240,49 @@ describe("the env file", () => {
     "refuses %j, which dotenv could read differently",
     (value) => {
       expect(() => renderEnvFile({ K: value }, "h")).toThrow("would need quoting");
+    },
+  );
+});
+
+describe("restarts: Restart=always never exhausts the start limit while a dependency is down", () => {
+  test("START_LIMIT_BURST x RESTART_SEC > START_LIMIT_INTERVAL_SEC", () => {
+    expect(START_LIMIT_BURST * RESTART_SEC).toBeGreaterThan(START_LIMIT_INTERVAL_SEC);
+    // Starts RESTART_SEC apart: at most this many fall in one interval, within the burst.
+    expect(Math.floor(START_LIMIT_INTERVAL_SEC / RESTART_SEC) + 1).toBeLessThanOrEqual(START_LIMIT_BURST);
+  });
+
+  const dev = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
+  const services = [
+    ...renderFleetUnits(dev, { pooled: true }).filter((u) => u.name.endsWith(".service")),
+    renderPgbouncerUnit(),
+    {
+      name: "redis-mastodon.service",
+      content: renderSelfManagedRedisUnit("/etc/redis/m.conf", "/var/lib/r"),
+    },
+  ];
+  test("the services are web, streaming, sidekiq, pgbouncer and redis", () => {
+    expect(services.map((u) => u.name)).toEqual([
+      "mastodon-web.service",
+      "mastodon-streaming@.service",
+      "mastodon-sidekiq-default-ingress-push-pull-mailers-scheduler-fasp@.service",
+      "mastodon-pgbouncer.service",
+      "redis-mastodon.service",
+    ]);
+  });
+  test.each(services.map((u) => [u.name, u.content] as const))(
+    "%s: Restart=always, RestartSec and the start limit from the named constants",
+    (_name, content) => {
+      const unitPart = content.slice(content.indexOf("[Unit]"), content.indexOf("[Service]"));
+      const servicePart = content.slice(content.indexOf("[Service]"), content.indexOf("[Install]"));
+      expect(lines(unitPart)).toEqual(
+        expect.arrayContaining([
+          `StartLimitIntervalSec=${START_LIMIT_INTERVAL_SEC}`,
+          `StartLimitBurst=${START_LIMIT_BURST}`,
+        ]),
+      );
+      expect(lines(servicePart)).toEqual(
+        expect.arrayContaining(["Restart=always", `RestartSec=${RESTART_SEC}`]),
+      );
     },
   );
 });
