@@ -9,7 +9,7 @@ export interface MailArgs {
   provider: "ses" | "smtp";
   /** SMTP_FROM_ADDRESS; with SES its domain becomes the identity. */
   fromAddress: string;
-  /** Where the SMTP password is stored, e.g. /mastodon/production/mastodon. */
+  /** Where the SMTP password (and SES's login) is stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
   /** SES: DKIM records go in this zone when the identity's domain is inside zoneName. */
   zone?: { zoneId: string; zoneName: string };
@@ -23,15 +23,24 @@ export const SES_SANDBOX_NOTE =
 
 /**
  * Outgoing mail. SES: a domain identity with Easy DKIM (records in the zone when it holds the
- * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP password (derived from the
- * access key, sesSmtpPasswordV4) kept as an SSM SecureString. External SMTP: the given server, its
- * password kept the same way. Either way `env` carries SMTP_* as a Pulumi secret.
+ * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP credentials kept as SSM
+ * SecureStrings: the login is the access key ID, the password derived from its secret
+ * (sesSmtpPasswordV4). External SMTP: the given server, its password kept the same way. Either way
+ * `env` carries SMTP_* with the stored values as boot-time placeholders.
  */
 export class Mail extends pulumi.ComponentResource {
-  /** SMTP_*, the password as the boot-time placeholder of its SSM parameter (core/boot.ts). */
+  /** SMTP_*, the password (and SES's login) as boot-time placeholders of SSM parameters (core/boot.ts). */
   public readonly env: pulumi.Output<Env>;
   public readonly passwordParameterName: string;
   public readonly passwordParameter: aws.ssm.Parameter;
+  /**
+   * SES only: SMTP_LOGIN's parameter. The login is the SMTP user's access key ID (SES's "Obtaining
+   * Amazon SES SMTP credentials"): half of the credential, and it names the AWS account it belongs
+   * to (STS GetAccessKeyInfo). Like the password it never enters user-data, a launch template or
+   * the plan's resources.json.
+   */
+  public readonly loginParameterName?: string;
+  public readonly loginParameter?: aws.ssm.Parameter;
   /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
   public readonly dkimRecords?: pulumi.Output<{ name: string; value: string }[]>;
   public readonly note?: string;
@@ -41,6 +50,7 @@ export class Mail extends pulumi.ComponentResource {
     const parent = { parent: this };
     let server: pulumi.Input<string>;
     let port: number;
+    // SES: the placeholder of the login's parameter; external SMTP: the configured user name.
     let login: pulumi.Input<string>;
     let password: pulumi.Output<string>;
 
@@ -79,7 +89,18 @@ export class Mail extends pulumi.ComponentResource {
         const region = aws.getRegionOutput({}, parent).region;
         server = pulumi.interpolate`email-smtp.${region}.amazonaws.com`;
         port = 587;
-        login = key.id;
+        this.loginParameterName = `${args.parameterPrefix}/smtp-login`;
+        this.loginParameter = new aws.ssm.Parameter(
+          `${name}-smtp-login`,
+          {
+            name: this.loginParameterName,
+            type: "SecureString",
+            value: pulumi.secret(key.id),
+            description: "Mastodon SMTP_LOGIN (the SES SMTP user's access key ID)",
+          },
+          parent,
+        );
+        login = ssmPlaceholder(this.loginParameterName);
         password = pulumi.secret(key.sesSmtpPasswordV4);
         this.note = SES_SANDBOX_NOTE;
         break;
@@ -115,6 +136,7 @@ export class Mail extends pulumi.ComponentResource {
       );
     this.registerOutputs({
       passwordParameterName: this.passwordParameter.name,
+      loginParameterName: this.loginParameter?.name,
       dkimRecords: this.dkimRecords,
     });
   }

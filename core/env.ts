@@ -127,7 +127,9 @@ export const S3_PERMISSION = "private";
 export interface SmtpInput {
   readonly server: string;
   readonly port: number;
+  /** The user name, or (SES: the access key ID) the `{{ssm:...}}` placeholder of its parameter. */
   readonly login: string;
+  /** Always a placeholder: the boot renderer quotes it for dotenv (core/boot.ts, dotenvQuote). */
   readonly password: string;
   readonly fromAddress: string;
 }

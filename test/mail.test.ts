@@ -1,0 +1,151 @@
+/**
+ * SES mail under mocks: the SMTP user's access key ID (SMTP_LOGIN) is kept like its password, an
+ * SSM SecureString under the stack's path filled in at boot; no launch template, user-data or plan
+ * file carries it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "child_process";
+import * as dotenv from "dotenv";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { gunzipSync } from "zlib";
+import program from "../index";
+import { MastodonStack } from "../components/mastodonStack";
+import { RENDER_SECRETS_PY, placeholdersIn, renderManifest, ssmPlaceholder } from "../core/boot";
+import { fleetArtifacts } from "../plan/fleetArtifacts";
+import type { MockRun } from "../plan/mocks";
+import { runUnderMocks } from "../plan/mocks";
+import { planStack } from "../plan/plan";
+import { ROOT, all, find, resolve, runStack, stackConfig } from "./helpers";
+import { requireProgram } from "./real/servers";
+
+/** What the fake cloud returns as the id of every aws.iam.AccessKey. */
+const ACCESS_KEY_ID = "AKIAFAKEPLAN00000000";
+const SSM = "aws:ssm/parameter:Parameter";
+const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+const LOGIN_PARAMETER = "/mastodon/production/mastodon/smtp-login";
+
+const envTemplates = (run: MockRun) =>
+  fleetArtifacts(run.resources).map((a) => ({
+    fleet: a.fleet,
+    template: Object.entries(a.files).find(([p]) => p.endsWith("/env.production.template"))![1],
+  }));
+
+describe("SES (the production stack)", () => {
+  let run: MockRun;
+  beforeAll(async () => {
+    run = await runStack("production");
+  });
+
+  test("the login is an SSM SecureString under the stack's path, next to the password", () => {
+    expect(find(run, SSM, "mastodon-mail-smtp-login").inputs).toMatchObject({
+      name: LOGIN_PARAMETER,
+      type: "SecureString",
+      value: "[secret]",
+    });
+    expect(find(run, SSM, "mastodon-mail-smtp-password").inputs["name"]).toBe(
+      "/mastodon/production/mastodon/smtp-password",
+    );
+  });
+
+  test("no launch template, user-data or resource input holds the access key ID", () => {
+    const templates = all(run, LT);
+    expect(templates.length).toBeGreaterThan(1);
+    for (const lt of templates) {
+      expect(JSON.stringify(lt.inputs)).not.toContain(ACCESS_KEY_ID);
+      const userData = gunzipSync(Buffer.from(String(lt.inputs["userData"]), "base64")).toString("utf8");
+      expect(userData).not.toContain(ACCESS_KEY_ID);
+      expect(userData).toContain(`SMTP_LOGIN=${ssmPlaceholder(LOGIN_PARAMETER)}`);
+    }
+    expect(JSON.stringify(run.resources)).not.toContain(ACCESS_KEY_ID);
+    expect(JSON.stringify(run.outputs)).not.toContain(ACCESS_KEY_ID);
+  });
+
+  test("no file of the offline plan (resources.json, user-data, .env.production) holds it", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-mail-plan-"));
+    try {
+      const result = await planStack({
+        stack: "production",
+        stacksDir: path.join(ROOT, "stacks"),
+        outDir: out,
+        program,
+      });
+      expect(result.files).toContain(path.join(out, "resources.json"));
+      expect(result.files.some((f) => f.endsWith("/.env.production"))).toBe(true);
+      for (const file of result.files) expect(fs.readFileSync(file, "utf8")).not.toContain(ACCESS_KEY_ID);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test("every fleet's env has the login's placeholder, and the boot renderer fills in the key ID", () => {
+    const python = requireProgram("/usr/bin/python3");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-mail-boot-"));
+    try {
+      const renderer = path.join(dir, "mastodon-render-secrets");
+      fs.writeFileSync(renderer, RENDER_SECRETS_PY, { mode: 0o755 });
+      const owner = `${os.userInfo().username}:${spawnSync("id", ["-gn"], { encoding: "utf8" }).stdout.trim()}`;
+      for (const { fleet, template } of envTemplates(run)) {
+        expect(placeholdersIn(template)).toContain(LOGIN_PARAMETER);
+        const templateFile = path.join(dir, `${fleet}.template`);
+        const target = path.join(dir, `${fleet}.env.production`);
+        fs.writeFileSync(templateFile, template);
+        const parameters = path.join(dir, `${fleet}.parameters.json`);
+        fs.writeFileSync(
+          parameters,
+          JSON.stringify({
+            Parameters: placeholdersIn(template).map((Name) => ({
+              Name,
+              Value: Name === LOGIN_PARAMETER ? ACCESS_KEY_ID : "s3cr3t",
+            })),
+          }),
+        );
+        const manifest = path.join(dir, `${fleet}.manifest.json`);
+        fs.writeFileSync(
+          manifest,
+          renderManifest("/mastodon/production/mastodon", "us-east-1", [
+            { template: templateFile, target, mode: "0600", owner },
+          ]),
+        );
+        const r = spawnSync(python, [renderer, manifest, "--parameters", parameters], { encoding: "utf8" });
+        expect(r.stderr).toBe("");
+        expect(dotenv.parse(fs.readFileSync(target, "utf8"))["SMTP_LOGIN"]).toBe(ACCESS_KEY_ID);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("the login parameter holds the SMTP user's access key ID, as a Pulumi secret", async () => {
+  let mastodon: MastodonStack | undefined;
+  await runUnderMocks(
+    () => {
+      mastodon = new MastodonStack("m", stackConfig("production") as never);
+      return {};
+    },
+    { project: "p", stack: "production", config: { "aws:region": "us-east-1" } },
+  );
+  const mail = mastodon!.mail;
+  expect(mail.loginParameterName).toBe("/mastodon/production/m/smtp-login");
+  const value = mail.loginParameter!.value;
+  expect(await resolve(value)).toBe(ACCESS_KEY_ID);
+  expect(await pulumi.isSecret(value)).toBe(true);
+  expect((await resolve(mail.env))["SMTP_LOGIN"]).toBe("{{ssm:/mastodon/production/m/smtp-login}}");
+});
+
+test("external SMTP keeps its configured login in the env and declares no login parameter", async () => {
+  const run = await runStack("dev", {
+    mail: {
+      provider: "smtp",
+      fromAddress: "notifications@dev.mastodon.example",
+      smtp: { server: "smtp.example.org", port: 587, login: "mastodon", password: "pa#ss word" },
+    },
+  });
+  expect(all(run, SSM).filter((p) => String(p.inputs["name"]).endsWith("/smtp-login"))).toEqual([]);
+  for (const { template } of envTemplates(run)) {
+    expect(template).toContain("\nSMTP_LOGIN=mastodon\n");
+    expect(template).toContain(`\nSMTP_PASSWORD=${ssmPlaceholder("/mastodon/dev/mastodon/smtp-password")}\n`);
+  }
+});
