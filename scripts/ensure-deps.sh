@@ -23,7 +23,10 @@ if [ "${1:-}" = "--debian" ] && [ -s scripts/debian-packages.txt ]; then
     fi
     echo "ensure-deps: apt-get install ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    # Another apt or dpkg (unattended-upgrades, a second install) may hold the lock: wait up to 10 minutes
+    # for it rather than fail at once.
+    lock_wait=(-o DPkg::Lock::Timeout=600)
+    apt-get "${lock_wait[@]}" update -qq >&2
+    apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 fi

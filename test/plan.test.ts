@@ -8,9 +8,9 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { ROOT } from "./helpers";
 
+/** How long the plan takes is measured by `npm run bench` (scripts/bench.ts), not asserted here. */
 function plan(...args: string[]) {
-  const started = Date.now();
-  const r = spawnSync(
+  return spawnSync(
     process.execPath,
     ["-r", "@swc-node/register", path.join(ROOT, "bin", "plan.ts"), ...args],
     {
@@ -26,7 +26,6 @@ function plan(...args: string[]) {
       },
     },
   );
-  return { ...r, ms: Date.now() - started };
 }
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-plan-"));
@@ -45,14 +44,6 @@ describe("plan on the production stack", () => {
     expect(r.stdout).toContain(
       "total: PgBouncer server pools 408 + headroom 15 = 423 of limit 445 (90% of 495 usable = 500 - 3 - 2); spare 22",
     );
-  });
-
-  test("renders well under 2 s (process start to exit)", () => {
-    // Timing noise only ever adds (another jest worker shares the 2 cores): the best of 3 runs.
-    let best = r.ms;
-    for (let i = 0; i < 2 && best >= 2000; i++)
-      best = Math.min(best, plan("--stack", "production", "--out", out).ms);
-    expect(best).toBeLessThan(2000);
   });
 
   test("writes resources.json with type, name, parent and inputs", () => {

@@ -11,12 +11,16 @@ import { BUDGET_RULES } from "../../core/defaults";
 import { parseStackConfig } from "../../core/config";
 import { rdsParameters } from "../../core/postgres";
 import { stackConfig } from "../helpers";
-import { type Postgres, startPostgres } from "./servers";
+import { type Postgres, startPostgres, stopAllServers } from "./servers";
 
 const { budget } = parseStackConfig(stackConfig("production"), "production");
 const parameters = rdsParameters(budget.maxConnections, budget.workMemMiB).filter(
   (p) => !p.name.startsWith("rds."),
 );
+
+// Generous bounds for every test and hook here: hundreds of connections, each a forked backend, on a
+// machine that may be busy.
+jest.setTimeout(180000);
 
 let pg: Postgres;
 const clients: Client[] = [];
@@ -34,12 +38,13 @@ beforeAll(async () => {
   await admin.query("CREATE ROLE mastodon LOGIN PASSWORD 'mastodon'");
   await admin.query("CREATE DATABASE mastodon_production OWNER mastodon");
   await admin.end();
-}, 60000);
+});
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.end()));
   await pg?.stop();
-}, 60000);
+  await stopAllServers();
+});
 
 async function connectMastodon(): Promise<Client> {
   const client = new Client({
@@ -97,4 +102,4 @@ test("an ordinary role gets the budget's connections at maximum size, and is ref
   expect(rows[0].n).toBe(budget.usable);
   expect(budget.total).toBeLessThanOrEqual(budget.limit);
   expect(budget.limit).toBeLessThan(budget.usable);
-}, 120000);
+});

@@ -14,9 +14,16 @@ import {
   renderSelfManagedRedisUnit,
   renderSelfManagedUserData,
 } from "../../core/redis";
-import { freePort, requireProgram, startRedis, tempDir } from "./servers";
+import { freePort, requireProgram, startRedis, stopAllServers, tempDir } from "./servers";
 
 const VALUE = "x".repeat(1024);
+
+// Generous bounds for every test and hook here: thousands of keys written one by one, on a machine that
+// may be busy.
+jest.setTimeout(180000);
+
+// A test that failed before it stopped its server leaves it to this.
+afterAll(() => stopAllServers());
 
 /** A client that never retries: a refusal must surface, and nothing lingers after the test. */
 function client(port: number, password?: string): Redis {
@@ -42,7 +49,7 @@ async function withServer<T>(
   body: (redis: Redis) => Promise<T>,
   password?: string,
 ): Promise<T> {
-  const server = await startRedis(args, port);
+  const server = await startRedis(args, port, password);
   const redis = client(port, password);
   try {
     await redis.connect();
@@ -87,7 +94,7 @@ test("cache (allkeys-lru): evicts under memory pressure, every write succeeds", 
       expect(size).toBe(20000 - evicted);
     },
   );
-}, 60000);
+});
 
 test("persistent (noeviction): refuses writes at its limit and keeps every acknowledged key", async () => {
   const port = await freePort();
@@ -108,7 +115,7 @@ test("persistent (noeviction): refuses writes at its limit and keeps every ackno
       expect(await redis.set("after", "ok")).toBe("OK");
     },
   );
-}, 60000);
+});
 
 describe("self-managed AOF (the rendered redis.conf)", () => {
   const dir = tempDir("mastodon-aof-");
@@ -136,17 +143,21 @@ describe("self-managed AOF (the rendered redis.conf)", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test("keeps acknowledged writes across kill -9 and restart", async () => {
-    let server = await startRedis([conf], port);
+    const first = await startRedis([conf], port, password);
     const writer = client(port, password);
-    expect(await writer.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);
-    expect(await writer.config("GET", "appendfsync")).toEqual(["appendfsync", "everysec"]);
-    const { acknowledged } = await fill(writer, 2000);
-    expect(acknowledged).toBe(2000);
-    await writer.lpush("queue:default", "job-1", "job-2");
-    writer.disconnect();
-    await server.kill9();
+    try {
+      expect(await writer.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);
+      expect(await writer.config("GET", "appendfsync")).toEqual(["appendfsync", "everysec"]);
+      const { acknowledged } = await fill(writer, 2000);
+      expect(acknowledged).toBe(2000);
+      await writer.lpush("queue:default", "job-1", "job-2");
+    } finally {
+      writer.disconnect();
+      await first.kill9();
+    }
 
-    server = await startRedis([conf], port);
+    // startRedis returns once the server answers PONG: it has read the AOF back (until then, LOADING).
+    const second = await startRedis([conf], port, password);
     const reader = client(port, password);
     try {
       expect(await reader.dbsize()).toBe(2001);
@@ -155,12 +166,12 @@ describe("self-managed AOF (the rendered redis.conf)", () => {
       expect(fs.existsSync(path.join(dir, "appendonlydir"))).toBe(true);
     } finally {
       reader.disconnect();
-      await server.stop();
+      await second.stop();
     }
-  }, 60000);
+  });
 
   test("refuses clients without the password", async () => {
-    const server = await startRedis([conf], port);
+    const server = await startRedis([conf], port, password);
     const anonymous = client(port);
     try {
       await anonymous.connect();
@@ -169,7 +180,7 @@ describe("self-managed AOF (the rendered redis.conf)", () => {
       anonymous.disconnect();
       await server.stop();
     }
-  }, 60000);
+  });
 });
 
 describe("the self-managed host's rendered files, checked by the programs that consume them", () => {
@@ -211,7 +222,7 @@ describe("the self-managed host's rendered files, checked by the programs that c
   test("redis-server refuses a conf it cannot parse: starting it on the rendered one (above) is a real check", () => {
     const bad = path.join(dir, "bad.conf");
     fs.writeFileSync(bad, "appendfsync sometimes\n");
-    expect(() => execFileSync("/usr/bin/redis-server", [bad], { stdio: "pipe", timeout: 5000 })).toThrow(
+    expect(() => execFileSync("/usr/bin/redis-server", [bad], { stdio: "pipe", timeout: 60000 })).toThrow(
       /appendfsync|Bad directive|argument/i,
     );
   });

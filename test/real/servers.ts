@@ -1,13 +1,25 @@
 /**
- * Real Debian programs for the tests: PostgreSQL and redis-server started on loopback in temporary
- * directories, on free ports, stopped after. Debian's packages are installed by
+ * Real Debian programs for the tests: PostgreSQL, PgBouncer and redis-server started on loopback in
+ * temporary directories, on free ports, stopped after. Debian's packages are installed by
  * scripts/ensure-deps.sh (npm test's pretest) and by .ci/run.
+ *
+ * Written for a busy machine: readiness is polled (never a fixed sleep), every wait has a generous
+ * bound, and every server is a direct child of the test process (as root it is started under the
+ * postgres user with spawn's uid/gid, not through runuser), so stopping it means signalling it and
+ * waiting for its exit: nothing is left running or unreaped. `stopAllServers()` in an afterAll is
+ * the safety net for a test that failed before it stopped its own.
  */
-import { type ChildProcess, execFileSync, spawn } from "child_process";
+import { type ChildProcess, type SpawnOptions, execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
+
+const execFileAsync = promisify(execFile);
+
+/** How long a server gets to start, or to stop after its signal, before the test gives up. */
+export const SERVER_TIMEOUT_MS = 60000;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,24 +41,107 @@ export function requireProgram(file: string): string {
   return file;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns true (a throw ends the wait at once), for at most `ms`. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
   what: string,
-  ms = 20000,
+  ms = SERVER_TIMEOUT_MS,
 ): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
 }
 
 export const isRoot = process.getuid?.() === 0;
 
-/** PostgreSQL and PgBouncer refuse to run as root: as root, run them as Debian's postgres user. */
+let postgresIds: { uid: number; gid: number } | undefined;
+
+/**
+ * PostgreSQL and PgBouncer refuse to run as root: as root, spawn options that run the program as
+ * Debian's postgres user (the child is then ours to signal and reap); otherwise none.
+ */
+export function asPostgresUser(): Pick<SpawnOptions, "uid" | "gid"> {
+  if (!isRoot) return {};
+  postgresIds ??= {
+    uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })),
+    gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })),
+  };
+  return postgresIds;
+}
+
+/**
+ * The same through runuser, for one-shot commands run to completion (execFileSync). Do not use it
+ * for a server: runuser passes no signal on and sleeps 2 s before it exits, leaving the server a
+ * zombie nobody reaps; spawn it with `asPostgresUser()` instead.
+ */
 export function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return isRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+}
+
+/** Server processes started here that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** spawn, remembered until exit so that `stopAllServers()` can find what a failed test left. */
+export function spawnServer(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(cmd, args, options);
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  // A failed spawn emits "error" (and no "exit"); the caller sees it as a server that never came up.
+  child.once("error", () => running.delete(child));
+  return child;
+}
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/**
+ * Sends `signal`, waits for the exit; if the process is still there after `graceMs`, SIGKILL and
+ * wait again. Node reaps its own children, so the process is gone, not a zombie, when this resolves.
+ */
+export function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGINT",
+  graceMs = SERVER_TIMEOUT_MS,
+): Promise<void> {
+  if (exited(child) || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Stops a process started with `detached: true`, and everything in its group. */
+export function stopGroup(child: ChildProcess, graceMs = SERVER_TIMEOUT_MS): Promise<void> {
+  if (exited(child) || child.pid === undefined) return Promise.resolve();
+  const group = -child.pid;
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(group, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    kill("SIGTERM");
+  });
+}
+
+/** Kills (SIGKILL) and reaps every server still running: an afterAll's safety net. */
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...running].map((child) => stopProcess(child, "SIGKILL")));
 }
 
 export interface Postgres {
@@ -65,16 +160,12 @@ export async function startPostgres(settings: Record<string, string>): Promise<P
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, "data");
   const superuser = isRoot ? "postgres" : os.userInfo().username;
-  const [initCmd, initArgs] = asPostgres(`${PG_BIN}/initdb`, [
-    "-D",
-    data,
-    "-A",
-    "trust",
-    "-U",
-    superuser,
-    "--no-sync",
-  ]);
-  execFileSync(initCmd, initArgs, { stdio: "ignore" });
+  execFileSync(`${PG_BIN}/initdb`, ["-D", data, "-A", "trust", "-U", superuser, "--no-sync"], {
+    ...asPostgresUser(),
+    cwd: dir,
+    stdio: "ignore",
+    timeout: SERVER_TIMEOUT_MS,
+  });
   const port = await freePort();
   const flags = Object.entries({
     ...settings,
@@ -83,34 +174,35 @@ export async function startPostgres(settings: Record<string, string>): Promise<P
     unix_socket_directories: dir,
     fsync: "off",
   }).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
-  const [cmd, args] = asPostgres(`${PG_BIN}/postgres`, ["-D", data, ...flags]);
-  const server = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const server = spawnServer(`${PG_BIN}/postgres`, ["-D", data, ...flags], {
+    ...asPostgresUser(),
+    cwd: dir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let log = "";
   server.stderr?.on("data", (d) => (log += d));
-  await waitFor(() => {
-    if (server.exitCode !== null) throw new Error(`postgres exited: ${log}`);
-    try {
-      execFileSync(`${PG_BIN}/pg_isready`, ["-h", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-      return true;
-    } catch {
-      return false;
-    }
-  }, "PostgreSQL");
-  return {
-    port,
-    socketDir: dir,
-    superuser,
-    // runuser does not pass signals on to postgres: ask pg_ctl, then wait for the process to go.
-    stop: async () => {
-      const exited = new Promise<void>((resolve) =>
-        server.exitCode !== null ? resolve() : server.once("exit", () => resolve()),
-      );
-      const [stopCmd, stopArgs] = asPostgres(`${PG_BIN}/pg_ctl`, ["stop", "-D", data, "-m", "fast", "-w"]);
-      execFileSync(stopCmd, stopArgs, { stdio: "ignore" });
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+  // SIGINT is PostgreSQL's fast shutdown: it ends the sessions and exits.
+  const stop = async () => {
+    await stopProcess(server, "SIGINT");
+    fs.rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await waitFor(async () => {
+      if (exited(server)) throw new Error(`postgres exited: ${log}`);
+      try {
+        await execFileAsync(`${PG_BIN}/pg_isready`, ["-h", "127.0.0.1", "-p", String(port), "-t", "5"], {
+          timeout: 10000,
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "PostgreSQL");
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { port, socketDir: dir, superuser, stop };
 }
 
 export interface RedisServer {
@@ -121,23 +213,62 @@ export interface RedisServer {
   kill9(): Promise<void>;
 }
 
-/** redis-server with a config file and/or command-line settings. */
-export async function startRedis(args: string[], port: number): Promise<RedisServer> {
+/** A RESP command, as redis-cli would send it. */
+const resp = (...words: string[]) =>
+  `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join("")}`;
+
+/**
+ * PING (after AUTH, with a password) on a fresh connection: true on PONG; false when nothing
+ * answers yet, or while the server answers LOADING (it is reading its AOF or RDB back after a
+ * restart: it accepts connections but refuses commands until done); any other error throws.
+ */
+function redisPong(port: number, password?: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const expected = password === undefined ? 1 : 2;
+    let replies = "";
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.write((password === undefined ? "" : resp("AUTH", password)) + resp("PING"));
+    });
+    const done = (result: boolean | Error) => {
+      socket.destroy();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    socket.setTimeout(5000, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(false));
+    socket.on("data", (d) => {
+      replies += d;
+      const lines = replies.split("\r\n").slice(0, -1);
+      if (lines.length < expected) return;
+      const last = lines[expected - 1]!;
+      if (lines.some((l) => l.startsWith("-LOADING"))) done(false);
+      else if (password !== undefined && lines[0] !== "+OK") done(new Error(`redis AUTH: ${lines[0]}`));
+      else if (last === "+PONG") done(true);
+      else done(new Error(`redis PING: ${last}`));
+    });
+  });
+}
+
+/**
+ * redis-server with a config file and/or command-line settings; resolves once it answers PING
+ * (with `password`, after AUTH), so a restart that reloads its AOF is ready to use.
+ */
+export async function startRedis(args: string[], port: number, password?: string): Promise<RedisServer> {
   requireProgram("/usr/bin/redis-server");
-  const server = spawn("/usr/bin/redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const server = spawnServer("/usr/bin/redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   server.stdout?.on("data", (d) => (log += d));
   server.stderr?.on("data", (d) => (log += d));
-  await waitFor(async () => {
-    if (server.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
-    return new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
-    });
-  }, "redis-server");
+  try {
+    await waitFor(() => {
+      if (exited(server)) throw new Error(`redis-server exited: ${log}`);
+      return redisPong(port, password);
+    }, "redis-server to answer PONG");
+  } catch (e) {
+    await stopProcess(server, "SIGKILL");
+    throw e;
+  }
   return {
     port,
     process: server,
@@ -145,24 +276,6 @@ export async function startRedis(args: string[], port: number): Promise<RedisSer
     stop: () => stopProcess(server),
     kill9: () => stopProcess(server, "SIGKILL"),
   };
-}
-
-export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGINT"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
-}
-
-/** Stops a process started with `detached: true`, and everything in its group. */
-export function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
-    return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    process.kill(-(child.pid as number), "SIGTERM");
-  });
 }
 
 export function tempDir(prefix: string): string {
