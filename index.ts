@@ -3,15 +3,27 @@
  * Config is read from the `mastodon:` namespace of stacks/Pulumi.<stack>.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonStack, type MastodonStackArgs } from "./components/mastodonStack";
-import { ConfigError, namespaceConfig } from "./core/config";
+import { MastodonStack } from "./components/mastodonStack";
+import { ConfigError, namespaceConfig, parseStackConfig } from "./core/config";
+
+/** Which top-level config keys are secrets (`--secret` or `secure:`): Pulumi knows them per key. */
+function secretPaths(all: Record<string, string>): string[][] {
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+  return Object.keys(all)
+    .filter((key) => key.startsWith("mastodon:") && isSecret(key))
+    .map((key) => [key.slice("mastodon:".length)]);
+}
 
 function program() {
   let mastodon: MastodonStack;
   try {
-    // Untyped until validated: the component's first act is the full validation pass.
-    const args = namespaceConfig(pulumi.runtime.allConfig()) as MastodonStackArgs;
-    mastodon = new MastodonStack("mastodon", args);
+    // One validation pass over the namespace, the region and which keys are secrets.
+    const all = pulumi.runtime.allConfig();
+    const validated = parseStackConfig(namespaceConfig(all), pulumi.getStack(), {
+      region: all["aws:region"],
+      secretPaths: secretPaths(all),
+    });
+    mastodon = new MastodonStack("mastodon", validated);
   } catch (e) {
     // RunError: Pulumi prints the message alone, without a stack trace.
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
+import { fitLogicalName } from "../core/aws/naming";
 import type { Fleet as FleetConfig } from "../core/config";
 import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/policies";
 
@@ -67,8 +68,9 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
 
+    // IAM role names hold 64 characters: a long component and fleet name are cut to fit.
     this.role = new aws.iam.Role(
-      `${name}-role`,
+      fitLogicalName("aws:iam/role:Role", name, "role"),
       {
         description: `Mastodon fleet ${fleet.name}`,
         assumeRolePolicy: assumeRolePolicy("ec2"),

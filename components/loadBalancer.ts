@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fitLogicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
 import { albLogBucketPolicy } from "../core/policies";
 import { privateBucket } from "./privateBucket";
@@ -65,8 +66,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 
     const logs = args.accessLogs ? this.accessLogBucket(name) : undefined;
+    // ELB names hold 32 characters with the provider's 8-character random suffix: cut to fit.
     this.alb = new aws.lb.LoadBalancer(
-      `${name}-alb`,
+      fitLogicalName("aws:lb/loadBalancer:LoadBalancer", name, "alb"),
       {
         loadBalancerType: "application",
         internal: false,
@@ -84,7 +86,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
     const targetGroup = (suffix: string, port: number, healthPath: string, algorithm: string) =>
       new aws.lb.TargetGroup(
-        `${name}-${suffix}`,
+        fitLogicalName("aws:lb/targetGroup:TargetGroup", name, suffix),
         {
           vpcId: args.vpcId,
           port,
@@ -108,7 +110,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     // Puma requests vary a lot in length: send new ones where the fewest are outstanding.
     this.webTargetGroup = targetGroup("web", DEFAULTS.web.port, "/health", "least_outstanding_requests");
     this.streamingTargetGroups = ports.map((port) =>
-      targetGroup(`streaming-${port}`, port, "/api/v1/streaming/health", "round_robin"),
+      targetGroup(`stream-${port}`, port, "/api/v1/streaming/health", "round_robin"),
     );
 
     this.certificateArn = args.certificateArn

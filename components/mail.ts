@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fitLogicalName } from "../core/aws/naming";
 import { ssmPlaceholder } from "../core/boot";
 import { type Env, smtpEnv } from "../core/env";
 import { sesSendPolicy } from "../core/policies";
@@ -79,7 +80,12 @@ export class Mail extends pulumi.ComponentResource {
             );
           }
         }
-        const user = new aws.iam.User(`${name}-smtp`, { path: "/mastodon/" }, parent);
+        // IAM user names hold 64 characters, the provider's random suffix included.
+        const user = new aws.iam.User(
+          fitLogicalName("aws:iam/user:User", name, "smtp"),
+          { path: "/mastodon/" },
+          parent,
+        );
         new aws.iam.UserPolicy(
           `${name}-smtp`,
           { user: user.name, policy: identity.arn.apply((arn) => JSON.stringify(sesSendPolicy(arn))) },

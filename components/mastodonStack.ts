@@ -7,6 +7,7 @@ import {
   type StackConfigInput,
   type ValidatedConfig,
   formatProblem,
+  isValidatedConfig,
   parseStackConfig,
 } from "../core/config";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/env";
@@ -23,11 +24,13 @@ import { RedisStore } from "./redisStore";
 import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
 
+const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
 /**
  * The arguments of a whole Mastodon deployment: the same shape as the `mastodon:` stack config
  * (see README "Config reference"), so a platform engineer can pass an object built in code.
  */
-export type MastodonStackArgs = StackConfigInput;
+export type MastodonStackArgs = StackConfigInput | ValidatedConfig;
 
 /**
  * One Mastodon instance: validates its config (every problem at once, before any resource is
@@ -62,8 +65,16 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly monitoring: Monitoring;
 
   constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Throws ConfigError before anything is registered with the engine.
-    const validated = parseStackConfig(args, pulumi.getStack());
+    // The name starts every child's name, S3 buckets and RDS/ElastiCache identifiers among them: it
+    // must suit the strictest of them. Its length is free (core/aws/naming.ts cuts names to fit).
+    if (!COMPONENT_NAME.test(name) || name.includes("--")) {
+      throw new Error(
+        `MastodonStack name "${name}": use lower-case letters, digits and single hyphens, starting with a letter (it becomes part of S3 bucket and RDS identifiers)`,
+      );
+    }
+    // Throws ConfigError before anything is registered with the engine. A program that validated
+    // already (index.ts checks the region and secrets in the same pass) passes the result.
+    const validated = isValidatedConfig(args) ? args : parseStackConfig(args, pulumi.getStack());
     super("mastodon:index:MastodonStack", name, {}, opts);
     const config = validated.config;
     this.config = config;
@@ -248,7 +259,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
     this.schedulerFleet = config.fleets.find((f) => f.sidekiq?.queues.includes("scheduler"))?.name as string;
-    this.monitoring = this.monitor(name);
+    this.monitoring = this.monitor(name, validated);
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
     this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
@@ -376,16 +387,9 @@ export class MastodonStack extends pulumi.ComponentResource {
   }
 
   /** Alarms on what breaks first, thresholds from the sizing core (core/monitoring.ts). */
-  private monitor(name: string): Monitoring {
+  private monitor(name: string, validated: ValidatedConfig): Monitoring {
     const { config } = this;
     const db = this.database;
-    const redisClusters = (store: RedisStore, nodes: number) =>
-      store.replicationGroup
-        ? Array.from(
-            { length: nodes },
-            (_, i) => pulumi.interpolate`${store.replicationGroup?.id}-${String(i + 1).padStart(3, "0")}`,
-          )
-        : [];
     return new Monitoring(
       `${name}-monitoring`,
       {
@@ -395,16 +399,16 @@ export class MastodonStack extends pulumi.ComponentResource {
             {
               id: "db-primary",
               identifier: db.instance.identifier,
-              maxConnections: config.database.primary.maxConnections,
+              budget: validated.budget,
               storageGiB: config.database.storageGiB,
               replica: false,
             },
-            ...(db.replica && config.database.replica
+            ...(db.replica && validated.replicaBudget
               ? [
                   {
                     id: "db-replica",
                     identifier: db.replica.identifier,
-                    maxConnections: config.database.replica.maxConnections,
+                    budget: validated.replicaBudget,
                     storageGiB: config.database.storageGiB,
                     replica: true,
                   },
@@ -412,11 +416,8 @@ export class MastodonStack extends pulumi.ComponentResource {
               : []),
           ],
           redis: [
-            { role: "cache", cacheClusterIds: redisClusters(this.cache, config.redis.cache.nodes) },
-            {
-              role: "persistent",
-              cacheClusterIds: redisClusters(this.persistent, config.redis.persistent.nodes),
-            },
+            { role: "cache", cacheClusterIds: this.cache.memberClusterIds },
+            { role: "persistent", cacheClusterIds: this.persistent.memberClusterIds },
           ],
           ...(this.persistent.instance && { redisHost: this.persistent.instance.id }),
           loadBalancer: this.loadBalancer.alb.arnSuffix,

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fitLogicalName } from "../core/aws/naming";
 import { type Env, s3Env } from "../core/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../core/policies";
 import { dnsValidatedCertificate } from "./loadBalancer";
@@ -75,7 +76,7 @@ export class MediaStorage extends pulumi.ComponentResource {
     );
 
     const oac = new aws.cloudfront.OriginAccessControl(
-      `${name}-oac`,
+      fitLogicalName("aws:cloudfront/originAccessControl:OriginAccessControl", name, "oac"),
       {
         description: `${name}: CloudFront reads the media bucket`,
         originAccessControlOriginType: "s3",

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fitLogicalName, physicalName } from "../core/aws/naming";
+import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/policies";
 import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/monitoring";
 
 export interface MonitoringArgs {
@@ -16,13 +18,41 @@ export interface MonitoringArgs {
  */
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topic: aws.sns.Topic;
+  /** The topic's customer-managed key (rotated yearly): CloudWatch may use it to publish alarms. */
+  public readonly topicKey: aws.kms.Key;
   public readonly alarms: aws.cloudwatch.MetricAlarm[];
   public readonly dashboard: aws.cloudwatch.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mastodon:monitoring:Monitoring", name, {}, opts);
     const parent = { parent: this };
-    this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: "alias/aws/sns" }, parent);
+    const identity = aws.getCallerIdentityOutput({}, parent);
+    const region = aws.getRegionOutput({}, parent).region;
+    this.topicKey = new aws.kms.Key(
+      `${name}-alarms`,
+      {
+        description: `${name}: encrypts the alarm topic; CloudWatch may use it to publish`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: identity.accountId.apply((account) => JSON.stringify(alarmTopicKeyPolicy(account))),
+      },
+      parent,
+    );
+    this.topic = new aws.sns.Topic(
+      fitLogicalName("aws:sns/topic:Topic", name, "alarms"),
+      { kmsMasterKeyId: this.topicKey.arn },
+      parent,
+    );
+    new aws.sns.TopicPolicy(
+      `${name}-alarms`,
+      {
+        arn: this.topic.arn,
+        policy: pulumi
+          .all([this.topic.arn, identity.accountId, region])
+          .apply(([topicArn, account, r]) => JSON.stringify(alarmTopicPolicy(topicArn, account, r))),
+      },
+      parent,
+    );
     if (args.email) {
       new aws.sns.TopicSubscription(
         `${name}-email`,
@@ -87,11 +117,11 @@ export class Monitoring extends pulumi.ComponentResource {
         parent,
       ),
     );
-    const region = aws.getRegionOutput({}, parent).region;
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       {
-        dashboardName: `${name}-${pulumi.getStack()}`,
+        // Dashboards are global to the account: the stack keeps two stacks' apart.
+        dashboardName: physicalName("aws:cloudwatch/dashboard:Dashboard", [name, pulumi.getStack()]),
         // pulumi.output resolves the identifiers nested in the specs.
         dashboardBody: pulumi
           .all([region, pulumi.output(metrics)])

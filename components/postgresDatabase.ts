@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { postgresFamily, rdsParameters } from "../core/postgres";
+import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/postgres";
 
 export interface PostgresInstanceSize {
   /** e.g. db.r7g.2xlarge */
@@ -25,7 +26,7 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   multiAz?: boolean;
   /** @default 20 */
   storageGiB?: number;
-  /** Storage autoscaling ceiling. @default max(200, storageGiB) */
+  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). @default max(200, 1.26 x storageGiB) */
   maxStorageGiB?: number;
   /**
    * Production: deletion protection, a final snapshot, 14 days of backups. Elsewhere 7 days and no
@@ -105,8 +106,9 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       );
     this.parameterGroup = parameterGroup("params", args);
 
+    // RDS identifiers hold 63 characters, the provider's random suffix included.
     this.instance = new aws.rds.Instance(
-      `${name}-primary`,
+      fitLogicalName("aws:rds/instance:Instance", name, "primary"),
       {
         engine: "postgres",
         engineVersion,
@@ -122,7 +124,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         multiAz: args.multiAz ?? false,
         storageType: "gp3",
         allocatedStorage: storageGiB,
-        maxAllocatedStorage: Math.max(args.maxStorageGiB ?? DEFAULTS.database.maxStorageGiB, storageGiB),
+        maxAllocatedStorage: args.maxStorageGiB ?? defaultMaxStorageGiB(storageGiB),
         storageEncrypted: true,
         caCertIdentifier: "rds-ca-rsa2048-g1",
         backupRetentionPeriod: production ? 14 : 7,
@@ -130,7 +132,13 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         deletionProtection: production,
         skipFinalSnapshot: !production,
         // Snapshot names are per account and region: the stack name keeps two stacks apart.
-        ...(production && { finalSnapshotIdentifier: `${name}-${pulumi.getStack()}-final` }),
+        ...(production && {
+          finalSnapshotIdentifier: physicalName(
+            "aws:rds/instance:Instance",
+            [name, pulumi.getStack(), "final"],
+            "finalSnapshotIdentifier",
+          ),
+        }),
         performanceInsightsEnabled: true,
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: ["postgresql"],
@@ -144,7 +152,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     if (args.replica) {
       const replicaParameters = parameterGroup("replica-params", args.replica);
       this.replica = new aws.rds.Instance(
-        `${name}-replica`,
+        fitLogicalName("aws:rds/instance:Instance", name, "replica"),
         {
           replicateSourceDb: this.instance.identifier,
           instanceClass: args.replica.instanceClass,

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fitName } from "../core/aws/naming";
 
 export interface PrivateBucketArgs {
   /**
@@ -24,8 +25,9 @@ export interface PrivateBucketArgs {
  */
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): aws.s3.Bucket {
   const opts = { parent };
+  // Bucket names hold 63 characters with the provider's random suffix: a long name is cut to fit.
   const bucket = new aws.s3.Bucket(
-    name,
+    fitName("aws:s3/bucket:Bucket", name),
     { forceDestroy: args.forceDestroy ?? false, tags: { Name: name } },
     { parent, protect: args.protect ?? false },
   );

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ec2InstanceSpec } from "../core/catalog";
+import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
 import { assumeRolePolicy, parameterReadPolicy } from "../core/policies";
 import {
@@ -68,6 +69,8 @@ export class RedisStore extends pulumi.ComponentResource {
   public readonly passwordParameter: aws.ssm.Parameter;
   public readonly passwordParameterName: string;
   public readonly replicationGroup?: aws.elasticache.ReplicationGroup;
+  /** ElastiCache's member clusters (<group>-001, -002, ...), one per node: CloudWatch's dimensions. */
+  public readonly memberClusterIds: pulumi.Output<string>[];
   public readonly instance?: aws.ec2.Instance;
 
   constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -97,13 +100,22 @@ export class RedisStore extends pulumi.ComponentResource {
 
     if (mode === "elasticache") {
       this.tls = true;
-      this.replicationGroup = this.elasticache(name, args);
-      this.host = this.replicationGroup.primaryEndpointAddress;
+      const group = this.elasticache(name, args);
+      this.replicationGroup = group;
+      this.host = group.primaryEndpointAddress;
+      this.memberClusterIds = Array.from({ length: this.nodes(args) }, (_, i) =>
+        group.memberClusters.apply((members) => {
+          const member = [...members].sort()[i];
+          if (!member) throw new Error(`${name}: ElastiCache reported ${members.length} member clusters`);
+          return member;
+        }),
+      );
     } else {
       // Redis from Debian has no certificate the clients would trust; the security group is the fence.
       this.tls = false;
       this.instance = this.selfManaged(name, args);
       this.host = this.instance.privateIp;
+      this.memberClusterIds = [];
     }
     this.registerOutputs({
       host: this.host,
@@ -119,7 +131,7 @@ export class RedisStore extends pulumi.ComponentResource {
       args.engineVersion ??
       (engine === "valkey" ? DEFAULTS.redis.valkeyVersion : DEFAULTS.redis.redisVersion);
     const persistent = args.role === "persistent";
-    const nodes = args.nodes ?? (persistent ? 2 : 1);
+    const nodes = this.nodes(args);
     const production = args.production ?? false;
 
     const subnetGroup = new aws.elasticache.SubnetGroup(
@@ -137,7 +149,7 @@ export class RedisStore extends pulumi.ComponentResource {
       parent,
     );
     return new aws.elasticache.ReplicationGroup(
-      `${name}-group`,
+      fitLogicalName("aws:elasticache/replicationGroup:ReplicationGroup", name, "group"),
       {
         description: `Mastodon ${args.role} Redis`,
         engine,
@@ -161,12 +173,20 @@ export class RedisStore extends pulumi.ComponentResource {
         snapshotRetentionLimit: persistent ? (production ? 7 : 1) : 0,
         ...(persistent && {
           snapshotWindow: "03:00-04:00",
-          finalSnapshotIdentifier: `${name}-${pulumi.getStack()}-final`,
+          finalSnapshotIdentifier: physicalName(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            [name, pulumi.getStack(), "final"],
+            "finalSnapshotIdentifier",
+          ),
         }),
         maintenanceWindow: "sun:05:00-sun:06:00",
       },
       { parent: this, protect: production && persistent },
     );
+  }
+
+  private nodes(args: RedisStoreArgs): number {
+    return args.nodes ?? (args.role === "persistent" ? 2 : 1);
   }
 
   private selfManaged(name: string, args: RedisStoreArgs): aws.ec2.Instance {

@@ -59,7 +59,15 @@ export const DEFAULTS = {
     workMemMaxMiB: 64,
     /** gp3 minimum on RDS PostgreSQL. */
     storageGiB: 20,
+    /** The storage autoscaling ceiling when none is set: at least this, ... */
     maxStorageGiB: 200,
+    /**
+     * ... and at least this multiple of the allocated storage. RDS refuses a ceiling less than 10%
+     * above the allocated storage and recommends 26% (Amazon RDS User Guide, "Managing capacity
+     * automatically with Amazon RDS storage autoscaling").
+     */
+    maxStorageMinRatio: 1.1,
+    maxStorageDefaultRatio: 1.26,
     /** PgBouncer's own default_pool_size. */
     pgbouncerPoolSize: 20,
   },

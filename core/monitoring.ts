@@ -1,15 +1,16 @@
 /**
  * The alarms and the dashboard, as data (pure). Thresholds come from the sizing core where one
- * exists (connections: 80% of the max_connections the parameter group sets), never typed in twice.
+ * exists (connections: what the budget plans at maximum fleet sizes), never computed twice.
  * What the seeds say breaks first: Postgres connections (pawoo: "we're using AWS CloudWatch to
  * monitor the number of connections to RDS"), a persistent Redis that evicts (compendium: an
  * evicted job is lost), and the fleets' CPU (pawoo: c-family after t-family credits ran out).
  */
 
-export const CONNECTION_ALARM_FRACTION = 0.8;
 export const MEMORY_ALARM_PERCENT = 80;
 export const CPU_ALARM_PERCENT = 85;
 export const ALB_5XX_ALARM_PERCENT = 5;
+
+import type { Budget } from "./budget";
 
 /** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
 export interface MetricAlarmSpec<Id = string> {
@@ -40,7 +41,8 @@ export interface MonitoringInput<Id = string> {
   readonly databases: readonly {
     readonly id: string;
     readonly identifier: Id;
-    readonly maxConnections: number;
+    /** The budget this database was sized with (core/budget.ts): its alarm fires above its total. */
+    readonly budget: Pick<Budget, "total" | "limit" | "maxConnections">;
     readonly storageGiB: number;
     readonly replica: boolean;
   }[];
@@ -63,12 +65,14 @@ export function alarmSpecs<Id = string>(
   const metrics: MetricAlarmSpec<Id>[] = [];
   for (const db of input.databases) {
     const dims = { DBInstanceIdentifier: db.identifier };
-    const threshold = Math.floor(db.maxConnections * CONNECTION_ALARM_FRACTION);
+    // Above what the budget plans with every fleet at maxSize (plus the admin headroom): more means
+    // something holds connections the budget did not count (a leak, a console, a config drift).
+    const threshold = db.budget.total;
     metrics.push(
       {
         id: `${db.id}-connections`,
         tier: "database",
-        description: `PostgreSQL connections above ${threshold} (80% of max_connections ${db.maxConnections}): the budget is being exceeded or connections leak`,
+        description: `PostgreSQL connections above ${threshold}, what the connection budget plans at maximum fleet sizes (its limit ${db.budget.limit}, max_connections ${db.budget.maxConnections}): connections leak or something outside the budget holds them`,
         namespace: "AWS/RDS",
         metricName: "DatabaseConnections",
         dimensions: dims,

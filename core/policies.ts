@@ -19,14 +19,21 @@ export function assumeRolePolicy(service: string): string {
   );
 }
 
-/** Decrypt SecureStrings through SSM only, with the account's aws/ssm key. */
+/**
+ * Decrypt SecureStrings through SSM only, with the account's aws/ssm key. KMS authorizes Decrypt on
+ * the key's ARN, never on an alias ARN (AWS KMS Developer Guide, "Using aliases to control access to
+ * KMS keys"): the alias is matched with the kms:ResourceAliases condition key instead.
+ */
 function decryptThroughSsm(region: string, accountId: string) {
   return {
     Sid: "DecryptThroughSsm",
     Effect: "Allow",
     Action: "kms:Decrypt",
-    Resource: `arn:aws:kms:${region}:${accountId}:alias/aws/ssm`,
-    Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
+    Resource: `arn:aws:kms:${region}:${accountId}:key/*`,
+    Condition: {
+      StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` },
+      "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/ssm" },
+    },
   };
 }
 
@@ -145,4 +152,64 @@ export function fleetLogsPolicy(logGroupArn: string): PolicyDocument {
     Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
     Resource: `${logGroupArn}:*`,
   });
+}
+
+/**
+ * The alarm topic's customer-managed key. CloudWatch cannot publish to a topic encrypted with the
+ * AWS-managed alias/aws/sns key, whose policy no one can change; a customer-managed key must let
+ * cloudwatch.amazonaws.com use it (Amazon CloudWatch User Guide, "Using Amazon SNS notifications":
+ * encrypted topics need kms:Decrypt and kms:GenerateDataKey* for CloudWatch). The account keeps
+ * administration through IAM, as KMS's default key policy does.
+ */
+export function alarmTopicKeyPolicy(accountId: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "AccountAdministersThroughIam",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "CloudWatchAlarmsEncryptToTheTopic",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+    },
+  );
+}
+
+/**
+ * Who may publish to the alarm topic: the account's own principals, and CloudWatch alarms of this
+ * account and region only (Amazon CloudWatch User Guide, confused deputy prevention for SNS).
+ */
+export function alarmTopicPolicy(topicArn: string, accountId: string, region: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "AccountManagesTheTopic",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Action: [
+        "sns:Publish",
+        "sns:Subscribe",
+        "sns:GetTopicAttributes",
+        "sns:SetTopicAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "sns:DeleteTopic",
+      ],
+      Resource: topicArn,
+    },
+    {
+      Sid: "CloudWatchAlarmsPublish",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: "sns:Publish",
+      Resource: topicArn,
+      Condition: {
+        ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${region}:${accountId}:alarm:*` },
+        StringEquals: { "aws:SourceAccount": accountId },
+      },
+    },
+  );
 }

@@ -83,3 +83,16 @@ export function rdsParameters(maxConnections: number, workMemMiB: number): RdsPa
 export function postgresFamily(engineVersion: "16" | "17"): string {
   return `postgres${engineVersion}`;
 }
+
+/** The storage autoscaling ceiling when none is configured (DEFAULTS.database.maxStorage*). */
+export function defaultMaxStorageGiB(storageGiB: number): number {
+  return Math.max(
+    DEFAULTS.database.maxStorageGiB,
+    Math.ceil(storageGiB * DEFAULTS.database.maxStorageDefaultRatio),
+  );
+}
+
+/** The lowest ceiling RDS accepts for `storageGiB` of allocated storage. */
+export function minMaxStorageGiB(storageGiB: number): number {
+  return Math.ceil(storageGiB * DEFAULTS.database.maxStorageMinRatio);
+}

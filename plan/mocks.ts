@@ -6,7 +6,7 @@
  * recorder reads both from the raw registration request before the mock monitor handles it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { fakeCloud } from "./fakeCloud";
+import { type NameRefusal, fakeCloud } from "./fakeCloud";
 import { SECRET_PLACEHOLDER } from "./stackFile";
 
 export interface RecordedResource {
@@ -20,6 +20,31 @@ export interface RecordedResource {
   /** The explicit provider's name, when the resource was given one (e.g. a us-east-1 provider). */
   readonly provider: string | null;
   readonly inputs: Record<string, unknown>;
+  /** What the cloud answered: the id, and the ARN where the type has one (custom resources only). */
+  readonly id?: string;
+  readonly arn?: string;
+}
+
+/**
+ * Names the provider or AWS would refuse, all of them, each with the resource, the rule's source and
+ * what in the program or config produced it.
+ */
+export class NameRefusedError extends Error {
+  override name = "NameRefusedError";
+  constructor(
+    readonly refusals: readonly NameRefusal[],
+    origin: (resource: string) => string,
+  ) {
+    super(
+      [
+        `${refusals.length} name(s) the AWS provider would refuse:`,
+        ...refusals.map(
+          (r) =>
+            `  ${r.type} ${r.resource}: ${r.property} "${r.name}": ${r.problems.join("; ")}. It comes from ${origin(r.resource)}. Rule: ${r.source}`,
+        ),
+      ].join("\n"),
+    );
+  }
 }
 
 export interface MockRun {
@@ -81,11 +106,19 @@ interface RegisterRequest {
  */
 export async function runUnderMocks(
   program: () => Record<string, unknown>,
-  options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
+  options: {
+    project: string;
+    stack: string;
+    config: Record<string, string>;
+    secretKeys?: string[];
+    /** What produced a resource's name, for refusals: e.g. `mastodon:fleets.web` (the plan's nameOrigin). */
+    origin?: (resource: string) => string;
+  },
 ): Promise<MockRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   const region = options.config["aws:region"] ?? "us-east-1";
-  await pulumi.runtime.setMocks(fakeCloud(region), options.project, options.stack, false);
+  const cloud = fakeCloud(region);
+  await pulumi.runtime.setMocks(cloud.mocks, options.project, options.stack, false);
 
   const resources: RecordedResource[] = [];
   const seen = new Set<string>();
@@ -119,11 +152,32 @@ export async function runUnderMocks(
   // they cost a tenth of a run. MASTODON_PLAN_STACK_TRACES=1 keeps them for debugging.
   const stackTraceLimit = Error.stackTraceLimit;
   if (!process.env["MASTODON_PLAN_STACK_TRACES"]) Error.stackTraceLimit = 0;
+  let run: MockRun;
   try {
-    return await record(program, resources, duplicates);
+    run = await record(program, resources, duplicates);
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
+  if (cloud.refusals.length)
+    throw new NameRefusedError(cloud.refusals, options.origin ?? ((r) => `the logical name "${r}"`));
+  // What the provider's Check adds to the inputs: the autonamed name, as `pulumi preview` shows it.
+  return {
+    ...run,
+    resources: run.resources.map((r) => {
+      const key = `${r.type}::${r.name}`;
+      const checked = cloud.names.get(key);
+      const answer = r.custom ? cloud.answers.get(key) : undefined;
+      const arn = answer?.state["arn"];
+      return {
+        ...r,
+        ...(checked && r.inputs[checked.property] === undefined
+          ? { inputs: { ...r.inputs, [checked.property]: checked.value } }
+          : {}),
+        ...(answer?.id !== undefined && { id: answer.id }),
+        ...(typeof arn === "string" && { arn }),
+      };
+    }),
+  };
 }
 
 async function record(

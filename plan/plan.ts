@@ -43,13 +43,15 @@ export interface PlanResult {
 
 /** resources.json: one entry per declared resource, inputs as declared, secrets as "[secret]". */
 function resourcesJson(resources: readonly RecordedResource[]) {
-  return resources.map(({ type, name, parent, parentType, custom, provider, inputs }) => ({
+  return resources.map(({ type, name, parent, parentType, custom, provider, inputs, id, arn }) => ({
     type,
     name,
     parent,
     parentType,
     custom,
     ...(provider && { provider }),
+    ...(id !== undefined && { id }),
+    ...(arn !== undefined && { arn }),
     inputs,
   }));
 }
@@ -58,17 +60,34 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * What produced a resource's logical name, for the fake cloud's refusals: a fleet's name is its
+ * config key; the rest starts from the component name the program gives MastodonStack (index.ts).
+ */
+export function nameOrigin(validated: ValidatedConfig, stack: string): (resource: string) => string {
+  const fleets = [...validated.config.fleets].sort((a, b) => b.name.length - a.name.length);
+  return (resource) => {
+    const fleet = fleets.find((f) => resource.includes(`-${f.name}-`) || resource.endsWith(`-${f.name}`));
+    const component = `the MastodonStack name in index.ts (stack "${stack}")`;
+    return fleet ? `mastodon:fleets.${fleet.name} (shorten the fleet name) and ${component}` : component;
+  };
+}
+
 /** Throws ConfigError (invalid config, nothing written) or PlanError (no such stack). */
 export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const stackFile = readStackFile(options.stacksDir, options.stack);
   // The same validation the program runs, done first so a bad config writes nothing.
-  const validated = parseStackConfig(namespaceConfig(stackFile.config), options.stack);
+  const validated = parseStackConfig(namespaceConfig(stackFile.config), options.stack, {
+    region: stackFile.config["aws:region"],
+    secretPaths: stackFile.secretPaths,
+  });
 
   const run = await runUnderMocks(options.program, {
     project: PROJECT,
     stack: options.stack,
     config: stackFile.config,
     secretKeys: stackFile.secretKeys,
+    origin: nameOrigin(validated, options.stack),
   });
   const budget = run.outputs["budget"] as Budget;
   const replicaBudget = run.outputs["replicaBudget"] as Budget | undefined;

@@ -15,6 +15,8 @@ export interface StackFile {
   /** PULUMI_CONFIG-style: every value a string, objects JSON-encoded. */
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
+  /** Every `secure:` leaf, as a path inside the `mastodon:` namespace (e.g. ["mail", "smtp", "password"]). */
+  readonly secretPaths: (string | number)[][];
 }
 
 export class PlanError extends Error {
@@ -25,24 +27,26 @@ function isSecure(value: unknown): value is { secure: string } {
   return typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
 }
 
-/** Replaces `{ secure: ... }` leaves; returns whether any was found. */
-function stripSecure(value: unknown): { value: unknown; secret: boolean } {
-  if (isSecure(value)) return { value: SECRET_PLACEHOLDER, secret: true };
+type Path = (string | number)[];
+
+/** Replaces `{ secure: ... }` leaves; returns the paths (below `at`) where it found them. */
+function stripSecure(value: unknown, at: Path = []): { value: unknown; secrets: Path[] } {
+  if (isSecure(value)) return { value: SECRET_PLACEHOLDER, secrets: [at] };
   if (Array.isArray(value)) {
-    const items = value.map(stripSecure);
-    return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+    const items = value.map((v, i) => stripSecure(v, [...at, i]));
+    return { value: items.map((i) => i.value), secrets: items.flatMap((i) => i.secrets) };
   }
   if (typeof value === "object" && value !== null) {
-    let secret = false;
+    const secrets: Path[] = [];
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const r = stripSecure(v);
+      const r = stripSecure(v, [...at, k]);
       out[k] = r.value;
-      secret ||= r.secret;
+      secrets.push(...r.secrets);
     }
-    return { value: out, secret };
+    return { value: out, secrets };
   }
-  return { value, secret: false };
+  return { value, secrets: [] };
 }
 
 export function listStacks(stacksDir: string): string[] {
@@ -72,11 +76,14 @@ export function readStackFile(stacksDir: string, stack: string): StackFile {
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const secretPaths: Path[] = [];
   for (const [key, value] of Object.entries(rawConfig)) {
-    const { value: plain, secret } = stripSecure(value);
-    if (secret) secretKeys.push(key);
+    const { value: plain, secrets } = stripSecure(value);
+    if (secrets.length) secretKeys.push(key);
+    if (key.startsWith("mastodon:"))
+      secretPaths.push(...secrets.map((p) => [key.slice("mastodon:".length), ...p]));
     // Pulumi passes top-level scalars as strings and objects/lists as JSON.
     config[key] = typeof plain === "object" && plain !== null ? JSON.stringify(plain) : String(plain);
   }
-  return { stack, file, config, secretKeys };
+  return { stack, file, config, secretKeys, secretPaths };
 }

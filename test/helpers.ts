@@ -71,7 +71,10 @@ async function runStackOnce(stack: string, override: Record<string, unknown>): P
   const config = { ...file.config };
   for (const [k, v] of Object.entries(override))
     config[`mastodon:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  return runUnderMocks(program, { project: "mastodon-aws", stack, config });
+  // An operator sets the SMTP password with --secret, which makes the whole mastodon:mail secret.
+  const mailSecret = (override["mail"] as { smtp?: { password?: string } } | undefined)?.smtp?.password;
+  const secretKeys = [...file.secretKeys, ...(mailSecret ? ["mastodon:mail"] : [])];
+  return runUnderMocks(program, { project: "mastodon-aws", stack, config, secretKeys });
 }
 
 export function find(run: MockRun, type: string, name?: string): RecordedResource {
@@ -87,4 +90,25 @@ export function all(run: MockRun, type: string): RecordedResource[] {
 /** Resolves an Output in a test (mocks resolve everything when preview is off). */
 export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((r) => output.apply((v) => r(v)));
+}
+
+/** The id the fake cloud gave a resource (what another resource's reference to it resolves to). */
+export function idOf(run: MockRun, type: string, name: string): string {
+  const id = find(run, type, name).id;
+  if (id === undefined) throw new Error(`${type} ${name} has no id`);
+  return id;
+}
+
+/** The ARN the fake cloud gave a resource. */
+export function arnOf(run: MockRun, type: string, name: string): string {
+  const arn = find(run, type, name).arn;
+  if (arn === undefined) throw new Error(`${type} ${name} has no ARN`);
+  return arn;
+}
+
+/** The name the provider settled on (explicit or autonamed), under the type's name property. */
+export function nameOf(run: MockRun, type: string, name: string, property = "name"): string {
+  const value = find(run, type, name).inputs[property];
+  if (typeof value !== "string") throw new Error(`${type} ${name} has no ${property}`);
+  return value;
 }

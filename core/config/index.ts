@@ -4,7 +4,15 @@
  */
 import type { z } from "zod";
 import { type Budget, stackBudgets } from "../budget";
-import { ConfigError, NAMESPACE, type PathSegment, type Problem, problemsFromZod } from "./problems";
+import { nameCollisions, regionProblems, secretProblems, storageCeiling } from "./limits";
+import {
+  ConfigError,
+  NAMESPACE,
+  type PathSegment,
+  type Problem,
+  configKey,
+  problemsFromZod,
+} from "./problems";
 import { type StackConfig, resolveStackConfig } from "./resolve";
 import { checkRules } from "./rules";
 import { stackConfigSchema } from "./schema";
@@ -13,7 +21,15 @@ export * from "./problems";
 export * from "./resolve";
 export { stackConfigSchema } from "./schema";
 
+const VALIDATED: unique symbol = Symbol("mastodon-aws validated config");
+
+/** Whether `value` came out of parseStackConfig (so a component need not parse it again). */
+export function isValidatedConfig(value: unknown): value is ValidatedConfig {
+  return typeof value === "object" && value !== null && VALIDATED in value;
+}
+
 export interface ValidatedConfig {
+  readonly [VALIDATED]: true;
   readonly config: StackConfig;
   readonly budget: Budget;
   /** The read replica's budget, when there is a replica. */
@@ -50,23 +66,124 @@ function knownKeysAt(path: readonly PathSegment[]): string[] {
   return def.type === "object" && def.shape ? Object.keys(def.shape) : [];
 }
 
+/** What the program knows besides the `mastodon:` namespace, checked in the same pass. */
+export interface ParseOptions {
+  /** `aws:region`; checked when the key is given (even as undefined). */
+  readonly region?: string | undefined;
+  /** Config paths stored as secrets (whole top-level keys under `pulumi up`, leaves in the plan). */
+  readonly secretPaths?: readonly (readonly PathSegment[])[];
+}
+
+const MAX_PRUNE_ROUNDS = 8;
+
+/**
+ * Neutral values for required top-level keys that failed their shape check: neither production's
+ * extra rules nor any domain-dependent rule fire on them, and their own key's findings are left out.
+ */
+const STAND_INS: Readonly<Record<string, unknown>> = { environment: "staging", domain: "stand-in.invalid" };
+
+/**
+ * The config with every value a shape problem points at removed (and a fleet dropped whole when
+ * what is left of it is still malformed), so the cross-field rules can run on the rest in the same
+ * pass. Returns the parsed remainder and the paths that were removed.
+ */
+function prunedParse(raw: Record<string, unknown>, issues: readonly { path: readonly PropertyKey[] }[]) {
+  const copy = structuredClone(raw);
+  const removed: PathSegment[][] = [];
+  let pending = issues;
+  for (let round = 0; round < MAX_PRUNE_ROUNDS; round++) {
+    for (const issue of pending) {
+      const at = issue.path.map((s) => (typeof s === "number" ? s : String(s)));
+      // A fleet's problem prunes the whole fleet: half a fleet would skew the budget and the rules.
+      const target = at[0] === "fleets" && at.length >= 2 ? at.slice(0, 2) : at;
+      if (target.length === 0) return undefined;
+      const parent = valueAtPath(copy, target.slice(0, -1));
+      if (parent === null || typeof parent !== "object") return undefined;
+      const key = target[target.length - 1] as string | number;
+      const standIn = target.length === 1 ? STAND_INS[String(key)] : undefined;
+      // A required top-level value gets a neutral stand-in so the rest can still be checked.
+      if (standIn !== undefined) (parent as Record<string | number, unknown>)[key] = standIn;
+      else delete (parent as Record<string | number, unknown>)[key];
+      removed.push(target);
+    }
+    const again = stackConfigSchema.safeParse(copy);
+    if (again.success) return { parsed: again.data, removed };
+    pending = again.error.issues;
+  }
+  return undefined;
+}
+
+function valueAtPath(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
 /**
  * Parses the `mastodon:` namespace (keys without the prefix, values already decoded from JSON)
- * into the resolved config and its budget. Throws ConfigError listing every problem.
+ * into the resolved config and its budget. Throws ConfigError listing every problem: shape
+ * problems, and in the same pass the cross-field rules over what is well formed (a rule whose
+ * finding touches a removed value, or the fleets as a whole once a fleet was removed, is left out:
+ * it would report a consequence, not a cause), the region and secrets.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack?: string): ValidatedConfig {
+export function parseStackConfig(
+  raw: Record<string, unknown>,
+  stack?: string,
+  options: ParseOptions = {},
+): ValidatedConfig {
+  const outside: Problem[] = [
+    ...("region" in options ? regionProblems(options.region) : []),
+    ...(options.secretPaths ? secretProblems(raw, options.secretPaths) : []),
+  ];
   const parsed = stackConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(problemsFromZod(parsed.error, raw, knownKeysAt), stack);
+  if (!parsed.success) {
+    const shape = problemsFromZod(parsed.error, raw, knownKeysAt);
+    const pruned = prunedParse(raw, parsed.error.issues);
+    const removedKeys = pruned?.removed.map((p) => configKey(p)) ?? [];
+    const fleetRemoved = pruned?.removed.some((p) => p[0] === "fleets") ?? false;
+    const consequences = pruned
+      ? crossFieldProblems(resolveStackConfig(pruned.parsed)).filter(
+          (p) =>
+            !removedKeys.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`)) &&
+            !(fleetRemoved && p.key === configKey(["fleets"])),
+        )
+      : [];
+    // A secret where a plain value belongs fails its shape too: the secret is the cause to report.
+    const secretKeys = new Set(outside.map((p) => p.key));
+    throw new ConfigError(
+      [...outside, ...shape.filter((p) => !secretKeys.has(p.key)), ...consequences],
+      stack,
+    );
+  }
   const config = resolveStackConfig(parsed.data);
-  const problems = checkRules(config);
+  const problems = [...outside, ...crossFieldProblems(config)];
   if (problems.some((p) => p.severity === "error")) throw new ConfigError(problems, stack);
   const budgets = stackBudgets(config);
   return {
+    [VALIDATED]: true,
     config,
     budget: budgets.primary,
     ...(budgets.replica && { replicaBudget: budgets.replica }),
     warnings: problems,
   };
+}
+
+/** The cross-field rules and AWS's cross-field limits. */
+function crossFieldProblems(config: ReturnType<typeof resolveStackConfig>): Problem[] {
+  return [...checkRules(config), ...storageCeiling(config), ...nameCollisions(config)];
+}
+
+/** An object or list arrives as JSON text; anything else (e.g. "[secret]" or "[a") stays a string. */
+function decodeValue(text: string): unknown {
+  if (!/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -79,7 +196,7 @@ export function namespaceConfig(all: Readonly<Record<string, string>>): Record<s
   for (const [fullKey, text] of Object.entries(all)) {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
-    out[key] = /^\s*[[{]/.test(text) ? JSON.parse(text) : text;
+    out[key] = decodeValue(text);
   }
   return out;
 }

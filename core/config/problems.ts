@@ -19,6 +19,19 @@ export interface Problem {
 
 export type PathSegment = string | number;
 
+/**
+ * Config paths that may hold secrets (`pulumi config set --secret`, or `secure:` in a stack file).
+ * Everything else becomes names, tags, user-data or outputs, where a secret does not belong. A
+ * problem never shows their values.
+ */
+export const SECRET_CONFIG_PATHS: readonly (readonly string[])[] = [
+  ["mail", "smtp", "password"],
+  ["mail", "smtp", "login"],
+];
+const HIDDEN = "[hidden]";
+const isSecretPath = (path: readonly PathSegment[]) =>
+  SECRET_CONFIG_PATHS.some((p) => p.length === path.length && p.every((s, i) => s === path[i]));
+
 /** `["fleets", "web", "sidekiq", "queues", 1]` -> `mastodon:fleets.web.sidekiq.queues[1]`. */
 export function configKey(path: readonly PathSegment[]): string {
   let key = "";
@@ -118,7 +131,7 @@ export function problemsFromZod(error: z.ZodError, raw: unknown, knownKeys: Know
   const problems: Problem[] = [];
   const visit = (issue: z.core.$ZodIssue, base: readonly PathSegment[]) => {
     const path = [...base, ...(issue.path as PathSegment[])];
-    const value = valueAt(raw, path);
+    const value = isSecretPath(path) ? HIDDEN : valueAt(raw, path);
     const error = (message: string, at: readonly PathSegment[] = path, v: unknown = value) =>
       problems.push({ severity: "error", key: configKey(at), value: v, message });
     // Messages written in the schema (lower-case, reading on from the value) win over generic ones.

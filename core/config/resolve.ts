@@ -5,7 +5,7 @@
  */
 import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec } from "../catalog";
 import { DEFAULTS, type SidekiqQueue } from "../defaults";
-import { maxConnectionsFor, workMemMiBFor } from "../postgres";
+import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../postgres";
 import type { ParsedFleet, ParsedStackConfig } from "./schema";
 
 export type Environment = ParsedStackConfig["environment"];
@@ -160,7 +160,7 @@ export function resolveStackConfig(parsed: ParsedStackConfig): StackConfig {
     database: {
       ...database,
       multiAz: multiAz ?? production,
-      maxStorageGiB: maxStorageGiB ?? Math.max(DEFAULTS.database.maxStorageGiB, parsed.database.storageGiB),
+      maxStorageGiB: maxStorageGiB ?? defaultMaxStorageGiB(parsed.database.storageGiB),
       primary: databaseInstance(instanceClass, maxConnections, workMemMiB),
       ...(replica && {
         replica: databaseInstance(replica.instanceClass, replica.maxConnections, workMemMiB),

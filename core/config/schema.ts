@@ -5,6 +5,7 @@
  * ../defaults.ts so there is one place to change them.
  */
 import { z } from "zod";
+import { dotenvProblem } from "../boot";
 import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../catalog";
 import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../defaults";
 import { isAligned, isPrivate, parseIpv4Cidr } from "../network";
@@ -194,7 +195,7 @@ export const databaseSchema = z.strictObject({
   allowSingleAz: z.boolean().default(false),
   /** @default 20 */
   storageGiB: z.int().min(20).max(65536).default(DEFAULTS.database.storageGiB),
-  /** Storage autoscaling ceiling. @default max(200, storageGiB) */
+  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). @default max(200, 1.26 x storageGiB) */
   maxStorageGiB: z.int().min(20).max(65536).optional(),
   /** @default min(RDS's memory formula, 500) */
   maxConnections: z.int().min(20).max(5000).optional(),
@@ -302,9 +303,29 @@ export const mailSchema = z.strictObject({
       server: hostname,
       /** @default 587 */
       port: z.int().min(1).max(65535).default(587),
-      login: z.string().min(1),
-      /** Set with `pulumi config set --secret --path mastodon:mail.smtp.password ...`. */
-      password: z.string().min(1),
+      /** Written as is into .env.production (core/boot.ts renderEnvFile). */
+      login: z
+        .string()
+        .min(1)
+        .regex(/^[^\s"'`#$\\]+$/, {
+          error:
+            "must not contain spaces, quotes, #, $ or backslashes: it is written unquoted into .env.production",
+        }),
+      /**
+       * Set with `pulumi config set --secret --path mastodon:mail.smtp.password ...`. Filled into
+       * .env.production at boot, quoted so Ruby's and Node's dotenv both read it back exactly.
+       */
+      password: z
+        .string()
+        .min(1)
+        .superRefine((value, ctx) => {
+          const problem = dotenvProblem(value);
+          if (problem)
+            ctx.addIssue({
+              code: "custom",
+              message: `cannot be written into .env.production so that Ruby's dotenv (Rails) and Node's dotenv (streaming) both read it back unchanged: ${problem}. Choose a password without that`,
+            });
+        }),
     })
     .optional(),
 });

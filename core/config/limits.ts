@@ -1,0 +1,124 @@
+/**
+ * What AWS itself would refuse across fields, and what the program's surroundings must satisfy:
+ * the storage ceiling against the allocated storage, two names that would collide, the region, and
+ * secrets where the package needs plain values. Each problem names its config key, the value and
+ * the fix.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { minMaxStorageGiB } from "../postgres";
+import { type PathSegment, type Problem, SECRET_CONFIG_PATHS, configKey } from "./problems";
+import type { StackConfig } from "./resolve";
+
+/** The commercial partition's Regions (data/aws-regions.txt, from the AWS General Reference). */
+export const AWS_REGIONS: readonly string[] = fs
+  .readFileSync(path.join(__dirname, "..", "..", "data", "aws-regions.txt"), "utf8")
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith("#"));
+
+const error = (path: readonly PathSegment[], value: unknown, message: string): Problem => ({
+  severity: "error",
+  key: configKey(path),
+  value,
+  message,
+});
+
+/** RDS refuses a storage autoscaling ceiling less than 10% above the allocated storage. */
+export function storageCeiling(config: StackConfig): Problem[] {
+  const { storageGiB, maxStorageGiB } = config.database;
+  const least = minMaxStorageGiB(storageGiB);
+  return maxStorageGiB < least
+    ? [
+        error(
+          ["database", "maxStorageGiB"],
+          maxStorageGiB,
+          `is below ${least}: RDS refuses a storage autoscaling ceiling less than 10% above the allocated storage (database.storageGiB ${storageGiB}; Amazon RDS User Guide, storage autoscaling). Set at least ${least} (AWS recommends ${Math.ceil(storageGiB * 1.26)}), or remove it for the default`,
+        ),
+      ]
+    : [];
+}
+
+/** Names that must differ: one DNS name cannot point at both the ALB and CloudFront. */
+export function nameCollisions(config: StackConfig): Problem[] {
+  const media = config.media.customDomain;
+  if (!media) return [];
+  const clash = [
+    { key: "webDomain", value: config.webDomain },
+    { key: "domain", value: config.domain },
+  ].find((d) => d.value === media);
+  return clash
+    ? [
+        error(
+          ["media", "customDomain"],
+          media,
+          `is the same name as mastodon:${clash.key}: the web domain's record points at the load balancer and the media domain's at CloudFront, and one name holds one alias record. Use a name of its own, e.g. files.${config.domain}`,
+        ),
+      ]
+    : [];
+}
+
+/** `aws:region`: a Region of the partition whose ARNs the package writes. */
+export function regionProblems(region: string | undefined): Problem[] {
+  if (region === undefined) {
+    return [
+      {
+        severity: "error",
+        key: "aws:region",
+        message: "is required: set the Region to deploy into, e.g. pulumi config set aws:region us-east-1",
+      },
+    ];
+  }
+  if (AWS_REGIONS.includes(region)) return [];
+  const partition = /^us-gov-/.test(region)
+    ? "; GovCloud (aws-us-gov) is not supported: the package writes arn:aws: ARNs"
+    : /^cn-/.test(region)
+      ? "; the China Regions (aws-cn) are not supported: the package writes arn:aws: ARNs"
+      : "";
+  return [
+    {
+      severity: "error",
+      key: "aws:region",
+      value: region,
+      message: `is not an AWS Region${partition}. Use one such as us-east-1, eu-central-1 or ap-northeast-1 (data/aws-regions.txt lists them)`,
+    },
+  ];
+}
+
+const isPrefix = (prefix: readonly PathSegment[], of: readonly PathSegment[]) =>
+  prefix.length <= of.length && prefix.every((s, i) => s === of[i]);
+
+/**
+ * Secrets where plain values are required, and the SMTP password not kept as a secret. A path is
+ * fine when it is, or contains (Pulumi marks a whole top-level key secret), an allowed secret.
+ */
+export function secretProblems(
+  raw: Record<string, unknown>,
+  secretPaths: readonly (readonly PathSegment[])[],
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const secretPath of secretPaths) {
+    const allowed = SECRET_CONFIG_PATHS.some((p) => isPrefix(secretPath, p) || isPrefix(p, secretPath));
+    if (!allowed) {
+      problems.push(
+        error(
+          secretPath,
+          "[secret]",
+          `is stored as a secret, but the package needs it in plain text (it becomes names, tags, user-data or outputs, which a secret must never reach). Set it without --secret: pulumi config set --path '${configKey(secretPath)}' <value>. Only ${SECRET_CONFIG_PATHS.map((p) => configKey(p)).join(" and ")} may be secrets`,
+        ),
+      );
+    }
+  }
+  const password = ["mail", "smtp", "password"];
+  const smtp = (raw["mail"] as { smtp?: { password?: unknown } } | undefined)?.smtp;
+  if (smtp?.password !== undefined && !secretPaths.some((p) => isPrefix(p, password))) {
+    problems.push(
+      error(
+        password,
+        "[hidden]",
+        `is stored in plain text in the stack file; keep it a secret: pulumi config set --secret --path '${configKey(password)}' <password>`,
+      ),
+    );
+  }
+  return problems;
+}
