@@ -19,7 +19,7 @@ export const OTHER_SOURCE = "data/other-prices-us-east-1.tsv (third-party tables
 
 interface OtherPrice {
   readonly usd: number;
-  readonly unit: "hour" | "gb-month";
+  readonly unit: "hour" | "gb-month" | "month";
   readonly derived: boolean;
 }
 
@@ -46,7 +46,7 @@ export interface CostRow {
   readonly quantityDesired: number;
   readonly quantityMax: number;
   readonly unitPrice: number;
-  readonly unit: "hour" | "gb-month";
+  readonly unit: "hour" | "gb-month" | "month";
   readonly monthlyDesired: number;
   readonly monthlyMax: number;
   readonly source: string;
@@ -219,6 +219,20 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
       note: "plus per-GB processing (usage)",
     });
   }
+
+  // The alarm topic's customer-managed key (components/monitoring.ts): CloudWatch cannot publish to
+  // a topic under the AWS-managed alias/aws/sns key.
+  add({
+    component: "operations",
+    resource: "KMS key (alarm topic)",
+    quantityDesired: 1,
+    quantityMax: 1,
+    unitPrice: other("kms-key").usd,
+    unit: "month",
+    source: OTHER_SOURCE,
+    estimated: false,
+    note: "+1 USD/month after each of the first two yearly rotations",
+  });
 
   return {
     currency: "USD",
