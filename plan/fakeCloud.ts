@@ -97,6 +97,8 @@ const opaque =
   (c: Ctx): Answer => ({ id: `${prefix}${hex(c.seed, 17)}`, state: {} });
 
 const elbSuffix = (c: Ctx) => hex(c.seed, 16);
+/** A bucket's configuration resources: the provider's id is the bucket's name. */
+const byBucket = (c: Ctx): Answer => ({ id: String(c.inputs["bucket"]), state: {} });
 
 /**
  * Per type: the id, the ARN and the computed attributes AWS returns. Shapes from each service's API
@@ -285,28 +287,13 @@ const ANSWERS: Record<string, (c: Ctx) => Answer> = {
       region: c.region,
     }),
   ),
-  "aws:s3/bucketPolicy:BucketPolicy": (c) => ({ id: String(c.inputs["bucket"]), state: {} }),
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (c) => ({
-    id: String(c.inputs["bucket"]),
-    state: {},
-  }),
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (c) => ({
-    id: String(c.inputs["bucket"]),
-    state: {},
-  }),
-  "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": (c) => ({
-    id: String(c.inputs["bucket"]),
-    state: {},
-  }),
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (c) => ({
-    id: String(c.inputs["bucket"]),
-    state: {},
-  }),
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (c) => ({
-    id: String(c.inputs["bucket"]),
-    state: {},
-  }),
-  "aws:s3/bucketVersioning:BucketVersioning": (c) => ({ id: String(c.inputs["bucket"]), state: {} }),
+  "aws:s3/bucketPolicy:BucketPolicy": byBucket,
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": byBucket,
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": byBucket,
+  "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": byBucket,
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": byBucket,
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": byBucket,
+  "aws:s3/bucketVersioning:BucketVersioning": byBucket,
   "aws:cloudfront/distribution:Distribution": (c) => {
     const id = `E${upperAlnum(c.seed, 13)}`;
     return {

@@ -5,7 +5,7 @@
 import { fleetRows } from "../core/budget";
 import { renderEnvFile } from "../core/boot";
 import { parseStackConfig } from "../core/config";
-import { SIDEKIQ_QUEUE_WEIGHTS } from "../core/defaults";
+import { SIDEKIQ_QUEUE_WEIGHTS, SIDEKIQ_QUEUES } from "../core/defaults";
 import { renderPgbouncerIni, renderPgbouncerUnit } from "../core/pgbouncer";
 import { renderSelfManagedRedisUnit } from "../core/redis";
 import {
@@ -130,15 +130,12 @@ describe("production units, line by line", () => {
   });
 
   test("queue weights: Mastodon's config/sidekiq.yml; one queue alone needs none; several all carry one", () => {
-    expect(SIDEKIQ_QUEUE_WEIGHTS).toEqual({
-      default: 8,
-      push: 6,
-      ingress: 4,
-      mailers: 2,
-      pull: 1,
-      scheduler: 1,
-      fasp: 1,
-    });
+    // Every queue of Mastodon 4.6 has a weight, and default outweighs every other (sidekiq.yml).
+    expect(Object.keys(SIDEKIQ_QUEUE_WEIGHTS).sort()).toEqual([...SIDEKIQ_QUEUES].sort());
+    for (const [queue, weight] of Object.entries(SIDEKIQ_QUEUE_WEIGHTS)) {
+      expect(weight).toBeGreaterThanOrEqual(1);
+      if (queue !== "default") expect(weight).toBeLessThan(SIDEKIQ_QUEUE_WEIGHTS.default);
+    }
     expect(sidekiqQueueArgs(["scheduler"])).toBe("-q scheduler");
     // Unweighted, Sidekiq would take these two in strict order; with weights 1 and 1 it alternates.
     expect(sidekiqQueueArgs(["pull", "scheduler"])).toBe("-q pull,1 -q scheduler,1");
