@@ -6,16 +6,30 @@ import { createECDH, createHash } from "crypto";
 import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../core/config";
 import { vapidKeysFromPrivate } from "../core/vapid";
-import { fakeSecret } from "../plan/fakeCloud";
+import { fakeCloud, fakeSecret } from "../plan/fakeCloud";
 import type { MockRun } from "../plan/mocks";
-import { STACKS, all, find, runStack, stackConfig } from "./helpers";
+import { STACKS, all, arnOf, find, idOf, runStack, stackConfig } from "./helpers";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const ASG = "aws:autoscaling/group:Group";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+const TG = "aws:lb/targetGroup:TargetGroup";
 const userDataOf = (run: MockRun, fleet: string) =>
   gunzipSync(
     Buffer.from(String(find(run, LT, `mastodon-${fleet}-template`).inputs["userData"]), "base64"),
   ).toString("utf8");
+
+/**
+ * The computed attributes the fake cloud answered for a recorded resource (an endpoint address):
+ * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
+ */
+function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
+  const { inputs } = find(run, type, name);
+  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
+    state: Record<string, any>;
+  };
+  return answer.state;
+}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack), stack);
@@ -54,7 +68,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(lt.imageId).toBe("ami-0fa4e5e0c0ffee123");
       const groups = [fleet.web && "web", fleet.streaming && "streaming", fleet.sidekiq && "sidekiq"]
         .filter(Boolean)
-        .map((r) => `mastodon-network-${r}-id`);
+        .map((r) => idOf(run, SG, `mastodon-network-${r}`));
       expect(lt.networkInterfaces[0].securityGroups).toEqual(groups);
       expect(lt.networkInterfaces[0].associatePublicIpAddress).toBe(
         String(config.network.egress === "public-subnets"),
@@ -85,8 +99,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       if (scheduler) expect(fleet.maxSize).toBe(1);
       const ports = fleet.streaming?.ports ?? [];
       const expected = [
-        ...(fleet.web ? ["arn:aws:lb:us-east-1:123456789012:mastodon-lb-web"] : []),
-        ...ports.map((p) => `arn:aws:lb:us-east-1:123456789012:mastodon-lb-streaming-${p}`),
+        ...(fleet.web ? [arnOf(run, TG, "mastodon-lb-web")] : []),
+        ...ports.map((p) => arnOf(run, TG, `mastodon-lb-stream-${p}`)),
       ];
       expect(asg.targetGroupArns ?? []).toEqual(expected);
       expect(asg.healthCheckType).toBe(expected.length ? "ELB" : "EC2");
@@ -133,12 +147,14 @@ describe.each(STACKS)("stack %s", (stack) => {
       const media = JSON.parse(
         String(find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${fleet.name}-media`).inputs["policy"]),
       );
-      expect(media.Statement[0].Resource).toBe("arn:aws:s3:::mastodon-media-bucket-0a1b2c3/*");
+      expect(media.Statement[0].Resource).toBe(
+        `${arnOf(run, "aws:s3/bucket:Bucket", "mastodon-media-bucket")}/*`,
+      );
       const logs = JSON.parse(
         String(find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${fleet.name}-logs`).inputs["policy"]),
       );
       expect(logs.Statement[0].Resource).toBe(
-        `arn:aws:cloudwatch:us-east-1:123456789012:mastodon-${fleet.name}-logs:*`,
+        `${arnOf(run, "aws:cloudwatch/logGroup:LogGroup", `mastodon-${fleet.name}-logs`)}:*`,
       );
       expect(
         find(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `mastodon-${fleet.name}-ssm`).inputs[
@@ -156,8 +172,9 @@ test("the migrations document goes straight to PostgreSQL and skips post-deploym
   const content = JSON.parse(String(doc.inputs["content"]));
   expect(content.parameters.phase.allowedValues).toEqual(["pre", "post"]);
   const commands: string[] = content.mainSteps[0].inputs.runCommand;
-  const direct =
-    "DB_HOST=mastodon-db-primary.c0ffee123456.us-east-1.rds.amazonaws.com DB_PORT=5432 DB_SSLMODE=verify-full PREPARED_STATEMENTS=true";
+  // The primary's endpoint, as RDS gives it.
+  const address = stateOf(run, "aws:rds/instance:Instance", "mastodon-db-primary")["address"];
+  const direct = `DB_HOST=${address} DB_PORT=5432 DB_SSLMODE=verify-full PREPARED_STATEMENTS=true`;
   expect(commands).toEqual([
     "set -eu",
     "cd /home/mastodon/live",
@@ -234,12 +251,16 @@ describe("blast radius", () => {
     baseline = await runStack("production");
   });
 
-  test("a Sidekiq fleet's maxSize changes exactly one resource: its group", async () => {
+  test("a Sidekiq fleet's maxSize changes only its group and the connection alarm the budget sets", async () => {
     const run = await runStack(
       "production",
       withDefault((f) => (f.maxSize = 11)),
     );
-    expect(changed(baseline, run)).toEqual(["aws:autoscaling/group:Group::mastodon-sidekiq-default-group"]);
+    // maxSize counts in the connection budget, whose total is the connection alarm's threshold.
+    expect(changed(baseline, run).sort()).toEqual([
+      "aws:autoscaling/group:Group::mastodon-sidekiq-default-group",
+      "aws:cloudwatch/metricAlarm:MetricAlarm::mastodon-monitoring-db-primary-connections",
+    ]);
   });
 
   test("its threads change only its launch template", async () => {

@@ -9,9 +9,20 @@ import { PostgresDatabase } from "../components/postgresDatabase";
 import { RedisStore } from "../components/redisStore";
 import { parseStackConfig } from "../core/config";
 import { MASTODON_ENV_NAMES } from "../core/env";
-import { fakeSecret } from "../plan/fakeCloud";
-import { runUnderMocks } from "../plan/mocks";
-import { STACKS, all, baseConfig, find, resolve, runStack, stackConfig } from "./helpers";
+import { fakeCloud, fakeSecret } from "../plan/fakeCloud";
+import { type MockRun, runUnderMocks } from "../plan/mocks";
+import {
+  STACKS,
+  all,
+  arnOf,
+  baseConfig,
+  find,
+  idOf,
+  nameOf,
+  resolve,
+  runStack,
+  stackConfig,
+} from "./helpers";
 
 const RDS = "aws:rds/instance:Instance";
 const RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup";
@@ -20,6 +31,19 @@ const REDIS_PARAMS = "aws:elasticache/parameterGroup:ParameterGroup";
 const SSM = "aws:ssm/parameter:Parameter";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+
+/**
+ * The computed attributes the fake cloud answered for a recorded resource (an endpoint address):
+ * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
+ */
+function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
+  const { inputs } = find(run, type, name);
+  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
+    state: Record<string, any>;
+  };
+  return answer.state;
+}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config, budget } = parseStackConfig(stackConfig(stack), stack);
@@ -102,6 +126,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         "redis-cache-password",
         "redis-persistent-password",
         "secret-key-base",
+        "smtp-login",
         "smtp-password",
         "vapid-private-key",
       ].map((slug) => `/mastodon/${stack}/mastodon/${slug}`),
@@ -117,6 +142,11 @@ describe.each(STACKS)("stack %s", (stack) => {
     if (config.mail.provider === "ses") generated.push(fakeSecret("mastodon-mail-smtp-smtp", 44));
     const everything = JSON.stringify(run.resources);
     for (const secret of generated) expect(everything).not.toContain(secret);
+    // The SMTP login (the access key's id) reaches the hosts through its parameter only.
+    if (config.mail.provider === "ses") {
+      const login = idOf(run, "aws:iam/accessKey:AccessKey", "mastodon-mail-smtp");
+      expect(JSON.stringify(run.resources.map((r) => r.inputs))).not.toContain(login);
+    }
   });
 
   test("network: three tiers per AZ, the chosen egress, nothing open but the ALB", () => {
@@ -137,29 +167,30 @@ describe.each(STACKS)("stack %s", (stack) => {
     // The data tier's groups take 5432/6379 from the three fleet roles' groups only.
     const dbIn = ingress.filter((r) => r.name.startsWith("mastodon-network-database-in-"));
     expect(dbIn.map((r) => [r.inputs["fromPort"], r.inputs["referencedSecurityGroupId"]])).toEqual(
-      ["web", "streaming", "sidekiq"].map((role) => [5432, `mastodon-network-${role}-id`]),
+      ["web", "streaming", "sidekiq"].map((role) => [5432, idOf(run, SG, `mastodon-network-${role}`)]),
     );
     const redisIn = ingress.filter((r) => r.name.startsWith("mastodon-network-redis-in-"));
     expect(redisIn.map((r) => r.inputs["toPort"])).toEqual([6379, 6379, 6379]);
     // Data stores open no connection outward.
     const egress = all(run, EGRESS);
+    const dataGroups = ["database", "redis"].map((tier) => idOf(run, SG, `mastodon-network-${tier}`));
+    expect(egress.length).toBeGreaterThan(0);
     expect(
-      egress
-        .filter((r) => /-(database|redis)-id$/.test(String(r.inputs["securityGroupId"])))
-        .map((r) => r.name),
+      egress.filter((r) => dataGroups.includes(String(r.inputs["securityGroupId"]))).map((r) => r.name),
     ).toEqual([]);
     // Streaming ports reach every mastodon-streaming@ process.
     const ports = config.fleets.flatMap((f) => f.streaming?.ports ?? []);
     expect(find(run, INGRESS, "mastodon-network-streaming-in-alb").inputs).toMatchObject({
       fromPort: Math.min(...ports),
       toPort: Math.max(...ports),
-      referencedSecurityGroupId: "mastodon-network-alb-id",
+      referencedSecurityGroupId: idOf(run, SG, "mastodon-network-alb"),
     });
   });
 
   test("the data subnets have no route out", () => {
     const routes = all(run, "aws:ec2/route:Route");
-    expect(routes.filter((r) => r.inputs["routeTableId"] === "mastodon-network-data-id")).toEqual([]);
+    const data = idOf(run, "aws:ec2/routeTable:RouteTable", "mastodon-network-data");
+    expect(routes.filter((r) => r.inputs["routeTableId"] === data)).toEqual([]);
     expect(find(run, "aws:ec2/vpcEndpoint:VpcEndpoint").inputs).toMatchObject({
       serviceName: "com.amazonaws.us-east-1.s3",
       vpcEndpointType: "Gateway",
@@ -189,7 +220,7 @@ describe("a read replica", () => {
   });
   test("replicates the primary with its own parameter group", () => {
     expect(find(run, RDS, "mastodon-db-replica").inputs).toMatchObject({
-      replicateSourceDb: "mastodon-db-primary",
+      replicateSourceDb: nameOf(run, RDS, "mastodon-db-primary", "identifier"),
       instanceClass: "db.t4g.medium",
       publiclyAccessible: false,
       storageEncrypted: true,
@@ -219,7 +250,7 @@ describe("the self-managed AOF persistent store", () => {
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       rootBlockDevice: { encrypted: true, volumeType: "gp3" },
       associatePublicIpAddress: false,
-      subnetId: "mastodon-network-app-a-id",
+      subnetId: idOf(run, "aws:ec2/subnet:Subnet", "mastodon-network-app-a"),
     });
     expect(host["keyName"]).toBeUndefined();
     expect(find(run, "aws:ebs/volume:Volume").inputs).toMatchObject({
@@ -250,14 +281,18 @@ describe("the self-managed AOF persistent store", () => {
         Sid: "ReadParameter",
         Effect: "Allow",
         Action: "ssm:GetParameter",
-        Resource: "arn:aws:ssm:us-east-1:123456789012:mastodon-persistent-auth",
+        Resource: arnOf(run, SSM, "mastodon-persistent-auth"),
       },
       {
+        // KMS authorizes on key ARNs, never alias ARNs: the aws/ssm key is matched by its alias.
         Sid: "DecryptThroughSsm",
         Effect: "Allow",
         Action: "kms:Decrypt",
-        Resource: "arn:aws:kms:us-east-1:123456789012:alias/aws/ssm",
-        Condition: { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } },
+        Resource: "arn:aws:kms:us-east-1:123456789012:key/*",
+        Condition: {
+          StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" },
+          "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/ssm" },
+        },
       },
     ]);
   });
@@ -321,34 +356,35 @@ test("every data-tier component twice in one stack: no duplicate (type, name)", 
 describe("the Mastodon env the data tier implies", () => {
   async function envOf(stack: string) {
     let env: pulumi.Output<Record<string, string>> | undefined;
-    await runUnderMocks(
+    const run = await runUnderMocks(
       () => {
         env = new MastodonStack("m", stackConfig(stack) as never).env;
         return {};
       },
       { project: "p", stack, config: { "aws:region": "us-east-1" } },
     );
-    return { env: await resolve(env!), secret: await pulumi.isSecret(env!) };
+    return { run, env: await resolve(env!), secret: await pulumi.isSecret(env!) };
   }
 
   test("direct (dev): RDS with verified TLS, full rediss:// URLs, the Ruby driver; secrets as SSM placeholders", async () => {
-    const { env, secret } = await envOf("dev");
+    const { run, env, secret } = await envOf("dev");
+    // The endpoints RDS and ElastiCache give the primary and the two replication groups.
+    const dbHost = stateOf(run, RDS, "m-db-primary")["address"];
+    const persistent = stateOf(run, REDIS, "m-persistent-group")["primaryEndpointAddress"];
+    const cache = stateOf(run, REDIS, "m-cache-group")["primaryEndpointAddress"];
     // It holds no secret value, so it may go into user-data.
     expect(secret).toBe(false);
     for (const name of Object.keys(env)) expect(MASTODON_ENV_NAMES.has(name)).toBe(true);
     expect(env).toMatchObject({
-      DB_HOST: "m-db-primary.c0ffee123456.us-east-1.rds.amazonaws.com",
+      DB_HOST: dbHost,
       DB_PORT: "5432",
       DB_NAME: "mastodon_production",
       DB_USER: "mastodon",
       DB_PASS: "{{ssm:/mastodon/dev/m/db-password}}",
       DB_SSLMODE: "verify-full",
-      REDIS_URL:
-        "rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0",
-      SIDEKIQ_REDIS_URL:
-        "rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@master.m-persistent-group.abc123.usea.cache.amazonaws.com:6379/0",
-      CACHE_REDIS_URL:
-        "rediss://:{{ssm:/mastodon/dev/m/redis-cache-password}}@master.m-cache-group.abc123.usea.cache.amazonaws.com:6379/0",
+      REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
+      SIDEKIQ_REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
+      CACHE_REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-cache-password}}@${cache}:6379/0`,
       REDIS_DRIVER: "ruby",
       RAILS_ENV: "production",
       NODE_ENV: "production",

@@ -9,12 +9,28 @@ import { Mail } from "../components/mail";
 import { MastodonStack } from "../components/mastodonStack";
 import { MediaStorage } from "../components/mediaStorage";
 import { parseStackConfig } from "../core/config";
-import { runUnderMocks } from "../plan/mocks";
-import { STACKS, all, find, resolve, runStack, stackConfig } from "./helpers";
+import { fakeCloud } from "../plan/fakeCloud";
+import { type MockRun, runUnderMocks } from "../plan/mocks";
+import { STACKS, all, arnOf, find, idOf, nameOf, resolve, runStack, stackConfig } from "./helpers";
 
 const LISTENER = "aws:lb/listener:Listener";
 const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
 const RECORD = "aws:route53/record:Record";
+const BUCKET = "aws:s3/bucket:Bucket";
+const CERTIFICATE = "aws:acm/certificate:Certificate";
+const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+
+/**
+ * The computed attributes the fake cloud answered for a recorded resource (a DNS name, DKIM tokens):
+ * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
+ */
+function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
+  const { inputs } = find(run, type, name);
+  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
+    state: Record<string, any>;
+  };
+  return answer.state;
+}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack), stack);
@@ -27,12 +43,12 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   test("the streaming rule matches both anchors and forwards to one target group per port", () => {
     const rule = find(run, "aws:lb/listenerRule:ListenerRule").inputs as any;
-    expect(rule.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:mastodon-lb-https");
+    expect(rule.listenerArn).toBe(arnOf(run, LISTENER, "mastodon-lb-https"));
     expect(rule.conditions).toEqual([
       { pathPattern: { values: ["/api/v1/streaming", "/api/v1/streaming/*"] } },
     ]);
     expect(rule.actions[0].forward.targetGroups).toEqual(
-      ports.map((p) => ({ arn: `arn:aws:lb:us-east-1:123456789012:mastodon-lb-streaming-${p}`, weight: 1 })),
+      ports.map((p) => ({ arn: arnOf(run, TARGET_GROUP, `mastodon-lb-stream-${p}`), weight: 1 })),
     );
   });
 
@@ -43,7 +59,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       healthCheck: { path: "/health", matcher: "200", port: "traffic-port" },
     });
     for (const port of ports) {
-      expect(find(run, TARGET_GROUP, `mastodon-lb-streaming-${port}`).inputs).toMatchObject({
+      expect(find(run, TARGET_GROUP, `mastodon-lb-stream-${port}`).inputs).toMatchObject({
         port,
         healthCheck: { path: "/api/v1/streaming/health", matcher: "200" },
       });
@@ -63,13 +79,11 @@ describe.each(STACKS)("stack %s", (stack) => {
       port: 443,
       protocol: "HTTPS",
       sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-      defaultActions: [
-        { type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:mastodon-lb-web" },
-      ],
+      defaultActions: [{ type: "forward", targetGroupArn: arnOf(run, TARGET_GROUP, "mastodon-lb-web") }],
     });
     // A configured ARN is used as is; otherwise the DNS-validated certificate's.
     expect(https["certificateArn"]).toBe(
-      config.loadBalancer.certificateArn ?? "arn:aws:acm:us-east-1:123456789012:mastodon-lb-cert",
+      config.loadBalancer.certificateArn ?? arnOf(run, CERTIFICATE, "mastodon-lb-cert"),
     );
   });
 
@@ -80,7 +94,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       dropInvalidHeaderFields: true,
       idleTimeout: config.loadBalancer.idleTimeoutSeconds,
       enableDeletionProtection: production,
-      securityGroups: ["mastodon-network-alb-id"],
+      securityGroups: [idOf(run, "aws:ec2/securityGroup:SecurityGroup", "mastodon-network-alb")],
     });
     expect(alb.subnets).toHaveLength(config.network.availabilityZones);
     expect(Boolean(alb.accessLogs?.enabled)).toBe(production);
@@ -122,9 +136,9 @@ describe.each(STACKS)("stack %s", (stack) => {
       Effect: "Allow",
       Principal: { Service: "cloudfront.amazonaws.com" },
       Action: "s3:GetObject",
-      Resource: "arn:aws:s3:::mastodon-media-bucket-0a1b2c3/*",
+      Resource: `${arnOf(run, BUCKET, "mastodon-media-bucket")}/*`,
       Condition: {
-        StringEquals: { "AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/MASTODON-MEDIA-CDN" },
+        StringEquals: { "AWS:SourceArn": arnOf(run, DISTRIBUTION, "mastodon-media-cdn") },
       },
     });
     expect(policy.Statement[1]).toMatchObject({
@@ -134,19 +148,27 @@ describe.each(STACKS)("stack %s", (stack) => {
   });
 
   test("CloudFront: OAC, HTTP/2 and HTTP/3, IPv6, HTTPS only, CORS for every origin", () => {
-    const cdn = find(run, "aws:cloudfront/distribution:Distribution").inputs as any;
+    const cdn = find(run, DISTRIBUTION).inputs as any;
     expect(cdn).toMatchObject({
       httpVersion: "http2and3",
       isIpv6Enabled: true,
       origins: [
         {
-          originAccessControlId: "mastodon-media-oac-id",
-          domainName: "mastodon-media-bucket-0a1b2c3.s3.us-east-1.amazonaws.com",
+          originAccessControlId: idOf(
+            run,
+            "aws:cloudfront/originAccessControl:OriginAccessControl",
+            "mastodon-media-oac",
+          ),
+          domainName: stateOf(run, BUCKET, "mastodon-media-bucket")["bucketRegionalDomainName"],
         },
       ],
       defaultCacheBehavior: {
         viewerProtocolPolicy: "redirect-to-https",
-        responseHeadersPolicyId: "mastodon-media-headers-id",
+        responseHeadersPolicyId: idOf(
+          run,
+          "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+          "mastodon-media-headers",
+        ),
       },
     });
     expect(cdn.aliases ?? []).toEqual(config.media.customDomain ? [config.media.customDomain] : []);
@@ -171,16 +193,18 @@ describe.each(STACKS)("stack %s", (stack) => {
     const byName = Object.fromEntries(
       aliases.map((r) => [`${r.inputs["name"]} ${r.inputs["type"]}`, (r.inputs["aliases"] as any[])[0]]),
     );
+    const alb = stateOf(run, "aws:lb/loadBalancer:LoadBalancer", "mastodon-lb-alb");
     expect(byName[`${config.webDomain} A`]).toEqual({
-      name: "mastodon-lb-alb-1234567890.us-east-1.elb.amazonaws.com",
-      zoneId: "Z35SXDOTRQ7X7K",
+      name: alb["dnsName"],
+      zoneId: alb["zoneId"],
       evaluateTargetHealth: true,
     });
     if (config.media.customDomain) {
+      const cdn = stateOf(run, DISTRIBUTION, "mastodon-media-cdn");
       for (const type of ["A", "AAAA"]) {
         expect(byName[`${config.media.customDomain} ${type}`]).toMatchObject({
-          name: "d111111abcdef8.cloudfront.net",
-          zoneId: "Z2FDTNDATAQYW2",
+          name: cdn["domainName"],
+          zoneId: cdn["hostedZoneId"],
         });
       }
     }
@@ -188,16 +212,17 @@ describe.each(STACKS)("stack %s", (stack) => {
   });
 
   test("SES: a domain identity with DKIM records, and an SMTP user allowed only to send", () => {
-    expect(find(run, "aws:sesv2/emailIdentity:EmailIdentity").inputs["emailIdentity"]).toBe(
-      config.mail.fromAddress.split("@")[1],
-    );
+    const IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity";
+    expect(find(run, IDENTITY).inputs["emailIdentity"]).toBe(config.mail.fromAddress.split("@")[1]);
     const dkim = all(run, RECORD).filter((r) => r.parent === "mastodon-mail");
     expect(dkim).toHaveLength(config.dns ? 3 : 0);
+    // One CNAME per token SES gave the identity, in its order.
+    const tokens: string[] = stateOf(run, IDENTITY, "mastodon-mail-identity")["dkimSigningAttributes"].tokens;
     for (const [i, r] of dkim.entries()) {
       expect(r.inputs).toMatchObject({
         type: "CNAME",
-        name: `mastodon-mail-identitydkimtoken${i + 1}._domainkey.${config.mail.fromAddress.split("@")[1]}`,
-        records: [`mastodon-mail-identitydkimtoken${i + 1}.dkim.amazonses.com`],
+        name: `${tokens[i]}._domainkey.${config.mail.fromAddress.split("@")[1]}`,
+        records: [`${tokens[i]}.dkim.amazonses.com`],
       });
     }
     const policy = JSON.parse(String(find(run, "aws:iam/userPolicy:UserPolicy").inputs["policy"]));
@@ -206,7 +231,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         Sid: "SendOnly",
         Effect: "Allow",
         Action: "ses:SendRawEmail",
-        Resource: "arn:aws:sesv2:us-east-1:123456789012:mastodon-mail-identity",
+        Resource: arnOf(run, IDENTITY, "mastodon-mail-identity"),
       },
     ]);
   });
@@ -214,13 +239,13 @@ describe.each(STACKS)("stack %s", (stack) => {
 
 test("the media certificate is requested in us-east-1, whatever the stack's region", async () => {
   const run = await runStack("production");
-  const cert = find(run, "aws:acm/certificate:Certificate", "mastodon-media-cert");
+  const cert = find(run, CERTIFICATE, "mastodon-media-cert");
   expect(cert.provider).toBe("mastodon-media-us-east-1");
   expect(find(run, "pulumi:providers:aws", "mastodon-media-us-east-1").inputs["region"]).toBe("us-east-1");
-  expect(find(run, "aws:acm/certificate:Certificate", "mastodon-lb-cert").provider).toBeNull();
-  const viewer = (find(run, "aws:cloudfront/distribution:Distribution").inputs as any).viewerCertificate;
+  expect(find(run, CERTIFICATE, "mastodon-lb-cert").provider).toBeNull();
+  const viewer = (find(run, DISTRIBUTION).inputs as any).viewerCertificate;
   expect(viewer).toEqual({
-    acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:mastodon-media-cert",
+    acmCertificateArn: arnOf(run, CERTIFICATE, "mastodon-media-cert"),
     sslSupportMethod: "sni-only",
     minimumProtocolVersion: "TLSv1.2_2021",
   });
@@ -236,7 +261,7 @@ test("the ALB's access logs go to a private bucket only the ELB log writers may 
   const policy = JSON.parse(
     String(find(run, "aws:s3/bucketPolicy:BucketPolicy", "mastodon-lb-logs").inputs["policy"]),
   );
-  const resource = "arn:aws:s3:::mastodon-lb-logs-0a1b2c3/mastodon-lb/AWSLogs/123456789012/*";
+  const resource = `${arnOf(run, BUCKET, "mastodon-lb-logs")}/mastodon-lb/AWSLogs/123456789012/*`;
   expect(policy.Statement.slice(0, 2)).toEqual([
     {
       Sid: "ElbAccountWritesLogs",
@@ -259,7 +284,7 @@ describe("the env the edge implies", () => {
   async function envOf(raw: Record<string, unknown>, stack: string) {
     let env: pulumi.Output<Record<string, string>> | undefined;
     let mastodon: MastodonStack | undefined;
-    await runUnderMocks(
+    const run = await runUnderMocks(
       () => {
         mastodon = new MastodonStack("m", raw as never);
         env = mastodon.env;
@@ -267,17 +292,21 @@ describe("the env the edge implies", () => {
       },
       { project: "p", stack, config: { "aws:region": "us-east-1" } },
     );
-    return { env: await resolve(env!), policy: JSON.parse(await resolve(mastodon!.media.accessPolicy)) };
+    return {
+      run,
+      env: await resolve(env!),
+      policy: JSON.parse(await resolve(mastodon!.media.accessPolicy)),
+    };
   }
 
   test("S3, SES SMTP, the instance's domains and the ALB as trusted proxy", async () => {
-    const { env, policy } = await envOf(stackConfig("production"), "production");
+    const { run, env, policy } = await envOf(stackConfig("production"), "production");
     expect(env).toMatchObject({
       LOCAL_DOMAIN: "mastodon.example",
       LOCAL_HTTPS: "true",
       TRUSTED_PROXY_IP: "10.0.0.0/16",
       S3_ENABLED: "true",
-      S3_BUCKET: "m-media-bucket-0a1b2c3",
+      S3_BUCKET: nameOf(run, BUCKET, "m-media-bucket", "bucket"),
       S3_REGION: "us-east-1",
       S3_PROTOCOL: "https",
       S3_HOSTNAME: "s3.us-east-1.amazonaws.com",
@@ -285,34 +314,41 @@ describe("the env the edge implies", () => {
       S3_PERMISSION: "private",
       SMTP_SERVER: "email-smtp.us-east-1.amazonaws.com",
       SMTP_PORT: "587",
-      SMTP_LOGIN: "AKIAFAKEPLAN00000000",
+      SMTP_LOGIN: "{{ssm:/mastodon/production/m/smtp-login}}",
       SMTP_PASSWORD: "{{ssm:/mastodon/production/m/smtp-password}}",
       SMTP_FROM_ADDRESS: "notifications@mastodon.example",
       SMTP_ENABLE_STARTTLS: "always",
     });
     expect(env["WEB_DOMAIN"]).toBeUndefined();
+    // The placeholders name the parameters the stack writes.
+    expect(nameOf(run, "aws:ssm/parameter:Parameter", "m-mail-smtp-login")).toBe(
+      "/mastodon/production/m/smtp-login",
+    );
+    expect(nameOf(run, "aws:ssm/parameter:Parameter", "m-mail-smtp-password")).toBe(
+      "/mastodon/production/m/smtp-password",
+    );
     // The fleets' media policy: objects of this bucket, and listing it. Nothing else.
     expect(policy.Statement).toEqual([
       {
         Sid: "MediaObjects",
         Effect: "Allow",
         Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"],
-        Resource: "arn:aws:s3:::m-media-bucket-0a1b2c3/*",
+        Resource: `${arnOf(run, BUCKET, "m-media-bucket")}/*`,
       },
       {
         Sid: "MediaList",
         Effect: "Allow",
         Action: "s3:ListBucket",
-        Resource: "arn:aws:s3:::m-media-bucket-0a1b2c3",
+        Resource: arnOf(run, BUCKET, "m-media-bucket"),
       },
     ]);
   });
 
   test("without a media domain, S3_ALIAS_HOST is the CloudFront domain; WEB_DOMAIN when it differs", async () => {
     const raw = { ...stackConfig("staging"), webDomain: "social.mastodon.example" };
-    const { env } = await envOf(raw, "staging");
+    const { run, env } = await envOf(raw, "staging");
     expect(env).toMatchObject({
-      S3_ALIAS_HOST: "d111111abcdef8.cloudfront.net",
+      S3_ALIAS_HOST: stateOf(run, DISTRIBUTION, "m-media-cdn")["domainName"],
       LOCAL_DOMAIN: "staging.mastodon.example",
       WEB_DOMAIN: "social.mastodon.example",
     });

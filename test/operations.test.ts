@@ -9,11 +9,30 @@ import * as path from "path";
 import { parseStackConfig } from "../core/config";
 import { HOURS_PER_MONTH, costEstimate } from "../core/cost";
 import { renderDot, renderMermaid } from "../core/topology";
+import { fakeCloud } from "../plan/fakeCloud";
 import type { MockRun } from "../plan/mocks";
-import { ROOT, STACKS, all, find, runStack, stackConfig } from "./helpers";
+import { ROOT, STACKS, all, arnOf, find, nameOf, runStack, stackConfig } from "./helpers";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:mastodon-monitoring-alarms";
+const TOPIC = "aws:sns/topic:Topic";
+const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
+const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
+
+/** The ARN suffix CloudWatch names an ELB resource by: `app/<name>/<id>` or `targetgroup/<name>/<id>`. */
+const arnSuffix = (arn: string) =>
+  arn.replace(/^arn:aws:elasticloadbalancing:[^:]+:\d{12}:(loadbalancer\/)?/, "");
+
+/**
+ * The computed attributes the fake cloud answered for a recorded resource (member clusters): it
+ * answers the same type, name and inputs the same way, so asking again gives what the run saw.
+ */
+function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
+  const { inputs } = find(run, type, name);
+  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
+    state: Record<string, any>;
+  };
+  return answer.state;
+}
 
 describe("alarms (production)", () => {
   let run: MockRun;
@@ -21,26 +40,33 @@ describe("alarms (production)", () => {
     run = await runStack("production");
   });
   const alarm = (id: string) => find(run, ALARM, `mastodon-monitoring-${id}`).inputs as any;
+  const topicArn = () => arnOf(run, TOPIC, "mastodon-monitoring-alarms");
 
   test("an encrypted topic with the configured e-mail subscription", () => {
-    expect(find(run, "aws:sns/topic:Topic").inputs["kmsMasterKeyId"]).toBe("alias/aws/sns");
+    // The stack's own key (CloudWatch may not publish to a topic under the AWS-managed aws/sns key).
+    expect(find(run, TOPIC).inputs["kmsMasterKeyId"]).toBe(
+      arnOf(run, "aws:kms/key:Key", "mastodon-monitoring-alarms"),
+    );
     expect(find(run, "aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
       protocol: "email",
       endpoint: "ops@mastodon.example",
-      topic: TOPIC_ARN,
+      topic: topicArn(),
     });
   });
 
-  test("RDS connections above 80% of the max_connections the parameter group sets", () => {
+  test("RDS connections above the connection budget's total", () => {
+    const { budget } = parseStackConfig(stackConfig("production"));
     expect(alarm("db-primary-connections")).toMatchObject({
       namespace: "AWS/RDS",
       metricName: "DatabaseConnections",
-      dimensions: { DBInstanceIdentifier: "mastodon-db-primary" },
+      dimensions: {
+        DBInstanceIdentifier: nameOf(run, "aws:rds/instance:Instance", "mastodon-db-primary", "identifier"),
+      },
       statistic: "Maximum",
       comparisonOperator: "GreaterThanThreshold",
-      threshold: 400,
-      alarmActions: [TOPIC_ARN],
-      okActions: [TOPIC_ARN],
+      threshold: budget.total,
+      alarmActions: [topicArn()],
+      okActions: [topicArn()],
     });
     expect(alarm("db-primary-cpu")).toMatchObject({ metricName: "CPUUtilization", threshold: 80 });
     expect(alarm("db-primary-storage")).toMatchObject({
@@ -51,11 +77,15 @@ describe("alarms (production)", () => {
   });
 
   test("any eviction on the persistent Redis, on every node; memory above 80% on both", () => {
-    for (const node of ["001", "002"]) {
+    // ElastiCache publishes per member cluster: the ids it gave each group's nodes.
+    const persistent: string[] = stateOf(run, REDIS, "mastodon-persistent-group")["memberClusters"];
+    const cache: string[] = stateOf(run, REDIS, "mastodon-cache-group")["memberClusters"];
+    expect(persistent).toHaveLength(2);
+    for (const [i, node] of ["001", "002"].entries()) {
       expect(alarm(`redis-persistent-${node}-evictions`)).toMatchObject({
         namespace: "AWS/ElastiCache",
         metricName: "Evictions",
-        dimensions: { CacheClusterId: `mastodon-persistent-group-id-${node}` },
+        dimensions: { CacheClusterId: persistent[i] },
         statistic: "Sum",
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         threshold: 1,
@@ -66,7 +96,7 @@ describe("alarms (production)", () => {
       });
     }
     expect(alarm("redis-cache-001-memory")).toMatchObject({
-      dimensions: { CacheClusterId: "mastodon-cache-group-id-001" },
+      dimensions: { CacheClusterId: cache[0] },
     });
     expect(
       all(run, ALARM).filter((a) => a.name.includes("redis-cache") && a.name.endsWith("evictions")),
@@ -75,23 +105,22 @@ describe("alarms (production)", () => {
 
   test("ALB 5xx rate and unhealthy hosts per target group", () => {
     const rate = alarm("alb-5xx-rate");
+    const loadBalancer = arnSuffix(arnOf(run, "aws:lb/loadBalancer:LoadBalancer", "mastodon-lb-alb"));
+    expect(loadBalancer).toMatch(/^app\/[^/]+\/[0-9a-f]{16}$/);
     expect(rate.threshold).toBe(5);
     expect(rate.metricQueries.map((q: any) => q.id)).toEqual(["elb5xx", "target5xx", "requests", "rate"]);
-    expect(rate.metricQueries[0].metric.dimensions).toEqual({
-      LoadBalancer: "app/mastodon-lb-alb/0123456789abcdef",
-    });
+    expect(rate.metricQueries[0].metric.dimensions).toEqual({ LoadBalancer: loadBalancer });
     expect(rate.metricQueries[3].expression).toBe("100 * (elb5xx + target5xx) / MAX([requests, 1])");
     for (const [id, tg] of [
       ["tg-web", "mastodon-lb-web"],
-      ["tg-streaming-1", "mastodon-lb-streaming-4000"],
-      ["tg-streaming-2", "mastodon-lb-streaming-4001"],
-    ]) {
+      ["tg-streaming-1", "mastodon-lb-stream-4000"],
+      ["tg-streaming-2", "mastodon-lb-stream-4001"],
+    ] as const) {
+      const targetGroup = arnSuffix(arnOf(run, TARGET_GROUP, tg));
+      expect(targetGroup).toMatch(/^targetgroup\/[^/]+\/[0-9a-f]{16}$/);
       expect(alarm(`${id}-unhealthy`)).toMatchObject({
         metricName: "UnHealthyHostCount",
-        dimensions: {
-          TargetGroup: `targetgroup/${tg}/0123456789abcdef`,
-          LoadBalancer: "app/mastodon-lb-alb/0123456789abcdef",
-        },
+        dimensions: { TargetGroup: targetGroup, LoadBalancer: loadBalancer },
         threshold: 1,
       });
     }
@@ -102,7 +131,9 @@ describe("alarms (production)", () => {
     for (const fleet of config.fleets) {
       expect(alarm(`${fleet.name}-cpu`)).toMatchObject({
         namespace: "AWS/EC2",
-        dimensions: { AutoScalingGroupName: `mastodon-${fleet.name}-group-0a1b2c3` },
+        dimensions: {
+          AutoScalingGroupName: nameOf(run, "aws:autoscaling/group:Group", `mastodon-${fleet.name}-group`),
+        },
         threshold: 85,
       });
     }
@@ -125,10 +156,15 @@ describe("alarms (production)", () => {
   });
 });
 
-test("the connection alarm follows max_connections when the config changes it", async () => {
-  const database = { ...(stackConfig("production")["database"] as object), maxConnections: 480 };
-  const run = await runStack("production", { database });
-  expect((find(run, ALARM, "mastodon-monitoring-db-primary-connections").inputs as any).threshold).toBe(384);
+test("the connection alarm follows the budget when the config changes it", async () => {
+  const fleets = structuredClone(stackConfig("production")["fleets"]) as Record<string, any>;
+  fleets["sidekiq-default"].maxSize += 1;
+  const { budget } = parseStackConfig({ ...stackConfig("production"), fleets });
+  expect(budget.total).not.toBe(parseStackConfig(stackConfig("production")).budget.total);
+  const run = await runStack("production", { fleets });
+  expect((find(run, ALARM, "mastodon-monitoring-db-primary-connections").inputs as any).threshold).toBe(
+    budget.total,
+  );
 });
 
 describe("cost model", () => {
