@@ -47,6 +47,9 @@ export class NameRefusedError extends Error {
   }
 }
 
+/** Types whose id is a credential (an IAM access key's id is its key ID): never recorded in clear. */
+const CREDENTIAL_IDS: ReadonlySet<string> = new Set(["aws:iam/accessKey:AccessKey"]);
+
 export interface MockRun {
   readonly resources: RecordedResource[];
   readonly outputs: Record<string, unknown>;
@@ -173,7 +176,9 @@ export async function runUnderMocks(
         ...(checked && r.inputs[checked.property] === undefined
           ? { inputs: { ...r.inputs, [checked.property]: checked.value } }
           : {}),
-        ...(answer?.id !== undefined && { id: answer.id }),
+        ...(answer?.id !== undefined && {
+          id: CREDENTIAL_IDS.has(r.type) ? SECRET_PLACEHOLDER : answer.id,
+        }),
         ...(typeof arn === "string" && { arn }),
       };
     }),
