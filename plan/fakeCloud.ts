@@ -22,6 +22,8 @@ import {
 } from "../core/aws/naming";
 
 export const FAKE_ACCOUNT = "123456789012";
+/** The id (the access key ID) every IAM access key gets: tests look for it where it must not be. */
+export const FAKE_ACCESS_KEY_ID = "AKIAFAKEPLAN00000000";
 
 /** A deterministic alphanumeric string: the same name always "generates" the same secret. */
 export function fakeSecret(seed: string, length: number): string {
@@ -172,7 +174,7 @@ const ANSWERS: Record<string, (c: Ctx) => Answer> = {
     (c) => ({ uniqueId: `AIDA${upperAlnum(c.seed, 17)}` }),
   ),
   "aws:iam/accessKey:AccessKey": (c) => ({
-    id: "AKIAFAKEPLAN00000000",
+    id: FAKE_ACCESS_KEY_ID,
     state: { sesSmtpPasswordV4: fakeSecret(`${c.logical}-smtp`, 44), status: "Active" },
   }),
   "aws:kms/key:Key": (c) => {

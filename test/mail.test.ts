@@ -3,6 +3,7 @@
  * SSM SecureString under the stack's path filled in at boot; no launch template, user-data or plan
  * file carries it.
  */
+import { FAKE_ACCESS_KEY_ID } from "../plan/fakeCloud";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
 import * as dotenv from "dotenv";
@@ -21,7 +22,7 @@ import { ROOT, all, find, resolve, runStack, stackConfig } from "./helpers";
 import { requireProgram } from "./real/servers";
 
 /** What the fake cloud returns as the id of every aws.iam.AccessKey. */
-const ACCESS_KEY_ID = "AKIAFAKEPLAN00000000";
+const ACCESS_KEY_ID = FAKE_ACCESS_KEY_ID;
 const SSM = "aws:ssm/parameter:Parameter";
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const LOGIN_PARAMETER = "/mastodon/production/mastodon/smtp-login";
