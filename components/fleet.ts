@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
 import { fitLogicalName } from "../core/aws/naming";
 import type { Fleet as FleetConfig } from "../core/config";
-import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/policies";
+import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/aws/policies";
 
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { albLogBucketPolicy } from "../core/policies";
+import { albLogBucketPolicy } from "../core/aws/policies";
 import { privateBucket } from "./privateBucket";
 
 /** Both anchors: routing only one of them breaks clients (two other Mastodon-on-AWS projects do). */

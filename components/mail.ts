@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
-import { ssmPlaceholder } from "../core/boot";
-import { type Env, smtpEnv } from "../core/env";
-import { sesSendPolicy } from "../core/policies";
+import { ssmPlaceholder } from "../core/host/boot";
+import { type Env, smtpEnv } from "../core/host/env";
+import { sesSendPolicy } from "../core/aws/policies";
 
 export interface MailArgs {
   /** "ses": an SES domain identity with DKIM and an SMTP user; "smtp": an external server. */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ssmPlaceholder } from "../core/boot";
-import type { Budget } from "../core/budget";
+import { ssmPlaceholder } from "../core/host/boot";
+import type { Budget } from "../core/sizing/budget";
 import {
   type StackConfig,
   type StackConfigInput,
@@ -10,9 +10,9 @@ import {
   isValidatedConfig,
   parseStackConfig,
 } from "../core/config";
-import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/env";
-import { renderFleetHost } from "../core/fleetHost";
-import { renderMigrationsDocument } from "../core/migrations";
+import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
+import { renderFleetHost } from "../core/host/fleetHost";
+import { renderMigrationsDocument } from "../core/host/migrations";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
 import { LoadBalancer } from "./loadBalancer";

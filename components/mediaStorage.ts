@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
-import { type Env, s3Env } from "../core/env";
-import { mediaAccessPolicy, mediaBucketPolicy } from "../core/policies";
+import { type Env, s3Env } from "../core/host/env";
+import { mediaAccessPolicy, mediaBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./loadBalancer";
 import { privateBucket } from "./privateBucket";
 

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
-import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/policies";
-import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/monitoring";
+import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/aws/policies";
+import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/aws/alarms";
 
 export interface MonitoringArgs {
   /** Where notifications go: an SNS e-mail subscription (to confirm from the inbox). @default none */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../core/defaults";
-import { ipv6Subnet, subnetLayout } from "../core/network";
+import { ipv6Subnet, subnetLayout } from "../core/aws/subnets";
 
 export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/postgres";
+import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
 
 export interface PostgresInstanceSize {
   /** e.g. db.r7g.2xlarge */

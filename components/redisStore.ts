@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ec2InstanceSpec } from "../core/catalog";
+import { ec2InstanceSpec } from "../core/sizing/catalog";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { assumeRolePolicy, parameterReadPolicy } from "../core/policies";
+import { assumeRolePolicy, parameterReadPolicy } from "../core/aws/policies";
 import {
   type RedisEngine,
   type RedisRole,
@@ -12,7 +12,7 @@ import {
   elasticacheFamily,
   elasticacheParameters,
   renderSelfManagedUserData,
-} from "../core/redis";
+} from "../core/host/redis";
 
 export interface RedisStoreArgs {
   /** cache: allkeys-lru, no snapshots. persistent: noeviction, replicas, failover, snapshots. */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { vapidKeysFromPrivate } from "../core/vapid";
+import { vapidKeysFromPrivate } from "../core/host/vapid";
 
 export interface MastodonSecretsArgs {
   /** Where the secrets are stored, e.g. /mastodon/production/mastodon. */

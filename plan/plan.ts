@@ -5,9 +5,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { Budget } from "../core/budget";
-import { costEstimate } from "../core/cost";
-import { renderDot, renderMermaid } from "../core/topology";
+import type { Budget } from "../core/sizing/budget";
+import { costEstimate } from "../core/report/cost";
+import { renderDot, renderMermaid } from "../core/report/topology";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";

@@ -2,8 +2,8 @@
  * The plan's readable summary: resources by component, the fleet/process layout and the budget
  * table with its totals against the limits. Pure: text from data.
  */
-import type { Budget } from "../core/budget";
-import type { CostEstimate } from "../core/cost";
+import type { Budget } from "../core/sizing/budget";
+import type { CostEstimate } from "../core/report/cost";
 import { type Problem, type StackConfig, formatProblem } from "../core/config";
 import type { RecordedResource } from "./mocks";
 import { table } from "./table";

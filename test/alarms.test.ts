@@ -3,7 +3,7 @@
  * publish, and the connection alarm fires above what the budget plans, read from the budget.
  */
 import { parseStackConfig } from "../core/config";
-import { alarmSpecs } from "../core/monitoring";
+import { alarmSpecs } from "../core/aws/alarms";
 import { type MockRun } from "../plan/mocks";
 import { STACKS, arnOf, find, runStack, stackConfig } from "./helpers";
 

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RENDER_SECRETS_PY, dotenvProblem, dotenvQuote, dotenvRepresentable } from "../core/boot";
+import { RENDER_SECRETS_PY, dotenvProblem, dotenvQuote, dotenvRepresentable } from "../core/host/boot";
 import { requireProgram } from "./real/servers";
 
 /** value -> what follows `KEY=` in the filled file. */

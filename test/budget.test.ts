@@ -1,5 +1,5 @@
-import { computeBudget, fleetRows, pgbouncerRow, poolOf } from "../core/budget";
-import { rdsClassSpec } from "../core/catalog";
+import { computeBudget, fleetRows, pgbouncerRow, poolOf } from "../core/sizing/budget";
+import { rdsClassSpec } from "../core/sizing/catalog";
 import { ConfigError, type DatabaseInstance, type Fleet, parseStackConfig } from "../core/config";
 
 const c7gLarge = {

@@ -1,5 +1,5 @@
-import { cacheNodeSpec, ec2InstanceSpec, rdsClassSpec } from "../core/catalog";
-import { maxConnectionsFor, rdsDefaultMaxConnections, workMemMiBFor } from "../core/postgres";
+import { cacheNodeSpec, ec2InstanceSpec, rdsClassSpec } from "../core/sizing/catalog";
+import { maxConnectionsFor, rdsDefaultMaxConnections, workMemMiBFor } from "../core/sizing/postgres";
 
 describe("EC2 c-family catalog", () => {
   test.each([

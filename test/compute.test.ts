@@ -5,7 +5,7 @@
 import { createECDH, createHash } from "crypto";
 import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../core/config";
-import { vapidKeysFromPrivate } from "../core/vapid";
+import { vapidKeysFromPrivate } from "../core/host/vapid";
 import { fakeCloud, fakeSecret } from "../plan/fakeCloud";
 import type { MockRun } from "../plan/mocks";
 import { STACKS, all, arnOf, find, idOf, runStack, stackConfig } from "./helpers";

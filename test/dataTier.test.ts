@@ -8,7 +8,7 @@ import { Network } from "../components/network";
 import { PostgresDatabase } from "../components/postgresDatabase";
 import { RedisStore } from "../components/redisStore";
 import { parseStackConfig } from "../core/config";
-import { MASTODON_ENV_NAMES } from "../core/env";
+import { MASTODON_ENV_NAMES } from "../core/host/env";
 import { FAKE_ACCESS_KEY_ID, fakeCloud, fakeSecret } from "../plan/fakeCloud";
 import { type MockRun, runUnderMocks } from "../plan/mocks";
 import {
@@ -412,7 +412,7 @@ describe("the Mastodon env the data tier implies", () => {
   });
 
   test("an unknown variable name is refused", () => {
-    const { mastodonEnv } = jest.requireActual("../core/env");
+    const { mastodonEnv } = jest.requireActual("../core/host/env");
     expect(() => mastodonEnv({ DB_HOST: "x", OTP_SECRET: "y" })).toThrow(
       "not Mastodon 4.6 environment variables: OTP_SECRET",
     );

@@ -13,7 +13,7 @@ import * as path from "path";
 import { gunzipSync } from "zlib";
 import program from "../index";
 import { MastodonStack } from "../components/mastodonStack";
-import { RENDER_SECRETS_PY, placeholdersIn, renderManifest, ssmPlaceholder } from "../core/boot";
+import { RENDER_SECRETS_PY, placeholdersIn, renderManifest, ssmPlaceholder } from "../core/host/boot";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import type { MockRun } from "../plan/mocks";
 import { runUnderMocks } from "../plan/mocks";

@@ -1,4 +1,4 @@
-import { ipv6Subnet, isAligned, isPrivate, parseIpv4Cidr, subnetLayout } from "../core/network";
+import { ipv6Subnet, isAligned, isPrivate, parseIpv4Cidr, subnetLayout } from "../core/aws/subnets";
 
 function range(cidr: string): [number, number] {
   const c = parseIpv4Cidr(cidr)!;

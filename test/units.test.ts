@@ -2,12 +2,12 @@
  * The rendered units and host files, exactly: the lines that matter, and the pools they carry,
  * which must be the pools the budget counted.
  */
-import { fleetRows } from "../core/budget";
-import { renderEnvFile } from "../core/boot";
+import { fleetRows } from "../core/sizing/budget";
+import { renderEnvFile } from "../core/host/boot";
 import { parseStackConfig } from "../core/config";
 import { SIDEKIQ_QUEUE_WEIGHTS, SIDEKIQ_QUEUES } from "../core/defaults";
-import { renderPgbouncerIni, renderPgbouncerUnit } from "../core/pgbouncer";
-import { renderSelfManagedRedisUnit } from "../core/redis";
+import { renderPgbouncerIni, renderPgbouncerUnit } from "../core/host/pgbouncer";
+import { renderSelfManagedRedisUnit } from "../core/host/redis";
 import {
   enabledUnits,
   renderFleetUnits,
@@ -18,7 +18,7 @@ import {
   sidekiqQueueArgs,
   START_LIMIT_BURST,
   START_LIMIT_INTERVAL_SEC,
-} from "../core/units";
+} from "../core/host/units";
 import { STACKS, stackConfig } from "./helpers";
 
 const production = parseStackConfig(stackConfig("production")).config;

@@ -3,8 +3,7 @@
  * then the cross-field rules, every problem reported at once by its config key.
  */
 import type { z } from "zod";
-import { type Budget, stackBudgets } from "../budget";
-import { nameCollisions, regionProblems, secretProblems, storageCeiling } from "./limits";
+import { type Budget, stackBudgets } from "../sizing/budget";
 import {
   ConfigError,
   NAMESPACE,
@@ -14,7 +13,7 @@ import {
   problemsFromZod,
 } from "./problems";
 import { type StackConfig, resolveStackConfig } from "./resolve";
-import { checkRules } from "./rules";
+import { checkRules, regionProblems, secretProblems } from "./rules";
 import { stackConfigSchema } from "./schema";
 
 export * from "./problems";
@@ -144,8 +143,9 @@ export function parseStackConfig(
     const pruned = prunedParse(raw, parsed.error.issues);
     const removedKeys = pruned?.removed.map((p) => configKey(p)) ?? [];
     const fleetRemoved = pruned?.removed.some((p) => p[0] === "fleets") ?? false;
-    const consequences = pruned
-      ? crossFieldProblems(resolveStackConfig(pruned.parsed)).filter(
+    const remainder = pruned && resolveStackConfig(pruned.parsed);
+    const consequences = remainder
+      ? checkRules(remainder, stackBudgets(remainder)).filter(
           (p) =>
             !removedKeys.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`)) &&
             !(fleetRemoved && p.key === configKey(["fleets"])),
@@ -159,9 +159,10 @@ export function parseStackConfig(
     );
   }
   const config = resolveStackConfig(parsed.data);
-  const problems = [...outside, ...crossFieldProblems(config)];
-  if (problems.some((p) => p.severity === "error")) throw new ConfigError(problems, stack);
+  // The budgets, once: the rules read them, and so does every component (through the result).
   const budgets = stackBudgets(config);
+  const problems = [...outside, ...checkRules(config, budgets)];
+  if (problems.some((p) => p.severity === "error")) throw new ConfigError(problems, stack);
   return {
     [VALIDATED]: true,
     config,
@@ -169,11 +170,6 @@ export function parseStackConfig(
     ...(budgets.replica && { replicaBudget: budgets.replica }),
     warnings: problems,
   };
-}
-
-/** The cross-field rules and AWS's cross-field limits. */
-function crossFieldProblems(config: ReturnType<typeof resolveStackConfig>): Problem[] {
-  return [...checkRules(config), ...storageCeiling(config), ...nameCollisions(config)];
 }
 
 /** An object or list arrives as JSON text; anything else (e.g. "[secret]" or "[a") stays a string. */

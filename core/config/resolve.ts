@@ -3,9 +3,9 @@
  * defaults that depend on other fields (environment, instance type, engine) are filled in here and
  * nowhere else.
  */
-import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec } from "../catalog";
+import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec } from "../sizing/catalog";
 import { DEFAULTS, type SidekiqQueue } from "../defaults";
-import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../postgres";
+import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../sizing/postgres";
 import type { ParsedFleet, ParsedStackConfig } from "./schema";
 
 export type Environment = ParsedStackConfig["environment"];

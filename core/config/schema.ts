@@ -5,10 +5,10 @@
  * ../defaults.ts so there is one place to change them.
  */
 import { z } from "zod";
-import { dotenvProblem } from "../boot";
-import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../catalog";
+import { dotenvProblem } from "../host/boot";
+import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../sizing/catalog";
 import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../defaults";
-import { isAligned, isPrivate, parseIpv4Cidr } from "../network";
+import { isAligned, isPrivate, parseIpv4Cidr } from "../aws/subnets";
 
 const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
   error: "must be a lower-case DNS name such as example.social",

@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as dotenv from "dotenv";
 import * as fs from "fs";
 import * as path from "path";
-import { placeholdersIn, RENDER_SECRETS_PY, renderManifest } from "../../core/boot";
+import { placeholdersIn, RENDER_SECRETS_PY, renderManifest } from "../../core/host/boot";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { runStack } from "../helpers";
 import { requireProgram, tempDir } from "./servers";

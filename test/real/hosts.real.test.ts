@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { RENDER_SECRETS_PY, renderManifest } from "../../core/boot";
+import { RENDER_SECRETS_PY, renderManifest } from "../../core/host/boot";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { STACKS, runStack } from "../helpers";
 import { requireProgram, tempDir } from "./servers";

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from "child_process";
 import { parseStackConfig } from "../../core/config";
-import { renderSidekiqUnits, renderWebUnit } from "../../core/units";
+import { renderSidekiqUnits, renderWebUnit } from "../../core/host/units";
 import { stackConfig } from "../helpers";
 import { requireProgram } from "./servers";
 

@@ -9,10 +9,10 @@ import { execFileSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
-import { clientConnectionsPerHost, pgbouncerRow } from "../../core/budget";
+import { clientConnectionsPerHost, pgbouncerRow } from "../../core/sizing/budget";
 import { parseStackConfig } from "../../core/config";
-import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/pgbouncer";
-import { MASTODON_PATHS } from "../../core/units";
+import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/host/pgbouncer";
+import { MASTODON_PATHS } from "../../core/host/units";
 import { stackConfig } from "../helpers";
 import {
   type Postgres,

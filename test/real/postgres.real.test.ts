@@ -9,7 +9,7 @@
 import { Client } from "pg";
 import { BUDGET_RULES } from "../../core/defaults";
 import { parseStackConfig } from "../../core/config";
-import { rdsParameters } from "../../core/postgres";
+import { rdsParameters } from "../../core/sizing/postgres";
 import { stackConfig } from "../helpers";
 import { type Postgres, startPostgres, stopAllServers } from "./servers";
 

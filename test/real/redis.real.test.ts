@@ -13,7 +13,7 @@ import {
   renderSelfManagedRedisConf,
   renderSelfManagedRedisUnit,
   renderSelfManagedUserData,
-} from "../../core/redis";
+} from "../../core/host/redis";
 import { freePort, requireProgram, startRedis, stopAllServers, tempDir } from "./servers";
 
 const VALUE = "x".repeat(1024);

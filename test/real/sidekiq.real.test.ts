@@ -14,7 +14,7 @@ import * as fs from "fs";
 import Redis from "ioredis";
 import * as path from "path";
 import { parseStackConfig } from "../../core/config";
-import { renderSidekiqUnits } from "../../core/units";
+import { renderSidekiqUnits } from "../../core/host/units";
 import { stackConfig } from "../helpers";
 import {
   type RedisServer,

@@ -12,9 +12,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../../core/config";
-import { renderPgbouncerUnit } from "../../core/pgbouncer";
-import { SELF_MANAGED_PATHS, renderSelfManagedRedisUnit } from "../../core/redis";
-import { renderFleetUnits } from "../../core/units";
+import { renderPgbouncerUnit } from "../../core/host/pgbouncer";
+import { SELF_MANAGED_PATHS, renderSelfManagedRedisUnit } from "../../core/host/redis";
+import { renderFleetUnits } from "../../core/host/units";
 import { STACKS, stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
 

@@ -13,8 +13,8 @@
  * This module is the single source of truth for pools: the units and env files of later tiers read
  * `poolOf` so the pool a process gets is the pool the budget counted.
  */
-import { BUDGET_RULES, DEFAULTS } from "./defaults";
-import type { DatabaseInstance, Fleet, StackConfig } from "./config/resolve";
+import { BUDGET_RULES, DEFAULTS } from "../defaults";
+import type { DatabaseInstance, Fleet, StackConfig } from "../config/resolve";
 import { connectionLimit, usableConnections } from "./postgres";
 
 export type ServiceKind = "web" | "streaming" | "sidekiq";
@@ -160,7 +160,13 @@ export function computeBudget(input: BudgetInput): Budget {
 }
 
 /** The budgets a stack's config implies: the primary's and, with a read replica, the replica's. */
-export function stackBudgets(config: StackConfig): { primary: Budget; replica?: Budget } {
+/** The budgets of a stack: the primary's, and the read replica's when there is one. */
+export interface StackBudgets {
+  readonly primary: Budget;
+  readonly replica?: Budget;
+}
+
+export function stackBudgets(config: StackConfig): StackBudgets {
   const { database } = config;
   const input = { fleets: config.fleets, pooler: database.pooler, headroom: database.adminHeadroom };
   return {

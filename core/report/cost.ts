@@ -5,10 +5,9 @@
  * us-east-1; any other region is computed with them and flagged as estimated. Usage-based charges
  * (data transfer, LCUs, NAT processing, S3, CloudFront, SES) are left out and said so.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { ec2InstanceSpec } from "./catalog";
-import type { StackConfig } from "./config/resolve";
+import { dataLines } from "../data";
+import { ec2InstanceSpec } from "../sizing/catalog";
+import type { StackConfig } from "../config/resolve";
 
 export const HOURS_PER_MONTH = 730;
 export const PRICE_DATE = "2026-11-22";
@@ -24,10 +23,9 @@ interface OtherPrice {
 }
 
 function readOtherPrices(): Map<string, OtherPrice> {
-  const file = path.join(__dirname, "..", "data", "other-prices-us-east-1.tsv");
   const prices = new Map<string, OtherPrice>();
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (!line || line.startsWith("#") || line.startsWith("item\t")) continue;
+  for (const line of dataLines("other-prices-us-east-1.tsv")) {
+    if (line.startsWith("item\t")) continue;
     const [item, unit, usd, basis] = line.split("\t");
     if (item && unit && usd)
       prices.set(item, {

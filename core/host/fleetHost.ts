@@ -5,7 +5,7 @@
  */
 import { BOOT_PATHS, RENDER_SECRETS_PY, type RenderedFile, renderEnvFile, renderManifest } from "./boot";
 import { renderCloudConfig, type WriteFile } from "./cloudInit";
-import type { Fleet } from "./config/resolve";
+import type { Fleet } from "../config/resolve";
 import type { Env } from "./env";
 import {
   PGBOUNCER_PATHS,

@@ -5,8 +5,7 @@
  * Sources: DESIGN.md section 8 (sizes and memory, checked against AWS's documentation) and
  * data/ec2-c-family-prices-us-east-1.tsv (the list of c-family types that exist, with prices).
  */
-import * as fs from "fs";
-import * as path from "path";
+import { dataLines } from "../data";
 
 const GIB = 1024 ** 3;
 
@@ -43,10 +42,9 @@ function sizeToVcpu(size: string): number | undefined {
 }
 
 function readPriceTable(): Map<string, number> {
-  const file = path.join(__dirname, "..", "data", "ec2-c-family-prices-us-east-1.tsv");
   const prices = new Map<string, number>();
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (!line || line.startsWith("#") || line.startsWith("instance_type")) continue;
+  for (const line of dataLines("ec2-c-family-prices-us-east-1.tsv")) {
+    if (line.startsWith("instance_type")) continue;
     const [type, price] = line.split("\t");
     if (type && price) prices.set(type, Number(price));
   }

@@ -3,9 +3,9 @@
  * eigenmagic-systemd-template-units.txt). Pure: the pools here are read from core/budget.ts, so a
  * unit's DB_POOL is the pool the budget counted.
  */
-import { poolOf } from "./budget";
-import type { Fleet } from "./config/resolve";
-import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "./defaults";
+import { poolOf } from "../sizing/budget";
+import type { Fleet } from "../config/resolve";
+import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "../defaults";
 
 /** Where the Mastodon machine image keeps things (Mastodon's install guide and dist/ units). */
 export const MASTODON_PATHS = {

@@ -3,8 +3,8 @@
  * Graphviz DOT. Tiers as groups; each fleet with its services, process counts and the connections
  * it holds at maximum size against max_connections.
  */
-import type { Budget } from "./budget";
-import type { Fleet, StackConfig } from "./config/resolve";
+import type { Budget } from "../sizing/budget";
+import type { Fleet, StackConfig } from "../config/resolve";
 
 interface Node {
   readonly id: string;

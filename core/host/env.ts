@@ -3,19 +3,12 @@
  * takes resolved endpoints and secrets and returns name -> value, refusing any name Mastodon 4.6
  * does not read (data/mastodon-4.6-env-names.txt).
  */
-import * as fs from "fs";
-import * as path from "path";
+import { dataLines } from "../data";
 
 export type Env = Readonly<Record<string, string>>;
 
 /** Every variable Mastodon 4.6 reads. */
-export const MASTODON_ENV_NAMES: ReadonlySet<string> = new Set(
-  fs
-    .readFileSync(path.join(__dirname, "..", "data", "mastodon-4.6-env-names.txt"), "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#")),
-);
+export const MASTODON_ENV_NAMES: ReadonlySet<string> = new Set(dataLines("mastodon-4.6-env-names.txt"));
 
 /** Builds an env, refusing names Mastodon does not read (a typo would be silently ignored). */
 export function mastodonEnv(entries: Record<string, string | undefined>): Env {

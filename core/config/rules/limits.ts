@@ -4,28 +4,16 @@
  * secrets where the package needs plain values. Each problem names its config key, the value and
  * the fix.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { minMaxStorageGiB } from "../postgres";
-import { type PathSegment, type Problem, SECRET_CONFIG_PATHS, configKey } from "./problems";
-import type { StackConfig } from "./resolve";
+import { dataLines } from "../../data";
+import { minMaxStorageGiB } from "../../sizing/postgres";
+import { type PathSegment, type Problem, SECRET_CONFIG_PATHS, configKey } from "../problems";
+import { type Rule, error } from "./rule";
 
 /** The commercial partition's Regions (data/aws-regions.txt, from the AWS General Reference). */
-export const AWS_REGIONS: readonly string[] = fs
-  .readFileSync(path.join(__dirname, "..", "..", "data", "aws-regions.txt"), "utf8")
-  .split("\n")
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith("#"));
-
-const error = (path: readonly PathSegment[], value: unknown, message: string): Problem => ({
-  severity: "error",
-  key: configKey(path),
-  value,
-  message,
-});
+export const AWS_REGIONS: readonly string[] = dataLines("aws-regions.txt");
 
 /** RDS refuses a storage autoscaling ceiling less than 10% above the allocated storage. */
-export function storageCeiling(config: StackConfig): Problem[] {
+export const storageCeiling: Rule = (config) => {
   const { storageGiB, maxStorageGiB } = config.database;
   const least = minMaxStorageGiB(storageGiB);
   return maxStorageGiB < least
@@ -37,10 +25,10 @@ export function storageCeiling(config: StackConfig): Problem[] {
         ),
       ]
     : [];
-}
+};
 
 /** Names that must differ: one DNS name cannot point at both the ALB and CloudFront. */
-export function nameCollisions(config: StackConfig): Problem[] {
+export const nameCollisions: Rule = (config) => {
   const media = config.media.customDomain;
   if (!media) return [];
   const clash = [
@@ -56,7 +44,7 @@ export function nameCollisions(config: StackConfig): Problem[] {
         ),
       ]
     : [];
-}
+};
 
 /** `aws:region`: a Region of the partition whose ARNs the package writes. */
 export function regionProblems(region: string | undefined): Problem[] {

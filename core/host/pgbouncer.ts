@@ -2,9 +2,9 @@
  * PgBouncer on every host of a pooled stack (compendium: "maintaining pgBouncer on each machine
  * that wants to connect to it"): transaction mode, the budget's pool size, TLS to RDS. Pure.
  */
-import { clientConnectionsPerHost, pgbouncerRow } from "./budget";
-import type { Fleet } from "./config/resolve";
-import { DEFAULTS } from "./defaults";
+import { clientConnectionsPerHost, pgbouncerRow } from "../sizing/budget";
+import type { Fleet } from "../config/resolve";
+import { DEFAULTS } from "../defaults";
 import { PGBOUNCER_HOST, PGBOUNCER_PORT, PGBOUNCER_REPLICA_DB } from "./env";
 import {
   daemonSandbox,

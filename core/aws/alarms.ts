@@ -10,7 +10,7 @@ export const MEMORY_ALARM_PERCENT = 80;
 export const CPU_ALARM_PERCENT = 85;
 export const ALB_5XX_ALARM_PERCENT = 5;
 
-import type { Budget } from "./budget";
+import type { Budget } from "../sizing/budget";
 
 /** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
 export interface MetricAlarmSpec<Id = string> {

@@ -3,7 +3,7 @@
  * Pure; the RDS parameter group (components/) and the budget (budget.ts) both read from here.
  */
 import { type RdsClassSpec, rdsMemoryBytes } from "./catalog";
-import { BUDGET_RULES, DEFAULTS } from "./defaults";
+import { BUDGET_RULES, DEFAULTS } from "../defaults";
 
 const MIB = 1024 ** 2;
 
