@@ -54,7 +54,7 @@ export class Fleet extends pulumi.ComponentResource {
     const parent = { parent: this };
     const { fleet } = args;
     this.fleetName = fleet.name;
-    const singleton = fleet.sidekiq?.queues.includes("scheduler") ?? false;
+    const singleton = fleet.servesScheduler;
     const region = aws.getRegionOutput({}, parent).region;
     const identity = aws.getCallerIdentityOutput({}, parent);
     const tags = { ...(args.tags ?? {}), "mastodon:fleet": fleet.name };

@@ -91,7 +91,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         availabilityZones: config.network.availabilityZones,
         egress: config.network.egress,
         ipv6: config.network.ipv6,
-        streamingPorts: config.fleets.flatMap((f) => f.streaming?.ports ?? []),
+        streamingPorts: config.streamingPorts,
       },
       parent,
     );
@@ -166,7 +166,6 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
-    const streamingPorts = config.fleets.find((f) => f.streaming)?.streaming?.ports ?? [];
     this.loadBalancer = new LoadBalancer(
       `${name}-lb`,
       {
@@ -176,7 +175,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         webDomain: config.webDomain,
         ...(config.loadBalancer.certificateArn && { certificateArn: config.loadBalancer.certificateArn }),
         ...(config.dns && { zoneId: config.dns.zoneId }),
-        streamingPorts,
+        streamingPorts: config.streamingPorts,
         dualStack: config.network.ipv6,
         idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
         accessLogs: config.loadBalancer.accessLogs,
@@ -258,7 +257,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.schedulerFleet = config.fleets.find((f) => f.sidekiq?.queues.includes("scheduler"))?.name as string;
+    this.schedulerFleet = config.schedulerFleet as string;
     this.monitoring = this.monitor(name, validated);
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);

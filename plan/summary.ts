@@ -147,7 +147,7 @@ export function dataTierSection(config: StackConfig): string[] {
 
 export function edgeSection(config: StackConfig): string[] {
   const { loadBalancer: lb, media, mail, dns } = config;
-  const ports = config.fleets.find((f) => f.streaming)?.streaming?.ports ?? [];
+  const ports = config.streamingPorts;
   const certificate = (arn: string | undefined, where: string) =>
     arn ? `certificate ${arn}` : `certificate requested in ${where} and DNS-validated in ${dns?.zoneName}`;
   return [

@@ -22,6 +22,8 @@ function fleet(name: string, services: Partial<Fleet>, maxSize = 1): Fleet {
     minSize: 1,
     desiredSize: 1,
     maxSize,
+    servesScheduler: services.sidekiq?.queues.includes("scheduler") ?? false,
+    configured: new Set(),
     ...services,
   };
 }
@@ -168,7 +170,7 @@ describe("PgBouncer: Postgres sees hosts x default_pool_size", () => {
     [1, 5, 20, 3, 5, 5, 15],
   ])("%d x %d threads, pool %d, %d hosts", (processes, threads, pool, hosts, clients, poolSize, server) => {
     const f = { ...fleet("d", sidekiq(["default"], threads, processes), hosts), pgbouncerPoolSize: pool };
-    expect(pgbouncerRow(f, 20)).toEqual({
+    expect(pgbouncerRow(f)).toEqual({
       fleet: "d",
       maxSize: hosts,
       clientConnectionsPerHost: clients,

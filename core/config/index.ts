@@ -158,7 +158,7 @@ export function parseStackConfig(
       stack,
     );
   }
-  const config = resolveStackConfig(parsed.data);
+  const config = resolveStackConfig(parsed.data, raw);
   // The budgets, once: the rules read them, and so does every component (through the result).
   const budgets = stackBudgets(config);
   const problems = [...outside, ...checkRules(config, budgets)];

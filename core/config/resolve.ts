@@ -47,6 +47,10 @@ export interface Fleet {
   readonly spot: boolean;
   readonly cpuTarget?: number;
   readonly rootVolumeGiB: number;
+  /** Whether its Sidekiq listens to `scheduler` (the rules allow exactly one such process). */
+  readonly servesScheduler: boolean;
+  /** The keys the operator wrote for this fleet (`maxSize`, `web.processes`, ...); the rest are defaults. */
+  readonly configured: ReadonlySet<string>;
 }
 
 export interface DatabaseInstance {
@@ -88,6 +92,10 @@ export interface StackConfig {
   readonly alarms: ParsedStackConfig["alarms"];
   readonly image: ParsedStackConfig["image"];
   readonly fleets: readonly Fleet[];
+  /** The ports every streaming host listens on (the rules make all streaming fleets alike). */
+  readonly streamingPorts: readonly number[];
+  /** The fleet whose single process serves the scheduler queue, if any fleet does. */
+  readonly schedulerFleet?: string;
 }
 
 function databaseInstance(
@@ -107,7 +115,16 @@ function databaseInstance(
   };
 }
 
-function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfig): Fleet {
+/** Dotted paths of the keys present in a raw config object: `maxSize`, `web`, `web.processes`, ... */
+function configuredKeys(raw: unknown, prefix = ""): string[] {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return [];
+  return Object.entries(raw as Record<string, unknown>).flatMap(([key, value]) => [
+    `${prefix}${key}`,
+    ...configuredKeys(value, `${prefix}${key}.`),
+  ]);
+}
+
+function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfig, raw: unknown): Fleet {
   const instance = ec2InstanceSpec(fleet.instanceType);
   if (!instance)
     throw new Error(`resolve: ${fleet.instanceType} passed the schema but is not in the catalog`);
@@ -140,10 +157,20 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     spot: fleet.spot,
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
+    servesScheduler: fleet.sidekiq?.queues.includes("scheduler") ?? false,
+    configured: new Set(configuredKeys(raw)),
   };
 }
 
-export function resolveStackConfig(parsed: ParsedStackConfig): StackConfig {
+/**
+ * `raw` is the config as written (before zod's defaults), so each fleet knows which of its values the
+ * operator set; without it every value counts as configured.
+ */
+export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<string, unknown>): StackConfig {
+  const rawFleets = (raw?.["fleets"] ?? parsed.fleets) as Record<string, unknown>;
+  const fleets = Object.entries(parsed.fleets).map(([name, fleet]) =>
+    resolveFleet(name, fleet, parsed, rawFleets[name]),
+  );
   const production = parsed.environment === "production";
   const { multiAz, maxStorageGiB, replica, maxConnections, workMemMiB, instanceClass, ...database } =
     parsed.database;
@@ -186,6 +213,10 @@ export function resolveStackConfig(parsed: ParsedStackConfig): StackConfig {
     mail: { ...parsed.mail, fromAddress: parsed.mail.fromAddress ?? `notifications@${parsed.domain}` },
     alarms: parsed.alarms,
     image: parsed.image,
-    fleets: Object.entries(parsed.fleets).map(([name, fleet]) => resolveFleet(name, fleet, parsed)),
+    fleets,
+    streamingPorts: fleets.find((f) => f.streaming)?.streaming?.ports ?? [],
+    ...(fleets.some((f) => f.servesScheduler) && {
+      schedulerFleet: fleets.find((f) => f.servesScheduler)?.name,
+    }),
   };
 }

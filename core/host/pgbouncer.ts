@@ -4,7 +4,6 @@
  */
 import { clientConnectionsPerHost, pgbouncerRow } from "../sizing/budget";
 import type { Fleet } from "../config/resolve";
-import { DEFAULTS } from "../defaults";
 import { PGBOUNCER_HOST, PGBOUNCER_PORT, PGBOUNCER_REPLICA_DB } from "./env";
 import {
   daemonSandbox,
@@ -36,7 +35,7 @@ export interface PgbouncerInput {
  */
 export function renderPgbouncerIni(input: PgbouncerInput): string {
   const { fleet } = input;
-  const row = pgbouncerRow(fleet, DEFAULTS.database.pgbouncerPoolSize);
+  const row = pgbouncerRow(fleet);
   const clients = clientConnectionsPerHost(fleet);
   const database = (host: string) => `host=${host} port=${input.port ?? 5432} dbname=${input.databaseName}`;
   return [

@@ -13,7 +13,7 @@
  * This module is the single source of truth for pools: the units and env files of later tiers read
  * `poolOf` so the pool a process gets is the pool the budget counted.
  */
-import { BUDGET_RULES, DEFAULTS } from "../defaults";
+import { BUDGET_RULES } from "../defaults";
 import type { DatabaseInstance, Fleet, StackConfig } from "../config/resolve";
 import { connectionLimit, usableConnections } from "./postgres";
 
@@ -113,9 +113,11 @@ export function clientConnectionsPerHost(fleet: Fleet): number {
   return fleetRows(fleet).reduce((sum, r) => sum + r.processes * r.pool, 0);
 }
 
-export function pgbouncerRow(fleet: Fleet, defaultPoolSize: number): PgbouncerRow {
+/** A pooled fleet's PgBouncer row; resolve.ts gives every fleet of a pooled stack its pool size. */
+export function pgbouncerRow(fleet: Fleet): PgbouncerRow {
+  if (fleet.pgbouncerPoolSize === undefined) throw new Error(`fleet ${fleet.name} has no PgBouncer pool size`);
   const perHost = clientConnectionsPerHost(fleet);
-  const poolSize = Math.min(fleet.pgbouncerPoolSize ?? defaultPoolSize, perHost);
+  const poolSize = Math.min(fleet.pgbouncerPoolSize, perHost);
   return {
     fleet: fleet.name,
     maxSize: fleet.maxSize,
@@ -133,7 +135,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const clientConnections = sum(rows.map((r) => r.connections));
   const pgbouncer =
     pooler === "pgbouncer"
-      ? input.fleets.map((f) => pgbouncerRow(f, DEFAULTS.database.pgbouncerPoolSize))
+      ? input.fleets.map((f) => pgbouncerRow(f))
       : undefined;
   const fleetConnections = pgbouncer ? sum(pgbouncer.map((p) => p.serverConnections)) : clientConnections;
   const limit = connectionLimit(database.maxConnections);
@@ -159,7 +161,6 @@ export function computeBudget(input: BudgetInput): Budget {
   };
 }
 
-/** The budgets a stack's config implies: the primary's and, with a read replica, the replica's. */
 /** The budgets of a stack: the primary's, and the read replica's when there is one. */
 export interface StackBudgets {
   readonly primary: Budget;

@@ -30,7 +30,7 @@ import {
 
 const { config } = parseStackConfig(stackConfig("production"));
 const fleet = config.fleets.find((f) => f.name === "sidekiq-default")!;
-const pool = pgbouncerRow(fleet, 20).poolSize; // 12
+const pool = pgbouncerRow(fleet).poolSize; // 12
 const clients = clientConnectionsPerHost(fleet); // 4 processes x 15 threads = 60
 const PASSWORD = "pgbouncer-test-password";
 

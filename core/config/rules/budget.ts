@@ -96,9 +96,12 @@ export const connectionBudget: Rule = (config, budgets) => {
     for (const fleet of config.fleets) {
       const perHost = clientConnectionsPerHost(fleet);
       if (fleet.pgbouncerPoolSize !== undefined && fleet.pgbouncerPoolSize > perHost) {
+        // Cite the key the operator wrote: the fleet's own, or the stack-wide default it inherited.
         problems.push(
           warning(
-            ["fleets", fleet.name, "pgbouncerPoolSize"],
+            fleet.configured.has("pgbouncerPoolSize")
+              ? ["fleets", fleet.name, "pgbouncerPoolSize"]
+              : ["database", "pgbouncer", "defaultPoolSize"],
             fleet.pgbouncerPoolSize,
             `is more than the ${perHost} client connections one host opens; the budget counts ${perHost}`,
           ),

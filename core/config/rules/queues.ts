@@ -43,7 +43,7 @@ export const everyServiceServed: Rule = (config) => {
  * process in the cluster may serve it, at maximum size too (compendium: one scheduler per cluster).
  */
 export const schedulerSingleton: Rule = (config) => {
-  const serving = config.fleets.filter((f) => f.sidekiq?.queues.includes("scheduler"));
+  const serving = config.fleets.filter((f) => f.servesScheduler);
   const processes = serving.reduce((n, f) => n + f.maxSize * (f.sidekiq?.processes ?? 0), 0);
   if (processes <= 1) return [];
   const why =

@@ -5,7 +5,7 @@ import { type Rule, error } from "./rule";
 export const spotFleets: Rule = (config) =>
   config.fleets.flatMap((fleet) => {
     if (!fleet.spot) return [];
-    const why = fleet.sidekiq?.queues.includes("scheduler")
+    const why = fleet.servesScheduler
       ? "serves the scheduler queue, whose single process must not be reclaimed"
       : fleet.web || fleet.streaming
         ? "runs web or streaming, which serve users behind the ALB"
