@@ -1,6 +1,5 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ssmPlaceholder } from "../core/host/boot";
 import type { Budget } from "../core/sizing/budget";
 import {
   type StackConfig,
@@ -10,8 +9,7 @@ import {
   isValidatedConfig,
   parseStackConfig,
 } from "../core/config";
-import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
-import { renderFleetHost } from "../core/host/fleetHost";
+import type { Env } from "../core/host/env";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
@@ -23,6 +21,15 @@ import { PostgresDatabase } from "./postgresDatabase";
 import { RedisStore } from "./redisStore";
 import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
+import {
+  type Tiers,
+  fleetSecurityGroups,
+  fleetTargetGroups,
+  fleetUserData,
+  imageResolver,
+  monitoringTargets,
+  stackEnv,
+} from "./wiring";
 
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -244,8 +251,43 @@ export class MastodonStack extends pulumi.ComponentResource {
     );
 
     const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
-    this.env = this.computeEnv(secrets);
-    this.fleetComponents = this.fleets(name);
+    const tiers: Tiers = {
+      config,
+      network: this.network,
+      database: this.database,
+      cache: this.cache,
+      persistent: this.persistent,
+      loadBalancer: this.loadBalancer,
+      media: this.media,
+      mail: this.mail,
+    };
+    this.env = stackEnv(tiers, secrets);
+    const region = aws.getRegionOutput({}, parent).region;
+    const imageFor = imageResolver(config.image, this);
+    this.fleetComponents = config.fleets.map(
+      (fleet) =>
+        new Fleet(
+          `${name}-${fleet.name}`,
+          {
+            fleet,
+            imageId: imageFor(fleet.instance.architecture),
+            rootDeviceName: config.image.rootDeviceName,
+            subnetIds: this.network.fleetSubnetIds,
+            securityGroupIds: fleetSecurityGroups(fleet, this.network),
+            associatePublicIp: this.network.fleetsNeedPublicIp,
+            userData: fleetUserData(fleet, tiers, {
+              env: this.env,
+              parameterPath: this.parameterPrefix,
+              region,
+            }),
+            targetGroupArns: fleetTargetGroups(fleet, this.loadBalancer),
+            parameterPath: this.parameterPrefix,
+            mediaAccessPolicy: this.media.accessPolicy,
+            tags: { "mastodon:stack": `${pulumi.getStack()}/${name}` },
+          },
+          parent,
+        ),
+    );
     this.migrations = new aws.ssm.Document(
       `${name}-migrations`,
       {
@@ -258,179 +300,17 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
     this.schedulerFleet = config.schedulerFleet as string;
-    this.monitoring = this.monitor(name, validated);
-    this.budget = pulumi.output(validated.budget);
-    this.replicaBudget = pulumi.output(validated.replicaBudget);
-    this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
-  }
-
-  /**
-   * The one place the tiers' endpoints become Mastodon env values (core/env.ts does the mapping).
-   * Every secret is the `{{ssm:...}}` placeholder of its parameter, filled on the host at boot: this
-   * env holds no secret value, so it may go into user-data.
-   */
-  private computeEnv(secrets: MastodonSecrets): pulumi.Output<Env> {
-    const db = this.database;
-    const endpoint = (host: pulumi.Input<string>) => ({
-      host,
-      port: db.port,
-      name: db.databaseName,
-      user: db.username,
-      password: ssmPlaceholder(db.passwordParameterName),
-    });
-    const redis = (store: RedisStore) => ({
-      host: store.host,
-      port: store.port,
-      password: ssmPlaceholder(store.passwordParameterName),
-      tls: store.tls,
-    });
-    const secretEnv = mastodonEnv(
-      Object.fromEntries(
-        Object.entries(secrets.parameters).map(([envName, parameter]) => [
-          envName,
-          ssmPlaceholder(parameter),
-        ]),
-      ),
-    );
-    return pulumi
-      .all([
-        pulumi.output(endpoint(db.address)),
-        pulumi.output(db.replicaAddress ? endpoint(db.replicaAddress) : undefined),
-        pulumi.output(redis(this.persistent)),
-        pulumi.output(redis(this.cache)),
-        this.media.env,
-        this.mail.env,
-        secrets.vapidPublicKey,
-      ])
-      .apply(([primary, replica, persistent, cache, s3, smtp, vapidPublicKey]) =>
-        mastodonEnv({
-          RAILS_ENV: "production",
-          NODE_ENV: "production",
-          ...instanceEnv({
-            domain: this.config.domain,
-            webDomain: this.config.webDomain,
-            vpcCidr: this.network.cidr,
-          }),
-          ...databaseEnv({ primary, ...(replica && { replica }), pooler: this.config.database.pooler }),
-          ...redisEnv(persistent, cache),
-          ...s3,
-          ...smtp,
-          ...secretEnv,
-          VAPID_PUBLIC_KEY: vapidPublicKey,
-        }),
-      );
-  }
-
-  /** One Fleet per configured fleet, each given the user-data rendered for it (core/fleetHost.ts). */
-  private fleets(name: string): Fleet[] {
-    const { config } = this;
-    const groups = this.network.securityGroups;
-    const region = aws.getRegionOutput({}, { parent: this }).region;
-    const images = new Map<string, pulumi.Output<string>>();
-    const imageFor = (architecture: string): pulumi.Output<string> => {
-      if (config.image.amiId) return pulumi.output(config.image.amiId);
-      const parameter = (config.image.ssmParameter as string).replace("{arch}", architecture);
-      if (!images.has(parameter))
-        images.set(parameter, aws.ssm.getParameterOutput({ name: parameter }, { parent: this }).value);
-      return images.get(parameter) as pulumi.Output<string>;
-    };
-    const pooled = config.database.pooler === "pgbouncer";
-    return config.fleets.map((fleet) => {
-      const userData = pulumi
-        .all([this.env, this.database.address, pulumi.output(this.database.replicaAddress), region])
-        .apply(
-          ([env, primaryHost, replicaHost, r]) =>
-            renderFleetHost({
-              fleet,
-              env,
-              parameterPath: this.parameterPrefix,
-              region: r,
-              ...(pooled && {
-                pgbouncer: {
-                  primaryHost,
-                  ...(replicaHost && { replicaHost }),
-                  databaseName: this.database.databaseName,
-                  user: this.database.username,
-                  passwordPlaceholder: ssmPlaceholder(this.database.passwordParameterName),
-                },
-              }),
-            }).userData,
-        );
-      const securityGroupIds = [
-        ...(fleet.web ? [groups.web.id] : []),
-        ...(fleet.streaming ? [groups.streaming.id] : []),
-        ...(fleet.sidekiq ? [groups.sidekiq.id] : []),
-      ];
-      const targetGroupArns = [
-        ...(fleet.web ? [this.loadBalancer.webTargetGroup.arn] : []),
-        ...(fleet.streaming ? this.loadBalancer.streamingTargetGroups.map((tg) => tg.arn) : []),
-      ];
-      return new Fleet(
-        `${name}-${fleet.name}`,
-        {
-          fleet,
-          imageId: imageFor(fleet.instance.architecture),
-          rootDeviceName: config.image.rootDeviceName,
-          subnetIds: this.network.fleetSubnetIds,
-          securityGroupIds,
-          associatePublicIp: this.network.fleetsNeedPublicIp,
-          userData,
-          targetGroupArns,
-          parameterPath: this.parameterPrefix,
-          mediaAccessPolicy: this.media.accessPolicy,
-          tags: { "mastodon:stack": `${pulumi.getStack()}/${name}` },
-        },
-        { parent: this },
-      );
-    });
-  }
-
-  /** Alarms on what breaks first, thresholds from the sizing core (core/monitoring.ts). */
-  private monitor(name: string, validated: ValidatedConfig): Monitoring {
-    const { config } = this;
-    const db = this.database;
-    return new Monitoring(
+    // Alarms on what breaks first, thresholds from the sizing core and the budget (core/aws/alarms.ts).
+    this.monitoring = new Monitoring(
       `${name}-monitoring`,
       {
         ...(config.alarms.email && { email: config.alarms.email }),
-        targets: {
-          databases: [
-            {
-              id: "db-primary",
-              identifier: db.instance.identifier,
-              budget: validated.budget,
-              storageGiB: config.database.storageGiB,
-              replica: false,
-            },
-            ...(db.replica && validated.replicaBudget
-              ? [
-                  {
-                    id: "db-replica",
-                    identifier: db.replica.identifier,
-                    budget: validated.replicaBudget,
-                    storageGiB: config.database.storageGiB,
-                    replica: true,
-                  },
-                ]
-              : []),
-          ],
-          redis: [
-            { role: "cache", cacheClusterIds: this.cache.memberClusterIds },
-            { role: "persistent", cacheClusterIds: this.persistent.memberClusterIds },
-          ],
-          ...(this.persistent.instance && { redisHost: this.persistent.instance.id }),
-          loadBalancer: this.loadBalancer.alb.arnSuffix,
-          targetGroups: [
-            { id: "tg-web", arnSuffix: this.loadBalancer.webTargetGroup.arnSuffix },
-            ...this.loadBalancer.streamingTargetGroups.map((tg, i) => ({
-              id: `tg-streaming-${i + 1}`,
-              arnSuffix: tg.arnSuffix,
-            })),
-          ],
-          fleets: this.fleetComponents.map((f) => ({ name: f.fleetName, groupName: f.group.name })),
-        },
+        targets: monitoringTargets(tiers, validated, this.fleetComponents),
       },
-      { parent: this },
+      parent,
     );
+    this.budget = pulumi.output(validated.budget);
+    this.replicaBudget = pulumi.output(validated.replicaBudget);
+    this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
   }
 }

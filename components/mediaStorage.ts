@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
 import { type Env, s3Env } from "../core/host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../core/aws/policies";
-import { dnsValidatedCertificate } from "./loadBalancer";
+import { dnsValidatedCertificate } from "./certificate";
 import { privateBucket } from "./privateBucket";
 
 /** CloudFront's managed CachingOptimized policy: media files are immutable once written. */

@@ -1,0 +1,188 @@
+/**
+ * How MastodonStack's tiers feed each other: the env every host gets, each fleet's user-data,
+ * security groups, target groups and image, and what Monitoring watches. Plain functions over the
+ * tiers' outputs (no resources of their own, except the image lookups they declare on `parent`),
+ * so the component itself is composition only.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringInput } from "../core/aws/alarms";
+import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
+import { ssmPlaceholder } from "../core/host/boot";
+import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
+import { renderFleetHost } from "../core/host/fleetHost";
+import type { LoadBalancer } from "./loadBalancer";
+import type { Mail } from "./mail";
+import type { MediaStorage } from "./mediaStorage";
+import type { Network } from "./network";
+import type { PostgresDatabase } from "./postgresDatabase";
+import type { RedisStore } from "./redisStore";
+import type { MastodonSecrets } from "./secrets";
+
+export interface Tiers {
+  readonly config: StackConfig;
+  readonly network: Network;
+  readonly database: PostgresDatabase;
+  readonly cache: RedisStore;
+  readonly persistent: RedisStore;
+  readonly loadBalancer: LoadBalancer;
+  readonly media: MediaStorage;
+  readonly mail: Mail;
+}
+
+/**
+ * The one place the tiers' endpoints become Mastodon env values (core/host/env.ts does the
+ * mapping). Every secret is the `{{ssm:...}}` placeholder of its parameter, filled on the host at
+ * boot: this env holds no secret value, so it may go into user-data.
+ */
+export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<Env> {
+  const { config, database: db } = tiers;
+  const endpoint = (host: pulumi.Input<string>) => ({
+    host,
+    port: db.port,
+    name: db.databaseName,
+    user: db.username,
+    password: ssmPlaceholder(db.passwordParameterName),
+  });
+  const redis = (store: RedisStore) => ({
+    host: store.host,
+    port: store.port,
+    password: ssmPlaceholder(store.passwordParameterName),
+    tls: store.tls,
+  });
+  const secretEnv = mastodonEnv(
+    Object.fromEntries(
+      Object.entries(secrets.parameters).map(([envName, parameter]) => [envName, ssmPlaceholder(parameter)]),
+    ),
+  );
+  return pulumi
+    .all([
+      pulumi.output(endpoint(db.address)),
+      pulumi.output(db.replicaAddress ? endpoint(db.replicaAddress) : undefined),
+      pulumi.output(redis(tiers.persistent)),
+      pulumi.output(redis(tiers.cache)),
+      tiers.media.env,
+      tiers.mail.env,
+      secrets.vapidPublicKey,
+    ])
+    .apply(([primary, replica, persistent, cache, s3, smtp, vapidPublicKey]) =>
+      mastodonEnv({
+        RAILS_ENV: "production",
+        NODE_ENV: "production",
+        ...instanceEnv({ domain: config.domain, webDomain: config.webDomain, vpcCidr: tiers.network.cidr }),
+        ...databaseEnv({ primary, ...(replica && { replica }), pooler: config.database.pooler }),
+        ...redisEnv(persistent, cache),
+        ...s3,
+        ...smtp,
+        ...secretEnv,
+        VAPID_PUBLIC_KEY: vapidPublicKey,
+      }),
+    );
+}
+
+/** A fleet's cloud-config: its units, env template and PgBouncer (core/host/fleetHost.ts). */
+export function fleetUserData(
+  fleet: FleetConfig,
+  tiers: Tiers,
+  input: { env: pulumi.Output<Env>; parameterPath: string; region: pulumi.Output<string> },
+): pulumi.Output<string> {
+  const db = tiers.database;
+  return pulumi
+    .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region])
+    .apply(([env, primaryHost, replicaHost, region]) => {
+      const pooler = tiers.config.database.pooler;
+      const base = { fleet, env, parameterPath: input.parameterPath, region };
+      switch (pooler) {
+        case "none":
+          return renderFleetHost(base).userData;
+        case "pgbouncer":
+          return renderFleetHost({
+            ...base,
+            pgbouncer: {
+              primaryHost,
+              ...(replicaHost && { replicaHost }),
+              databaseName: db.databaseName,
+              user: db.username,
+              passwordPlaceholder: ssmPlaceholder(db.passwordParameterName),
+            },
+          }).userData;
+        default: {
+          const unknown: never = pooler;
+          throw new Error(`unknown pooler ${String(unknown)}`);
+        }
+      }
+    });
+}
+
+/** The security groups of the roles a fleet runs. */
+export function fleetSecurityGroups(fleet: FleetConfig, network: Network): pulumi.Output<string>[] {
+  const groups = network.securityGroups;
+  return [
+    ...(fleet.web ? [groups.web.id] : []),
+    ...(fleet.streaming ? [groups.streaming.id] : []),
+    ...(fleet.sidekiq ? [groups.sidekiq.id] : []),
+  ];
+}
+
+/** The ALB target groups a fleet's hosts join: web's, and one per streaming port. */
+export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer): pulumi.Output<string>[] {
+  return [
+    ...(fleet.web ? [loadBalancer.webTargetGroup.arn] : []),
+    ...(fleet.streaming ? loadBalancer.streamingTargetGroups.map((tg) => tg.arn) : []),
+  ];
+}
+
+/**
+ * The AMI for an architecture: the fixed `image.amiId`, or the SSM parameter `image.ssmParameter`
+ * names with `{arch}` filled in, looked up once per parameter.
+ */
+export function imageResolver(
+  image: StackConfig["image"],
+  parent: pulumi.Resource,
+): (architecture: string) => pulumi.Output<string> {
+  const lookups = new Map<string, pulumi.Output<string>>();
+  return (architecture) => {
+    if (image.amiId) return pulumi.output(image.amiId);
+    const name = (image.ssmParameter as string).replace("{arch}", architecture);
+    if (!lookups.has(name)) lookups.set(name, aws.ssm.getParameterOutput({ name }, { parent }).value);
+    return lookups.get(name) as pulumi.Output<string>;
+  };
+}
+
+/** What Monitoring watches: identifiers AWS assigns, and the budgets the alarms read. */
+export function monitoringTargets(
+  tiers: Tiers,
+  validated: ValidatedConfig,
+  fleets: readonly { readonly fleetName: string; readonly group: aws.autoscaling.Group }[],
+): MonitoringInput<pulumi.Input<string>> {
+  const { config, database: db, loadBalancer } = tiers;
+  const database = (id: string, identifier: pulumi.Input<string>, budget: ValidatedConfig["budget"]) => ({
+    id,
+    identifier,
+    budget,
+    storageGiB: config.database.storageGiB,
+    replica: id !== "db-primary",
+  });
+  return {
+    databases: [
+      database("db-primary", db.instance.identifier, validated.budget),
+      ...(db.replica && validated.replicaBudget
+        ? [database("db-replica", db.replica.identifier, validated.replicaBudget)]
+        : []),
+    ],
+    redis: [
+      { role: "cache", cacheClusterIds: tiers.cache.memberClusterIds },
+      { role: "persistent", cacheClusterIds: tiers.persistent.memberClusterIds },
+    ],
+    ...(tiers.persistent.instance && { redisHost: tiers.persistent.instance.id }),
+    loadBalancer: loadBalancer.alb.arnSuffix,
+    targetGroups: [
+      { id: "tg-web", arnSuffix: loadBalancer.webTargetGroup.arnSuffix },
+      ...loadBalancer.streamingTargetGroups.map((tg, i) => ({
+        id: `tg-streaming-${i + 1}`,
+        arnSuffix: tg.arnSuffix,
+      })),
+    ],
+    fleets: fleets.map((f) => ({ name: f.fleetName, groupName: f.group.name })),
+  };
+}
