@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../core/defaults";
 import { ipv6Subnet, subnetLayout } from "../core/aws/subnets";
+import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 
 export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
 
@@ -22,18 +23,6 @@ export interface NetworkArgs {
   streamingPorts?: readonly number[];
 }
 
-/** Security groups by role; rules reference groups, never 0.0.0.0/0 (the ALB's 80/443 excepted). */
-export interface RoleSecurityGroups {
-  readonly alb: aws.ec2.SecurityGroup;
-  readonly web: aws.ec2.SecurityGroup;
-  readonly streaming: aws.ec2.SecurityGroup;
-  readonly sidekiq: aws.ec2.SecurityGroup;
-  readonly database: aws.ec2.SecurityGroup;
-  readonly redis: aws.ec2.SecurityGroup;
-}
-
-const ANY_IPV4 = "0.0.0.0/0";
-const ANY_IPV6 = "::/0";
 const SUFFIXES = ["a", "b", "c"];
 
 /**
@@ -238,7 +227,7 @@ export class Network extends pulumi.ComponentResource {
     this.appSubnetIds = appSubnets.map((s) => s.id);
     this.dataSubnetIds = dataSubnets.map((s) => s.id);
     this.fleetSubnetIds = egress === "public-subnets" ? this.publicSubnetIds : this.appSubnetIds;
-    this.securityGroups = this.roleSecurityGroups(name, ipv6, streamingPorts);
+    this.securityGroups = roleSecurityGroups(name, this.vpc.id, ipv6, streamingPorts, this);
 
     this.registerOutputs({
       vpcId: this.vpcId,
@@ -246,116 +235,5 @@ export class Network extends pulumi.ComponentResource {
       appSubnetIds: this.appSubnetIds,
       dataSubnetIds: this.dataSubnetIds,
     });
-  }
-
-  private roleSecurityGroups(
-    name: string,
-    ipv6: boolean,
-    streamingPorts: readonly number[],
-  ): RoleSecurityGroups {
-    const parent = { parent: this };
-    const group = (role: string, description: string) =>
-      new aws.ec2.SecurityGroup(
-        `${name}-${role}`,
-        { vpcId: this.vpc.id, description, tags: { Name: `${name}-${role}` } },
-        parent,
-      );
-    const groups: RoleSecurityGroups = {
-      alb: group("alb", "Mastodon ALB: HTTP/HTTPS from the internet"),
-      web: group("web", "Mastodon web (Puma): port 3000 from the ALB"),
-      streaming: group("streaming", "Mastodon streaming: its ports from the ALB"),
-      sidekiq: group("sidekiq", "Mastodon Sidekiq: no inbound"),
-      database: group("database", "PostgreSQL: 5432 from the fleets"),
-      redis: group("redis", "Redis: 6379 from the fleets"),
-    };
-    const tcp = (from: number, to = from) => ({ ipProtocol: "tcp", fromPort: from, toPort: to });
-    const ingress = (
-      rule: string,
-      sg: aws.ec2.SecurityGroup,
-      args: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId">,
-    ) => new aws.vpc.SecurityGroupIngressRule(`${name}-${rule}`, { securityGroupId: sg.id, ...args }, parent);
-    const egress = (
-      rule: string,
-      sg: aws.ec2.SecurityGroup,
-      args: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId">,
-    ) => new aws.vpc.SecurityGroupEgressRule(`${name}-${rule}`, { securityGroupId: sg.id, ...args }, parent);
-    const anywhere = (
-      rule: string,
-      port: number,
-      add: (rule: string, args: { cidrIpv4?: string; cidrIpv6?: string }) => void,
-    ) => {
-      add(`${rule}-${port}`, { cidrIpv4: ANY_IPV4 });
-      if (ipv6) add(`${rule}-${port}-v6`, { cidrIpv6: ANY_IPV6 });
-    };
-
-    // Internet -> ALB 80/443 (80 only to redirect to 443).
-    for (const port of [80, 443]) {
-      anywhere("alb-in", port, (rule, cidr) =>
-        ingress(rule, groups.alb, { ...tcp(port), ...cidr, description: "clients" }),
-      );
-    }
-    const streamingFrom = Math.min(...streamingPorts);
-    const streamingTo = Math.max(...streamingPorts);
-    ingress("web-in-alb", groups.web, {
-      ...tcp(DEFAULTS.web.port),
-      referencedSecurityGroupId: groups.alb.id,
-      description: "ALB to Puma",
-    });
-    egress("alb-out-web", groups.alb, {
-      ...tcp(DEFAULTS.web.port),
-      referencedSecurityGroupId: groups.web.id,
-      description: "to Puma",
-    });
-    ingress("streaming-in-alb", groups.streaming, {
-      ...tcp(streamingFrom, streamingTo),
-      referencedSecurityGroupId: groups.alb.id,
-      description: "ALB to mastodon-streaming@ ports",
-    });
-    egress("alb-out-streaming", groups.alb, {
-      ...tcp(streamingFrom, streamingTo),
-      referencedSecurityGroupId: groups.streaming.id,
-      description: "to streaming",
-    });
-
-    // Fleets -> data stores, by group reference.
-    for (const role of ["web", "streaming", "sidekiq"] as const) {
-      ingress(`database-in-${role}`, groups.database, {
-        ...tcp(5432),
-        referencedSecurityGroupId: groups[role].id,
-        description: role,
-      });
-      ingress(`redis-in-${role}`, groups.redis, {
-        ...tcp(6379),
-        referencedSecurityGroupId: groups[role].id,
-        description: role,
-      });
-      egress(`${role}-out-database`, groups[role], {
-        ...tcp(5432),
-        referencedSecurityGroupId: groups.database.id,
-        description: "PostgreSQL",
-      });
-      egress(`${role}-out-redis`, groups[role], {
-        ...tcp(6379),
-        referencedSecurityGroupId: groups.redis.id,
-        description: "Redis",
-      });
-      // HTTPS everywhere: federation (web, Sidekiq), and SSM, CloudWatch, S3 for every host.
-      anywhere(`${role}-out-https`, 443, (rule, cidr) =>
-        egress(rule, groups[role], { ...tcp(443), ...cidr, description: "HTTPS" }),
-      );
-    }
-    // Plain HTTP for link previews and remote media that still serve it (web lookups, Sidekiq fetches).
-    for (const role of ["web", "sidekiq"] as const) {
-      anywhere(`${role}-out-http`, 80, (rule, cidr) =>
-        egress(rule, groups[role], { ...tcp(80), ...cidr, description: "HTTP" }),
-      );
-    }
-    // Mail goes out from the mailers queue: SMTP submission (STARTTLS) and SMTPS.
-    for (const port of [587, 465]) {
-      anywhere("sidekiq-out-smtp", port, (rule, cidr) =>
-        egress(rule, groups.sidekiq, { ...tcp(port), ...cidr, description: "SMTP" }),
-      );
-    }
-    return groups;
   }
 }
