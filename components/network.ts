@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../core/defaults";
-import { ipv6Subnet, subnetLayout } from "../core/aws/subnets";
+import { type Egress, egressPlan, ipv6Subnet, subnetLayout } from "../core/aws/subnets";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 
-export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
+export type { Egress } from "../core/aws/subnets";
 
 export interface NetworkArgs {
   /** IPv4 CIDR of the VPC, /16 to /20, cut by core/network.ts. @default "10.0.0.0/16" */
@@ -28,7 +28,7 @@ const SUFFIXES = ["a", "b", "c"];
 /**
  * A VPC over 2-3 AZs with three subnet tiers (public: ALB and NAT; app: fleets; data: RDS and
  * ElastiCache, no route out), the chosen egress, an S3 gateway endpoint, and one security group per
- * role chained ALB -> web/streaming -> database/redis (DESIGN.md section 1).
+ * role chained ALB -> web/streaming -> database/redis (docs/design.md, "Topology").
  */
 export class Network extends pulumi.ComponentResource {
   public readonly vpc: aws.ec2.Vpc;
@@ -58,7 +58,8 @@ export class Network extends pulumi.ComponentResource {
 
     this.cidr = cidr;
     this.ipv6 = ipv6;
-    this.fleetsNeedPublicIp = egress === "public-subnets";
+    const plan = egressPlan(egress, azCount);
+    this.fleetsNeedPublicIp = plan.fleetsInPublicSubnets;
 
     const zones = aws.getAvailabilityZonesOutput(
       { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
@@ -112,7 +113,7 @@ export class Network extends pulumi.ComponentResource {
       );
 
     const publicSubnets = makeSubnets("public", 0);
-    const appSubnets = egress === "public-subnets" ? [] : makeSubnets("app", 1);
+    const appSubnets = plan.fleetsInPublicSubnets ? [] : makeSubnets("app", 1);
     const dataSubnets = makeSubnets("data", 2);
 
     const publicRoutes = new aws.ec2.RouteTable(
@@ -141,7 +142,7 @@ export class Network extends pulumi.ComponentResource {
         ),
     );
 
-    const natCount = egress === "nat-per-az" ? azCount : egress === "single-nat" ? 1 : 0;
+    const natCount = plan.natGateways;
     const nats = Array.from({ length: natCount }, (_, i) => {
       const eip = new aws.ec2.Eip(
         `${name}-nat-${SUFFIXES[i]}`,
@@ -226,7 +227,7 @@ export class Network extends pulumi.ComponentResource {
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.appSubnetIds = appSubnets.map((s) => s.id);
     this.dataSubnetIds = dataSubnets.map((s) => s.id);
-    this.fleetSubnetIds = egress === "public-subnets" ? this.publicSubnetIds : this.appSubnetIds;
+    this.fleetSubnetIds = plan.fleetsInPublicSubnets ? this.publicSubnetIds : this.appSubnetIds;
     this.securityGroups = roleSecurityGroups(name, this.vpc.id, ipv6, streamingPorts, this);
 
     this.registerOutputs({

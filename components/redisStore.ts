@@ -19,7 +19,7 @@ export interface RedisStoreArgs {
   role: RedisRole;
   /**
    * "elasticache", or for the persistent role "self-managed-aof": Redis from Debian on a c-family
-   * instance with appendonly on an encrypted EBS volume (the only real AOF on AWS, DESIGN.md 4).
+   * instance with appendonly on an encrypted EBS volume (the only real AOF on AWS: docs/design.md, "The two Redis").
    * @default "elasticache"
    */
   mode?: "elasticache" | "self-managed-aof";
@@ -56,7 +56,7 @@ export interface RedisStoreArgs {
 const PORT = 6379;
 
 /**
- * One of Mastodon's two Redis (never one for both: DESIGN.md section 4). TLS and AUTH on ElastiCache;
+ * One of Mastodon's two Redis (never one for both: docs/design.md, "The two Redis"). TLS and AUTH on ElastiCache;
  * the AUTH password is generated, kept as an SSM SecureString and exposed only as a Pulumi secret.
  */
 export class RedisStore extends pulumi.ComponentResource {
@@ -98,24 +98,32 @@ export class RedisStore extends pulumi.ComponentResource {
       parent,
     );
 
-    if (mode === "elasticache") {
-      this.tls = true;
-      const group = this.elasticache(name, args);
-      this.replicationGroup = group;
-      this.host = group.primaryEndpointAddress;
-      this.memberClusterIds = Array.from({ length: this.nodes(args) }, (_, i) =>
-        group.memberClusters.apply((members) => {
-          const member = [...members].sort()[i];
-          if (!member) throw new Error(`${name}: ElastiCache reported ${members.length} member clusters`);
-          return member;
-        }),
-      );
-    } else {
-      // Redis from Debian has no certificate the clients would trust; the security group is the fence.
-      this.tls = false;
-      this.instance = this.selfManaged(name, args);
-      this.host = this.instance.privateIp;
-      this.memberClusterIds = [];
+    switch (mode) {
+      case "elasticache": {
+        this.tls = true;
+        const group = this.elasticache(name, args);
+        this.replicationGroup = group;
+        this.host = group.primaryEndpointAddress;
+        this.memberClusterIds = Array.from({ length: this.nodes(args) }, (_, i) =>
+          group.memberClusters.apply((members) => {
+            const member = [...members].sort()[i];
+            if (!member) throw new Error(`${name}: ElastiCache reported ${members.length} member clusters`);
+            return member;
+          }),
+        );
+        break;
+      }
+      case "self-managed-aof":
+        // Redis from Debian has no certificate the clients would trust; the security group is the fence.
+        this.tls = false;
+        this.instance = this.selfManaged(name, args);
+        this.host = this.instance.privateIp;
+        this.memberClusterIds = [];
+        break;
+      default: {
+        const unknown: never = mode;
+        throw new Error(`${name}: unknown Redis mode ${String(unknown)}`);
+      }
     }
     this.registerOutputs({
       host: this.host,
@@ -157,7 +165,7 @@ export class RedisStore extends pulumi.ComponentResource {
         nodeType:
           args.nodeType ?? (persistent ? DEFAULTS.redis.persistentNodeType : DEFAULTS.redis.cacheNodeType),
         numCacheClusters: nodes,
-        // Multi-AZ needs automatic failover, which needs a replica (DESIGN.md section 8).
+        // Multi-AZ needs automatic failover, which needs a replica (docs/design.md, "The two Redis").
         automaticFailoverEnabled: nodes >= 2,
         multiAzEnabled: nodes >= 2,
         port: PORT,

@@ -1,6 +1,6 @@
 /**
  * Every default and every limit of the package, in one place, each with the fact behind it.
- * Seeds are in ../shared/seeds (file names cited); DESIGN.md is ../shared/DESIGN.md.
+ * Seeds are cited by file name (docs/design.md, "Sources", lists them and the documentation used).
  */
 
 /** Mastodon 4.6's Sidekiq queues (config/sidekiq.yml; fasp is new in 4.4). */
@@ -84,7 +84,7 @@ export const DEFAULTS = {
   },
 } as const;
 
-/** The Postgres connection budget's rules (DESIGN.md section 2). */
+/** The Postgres connection budget's rules (docs/budget.md). */
 export const BUDGET_RULES = {
   /** PostgreSQL's superuser_reserved_connections default. */
   superuserReserved: 3,
@@ -103,7 +103,7 @@ export const BUDGET_RULES = {
   rdsMaxConnectionsCeiling: 5000,
 } as const;
 
-/** Thread limits per Sidekiq process (DESIGN.md section 3). */
+/** Thread limits per Sidekiq process (docs/design.md, "Processes, threads and units"). */
 export const SIDEKIQ_THREAD_RULES = {
   /** scaling-mastodon-compendium.txt (hachyderm): keep -c at 25 or under. */
   warnAbove: 25,

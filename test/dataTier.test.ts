@@ -1,6 +1,6 @@
 /**
  * The network, PostgreSQL and the two Redis under Pulumi's mocks: the resources each shipped stack
- * declares and the exact inputs that make them what DESIGN.md sections 1, 2 and 4 ask for.
+ * declares and the exact inputs that make them what docs/design.md ("Topology", "The two Redis") and docs/budget.md ask for.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonStack } from "../components/mastodonStack";

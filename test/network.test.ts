@@ -1,4 +1,11 @@
-import { ipv6Subnet, isAligned, isPrivate, parseIpv4Cidr, subnetLayout } from "../core/aws/subnets";
+import {
+  egressPlan,
+  ipv6Subnet,
+  isAligned,
+  isPrivate,
+  parseIpv4Cidr,
+  subnetLayout,
+} from "../core/aws/subnets";
 
 function range(cidr: string): [number, number] {
   const c = parseIpv4Cidr(cidr)!;
@@ -77,4 +84,14 @@ describe("IPv6 /64s of the VPC's /56", () => {
   ])("%s #%d -> %s", (block, index, expected) => expect(ipv6Subnet(block, index)).toBe(expected));
   test("refuses what is not a /56", () =>
     expect(() => ipv6Subnet("2600::/48", 1)).toThrow("expected an IPv6 /56"));
+});
+
+describe("egressPlan: one answer for the network and the bill", () => {
+  test.each([
+    ["nat-per-az", 3, { natGateways: 3, fleetsInPublicSubnets: false }],
+    ["single-nat", 3, { natGateways: 1, fleetsInPublicSubnets: false }],
+    ["public-subnets", 2, { natGateways: 0, fleetsInPublicSubnets: true }],
+  ] as const)("%s over %d AZs", (egress, azs, plan) => {
+    expect(egressPlan(egress, azs)).toEqual(plan);
+  });
 });

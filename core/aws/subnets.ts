@@ -99,3 +99,29 @@ export function ipv6Subnet(vpcBlock: string, index: number): string {
   const out = [...groups.slice(0, 3), fourth].map((g) => g.toString(16));
   return `${out.join(":")}::/64`;
 }
+
+/** How fleets reach the internet (config network.egress). */
+export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
+
+export interface EgressPlan {
+  /** NAT gateways to run (and pay for). */
+  readonly natGateways: number;
+  /** Fleets sit in the public subnets with public IPv4 addresses (no app subnets). */
+  readonly fleetsInPublicSubnets: boolean;
+}
+
+/** What an egress mode means for the network and the bill: one answer, read by both. */
+export function egressPlan(egress: Egress, availabilityZones: number): EgressPlan {
+  switch (egress) {
+    case "nat-per-az":
+      return { natGateways: availabilityZones, fleetsInPublicSubnets: false };
+    case "single-nat":
+      return { natGateways: 1, fleetsInPublicSubnets: false };
+    case "public-subnets":
+      return { natGateways: 0, fleetsInPublicSubnets: true };
+    default: {
+      const unknown: never = egress;
+      throw new Error(`unknown egress ${String(unknown)}`);
+    }
+  }
+}

@@ -16,7 +16,7 @@ const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-
 
 const positiveInt = z.int().min(1);
 
-/** A c-family EC2 instance type the catalog knows (DESIGN.md section 8). */
+/** A c-family EC2 instance type the catalog knows (docs/design.md, "Instance catalogs"). */
 const instanceType = z.string().superRefine((value, ctx) => {
   if (ec2InstanceSpec(value)) return;
   const cFamily = /^c\d+[a-z]*(-flex)?\./.test(value);
@@ -142,7 +142,7 @@ const fleetName = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
 
 const valkeyOrRedis = z.enum(["valkey", "redis"]);
 
-/** Redis 7+ is required (Sidekiq 8 checks it, DESIGN.md section 6); ElastiCache families redis7 and valkey8. */
+/** Redis 7+ is required (Sidekiq 8 checks it: docs/design.md, "Requirements"); ElastiCache families redis7 and valkey8. */
 const redisVersion = z.string().regex(/^(7\.[0-9]+|8\.[0-9]+)$/, {
   error: "must be a 7.x (redis) or 8.x (valkey) version such as 7.1 or 8.0",
 });
@@ -154,14 +154,14 @@ export const cacheRedisSchema = z.strictObject({
   engineVersion: redisVersion.optional(),
   /** @default "cache.t4g.small" */
   nodeType: cacheNodeType.default(DEFAULTS.redis.cacheNodeType),
-  /** The cache may run on one node (DESIGN.md section 4). @default 1 */
+  /** The cache may run on one node (docs/design.md, "The two Redis"). @default 1 */
   nodes: positiveInt.max(6).default(1),
 });
 
 export const persistentRedisSchema = z.strictObject({
   /**
    * "elasticache" (Multi-AZ replicas, snapshots) or "self-managed-aof" (Redis on EC2 with appendonly,
-   * the only honest AOF on AWS: DESIGN.md section 4). @default "elasticache"
+   * the only honest AOF on AWS: docs/design.md, "The two Redis"). @default "elasticache"
    */
   mode: z.enum(["elasticache", "self-managed-aof"]).default("elasticache"),
   /** @default "valkey" */

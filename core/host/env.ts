@@ -1,5 +1,5 @@
 /**
- * The Mastodon environment the tiers imply, computed in one place (DESIGN.md section 5). Pure: it
+ * The Mastodon environment the tiers imply, computed in one place (docs/design.md, "The environment Mastodon reads"). Pure: it
  * takes resolved endpoints and secrets and returns name -> value, refusing any name Mastodon 4.6
  * does not read (data/mastodon-4.6-env-names.txt).
  */
@@ -42,7 +42,7 @@ export interface DatabaseEnvInput {
 /**
  * DB_* (and REPLICA_DB_*). Direct: TLS verified against the RDS CA (rds.force_ssl is on; the host
  * installs the bundle where libpq and NODE_EXTRA_CA_CERTS find it). Pooled: the local PgBouncer,
- * which speaks TLS to RDS itself, and no prepared statements (transaction mode, DESIGN.md section 2).
+ * which speaks TLS to RDS itself, and no prepared statements (transaction mode, docs/budget.md).
  * DB_POOL is per process and lives in the units, not here.
  */
 export function databaseEnv({ primary, replica, pooler }: DatabaseEnvInput): Env {
@@ -53,7 +53,7 @@ export function databaseEnv({ primary, replica, pooler }: DatabaseEnvInput): Env
     DB_NAME: primary.name,
     DB_USER: primary.user,
     DB_PASS: primary.password,
-    // The streaming server treats anything but disable/no-verify as verified TLS (DESIGN.md section 5).
+    // The streaming server treats anything but disable/no-verify as verified TLS (docs/design.md, "Encryption in transit").
     DB_SSLMODE: pooled ? "disable" : "verify-full",
     PREPARED_STATEMENTS: pooled ? "false" : undefined,
     ...(replica && {
@@ -74,7 +74,7 @@ export interface RedisEndpoint {
   readonly tls: boolean;
 }
 
-/** A full URL: prefixed variables do not inherit host, port or password from REDIS_* (DESIGN.md section 4). */
+/** A full URL: prefixed variables do not inherit host, port or password from REDIS_* (docs/design.md, "The two Redis"). */
 export function redisUrl(endpoint: RedisEndpoint, db = 0): string {
   // Passwords here are alphanumeric (generated so) or a boot-time placeholder that becomes one:
   // written as is, so the placeholder survives into the template intact.
@@ -99,7 +99,7 @@ export function redisEnv(persistent: RedisEndpoint, cache: RedisEndpoint): Env {
 }
 
 /**
- * S3_* (DESIGN.md section 5). S3_HOSTNAME is the regional endpoint; S3_ALIAS_HOST is where media
+ * S3_* (docs/design.md, "The environment Mastodon reads"). S3_HOSTNAME is the regional endpoint; S3_ALIAS_HOST is where media
  * is served (CloudFront or the custom media domain). S3_PERMISSION must match the bucket: public
  * ACLs are blocked, so Mastodon's default public-read would fail every upload; "private" is accepted
  * with ACLs enabled for the owner and public access blocked (components/mediaStorage.ts).

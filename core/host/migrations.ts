@@ -1,6 +1,6 @@
 /**
  * The SSM Command document that runs Mastodon's database migrations on the scheduler's host
- * (DESIGN.md section 5): `pre` with SKIP_POST_DEPLOYMENT_MIGRATIONS=true before the fleets roll,
+ * (docs/design.md, "Deploys and migrations"): `pre` with SKIP_POST_DEPLOYMENT_MIGRATIONS=true before the fleets roll,
  * `post` after. Both connect straight to PostgreSQL (port 5432, verified TLS), bypassing PgBouncer:
  * migrations take locks and use session features transaction pooling would break. The skip flag
  * lives only in this command's environment, never in a file (any value, even "false", skips).

@@ -1,5 +1,5 @@
 /**
- * The two Redis (DESIGN.md section 4; compendium "Lies, damned lies, and redis"): what each role's
+ * The two Redis (docs/design.md, "The two Redis"; compendium "Lies, damned lies, and redis"): what each role's
  * settings are, the ElastiCache parameter group family, and the self-managed AOF host's redis.conf
  * and systemd unit. Pure; the same functions configure the real redis-server in the tests.
  */

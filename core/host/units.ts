@@ -1,5 +1,5 @@
 /**
- * systemd units for a fleet, rendered from the resolved config (DESIGN.md section 3;
+ * systemd units for a fleet, rendered from the resolved config (docs/design.md, "Processes, threads and units";
  * eigenmagic-systemd-template-units.txt). Pure: the pools here are read from core/budget.ts, so a
  * unit's DB_POOL is the pool the budget counted.
  */
@@ -244,7 +244,7 @@ export function renderStreamingUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
         env("PORT", "%i"),
         env("BIND", "0.0.0.0"),
         env("DB_POOL", poolOf(fleet, "streaming")),
-        // Direct TLS to RDS is verified (DESIGN.md section 5): trust the RDS CA bundle.
+        // Direct TLS to RDS is verified (docs/design.md, "Encryption in transit"): trust the RDS CA bundle.
         ...(ctx.pooled ? [] : [env("NODE_EXTRA_CA_CERTS", MASTODON_PATHS.rdsCaBundle)]),
         ["ExecStart", `${MASTODON_PATHS.node} ./streaming/index.js`],
         ["TimeoutSec", 15],

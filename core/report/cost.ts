@@ -5,6 +5,7 @@
  * us-east-1; any other region is computed with them and flagged as estimated. Usage-based charges
  * (data transfer, LCUs, NAT processing, S3, CloudFront, SES) are left out and said so.
  */
+import { egressPlan } from "../aws/subnets";
 import { dataLines } from "../data";
 import { ec2InstanceSpec } from "../sizing/catalog";
 import type { StackConfig } from "../config/resolve";
@@ -201,9 +202,7 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     estimated: true,
     note: "plus LCU-hours (usage)",
   });
-  const nats = { "nat-per-az": config.network.availabilityZones, "single-nat": 1, "public-subnets": 0 }[
-    config.network.egress
-  ];
+  const nats = egressPlan(config.network.egress, config.network.availabilityZones).natGateways;
   if (nats) {
     add({
       component: "network",

@@ -1,5 +1,5 @@
 /**
- * The Postgres connection budget (DESIGN.md section 2; scaling-mastodon-compendium.txt):
+ * The Postgres connection budget (docs/budget.md; scaling-mastodon-compendium.txt):
  *
  *   connections(fleet) = maxSize x sum over its services of processes x pool
  *     web:       pool = MAX_THREADS      (processes = WEB_CONCURRENCY)

@@ -2,7 +2,7 @@
  * Instance catalogs: what the sizing core needs to know about EC2 c-family types, RDS classes and
  * ElastiCache node types. Pure data and lookups; no Pulumi imports (pulumi-awsx style).
  *
- * Sources: DESIGN.md section 8 (sizes and memory, checked against AWS's documentation) and
+ * Sources: docs/design.md, "Instance catalogs" (sizes and memory, from AWS's documentation) and
  * data/ec2-c-family-prices-us-east-1.tsv (the list of c-family types that exist, with prices).
  */
 import { dataLines } from "../data";
@@ -22,10 +22,10 @@ export interface Ec2InstanceSpec {
   readonly usdPerHour: number;
 }
 
-/** DESIGN.md section 8: the c-family name grammar. */
+/** The c-family name grammar (docs/design.md, "Instance catalogs"). */
 export const C_FAMILY_PATTERN = /^c\d+[a-z]*(-flex)?\.(medium|large|\d*xlarge|metal)$/;
 
-/** Graviton (arm64) when the family matches `^c\d+g` (DESIGN.md section 8). */
+/** Graviton (arm64) when the family matches `^c\d+g` (docs/design.md, "Instance catalogs"). */
 export function architectureOf(instanceType: string): Architecture {
   return /^c\d+g/.test(instanceType) ? "arm64" : "x86_64";
 }
@@ -77,7 +77,7 @@ export function ec2InstanceSpec(instanceType: string): Ec2InstanceSpec | undefin
 }
 
 // ---------------------------------------------------------------------------------------------
-// RDS (DESIGN.md section 8). t4g, and the Graviton m/r generations; memory doubles per size step.
+// RDS (docs/design.md, "Instance catalogs"). t4g, and the Graviton m/r generations; memory doubles per size step.
 
 const RDS_T4G_GIB: Record<string, number> = {
   micro: 1,
@@ -121,7 +121,7 @@ export function rdsMemoryBytes(spec: RdsClassSpec): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ElastiCache node memory (GiB), DESIGN.md section 8; m7g/r7g taken as equal to m6g/r6g.
+// ElastiCache node memory (GiB), docs/design.md, "Instance catalogs"; m7g/r7g taken as equal to m6g/r6g.
 
 const CACHE_NODE_GIB: Record<string, number> = {
   "t4g.micro": 0.5,

@@ -7,7 +7,7 @@ import { BUDGET_RULES, DEFAULTS } from "../defaults";
 
 const MIB = 1024 ** 2;
 
-/** RDS's own default: LEAST({DBInstanceClassMemory/9531392}, 5000) (DESIGN.md section 2). */
+/** RDS's own default: LEAST({DBInstanceClassMemory/9531392}, 5000) (Amazon RDS User Guide; docs/budget.md). */
 export function rdsDefaultMaxConnections(spec: RdsClassSpec): number {
   return Math.min(
     Math.floor(rdsMemoryBytes(spec) / BUDGET_RULES.rdsBytesPerConnection),
@@ -68,7 +68,7 @@ export function rdsParameters(maxConnections: number, workMemMiB: number): RdsPa
   return [
     { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
     { name: "work_mem", value: String(workMemMiB * 1024), applyMethod: "immediate" },
-    // Refuse unencrypted connections (DESIGN.md: encryption in transit).
+    // Refuse unencrypted connections (docs/design.md, "Encryption in transit").
     { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
     { name: "log_min_duration_statement", value: String(SLOW_QUERY_MS), applyMethod: "immediate" },
     {
@@ -79,7 +79,7 @@ export function rdsParameters(maxConnections: number, workMemMiB: number): RdsPa
   ];
 }
 
-/** RDS parameter group family for a major version (DESIGN.md section 8). */
+/** RDS parameter group family for a major version (docs/design.md, "Instance catalogs"). */
 export function postgresFamily(engineVersion: "16" | "17"): string {
   return `postgres${engineVersion}`;
 }
