@@ -7,7 +7,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RENDER_SECRETS_PY, dotenvProblem, dotenvQuote, dotenvRepresentable } from "../core/host/boot";
+import { dotenvProblem, dotenvQuote, dotenvRepresentable } from "../core/host/boot";
+import { PROGRAMS_DIR, RENDER_SECRETS } from "../core/host/programs";
 import { requireProgram } from "./real/servers";
 
 /** value -> what follows `KEY=` in the filled file. */
@@ -89,7 +90,8 @@ test("the boot renderer's dotenv_quote (python3) and dotenvQuote are the same ru
   const python = requireProgram("/usr/bin/python3");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-boot-rule-"));
   try {
-    fs.writeFileSync(path.join(dir, "render_secrets.py"), RENDER_SECRETS_PY);
+    // Importable under a module name (core/host/files/render-secrets.py has a dash).
+    fs.copyFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), path.join(dir, "render_secrets.py"));
     const values = [...WRITTEN.map(([v]) => v), ...REFUSED.map(([v]) => v), ...generated(3000)];
     const r = spawnSync(
       python,

@@ -5,6 +5,7 @@
  * template: only parameter names are.
  */
 import type { Env } from "./env";
+import { programText, RENDER_SECRETS } from "./programs";
 
 const PLACEHOLDER = /\{\{ssm:([A-Za-z0-9_.\-/]+)\}\}/g;
 
@@ -38,7 +39,7 @@ export function renderEnvFile(env: Env, header: string): string {
 /**
  * Why `value` cannot be the whole value of a .env.production line that both of Mastodon's parsers
  * read back byte for byte, or undefined when it can. The same rule as dotenv_quote in
- * RENDER_SECRETS_PY (test/boot.test.ts holds them to it), so config validation can refuse at plan
+ * files/render-secrets.py (test/boot.test.ts holds them to it), so config validation can refuse at plan
  * time, by its key, a secret the boot would refuse.
  *
  * The parsers are Ruby's dotenv gem (Rails; Mastodon bundles 3.x, Debian ships 2.4) and Node's
@@ -107,132 +108,17 @@ export function renderManifest(
 }
 
 /**
- * The boot-time renderer (Python 3, standard library only). It reads every parameter under the
- * stack's path with the instance role (`aws ssm get-parameters-by-path --with-decryption`), fills
+ * The boot-time renderer, core/host/files/render-secrets.py (Python 3, standard library only). It
+ * reads every parameter under the stack's path with the instance role (`aws ssm get-parameters-by-path --with-decryption`), fills
  * each template, and writes the result atomically with its mode and owner. It fails, writing
  * nothing, if a placeholder names a parameter that does not exist, or if a value cannot be written
  * where its placeholder stands: a line's whole value must pass dotenvQuote, a value inside a larger
  * one must be alphanumeric. Its messages name parameters, never values. `--parameters FILE` reads the
  * parameters from a JSON file in the same shape instead of calling AWS (used by the tests).
  */
-export const RENDER_SECRETS_PY = `#!/usr/bin/env python3
-"""Fill {{ssm:NAME}} placeholders in Mastodon's config templates from SSM Parameter Store.
+export function renderSecretsProgram(): string {
+  return programText(RENDER_SECRETS);
+}
 
-A placeholder that is the whole value of a KEY=value line (.env.production) is written, quoted
-unless alphanumeric, so that Ruby's dotenv gem (Rails) and Node's dotenv package (the streaming
-server) both read the secret back byte for byte (dotenv_quote). A placeholder inside a larger value (a Redis URL, PgBouncer's
-userlist) is filled only with an alphanumeric value, which needs no quoting anywhere. Any other
-value stops the boot, naming the parameter, never printing its value, and nothing is written.
-"""
-import json, os, pwd, grp, re, subprocess, sys, tempfile
-
-PLACEHOLDER = re.compile(r"\\{\\{ssm:([A-Za-z0-9_.\\-/]+)\\}\\}")
-WHOLE_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\\{\\{ssm:([A-Za-z0-9_.\\-/]+)\\}\\}")
-ALPHANUMERIC = re.compile(r"[A-Za-z0-9]+")
-
-
-def dotenv_quote(value):
-    """(value written after KEY=, None), or (None, why it cannot be). The rule of core/boot.ts's
-    dotenvQuote, which explains it: alphanumeric as is; else single quotes when the value has no '
-    and does not end in a backslash (both parsers then take it literally); else double quotes when
-    it has none of " backslash $ (nothing left to unescape or substitute); never a line break."""
-    if ALPHANUMERIC.fullmatch(value):
-        return value, None
-    if "\\n" in value or "\\r" in value:
-        return None, "it contains a line break"
-    if "'" not in value and not value.endswith("\\\\"):
-        return "'" + value + "'", None
-    if not any(c in value for c in "\\"\\\\$"):
-        return '"' + value + '"', None
-    if "'" in value:
-        return None, ("it contains a single quote (') and also a double quote (\\"), "
-                      "a backslash (\\\\) or a dollar sign ($)")
-    return None, "it ends with a backslash (\\\\)"
-
-
-def fill(text, values, target):
-    """(filled text, problems, missing names). Problems name parameters, never their values."""
-    problems, missing, lines = [], set(), []
-    for line in text.split("\\n"):
-        whole = WHOLE_VALUE.fullmatch(line)
-        if whole:
-            key, name = whole.groups()
-            if name not in values:
-                missing.add(name)
-                continue
-            quoted, problem = dotenv_quote(values[name])
-            if problem:
-                problems.append("SSM parameter %s cannot be the value of %s in %s: %s"
-                                % (name, key, target, problem))
-                continue
-            lines.append(key + "=" + quoted)
-            continue
-
-        def inner(m):
-            name = m.group(1)
-            if name not in values:
-                missing.add(name)
-                return ""
-            if not ALPHANUMERIC.fullmatch(values[name]):
-                problems.append("SSM parameter %s is filled inside a larger value in %s, where it must"
-                                " be alphanumeric (A-Z, a-z, 0-9) and is not" % (name, target))
-                return ""
-            return values[name]
-
-        lines.append(PLACEHOLDER.sub(inner, line))
-    return "\\n".join(lines), problems, missing
-
-
-def load_parameters(manifest, parameters_file):
-    if parameters_file:
-        with open(parameters_file, encoding="utf-8") as f:
-            data = json.load(f)
-    else:
-        out = subprocess.run(
-            ["aws", "ssm", "get-parameters-by-path", "--region", manifest["region"],
-             "--path", manifest["parameterPath"], "--recursive", "--with-decryption", "--output", "json"],
-            check=True, capture_output=True, encoding="utf-8").stdout
-        data = json.loads(out)
-    return {p["Name"]: p["Value"] for p in data["Parameters"]}
-
-
-def main(argv):
-    manifest_path = argv[1]
-    parameters_file = argv[3] if len(argv) > 3 and argv[2] == "--parameters" else None
-    with open(manifest_path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    values = load_parameters(manifest, parameters_file)
-    rendered, problems, missing = [], [], set()
-    for spec in manifest["files"]:
-        with open(spec["template"], encoding="utf-8") as f:
-            text, file_problems, file_missing = fill(f.read(), values, spec["target"])
-        problems += file_problems
-        missing |= file_missing
-        rendered.append((spec, text))
-    if missing:
-        sys.stderr.write("missing SSM parameters: %s\\n" % ", ".join(sorted(missing)))
-    for problem in problems:
-        sys.stderr.write("%s\\n" % problem)
-    if missing or problems:
-        return 1
-    for spec, text in rendered:
-        user, _, group = spec["owner"].partition(":")
-        directory = os.path.dirname(spec["target"])
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".render-")
-        try:
-            os.fchmod(fd, int(spec["mode"], 8))
-            if os.geteuid() == 0:
-                os.fchown(fd, pwd.getpwnam(user).pw_uid, grp.getgrnam(group or user).gr_gid)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, spec["target"])
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
-`;
+/** The renderer's text, for the tests that run it (test/mail.test.ts); hosts get renderSecretsProgram(). */
+export const RENDER_SECRETS_PY: string = renderSecretsProgram();

@@ -33,10 +33,26 @@ export interface DatabaseEndpoint {
   readonly password: string;
 }
 
+export type Pooler = "none" | "pgbouncer";
+
+/** Whether the processes connect through PgBouncer on their host (else straight to RDS over TLS). */
+export function isPooled(pooler: Pooler): boolean {
+  switch (pooler) {
+    case "none":
+      return false;
+    case "pgbouncer":
+      return true;
+    default: {
+      const unknown: never = pooler;
+      throw new Error(`unknown pooler ${String(unknown)}`);
+    }
+  }
+}
+
 export interface DatabaseEnvInput {
   readonly primary: DatabaseEndpoint;
   readonly replica?: DatabaseEndpoint;
-  readonly pooler: "none" | "pgbouncer";
+  readonly pooler: Pooler;
 }
 
 /**
@@ -46,7 +62,7 @@ export interface DatabaseEnvInput {
  * DB_POOL is per process and lives in the units, not here.
  */
 export function databaseEnv({ primary, replica, pooler }: DatabaseEnvInput): Env {
-  const pooled = pooler === "pgbouncer";
+  const pooled = isPooled(pooler);
   return mastodonEnv({
     DB_HOST: pooled ? PGBOUNCER_HOST : primary.host,
     DB_PORT: String(pooled ? PGBOUNCER_PORT : primary.port),

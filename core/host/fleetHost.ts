@@ -3,7 +3,7 @@
  * units, the env and PgBouncer templates, and the cloud-config that installs them, fills the
  * secrets from SSM, enables the units this fleet runs and starts mastodon.target.
  */
-import { BOOT_PATHS, RENDER_SECRETS_PY, type RenderedFile, renderEnvFile, renderManifest } from "./boot";
+import { BOOT_PATHS, type RenderedFile, renderEnvFile, renderManifest, renderSecretsProgram } from "./boot";
 import { renderCloudConfig, type WriteFile } from "./cloudInit";
 import type { Fleet } from "../config/resolve";
 import type { Env } from "./env";
@@ -13,7 +13,8 @@ import {
   renderPgbouncerUnit,
   renderPgbouncerUserlist,
 } from "./pgbouncer";
-import { MASTODON_PATHS, type UnitFile, enabledUnits, renderFleetUnits } from "./units";
+import type { UnitFile } from "./systemd";
+import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -93,7 +94,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       content: renderManifest(input.parameterPath, input.region, rendered),
       permissions: "0600",
     },
-    { path: BOOT_PATHS.renderer, content: RENDER_SECRETS_PY, permissions: "0755" },
+    { path: BOOT_PATHS.renderer, content: renderSecretsProgram(), permissions: "0755" },
   ];
 
   const caBundle = MASTODON_PATHS.rdsCaBundle;

@@ -4,17 +4,11 @@
  */
 import { clientConnectionsPerHost, pgbouncerRow } from "../sizing/budget";
 import type { Fleet } from "../config/resolve";
+import { connectionString, renderIni } from "./conf";
 import { PGBOUNCER_HOST, PGBOUNCER_PORT, PGBOUNCER_REPLICA_DB } from "./env";
-import {
-  daemonSandbox,
-  MASTODON_PATHS,
-  PGBOUNCER_UNIT,
-  render,
-  restartAlways,
-  section,
-  startLimits,
-  type UnitFile,
-} from "./units";
+import { renderUnit, type UnitFile } from "./systemd";
+import { DAEMON_OPEN_FILES, daemonSandbox, restartAlways, startLimits } from "./unitPolicy";
+import { MASTODON_PATHS, PGBOUNCER_UNIT } from "./units";
 
 export const PGBOUNCER_PATHS = {
   ini: "/etc/pgbouncer/mastodon.ini",
@@ -29,44 +23,77 @@ export interface PgbouncerInput {
   readonly port?: number;
 }
 
+/** PostgreSQL's port (RDS's default), unless the input names another. */
+export const POSTGRES_PORT = 5432;
+
+/**
+ * Client connections PgBouncer accepts beyond what the host's processes open at full pools: room
+ * for a `rails console` or rake task an operator runs on the host, and for a restarting process
+ * whose old connections PgBouncer has not yet seen close while the new ones open. Clients cost
+ * PgBouncer a descriptor each, not a server connection: the headroom never reaches RDS.
+ */
+export const MAX_CLIENT_CONN_HEADROOM = 20;
+
 /**
  * pgbouncer.ini for one host. default_pool_size is the pool the budget counted for this fleet
- * (server connections per host); max_client_conn leaves room above what the processes open.
+ * (server connections per host); max_client_conn leaves MAX_CLIENT_CONN_HEADROOM above what the
+ * processes open.
  */
 export function renderPgbouncerIni(input: PgbouncerInput): string {
   const { fleet } = input;
   const row = pgbouncerRow(fleet);
   const clients = clientConnectionsPerHost(fleet);
-  const database = (host: string) => `host=${host} port=${input.port ?? 5432} dbname=${input.databaseName}`;
-  return [
-    "; Rendered by mastodon-aws (core/pgbouncer.ts).",
-    "[databases]",
-    `${input.databaseName} = ${database(input.primaryHost)}`,
-    ...(input.replicaHost ? [`${PGBOUNCER_REPLICA_DB} = ${database(input.replicaHost)}`] : []),
-    "",
-    "[pgbouncer]",
-    `listen_addr = ${PGBOUNCER_HOST}`,
-    `listen_port = ${PGBOUNCER_PORT}`,
-    "unix_socket_dir =",
-    "auth_type = scram-sha-256",
-    `auth_file = ${PGBOUNCER_PATHS.userlist}`,
-    // Transaction mode: Rails must not use prepared statements (PREPARED_STATEMENTS=false).
-    "pool_mode = transaction",
-    `default_pool_size = ${row.poolSize}`,
-    `max_db_connections = ${row.poolSize}`,
-    `max_client_conn = ${clients + 20}`,
-    "server_reset_query =",
-    "ignore_startup_parameters = extra_float_digits",
-    // RDS forces TLS; verify it against the RDS CA.
-    "server_tls_sslmode = verify-full",
-    `server_tls_ca_file = ${MASTODON_PATHS.rdsCaBundle}`,
-    "admin_users =",
-    "",
-  ].join("\n");
+  const database = (host: string) =>
+    connectionString({ host, port: input.port ?? POSTGRES_PORT, dbname: input.databaseName });
+  return renderIni({
+    // The module's old place: a new path here would change every pooled fleet's user-data and so
+    // roll the fleets for a comment.
+    comment: "Rendered by mastodon-aws (core/pgbouncer.ts).",
+    sections: [
+      {
+        name: "databases",
+        entries: [
+          [input.databaseName, database(input.primaryHost)],
+          ...(input.replicaHost ? [[PGBOUNCER_REPLICA_DB, database(input.replicaHost)] as const] : []),
+        ],
+      },
+      {
+        name: "pgbouncer",
+        entries: [
+          ["listen_addr", PGBOUNCER_HOST],
+          ["listen_port", PGBOUNCER_PORT],
+          // No unix socket: clients use TCP on loopback, and the sandbox lets PgBouncer write nothing.
+          ["unix_socket_dir", ""],
+          ["auth_type", "scram-sha-256"],
+          ["auth_file", PGBOUNCER_PATHS.userlist],
+          // Transaction mode: Rails must not use prepared statements (PREPARED_STATEMENTS=false).
+          ["pool_mode", "transaction"],
+          ["default_pool_size", row.poolSize],
+          ["max_db_connections", row.poolSize],
+          ["max_client_conn", clients + MAX_CLIENT_CONN_HEADROOM],
+          ["server_reset_query", ""],
+          ["ignore_startup_parameters", "extra_float_digits"],
+          // RDS forces TLS; verify it against the RDS CA.
+          ["server_tls_sslmode", "verify-full"],
+          ["server_tls_ca_file", MASTODON_PATHS.rdsCaBundle],
+          ["admin_users", ""],
+        ],
+      },
+    ],
+  });
 }
 
-/** The userlist with the password as a boot-time placeholder (core/boot.ts fills it in). */
+/**
+ * The userlist (PgBouncer's auth_file: `"user" "password"` per line) with the password as a
+ * boot-time placeholder (core/host/boot.ts fills it in, alphanumeric only).
+ */
 export function renderPgbouncerUserlist(user: string, passwordPlaceholder: string): string {
+  for (const [what, text] of [
+    ["user", user],
+    ["password placeholder", passwordPlaceholder],
+  ] as const)
+    if (/["\n\r]/.test(text))
+      throw new Error(`PgBouncer userlist: the ${what} cannot hold a quote or line break`);
   return `"${user}" "${passwordPlaceholder}"\n`;
 }
 
@@ -78,26 +105,26 @@ export function renderPgbouncerUserlist(user: string, passwordPlaceholder: strin
 export function renderPgbouncerUnit(): UnitFile {
   return {
     name: PGBOUNCER_UNIT,
-    content: render(
-      section("Unit", [
+    content: renderUnit({
+      unit: [
         ["Description", "PgBouncer for Mastodon (transaction pooling to RDS)"],
         ["After", "network-online.target"],
         ["Wants", "network-online.target"],
         ["Before", "mastodon.target"],
         ...startLimits,
-      ]),
-      section("Service", [
+      ],
+      service: [
         ["Type", "notify"],
         ["User", "postgres"],
         ["ExecStart", `/usr/sbin/pgbouncer ${PGBOUNCER_PATHS.ini}`],
         ["ExecReload", "/bin/kill -HUP $MAINPID"],
         ["KillSignal", "SIGINT"],
         ...restartAlways,
-        ["LimitNOFILE", 65536],
+        ["LimitNOFILE", DAEMON_OPEN_FILES],
         // Shared with PostgreSQL's packages: leave the postgres user's IPC objects alone.
         ...daemonSandbox({ readWritePaths: [], removeIpc: false }),
-      ]),
-      section("Install", [["WantedBy", "mastodon.target"]]),
-    ),
+      ],
+      install: [["WantedBy", "mastodon.target"]],
+    }),
   };
 }

@@ -4,7 +4,10 @@
  * and systemd unit. Pure; the same functions configure the real redis-server in the tests.
  */
 import { renderCloudConfig } from "./cloudInit";
-import { daemonSandbox, render, restartAlways, section, startLimits } from "./units";
+import { renderRedisConf, type RedisDirective } from "./conf";
+import { programText, REDIS_HOST_SETUP } from "./programs";
+import { renderUnit } from "./systemd";
+import { DAEMON_OPEN_FILES, daemonSandbox, restartAlways, startLimits } from "./unitPolicy";
 
 export type RedisRole = "cache" | "persistent";
 export type RedisEngine = "valkey" | "redis";
@@ -15,7 +18,16 @@ export type RedisEngine = "valkey" | "redis";
  * job or home feed is lost.
  */
 export function maxmemoryPolicy(role: RedisRole): "allkeys-lru" | "noeviction" {
-  return role === "cache" ? "allkeys-lru" : "noeviction";
+  switch (role) {
+    case "cache":
+      return "allkeys-lru";
+    case "persistent":
+      return "noeviction";
+    default: {
+      const unknown: never = role;
+      throw new Error(`unknown Redis role ${String(unknown)}`);
+    }
+  }
 }
 
 /** ElastiCache parameter group parameters for a role. */
@@ -31,7 +43,16 @@ export function elasticacheFamily(engine: RedisEngine, engineVersion: string): s
 
 /** Versions ElastiCache offers per engine that Mastodon 4.6 accepts (Redis 7+, Sidekiq 8). */
 export function isSupportedEngineVersion(engine: RedisEngine, engineVersion: string): boolean {
-  return engine === "redis" ? /^7\.[01]$/.test(engineVersion) : /^(7\.2|8\.[0-9]+)$/.test(engineVersion);
+  switch (engine) {
+    case "redis":
+      return /^7\.[01]$/.test(engineVersion);
+    case "valkey":
+      return /^(7\.2|8\.[0-9]+)$/.test(engineVersion);
+    default: {
+      const unknown: never = engine;
+      throw new Error(`unknown Redis engine ${String(unknown)}`);
+    }
+  }
 }
 
 export interface RedisConfInput {
@@ -46,43 +67,67 @@ export interface RedisConfInput {
 }
 
 /**
+ * The numbers in the self-managed redis.conf that are Redis 7's own defaults (the redis.conf it
+ * ships), written out so the file says what the server runs with.
+ */
+export const REDIS_CONF_DEFAULTS = {
+  /** Seconds between TCP keepalives to clients: a dead peer is noticed in about twice this. */
+  tcpKeepaliveSeconds: 300,
+  databases: 16,
+  /** Rewrite the AOF when it has doubled since the last rewrite... */
+  aofRewritePercentage: 100,
+  /** ...and is at least this big. */
+  aofRewriteMinSize: "64mb",
+  /** RDB after 3600 s if 1 key changed, 300 s if 100 did, 60 s if 10000 did. */
+  save: "3600 1 300 100 60 10000",
+} as const;
+
+/**
+ * Seconds systemd waits for redis-server to stop before SIGKILL: on SIGTERM it fsyncs the AOF and,
+ * `save` being set, writes a final RDB, which takes time with a large dataset. A kill after it
+ * still loses at most the last second of writes (appendfsync everysec).
+ */
+export const REDIS_STOP_TIMEOUT_SECONDS = 60;
+
+/**
  * redis.conf for the self-managed persistent store: AOF on, fsync every second, noeviction. With
  * appendfsync everysec an acknowledged write is in the kernel before the reply, so a crashed
  * redis-server loses nothing; a crashed machine loses at most the last second.
  */
 export function renderSelfManagedRedisConf(input: RedisConfInput): string {
-  const lines: [string, string | number][] = [
-    ["bind", input.bind.join(" ")],
+  const d = REDIS_CONF_DEFAULTS;
+  const directives: RedisDirective[] = [
+    ["bind", ...input.bind],
     ["port", input.port],
     ["protected-mode", "yes"],
-    ["tcp-keepalive", 300],
+    ["tcp-keepalive", d.tcpKeepaliveSeconds],
     ["daemonize", "no"],
     ["supervised", "systemd"],
     ["loglevel", "notice"],
-    ["logfile", '""'],
-    ["databases", 16],
+    // No log file: systemd's journal has stdout.
+    ["logfile", ""],
+    ["databases", d.databases],
     ["dir", input.dir],
     ["appendonly", "yes"],
-    ["appendfilename", '"appendonly.aof"'],
-    ["appenddirname", '"appendonlydir"'],
+    ["appendfilename", "appendonly.aof"],
+    ["appenddirname", "appendonlydir"],
     ["appendfsync", "everysec"],
     ["aof-use-rdb-preamble", "yes"],
-    ["auto-aof-rewrite-percentage", 100],
-    ["auto-aof-rewrite-min-size", "64mb"],
+    ["auto-aof-rewrite-percentage", d.aofRewritePercentage],
+    ["auto-aof-rewrite-min-size", d.aofRewriteMinSize],
     // RDB snapshots too: a compact file to copy off the host; the EBS snapshots carry both.
-    ["save", '"3600 1 300 100 60 10000"'],
+    ["save", d.save],
     ["dbfilename", "dump.rdb"],
     ["maxmemory", input.maxmemoryBytes],
     ["maxmemory-policy", maxmemoryPolicy("persistent")],
+    // Last, so that its bind (the private address) replaces the one above.
+    ...(input.includeFile ? [["include", input.includeFile] as const] : []),
   ];
-  const body = lines.map(([k, v]) => `${k} ${v}`);
-  const include = input.includeFile ? [`include ${input.includeFile}`] : [];
-  return [
-    "# Rendered by mastodon-aws (core/redis.ts): the persistent Redis for Sidekiq and home feeds.",
-    ...body,
-    ...include,
-    "",
-  ].join("\n");
+  return renderRedisConf({
+    comment:
+      "Rendered by mastodon-aws (core/host/redis.ts): the persistent Redis for Sidekiq and home feeds.",
+    directives,
+  });
 }
 
 /** The share of a host's memory the self-managed Redis may use, leaving room for AOF rewrites (fork). */
@@ -90,30 +135,30 @@ export const SELF_MANAGED_MAXMEMORY_FRACTION = 0.5;
 
 /**
  * systemd unit for the self-managed Redis, modelled on Debian's redis-server.service and sandboxed
- * like the Mastodon units (core/units.ts daemonSandbox): it writes its data directory only.
+ * like the Mastodon units (unitPolicy.ts daemonSandbox): it writes its data directory only.
  * maxclients (10000) fits under LimitNOFILE, so redis-server needs no setrlimit (@resources).
  */
 export function renderSelfManagedRedisUnit(confPath: string, dataDir: string): string {
-  return render(
-    section("Unit", [
+  return renderUnit({
+    unit: [
       ["Description", "Redis for Mastodon (persistent store, AOF)"],
       ["After", "network-online.target local-fs.target"],
       ["Wants", "network-online.target"],
       ["RequiresMountsFor", dataDir],
       ...startLimits,
-    ]),
-    section("Service", [
+    ],
+    service: [
       ["Type", "notify"],
       ["ExecStart", `/usr/bin/redis-server ${confPath}`],
       ["User", "redis"],
       ["Group", "redis"],
       ...restartAlways,
-      ["TimeoutStopSec", 60],
-      ["LimitNOFILE", 65536],
+      ["TimeoutStopSec", REDIS_STOP_TIMEOUT_SECONDS],
+      ["LimitNOFILE", DAEMON_OPEN_FILES],
       ...daemonSandbox({ readWritePaths: [dataDir], removeIpc: true }),
-    ]),
-    section("Install", [["WantedBy", "multi-user.target"]]),
-  );
+    ],
+    install: [["WantedBy", "multi-user.target"]],
+  });
 }
 
 export interface SelfManagedHostInput {
@@ -135,35 +180,30 @@ export const SELF_MANAGED_PATHS = {
 } as const;
 
 /**
- * The boot script: mount the data volume (formatting it only when blank, so a replaced instance
- * finds its AOF), then write the password and the private bind address, which only exist at boot,
- * into a root-owned include that only redis can read.
+ * The boot script, core/host/files/redis-host-setup.sh: mount the data volume (formatting it only
+ * when blank, so a replaced instance finds its AOF), then write the password and the private bind
+ * address, which only exist at boot, into a root-owned include that only redis can read.
  */
-export function renderSelfManagedBootScript(input: SelfManagedHostInput): string {
-  const p = SELF_MANAGED_PATHS;
-  const device = `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${input.volumeId.replace("-", "")}`;
-  return `#!/bin/bash
-# Rendered by mastodon-aws (core/redis.ts): prepares the self-managed Redis on an instance's first boot.
-set -euo pipefail
-device=${device}
-for _ in $(seq 60); do [ -e "$device" ] && break; sleep 2; done
-[ -e "$device" ] || { echo "data volume ${input.volumeId} not attached" >&2; exit 1; }
-if ! blkid "$device" >/dev/null 2>&1; then mkfs.ext4 -q -L redis-data "$device"; fi
-mkdir -p ${p.dataDir}
-uuid=$(blkid -s UUID -o value "$device")
-grep -q "$uuid" /etc/fstab || echo "UUID=$uuid ${p.dataDir} ext4 defaults,nofail,noatime 0 2" >> /etc/fstab
-mountpoint -q ${p.dataDir} || mount ${p.dataDir}
-chown redis:redis ${p.dataDir}
-chmod 0750 ${p.dataDir}
+export function renderSelfManagedBootScript(): string {
+  return programText(REDIS_HOST_SETUP);
+}
 
-token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
-private_ip=$(curl -sf -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/local-ipv4)
-password=$(aws ssm get-parameter --region ${input.region} --with-decryption --name '${input.passwordParameter}' --query Parameter.Value --output text)
-umask 077
-printf 'bind 127.0.0.1 %s\\nrequirepass %s\\n' "$private_ip" "$password" > ${p.secrets}
-chown root:redis ${p.secrets}
-chmod 0640 ${p.secrets}
-`;
+/** The boot script's command line: the stack's values as its arguments. */
+export function selfManagedBootCommand(input: SelfManagedHostInput): string[] {
+  const p = SELF_MANAGED_PATHS;
+  return [
+    p.bootScript,
+    "--volume-id",
+    input.volumeId,
+    "--region",
+    input.region,
+    "--password-parameter",
+    input.passwordParameter,
+    "--data-dir",
+    p.dataDir,
+    "--secrets",
+    p.secrets,
+  ];
 }
 
 /** The self-managed Redis host's cloud-config: Redis from Debian, the rendered conf and unit, the boot script. */
@@ -186,10 +226,10 @@ export function renderSelfManagedUserData(input: SelfManagedHostInput): string {
         defer: true,
       },
       { path: p.unit, content: renderSelfManagedRedisUnit(p.conf, p.dataDir), permissions: "0644" },
-      { path: p.bootScript, content: renderSelfManagedBootScript(input), permissions: "0750" },
+      { path: p.bootScript, content: renderSelfManagedBootScript(), permissions: "0750" },
     ],
     runcmd: [
-      [p.bootScript],
+      selfManagedBootCommand(input),
       // Debian's own instance would listen on 6379 with the stock config.
       ["systemctl", "disable", "--now", "redis-server.service"],
       ["systemctl", "daemon-reload"],

@@ -1,11 +1,13 @@
 /**
  * systemd units for a fleet, rendered from the resolved config (docs/design.md, "Processes, threads and units";
- * eigenmagic-systemd-template-units.txt). Pure: the pools here are read from core/budget.ts, so a
- * unit's DB_POOL is the pool the budget counted.
+ * eigenmagic-systemd-template-units.txt) through the unit writer (systemd.ts). Pure: the pools here
+ * are read from core/sizing/budget.ts, so a unit's DB_POOL is the pool the budget counted.
  */
 import { poolOf } from "../sizing/budget";
 import type { Fleet } from "../config/resolve";
 import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "../defaults";
+import { type Directive, environment as env, renderUnit, type UnitFile } from "./systemd";
+import { mastodonSandbox, restartAlways, type Runtime, startLimits } from "./unitPolicy";
 
 /** Where the Mastodon machine image keeps things (Mastodon's install guide and dist/ units). */
 export const MASTODON_PATHS = {
@@ -18,11 +20,6 @@ export const MASTODON_PATHS = {
   /** The RDS CA bundle: libpq finds it as ~/.postgresql/root.crt, node through NODE_EXTRA_CA_CERTS. */
   rdsCaBundle: "/etc/ssl/certs/rds-global-bundle.pem",
 } as const;
-
-export interface UnitFile {
-  readonly name: string;
-  readonly content: string;
-}
 
 /** Sidekiq stops within 25 s (its shutdown timeout); give it room before SIGKILL. */
 export const SIDEKIQ_STOP_TIMEOUT_SECONDS = 30;
@@ -37,134 +34,16 @@ export const SIDEKIQ_STOP_TIMEOUT_SECONDS = 30;
 export const JEMALLOC_PRELOAD = "libjemalloc.so.2";
 
 /**
- * Restart=always waits RESTART_SEC between attempts, so a service starts at most
- * floor(START_LIMIT_INTERVAL_SEC / RESTART_SEC) + 1 times in one START_LIMIT_INTERVAL_SEC (13),
- * fewer than START_LIMIT_BURST whenever START_LIMIT_BURST x RESTART_SEC > START_LIMIT_INTERVAL_SEC
- * (75 > 60). So while Postgres or Redis is still down at boot the units keep retrying, instead of
- * exhausting systemd's default start limit (5 starts in 10 s, at a 100 ms RestartSec) and staying
- * failed until someone resets them.
+ * TimeoutSec of web and streaming, as Mastodon's dist/ units set it: Puma and the streaming server
+ * start and stop within it; one that does not is killed, and Restart=always starts it again.
  */
-export const RESTART_SEC = 5;
-export const START_LIMIT_INTERVAL_SEC = 60;
-export const START_LIMIT_BURST = 15;
+export const MASTODON_TIMEOUT_SEC = 15;
 
-export type Directive = readonly [key: string, value: string | number];
-
-export function section(name: string, directives: readonly Directive[]): string[] {
-  return [`[${name}]`, ...directives.map(([k, v]) => `${k}=${v}`), ""];
-}
-
-export function render(...sections: string[][]): string {
-  return sections.flat().join("\n").replace(/\n+$/, "\n");
-}
-
-/** [Unit]: the start limit that Restart=always with RESTART_SEC never exhausts. */
-export const startLimits: readonly Directive[] = [
-  ["StartLimitIntervalSec", START_LIMIT_INTERVAL_SEC],
-  ["StartLimitBurst", START_LIMIT_BURST],
+/** Mastodon's sandbox, and the one directory Mastodon writes (public/system, tmp). */
+const sandbox = (runtime: Runtime): Directive[] => [
+  ...mastodonSandbox(runtime),
+  ["ReadWritePaths", MASTODON_PATHS.live],
 ];
-/** [Service]: restart forever, RESTART_SEC apart. */
-export const restartAlways: readonly Directive[] = [
-  ["Restart", "always"],
-  ["RestartSec", RESTART_SEC],
-];
-
-const env = (name: string, value: string | number): Directive => ["Environment", `"${name}=${value}"`];
-
-/**
- * The sandboxing Mastodon's own dist/ units carry (eigenmagic-systemd-template-units.txt).
- */
-function sandbox(runtime: "ruby" | "node"): Directive[] {
-  // Mastodon's streaming unit also denies @memlock and @resources; its Ruby units allow @chown.
-  const extraDenied = runtime === "node" ? ["@memlock"] : [];
-  const denied = [
-    "@cpu-emulation",
-    "@debug",
-    "@keyring",
-    "@ipc",
-    ...extraDenied,
-    "@mount",
-    "@obsolete",
-    "@privileged",
-    ...(runtime === "node" ? ["@resources"] : []),
-    "@setuid",
-  ];
-  return [
-    ["CapabilityBoundingSet", ""],
-    ["NoNewPrivileges", "true"],
-    ["ProtectSystem", "strict"],
-    ["PrivateTmp", "true"],
-    ["PrivateDevices", "true"],
-    ["PrivateUsers", "true"],
-    ["ProtectHostname", "true"],
-    ["ProtectKernelLogs", "true"],
-    ["ProtectKernelModules", "true"],
-    ["ProtectKernelTunables", "true"],
-    ["ProtectControlGroups", "true"],
-    ["RestrictAddressFamilies", "AF_INET"],
-    ["RestrictAddressFamilies", "AF_INET6"],
-    ["RestrictAddressFamilies", "AF_NETLINK"],
-    ["RestrictAddressFamilies", "AF_UNIX"],
-    ["RestrictNamespaces", "true"],
-    ["LockPersonality", "true"],
-    ["RestrictRealtime", "true"],
-    ["RestrictSUIDSGID", "true"],
-    ["RemoveIPC", "true"],
-    ["PrivateMounts", "true"],
-    ["ProtectClock", "true"],
-    ["SystemCallArchitectures", "native"],
-    ["SystemCallFilter", `~${denied.join(" ")}`],
-    ...(runtime === "ruby" ? [["SystemCallFilter", "@chown"] as Directive] : []),
-    ["SystemCallFilter", "pipe"],
-    ["SystemCallFilter", "pipe2"],
-    ["ReadWritePaths", MASTODON_PATHS.live],
-  ];
-}
-
-/**
- * The sandbox of the C daemons beside Mastodon (PgBouncer, the self-managed Redis): what Mastodon's
- * units carry, plus what a program without a JIT, child programs or home directory allows
- * (Debian's redis-server.service carries the same set). A denied system call fails with EPERM
- * rather than killing the daemon. `removeIpc` is off for a daemon running as a user another
- * service shares (PgBouncer runs as postgres: RemoveIPC would drop a local PostgreSQL's shared
- * memory when PgBouncer stops).
- */
-export function daemonSandbox(opts: {
-  readonly readWritePaths: readonly string[];
-  readonly removeIpc: boolean;
-}): Directive[] {
-  return [
-    ["CapabilityBoundingSet", ""],
-    ["NoNewPrivileges", "true"],
-    ["ProtectSystem", "strict"],
-    ["ProtectHome", "true"],
-    ["PrivateTmp", "true"],
-    ["PrivateDevices", "true"],
-    ["PrivateUsers", "true"],
-    ["PrivateMounts", "true"],
-    ["ProtectHostname", "true"],
-    ["ProtectClock", "true"],
-    ["ProtectKernelLogs", "true"],
-    ["ProtectKernelModules", "true"],
-    ["ProtectKernelTunables", "true"],
-    ["ProtectControlGroups", "true"],
-    ["ProtectProc", "invisible"],
-    // TCP on loopback and to the network, AF_UNIX for sd_notify (Type=notify) and the journal.
-    ["RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"],
-    ["RestrictNamespaces", "true"],
-    ["LockPersonality", "true"],
-    ["MemoryDenyWriteExecute", "true"],
-    ["RestrictRealtime", "true"],
-    ["RestrictSUIDSGID", "true"],
-    ...(opts.removeIpc ? [["RemoveIPC", "true"] as Directive] : []),
-    ["UMask", "0077"],
-    ["SystemCallArchitectures", "native"],
-    ["SystemCallFilter", "@system-service"],
-    ["SystemCallFilter", "~@privileged @resources"],
-    ["SystemCallErrorNumber", "EPERM"],
-    ...opts.readWritePaths.map((p): Directive => ["ReadWritePaths", p]),
-  ];
-}
 
 /** [Unit] of a Mastodon service: after the network, and after the local PgBouncer when pooled. */
 const unitSection = (description: string, ctx: UnitContext): Directive[] => [
@@ -179,20 +58,20 @@ const serviceBasics: Directive[] = [
   ["User", "mastodon"],
   ["WorkingDirectory", MASTODON_PATHS.live],
 ];
-const install = section("Install", [["WantedBy", "mastodon.target"]]);
+const install: Directive[] = [["WantedBy", "mastodon.target"]];
 
 export function renderTarget(): UnitFile {
   return {
     name: "mastodon.target",
-    content: render(
-      section("Unit", [
+    content: renderUnit({
+      unit: [
         ["Description", "Mastodon app server"],
         ["Requires", "network.target"],
         ["Wants", "multi-user.target"],
         ["After", "network.target"],
-      ]),
-      section("Install", [["WantedBy", "multi-user.target"]]),
-    ),
+      ],
+      install: [["WantedBy", "multi-user.target"]],
+    }),
   };
 }
 
@@ -207,9 +86,9 @@ export function renderWebUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
   if (!fleet.web) throw new Error(`fleet ${fleet.name} runs no web`);
   return {
     name: "mastodon-web.service",
-    content: render(
-      section("Unit", unitSection("mastodon-web", ctx)),
-      section("Service", [
+    content: renderUnit({
+      unit: unitSection("mastodon-web", ctx),
+      service: [
         ...serviceBasics,
         env("RAILS_ENV", "production"),
         // Read by config/puma.rb before .env.production is loaded: they must live here.
@@ -222,12 +101,12 @@ export function renderWebUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
         env("LD_PRELOAD", JEMALLOC_PRELOAD),
         ["ExecStart", `${MASTODON_PATHS.bundle} exec puma -C config/puma.rb`],
         ["ExecReload", "/bin/kill -SIGUSR1 $MAINPID"],
-        ["TimeoutSec", 15],
+        ["TimeoutSec", MASTODON_TIMEOUT_SEC],
         ...restartAlways,
         ...sandbox("ruby"),
-      ]),
+      ],
       install,
-    ),
+    }),
   };
 }
 
@@ -236,9 +115,9 @@ export function renderStreamingUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
   if (!fleet.streaming) throw new Error(`fleet ${fleet.name} runs no streaming`);
   return {
     name: "mastodon-streaming@.service",
-    content: render(
-      section("Unit", unitSection("mastodon-streaming on port %i", ctx)),
-      section("Service", [
+    content: renderUnit({
+      unit: unitSection("mastodon-streaming on port %i", ctx),
+      service: [
         ...serviceBasics,
         env("NODE_ENV", "production"),
         env("PORT", "%i"),
@@ -247,12 +126,12 @@ export function renderStreamingUnit(fleet: Fleet, ctx: UnitContext): UnitFile {
         // Direct TLS to RDS is verified (docs/design.md, "Encryption in transit"): trust the RDS CA bundle.
         ...(ctx.pooled ? [] : [env("NODE_EXTRA_CA_CERTS", MASTODON_PATHS.rdsCaBundle)]),
         ["ExecStart", `${MASTODON_PATHS.node} ./streaming/index.js`],
-        ["TimeoutSec", 15],
+        ["TimeoutSec", MASTODON_TIMEOUT_SEC],
         ...restartAlways,
         ...sandbox("node"),
-      ]),
+      ],
       install,
-    ),
+    }),
   };
 }
 
@@ -285,12 +164,9 @@ export function renderSidekiqUnits(fleet: Fleet, ctx: UnitContext): UnitFile[] {
   const queues = sidekiqQueueArgs(sidekiq.queues);
   return Array.from({ length: sidekiq.processes }, (_, i) => ({
     name: `${sidekiqUnitPrefix(fleet, i + 1)}@.service`,
-    content: render(
-      section(
-        "Unit",
-        unitSection(`mastodon-sidekiq ${sidekiq.queues.join(",")} (process ${i + 1}, %i threads)`, ctx),
-      ),
-      section("Service", [
+    content: renderUnit({
+      unit: unitSection(`mastodon-sidekiq ${sidekiq.queues.join(",")} (process ${i + 1}, %i threads)`, ctx),
+      service: [
         ...serviceBasics,
         env("RAILS_ENV", "production"),
         env("DB_POOL", "%i"),
@@ -301,9 +177,9 @@ export function renderSidekiqUnits(fleet: Fleet, ctx: UnitContext): UnitFile[] {
         ["TimeoutStopSec", SIDEKIQ_STOP_TIMEOUT_SECONDS],
         ...restartAlways,
         ...sandbox("ruby"),
-      ]),
+      ],
       install,
-    ),
+    }),
   }));
 }
 

@@ -9,7 +9,8 @@ import { spawnSync } from "child_process";
 import * as dotenv from "dotenv";
 import * as fs from "fs";
 import * as path from "path";
-import { placeholdersIn, RENDER_SECRETS_PY, renderManifest } from "../../core/host/boot";
+import { placeholdersIn, renderManifest } from "../../core/host/boot";
+import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { runStack } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -18,7 +19,9 @@ const dir = tempDir("mastodon-envfile-");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const renderer = path.join(dir, "mastodon-render-secrets");
-fs.writeFileSync(renderer, RENDER_SECRETS_PY, { mode: 0o755 });
+// The program as it is in the package, installed as cloud-init installs it (0755).
+fs.copyFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), renderer);
+fs.chmodSync(renderer, 0o755);
 const owner = `${process.getuid?.() === 0 ? "root:root" : `${process.env["USER"]}:${process.env["USER"]}`}`;
 
 /** A stand-in secret per parameter, shaped like the real ones (alphanumeric, or base64 for VAPID). */

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { RENDER_SECRETS_PY, renderManifest } from "../../core/host/boot";
+import { renderManifest } from "../../core/host/boot";
+import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { STACKS, runStack } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -117,7 +118,8 @@ describe("the boot-time secret renderer, run by python3", () => {
   const me = os.userInfo();
   const owner = `${me.username}:${execFileSync("id", ["-gn"], { encoding: "utf8" }).trim()}`;
   beforeAll(() => {
-    fs.writeFileSync(script, RENDER_SECRETS_PY, { mode: 0o755 });
+    fs.copyFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), script);
+    fs.chmodSync(script, 0o755);
     fs.writeFileSync(
       path.join(dir, "env.template"),
       "DB_PASS={{ssm:/mastodon/p/m/db-password}}\nREDIS_URL=rediss://:{{ssm:/mastodon/p/m/redis}}@h:6379/0\nLOCAL_DOMAIN=x.example\n",

@@ -1,0 +1,154 @@
+/**
+ * The programs hosts run (core/host/files/), checked as the files they are: every shell script by
+ * shellcheck, every Python program by Python's own compiler, each carried into cloud-init byte for
+ * byte, taking its per-stack values as arguments rather than by having its text edited. The SSM
+ * migrations document's shell lines get shellcheck too.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseStackConfig } from "../core/config";
+import { BOOT_PATHS } from "../core/host/boot";
+import { renderFleetHost } from "../core/host/fleetHost";
+import { renderMigrationsDocument } from "../core/host/migrations";
+import { PROGRAMS_DIR, programText, REDIS_HOST_SETUP, RENDER_SECRETS } from "../core/host/programs";
+import { SELF_MANAGED_PATHS, renderSelfManagedUserData } from "../core/host/redis";
+import { requireProgram } from "./real/servers";
+import { stackConfig } from "./helpers";
+
+const files = fs.readdirSync(PROGRAMS_DIR).sort();
+const withExt = (ext: string) => files.filter((f) => f.endsWith(ext));
+
+interface CloudConfigDoc {
+  write_files: { path: string; content: string; permissions: string }[];
+  runcmd: string[][];
+}
+
+test("core/host/files holds the programs the renderers name, and nothing else", () => {
+  expect(files).toEqual([REDIS_HOST_SETUP, RENDER_SECRETS].sort());
+  for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);
+});
+
+test.each(withExt(".sh"))("shellcheck finds nothing in %s", (file) => {
+  const shellcheck = requireProgram("/usr/bin/shellcheck");
+  const r = spawnSync(shellcheck, [path.join(PROGRAMS_DIR, file)], {
+    encoding: "utf8",
+  });
+  expect(r.stdout + r.stderr).toBe("");
+  expect(r.status).toBe(0);
+});
+
+test.each(withExt(".py"))("python3 compiles %s", (file) => {
+  const python = requireProgram("/usr/bin/python3");
+  // Compiled to a temporary file: no __pycache__ beside the source.
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-pyc-")), "out.pyc");
+  try {
+    const r = spawnSync(
+      python,
+      [
+        "-c",
+        "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)",
+        path.join(PROGRAMS_DIR, file),
+        out,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+});
+
+test("shellcheck and python3 have teeth: a broken script and a broken program are refused", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-teeth-"));
+  try {
+    fs.writeFileSync(path.join(dir, "bad.sh"), '#!/bin/bash\nrm -rf $1/*\nif [ "$x" = 1 ] then echo; fi\n');
+    fs.writeFileSync(path.join(dir, "bad.py"), "def f(:\n    pass\n");
+    expect(spawnSync("/usr/bin/shellcheck", [path.join(dir, "bad.sh")]).status).not.toBe(0);
+    const r = spawnSync("/usr/bin/python3", ["-m", "py_compile", path.join(dir, "bad.py")], {
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("SyntaxError");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a fleet host gets the secret renderer byte for byte", () => {
+  const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
+  const host = renderFleetHost({
+    fleet,
+    env: { A: "1" },
+    parameterPath: "/mastodon/dev",
+    region: "us-east-1",
+  });
+  const doc = parse(host.userData) as CloudConfigDoc;
+  const renderer = doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)!;
+  expect(renderer.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), "utf8"));
+  expect(renderer.permissions).toBe("0755");
+  expect(doc.runcmd).toContainEqual([BOOT_PATHS.renderer, BOOT_PATHS.manifest]);
+});
+
+describe("the self-managed Redis host's setup script", () => {
+  const input = {
+    volumeId: "vol-0123456789abcdef0",
+    passwordParameter: "/mastodon/p/m/redis-persistent-password",
+    region: "eu-west-3",
+    port: 6379,
+    maxmemoryBytes: 2 ** 31,
+  };
+  const doc = parse(renderSelfManagedUserData(input)) as CloudConfigDoc;
+
+  test("is the file byte for byte, and its stack values are its arguments", () => {
+    const script = doc.write_files.find((f) => f.path === SELF_MANAGED_PATHS.bootScript)!;
+    expect(script.content).toBe(programText(REDIS_HOST_SETUP));
+    expect(script.content).not.toContain(input.volumeId);
+    expect(script.content).not.toContain(input.passwordParameter);
+    expect(doc.runcmd[0]).toEqual([
+      SELF_MANAGED_PATHS.bootScript,
+      "--volume-id",
+      input.volumeId,
+      "--region",
+      input.region,
+      "--password-parameter",
+      input.passwordParameter,
+      "--data-dir",
+      SELF_MANAGED_PATHS.dataDir,
+      "--secrets",
+      SELF_MANAGED_PATHS.secrets,
+    ]);
+  });
+
+  test.each([
+    ["no argument", []],
+    ["an unknown option", ["--volume", "vol-1"]],
+    ["an option without its value", ["--volume-id"]],
+    ["a volume ID that is not one", ["--volume-id", "vol-1; reboot", "--region", "r"]],
+    [
+      "a missing value",
+      ["--volume-id", "vol-1", "--region", "r", "--password-parameter", "/p", "--data-dir", "/d"],
+    ],
+  ])("refuses %s before touching anything", (_what, args) => {
+    const r = spawnSync("/bin/bash", [path.join(PROGRAMS_DIR, REDIS_HOST_SETUP), ...args], {
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^usage: /);
+  });
+});
+
+test("shellcheck finds nothing in the migrations document's shell lines", () => {
+  const shellcheck = requireProgram("/usr/bin/shellcheck");
+  const doc = JSON.parse(renderMigrationsDocument({ databaseHost: "db.example", databasePort: 5432 }));
+  const lines: string[] = doc.mainSteps[0].inputs.runCommand;
+  // SSM substitutes {{ phase }} before the shell sees the script; a variable stands for it here
+  // (a constant would draw shellcheck's "constant expression").
+  const script = ["#!/bin/sh", ...lines].join("\n").replace("{{ phase }}", "$PHASE");
+  const r = spawnSync(shellcheck, ["-"], { input: script, encoding: "utf8" });
+  expect(r.stdout + r.stderr).toBe("");
+  expect(r.status).toBe(0);
+});
