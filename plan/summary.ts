@@ -3,7 +3,7 @@
  * table with its totals against the limits. Pure: text from data.
  */
 import type { Budget } from "../core/sizing/budget";
-import type { CostEstimate } from "../core/report/cost";
+import { type CostEstimate, PRICE_UNITS } from "../core/report/cost";
 import { type Problem, type StackConfig, formatProblem } from "../core/config";
 import type { RecordedResource } from "./mocks";
 import { table } from "./table";
@@ -174,7 +174,7 @@ export function costSection(cost: CostEstimate): string[] {
         `${r.resource}${r.estimated ? " *" : ""}`,
         r.quantityDesired,
         r.quantityMax,
-        `$${r.unitPrice.toFixed(4)}/${r.unit === "hour" ? "h" : "GB-mo"}`,
+        `$${r.unitPrice.toFixed(4)}/${PRICE_UNITS[r.unit]}`,
         usd(r.monthlyDesired),
         usd(r.monthlyMax),
       ]),

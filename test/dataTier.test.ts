@@ -268,7 +268,10 @@ describe("the self-managed AOF persistent store", () => {
     expect(userData).toContain("appendonly yes");
     expect(userData).toContain("appendfsync everysec");
     expect(userData).toContain("maxmemory-policy noeviction");
-    expect(userData).toContain("--name '/mastodon/production/mastodon/redis-persistent-password'");
+    // The setup script (core/host/files/redis-host-setup.sh) reads the password by this name at boot.
+    expect(userData).toContain(
+      "    - --password-parameter\n    - /mastodon/production/mastodon/redis-persistent-password\n",
+    );
     expect(userData).not.toContain(fakeSecret("mastodon-persistent-auth", 64));
   });
   test("the host may read only its own password parameter", () => {

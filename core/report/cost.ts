@@ -19,7 +19,7 @@ export const OTHER_SOURCE = "data/other-prices-us-east-1.tsv (third-party tables
 
 interface OtherPrice {
   readonly usd: number;
-  readonly unit: "hour" | "gb-month" | "month";
+  readonly unit: PriceUnit;
   readonly derived: boolean;
 }
 
@@ -39,13 +39,23 @@ function readOtherPrices(): Map<string, OtherPrice> {
 }
 const OTHER_PRICES = readOtherPrices();
 
+/** What a price is per: an hour, a GB-month, or a month (per item). */
+export type PriceUnit = "hour" | "gb-month" | "month";
+
+/** How a unit is written after a price. */
+export const PRICE_UNITS: Readonly<Record<PriceUnit, string>> = {
+  hour: "h",
+  "gb-month": "GB-mo",
+  month: "mo",
+};
+
 export interface CostRow {
   readonly component: string;
   readonly resource: string;
   readonly quantityDesired: number;
   readonly quantityMax: number;
   readonly unitPrice: number;
-  readonly unit: "hour" | "gb-month" | "month";
+  readonly unit: PriceUnit;
   readonly monthlyDesired: number;
   readonly monthlyMax: number;
   readonly source: string;

@@ -115,7 +115,8 @@ export function clientConnectionsPerHost(fleet: Fleet): number {
 
 /** A pooled fleet's PgBouncer row; resolve.ts gives every fleet of a pooled stack its pool size. */
 export function pgbouncerRow(fleet: Fleet): PgbouncerRow {
-  if (fleet.pgbouncerPoolSize === undefined) throw new Error(`fleet ${fleet.name} has no PgBouncer pool size`);
+  if (fleet.pgbouncerPoolSize === undefined)
+    throw new Error(`fleet ${fleet.name} has no PgBouncer pool size`);
   const perHost = clientConnectionsPerHost(fleet);
   const poolSize = Math.min(fleet.pgbouncerPoolSize, perHost);
   return {
@@ -133,10 +134,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const { database, pooler, headroom } = input;
   const rows = input.fleets.flatMap(fleetRows);
   const clientConnections = sum(rows.map((r) => r.connections));
-  const pgbouncer =
-    pooler === "pgbouncer"
-      ? input.fleets.map((f) => pgbouncerRow(f))
-      : undefined;
+  const pgbouncer = pooler === "pgbouncer" ? input.fleets.map((f) => pgbouncerRow(f)) : undefined;
   const fleetConnections = pgbouncer ? sum(pgbouncer.map((p) => p.serverConnections)) : clientConnections;
   const limit = connectionLimit(database.maxConnections);
   const total = fleetConnections + headroom;
