@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
 import { fitLogicalName } from "../core/aws/naming";
+import { DEFAULTS } from "../core/defaults";
 import type { Fleet as FleetConfig } from "../core/config";
 import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/aws/policies";
 
@@ -63,7 +64,7 @@ export class Fleet extends pulumi.ComponentResource {
       `${name}-logs`,
       {
         name: `/mastodon${args.parameterPath.replace(/^\/mastodon/, "")}/${fleet.name}`,
-        retentionInDays: args.logRetentionDays ?? 30,
+        retentionInDays: args.logRetentionDays ?? DEFAULTS.fleet.logRetentionDays,
       },
       parent,
     );
@@ -127,7 +128,7 @@ export class Fleet extends pulumi.ComponentResource {
         },
         blockDeviceMappings: [
           {
-            deviceName: args.rootDeviceName ?? "/dev/xvda",
+            deviceName: args.rootDeviceName ?? DEFAULTS.fleet.rootDeviceName,
             ebs: {
               volumeType: "gp3",
               volumeSize: fleet.rootVolumeGiB,

@@ -76,7 +76,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         subnets: args.publicSubnetIds,
         securityGroups: [args.securityGroupId],
         ipAddressType: args.dualStack ? "dualstack" : "ipv4",
-        idleTimeout: args.idleTimeoutSeconds ?? 60,
+        idleTimeout: args.idleTimeoutSeconds ?? DEFAULTS.loadBalancer.idleTimeoutSeconds,
         dropInvalidHeaderFields: true,
         enableHttp2: true,
         enableDeletionProtection: args.deletionProtection ?? false,

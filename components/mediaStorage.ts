@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
+import { DEFAULTS } from "../core/defaults";
 import { type Env, s3Env } from "../core/host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
@@ -122,7 +123,7 @@ export class MediaStorage extends pulumi.ComponentResource {
         comment: `${name}: Mastodon media`,
         httpVersion: "http2and3",
         isIpv6Enabled: true,
-        priceClass: args.priceClass ?? "PriceClass_100",
+        priceClass: args.priceClass ?? DEFAULTS.media.priceClass,
         aliases: args.customDomain ? [args.customDomain] : [],
         origins: [
           { originId, domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: oac.id },

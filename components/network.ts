@@ -49,7 +49,7 @@ export class Network extends pulumi.ComponentResource {
     super("mastodon:network:Network", name, {}, opts);
     const cidr = args.cidr ?? DEFAULTS.network.cidr;
     const azCount = args.availabilityZones ?? DEFAULTS.network.availabilityZones;
-    const egress = args.egress ?? "single-nat";
+    const egress = args.egress ?? DEFAULTS.network.egress;
     const ipv6 = args.ipv6 ?? false;
     const streamingPorts = args.streamingPorts ?? [DEFAULTS.streaming.firstPort];
     const layout = subnetLayout(cidr, azCount);

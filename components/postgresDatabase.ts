@@ -67,8 +67,8 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     const engineVersion = args.engineVersion ?? DEFAULTS.database.engineVersion;
     const production = args.production ?? false;
     const storageGiB = args.storageGiB ?? DEFAULTS.database.storageGiB;
-    this.databaseName = args.databaseName ?? "mastodon_production";
-    this.username = args.username ?? "mastodon";
+    this.databaseName = args.databaseName ?? DEFAULTS.mastodon.databaseName;
+    this.username = args.username ?? DEFAULTS.mastodon.username;
 
     // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production and PgBouncer's userlist.
     const password = new random.RandomPassword(

@@ -194,14 +194,16 @@ export class RedisStore extends pulumi.ComponentResource {
   }
 
   private nodes(args: RedisStoreArgs): number {
-    return args.nodes ?? (args.role === "persistent" ? 2 : 1);
+    return (
+      args.nodes ?? (args.role === "persistent" ? DEFAULTS.redis.persistentNodes : DEFAULTS.redis.cacheNodes)
+    );
   }
 
   private selfManaged(name: string, args: RedisStoreArgs): aws.ec2.Instance {
     const parent = { parent: this };
     const host = args.host;
     if (!host) throw new Error(`${name}: self-managed-aof needs host (vpcId, subnetId, availabilityZone)`);
-    const instanceType = host.instanceType ?? "c7g.large";
+    const instanceType = host.instanceType ?? DEFAULTS.selfManagedRedis.instanceType;
     const spec = ec2InstanceSpec(instanceType);
     if (!spec) throw new Error(`${name}: ${instanceType} is not a c-family type in the catalog`);
     const production = args.production ?? false;
@@ -257,7 +259,7 @@ export class RedisStore extends pulumi.ComponentResource {
       `${name}-data`,
       {
         availabilityZone: host.availabilityZone,
-        size: host.volumeGiB ?? 20,
+        size: host.volumeGiB ?? DEFAULTS.selfManagedRedis.volumeGiB,
         type: "gp3",
         encrypted: true,
         tags: { Name: `${name}-data`, ...snapshotTag },

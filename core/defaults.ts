@@ -77,10 +77,45 @@ export const DEFAULTS = {
     redisVersion: "7.1",
     cacheNodeType: "cache.t4g.small",
     persistentNodeType: "cache.t4g.small",
+    /** A cache may be lost: one node. */
+    cacheNodes: 1,
+    /** Primary and replica: automatic failover and Multi-AZ need a replica. */
+    persistentNodes: 2,
   },
   network: {
     cidr: "10.0.0.0/16",
     availabilityZones: 2,
+    /** Outside production; production defaults to a NAT gateway per AZ (core/config/resolve.ts). */
+    egress: "single-nat",
+  },
+  fleet: {
+    minSize: 1,
+    /** Encrypted gp3 root volume: the OS, Mastodon's release and its logs. */
+    rootVolumeGiB: 30,
+    logRetentionDays: 30,
+    /** Debian's AMIs (Ubuntu's use /dev/sda1). */
+    rootDeviceName: "/dev/xvda",
+  },
+  selfManagedRedis: {
+    instanceType: "c7g.large",
+    volumeGiB: 20,
+  },
+  loadBalancer: {
+    /** The ALB's own default; streaming WebSockets heartbeat well inside it. */
+    idleTimeoutSeconds: 60,
+  },
+  media: {
+    /** CloudFront's North America and Europe edges. */
+    priceClass: "PriceClass_100",
+  },
+  mail: {
+    /** SMTP submission with STARTTLS. */
+    smtpPort: 587,
+  },
+  mastodon: {
+    /** Mastodon's install guide: the database and the role the app connects as. */
+    databaseName: "mastodon_production",
+    username: "mastodon",
   },
 } as const;
 

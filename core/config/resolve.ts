@@ -182,7 +182,7 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     webDomain: parsed.webDomain ?? parsed.domain,
     network: {
       ...parsed.network,
-      egress: parsed.network.egress ?? (production ? "nat-per-az" : "single-nat"),
+      egress: parsed.network.egress ?? (production ? "nat-per-az" : DEFAULTS.network.egress),
     },
     database: {
       ...database,

@@ -92,7 +92,7 @@ export const fleetSchema = z
   .strictObject({
     instanceType,
     /** @default 1 */
-    minSize: z.int().min(0).default(1),
+    minSize: z.int().min(0).default(DEFAULTS.fleet.minSize),
     /** @default minSize */
     desiredSize: z.int().min(0).optional(),
     /** The budget counts this size: autoscaling can reach it. @default desiredSize */
@@ -107,7 +107,7 @@ export const fleetSchema = z
     /** Target-tracking scaling on average CPU (percent), between minSize and maxSize. @default none */
     cpuTarget: z.int().min(10).max(90).optional(),
     /** Encrypted gp3 root volume. @default 30 */
-    rootVolumeGiB: z.int().min(8).max(1024).default(30),
+    rootVolumeGiB: z.int().min(8).max(1024).default(DEFAULTS.fleet.rootVolumeGiB),
   })
   .superRefine((fleet, ctx) => {
     if (!fleet.web && !fleet.streaming && !fleet.sidekiq) {
@@ -155,7 +155,7 @@ export const cacheRedisSchema = z.strictObject({
   /** @default "cache.t4g.small" */
   nodeType: cacheNodeType.default(DEFAULTS.redis.cacheNodeType),
   /** The cache may run on one node (docs/design.md, "The two Redis"). @default 1 */
-  nodes: positiveInt.max(6).default(1),
+  nodes: positiveInt.max(6).default(DEFAULTS.redis.cacheNodes),
 });
 
 export const persistentRedisSchema = z.strictObject({
@@ -171,13 +171,13 @@ export const persistentRedisSchema = z.strictObject({
   /** @default "cache.t4g.small" */
   nodeType: cacheNodeType.default(DEFAULTS.redis.persistentNodeType),
   /** Primary plus replicas; production needs at least 2 for automatic failover. @default 2 */
-  nodes: positiveInt.max(6).default(2),
+  nodes: positiveInt.max(6).default(DEFAULTS.redis.persistentNodes),
   /** Asking ElastiCache for AOF is refused with an explanation (rules.ts). @default false */
   appendOnly: z.boolean().default(false),
   /** self-managed-aof only: the EC2 instance type. @default "c7g.large" */
-  instanceType: instanceType.default("c7g.large"),
+  instanceType: instanceType.default(DEFAULTS.selfManagedRedis.instanceType),
   /** self-managed-aof only: size of the encrypted gp3 data volume. @default 20 */
-  volumeGiB: positiveInt.max(16384).default(20),
+  volumeGiB: positiveInt.max(16384).default(DEFAULTS.selfManagedRedis.volumeGiB),
 });
 
 export const databaseSchema = z.strictObject({
@@ -239,7 +239,9 @@ export const networkSchema = z.strictObject({
     })
     .default(DEFAULTS.network.cidr),
   /** @default 2 */
-  availabilityZones: z.union([z.literal(2), z.literal(3)], { error: "must be 2 or 3" }).default(2),
+  availabilityZones: z
+    .union([z.literal(2), z.literal(3)], { error: "must be 2 or 3" })
+    .default(DEFAULTS.network.availabilityZones),
   /**
    * How fleets reach the internet (federation needs it): a NAT gateway per AZ, one shared NAT
    * gateway, or public subnets that accept no inbound traffic. @default "nat-per-az" in production, "single-nat" elsewhere
@@ -262,7 +264,9 @@ export const mediaSchema = z.strictObject({
   /** @default false */
   versioning: z.boolean().default(false),
   /** CloudFront price class. @default "PriceClass_100" (North America and Europe) */
-  priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).default("PriceClass_100"),
+  priceClass: z
+    .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
+    .default(DEFAULTS.media.priceClass),
 });
 
 export const loadBalancerSchema = z.strictObject({
@@ -277,7 +281,7 @@ export const loadBalancerSchema = z.strictObject({
    * Seconds an idle connection stays open. Streaming WebSockets carry a heartbeat well inside the
    * default. @default 60
    */
-  idleTimeoutSeconds: z.int().min(1).max(4000).default(60),
+  idleTimeoutSeconds: z.int().min(1).max(4000).default(DEFAULTS.loadBalancer.idleTimeoutSeconds),
   /** Access logs to a private, encrypted bucket. @default true in production */
   accessLogs: z.boolean().optional(),
   /** @default true in production */
@@ -302,7 +306,7 @@ export const mailSchema = z.strictObject({
     .strictObject({
       server: hostname,
       /** @default 587 */
-      port: z.int().min(1).max(65535).default(587),
+      port: z.int().min(1).max(65535).default(DEFAULTS.mail.smtpPort),
       /** Written as is into .env.production (core/boot.ts renderEnvFile). */
       login: z
         .string()
@@ -351,7 +355,7 @@ export const imageSchema = z
     rootDeviceName: z
       .string()
       .regex(/^\/dev\/[a-z0-9]+$/, { error: "must be a device such as /dev/xvda" })
-      .default("/dev/xvda"),
+      .default(DEFAULTS.fleet.rootDeviceName),
   })
   .superRefine((image, ctx) => {
     if ((image.amiId === undefined) === (image.ssmParameter === undefined)) {
