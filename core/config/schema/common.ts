@@ -1,0 +1,40 @@
+/** Field types several parts of the schema share. */
+import { z } from "zod";
+import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../../sizing/catalog";
+
+export const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: "must be a lower-case DNS name such as example.social",
+  });
+
+export const positiveInt = z.int().min(1);
+
+/** A c-family EC2 instance type the catalog knows (docs/design.md, "Instance catalogs"). */
+export const instanceType = z.string().superRefine((value, ctx) => {
+  if (ec2InstanceSpec(value)) return;
+  const cFamily = /^c\d+[a-z]*(-flex)?\./.test(value);
+  ctx.addIssue({
+    code: "custom",
+    message: cFamily
+      ? "is not in the c-family catalog (data/ec2-c-family-prices-us-east-1.tsv); pick a listed size such as c7g.large or c7i.xlarge (metal sizes are not supported)"
+      : "is not a c-family instance type; fleets run on compute-optimised c-family instances only (pawoo-running-mastodon-at-scale.txt: t-family ran out of CPU credits), e.g. c7g.large or c7i.xlarge",
+  });
+});
+
+export const rdsInstanceClass = z.string().superRefine((value, ctx) => {
+  if (rdsClassSpec(value)) return;
+  ctx.addIssue({
+    code: "custom",
+    message:
+      "is not a known RDS class; use db.t4g.{micro,small,medium,large}, or db.{m,r}{6,7,8}g / db.{m,r}{6,7}i from large to 16xlarge",
+  });
+});
+
+export const cacheNodeType = z.string().superRefine((value, ctx) => {
+  if (cacheNodeSpec(value)) return;
+  ctx.addIssue({
+    code: "custom",
+    message: `is not a known ElastiCache node type; use one of ${knownCacheNodeTypes().join(", ")}`,
+  });
+});

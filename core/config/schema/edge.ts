@@ -1,0 +1,148 @@
+/** The network, the edge (ALB, media, DNS), mail, alarms and the machine image. */
+import { z } from "zod";
+import { isAligned, isPrivate, parseIpv4Cidr } from "../../aws/subnets";
+import { DEFAULTS } from "../../defaults";
+import { dotenvProblem } from "../../host/boot";
+import { hostname } from "./common";
+
+export const networkSchema = z.strictObject({
+  /** @default "10.0.0.0/16" */
+  cidr: z
+    .string()
+    .superRefine((value, ctx) => {
+      const cidr = parseIpv4Cidr(value);
+      const problem =
+        !cidr || cidr.prefix < 16 || cidr.prefix > 20
+          ? "must be an IPv4 CIDR from /16 to /20, e.g. 10.0.0.0/16"
+          : !isAligned(cidr)
+            ? `has bits set past its /${cidr.prefix} prefix; write the network address, e.g. ${value.replace(/\.\d+\.\d+\//, ".0.0/")}`
+            : !isPrivate(cidr)
+              ? "is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"
+              : undefined;
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .default(DEFAULTS.network.cidr),
+  /** @default 2 */
+  availabilityZones: z
+    .union([z.literal(2), z.literal(3)], { error: "must be 2 or 3" })
+    .default(DEFAULTS.network.availabilityZones),
+  /**
+   * How fleets reach the internet (federation needs it): a NAT gateway per AZ, one shared NAT
+   * gateway, or public subnets that accept no inbound traffic. @default "nat-per-az" in production, "single-nat" elsewhere
+   */
+  egress: z.enum(["nat-per-az", "single-nat", "public-subnets"]).optional(),
+  /** @default false */
+  ipv6: z.boolean().default(false),
+});
+
+export const mediaSchema = z.strictObject({
+  /** A domain for media (S3_ALIAS_HOST); needs a certificate in us-east-1. @default the CloudFront domain */
+  customDomain: hostname.optional(),
+  /** ACM certificate in us-east-1 for customDomain. @default one requested and DNS-validated in dns.zoneId */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/, {
+      error: "must be an ACM certificate ARN in us-east-1 (CloudFront only reads certificates from there)",
+    })
+    .optional(),
+  /** @default false */
+  versioning: z.boolean().default(false),
+  /** CloudFront price class. @default "PriceClass_100" (North America and Europe) */
+  priceClass: z
+    .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
+    .default(DEFAULTS.media.priceClass),
+});
+
+export const loadBalancerSchema = z.strictObject({
+  /** ACM certificate for webDomain, in the stack's region. @default one requested and DNS-validated in dns.zoneId */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, {
+      error: "must be an ACM certificate ARN",
+    })
+    .optional(),
+  /**
+   * Seconds an idle connection stays open. Streaming WebSockets carry a heartbeat well inside the
+   * default. @default 60
+   */
+  idleTimeoutSeconds: z.int().min(1).max(4000).default(DEFAULTS.loadBalancer.idleTimeoutSeconds),
+  /** Access logs to a private, encrypted bucket. @default true in production */
+  accessLogs: z.boolean().optional(),
+  /** @default true in production */
+  deletionProtection: z.boolean().optional(),
+});
+
+export const dnsSchema = z.strictObject({
+  /** Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ. */
+  zoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,32}$/, { error: "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ" }),
+  /** The zone's domain; webDomain and media.customDomain must be inside it. */
+  zoneName: hostname,
+});
+
+export const mailSchema = z.strictObject({
+  /** @default "ses" */
+  provider: z.enum(["ses", "smtp"]).default("ses"),
+  /** @default notifications@<domain> */
+  fromAddress: z.email({ error: "must be an e-mail address" }).optional(),
+  smtp: z
+    .strictObject({
+      server: hostname,
+      /** @default 587 */
+      port: z.int().min(1).max(65535).default(DEFAULTS.mail.smtpPort),
+      /** Written as is into .env.production (core/boot.ts renderEnvFile). */
+      login: z
+        .string()
+        .min(1)
+        .regex(/^[^\s"'`#$\\]+$/, {
+          error:
+            "must not contain spaces, quotes, #, $ or backslashes: it is written unquoted into .env.production",
+        }),
+      /**
+       * Set with `pulumi config set --secret --path mastodon:mail.smtp.password ...`. Filled into
+       * .env.production at boot, quoted so Ruby's and Node's dotenv both read it back exactly.
+       */
+      password: z
+        .string()
+        .min(1)
+        .superRefine((value, ctx) => {
+          const problem = dotenvProblem(value);
+          if (problem)
+            ctx.addIssue({
+              code: "custom",
+              message: `cannot be written into .env.production so that Ruby's dotenv (Rails) and Node's dotenv (streaming) both read it back unchanged: ${problem}. Choose a password without that`,
+            });
+        }),
+    })
+    .optional(),
+});
+
+export const alarmsSchema = z.strictObject({
+  /** Where alarm notifications go (an SNS e-mail subscription). */
+  email: z.email({ error: "must be an e-mail address" }).optional(),
+});
+
+export const imageSchema = z
+  .strictObject({
+    /** A fixed AMI ID; only when every fleet shares one architecture. */
+    amiId: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8,17}$/, { error: "must look like ami-0123456789abcdef0" })
+      .optional(),
+    /** An SSM parameter holding the AMI ID; `{arch}` is replaced by arm64 or x86_64 per fleet. */
+    ssmParameter: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.\-/{}]+$/, { error: "must be an SSM parameter path starting with /" })
+      .optional(),
+    /** The AMI's root device. @default "/dev/xvda" (Debian; Ubuntu uses /dev/sda1) */
+    rootDeviceName: z
+      .string()
+      .regex(/^\/dev\/[a-z0-9]+$/, { error: "must be a device such as /dev/xvda" })
+      .default(DEFAULTS.fleet.rootDeviceName),
+  })
+  .superRefine((image, ctx) => {
+    if ((image.amiId === undefined) === (image.ssmParameter === undefined)) {
+      ctx.addIssue({ code: "custom", path: [], message: "must set exactly one of amiId or ssmParameter" });
+    }
+  });

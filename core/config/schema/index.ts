@@ -1,0 +1,55 @@
+/**
+ * The stack config, namespace `mastodon:`, as a zod schema. Shape and per-field checks live here;
+ * rules that look across fields (queue coverage, the scheduler singleton, the connection budget)
+ * live in rules.ts. Every optional key documents its default; the defaults themselves come from
+ * ../defaults.ts so there is one place to change them.
+ */
+import { z } from "zod";
+import { hostname } from "./common";
+import { cacheRedisSchema, databaseSchema, persistentRedisSchema } from "./data";
+import {
+  alarmsSchema,
+  dnsSchema,
+  imageSchema,
+  loadBalancerSchema,
+  mailSchema,
+  mediaSchema,
+  networkSchema,
+} from "./edge";
+import { fleetName, fleetSchema } from "./fleet";
+
+export * from "./data";
+export * from "./edge";
+export * from "./fleet";
+
+export const stackConfigSchema = z.strictObject({
+  /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
+  environment: z.enum(["dev", "staging", "production"]),
+  /** LOCAL_DOMAIN: the domain in users' handles. */
+  domain: hostname,
+  /** WEB_DOMAIN: where the web interface is served, when it differs from domain. @default domain */
+  webDomain: hostname.optional(),
+  network: networkSchema.prefault({}),
+  database: databaseSchema,
+  redis: z
+    .strictObject({
+      cache: cacheRedisSchema.prefault({}),
+      persistent: persistentRedisSchema.prefault({}),
+    })
+    .prefault({}),
+  media: mediaSchema.prefault({}),
+  loadBalancer: loadBalancerSchema.prefault({}),
+  /** Alias records, certificate validation and DKIM records go in this zone when set. */
+  dns: dnsSchema.optional(),
+  mail: mailSchema.prefault({}),
+  alarms: alarmsSchema.prefault({}),
+  image: imageSchema,
+  fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
+    error:
+      "defines no fleet; add at least one, e.g. `pulumi config set --path mastodon:fleets.app.instanceType c7g.large`",
+  }),
+});
+
+/** The config as parsed by zod (defaults applied, environment-dependent ones still open). */
+export type ParsedStackConfig = z.infer<typeof stackConfigSchema>;
+export type ParsedFleet = z.infer<typeof fleetSchema>;
