@@ -168,6 +168,7 @@ export class MastodonStack extends pulumi.ComponentResource {
           instanceType: persistent.instanceType,
           volumeGiB: persistent.volumeGiB,
           publicIp: this.network.fleetsNeedPublicIp,
+          debianSerial: config.image.debianSerial,
         },
       },
       parent,
@@ -263,7 +264,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     };
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    const imageFor = imageResolver(config.image, this);
+    const imageFor = imageResolver(config, this);
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(

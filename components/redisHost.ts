@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, parameterReadPolicy } from "../core/aws/policies";
 import { DEFAULTS } from "../core/defaults";
+import { debianAmiName } from "../core/host/images";
 import { SELF_MANAGED_MAXMEMORY_FRACTION, renderSelfManagedUserData } from "../core/host/redis";
 import { ec2InstanceSpec } from "../core/sizing/catalog";
 import type { RedisStoreArgs } from "./redisStore";
@@ -86,13 +87,25 @@ export function selfManagedRedisHost(
     { parent: owner, protect: production },
   );
 
-  const arch = spec.architecture === "arm64" ? "arm64" : "amd64";
-  const ami = aws.ssm.getParameterOutput({ name: `/aws/service/debian/release/12/latest/${arch}` }, parent);
+  // The same pinned Debian 12 image the fleets boot: a new Debian image arrives only by config.
+  const ami = aws.ec2.getAmiOutput(
+    {
+      owners: [DEFAULTS.image.debianOwner],
+      filters: [
+        {
+          name: "name",
+          values: [debianAmiName(spec.architecture, host.debianSerial ?? DEFAULTS.image.debianSerial)],
+        },
+        { name: "architecture", values: [spec.architecture] },
+      ],
+    },
+    parent,
+  );
   const maxmemoryBytes = Math.floor(spec.memoryGiB * 1024 ** 3 * SELF_MANAGED_MAXMEMORY_FRACTION);
   const instance = new aws.ec2.Instance(
     `${name}-host`,
     {
-      ami: ami.value,
+      ami: ami.id,
       instanceType,
       subnetId: host.subnetId,
       availabilityZone: host.availabilityZone,

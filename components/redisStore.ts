@@ -47,6 +47,8 @@ export interface RedisStoreArgs {
     volumeGiB?: number;
     /** Public IPv4 for egress when the subnet has no NAT. @default false */
     publicIp?: boolean;
+    /** The pinned Debian 12 image serial the host boots (never "latest"). @default DEFAULTS.image.debianSerial */
+    debianSerial?: string;
   };
 }
 

@@ -11,6 +11,8 @@ import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
 import { renderFleetHost } from "../core/host/fleetHost";
+import { imageLookup } from "../core/host/images";
+import type { Architecture } from "../core/sizing/catalog";
 import type { LoadBalancer } from "./loadBalancer";
 import type { Mail } from "./mail";
 import type { MediaStorage } from "./mediaStorage";
@@ -133,19 +135,49 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
 }
 
 /**
- * The AMI for an architecture: the fixed `image.amiId`, or the SSM parameter `image.ssmParameter`
- * names with `{arch}` filled in, looked up once per parameter.
+ * The AMI for an architecture, looked up once: the pinned Debian 12 AMI (by its exact name, from
+ * Debian's account) for the official images, or the operator's AMI, whose architecture is checked
+ * against the fleets' when AWS answers (`pulumi preview`). Never a "latest" alias.
  */
 export function imageResolver(
-  image: StackConfig["image"],
+  config: StackConfig,
   parent: pulumi.Resource,
-): (architecture: string) => pulumi.Output<string> {
-  const lookups = new Map<string, pulumi.Output<string>>();
+): (architecture: Architecture) => pulumi.Output<string> {
+  const lookups = new Map<Architecture, pulumi.Output<string>>();
+  const find = (architecture: Architecture): pulumi.Output<string> => {
+    const lookup = imageLookup(config, architecture);
+    switch (lookup.kind) {
+      case "debian":
+        return aws.ec2.getAmiOutput(
+          {
+            owners: [lookup.owner],
+            filters: [
+              { name: "name", values: [lookup.name] },
+              { name: "architecture", values: [architecture] },
+            ],
+          },
+          { parent },
+        ).id;
+      case "ami":
+        return aws.ec2
+          .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
+          .apply((ami) => {
+            if (ami.architecture && ami.architecture !== architecture) {
+              throw new Error(
+                `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
+              );
+            }
+            return ami.id;
+          });
+      default: {
+        const unknown: never = lookup;
+        throw new Error(`unknown image lookup ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
   return (architecture) => {
-    if (image.amiId) return pulumi.output(image.amiId);
-    const name = (image.ssmParameter as string).replace("{arch}", architecture);
-    if (!lookups.has(name)) lookups.set(name, aws.ssm.getParameterOutput({ name }, { parent }).value);
-    return lookups.get(name) as pulumi.Output<string>;
+    if (!lookups.has(architecture)) lookups.set(architecture, find(architecture));
+    return lookups.get(architecture) as pulumi.Output<string>;
   };
 }
 

@@ -112,6 +112,18 @@ export const DEFAULTS = {
     /** SMTP submission with STARTTLS. */
     smtpPort: 587,
   },
+  image: {
+    source: "official",
+    /** Mastodon's own registry for its release images (docs/design.md, "Where Mastodon comes from"). */
+    registry: "ghcr.io/mastodon",
+    /** Debian's AWS account, which publishes the official Debian AMIs (wiki.debian.org, Cloud/AmazonEC2Image). */
+    debianOwner: "136693071363",
+    /**
+     * The Debian 12 cloud image the hosts boot (cloud.debian.org/images/cloud/bookworm/20250331-1966):
+     * pinned, so a new Debian image reaches a stack only when this (or mastodon:image.debianSerial) changes.
+     */
+    debianSerial: "20250331-1966",
+  },
   mastodon: {
     /** Mastodon's install guide: the database and the role the app connects as. */
     databaseName: "mastodon_production",

@@ -27,7 +27,36 @@ export { FAKE_ACCESS_KEY_ID, FAKE_ACCOUNT, fakeSecret } from "./fake/shapes";
 
 const ANSWERS: Readonly<Record<string, (c: Ctx) => Answer>> = { ...COMPUTE_ANSWERS, ...SERVICE_ANSWERS };
 
-const CALLS: Record<string, (inputs: State, region: string) => State> = {
+/** What the fake cloud knows beyond its rules: the architecture of AMIs the operator brings. */
+export interface FakeCloudOptions {
+  /** AMI id -> architecture; an AMI not listed is answered without one (the plan cannot know it). */
+  readonly amis?: Readonly<Record<string, string>>;
+}
+
+const filterValue = (inputs: State, name: string): string | undefined =>
+  (inputs["filters"] as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === name)
+    ?.values[0];
+
+/**
+ * ec2.getAmi: Debian's AMIs by their exact name (debian-12-<amd64|arm64>-<serial>), any other by
+ * its id. AWS refuses a query with no match; so does the fake for a Debian name it cannot parse.
+ */
+function getAmi(inputs: State, region: string, options: FakeCloudOptions): State {
+  const name = filterValue(inputs, "name");
+  if (name) {
+    const match = /^debian-12-(amd64|arm64)-[0-9]{8}-[0-9]+$/.exec(name);
+    if (!match) throw new Error(`Your query returned no results (AMI name ${name})`);
+    const architecture = match[1] === "amd64" ? "x86_64" : "arm64";
+    const id = `ami-${hex(`${region}:${name}`, 17)}`;
+    return { id, imageId: id, name, architecture, ownerId: String((inputs["owners"] as string[])[0]) };
+  }
+  const id = filterValue(inputs, "image-id");
+  if (!id) throw new Error("the fake cloud answers ec2.getAmi by name or image-id only");
+  return { id, imageId: id, architecture: options.amis?.[id] ?? "", ownerId: FAKE_ACCOUNT };
+}
+
+const CALLS: Record<string, (inputs: State, region: string, options: FakeCloudOptions) => State> = {
+  "aws:ec2/getAmi:getAmi": getAmi,
   "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, region) => ({
     id: region,
     names: ["a", "b", "c", "d"].map((s) => `${region}${s}`),
@@ -44,12 +73,6 @@ const CALLS: Record<string, (inputs: State, region: string) => State> = {
   "aws:elb/getServiceAccount:getServiceAccount": () => ({
     arn: "arn:aws:iam::127311923021:root",
     id: "127311923021",
-  }),
-  "aws:ssm/getParameter:getParameter": (inputs) => ({
-    name: inputs["name"],
-    value: "ami-0fa4e5e0c0ffee123",
-    type: "String",
-    id: inputs["name"],
   }),
 };
 
@@ -84,7 +107,7 @@ export interface FakeCloud {
 const scopeKey = (scope: NameScope, type: string, region: string, name: string, caseless: boolean) =>
   `${type}|${scope === "region" ? region : scope}|${caseless ? name.toLowerCase() : name}`;
 
-export function fakeCloud(region: string): FakeCloud {
+export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeCloud {
   const refusals: NameRefusal[] = [];
   const names = new Map<string, CheckedName>();
   const answers = new Map<string, { id: string | undefined; state: State }>();
@@ -190,7 +213,7 @@ export function fakeCloud(region: string): FakeCloud {
       const handler = CALLS[args.token];
       if (!handler)
         throw new Error(`the fake cloud does not answer ${args.token}; add it to plan/fakeCloud.ts`);
-      return handler(args.inputs, region);
+      return handler(args.inputs, region, options);
     },
   };
   return { mocks, refusals, names, answers };

@@ -6,7 +6,7 @@
  * recorder reads both from the raw registration request before the mock monitor handles it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type NameRefusal, fakeCloud } from "./fakeCloud";
+import { type FakeCloudOptions, type NameRefusal, fakeCloud } from "./fakeCloud";
 import { SECRET_PLACEHOLDER } from "./stackFile";
 
 export interface RecordedResource {
@@ -114,13 +114,15 @@ export async function runUnderMocks(
     stack: string;
     config: Record<string, string>;
     secretKeys?: string[];
+    /** What the fake cloud knows beyond its rules (e.g. the architecture of the operator's AMIs). */
+    cloud?: FakeCloudOptions;
     /** What produced a resource's name, for refusals: e.g. `mastodon:fleets.web` (the plan's nameOrigin). */
     origin?: (resource: string) => string;
   },
 ): Promise<MockRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   const region = options.config["aws:region"] ?? "us-east-1";
-  const cloud = fakeCloud(region);
+  const cloud = fakeCloud(region, options.cloud);
   await pulumi.runtime.setMocks(cloud.mocks, options.project, options.stack, false);
 
   const resources: RecordedResource[] = [];

@@ -110,7 +110,7 @@ describe("the compendium's worked example", () => {
         environment: "staging",
         domain: "test.example",
         dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
-        image: { ssmParameter: "/ami/{arch}" },
+        version: "v4.6.5",
         database: { instanceClass: "db.t4g.small", maxConnections: 200 },
         fleets,
       });

@@ -193,20 +193,27 @@ const BROKEN: [string, (c: any) => void, string, string][] = [
     "automatic failover",
   ],
   [
-    "one AMI for two architectures",
+    "an operator's AMI missing for an architecture a fleet runs",
     (c) => {
-      c.image = { amiId: "ami-0123456789abcdef0" };
+      c.image = { source: "ami", amiIds: { arm64: "ami-0123456789abcdef0" } };
       c.fleets.web.instanceType = "c7i.large";
     },
-    "mastodon:image.amiId",
-    "mix arm64 and x86_64",
+    "mastodon:image.amiIds.x86_64",
+    "fleets web run x86_64 instances",
   ],
   [
-    "both AMI sources",
-    (c) => (c.image.amiId = "ami-0123456789abcdef0"),
-    "mastodon:image",
-    "exactly one of amiId or ssmParameter",
+    "AMI ids with the official images",
+    (c) => (c.image = { amiIds: { arm64: "ami-0123456789abcdef0" } }),
+    "mastodon:image.amiIds",
+    "is read only with mastodon:image.source ami",
   ],
+  [
+    "a version that is not a Mastodon 4.6 release tag",
+    (c) => (c.version = "latest"),
+    "mastodon:version",
+    "is not a Mastodon 4.6 release tag",
+  ],
+  ["no version", (c) => delete c.version, "mastodon:version", "is required"],
   [
     "a media domain without a certificate or a zone",
     (c) => {

@@ -28,7 +28,7 @@ export function baseConfig(): StackConfigInput {
     environment: "staging",
     domain: "test.example",
     dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
-    image: { ssmParameter: "/ami/{arch}" },
+    version: "v4.6.5",
     database: { instanceClass: "db.t4g.medium" },
     fleets: {
       web: { instanceType: "c7g.large", minSize: 1, maxSize: 2, web: {} },

@@ -127,7 +127,8 @@ describe("a broken stack file", () => {
         config: {
           "mastodon:environment": "dev",
           "mastodon:domain": "x.example",
-          "mastodon:image": { ssmParameter: "/ami/{arch}" },
+          "aws:region": "us-east-1",
+          "mastodon:version": "v4.6.5",
           "mastodon:database": { instanceClass: "db.t4g.micro" },
           "mastodon:fleets": {
             app: {

@@ -131,7 +131,7 @@ describe("the config reference table", () => {
       environment: "staging",
       domain: "readme.example",
       dns: { zoneId: "Z0123456789TEST", zoneName: "readme.example" },
-      image: { ssmParameter: "/ami/{arch}" },
+      version: "v4.6.5",
       database: { instanceClass: "db.t4g.medium" },
       fleets: {
         app: {

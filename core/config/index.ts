@@ -79,7 +79,11 @@ const MAX_PRUNE_ROUNDS = 8;
  * Neutral values for required top-level keys that failed their shape check: neither production's
  * extra rules nor any domain-dependent rule fire on them, and their own key's findings are left out.
  */
-const STAND_INS: Readonly<Record<string, unknown>> = { environment: "staging", domain: "stand-in.invalid" };
+const STAND_INS: Readonly<Record<string, unknown>> = {
+  environment: "staging",
+  domain: "stand-in.invalid",
+  version: "v4.6.0",
+};
 
 /**
  * The config with every value a shape problem points at removed (and a fleet dropped whole when

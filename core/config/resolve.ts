@@ -64,6 +64,8 @@ export interface DatabaseInstance {
 
 export interface StackConfig {
   readonly environment: Environment;
+  /** The Mastodon release tag every host runs (mastodon:version). */
+  readonly version: string;
   readonly domain: string;
   readonly webDomain: string;
   readonly network: Omit<ParsedStackConfig["network"], "egress"> & {
@@ -178,6 +180,7 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     version ?? (engine === "valkey" ? DEFAULTS.redis.valkeyVersion : DEFAULTS.redis.redisVersion);
   return {
     environment: parsed.environment,
+    version: parsed.version,
     domain: parsed.domain,
     webDomain: parsed.webDomain ?? parsed.domain,
     network: {

@@ -1,6 +1,7 @@
 /** Values that must agree across tiers: Redis engine versions, the AMI's architecture, SMTP settings. */
 import { isSupportedEngineVersion } from "../../host/redis";
 import type { Problem } from "../problems";
+import type { StackConfig } from "../resolve";
 import { type Rule, error } from "./rule";
 
 export const crossTierConsistency: Rule = (config) => {
@@ -18,16 +19,7 @@ export const crossTierConsistency: Rule = (config) => {
       );
     }
   }
-  const architectures = new Set(config.fleets.map((f) => f.instance.architecture));
-  if (config.image.amiId && architectures.size > 1) {
-    problems.push(
-      error(
-        ["image", "amiId"],
-        config.image.amiId,
-        `is one AMI but the fleets mix ${[...architectures].sort().join(" and ")} instance types; use mastodon:image.ssmParameter with {arch} in its name (one AMI per architecture), or keep all fleets on one architecture`,
-      ),
-    );
-  }
+  problems.push(...imageProblems(config));
   if (config.mail.provider === "smtp" && !config.mail.smtp) {
     problems.push(
       error(
@@ -39,3 +31,43 @@ export const crossTierConsistency: Rule = (config) => {
   }
   return problems;
 };
+
+/**
+ * The image source has what it needs: an operator's AMI for every architecture the fleets run, and
+ * nothing the source does not read.
+ */
+function imageProblems(config: StackConfig): Problem[] {
+  const { image } = config;
+  const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
+  switch (image.source) {
+    case "official":
+      return image.amiIds
+        ? [
+            error(
+              ["image", "amiIds"],
+              image.amiIds,
+              "is read only with mastodon:image.source ami; the official images run on the pinned Debian AMI. Remove amiIds, or set source ami",
+            ),
+          ]
+        : [];
+    case "ami":
+      return architectures
+        .filter((arch) => !image.amiIds?.[arch])
+        .map((arch) =>
+          error(
+            ["image", "amiIds", arch],
+            undefined,
+            `is required: fleets ${config.fleets
+              .filter((f) => f.instance.architecture === arch)
+              .map((f) => f.name)
+              .join(
+                ", ",
+              )} run ${arch} instances. Give the ${arch} AMI with Mastodon ${config.version} installed, or move those fleets to another architecture`,
+          ),
+        );
+    default: {
+      const unknown: never = image.source;
+      throw new Error(`unknown image source ${String(unknown)}`);
+    }
+  }
+}

@@ -123,26 +123,39 @@ export const alarmsSchema = z.strictObject({
   email: z.email({ error: "must be an e-mail address" }).optional(),
 });
 
-export const imageSchema = z
-  .strictObject({
-    /** A fixed AMI ID; only when every fleet shares one architecture. */
-    amiId: z
-      .string()
-      .regex(/^ami-[0-9a-f]{8,17}$/, { error: "must look like ami-0123456789abcdef0" })
-      .optional(),
-    /** An SSM parameter holding the AMI ID; `{arch}` is replaced by arm64 or x86_64 per fleet. */
-    ssmParameter: z
-      .string()
-      .regex(/^\/[A-Za-z0-9_.\-/{}]+$/, { error: "must be an SSM parameter path starting with /" })
-      .optional(),
-    /** The AMI's root device. @default "/dev/xvda" (Debian; Ubuntu uses /dev/sda1) */
-    rootDeviceName: z
-      .string()
-      .regex(/^\/dev\/[a-z0-9]+$/, { error: "must be a device such as /dev/xvda" })
-      .default(DEFAULTS.fleet.rootDeviceName),
-  })
-  .superRefine((image, ctx) => {
-    if ((image.amiId === undefined) === (image.ssmParameter === undefined)) {
-      ctx.addIssue({ code: "custom", path: [], message: "must set exactly one of amiId or ssmParameter" });
-    }
-  });
+const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: "must look like ami-0123456789abcdef0" });
+
+export const imageSchema = z.strictObject({
+  /**
+   * Where Mastodon comes from: "official", Mastodon's release images pinned to mastodon:version, run
+   * by systemd units on a pinned stock Debian 12 AMI (nothing to build); "ami", an AMI with that
+   * version installed, pinned per stack and architecture. @default "official"
+   */
+  source: z.enum(["official", "ami"]).default(DEFAULTS.image.source),
+  /**
+   * source official: where the images are pulled from: Mastodon's registry, or an ECR pull-through
+   * cache's prefix (<account>.dkr.ecr.<region>.amazonaws.com/<prefix>). @default "ghcr.io/mastodon"
+   */
+  registry: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/, {
+      error: "must be an image registry path such as ghcr.io/mastodon",
+    })
+    .default(DEFAULTS.image.registry),
+  /**
+   * source official: the Debian 12 release the hosts boot, by its serial (the AMI named
+   * debian-12-<arch>-<serial>, published by Debian's own AWS account): pinned, never "latest".
+   * @default DEFAULTS.image.debianSerial
+   */
+  debianSerial: z
+    .string()
+    .regex(/^[0-9]{8}-[0-9]{3,5}$/, { error: "must be a Debian cloud image serial such as 20250331-1966" })
+    .default(DEFAULTS.image.debianSerial),
+  /** source ami: the AMI for each architecture the fleets run (arm64 for c7g, x86_64 for c7i, ...). */
+  amiIds: z.strictObject({ arm64: amiId.optional(), x86_64: amiId.optional() }).optional(),
+  /** The AMI's root device. @default "/dev/xvda" (Debian; Ubuntu uses /dev/sda1) */
+  rootDeviceName: z
+    .string()
+    .regex(/^\/dev\/[a-z0-9]+$/, { error: "must be a device such as /dev/xvda" })
+    .default(DEFAULTS.fleet.rootDeviceName),
+});

@@ -25,6 +25,14 @@ export * from "./fleet";
 export const stackConfigSchema = z.strictObject({
   /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
   environment: z.enum(["dev", "staging", "production"]),
+  /**
+   * The Mastodon release this stack runs, a 4.6 release tag such as v4.6.5: the images (or the
+   * AMI) every host boots. Each stack pins its own, so staging and production move independently.
+   */
+  version: z.string().regex(/^v4\.6\.[0-9]+(-(alpha|beta|rc)\.[0-9]+)?$/, {
+    error:
+      "is not a Mastodon 4.6 release tag such as v4.6.5 (this package's env and units follow Mastodon 4.6); never latest",
+  }),
   /** LOCAL_DOMAIN: the domain in users' handles. */
   domain: hostname,
   /** WEB_DOMAIN: where the web interface is served, when it differs from domain. @default domain */
@@ -43,7 +51,7 @@ export const stackConfigSchema = z.strictObject({
   dns: dnsSchema.optional(),
   mail: mailSchema.prefault({}),
   alarms: alarmsSchema.prefault({}),
-  image: imageSchema,
+  image: imageSchema.prefault({}),
   fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
     error:
       "defines no fleet; add at least one, e.g. `pulumi config set --path mastodon:fleets.app.instanceType c7g.large`",

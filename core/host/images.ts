@@ -1,0 +1,53 @@
+/**
+ * Which Mastodon a stack runs, and on what: the official release images pinned to the stack's
+ * version (Mastodon publishes one image for the Rails side and one for the streaming server, tagged
+ * with the release tag), and the pinned stock Debian 12 AMI they run on. Pure.
+ */
+import type { StackConfig } from "../config/resolve";
+import { DEFAULTS } from "../defaults";
+import type { Architecture } from "../sizing/catalog";
+
+export interface ReleaseImages {
+  /** Web (Puma) and Sidekiq. */
+  readonly rails: string;
+  /** The streaming server (its own image since Mastodon 4.3). */
+  readonly streaming: string;
+}
+
+/** The official images of `version` in `registry` (Mastodon's, or an ECR pull-through cache). */
+export function releaseImages(registry: string, version: string): ReleaseImages {
+  return { rails: `${registry}/mastodon:${version}`, streaming: `${registry}/mastodon-streaming:${version}` };
+}
+
+/** Debian names its AMIs debian-<release>-<arch>-<serial>, with Debian's names for the architectures. */
+export function debianAmiName(architecture: Architecture, serial: string): string {
+  const debianArch = architecture === "x86_64" ? "amd64" : "arm64";
+  return `debian-12-${debianArch}-${serial}`;
+}
+
+/** How a host finds its machine image: one answer per architecture, by source. */
+export type ImageLookup =
+  | { readonly kind: "debian"; readonly owner: string; readonly name: string }
+  | { readonly kind: "ami"; readonly amiId: string };
+
+export function imageLookup(config: StackConfig, architecture: Architecture): ImageLookup {
+  const { image } = config;
+  switch (image.source) {
+    case "official":
+      return {
+        kind: "debian",
+        owner: DEFAULTS.image.debianOwner,
+        name: debianAmiName(architecture, image.debianSerial),
+      };
+    case "ami": {
+      const amiId = image.amiIds?.[architecture];
+      // The config rules require an AMI for every architecture a fleet runs.
+      if (!amiId) throw new Error(`no mastodon:image.amiIds.${architecture}`);
+      return { kind: "ami", amiId };
+    }
+    default: {
+      const unknown: never = image.source;
+      throw new Error(`unknown image source ${String(unknown)}`);
+    }
+  }
+}
