@@ -32,6 +32,7 @@ function program() {
   const scheduler = mastodon.fleetComponents.find((f) => f.fleetName === mastodon.schedulerFleet);
   return {
     budget: mastodon.budget,
+    images: mastodon.images,
     replicaBudget: mastodon.replicaBudget,
     albDnsName: mastodon.loadBalancer.dnsName,
     mediaHost: mastodon.media.aliasHost,
@@ -39,6 +40,14 @@ function program() {
     migrationsDocument: mastodon.migrations.name,
     schedulerFleet: mastodon.schedulerFleet,
     schedulerGroupUrn: scheduler?.group.urn,
+    // For npm run upgrade (bin/upgrade.ts): what the last complete `pulumi up` deployed, every
+    // fleet's Auto Scaling group (whose instance refreshes it waits for), and the scheduler's launch
+    // template (image source ami: rolled first, targeted with its group).
+    mastodonVersion: mastodon.config.version,
+    fleetGroups: pulumi.all(
+      Object.fromEntries(mastodon.fleetComponents.map((f) => [f.fleetName, f.group.name] as const)),
+    ),
+    schedulerTemplateUrn: scheduler?.launchTemplate.urn,
     mailNote: mastodon.mail.note,
     dkimRecords: mastodon.mail.dkimRecords,
   };

@@ -7,7 +7,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../core/config";
-import { NameRefusedError } from "../plan/mocks";
+import { NameRefusedError, ProgramError } from "../plan/mocks";
 import { planStack } from "../plan/plan";
 import { PlanError } from "../plan/stackFile";
 import program from "../index";
@@ -44,7 +44,13 @@ async function main(): Promise<void> {
     // Measured from process start: what an operator waits for, module loading included.
     process.stdout.write(`${result.summary} in ${(process.uptime() * 1000).toFixed(0)} ms\n`);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof PlanError || e instanceof NameRefusedError) fail(e.message);
+    if (
+      e instanceof ConfigError ||
+      e instanceof PlanError ||
+      e instanceof NameRefusedError ||
+      e instanceof ProgramError
+    )
+      fail(e.message);
     throw e;
   }
 }

@@ -10,6 +10,7 @@ import {
   parseStackConfig,
 } from "../core/config";
 import type { Env } from "../core/host/env";
+import type { Architecture } from "../core/sizing/catalog";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
@@ -23,6 +24,7 @@ import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
 import {
   type Tiers,
+  checkedImages,
   fleetSecurityGroups,
   fleetTargetGroups,
   fleetUserData,
@@ -70,6 +72,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   /** The fleet whose single host runs the scheduler and the migrations. */
   public readonly schedulerFleet: string;
   public readonly monitoring: Monitoring;
+  /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
+  public readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
 
   constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // The name starts every child's name, S3 buckets and RDS/ElastiCache identifiers among them: it
@@ -265,6 +269,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
     const imageFor = imageResolver(config, this);
+    this.images = checkedImages(config, this);
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(

@@ -136,8 +136,8 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
 
 /**
  * The AMI for an architecture, looked up once: the pinned Debian 12 AMI (by its exact name, from
- * Debian's account) for the official images, or the operator's AMI, whose architecture is checked
- * against the fleets' when AWS answers (`pulumi preview`). Never a "latest" alias.
+ * Debian's account) for the official images, or the operator's AMI as configured. Never an alias
+ * that moves ("latest").
  */
 export function imageResolver(
   config: StackConfig,
@@ -159,16 +159,7 @@ export function imageResolver(
           { parent },
         ).id;
       case "ami":
-        return aws.ec2
-          .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
-          .apply((ami) => {
-            if (ami.architecture && ami.architecture !== architecture) {
-              throw new Error(
-                `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
-              );
-            }
-            return ami.id;
-          });
+        return pulumi.output(lookup.amiId);
       default: {
         const unknown: never = lookup;
         throw new Error(`unknown image lookup ${JSON.stringify(unknown)}`);
@@ -179,6 +170,35 @@ export function imageResolver(
     if (!lookups.has(architecture)) lookups.set(architecture, find(architecture));
     return lookups.get(architecture) as pulumi.Output<string>;
   };
+}
+
+/**
+ * The operator's AMIs as AWS describes them, each checked against the architecture it is
+ * configured for: a wrong one fails `pulumi preview` with the key to fix, where AWS itself would
+ * only refuse later, at an instance launch. Resolves to architecture -> AMI id.
+ */
+export function checkedImages(
+  config: StackConfig,
+  parent: pulumi.Resource,
+): pulumi.Output<Partial<Record<Architecture, string>>> {
+  const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
+  const checks = architectures.map((architecture) => {
+    const lookup = imageLookup(config, architecture);
+    if (lookup.kind !== "ami") return pulumi.output([architecture, "debian"] as const);
+    return aws.ec2
+      .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
+      .apply((ami) => {
+        // An error diagnostic fails the update (and the offline plan) with the key to fix.
+        if (ami.architecture && ami.architecture !== architecture) {
+          void pulumi.log.error(
+            `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
+            parent,
+          );
+        }
+        return [architecture, ami.id] as const;
+      });
+  });
+  return pulumi.all(checks).apply((pairs) => Object.fromEntries(pairs));
 }
 
 /** What Monitoring watches: identifiers AWS assigns, and the budgets the alarms read. */

@@ -50,6 +50,14 @@ export class NameRefusedError extends Error {
 /** Types whose id is a credential (an IAM access key's id is its key ID): never recorded in clear. */
 const CREDENTIAL_IDS: ReadonlySet<string> = new Set(["aws:iam/accessKey:AccessKey"]);
 
+/** Error diagnostics the program logged (pulumi.log.error): the engine fails an update on them. */
+export class ProgramError extends Error {
+  override name = "ProgramError";
+  constructor(readonly messages: readonly string[]) {
+    super(messages.join("\n"));
+  }
+}
+
 export interface MockRun {
   readonly resources: RecordedResource[];
   readonly outputs: Record<string, unknown>;
@@ -157,12 +165,21 @@ export async function runUnderMocks(
   // they cost a tenth of a run. MASTODON_PLAN_STACK_TRACES=1 keeps them for debugging.
   const stackTraceLimit = Error.stackTraceLimit;
   if (!process.env["MASTODON_PLAN_STACK_TRACES"]) Error.stackTraceLimit = 0;
+  // Error diagnostics fail an update in the engine; collect them to fail the run the same way.
+  const logErrors: string[] = [];
+  const logError = pulumi.log.error;
+  (pulumi.log as { error: typeof pulumi.log.error }).error = (message: string) => {
+    logErrors.push(message);
+    return Promise.resolve();
+  };
   let run: MockRun;
   try {
     run = await record(program, resources, duplicates);
   } finally {
+    (pulumi.log as { error: typeof pulumi.log.error }).error = logError;
     Error.stackTraceLimit = stackTraceLimit;
   }
+  if (logErrors.length) throw new ProgramError(logErrors);
   if (cloud.refusals.length)
     throw new NameRefusedError(cloud.refusals, options.origin ?? ((r) => `the logical name "${r}"`));
   // What the provider's Check adds to the inputs: the autonamed name, as `pulumi preview` shows it.
@@ -199,7 +216,9 @@ async function record(
       const output: pulumi.Output<unknown> = pulumi.output(
         value as pulumi.Input<unknown>,
       ) as pulumi.Output<unknown>;
-      const resolved = await new Promise((resolve) => output.apply(resolve));
+      // The output's own promise (OutputImpl.promise): it rejects when an apply behind the output
+      // throws, as the engine would fail the deployment; an apply callback would never run.
+      const resolved = await (output as unknown as { promise(): Promise<unknown> }).promise();
       outputs[key] = (await pulumi.isSecret(output)) ? SECRET_PLACEHOLDER : resolved;
     }),
   );

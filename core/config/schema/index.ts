@@ -29,7 +29,7 @@ export const stackConfigSchema = z.strictObject({
    * The Mastodon release this stack runs, a 4.6 release tag such as v4.6.5: the images (or the
    * AMI) every host boots. Each stack pins its own, so staging and production move independently.
    */
-  version: z.string().regex(/^v4\.6\.[0-9]+(-(alpha|beta|rc)\.[0-9]+)?$/, {
+  version: z.string().regex(/^v4\.6\.[0-9]+$/, {
     error:
       "is not a Mastodon 4.6 release tag such as v4.6.5 (this package's env and units follow Mastodon 4.6); never latest",
   }),

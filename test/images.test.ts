@@ -1,0 +1,97 @@
+/**
+ * Which Mastodon a stack runs and on what image: pinned per stack, never "latest", and a version
+ * change touches only the resources that carry the image.
+ */
+import { debianAmiName, imageLookup, releaseImages } from "../core/host/images";
+import { parseStackConfig } from "../core/config";
+import { DEFAULTS } from "../core/defaults";
+import { fakeCloud } from "../plan/fakeCloud";
+import { type MockRun, runUnderMocks } from "../plan/mocks";
+import program from "../index";
+import { STACKS, all, runStack, stackConfig } from "./helpers";
+
+const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+
+/** What the fake cloud answers for the pinned Debian AMI of an architecture. */
+function debianAmi(architecture: "arm64" | "x86_64"): string {
+  const answer = fakeCloud("us-east-1").mocks.call({
+    token: "aws:ec2/getAmi:getAmi",
+    inputs: {
+      owners: [DEFAULTS.image.debianOwner],
+      filters: [
+        { name: "name", values: [debianAmiName(architecture, DEFAULTS.image.debianSerial)] },
+        { name: "architecture", values: [architecture] },
+      ],
+    },
+  }) as Record<string, unknown>;
+  return String(answer["id"]);
+}
+
+test("the official images are the release of the stack's version, in the configured registry", () => {
+  expect(releaseImages("ghcr.io/mastodon", "v4.6.5")).toEqual({
+    rails: "ghcr.io/mastodon/mastodon:v4.6.5",
+    streaming: "ghcr.io/mastodon/mastodon-streaming:v4.6.5",
+  });
+  // Debian names its architectures amd64 and arm64.
+  expect(debianAmiName("x86_64", "20250331-1966")).toBe("debian-12-amd64-20250331-1966");
+  expect(debianAmiName("arm64", "20250331-1966")).toBe("debian-12-arm64-20250331-1966");
+});
+
+describe.each(STACKS)("stack %s", (stack) => {
+  let run: MockRun;
+  beforeAll(async () => {
+    run = await runStack(stack);
+  });
+
+  test("every stack file pins its version and no image configuration is needed", () => {
+    expect(stackConfig(stack)["version"]).toMatch(/^v4\.6\.\d+$/);
+    expect(stackConfig(stack)["image"]).toBeUndefined();
+  });
+
+  test("every launch template boots the pinned Debian 12 AMI of its architecture", () => {
+    const { config } = parseStackConfig(stackConfig(stack));
+    for (const fleet of config.fleets) {
+      const template = all(run, LT).find((t) => t.name === `mastodon-${fleet.name}-template`);
+      expect(template?.inputs["imageId"]).toBe(debianAmi(fleet.instance.architecture));
+      expect(imageLookup(config, fleet.instance.architecture)).toEqual({
+        kind: "debian",
+        owner: "136693071363",
+        name: debianAmiName(fleet.instance.architecture, config.image.debianSerial),
+      });
+    }
+    // Nothing resolves an alias that moves: no SSM parameter lookups, no "latest".
+    expect(JSON.stringify(run.resources)).not.toMatch(/latest/);
+  });
+});
+
+describe("an operator's AMI", () => {
+  const config = (amis: Record<string, string>) => {
+    const out: Record<string, string> = { "aws:region": "us-east-1" };
+    const raw = { ...stackConfig("staging"), image: { source: "ami", amiIds: amis } };
+    for (const [k, v] of Object.entries(raw))
+      out[`mastodon:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    return out;
+  };
+
+  test("is used as given for its architecture", async () => {
+    const run = await runUnderMocks(program, {
+      project: "mastodon-aws",
+      stack: "staging",
+      config: config({ arm64: "ami-0aaaaaaaaaaaaaaa1" }),
+      cloud: { amis: { "ami-0aaaaaaaaaaaaaaa1": "arm64" } },
+    });
+    for (const template of all(run, LT)) expect(template.inputs["imageId"]).toBe("ami-0aaaaaaaaaaaaaaa1");
+  });
+
+  test("whose architecture disagrees with the fleets' is refused when AWS answers, naming the key", async () => {
+    const run = runUnderMocks(program, {
+      project: "mastodon-aws",
+      stack: "staging",
+      config: config({ arm64: "ami-0bbbbbbbbbbbbbbb2" }),
+      cloud: { amis: { "ami-0bbbbbbbbbbbbbbb2": "x86_64" } },
+    });
+    await expect(run).rejects.toThrow(
+      "mastodon:image.amiIds.arm64: ami-0bbbbbbbbbbbbbbb2 is an x86_64 AMI; the fleets it is for run arm64 instances",
+    );
+  });
+});
