@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
+import { type DatabaseRoleSetup, checkDatabaseRole } from "../core/host/databaseRole";
+import type { Budget } from "../core/sizing/budget";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
 
 export interface PostgresInstanceSize {
@@ -18,7 +20,7 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The database role's security group (5432 from the fleets). */
   securityGroupId: pulumi.Input<string>;
-  /** Where the master password is stored, e.g. /mastodon/production/mastodon. */
+  /** Where the two passwords are stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
   /** @default "17" */
   engineVersion?: "16" | "17";
@@ -37,14 +39,24 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   replica?: PostgresInstanceSize;
   /** @default "mastodon_production" */
   databaseName?: string;
-  /** @default "mastodon" */
+  /** The role Mastodon connects as (DB_USER), made by the migrations' setup phase. @default "mastodon" */
   username?: string;
+  /** The RDS master user: the setup phase and administrators only. @default "mastodon_admin" */
+  masterUsername?: string;
+  /**
+   * The primary's connection budget (core/sizing/budget.ts): the app role's CONNECTION LIMIT is its
+   * fleetConnections, so the role can never take the admin headroom. Without it, no `roleSetup`.
+   */
+  budget?: Pick<Budget, "fleetConnections">;
 }
 
 /**
  * RDS PostgreSQL for Mastodon: gp3 with storage autoscaling, encrypted, private, TLS forced, the
- * sizing core's max_connections and work_mem in its own parameter group, a generated master password
- * kept as an SSM SecureString (never an output in clear), and an optional read replica.
+ * sizing core's max_connections and work_mem in its own parameter group, two generated passwords
+ * kept as SSM SecureStrings (never an output in clear): the RDS master's and the app role's, and an
+ * optional read replica. Mastodon connects as its own role (`username`), never as the master, an
+ * rds_superuser that could take the connections the budget keeps for administrators; the migrations
+ * document's `setup` phase makes that role from `roleSetup` (core/host/databaseRole.ts).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly instance: aws.rds.Instance;
@@ -54,12 +66,21 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly port: pulumi.Output<number>;
   public readonly replicaAddress?: pulumi.Output<string>;
   public readonly databaseName: string;
+  /** The app's role (DB_USER). */
   public readonly username: string;
-  /** The master password: a Pulumi secret. */
+  /** The app role's password (DB_PASS): a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
-  /** The SSM SecureString parameter the hosts read the password from at boot. */
+  /** The SSM SecureString parameter the hosts read the app role's password from at boot. */
   public readonly passwordParameter: aws.ssm.Parameter;
   public readonly passwordParameterName: string;
+  /** The RDS master user. */
+  public readonly masterUsername: string;
+  /** The master's password: a Pulumi secret, read on the host only by the setup phase. */
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly adminPasswordParameter: aws.ssm.Parameter;
+  public readonly adminPasswordParameterName: string;
+  /** What the migrations document's setup phase needs; present when the budget was given. */
+  public readonly roleSetup?: DatabaseRoleSetup;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mastodon:database:PostgresDatabase", name, {}, opts);
@@ -69,8 +90,14 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     const storageGiB = args.storageGiB ?? DEFAULTS.database.storageGiB;
     this.databaseName = args.databaseName ?? DEFAULTS.mastodon.databaseName;
     this.username = args.username ?? DEFAULTS.mastodon.username;
+    this.masterUsername = args.masterUsername ?? DEFAULTS.mastodon.masterUsername;
+    if (this.masterUsername === this.username)
+      throw new Error(`${name}: the app role and the RDS master user must differ (both ${this.username})`);
 
-    // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production and PgBouncer's userlist.
+    // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production, PgBouncer's
+    // userlist, a pgpass line and a psql literal. The app role's resources keep the logical names they
+    // had when the app connected as the master: the parameter hosts read (db-password) and its value
+    // stay what they were.
     const password = new random.RandomPassword(
       `${name}-master-password`,
       { length: 40, special: false },
@@ -84,10 +111,38 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         name: this.passwordParameterName,
         type: "SecureString",
         value: this.password,
-        description: "Mastodon PostgreSQL master password (DB_PASS)",
+        description: `Mastodon's PostgreSQL role ${this.username} (DB_PASS)`,
       },
       parent,
     );
+    const adminPassword = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 40, special: false },
+      parent,
+    );
+    this.adminPassword = pulumi.secret(adminPassword.result);
+    this.adminPasswordParameterName = `${args.parameterPrefix}/db-admin-password`;
+    this.adminPasswordParameter = new aws.ssm.Parameter(
+      `${name}-admin-password`,
+      {
+        name: this.adminPasswordParameterName,
+        type: "SecureString",
+        value: this.adminPassword,
+        description: `RDS master user ${this.masterUsername} (the migrations' setup phase; never the app)`,
+      },
+      parent,
+    );
+    if (args.budget) {
+      this.roleSetup = {
+        masterUser: this.masterUsername,
+        appUser: this.username,
+        databaseName: this.databaseName,
+        connectionLimit: args.budget.fleetConnections,
+        adminPasswordParameter: this.adminPasswordParameterName,
+        appPasswordParameter: this.passwordParameterName,
+      };
+      checkDatabaseRole(this.roleSetup);
+    }
 
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
@@ -114,8 +169,9 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         engineVersion,
         instanceClass: args.instanceClass,
         dbName: this.databaseName,
-        username: this.username,
-        password: this.password,
+        // A new master username replaces the instance (RDS cannot rename it).
+        username: this.masterUsername,
+        password: this.adminPassword,
         port: 5432,
         parameterGroupName: this.parameterGroup.name,
         dbSubnetGroupName: subnetGroup.name,
@@ -180,6 +236,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       port: this.port,
       replicaAddress: this.replicaAddress,
       passwordParameterName: this.passwordParameter.name,
+      adminPasswordParameterName: this.adminPasswordParameter.name,
     });
   }
 }

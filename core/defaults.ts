@@ -128,6 +128,11 @@ export const DEFAULTS = {
     /** Mastodon's install guide: the database and the role the app connects as. */
     databaseName: "mastodon_production",
     username: "mastodon",
+    /**
+     * The RDS master user (rds_superuser): it makes the app's role and administers; Mastodon never
+     * connects as it (core/host/databaseRole.ts).
+     */
+    masterUsername: "mastodon_admin",
   },
 } as const;
 

@@ -69,6 +69,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       deletionProtection: production,
       skipFinalSnapshot: !production,
       performanceInsightsEnabled: true,
+      // The master is the administrators' (core/host/databaseRole.ts); Mastodon connects as its own role.
+      username: "mastodon_admin",
       password: "[secret]",
     });
     expect(db["finalSnapshotIdentifier"]).toBe(production ? `mastodon-db-${stack}-final` : undefined);
@@ -122,6 +124,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         "ar-deterministic-key",
         "ar-key-derivation-salt",
         "ar-primary-key",
+        "db-admin-password",
         "db-password",
         "redis-cache-password",
         "redis-persistent-password",
@@ -134,6 +137,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     for (const p of params) expect(p.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });
     const generated = [
       fakeSecret("mastodon-db-master-password", 40),
+      fakeSecret("mastodon-db-admin-password", 40),
       fakeSecret("mastodon-cache-auth", 64),
       fakeSecret("mastodon-persistent-auth", 64),
       fakeSecret("mastodon-secrets-secret-key-base", 128),
@@ -396,6 +400,7 @@ describe("the Mastodon env the data tier implies", () => {
     for (const value of Object.values(env)) {
       for (const secret of [
         fakeSecret("m-db-master-password", 40),
+        fakeSecret("m-db-admin-password", 40),
         fakeSecret("m-persistent-auth", 64),
         fakeSecret("m-cache-auth", 64),
       ]) {
@@ -418,6 +423,62 @@ describe("the Mastodon env the data tier implies", () => {
     const { mastodonEnv } = jest.requireActual("../core/host/env");
     expect(() => mastodonEnv({ DB_HOST: "x", OTP_SECRET: "y" })).toThrow(
       "not Mastodon 4.6 environment variables: OTP_SECRET",
+    );
+  });
+});
+
+describe("the app's own database role", () => {
+  const args = {
+    instanceClass: "db.t4g.medium",
+    maxConnections: 450,
+    workMemMiB: 9,
+    subnetIds: ["subnet-1"],
+    securityGroupId: "sg-1",
+    parameterPrefix: "/m/p",
+  };
+  async function declare(extra: Partial<ConstructorParameters<typeof PostgresDatabase>[1]>) {
+    let db: PostgresDatabase | undefined;
+    const run = await runUnderMocks(
+      () => {
+        db = new PostgresDatabase("d", { ...args, ...extra });
+        return {};
+      },
+      { project: "p", stack: "s", config: { "aws:region": "us-east-1" } },
+    );
+    return { run, db: db! };
+  }
+
+  test("two passwords, two parameters: the master's and the app role's; the setup input from the budget", async () => {
+    const { run, db } = await declare({ budget: { fleetConnections: 321 } });
+    expect([db.masterUsername, db.username]).toEqual(["mastodon_admin", "mastodon"]);
+    expect([db.adminPasswordParameterName, db.passwordParameterName]).toEqual([
+      "/m/p/db-admin-password",
+      "/m/p/db-password",
+    ]);
+    expect(find(run, SSM, "d-admin-password").inputs).toMatchObject({
+      name: "/m/p/db-admin-password",
+      value: "[secret]",
+    });
+    expect(find(run, SSM, "d-master-password").inputs).toMatchObject({
+      name: "/m/p/db-password",
+      value: "[secret]",
+    });
+    expect(find(run, RDS, "d-primary").inputs).toMatchObject({ username: "mastodon_admin" });
+    expect(db.roleSetup).toEqual({
+      masterUser: "mastodon_admin",
+      appUser: "mastodon",
+      databaseName: "mastodon_production",
+      connectionLimit: 321,
+      adminPasswordParameter: "/m/p/db-admin-password",
+      appPasswordParameter: "/m/p/db-password",
+    });
+    expect(fakeSecret("d-admin-password", 40)).not.toBe(fakeSecret("d-master-password", 40));
+  });
+
+  test("no budget, no setup input; an app role that is the master is refused", async () => {
+    expect((await declare({})).db.roleSetup).toBeUndefined();
+    await expect(declare({ masterUsername: "mastodon" })).rejects.toThrow(
+      "the app role and the RDS master user must differ",
     );
   });
 });

@@ -4,6 +4,11 @@
  * budget counted while every process's threads are busy, the server side is verified TLS, and
  * max_client_conn turns away what the host should never open. Host paths (CA bundle, userlist,
  * port) are relocated to the test directory; every other line is the rendered one.
+ *
+ * PgBouncer logs in as the app's role, made as on RDS: by a master that is not a superuser, with the
+ * migrations document's setup phase over verified TLS (test/real/servers.ts runRoleSetup), its
+ * connection limit what the budget plans for this host's fleet were it one host (the pool), and its
+ * password checked by the server (scram-sha-256).
  */
 import { execFileSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -11,15 +16,18 @@ import * as path from "path";
 import { Client } from "pg";
 import { clientConnectionsPerHost, pgbouncerRow } from "../../core/sizing/budget";
 import { parseStackConfig } from "../../core/config";
+import { DEFAULTS } from "../../core/defaults";
 import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/host/pgbouncer";
 import { MASTODON_PATHS } from "../../core/host/units";
 import { stackConfig } from "../helpers";
 import {
   type Postgres,
+  RDS_MASTER_SQL,
   asPostgresUser,
   freePort,
   isRoot,
   requireProgram,
+  runRoleSetup,
   spawnServer,
   startPostgres,
   stopAllServers,
@@ -32,7 +40,18 @@ const { config } = parseStackConfig(stackConfig("production"));
 const fleet = config.fleets.find((f) => f.name === "sidekiq-default")!;
 const pool = pgbouncerRow(fleet).poolSize; // 12
 const clients = clientConnectionsPerHost(fleet); // 4 processes x 15 threads = 60
-const PASSWORD = "pgbouncer-test-password";
+const PASSWORD = "PgbouncerTestPassword0123456789";
+const ADMIN_PASSWORD = "AdminTestPassword0123456789";
+const { masterUsername: MASTER, username: APP, databaseName: DATABASE } = DEFAULTS.mastodon;
+const role = {
+  masterUser: MASTER,
+  appUser: APP,
+  databaseName: DATABASE,
+  // One host of this fleet is the whole fleet here: the fleets' connections are its pool.
+  connectionLimit: pool,
+  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
+  appPasswordParameter: "/mastodon/production/mastodon/db-password",
+};
 
 // Generous bounds for every test and hook here: RSA keys, TLS handshakes and 80 clients, on a machine
 // that may be busy.
@@ -102,27 +121,36 @@ beforeAll(async () => {
     fs.chmodSync(path.join(dir, f), 0o600);
     if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
   }
-  pg = await startPostgres({
-    ssl: "on",
-    ssl_cert_file: path.join(dir, "server.crt"),
-    ssl_key_file: path.join(dir, "server.key"),
-    max_connections: "100",
-  });
+  pg = await startPostgres(
+    {
+      ssl: "on",
+      ssl_cert_file: path.join(dir, "server.crt"),
+      ssl_key_file: path.join(dir, "server.key"),
+      max_connections: "100",
+    },
+    { passwords: true },
+  );
   const admin = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
   await admin.connect();
-  await admin.query(`CREATE ROLE mastodon LOGIN PASSWORD '${PASSWORD}'`);
-  await admin.query("CREATE DATABASE mastodon_production OWNER mastodon");
+  for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) await admin.query(sql);
   await admin.end();
+  const setup = runRoleSetup(
+    pg,
+    role,
+    { [role.adminPasswordParameter]: ADMIN_PASSWORD, [role.appPasswordParameter]: PASSWORD },
+    path.join(dir, "ca.crt"),
+  );
+  if (setup.status !== 0) throw new Error(`role setup failed: ${setup.stderr}`);
 
   port = await freePort();
   const userlist = path.join(dir, "userlist.txt");
-  fs.writeFileSync(userlist, renderPgbouncerUserlist("mastodon", PASSWORD), { mode: 0o600 });
+  fs.writeFileSync(userlist, renderPgbouncerUserlist(APP, PASSWORD), { mode: 0o600 });
   if (isRoot) execFileSync("chown", ["postgres:postgres", userlist]);
   const ini = renderPgbouncerIni({
     fleet,
     primaryHost: "127.0.0.1",
     port: pg.port,
-    databaseName: "mastodon_production",
+    databaseName: DATABASE,
   })
     .replace(
       `server_tls_ca_file = ${MASTODON_PATHS.rdsCaBundle}`,
@@ -166,9 +194,9 @@ function viaBouncer(connectionTimeoutMillis = 0): Client {
   const client = new Client({
     host: "127.0.0.1",
     port,
-    user: "mastodon",
+    user: APP,
     password: PASSWORD,
-    database: "mastodon_production",
+    database: DATABASE,
     connectionTimeoutMillis,
   });
   // A socket closing under a client (PgBouncer refusing it, or stopped after a failed test) is expected.
@@ -220,6 +248,26 @@ test(`the host's ${clients} busy threads share ${pool} verified-TLS server conne
   await Promise.all([work, watch]);
   expect(peak.connections).toBe(pool);
   expect(peak.tls).toBe(peak.connections);
+});
+
+test("PgBouncer's servers fill the role's limit exactly: a direct connection as the role is refused, the master gets in", async () => {
+  // The pool's server connections stay open, idle, after the busy test (server_idle_timeout).
+  expect(await serverSide()).toEqual({ connections: pool, tls: pool });
+  const direct = (user: string, password: string) =>
+    new Client({
+      host: "127.0.0.1",
+      port: pg.port,
+      user,
+      password,
+      database: DATABASE,
+      ssl: { ca: fs.readFileSync(path.join(dir, "ca.crt")) },
+    });
+  await expect(direct(APP, PASSWORD).connect()).rejects.toThrow(`too many connections for role "${APP}"`);
+  const master = direct(MASTER, ADMIN_PASSWORD);
+  await master.connect();
+  const { rows } = await master.query(`SELECT rolconnlimit FROM pg_roles WHERE rolname = '${APP}'`);
+  await master.end();
+  expect(rows).toEqual([{ rolconnlimit: pool }]);
 });
 
 test("max_client_conn turns away what one host should never open", async () => {

@@ -5,13 +5,17 @@
  * RDS reserves 3 slots for superusers and 2 more for rds_superuser. Debian's PostgreSQL 15 has no
  * second reservation (reserved_connections arrived in 16), so the test reserves the same 5 slots with
  * superuser_reserved_connections = 3 + 2: an ordinary role sees what it sees on RDS.
+ *
+ * The roles are RDS's: a master with CREATEDB and CREATEROLE in rds_superuser (not a superuser),
+ * owning the database, and the app's role `mastodon` made by the migrations document's setup phase,
+ * run as on a host (test/real/servers.ts runRoleSetup). Passwords are checked (scram-sha-256).
  */
 import { Client } from "pg";
-import { BUDGET_RULES } from "../../core/defaults";
+import { BUDGET_RULES, DEFAULTS } from "../../core/defaults";
 import { parseStackConfig } from "../../core/config";
 import { rdsParameters } from "../../core/sizing/postgres";
 import { stackConfig } from "../helpers";
-import { type Postgres, startPostgres, stopAllServers } from "./servers";
+import { type Postgres, RDS_MASTER_SQL, runRoleSetup, startPostgres, stopAllServers } from "./servers";
 
 const { budget } = parseStackConfig(stackConfig("production"), "production");
 const parameters = rdsParameters(budget.maxConnections, budget.workMemMiB).filter(
@@ -22,22 +26,46 @@ const parameters = rdsParameters(budget.maxConnections, budget.workMemMiB).filte
 // machine that may be busy.
 jest.setTimeout(180000);
 
+const { masterUsername: MASTER, username: APP, databaseName: DATABASE } = DEFAULTS.mastodon;
+const ADMIN_PASSWORD = "AdminPassword0123456789abcdefghijklmnopq";
+const APP_PASSWORD = "AppPassword0123456789abcdefghijklmnopqrs";
+const role = {
+  masterUser: MASTER,
+  appUser: APP,
+  databaseName: DATABASE,
+  connectionLimit: budget.fleetConnections,
+  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
+  appPasswordParameter: "/mastodon/production/mastodon/db-password",
+};
+const ssm = { [role.adminPasswordParameter]: ADMIN_PASSWORD, [role.appPasswordParameter]: APP_PASSWORD };
+
 let pg: Postgres;
 const clients: Client[] = [];
 
+async function superuserQuery(sql: string, database = "postgres") {
+  const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database });
+  await su.connect();
+  try {
+    return (await su.query(sql)).rows;
+  } finally {
+    await su.end();
+  }
+}
+
 beforeAll(async () => {
-  pg = await startPostgres({
-    ...Object.fromEntries(parameters.map((p) => [p.name, p.value])),
-    superuser_reserved_connections: String(
-      BUDGET_RULES.superuserReserved + BUDGET_RULES.rdsSuperuserReserved,
-    ),
-    shared_buffers: "32MB",
-  });
-  const admin = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
-  await admin.connect();
-  await admin.query("CREATE ROLE mastodon LOGIN PASSWORD 'mastodon'");
-  await admin.query("CREATE DATABASE mastodon_production OWNER mastodon");
-  await admin.end();
+  pg = await startPostgres(
+    {
+      ...Object.fromEntries(parameters.map((p) => [p.name, p.value])),
+      superuser_reserved_connections: String(
+        BUDGET_RULES.superuserReserved + BUDGET_RULES.rdsSuperuserReserved,
+      ),
+      shared_buffers: "32MB",
+    },
+    { passwords: true },
+  );
+  for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) await superuserQuery(sql);
+  const setup = runRoleSetup(pg, role, ssm);
+  if (setup.status !== 0) throw new Error(`role setup failed: ${setup.stderr}`);
 });
 
 afterAll(async () => {
@@ -46,17 +74,92 @@ afterAll(async () => {
   await stopAllServers();
 });
 
-async function connectMastodon(): Promise<Client> {
-  const client = new Client({
-    host: "127.0.0.1",
-    port: pg.port,
-    user: "mastodon",
-    password: "mastodon",
-    database: "mastodon_production",
-  });
+async function connectAs(user: string, password: string): Promise<Client> {
+  const client = new Client({ host: "127.0.0.1", port: pg.port, user, password, database: DATABASE });
   await client.connect();
   return client;
 }
+const connectMastodon = () => connectAs(APP, APP_PASSWORD);
+const connectAdmin = () => connectAs(MASTER, ADMIN_PASSWORD);
+
+/** Opens `n` connections, 50 at a time, into `clients`. */
+async function open(n: number, connect: () => Promise<Client>): Promise<void> {
+  for (let opened = 0; opened < n; opened += 50) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(50, n - opened) }, connect))));
+  }
+}
+
+/** Connects one at a time until PostgreSQL says no; returns how many it opened and the refusal. */
+async function untilRefused(connect: () => Promise<Client>): Promise<{ opened: number; refusal?: Error }> {
+  for (let opened = 0; clients.length < budget.maxConnections; opened++) {
+    try {
+      clients.push(await connect());
+    } catch (e) {
+      return { opened, refusal: e as Error };
+    }
+  }
+  return { opened: NaN };
+}
+
+test("the setup phase makes a plain login role, limited to the fleets' connections, owning the database and public", async () => {
+  expect(role.connectionLimit).toBe(408);
+  const [row] = await superuserQuery(
+    `SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolconnlimit,
+            rolpassword LIKE 'SCRAM-SHA-256$4096:%' AS scram,
+            pg_has_role('${APP}', 'rds_superuser', 'MEMBER') AS in_rds_superuser,
+            (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${DATABASE}') AS database_owner
+       FROM pg_authid WHERE rolname = '${APP}'`,
+  );
+  expect(row).toEqual({
+    rolcanlogin: true,
+    rolsuper: false,
+    rolcreaterole: false,
+    rolcreatedb: false,
+    rolreplication: false,
+    rolbypassrls: false,
+    rolconnlimit: budget.fleetConnections,
+    scram: true,
+    in_rds_superuser: false,
+    database_owner: APP,
+  });
+  const [schema] = await superuserQuery(
+    "SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'",
+    DATABASE,
+  );
+  expect(schema.owner).toBe(APP);
+
+  // Its password is the one in SSM (checked: scram-sha-256), and it may create in public ...
+  const app = await connectMastodon();
+  try {
+    await app.query("CREATE TABLE public.role_setup_probe (id bigint)");
+    await app.query("DROP TABLE public.role_setup_probe");
+    // ... but not make roles.
+    await expect(app.query("CREATE ROLE intruder LOGIN")).rejects.toThrow(/permission denied to create role/);
+  } finally {
+    await app.end();
+  }
+  await expect(connectAs(APP, "not-the-password")).rejects.toThrow(/password authentication failed/);
+});
+
+test("the setup phase is idempotent and takes the role back out of rds_superuser", async () => {
+  await superuserQuery(`GRANT rds_superuser TO ${APP}`);
+  await superuserQuery(`ALTER ROLE ${APP} CONNECTION LIMIT -1`);
+  const again = runRoleSetup(pg, role, ssm);
+  expect(again.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(again.status).toBe(0);
+  expect(again.leftBehind).toEqual([]);
+  const [row] = await superuserQuery(
+    `SELECT rolconnlimit, pg_has_role('${APP}', 'rds_superuser', 'MEMBER') AS in_rds_superuser FROM pg_roles WHERE rolname = '${APP}'`,
+  );
+  expect(row).toEqual({ rolconnlimit: budget.fleetConnections, in_rds_superuser: false });
+});
+
+test("the setup phase fails on a wrong master password, and leaves no pgpass file behind", () => {
+  const wrong = runRoleSetup(pg, role, { ...ssm, [role.adminPasswordParameter]: "WrongPassword0123" });
+  expect(wrong.status).not.toBe(0);
+  expect(wrong.stderr).toMatch(/password authentication failed for user "mastodon_admin"/);
+  expect(wrong.leftBehind).toEqual([]);
+});
 
 test("the server runs with the rendered max_connections and work_mem", async () => {
   const client = await connectMastodon();
@@ -72,34 +175,30 @@ test("the server runs with the rendered max_connections and work_mem", async () 
   ]);
 });
 
-test("an ordinary role gets the budget's connections at maximum size, and is refused past the usable limit", async () => {
-  // Everything production holds at maximum size, headroom included: 423.
-  for (let opened = 0; opened < budget.total; opened += 50) {
-    const batch = Math.min(50, budget.total - opened);
-    clients.push(...(await Promise.all(Array.from({ length: batch }, connectMastodon))));
-  }
-  expect(clients).toHaveLength(budget.total);
+test("the app role gets exactly the fleets' connections; the master still gets the headroom, a superuser the reserved slots", async () => {
+  // Everything production's fleets hold at maximum size: 408 PgBouncer server connections.
+  await open(budget.fleetConnections, connectMastodon);
+  const app = await untilRefused(connectMastodon);
+  expect(app.opened).toBe(0);
+  expect(app.refusal?.message).toBe(`too many connections for role "${APP}"`);
 
-  // Then on, one at a time, until PostgreSQL says no: that happens exactly at `usable`.
-  let refusal: Error | undefined;
-  while (!refusal && clients.length < budget.maxConnections) {
-    try {
-      clients.push(await connectMastodon());
-    } catch (e) {
-      refusal = e as Error;
-    }
-  }
+  // The headroom (15) and what is left of the usable connections belong to the master: it gets in
+  // until PostgreSQL keeps the reserved slots, exactly at `usable`.
+  const admin = await untilRefused(connectAdmin);
+  expect(admin.opened).toBe(budget.usable - budget.fleetConnections);
+  expect(admin.opened).toBeGreaterThanOrEqual(budget.headroom);
+  expect(admin.refusal?.message).toMatch(/remaining connection slots are reserved/);
   expect(clients).toHaveLength(budget.usable);
-  expect(refusal?.message).toMatch(/remaining connection slots are reserved/);
 
-  // The reserved slots still admit a superuser (RDS's rdsadmin and rds_superuser).
-  const admin = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
-  await admin.connect();
-  const { rows } = await admin.query(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'mastodon'",
+  // The reserved slots still admit a superuser (RDS's rdsadmin).
+  const rows = await superuserQuery(
+    "SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename IS NOT NULL AND backend_type = 'client backend' GROUP BY usename ORDER BY usename",
   );
-  await admin.end();
-  expect(rows[0].n).toBe(budget.usable);
+  expect(rows).toEqual([
+    { usename: APP, n: budget.fleetConnections },
+    { usename: MASTER, n: budget.usable - budget.fleetConnections },
+    { usename: pg.superuser, n: 1 },
+  ]);
   expect(budget.total).toBeLessThanOrEqual(budget.limit);
   expect(budget.limit).toBeLessThan(budget.usable);
 });

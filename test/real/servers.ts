@@ -9,12 +9,21 @@
  * waiting for its exit: nothing is left running or unreaped. `stopAllServers()` in an afterAll is
  * the safety net for a test that failed before it stopped its own.
  */
-import { type ChildProcess, type SpawnOptions, execFile, execFileSync, spawn } from "child_process";
+import {
+  type ChildProcess,
+  type SpawnOptions,
+  execFile,
+  execFileSync,
+  spawn,
+  spawnSync,
+} from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { type DatabaseRoleSetup, renderRoleSetupCommands } from "../../core/host/databaseRole";
+import { MASTODON_PATHS } from "../../core/host/units";
 
 const execFileAsync = promisify(execFile);
 
@@ -153,8 +162,15 @@ export interface Postgres {
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 
-/** initdb + postgres with the given settings (`-c name=value`), listening on 127.0.0.1. */
-export async function startPostgres(settings: Record<string, string>): Promise<Postgres> {
+/**
+ * initdb + postgres with the given settings (`-c name=value`), listening on 127.0.0.1. The superuser
+ * connects without a password; with `passwords`, every other role over TCP needs its password
+ * (scram-sha-256, as on RDS), so a role's stored verifier is really checked.
+ */
+export async function startPostgres(
+  settings: Record<string, string>,
+  options: { passwords?: boolean } = {},
+): Promise<Postgres> {
   requireProgram(`${PG_BIN}/postgres`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-pg-"));
   fs.chmodSync(dir, 0o777);
@@ -166,6 +182,17 @@ export async function startPostgres(settings: Record<string, string>): Promise<P
     stdio: "ignore",
     timeout: SERVER_TIMEOUT_MS,
   });
+  if (options.passwords) {
+    fs.writeFileSync(
+      path.join(data, "pg_hba.conf"),
+      [
+        "local all all trust",
+        `host all ${superuser} 127.0.0.1/32 trust`,
+        "host all all 127.0.0.1/32 scram-sha-256",
+        "",
+      ].join("\n"),
+    );
+  }
   const port = await freePort();
   const flags = Object.entries({
     ...settings,
@@ -280,4 +307,67 @@ export async function startRedis(args: string[], port: number, password?: string
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** RDS's master as PostgreSQL sees it: CREATEDB and CREATEROLE, in rds_superuser, not a superuser. */
+export const RDS_MASTER_SQL = (master: string, password: string, database: string) => [
+  "CREATE ROLE rds_superuser NOLOGIN",
+  `CREATE ROLE ${master} LOGIN CREATEDB CREATEROLE PASSWORD '${password}' IN ROLE rds_superuser`,
+  // RDS creates the instance's database owned by the master.
+  `CREATE DATABASE ${database} OWNER ${master}`,
+];
+
+/**
+ * The migrations document's `setup` phase (core/host/databaseRole.ts renderRoleSetupCommands), run
+ * by /bin/sh against `pg` as it runs on a host, with a stand-in `aws` that answers get-parameter
+ * from `parameters` (name -> value). Without `caFile` the connection is plain (the server has no
+ * TLS); with it, verify-full against that CA instead of the RDS bundle. Every other line is the
+ * rendered one. TMPDIR is a directory of its own, empty again after a run (the pgpass file is gone).
+ */
+export function runRoleSetup(
+  pg: Postgres,
+  role: DatabaseRoleSetup,
+  parameters: Record<string, string>,
+  caFile?: string,
+): { status: number | null; stdout: string; stderr: string; leftBehind: string[] } {
+  const dir = tempDir("mastodon-role-setup-");
+  const bin = path.join(dir, "bin");
+  const ssm = path.join(dir, "ssm");
+  const tmp = path.join(dir, "tmp");
+  for (const d of [bin, ssm, tmp]) fs.mkdirSync(d);
+  for (const [name, value] of Object.entries(parameters)) {
+    fs.mkdirSync(path.dirname(path.join(ssm, name)), { recursive: true });
+    fs.writeFileSync(path.join(ssm, name), `${value}\n`);
+  }
+  // aws ssm get-parameter ... --name NAME ... --output text: the value and a newline, as the CLI prints it.
+  fs.writeFileSync(
+    path.join(bin, "aws"),
+    '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nexec cat "$FAKE_SSM$name"\n',
+    { mode: 0o755 },
+  );
+  let script = [
+    "set -eu",
+    ...renderRoleSetupCommands({
+      ...role,
+      databaseHost: "127.0.0.1",
+      databasePort: pg.port,
+      region: "test-1",
+    }),
+  ].join("\n");
+  script = caFile
+    ? script.replace(`PGSSLROOTCERT=${MASTODON_PATHS.rdsCaBundle}`, `PGSSLROOTCERT=${caFile}`)
+    : script.replace("PGSSLMODE=verify-full", "PGSSLMODE=disable");
+  const r = spawnSync("/bin/sh", ["-c", script], {
+    encoding: "utf8",
+    timeout: SERVER_TIMEOUT_MS,
+    env: {
+      ...process.env,
+      PATH: `${bin}:${PG_BIN}:${process.env["PATH"] ?? "/usr/bin:/bin"}`,
+      FAKE_SSM: ssm,
+      TMPDIR: tmp,
+    },
+  });
+  const leftBehind = fs.readdirSync(tmp);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, leftBehind };
 }

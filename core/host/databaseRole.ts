@@ -1,0 +1,167 @@
+/**
+ * The role Mastodon connects as, made by the RDS master user (docs/budget.md, "Reserved slots"):
+ * LOGIN, no SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS, in no privileged role
+ * (rds_superuser above all), owner of the database and of schema public, and limited to the
+ * connections the budget plans for the fleets. The admin headroom and the reserved slots stay for
+ * the master and RDS's own administrator. Pure: the SQL and the shell lines the migrations
+ * document's `setup` phase runs (core/host/migrations.ts); the real-PostgreSQL tests run the same.
+ *
+ * PostgreSQL's documentation, CREATE ROLE: CONNECTION LIMIT counts only normal connections and "is
+ * never enforced for superusers"; a password given in clear "will be transmitted to the server in
+ * cleartext, and it might also be logged", so the setup sends a SCRAM-SHA-256 verifier computed on
+ * the host instead (Chapter "Client Authentication", "Password Authentication": a stored password
+ * already in SCRAM form is kept as is).
+ */
+import { MASTODON_PATHS } from "./units";
+
+export interface DatabaseRole {
+  /** The RDS master user (rds_superuser): runs the setup, never the app. */
+  readonly masterUser: string;
+  /** The role Mastodon connects as (DB_USER). */
+  readonly appUser: string;
+  readonly databaseName: string;
+  /** The budget's fleetConnections: what the fleets may hold, nothing of the admin headroom. */
+  readonly connectionLimit: number;
+}
+
+export interface DatabaseRoleSetup extends DatabaseRole {
+  /** SSM SecureString holding the master's password. */
+  readonly adminPasswordParameter: string;
+  /** SSM SecureString holding the app role's password (DB_PASS). */
+  readonly appPasswordParameter: string;
+}
+
+/** The psql variable the setup reads the app role's SCRAM verifier from (set on stdin). */
+export const VERIFIER_VARIABLE = "app_password_verifier";
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
+
+/** Names go into SQL and shell unquoted: plain lower-case identifiers only. */
+export function checkDatabaseRole(role: DatabaseRole): void {
+  for (const [what, name] of [
+    ["master user", role.masterUser],
+    ["app role", role.appUser],
+    ["database name", role.databaseName],
+  ] as const)
+    if (!IDENTIFIER.test(name))
+      throw new Error(`database role setup: the ${what} ${JSON.stringify(name)} is not a plain identifier`);
+  if (role.masterUser === role.appUser)
+    throw new Error("database role setup: the app role must not be the master user");
+  if (!Number.isInteger(role.connectionLimit) || role.connectionLimit < 1)
+    throw new Error(
+      `database role setup: connection limit ${role.connectionLimit} is not a positive integer`,
+    );
+}
+
+/**
+ * The setup as a psql script, connected as the master to the app's database, with
+ * `:'app_password_verifier'` set before it. Idempotent: creates the role if missing, then sets
+ * every attribute, revokes privileged memberships and hands over ownership on every run, and ends
+ * by checking the result (an error, so psql with ON_ERROR_STOP fails the phase).
+ *
+ * Only negative attributes at CREATE and no SUPERUSER/REPLICATION/BYPASSRLS at ALTER: a
+ * CREATEROLE role that is not a superuser (RDS's master) may not name those at ALTER ROLE
+ * (PostgreSQL's documentation, ALTER ROLE). ALTER DATABASE ... OWNER and ALTER SCHEMA ... OWNER
+ * need the master to be able to SET ROLE to the new owner, hence the GRANT of the app role to the
+ * master (never the reverse); PostgreSQL 16's implicit grant to a role's creator has SET FALSE.
+ */
+export function renderRoleSetupSql(role: DatabaseRole): string {
+  checkDatabaseRole(role);
+  const { appUser: app, databaseName: db, connectionLimit: limit } = role;
+  const privileged =
+    "r.rolname = 'rds_superuser' OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls";
+  return [
+    "\\set ON_ERROR_STOP on",
+    `SELECT 'CREATE ROLE ${app} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS'`,
+    `  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${app}') \\gexec`,
+    `ALTER ROLE ${app} WITH LOGIN NOCREATEDB NOCREATEROLE CONNECTION LIMIT ${limit} PASSWORD :'${VERIFIER_VARIABLE}';`,
+    `SELECT format('REVOKE %I FROM ${app}', r.rolname) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid`,
+    `  WHERE m.member = '${app}'::regrole AND (${privileged}) \\gexec`,
+    `GRANT ${app} TO CURRENT_USER;`,
+    `ALTER DATABASE ${db} OWNER TO ${app};`,
+    // PostgreSQL 15 revoked CREATE on public from PUBLIC; the owner keeps it.
+    `ALTER SCHEMA public OWNER TO ${app};`,
+    "DO $check$",
+    "BEGIN",
+    `  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${app}' AND rolcanlogin AND rolconnlimit = ${limit}`,
+    "      AND NOT (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls)) THEN",
+    `    RAISE EXCEPTION 'role ${app} is not a plain login role limited to ${limit} connections';`,
+    "  END IF;",
+    `  IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname <> '${app}' AND (${privileged})`,
+    `      AND pg_has_role('${app}', r.oid, 'MEMBER')) THEN`,
+    `    RAISE EXCEPTION 'role ${app} is a member of a privileged role';`,
+    "  END IF;",
+    `  IF (SELECT datdba FROM pg_database WHERE datname = '${db}') <> '${app}'::regrole`,
+    `      OR (SELECT nspowner FROM pg_namespace WHERE nspname = 'public') <> '${app}'::regrole THEN`,
+    `    RAISE EXCEPTION 'role ${app} does not own database ${db} and schema public';`,
+    "  END IF;",
+    "END",
+    "$check$;",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Reads a password on stdin and prints its SCRAM-SHA-256 verifier in PostgreSQL's stored form,
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802 and 7677; PostgreSQL's
+ * documentation, "Password Authentication"), 4096 iterations as PostgreSQL's own default
+ * scram_iterations. The password is alphanumeric, so SASLprep leaves it unchanged. Python 3's
+ * standard library only; no single quote, so it fits in `python3 -c '...'`.
+ */
+export const SCRAM_VERIFIER_PY = [
+  "import base64, hashlib, hmac, os, sys",
+  "password = sys.stdin.read().encode()",
+  "salt = os.urandom(16)",
+  'salted = hashlib.pbkdf2_hmac("sha256", password, salt, 4096)',
+  'client = hmac.new(salted, b"Client Key", "sha256").digest()',
+  'server = hmac.new(salted, b"Server Key", "sha256").digest()',
+  "b64 = lambda b: base64.b64encode(b).decode()",
+  'print("SCRAM-SHA-256$4096:%s$%s:%s" % (b64(salt), b64(hashlib.sha256(client).digest()), b64(server)))',
+].join("\n");
+
+export interface RoleSetupCommandsInput extends DatabaseRoleSetup {
+  readonly databaseHost: string;
+  readonly databasePort: number;
+  /** Where the SSM parameters live. */
+  readonly region: string;
+}
+
+/**
+ * The `setup` phase's shell lines (POSIX sh, run as root by the SSM agent). Both passwords are read
+ * from SSM at run time, never written into the document. Neither reaches a command line: the
+ * master's goes to libpq through a PGPASSFILE (mode 0600, removed on exit), the app role's only as
+ * a SCRAM verifier computed from stdin and handed to psql on stdin. Verified TLS against the RDS CA
+ * bundle the host installed at boot.
+ */
+export function renderRoleSetupCommands(input: RoleSetupCommandsInput): string[] {
+  checkDatabaseRole(input);
+  for (const name of [input.adminPasswordParameter, input.appPasswordParameter])
+    if (!PARAMETER.test(name))
+      throw new Error(`database role setup: ${JSON.stringify(name)} is not an SSM parameter name`);
+  if (!/^[a-z0-9-]+$/.test(input.region))
+    throw new Error(`database role setup: region ${JSON.stringify(input.region)}`);
+  if (!/^[A-Za-z0-9.-]+$/.test(input.databaseHost))
+    throw new Error(`database role setup: host ${JSON.stringify(input.databaseHost)}`);
+  const read = (name: string) =>
+    `aws ssm get-parameter --region ${input.region} --with-decryption --name ${name} --query Parameter.Value --output text`;
+  return [
+    "umask 077",
+    `admin_password=$(${read(input.adminPasswordParameter)})`,
+    `app_password=$(${read(input.appPasswordParameter)})`,
+    // Generated alphanumeric: nothing to escape in a pgpass line or a psql literal.
+    'for p in "$admin_password" "$app_password"; do',
+    '  case "$p" in ""|*[!A-Za-z0-9]*) echo "setup: a database password is not alphanumeric" >&2; exit 1;; esac',
+    "done",
+    "# shellcheck disable=SC2016 # the $ in the Python program is its own",
+    `verifier=$(printf '%s' "$app_password" | python3 -c '${SCRAM_VERIFIER_PY}')`,
+    "passfile=$(mktemp)",
+    "trap 'rm -f \"$passfile\"' EXIT",
+    `printf '*:*:*:%s:%s\\n' ${input.masterUser} "$admin_password" > "$passfile"`,
+    `{ printf '\\\\set ${VERIFIER_VARIABLE} %s\\n' "'$verifier'"; cat <<'SQL'`,
+    ...renderRoleSetupSql(input).trimEnd().split("\n"),
+    "SQL",
+    `} | PGPASSFILE="$passfile" PGSSLMODE=verify-full PGSSLROOTCERT=${MASTODON_PATHS.rdsCaBundle} \\`,
+    `  psql -X -w -q -h ${input.databaseHost} -p ${input.databasePort} -U ${input.masterUser} -d ${input.databaseName}`,
+  ];
+}
