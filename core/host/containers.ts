@@ -41,7 +41,7 @@ import {
 import { RESTART_SEC, restartAlways, startLimits } from "./unitPolicy";
 
 /** Where Mastodon publishes its images (Mastodon's docker-compose.yml: ghcr.io/mastodon/...). */
-export const OFFICIAL_REGISTRY = "ghcr.io/mastodon";
+export const OFFICIAL_REGISTRY = DEFAULTS.image.registry;
 /** The Rails image (web and Sidekiq) and, since Mastodon 4.3, the streaming server's own image. */
 export const OFFICIAL_IMAGE_NAMES = { rails: "mastodon", streaming: "mastodon-streaming" } as const;
 

@@ -6,17 +6,13 @@
 import type { StackConfig } from "../config/resolve";
 import { DEFAULTS } from "../defaults";
 import type { Architecture } from "../sizing/catalog";
+import { type ContainerImages, officialImages } from "./containers";
 
-export interface ReleaseImages {
-  /** Web (Puma) and Sidekiq. */
-  readonly rails: string;
-  /** The streaming server (its own image since Mastodon 4.3). */
-  readonly streaming: string;
-}
+export type ReleaseImages = ContainerImages;
 
 /** The official images of `version` in `registry` (Mastodon's, or an ECR pull-through cache). */
 export function releaseImages(registry: string, version: string): ReleaseImages {
-  return { rails: `${registry}/mastodon:${version}`, streaming: `${registry}/mastodon-streaming:${version}` };
+  return officialImages({ version, registry });
 }
 
 /** Debian names its AMIs debian-<release>-<arch>-<serial>, with Debian's names for the architectures. */
