@@ -1,0 +1,306 @@
+/**
+ * npm run upgrade -- --stack <name> --version <tag> [--dry-run]
+ *
+ * Moves one stack to a Mastodon release in Mastodon's order (core/upgrade/upgrade.ts): the
+ * pre-deployment migrations on the new version while the old one serves, `pulumi up` and every
+ * fleet's instance refresh, then the post-deployment migrations. Stops at the first failure and says
+ * which step failed and what state the stack is in; run it again once the cause is fixed.
+ *
+ * The operations are real here: Pulumi's Automation API (LocalWorkspace.selectStack on this
+ * project's directory, setConfig, up, outputs) and the `aws` CLI (Systems Manager send-command and
+ * get-command-invocation, Auto Scaling describe-instance-refreshes), in the stack's `aws:region`
+ * with the caller's credentials. Exit 0: done or nothing to do; 1: refused or failed.
+ */
+import { execFile } from "child_process";
+import * as path from "path";
+import { parseArgs } from "util";
+import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
+import { DEFAULTS } from "../core/defaults";
+import { waitForRefreshes, type RefreshStatus } from "../core/upgrade/refreshes";
+import {
+  type MigrationRun,
+  type Phase,
+  type Scope,
+  type StackState,
+  imageSourceOf,
+  UpgradeFailed,
+  type UpgradeOperations,
+  UpgradeRefused,
+  runUpgrade,
+} from "../core/upgrade/upgrade";
+
+const ROOT = path.join(__dirname, "..");
+const USAGE = "usage: npm run upgrade -- --stack <name> --version <tag, e.g. v4.6.5> [--dry-run]";
+const MINUTE = 60_000;
+/** The migrations document's own limit is 2 h (core/host/migrations.ts); a little more here. */
+const MIGRATION_TIMEOUT_MS = 130 * MINUTE;
+const REFRESH_TIMEOUT_MS = 6 * 60 * MINUTE;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** `aws <args> --region <region> --output json`, parsed. */
+function awsJson(region: string, args: string[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "aws",
+      [...args, "--region", region, "--output", "json"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`aws ${args.slice(0, 2).join(" ")}: ${(stderr || error.message).trim()}`));
+          return;
+        }
+        try {
+          resolve(stdout.trim() ? JSON.parse(stdout) : null);
+        } catch (e) {
+          reject(e);
+        }
+      },
+    );
+  });
+}
+
+interface Wiring {
+  readonly state: StackState;
+  readonly region: string;
+  readonly document: string;
+  readonly schedulerGroup: string;
+  readonly groups: readonly string[];
+  readonly schedulerUrns: readonly string[];
+}
+
+function outputString(outputs: OutputMap, key: string, stack: string): string {
+  const value = outputs[key]?.value;
+  if (typeof value !== "string" || value === "") {
+    throw new Error(
+      `stack ${stack} has no output ${key}: run pulumi up once with this version of the package (index.ts exports it)`,
+    );
+  }
+  return value;
+}
+
+async function readWiring(stack: Stack): Promise<Wiring> {
+  const [outputs, config] = await Promise.all([stack.outputs(), stack.getAllConfig()]);
+  const region = config["aws:region"]?.value;
+  if (!region) throw new Error(`stack ${stack.name} sets no aws:region`);
+  const imageText = config["mastodon:image"]?.value;
+  const image = imageText ? (JSON.parse(imageText) as Record<string, unknown>) : undefined;
+  const fleetGroups = outputs["fleetGroups"]?.value as Record<string, string> | undefined;
+  if (!fleetGroups || Object.keys(fleetGroups).length === 0) {
+    throw new Error(
+      `stack ${stack.name} has no output fleetGroups: run pulumi up once with this version of the package (index.ts exports it)`,
+    );
+  }
+  const schedulerFleet = outputString(outputs, "schedulerFleet", stack.name);
+  const schedulerGroup = fleetGroups[schedulerFleet];
+  if (!schedulerGroup)
+    throw new Error(`output fleetGroups has no group for the scheduler's fleet ${schedulerFleet}`);
+  const deployed = outputs["mastodonVersion"]?.value;
+  const configured = config["mastodon:version"]?.value;
+  const registry = image?.["registry"];
+  const source = imageSourceOf(image);
+  return {
+    state: {
+      ...(typeof deployed === "string" && deployed && { deployedVersion: deployed }),
+      ...(configured && { configuredVersion: configured }),
+      source,
+      imageRegistry: typeof registry === "string" && registry ? registry : DEFAULTS.image.registry,
+    },
+    region,
+    document: outputString(outputs, "migrationsDocument", stack.name),
+    schedulerGroup,
+    groups: Object.values(fleetGroups),
+    // Both resources by URN: --target-dependents from the group does not reach its launch template.
+    schedulerUrns:
+      source === "ami"
+        ? [
+            outputString(outputs, "schedulerTemplateUrn", stack.name),
+            outputString(outputs, "schedulerGroupUrn", stack.name),
+          ]
+        : [],
+  };
+}
+
+/** The one in-service instance of the scheduler's group: where the migrations run. */
+async function schedulerInstance(w: Wiring): Promise<string> {
+  const ids = (await awsJson(w.region, [
+    "autoscaling",
+    "describe-auto-scaling-groups",
+    "--auto-scaling-group-names",
+    w.schedulerGroup,
+    "--query",
+    "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId",
+  ])) as string[] | null;
+  if (!ids || ids.length !== 1) {
+    throw new Error(
+      `the scheduler's group ${w.schedulerGroup} has ${ids?.length ?? 0} in-service instances, not 1`,
+    );
+  }
+  return ids[0] as string;
+}
+
+const TERMINAL_COMMAND = new Set(["Success", "Cancelled", "TimedOut", "Failed"]);
+
+async function runMigrations(w: Wiring, run: MigrationRun): Promise<void> {
+  const instance = await schedulerInstance(w);
+  const parameters = { phase: [run.phase], version: [run.version], image: [run.image ?? ""] };
+  const commandId = (await awsJson(w.region, [
+    "ssm",
+    "send-command",
+    "--document-name",
+    w.document,
+    "--instance-ids",
+    instance,
+    "--parameters",
+    JSON.stringify(parameters),
+    "--comment",
+    `npm run upgrade: ${run.phase}-deployment migrations, ${run.version}`,
+    "--query",
+    "Command.CommandId",
+  ])) as string;
+  say(`  SSM command ${commandId} on ${instance}`);
+  const deadline = Date.now() + MIGRATION_TIMEOUT_MS;
+  for (;;) {
+    await sleep(15_000);
+    let invocation: { Status: string; StandardOutputContent?: string; StandardErrorContent?: string };
+    try {
+      invocation = (await awsJson(w.region, [
+        "ssm",
+        "get-command-invocation",
+        "--command-id",
+        commandId,
+        "--instance-id",
+        instance,
+      ])) as typeof invocation;
+    } catch (e) {
+      // Just after send-command the invocation may not exist yet.
+      if (/InvocationDoesNotExist/.test(String(e)) && Date.now() < deadline) continue;
+      throw e;
+    }
+    if (TERMINAL_COMMAND.has(invocation.Status)) {
+      if (invocation.Status === "Success") return;
+      const tail = (invocation.StandardErrorContent || invocation.StandardOutputContent || "")
+        .trim()
+        .split("\n")
+        .slice(-15)
+        .join("\n");
+      throw new Error(`SSM command ${commandId} ended ${invocation.Status}${tail ? `:\n${tail}` : ""}`);
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`SSM command ${commandId} still ${invocation.Status} after 130 min`);
+  }
+}
+
+async function migrationsRan(w: Wiring, phase: Phase, version: string): Promise<boolean> {
+  const runs = (await awsJson(w.region, [
+    "ssm",
+    "list-commands",
+    "--filters",
+    `key=DocumentName,value=${w.document}`,
+    "key=Status,value=Success",
+    "--query",
+    "Commands[].Parameters",
+  ])) as Record<string, string[]>[] | null;
+  return (runs ?? []).some((p) => p["phase"]?.[0] === phase && p["version"]?.[0] === version);
+}
+
+async function describeRefresh(w: Wiring, group: string): Promise<RefreshStatus | undefined> {
+  const latest = (await awsJson(w.region, [
+    "autoscaling",
+    "describe-instance-refreshes",
+    "--auto-scaling-group-name",
+    group,
+    "--max-records",
+    "1",
+    "--query",
+    "InstanceRefreshes[0]",
+  ])) as { Status: string; StatusReason?: string; PercentageComplete?: number } | null;
+  if (!latest) return undefined;
+  return {
+    status: latest.Status,
+    ...(latest.StatusReason && { reason: latest.StatusReason }),
+    ...(latest.PercentageComplete !== undefined && { percentComplete: latest.PercentageComplete }),
+  };
+}
+
+function realOperations(stackName: string): UpgradeOperations {
+  let stack: Stack | undefined;
+  let wiring: Wiring | undefined;
+  const wired = () => {
+    if (!wiring) throw new Error("the stack was not read");
+    return wiring;
+  };
+  const onOutput = (out: string) => process.stdout.write(out);
+  return {
+    async readState() {
+      stack = await LocalWorkspace.selectStack({ stackName, workDir: ROOT });
+      wiring = await readWiring(stack);
+      return wiring.state;
+    },
+    migrationsRan: (phase, version) => migrationsRan(wired(), phase, version),
+    migrate: (run) => runMigrations(wired(), run),
+    async setVersion(version) {
+      await stack!.setConfig("mastodon:version", { value: version });
+    },
+    async deploy(scope: Scope) {
+      const w = wired();
+      const result = await stack!.up({
+        onOutput,
+        ...(scope === "scheduler" && { target: [...w.schedulerUrns] }),
+      });
+      if (result.summary.result !== "succeeded") throw new Error(`pulumi up ended ${result.summary.result}`);
+    },
+    waitForRefreshes(scope: Scope) {
+      const w = wired();
+      return waitForRefreshes(scope === "all" ? w.groups : [w.schedulerGroup], {
+        describe: (group) => describeRefresh(w, group),
+        sleep,
+        now: Date.now,
+        pollMs: 30_000,
+        timeoutMs: REFRESH_TIMEOUT_MS,
+        log: (line) => say(`  ${line}`),
+      });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        stack: { type: "string" },
+        version: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (!args.stack || !args.version) fail(`--stack and --version are both required\n${USAGE}`);
+  try {
+    await runUpgrade(
+      { stack: args.stack, version: args.version, dryRun: args["dry-run"] },
+      realOperations(args.stack),
+      say,
+    );
+  } catch (e) {
+    if (e instanceof UpgradeRefused) fail(`upgrade refused: ${e.message}`);
+    if (e instanceof UpgradeFailed) fail(`upgrade stopped: ${e.message}`);
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  process.on("unhandledRejection", (e) =>
+    fail(`upgrade failed: ${e instanceof Error ? e.stack : String(e)}`),
+  );
+  void main();
+}
