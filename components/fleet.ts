@@ -4,7 +4,13 @@ import { gzipSync } from "zlib";
 import { fitLogicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
 import type { Fleet as FleetConfig } from "../core/config";
-import { assumeRolePolicy, fleetLogsPolicy, fleetParametersPolicy } from "../core/aws/policies";
+import {
+  assumeRolePolicy,
+  fleetLifecyclePolicy,
+  fleetLogsPolicy,
+  fleetParametersPolicy,
+} from "../core/aws/policies";
+import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
 
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -37,6 +43,15 @@ export interface FleetArgs {
  * One role fleet: a launch template (IMDSv2 only, encrypted gp3 root, no key pair, user-data
  * compressed), an instance profile allowed only what the fleet needs (SSM agent, its stack's
  * parameters, the media bucket, its log group), and an Auto Scaling group across the app subnets.
+ *
+ * A new instance stays in Pending:Wait on the launch lifecycle hook until its boot completes the
+ * action (core/host/readiness.ts): CONTINUE when every unit serves, ABANDON (the instance is
+ * terminated and replaced) when a step fails or it is not ready in time, and ABANDON by default
+ * when nothing answers within the heartbeat timeout. The hook is declared with the group
+ * (initialLifecycleHooks), so even the first instances wait on it (Amazon EC2 Auto Scaling User
+ * Guide, "Add lifecycle hooks": a hook added after the group misses the instances already
+ * launching). After the boot, the host's watch marks it Unhealthy when its units stay down; web
+ * and streaming fleets also use the ALB's health checks.
  *
  * A launch-template change rolls the fleet with an instance refresh that terminates before it
  * launches (max healthy 100%): the budget counts maxSize, and launching first could briefly exceed
@@ -98,6 +113,16 @@ export class Fleet extends pulumi.ComponentResource {
     new aws.iam.RolePolicy(
       `${name}-logs`,
       { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-lifecycle`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([region, identity.accountId])
+          .apply(([r, account]) => JSON.stringify(fleetLifecyclePolicy(r, account, tags))),
+      },
       parent,
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
@@ -188,6 +213,14 @@ export class Fleet extends pulumi.ComponentResource {
             }
           : { launchTemplate }),
         targetGroupArns,
+        initialLifecycleHooks: [
+          {
+            name: LIFECYCLE_HOOK_NAME,
+            lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+            defaultResult: "ABANDON",
+            heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+          },
+        ],
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
         healthCheckGracePeriod: 300,
         defaultInstanceWarmup: 120,

@@ -7,7 +7,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { dotenvProblem, dotenvQuote, dotenvRepresentable } from "../core/host/boot";
+import {
+  SSM_READ_RETRY,
+  dotenvProblem,
+  dotenvQuote,
+  dotenvRepresentable,
+  renderManifest,
+  ssmReadBoundSeconds,
+} from "../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../core/host/programs";
 import { requireProgram } from "./real/servers";
 
@@ -115,6 +122,41 @@ test("the boot renderer's dotenv_quote (python3) and dotenvQuote are the same ru
     expect(fromTs.some(([w]) => w?.startsWith("'"))).toBe(true);
     expect(fromTs.some(([w]) => w?.startsWith('"'))).toBe(true);
     expect(fromTs.filter(([w]) => w === null).length).toBeGreaterThan(100);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the renderer's backoff (python3) waits within SSM_READ_RETRY's bound: about five minutes in all", () => {
+  const python = requireProgram("/usr/bin/python3");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-boot-backoff-"));
+  try {
+    fs.copyFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), path.join(dir, "render_secrets.py"));
+    // The retry the manifest carries, read back as the renderer reads it.
+    const { retry } = JSON.parse(renderManifest("/mastodon/p/m", "us-east-1", [])) as {
+      retry: typeof SSM_READ_RETRY;
+    };
+    expect(retry).toEqual(SSM_READ_RETRY);
+    const r = spawnSync(
+      python,
+      [
+        "-c",
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import render_secrets as r; " +
+          "retry = json.load(sys.stdin); n = retry['attempts']; " +
+          "print(json.dumps([[r.backoff_delay(a, retry, lambda: 0.0), r.backoff_delay(a, retry, lambda: 1.0)] for a in range(1, n)]))",
+        dir,
+      ],
+      { input: JSON.stringify(retry), encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    const waits = JSON.parse(r.stdout) as [number, number][];
+    // Half of each wait is fixed, half jitter: 5, 10, 20, 40 s, then 80 s at the ceiling.
+    expect(waits.map(([, most]) => most)).toEqual([5, 10, 20, 40, 80, 80, 80]);
+    expect(waits.map(([least]) => least)).toEqual([2.5, 5, 10, 20, 40, 40, 40]);
+    const most = waits.reduce((sum, [, w]) => sum + w, 0);
+    expect(most).toBe(315);
+    // Every call timed out and every wait at its ceiling: what the boot unit budgets for the render.
+    expect(ssmReadBoundSeconds()).toBe(retry.attempts * retry.callTimeoutSeconds + most);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

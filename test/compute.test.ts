@@ -5,8 +5,16 @@
 import { createECDH, createHash } from "crypto";
 import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../core/config";
+import {
+  BOOT_UNIT,
+  LIFECYCLE_HEARTBEAT_SECONDS,
+  LIFECYCLE_HOOK_NAME,
+  READINESS,
+  READINESS_PATHS,
+} from "../core/host/readiness";
 import { vapidKeysFromPrivate } from "../core/host/vapid";
 import { fakeCloud, fakeSecret } from "../plan/fakeCloud";
+import { fleetArtifacts } from "../plan/fleetArtifacts";
 import type { MockRun } from "../plan/mocks";
 import { STACKS, all, arnOf, find, idOf, runStack, stackConfig } from "./helpers";
 
@@ -107,6 +115,74 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(
         asg.launchTemplate ?? asg.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification,
       ).toBeDefined();
+    },
+  );
+
+  test.each(config.fleets.map((f) => [f.name] as const))(
+    "%s: instances wait on the launch lifecycle hook, which abandons by default",
+    (name) => {
+      const asg = find(run, ASG, `mastodon-${name}-group`).inputs as any;
+      expect(asg.initialLifecycleHooks).toEqual([
+        {
+          name: LIFECYCLE_HOOK_NAME,
+          lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+          defaultResult: "ABANDON",
+          heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+        },
+      ]);
+      // The heartbeat outlasts the host's whole boot unit (its TimeoutStartSec), within AWS's 7200 s.
+      const units = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.units;
+      const bootTimeout = Number(/^TimeoutStartSec=(\d+)$/m.exec(units[BOOT_UNIT]!)![1]);
+      expect(bootTimeout).toBeGreaterThan(READINESS.waitSeconds);
+      expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeGreaterThan(bootTimeout);
+      expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeLessThanOrEqual(7200);
+      // The hook's name is the one the host completes.
+      const config = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.files[
+        READINESS_PATHS.config
+      ]!;
+      expect(config).toContain(`\nhook ${LIFECYCLE_HOOK_NAME}\n`);
+    },
+  );
+
+  test.each(config.fleets.map((f) => [f.name] as const))(
+    "%s: the role completes lifecycle actions and sets health only on a group with its fleet and stack tags",
+    (name) => {
+      const policy = JSON.parse(
+        String(find(run, "aws:iam/rolePolicy:RolePolicy", `mastodon-${name}-lifecycle`).inputs["policy"]),
+      );
+      const stackTag = `${stack}/mastodon`;
+      expect(policy.Statement).toEqual([
+        {
+          Sid: "OwnGroupLifecycle",
+          Effect: "Allow",
+          Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"],
+          Resource: "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*",
+          Condition: {
+            StringEquals: {
+              "autoscaling:ResourceTag/mastodon:fleet": name,
+              "autoscaling:ResourceTag/mastodon:stack": stackTag,
+            },
+          },
+        },
+      ]);
+      // The group carries exactly those tags: the condition matches it and no other fleet's group.
+      const tags = (find(run, ASG, `mastodon-${name}-group`).inputs as any).tags as {
+        key: string;
+        value: string;
+      }[];
+      expect(tags).toEqual(
+        expect.arrayContaining([
+          { key: "mastodon:fleet", value: name, propagateAtLaunch: true },
+          { key: "mastodon:stack", value: stackTag, propagateAtLaunch: true },
+        ]),
+      );
+      const others = all(run, ASG).filter((g) => g.name !== `mastodon-${name}-group`);
+      for (const g of others)
+        expect((g.inputs as any).tags).not.toContainEqual({
+          key: "mastodon:fleet",
+          value: name,
+          propagateAtLaunch: true,
+        });
     },
   );
 

@@ -14,6 +14,7 @@ import { BOOT_PATHS } from "../core/host/boot";
 import { renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import { PROGRAMS_DIR, programText, REDIS_HOST_SETUP, RENDER_SECRETS } from "../core/host/programs";
+import { BOOT_UNIT, MASTODON_READY, READINESS_PATHS } from "../core/host/readiness";
 import { SELF_MANAGED_PATHS, renderSelfManagedUserData } from "../core/host/redis";
 import { requireProgram } from "./real/servers";
 import { stackConfig } from "./helpers";
@@ -27,7 +28,7 @@ interface CloudConfigDoc {
 }
 
 test("core/host/files holds the programs the renderers name, and nothing else", () => {
-  expect(files).toEqual([REDIS_HOST_SETUP, RENDER_SECRETS].sort());
+  expect(files).toEqual([MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS].sort());
   for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);
 });
 
@@ -78,7 +79,7 @@ test("shellcheck and python3 have teeth: a broken script and a broken program ar
   }
 });
 
-test("a fleet host gets the secret renderer byte for byte", () => {
+test("a fleet host gets the secret renderer and the readiness program byte for byte", () => {
   const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
   const host = renderFleetHost({
     fleet,
@@ -90,7 +91,13 @@ test("a fleet host gets the secret renderer byte for byte", () => {
   const renderer = doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)!;
   expect(renderer.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), "utf8"));
   expect(renderer.permissions).toBe("0755");
-  expect(doc.runcmd).toContainEqual([BOOT_PATHS.renderer, BOOT_PATHS.manifest]);
+  const ready = doc.write_files.find((f) => f.path === READINESS_PATHS.program)!;
+  expect(ready.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, MASTODON_READY), "utf8"));
+  expect(ready.permissions).toBe("0755");
+  // Both run as steps of the boot unit (core/host/readiness.ts), readiness last but for the watch.
+  const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
+  expect(boot).toContain(`\nExecStart=${BOOT_PATHS.renderer} ${BOOT_PATHS.manifest}\n`);
+  expect(boot).toContain(`\nExecStart=${READINESS_PATHS.program} ${READINESS_PATHS.config}\n`);
 });
 
 describe("the self-managed Redis host's setup script", () => {

@@ -213,3 +213,30 @@ export function alarmTopicPolicy(topicArn: string, accountId: string, region: st
     },
   );
 }
+
+/**
+ * A fleet host completes its own launch lifecycle action (CONTINUE when ready, ABANDON when not)
+ * and marks itself Unhealthy when its services stay down: on its own Auto Scaling group only.
+ * The group's ARN holds a UUID AWS assigns at creation, and the role is written before the group
+ * exists, so the statement names any group ARN of the account and region and narrows it by the
+ * group's tags (autoscaling:ResourceTag/<key>, which CompleteLifecycleAction and SetInstanceHealth
+ * support: Service Authorization Reference, "Actions, resources, and condition keys for Amazon EC2
+ * Auto Scaling"). `groupTags` are tags only this fleet's group carries (its fleet and its stack).
+ */
+export function fleetLifecyclePolicy(
+  region: string,
+  accountId: string,
+  groupTags: Readonly<Record<string, string>>,
+): PolicyDocument {
+  const keys = Object.keys(groupTags).sort();
+  if (keys.length === 0) throw new Error("fleetLifecyclePolicy: without a tag it would reach every group");
+  return doc({
+    Sid: "OwnGroupLifecycle",
+    Effect: "Allow",
+    Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"],
+    Resource: `arn:aws:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/*`,
+    Condition: {
+      StringEquals: Object.fromEntries(keys.map((k) => [`autoscaling:ResourceTag/${k}`, groupTags[k]])),
+    },
+  });
+}

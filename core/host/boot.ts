@@ -98,19 +98,53 @@ export const BOOT_PATHS = {
   renderer: "/usr/local/sbin/mastodon-render-secrets",
 } as const;
 
-/** The manifest the renderer reads: which templates to fill, where to put them, with what mode. */
+/** How the renderer retries its SSM read (the manifest's "retry"; render-secrets.py's DEFAULT_RETRY). */
+export interface SsmReadRetry {
+  /** Calls in all, the first included. */
+  readonly attempts: number;
+  /** The wait after the first failure; it doubles after each one, up to maxDelaySeconds. */
+  readonly baseSeconds: number;
+  readonly maxDelaySeconds: number;
+  /** One `aws ssm get-parameters-by-path` call is killed after this long and counts as a failure. */
+  readonly callTimeoutSeconds: number;
+}
+
+/**
+ * 8 attempts, waiting 5, 10, 20, 40, 80, 80, 80 s at most between them (half of each wait is
+ * random jitter, so a fleet launched at once does not retry in step): 158-315 s of waiting, about
+ * five minutes, long enough to ride out IAM's eventual consistency for a new instance profile and
+ * SSM throttling (AWS Systems Manager User Guide, Parameter Store quotas: GetParametersByPath is
+ * throttled per account and region).
+ */
+export const SSM_READ_RETRY: SsmReadRetry = {
+  attempts: 8,
+  baseSeconds: 5,
+  maxDelaySeconds: 80,
+  callTimeoutSeconds: 30,
+};
+
+/** The longest the renderer can take to read SSM before it gives up: every call timed out, every wait at its ceiling. */
+export function ssmReadBoundSeconds(retry: SsmReadRetry = SSM_READ_RETRY): number {
+  let waits = 0;
+  for (let attempt = 1; attempt < retry.attempts; attempt++)
+    waits += Math.min(retry.maxDelaySeconds, retry.baseSeconds * 2 ** (attempt - 1));
+  return retry.attempts * retry.callTimeoutSeconds + waits;
+}
+
+/** The manifest the renderer reads: which templates to fill, where to put them, with what mode, how to retry. */
 export function renderManifest(
   parameterPath: string,
   region: string,
   files: readonly RenderedFile[],
+  retry: SsmReadRetry = SSM_READ_RETRY,
 ): string {
-  return `${JSON.stringify({ parameterPath, region, files }, null, 2)}\n`;
+  return `${JSON.stringify({ parameterPath, region, retry, files }, null, 2)}\n`;
 }
 
 /**
  * The boot-time renderer, core/host/files/render-secrets.py (Python 3, standard library only). It
- * reads every parameter under the stack's path with the instance role (`aws ssm get-parameters-by-path --with-decryption`), fills
- * each template, and writes the result atomically with its mode and owner. It fails, writing
+ * reads every parameter under the stack's path with the instance role (`aws ssm get-parameters-by-path --with-decryption`),
+ * retrying a failed read as the manifest's "retry" says (SSM_READ_RETRY), fills each template, and writes the result atomically with its mode and owner. It fails, writing
  * nothing, if a placeholder names a parameter that does not exist, or if a value cannot be written
  * where its placeholder stands: a line's whole value must pass dotenvQuote, a value inside a larger
  * one must be alphanumeric. Its messages name parameters, never values. `--parameters FILE` reads the

@@ -1,7 +1,9 @@
 /**
  * Everything a fleet host is given at launch, rendered from the resolved config (pure): its systemd
- * units, the env and PgBouncer templates, and the cloud-config that installs them, fills the
- * secrets from SSM, enables the units this fleet runs and starts mastodon.target.
+ * units, the env and PgBouncer templates, and the cloud-config that installs them and starts the
+ * boot unit (readiness.ts), which fetches the RDS CA bundle, fills the secrets from SSM, enables
+ * the units this fleet runs, starts mastodon.target and completes the launch lifecycle action with
+ * CONTINUE once they all serve (ABANDON if any step fails or they do not within the bound).
  */
 import { BOOT_PATHS, type RenderedFile, renderEnvFile, renderManifest, renderSecretsProgram } from "./boot";
 import { renderCloudConfig, type WriteFile } from "./cloudInit";
@@ -13,6 +15,16 @@ import {
   renderPgbouncerUnit,
   renderPgbouncerUserlist,
 } from "./pgbouncer";
+import {
+  type BootStep,
+  READINESS_PATHS,
+  bootCommands,
+  fleetReadinessChecks,
+  readinessProgram,
+  renderBootUnits,
+  renderReadinessConfig,
+  renderSecretsStep,
+} from "./readiness";
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 
@@ -51,7 +63,64 @@ const TEMPLATES = {
 export function renderFleetHost(input: FleetHostInput): FleetHost {
   const { fleet, pgbouncer } = input;
   const ctx = { pooled: pgbouncer !== undefined };
-  const units = [...renderFleetUnits(fleet, ctx), ...(pgbouncer ? [renderPgbouncerUnit()] : [])];
+  const caBundle = MASTODON_PATHS.rdsCaBundle;
+  // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
+  const steps: BootStep[] = [
+    {
+      // 30 s an attempt, retried for at most 120 s.
+      argv: [
+        "/usr/bin/curl",
+        "-fsS",
+        "--max-time",
+        "30",
+        "--retry",
+        "5",
+        "--retry-max-time",
+        "120",
+        "-o",
+        caBundle,
+        RDS_CA_BUNDLE_URL,
+      ],
+      boundSeconds: 150,
+    },
+    {
+      argv: [
+        "/usr/bin/install",
+        "-d",
+        "-o",
+        "mastodon",
+        "-g",
+        "mastodon",
+        "-m",
+        "0700",
+        `${MASTODON_PATHS.home}/.postgresql`,
+      ],
+      boundSeconds: 10,
+    },
+    {
+      argv: [
+        "/usr/bin/install",
+        "-o",
+        "mastodon",
+        "-g",
+        "mastodon",
+        "-m",
+        "0644",
+        caBundle,
+        `${MASTODON_PATHS.home}/.postgresql/root.crt`,
+      ],
+      boundSeconds: 10,
+    },
+    renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
+    { argv: ["/usr/bin/systemctl", "enable", ...enabledUnits(fleet, ctx)], boundSeconds: 30 },
+    // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
+    { argv: ["/usr/bin/systemctl", "start", "mastodon.target"], boundSeconds: 120 },
+  ];
+  const units = [
+    ...renderFleetUnits(fleet, ctx),
+    ...(pgbouncer ? [renderPgbouncerUnit()] : []),
+    ...renderBootUnits(steps),
+  ];
 
   const rendered: RenderedFile[] = [
     { template: TEMPLATES.env, target: MASTODON_PATHS.envFile, mode: "0600", owner: "mastodon:mastodon" },
@@ -71,7 +140,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       path: TEMPLATES.env,
       content: renderEnvFile(
         input.env,
-        `mastodon-aws: .env.production for fleet ${fleet.name}; {{ssm:...}} are filled at boot`,
+        `mastodon-aws: .env.production for fleet ${fleet.name}; the SSM placeholders are filled at boot`,
       ),
       permissions: "0600",
     },
@@ -95,9 +164,14 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       permissions: "0600",
     },
     { path: BOOT_PATHS.renderer, content: renderSecretsProgram(), permissions: "0755" },
+    {
+      path: READINESS_PATHS.config,
+      content: renderReadinessConfig({ region: input.region, checks: fleetReadinessChecks(fleet, ctx) }),
+      permissions: "0644",
+    },
+    { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
   ];
 
-  const caBundle = MASTODON_PATHS.rdsCaBundle;
   const userData = renderCloudConfig({
     writeFiles: [
       ...units.map((u) => ({
@@ -107,35 +181,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       })),
       ...files,
     ],
-    runcmd: [
-      ["curl", "-fsS", "--retry", "5", "-o", caBundle, RDS_CA_BUNDLE_URL],
-      [
-        "install",
-        "-d",
-        "-o",
-        "mastodon",
-        "-g",
-        "mastodon",
-        "-m",
-        "0700",
-        `${MASTODON_PATHS.home}/.postgresql`,
-      ],
-      [
-        "install",
-        "-o",
-        "mastodon",
-        "-g",
-        "mastodon",
-        "-m",
-        "0644",
-        caBundle,
-        `${MASTODON_PATHS.home}/.postgresql/root.crt`,
-      ],
-      [BOOT_PATHS.renderer, BOOT_PATHS.manifest],
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", ...enabledUnits(fleet, ctx)],
-      ["systemctl", "start", "mastodon.target"],
-    ],
+    runcmd: bootCommands(),
   });
   return { units, files, userData };
 }

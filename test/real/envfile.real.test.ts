@@ -127,8 +127,12 @@ describe.each(["dev", "production"])("stack %s", (stack) => {
     filled = r.filled!;
   });
 
-  test("no placeholder is left", () => {
+  test("no placeholder is left, and every one the template holds names a parameter of the stack", () => {
     expect(placeholdersIn(filled)).toEqual([]);
+    // Not only what parametersFor supplies: a placeholder-shaped comment (the header once said
+    // "{{ssm:...}} are filled at boot") would name a parameter "..." that no stack has, and every
+    // real boot would fail on it.
+    expect(placeholdersIn(template).filter((n) => !n.startsWith(`/mastodon/${stack}/`))).toEqual([]);
     expect(Object.keys(expectedEnv(template, values)).length).toBeGreaterThan(30);
   });
 

@@ -11,6 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
+import { ABANDON_UNIT, BOOT_UNIT, WATCH_UNIT } from "../../core/host/readiness";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { STACKS, runStack } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -23,12 +24,38 @@ function systemdRoot(): string {
     recursive: true,
     verbatimSymlinks: true,
   });
-  for (const exe of ["home/mastodon/.rbenv/shims/bundle", "usr/bin/node", "usr/sbin/pgbouncer", "bin/kill"]) {
+  for (const exe of [
+    "home/mastodon/.rbenv/shims/bundle",
+    "usr/bin/node",
+    "usr/sbin/pgbouncer",
+    "bin/kill",
+    // The boot unit's steps (readiness.ts).
+    "usr/bin/curl",
+    "usr/bin/install",
+    "usr/bin/systemctl",
+    "usr/local/sbin/mastodon-render-secrets",
+    "usr/local/sbin/mastodon-ready",
+  ]) {
     fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
     fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
   }
   return root;
 }
+
+/** ExecStart= lines of a unit, split as systemd splits them (double-quoted words, no escapes: execLine writes none). */
+function execStarts(unit: string): string[][] {
+  return unit
+    .split("\n")
+    .filter((l) => l.startsWith("ExecStart="))
+    .map((l) =>
+      [...l.slice("ExecStart=".length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) =>
+        (m[1] ?? m[2]!).replace(/%%/g, "%").replace(/\$\$/g, "$"),
+      ),
+    );
+}
+
+/** The boot unit's steps, in order. */
+const bootSteps = (units: Record<string, string>) => execStarts(units[BOOT_UNIT]!);
 
 describe.each(STACKS)("stack %s", (stack) => {
   let artifacts: ReturnType<typeof fleetArtifacts>;
@@ -54,7 +81,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
-  test("systemd-analyze verify accepts every unit the fleet enables, without a warning", () => {
+  test("systemd-analyze verify accepts every unit the fleet enables and the boot units, without a warning", () => {
     requireProgram("/usr/bin/systemd-analyze");
     for (const a of artifacts) {
       const unitDir = path.join(root, "etc/systemd/system");
@@ -62,19 +89,58 @@ describe.each(STACKS)("stack %s", (stack) => {
       fs.mkdirSync(unitDir, { recursive: true });
       for (const [name, content] of Object.entries(a.units))
         fs.writeFileSync(path.join(unitDir, name), content);
-      // The instances the host enables (runcmd: systemctl enable ...), templates instantiated.
-      const runcmd = (parse(a.userData) as { runcmd: string[][] }).runcmd;
-      const enabled = runcmd.find((c) => c[0] === "systemctl" && c[1] === "enable")!.slice(2);
+      // The instances the host enables (the boot unit's `systemctl enable ...`), templates
+      // instantiated, and the boot units themselves.
+      const enabled = bootSteps(a.units)
+        .find((c) => c[0] === "/usr/bin/systemctl" && c[1] === "enable" && c[2] !== "--now")!
+        .slice(2);
       expect(enabled).toContain("mastodon.target");
-      const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, ...enabled], {
-        cwd: unitDir,
-        encoding: "utf8",
-      });
+      expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
+      const r = spawnSync(
+        "systemd-analyze",
+        ["verify", `--root=${root}`, ...enabled, BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT],
+        {
+          cwd: unitDir,
+          encoding: "utf8",
+        },
+      );
       expect({ fleet: a.fleet, status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({
         fleet: a.fleet,
         status: 0,
         output: "",
       });
+    }
+  });
+
+  test("runcmd starts the boot unit, whose steps end in readiness, then the watch", () => {
+    requireProgram("/usr/bin/systemd-analyze");
+    for (const a of artifacts) {
+      expect((parse(a.userData) as { runcmd: string[][] }).runcmd).toEqual([
+        ["systemctl", "daemon-reload"],
+        ["systemctl", "start", "--no-block", BOOT_UNIT],
+      ]);
+      const steps = bootSteps(a.units);
+      expect(steps.map((c) => c[0])).toEqual([
+        "/usr/bin/curl",
+        "/usr/bin/install",
+        "/usr/bin/install",
+        "/usr/local/sbin/mastodon-render-secrets",
+        "/usr/bin/systemctl",
+        "/usr/bin/systemctl",
+        "/usr/local/sbin/mastodon-ready",
+        "/usr/bin/systemctl",
+      ]);
+      expect(steps.at(-2)).toEqual(["/usr/local/sbin/mastodon-ready", "/etc/mastodon/readiness.conf"]);
+      expect(steps.at(-1)).toEqual(["/usr/bin/systemctl", "enable", "--now", WATCH_UNIT]);
+      // The abandon unit's reason, double-quoted in ExecStart=, is one argument (split as
+      // systemd.service(5) splits a command line; systemd-analyze verify checked the syntax above).
+      const abandon = execStarts(a.units[ABANDON_UNIT]!)[0]!;
+      expect(abandon).toEqual([
+        "/usr/local/sbin/mastodon-ready",
+        "--abandon",
+        `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`,
+        "/etc/mastodon/readiness.conf",
+      ]);
     }
   });
 

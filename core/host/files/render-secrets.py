@@ -6,8 +6,15 @@ unless alphanumeric, so that Ruby's dotenv gem (Rails) and Node's dotenv package
 server) both read the secret back byte for byte (dotenv_quote). A placeholder inside a larger value (a Redis URL, PgBouncer's
 userlist) is filled only with an alphanumeric value, which needs no quoting anywhere. Any other
 value stops the boot, naming the parameter, never printing its value, and nothing is written.
+
+The SSM read is retried: right after launch the instance profile's credentials may not be usable
+yet (IAM is eventually consistent), and SSM may throttle a fleet that launches at once. Attempts
+are spaced by exponential backoff with jitter, bounded by the manifest's "retry" (core/host/boot.ts,
+SSM_READ_RETRY); each failure is logged to stderr with the AWS CLI's error line, never a value. What
+a successful read reveals (a parameter missing, a value that cannot be written) is a configuration
+error and fails at once.
 """
-import json, os, pwd, grp, re, subprocess, sys, tempfile
+import json, os, pwd, grp, random, re, subprocess, sys, tempfile, time
 
 PLACEHOLDER = re.compile(r"\{\{ssm:([A-Za-z0-9_.\-/]+)\}\}")
 WHOLE_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\{\{ssm:([A-Za-z0-9_.\-/]+)\}\}")
@@ -66,16 +73,65 @@ def fill(text, values, target):
     return "\n".join(lines), problems, missing
 
 
+# The manifest's "retry" when it has none: the same numbers as SSM_READ_RETRY in core/host/boot.ts.
+DEFAULT_RETRY = {"attempts": 8, "baseSeconds": 5, "maxDelaySeconds": 80, "callTimeoutSeconds": 30}
+
+
+class ReadFailed(Exception):
+    """The SSM read failed on every attempt."""
+
+
+def backoff_delay(attempt, retry, rand=random.random):
+    """Seconds to wait after failed attempt `attempt` (1-based): base x 2^(attempt-1), capped at
+    maxDelaySeconds, of which a random half is jitter (so hosts launched together spread out)."""
+    ceiling = min(retry["maxDelaySeconds"], retry["baseSeconds"] * 2 ** (attempt - 1))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+def last_line(text):
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no message"
+
+
+def read_ssm(manifest, retry, sleep=time.sleep):
+    """Every parameter under the stack's path, as the AWS CLI prints them. The CLI's stdout (which
+    holds the values) is never logged; its stderr (an error code and message) is."""
+    command = ["aws", "ssm", "get-parameters-by-path", "--region", manifest["region"],
+               "--path", manifest["parameterPath"], "--recursive", "--with-decryption",
+               "--output", "json"]
+    attempts = int(retry["attempts"])
+    for attempt in range(1, attempts + 1):
+        try:
+            out = subprocess.run(command, capture_output=True, encoding="utf-8",
+                                 timeout=retry["callTimeoutSeconds"])
+            if out.returncode == 0:
+                data = json.loads(out.stdout)
+                if isinstance(data, dict) and isinstance(data.get("Parameters"), list):
+                    return data
+                why = "the answer has no Parameters list"
+            else:
+                why = "exit %d: %s" % (out.returncode, last_line(out.stderr))
+        except subprocess.TimeoutExpired:
+            why = "no answer within %s s" % retry["callTimeoutSeconds"]
+        except ValueError:
+            why = "the answer is not JSON"
+        if attempt == attempts:
+            sys.stderr.write("SSM read attempt %d of %d failed (%s); giving up\n" % (attempt, attempts, why))
+            break
+        delay = backoff_delay(attempt, retry)
+        sys.stderr.write("SSM read attempt %d of %d failed (%s); retrying in %.1f s\n"
+                         % (attempt, attempts, why, delay))
+        sys.stderr.flush()
+        sleep(delay)
+    raise ReadFailed()
+
+
 def load_parameters(manifest, parameters_file):
     if parameters_file:
         with open(parameters_file, encoding="utf-8") as f:
             data = json.load(f)
     else:
-        out = subprocess.run(
-            ["aws", "ssm", "get-parameters-by-path", "--region", manifest["region"],
-             "--path", manifest["parameterPath"], "--recursive", "--with-decryption", "--output", "json"],
-            check=True, capture_output=True, encoding="utf-8").stdout
-        data = json.loads(out)
+        data = read_ssm(manifest, {**DEFAULT_RETRY, **manifest.get("retry", {})})
     return {p["Name"]: p["Value"] for p in data["Parameters"]}
 
 
@@ -84,7 +140,12 @@ def main(argv):
     parameters_file = argv[3] if len(argv) > 3 and argv[2] == "--parameters" else None
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
-    values = load_parameters(manifest, parameters_file)
+    try:
+        values = load_parameters(manifest, parameters_file)
+    except ReadFailed:
+        sys.stderr.write("could not read the SSM parameters under %s; nothing was written\n"
+                         % manifest["parameterPath"])
+        return 1
     rendered, problems, missing = [], [], set()
     for spec in manifest["files"]:
         with open(spec["template"], encoding="utf-8") as f:

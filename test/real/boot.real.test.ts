@@ -1,0 +1,547 @@
+/**
+ * A fleet host's boot, run for real with stand-ins for what is not on this machine: the boot
+ * unit's steps (core/host/readiness.ts) are taken from the rendered mastodon-boot.service and run
+ * in order as systemd runs a oneshot's ExecStart= lines (stop at the first failure, then the
+ * OnFailure= unit), with the REAL render-secrets.py and the REAL mastodon-ready.sh as the host gets
+ * them in its user-data, and real curl. Stand-ins: an `aws` executable first on PATH that records
+ * its arguments (its SSM read fails as often as a test says, then succeeds), `systemctl` (is-active
+ * answers from a directory the test controls; `start mastodon.target` brings the enabled units up
+ * or not), the CA download and `install -o` (no mastodon user here), and the instance metadata
+ * service: a local HTTP server that answers IMDSv2 only with a session token, and serves the
+ * units' health endpoints (mastodon-ready's MASTODON_IMDS_URL is its documented test-only override).
+ *
+ * What systemd itself does with the units (syntax, executables) is test/real/hosts.real.test.ts's
+ * `systemd-analyze verify`; there is no systemd manager to run them under here.
+ */
+import { type ExecFileException, execFile, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseStackConfig } from "../../core/config";
+import { BOOT_PATHS, ssmPlaceholder } from "../../core/host/boot";
+import { renderFleetHost } from "../../core/host/fleetHost";
+import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../../core/host/readiness";
+import { stackConfig } from "../helpers";
+import { requireProgram, tempDir } from "./servers";
+
+const INSTANCE = "i-0123456789abcdef0";
+const GROUP = "mastodon-app-group-7f3a2c1";
+const TOKEN = "AQAEAtest-imds-token==";
+const PARAMETER_PATH = "/mastodon/dev/mastodon";
+const SECRETS = {
+  [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd",
+  [`${PARAMETER_PATH}/smtp-password`]: "it is #1 secret",
+};
+
+/** The dev stack's one fleet (web, streaming, every queue), pooled: every kind of check. */
+function host() {
+  const dev = stackConfig("dev");
+  const database = { ...(dev["database"] as Record<string, unknown>), pooler: "pgbouncer" };
+  const fleet = parseStackConfig({ ...dev, database }).config.fleets[0]!;
+  return renderFleetHost({
+    fleet,
+    env: {
+      LOCAL_DOMAIN: "social.example.org",
+      DB_PASS: ssmPlaceholder(`${PARAMETER_PATH}/db-password`),
+      SMTP_PASSWORD: ssmPlaceholder(`${PARAMETER_PATH}/smtp-password`),
+    },
+    parameterPath: PARAMETER_PATH,
+    region: "us-east-1",
+    pgbouncer: {
+      primaryHost: "db.example.internal",
+      databaseName: "mastodon",
+      user: "mastodon",
+      passwordPlaceholder: ssmPlaceholder(`${PARAMETER_PATH}/db-password`),
+    },
+  });
+}
+
+const STANDINS: Record<string, string> = {
+  aws: `#!/bin/bash
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/aws.log"
+case "$1 $2" in
+  "ssm get-parameters-by-path")
+    n=$(cat "$FAKE_DIR/ssm-count" 2>/dev/null || echo 0)
+    echo $((n + 1)) >"$FAKE_DIR/ssm-count"
+    if [ "$n" -lt "\${FAKE_SSM_FAILURES:-0}" ]; then
+      printf '\\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 2): Rate exceeded\\n' >&2
+      exit 254
+    fi
+    cat "$FAKE_DIR/parameters.json" ;;
+  "autoscaling complete-lifecycle-action" | "autoscaling set-instance-health") ;;
+  *) echo "stand-in aws: unexpected $*" >&2; exit 2 ;;
+esac
+`,
+  systemctl: `#!/bin/bash
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/systemctl.log"
+case "$1" in
+  is-active)
+    if [ -e "$FAKE_DIR/active/$2" ]; then echo active; else echo activating; exit 3; fi ;;
+  enable)
+    [ "$2" = --now ] || { shift; printf '%s\\n' "$@" >"$FAKE_DIR/enabled"; } ;;
+  start)
+    if [ "$FAKE_UNITS_COME_UP" = 1 ]; then
+      mkdir -p "$FAKE_DIR/active"
+      while read -r unit; do touch "$FAKE_DIR/active/$unit"; done <"$FAKE_DIR/enabled"
+    fi ;;
+esac
+`,
+  // The RDS CA download: no internet here.
+  "curl-ca": `#!/bin/bash
+while [ "$#" -gt 0 ]; do if [ "$1" = -o ]; then out=$2; shift; fi; shift; done
+mkdir -p "$(dirname "$out")"
+echo "stand-in RDS CA bundle" >"$out"
+`,
+  // install without -o/-g: there is no mastodon user here.
+  install: `#!/bin/bash
+args=()
+while [ "$#" -gt 0 ]; do case "$1" in -o | -g) shift 2 ;; *) args+=("$1"); shift ;; esac; done
+exec /usr/bin/install "\${args[@]}"
+`,
+};
+
+interface Imds {
+  readonly url: string;
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/** IMDSv2 (a token from PUT, required on every GET) and the units' health endpoints, at /<port>/<path>. */
+function startImds(fakeDir: string): Promise<Imds> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "";
+    requests.push(`${req.method} ${url}`);
+    const answer = (status: number, body = "") => {
+      res.writeHead(status, { "Content-Type": "text/plain" });
+      res.end(body);
+    };
+    if (url === "/latest/api/token") {
+      if (req.method !== "PUT" || !req.headers["x-aws-ec2-metadata-token-ttl-seconds"]) return answer(400);
+      return answer(200, TOKEN);
+    }
+    if (url.startsWith("/latest/meta-data/")) {
+      if (req.headers["x-aws-ec2-metadata-token"] !== TOKEN) return answer(401);
+      const item = url.slice("/latest/meta-data/".length);
+      if (item === "instance-id") return answer(200, INSTANCE);
+      if (item === "tags/instance/aws:autoscaling:groupName") return answer(200, GROUP);
+      return answer(404);
+    }
+    const health = /^\/(\d+)\/(health|api\/v1\/streaming\/health)$/.exec(url);
+    if (health) {
+      const unit = health[1] === "3000" ? "mastodon-web.service" : `mastodon-streaming@${health[1]}.service`;
+      return fs.existsSync(path.join(fakeDir, "active", unit)) ? answer(200, "OK") : answer(503);
+    }
+    answer(404);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        requests,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      }),
+    ),
+  );
+}
+
+/** ExecStart= lines of a unit, split as systemd.service(5) splits them (execLine quotes with "" only). */
+const execStarts = (unit: string) =>
+  unit
+    .split("\n")
+    .filter((l) => l.startsWith("ExecStart="))
+    .map((l) =>
+      [...l.slice("ExecStart=".length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) =>
+        (m[1] ?? m[2]!).replace(/%%/g, "%").replace(/\$\$/g, "$"),
+      ),
+    );
+
+interface Step {
+  readonly argv: string[];
+  readonly status: number;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+interface Boot {
+  readonly steps: Step[];
+  readonly onFailure: Step[];
+  readonly aws: string[][];
+  readonly systemctl: string[][];
+  readonly root: string;
+}
+
+interface BootOptions {
+  ssmFailures?: number;
+  unitsComeUp?: boolean;
+  /** readiness.conf's timeout, in seconds. */
+  readinessSeconds?: number;
+  retryAttempts?: number;
+  parameters?: Record<string, string>;
+  /** Send SIGTERM to the readiness step after this long, as systemd does when TimeoutStartSec runs out. */
+  terminateReadinessAfterMs?: number;
+}
+
+const dirs: string[] = [];
+let imds: Imds;
+let fakeDir: string;
+beforeAll(async () => {
+  requireProgram("/usr/bin/python3");
+  requireProgram("/usr/bin/curl");
+  fakeDir = tempDir("mastodon-boot-fake-");
+  dirs.push(fakeDir);
+  imds = await startImds(fakeDir);
+});
+afterAll(async () => {
+  await imds.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const owner = `${os.userInfo().username}:${spawnSync("id", ["-gn"], { encoding: "utf8" }).stdout.trim()}`;
+
+/**
+ * Lays the host's write_files out under a temporary root, then runs mastodon-boot.service's
+ * ExecStart= lines in order (as systemd runs a oneshot: the first failure stops it), then, if one
+ * failed, the OnFailure= unit's. Host paths in the arguments point into the root.
+ */
+async function boot(options: BootOptions = {}): Promise<Boot> {
+  const root = tempDir("mastodon-boot-root-");
+  dirs.push(root);
+  fs.rmSync(fakeDir, { recursive: true, force: true });
+  const bin = path.join(fakeDir, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  for (const [name, text] of Object.entries(STANDINS))
+    fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(fakeDir, "parameters.json"),
+    JSON.stringify({
+      Parameters: Object.entries(options.parameters ?? SECRETS).map(([Name, Value]) => ({
+        Name,
+        Value,
+        Type: "SecureString",
+      })),
+    }),
+  );
+
+  const doc = parse(host().userData) as {
+    write_files: { path: string; content: string; permissions: string }[];
+    runcmd: string[][];
+  };
+  expect(doc.runcmd.at(-1)).toEqual(["systemctl", "start", "--no-block", BOOT_UNIT]);
+  const inRoot = (p: string) => path.join(root, p);
+  for (const f of doc.write_files) {
+    fs.mkdirSync(path.dirname(inRoot(f.path)), { recursive: true });
+    fs.writeFileSync(inRoot(f.path), f.content, { mode: parseInt(f.permissions, 8) });
+  }
+  // The manifest and the readiness config as written, pointed into the root and sped up.
+  const manifestFile = inRoot(BOOT_PATHS.manifest);
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+  manifest.retry = {
+    ...manifest.retry,
+    attempts: options.retryAttempts ?? manifest.retry.attempts,
+    baseSeconds: 0.05,
+    maxDelaySeconds: 0.2,
+  };
+  for (const spec of manifest.files) {
+    spec.template = inRoot(spec.template);
+    spec.target = inRoot(spec.target);
+    spec.owner = owner;
+    fs.mkdirSync(path.dirname(spec.target), { recursive: true });
+  }
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  const configFile = inRoot(READINESS_PATHS.config);
+  const config = fs
+    .readFileSync(configFile, "utf8")
+    .replace(/^timeout \d+$/m, `timeout ${options.readinessSeconds ?? 5}`)
+    .replace(/^interval .*$/m, "interval 0.2")
+    .replace(/^state (.*)$/m, (_l, dir: string) => `state ${inRoot(dir)}`)
+    .replace(/^http http:\/\/127\.0\.0\.1:(\d+)\//gm, (_l, port: string) => `http ${imds.url}/${port}/`);
+  fs.writeFileSync(configFile, config);
+
+  const units = Object.fromEntries(
+    doc.write_files
+      .filter((f) => f.path.startsWith("/etc/systemd/system/"))
+      .map((f) => [path.basename(f.path), f.content]),
+  );
+  const exe: Record<string, string> = {
+    "/usr/bin/curl": path.join(bin, "curl-ca"),
+    "/usr/bin/install": path.join(bin, "install"),
+    "/usr/bin/systemctl": path.join(bin, "systemctl"),
+  };
+  const env = {
+    PATH: `${bin}:/usr/bin:/bin`,
+    HOME: root,
+    LANG: "C.UTF-8",
+    FAKE_DIR: fakeDir,
+    FAKE_SSM_FAILURES: String(options.ssmFailures ?? 0),
+    FAKE_UNITS_COME_UP: options.unitsComeUp === false ? "0" : "1",
+    MASTODON_IMDS_URL: imds.url,
+  };
+  const run = (argv: string[]) =>
+    new Promise<Step>((resolve) => {
+      const mapped = argv.map((a, i) => (i === 0 && exe[a]) || (a.startsWith("/") ? inRoot(a) : a));
+      const started = Date.now();
+      // Bounded: a step that hangs is killed (and fails), as TimeoutStartSec would.
+      const child = execFile(
+        mapped[0]!,
+        mapped.slice(1),
+        { env, timeout: 60000 },
+        (error, _stdout, stderr) => {
+          clearTimeout(terminate);
+          resolve({
+            argv,
+            status: error ? (typeof error.code === "number" ? error.code : 1) : 0,
+            stderr,
+            seconds: (Date.now() - started) / 1000,
+          });
+        },
+      );
+      const terminate =
+        argv[0] === READINESS_PATHS.program && options.terminateReadinessAfterMs !== undefined
+          ? setTimeout(() => child.kill("SIGTERM"), options.terminateReadinessAfterMs)
+          : undefined;
+    });
+  const runUnit = async (name: string) => {
+    const steps: Step[] = [];
+    for (const argv of execStarts(units[name]!)) {
+      const step = await run(argv);
+      steps.push(step);
+      if (step.status !== 0) break;
+    }
+    return steps;
+  };
+  const steps = await runUnit(BOOT_UNIT);
+  const failed = steps.some((s) => s.status !== 0);
+  expect(units[BOOT_UNIT]).toContain(`OnFailure=${ABANDON_UNIT}`);
+  const onFailure = failed ? await runUnit(ABANDON_UNIT) : [];
+  const log = (file: string) =>
+    fs.existsSync(path.join(fakeDir, file))
+      ? fs
+          .readFileSync(path.join(fakeDir, file), "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split("\x1f"))
+      : [];
+  return { steps, onFailure, aws: log("aws.log"), systemctl: log("systemctl.log"), root };
+}
+
+const lifecycle = (result: string) => [
+  "autoscaling",
+  "complete-lifecycle-action",
+  "--region",
+  "us-east-1",
+  "--lifecycle-hook-name",
+  LIFECYCLE_HOOK_NAME,
+  "--auto-scaling-group-name",
+  GROUP,
+  "--instance-id",
+  INSTANCE,
+  "--lifecycle-action-result",
+  result,
+];
+const completions = (b: Boot) => b.aws.filter((c) => c[1] === "complete-lifecycle-action");
+const ssmReads = (b: Boot) => b.aws.filter((c) => c[0] === "ssm");
+const stepOf = (b: Boot, program: string) => b.steps.find((s) => s.argv[0] === program);
+
+test("a failing SSM read is retried: the render recovers, the units come up, and the group hears CONTINUE", async () => {
+  const b = await boot({ ssmFailures: 1 });
+  expect(b.steps.map((s) => [s.argv[0], s.status])).toEqual([
+    ["/usr/bin/curl", 0],
+    ["/usr/bin/install", 0],
+    ["/usr/bin/install", 0],
+    [BOOT_PATHS.renderer, 0],
+    ["/usr/bin/systemctl", 0],
+    ["/usr/bin/systemctl", 0],
+    [READINESS_PATHS.program, 0],
+    ["/usr/bin/systemctl", 0],
+  ]);
+  expect(b.onFailure).toEqual([]);
+
+  // The render: one failure, logged without a value, then the read that succeeded.
+  expect(ssmReads(b)).toHaveLength(2);
+  expect(ssmReads(b)[0]).toEqual([
+    "ssm",
+    "get-parameters-by-path",
+    "--region",
+    "us-east-1",
+    "--path",
+    PARAMETER_PATH,
+    "--recursive",
+    "--with-decryption",
+    "--output",
+    "json",
+  ]);
+  const render = stepOf(b, BOOT_PATHS.renderer)!;
+  expect(render.stderr).toMatch(
+    /^SSM read attempt 1 of 8 failed \(exit 254: An error occurred \(ThrottlingException\) when calling the GetParametersByPath operation \(reached max retries: 2\): Rate exceeded\); retrying in 0\.\d s\n$/,
+  );
+  for (const value of Object.values(SECRETS)) {
+    for (const s of b.steps) expect(s.stderr).not.toContain(value);
+  }
+  const envFile = fs.readFileSync(path.join(b.root, "home/mastodon/live/.env.production"), "utf8");
+  expect(envFile).toContain(`DB_PASS=${SECRETS[`${PARAMETER_PATH}/db-password`]}\n`);
+  expect(envFile).toContain("SMTP_PASSWORD='it is #1 secret'\n");
+
+  // Readiness: every enabled unit checked, then CONTINUE for this instance, group and hook, once.
+  const enabled = b.systemctl.find((c) => c[0] === "enable" && c[1] !== "--now")!.slice(1);
+  expect(enabled).toEqual(
+    expect.arrayContaining([
+      "mastodon-pgbouncer.service",
+      "mastodon-web.service",
+      "mastodon-streaming@4000.service",
+      "mastodon.target",
+    ]),
+  );
+  const checked = b.systemctl.filter((c) => c[0] === "is-active").map((c) => c[1]);
+  expect(new Set(checked)).toEqual(new Set(enabled));
+  expect(imds.requests).toEqual(
+    expect.arrayContaining([
+      "PUT /latest/api/token",
+      "GET /latest/meta-data/instance-id",
+      "GET /latest/meta-data/tags/instance/aws:autoscaling:groupName",
+      "GET /3000/health",
+      "GET /4000/api/v1/streaming/health",
+    ]),
+  );
+  expect(completions(b)).toEqual([lifecycle("CONTINUE")]);
+  expect(stepOf(b, READINESS_PATHS.program)!.stderr).toContain(
+    `completed lifecycle hook ${LIFECYCLE_HOOK_NAME} of ${GROUP} for ${INSTANCE}: CONTINUE`,
+  );
+  // Then the watch is enabled.
+  expect(b.systemctl.at(-1)).toEqual(["enable", "--now", "mastodon-watch.service"]);
+  expect(fs.readFileSync(path.join(b.root, READINESS_PATHS.state, "completed"), "utf8")).toBe("CONTINUE\n");
+}, 60000);
+
+test("units that never come up: readiness gives up at its bound and the group hears ABANDON, once", async () => {
+  const bound = 3;
+  const b = await boot({ unitsComeUp: false, readinessSeconds: bound });
+  const ready = stepOf(b, READINESS_PATHS.program)!;
+  expect(ready.status).toBe(1);
+  // The wait, one round of checks and the ABANDON call.
+  expect(ready.seconds).toBeGreaterThanOrEqual(bound);
+  expect(ready.seconds).toBeLessThan(bound + 10);
+  expect(ready.stderr).toMatch(
+    new RegExp(`abandoning: not ready after ${bound}s: mastodon-pgbouncer\\.service is activating`),
+  );
+  expect(ready.stderr).toContain("/3000/health does not answer");
+  expect(b.steps.at(-1)).toBe(ready);
+  expect(completions(b)).toEqual([lifecycle("ABANDON")]);
+  // The OnFailure unit ran, saw the action completed, and sent nothing more.
+  expect(b.onFailure.map((s) => s.status)).toEqual([0]);
+  expect(b.onFailure[0]!.stderr).toContain("already completed with ABANDON");
+  expect(b.systemctl.some((c) => c[0] === "enable" && c[1] === "--now")).toBe(false);
+}, 60000);
+
+test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABANDON", async () => {
+  const b = await boot({ unitsComeUp: false, readinessSeconds: 60, terminateReadinessAfterMs: 1500 });
+  const ready = stepOf(b, READINESS_PATHS.program)!;
+  expect(ready.status).toBe(143);
+  expect(ready.seconds).toBeLessThan(10);
+  expect(ready.stderr).toContain("abandoning: stopped with status 143 before the host was ready");
+  expect(completions(b)).toEqual([lifecycle("ABANDON")]);
+  expect(b.onFailure[0]!.stderr).toContain("already completed with ABANDON");
+}, 60000);
+
+test("an SSM read that never succeeds stops the boot after its attempts, and OnFailure sends ABANDON", async () => {
+  const b = await boot({ ssmFailures: 100, retryAttempts: 3 });
+  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 1]);
+  expect(ssmReads(b)).toHaveLength(3);
+  const render = stepOf(b, BOOT_PATHS.renderer)!;
+  expect(render.stderr.split("\n").filter(Boolean)).toEqual([
+    expect.stringMatching(
+      /^SSM read attempt 1 of 3 failed \(exit 254: .*ThrottlingException.*\); retrying in/,
+    ),
+    expect.stringMatching(/^SSM read attempt 2 of 3 failed \(exit 254: .*\); retrying in/),
+    expect.stringMatching(/^SSM read attempt 3 of 3 failed \(exit 254: .*\); giving up$/),
+    `could not read the SSM parameters under ${PARAMETER_PATH}; nothing was written`,
+  ]);
+  expect(fs.existsSync(path.join(b.root, "home/mastodon/live/.env.production"))).toBe(false);
+  // No unit was enabled or started.
+  expect(b.systemctl).toEqual([]);
+  expect(completions(b)).toEqual([lifecycle("ABANDON")]);
+  expect(b.onFailure[0]!.stderr).toContain(`abandoning: ${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`);
+}, 60000);
+
+test("a missing parameter is a configuration error: no retry, and the group hears ABANDON", async () => {
+  const b = await boot({
+    parameters: { [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd" },
+  });
+  expect(ssmReads(b)).toHaveLength(1);
+  expect(stepOf(b, BOOT_PATHS.renderer)!.stderr).toBe(
+    `missing SSM parameters: ${PARAMETER_PATH}/smtp-password\n`,
+  );
+  expect(b.systemctl).toEqual([]);
+  expect(completions(b)).toEqual([lifecycle("ABANDON")]);
+}, 60000);
+
+test("after a good boot, the watch marks the instance Unhealthy when a unit stays down", async () => {
+  const b = await boot();
+  expect(completions(b)).toEqual([lifecycle("CONTINUE")]);
+  const configFile = path.join(b.root, READINESS_PATHS.config);
+  fs.writeFileSync(
+    configFile,
+    fs
+      .readFileSync(configFile, "utf8")
+      .replace(/^watch_interval .*$/m, "watch_interval 0.2")
+      .replace(/^strikes .*$/m, "strikes 3"),
+  );
+  // Sidekiq's process crash-loops (Restart=always keeps it activating).
+  const sidekiq = fs
+    .readdirSync(path.join(fakeDir, "active"))
+    .find((u) => u.startsWith("mastodon-sidekiq-"))!;
+  fs.rmSync(path.join(fakeDir, "active", sidekiq));
+  const started = Date.now();
+  const r = await new Promise<{ error: ExecFileException | null; stderr: string }>((resolve) =>
+    execFile(
+      path.join(b.root, READINESS_PATHS.program),
+      ["--watch", configFile],
+      {
+        env: {
+          PATH: `${path.join(fakeDir, "bin")}:/usr/bin:/bin`,
+          FAKE_DIR: fakeDir,
+          MASTODON_IMDS_URL: imds.url,
+        },
+        timeout: 30000,
+      },
+      (error, _stdout, stderr) => resolve({ error, stderr }),
+    ),
+  );
+  expect(r.error).toBeNull();
+  expect((Date.now() - started) / 1000).toBeLessThan(15);
+  expect(r.stderr).toContain(`check 3 of 3 failed: ${sidekiq} is activating`);
+  const health = fs
+    .readFileSync(path.join(fakeDir, "aws.log"), "utf8")
+    .split("\n")
+    .filter((l) => l.includes("set-instance-health"))
+    .map((l) => l.split("\x1f"));
+  expect(health).toEqual([
+    [
+      "autoscaling",
+      "set-instance-health",
+      "--region",
+      "us-east-1",
+      "--instance-id",
+      INSTANCE,
+      "--health-status",
+      "Unhealthy",
+    ],
+  ]);
+}, 60000);
+
+test("readiness refuses a config it cannot follow, before calling anything", () => {
+  const dir = tempDir("mastodon-ready-usage-");
+  dirs.push(dir);
+  const script = path.join(dir, "mastodon-ready");
+  fs.writeFileSync(script, host().files.find((f) => f.path === READINESS_PATHS.program)!.content, {
+    mode: 0o755,
+  });
+  const config = path.join(dir, "readiness.conf");
+  fs.writeFileSync(config, "region us-east-1\nhook h\nunit a.service\nbogus 1\n");
+  const r = spawnSync(script, [config], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toBe(`mastodon-ready: ${config}: unknown key bogus\n`);
+  expect(spawnSync(script, [], { encoding: "utf8" }).status).toBe(2);
+});
