@@ -35,6 +35,11 @@ export interface FleetArgs {
   mediaAccessPolicy: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. @default {} */
   tags?: Record<string, string>;
+  /**
+   * Tags on the instances and volumes only, through the launch template (e.g. the Mastodon version
+   * they run): a change rolls the fleet, and touches nothing else. @default {}
+   */
+  instanceTags?: Record<string, string>;
   /** @default 30 */
   logRetentionDays?: number;
 }
@@ -174,8 +179,8 @@ export class Fleet extends pulumi.ComponentResource {
         userData,
         updateDefaultVersion: true,
         tagSpecifications: [
-          { resourceType: "instance", tags: { ...tags, Name: name } },
-          { resourceType: "volume", tags: { ...tags, Name: name } },
+          { resourceType: "instance", tags: { ...tags, ...args.instanceTags, Name: name } },
+          { resourceType: "volume", tags: { ...tags, ...args.instanceTags, Name: name } },
         ],
       },
       parent,

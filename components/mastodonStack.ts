@@ -290,6 +290,7 @@ export class MastodonStack extends pulumi.ComponentResource {
             parameterPath: this.parameterPrefix,
             mediaAccessPolicy: this.media.accessPolicy,
             tags: { "mastodon:stack": `${pulumi.getStack()}/${name}` },
+            instanceTags: { "mastodon:version": config.version },
           },
           parent,
         ),

@@ -10,8 +10,8 @@ import type { MonitoringInput } from "../core/aws/alarms";
 import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
-import { renderFleetHost } from "../core/host/fleetHost";
-import { imageLookup } from "../core/host/images";
+import { type HostRuntime, renderFleetHost } from "../core/host/fleetHost";
+import { imageLookup, releaseImages } from "../core/host/images";
 import type { Architecture } from "../core/sizing/catalog";
 import type { LoadBalancer } from "./loadBalancer";
 import type { Mail } from "./mail";
@@ -93,7 +93,13 @@ export function fleetUserData(
     .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region])
     .apply(([env, primaryHost, replicaHost, region]) => {
       const pooler = tiers.config.database.pooler;
-      const base = { fleet, env, parameterPath: input.parameterPath, region };
+      const base = {
+        fleet,
+        env,
+        parameterPath: input.parameterPath,
+        region,
+        runtime: hostRuntime(tiers.config),
+      };
       switch (pooler) {
         case "none":
           return renderFleetHost(base).userData;
@@ -114,6 +120,21 @@ export function fleetUserData(
         }
       }
     });
+}
+
+/** How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's install. */
+export function hostRuntime(config: StackConfig): HostRuntime {
+  const { image } = config;
+  switch (image.source) {
+    case "official":
+      return { kind: "containers", images: releaseImages(image.registry, config.version) };
+    case "ami":
+      return { kind: "native" };
+    default: {
+      const unknown: never = image.source;
+      throw new Error(`unknown image source ${String(unknown)}`);
+    }
+  }
 }
 
 /** The security groups of the roles a fleet runs. */

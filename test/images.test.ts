@@ -95,3 +95,35 @@ describe("an operator's AMI", () => {
     );
   });
 });
+
+describe("a version change touches only what carries the image", () => {
+  /** URNs whose inputs differ between two runs of the same program. */
+  const changed = (a: MockRun, b: MockRun) => {
+    const before = new Map(a.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
+    return b.resources.filter((r) => before.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.urn);
+  };
+
+  test.each(STACKS)("%s: v4.6.5 -> v4.6.6 changes exactly its launch templates", async (stack) => {
+    const before = await runStack(stack);
+    const after = await runStack(stack, { version: "v4.6.6" });
+    const expected = all(before, LT).map((t) => t.urn);
+    expect(expected.length).toBe(parseStackConfig(stackConfig(stack)).config.fleets.length);
+    expect(changed(before, after).sort()).toEqual(expected.sort());
+    // Their user-data names the new release's images; no other stack's file is read.
+    for (const template of all(after, LT)) {
+      const userData = Buffer.from(String(template.inputs["userData"]), "base64");
+      expect(require("zlib").gunzipSync(userData).toString()).toContain(":v4.6.6");
+    }
+  });
+
+  test("the operator's AMI source: the version is on the instances, so the templates change alone", async () => {
+    const image = { source: "ami", amiIds: { arm64: "ami-0aaaaaaaaaaaaaaa1" } };
+    const before = await runStack("staging", { image });
+    const after = await runStack("staging", { image, version: "v4.6.6" });
+    expect(changed(before, after).sort()).toEqual(
+      all(before, LT)
+        .map((t) => t.urn)
+        .sort(),
+    );
+  });
+});

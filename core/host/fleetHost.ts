@@ -27,12 +27,22 @@ import {
 } from "./readiness";
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
+import { type ContainerImages, renderContainerHost } from "./containers";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 
+/**
+ * How Mastodon runs on the host: installed in the machine image (an operator's AMI), or the
+ * official release images run by podman on stock Debian (containers.ts).
+ */
+export type HostRuntime =
+  { readonly kind: "native" } | { readonly kind: "containers"; readonly images: ContainerImages };
+
 export interface FleetHostInput {
   readonly fleet: Fleet;
+  /** @default { kind: "native" } */
+  readonly runtime?: HostRuntime;
   /** .env.production with `{{ssm:...}}` placeholders for every secret. */
   readonly env: Env;
   /** The stack's SSM path: the renderer reads every parameter under it. */
@@ -60,12 +70,71 @@ const TEMPLATES = {
   userlist: `${BOOT_PATHS.dir}/pgbouncer-userlist.template`,
 } as const;
 
+/** What differs between the runtimes: units, packages, files, the first boot steps, the start bound. */
+interface RuntimePart {
+  readonly units: readonly UnitFile[];
+  readonly enabled: readonly string[];
+  readonly packages: readonly string[];
+  readonly files: readonly WriteFile[];
+  readonly setup: readonly BootStep[];
+  /** `systemctl start mastodon.target` waits for the start jobs: with containers, the image pulls. */
+  readonly startBoundSeconds: number;
+}
+
+/** A first boot pulls the release images (about 1 GB for the Rails image) before any unit starts. */
+export const CONTAINER_START_BOUND_SECONDS = 900;
+const NATIVE_START_BOUND_SECONDS = 120;
+/** Where cloud-init's commands live on Debian: the boot unit runs them by absolute path. */
+const ABSOLUTE: Readonly<Record<string, string>> = {
+  groupadd: "/usr/sbin/groupadd",
+  useradd: "/usr/sbin/useradd",
+  install: "/usr/bin/install",
+  systemctl: "/usr/bin/systemctl",
+};
+
+function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
+  const runtime = input.runtime ?? { kind: "native" };
+  switch (runtime.kind) {
+    case "native":
+      return {
+        units: renderFleetUnits(input.fleet, ctx),
+        enabled: enabledUnits(input.fleet, ctx),
+        packages: [],
+        files: [],
+        setup: [],
+        startBoundSeconds: NATIVE_START_BOUND_SECONDS,
+      };
+    case "containers": {
+      const host = renderContainerHost(input.fleet, ctx, runtime.images);
+      return {
+        units: host.units,
+        enabled: host.enabled,
+        packages: host.packages,
+        files: host.files,
+        setup: host.runcmd.map(([command, ...args]) => {
+          const path = ABSOLUTE[command as string];
+          if (!path) throw new Error(`no absolute path for ${String(command)}`);
+          return { argv: [path, ...args], boundSeconds: 10 };
+        }),
+        startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
+      };
+    }
+    default: {
+      const unknown: never = runtime;
+      throw new Error(`unknown runtime ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
 export function renderFleetHost(input: FleetHostInput): FleetHost {
   const { fleet, pgbouncer } = input;
   const ctx = { pooled: pgbouncer !== undefined };
+  const runtime = runtimePart(input, ctx);
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
   const steps: BootStep[] = [
+    // Containers: the image's user (uid 991) on the host, before anything is owned by it.
+    ...runtime.setup,
     {
       // 30 s an attempt, retried for at most 120 s.
       argv: [
@@ -112,15 +181,14 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
-    { argv: ["/usr/bin/systemctl", "enable", ...enabledUnits(fleet, ctx)], boundSeconds: 30 },
+    { argv: ["/usr/bin/systemctl", "enable", ...runtime.enabled], boundSeconds: 30 },
     // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
-    { argv: ["/usr/bin/systemctl", "start", "mastodon.target"], boundSeconds: 120 },
+    {
+      argv: ["/usr/bin/systemctl", "start", "mastodon.target"],
+      boundSeconds: runtime.startBoundSeconds,
+    },
   ];
-  const units = [
-    ...renderFleetUnits(fleet, ctx),
-    ...(pgbouncer ? [renderPgbouncerUnit()] : []),
-    ...renderBootUnits(steps),
-  ];
+  const units = [...runtime.units, ...(pgbouncer ? [renderPgbouncerUnit()] : []), ...renderBootUnits(steps)];
 
   const rendered: RenderedFile[] = [
     { template: TEMPLATES.env, target: MASTODON_PATHS.envFile, mode: "0600", owner: "mastodon:mastodon" },
@@ -170,9 +238,11 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       permissions: "0644",
     },
     { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
+    ...runtime.files,
   ];
 
   const userData = renderCloudConfig({
+    packages: runtime.packages,
     writeFiles: [
       ...units.map((u) => ({
         path: `${MASTODON_PATHS.unitDir}/${u.name}`,
