@@ -2,6 +2,7 @@
  * Which Mastodon a stack runs and on what image: pinned per stack, never "latest", and a version
  * change touches only the resources that carry the image.
  */
+import { gunzipSync } from "zlib";
 import { debianAmiName, imageLookup, releaseImages } from "../core/host/images";
 import { parseStackConfig } from "../core/config";
 import { DEFAULTS } from "../core/defaults";
@@ -112,7 +113,7 @@ describe("a version change touches only what carries the image", () => {
     // Their user-data names the new release's images; no other stack's file is read.
     for (const template of all(after, LT)) {
       const userData = Buffer.from(String(template.inputs["userData"]), "base64");
-      expect(require("zlib").gunzipSync(userData).toString()).toContain(":v4.6.6");
+      expect(gunzipSync(userData).toString()).toContain(":v4.6.6");
     }
   });
 
