@@ -22,12 +22,18 @@
  * `version` is also the record `npm run upgrade` reads back (SSM keeps a command's parameters), to
  * tell which migrations already ran for a release.
  */
+import { type DatabaseRoleSetup, renderRoleSetupCommands } from "./databaseRole";
 import { IMAGE_PATHS, REGISTRY_AUTH_FILE } from "./containers";
 import { MASTODON_PATHS } from "./units";
 
 export interface MigrationsInput {
   readonly databaseHost: string;
   readonly databasePort: number;
+  /**
+   * Adds phase `setup`: the app's own role, made by the RDS master (core/host/databaseRole.ts).
+   * Idempotent; run it before the first migration and after every change to the budget.
+   */
+  readonly roleSetup?: DatabaseRoleSetup & { readonly region: string };
 }
 
 /**
@@ -66,8 +72,8 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
       parameters: {
         phase: {
           type: "String",
-          allowedValues: ["pre", "post"],
-          description: "pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest",
+          allowedValues: ["pre", "post", ...(input.roleSetup ? ["setup"] : [])],
+          description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.roleSetup ? "; setup: the app's database role (as the RDS master)" : ""}`,
         },
         image: {
           type: "String",
@@ -95,6 +101,19 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
               'stage="{{ phase }}"',
               'image="{{ image }}"',
               'version="{{ version }}"',
+              // setup: as the RDS master, the app role and its connection limit; no migration.
+              ...(input.roleSetup
+                ? [
+                    'if [ "$stage" = "setup" ]; then',
+                    ...renderRoleSetupCommands({
+                      ...input.roleSetup,
+                      databaseHost: input.databaseHost,
+                      databasePort: input.databasePort,
+                    }),
+                    "  exit 0",
+                    "fi",
+                  ]
+                : []),
               'if [ -n "$image" ]; then',
               "  command -v podman >/dev/null || { echo 'no podman on this host: is it an official-image host?' >&2; exit 1; }",
               // An ECR pull-through cache: podman reads the credential helper's configuration there.
