@@ -25,6 +25,7 @@ import { MastodonSecrets } from "./secrets";
 import {
   type Tiers,
   checkedImages,
+  hostRuntime,
   fleetSecurityGroups,
   fleetTargetGroups,
   fleetUserData,
@@ -120,6 +121,8 @@ export class MastodonStack extends pulumi.ComponentResource {
         multiAz: database.multiAz,
         storageGiB: database.storageGiB,
         maxStorageGiB: database.maxStorageGiB,
+        // The app's role may hold what the budget plans for the fleets, no more (its CONNECTION LIMIT).
+        budget: validated.budget,
         production,
         subnetIds: dataSubnetIds,
         securityGroupId: groups.database.id,
@@ -301,8 +304,16 @@ export class MastodonStack extends pulumi.ComponentResource {
         documentType: "Command",
         documentFormat: "JSON",
         content: pulumi
-          .all([this.database.address, this.database.port])
-          .apply(([databaseHost, databasePort]) => renderMigrationsDocument({ databaseHost, databasePort })),
+          .all([this.database.address, this.database.port, region])
+          .apply(([databaseHost, databasePort, r]) => {
+            const runtime = hostRuntime(config);
+            return renderMigrationsDocument({
+              databaseHost,
+              databasePort,
+              ...(runtime.kind === "containers" && { defaultImage: runtime.images.rails }),
+              ...(this.database.roleSetup && { roleSetup: { ...this.database.roleSetup, region: r } }),
+            });
+          }),
       },
       parent,
     );

@@ -73,7 +73,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       ]);
       expect(lt.keyName).toBeUndefined();
       expect(lt.instanceType).toBe(fleet.instanceType);
-      expect(lt.imageId).toBe("ami-0fa4e5e0c0ffee123");
+      // The pinned Debian 12 AMI of the fleet's architecture (test/images.test.ts checks the lookup).
+      expect(lt.imageId).toMatch(/^ami-[0-9a-f]{17}$/);
       const groups = [fleet.web && "web", fleet.streaming && "streaming", fleet.sidekiq && "sidekiq"]
         .filter(Boolean)
         .map((r) => idOf(run, SG, `mastodon-network-${r}`));
@@ -328,15 +329,17 @@ describe("blast radius", () => {
     baseline = await runStack("production");
   });
 
-  test("a Sidekiq fleet's maxSize changes only its group and the connection alarm the budget sets", async () => {
+  test("a Sidekiq fleet's maxSize changes only its group and what the budget sets: the alarm, the app role's limit", async () => {
     const run = await runStack(
       "production",
       withDefault((f) => (f.maxSize = 11)),
     );
-    // maxSize counts in the connection budget, whose total is the connection alarm's threshold.
+    // maxSize counts in the connection budget, whose total is the connection alarm's threshold and
+    // whose fleet connections are the app role's CONNECTION LIMIT (the migrations document's setup).
     expect(changed(baseline, run).sort()).toEqual([
       "aws:autoscaling/group:Group::mastodon-sidekiq-default-group",
       "aws:cloudwatch/metricAlarm:MetricAlarm::mastodon-monitoring-db-primary-connections",
+      "aws:ssm/document:Document::mastodon-migrations",
     ]);
   });
 

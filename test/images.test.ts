@@ -104,18 +104,25 @@ describe("a version change touches only what carries the image", () => {
     return b.resources.filter((r) => before.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.urn);
   };
 
-  test.each(STACKS)("%s: v4.6.5 -> v4.6.6 changes exactly its launch templates", async (stack) => {
-    const before = await runStack(stack);
-    const after = await runStack(stack, { version: "v4.6.6" });
-    const expected = all(before, LT).map((t) => t.urn);
-    expect(expected.length).toBe(parseStackConfig(stackConfig(stack)).config.fleets.length);
-    expect(changed(before, after).sort()).toEqual(expected.sort());
-    // Their user-data names the new release's images; no other stack's file is read.
-    for (const template of all(after, LT)) {
-      const userData = Buffer.from(String(template.inputs["userData"]), "base64");
-      expect(gunzipSync(userData).toString()).toContain(":v4.6.6");
-    }
-  });
+  test.each(STACKS)(
+    "%s: v4.6.5 -> v4.6.6 changes exactly its launch templates and the migrations' image",
+    async (stack) => {
+      const before = await runStack(stack);
+      const after = await runStack(stack, { version: "v4.6.6" });
+      const expected = [
+        ...all(before, LT).map((t) => t.urn),
+        // The migrations document's default image: the release the stack runs.
+        ...all(before, "aws:ssm/document:Document").map((d) => d.urn),
+      ];
+      expect(expected.length).toBe(parseStackConfig(stackConfig(stack)).config.fleets.length + 1);
+      expect(changed(before, after).sort()).toEqual(expected.sort());
+      // Their user-data names the new release's images; no other stack's file is read.
+      for (const template of all(after, LT)) {
+        const userData = Buffer.from(String(template.inputs["userData"]), "base64");
+        expect(gunzipSync(userData).toString()).toContain(":v4.6.6");
+      }
+    },
+  );
 
   test("the operator's AMI source: the version is on the instances, so the templates change alone", async () => {
     const image = { source: "ami", amiIds: { arm64: "ami-0aaaaaaaaaaaaaaa1" } };

@@ -92,6 +92,40 @@ const ABSOLUTE: Readonly<Record<string, string>> = {
   systemctl: "/usr/bin/systemctl",
 };
 
+/** Debian packages a stock Debian 12 host needs besides the container runtime. */
+export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client"] as const;
+const SSM_AGENT_DEB = "/var/tmp/amazon-ssm-agent.deb";
+
+/**
+ * Debian's AMIs come without the SSM agent (Session Manager, and the migrations document's Run
+ * Command, need it): installed from AWS's regional bucket as the AWS Systems Manager User Guide
+ * ("Manually install SSM Agent on Debian Server instances") describes; the agent then updates
+ * itself.
+ */
+export function ssmAgentSteps(region: string, architecture: "arm64" | "x86_64"): BootStep[] {
+  const debianArch = architecture === "x86_64" ? "amd64" : "arm64";
+  const url = `https://s3.${region}.amazonaws.com/amazon-ssm-${region}/latest/debian_${debianArch}/amazon-ssm-agent.deb`;
+  return [
+    {
+      argv: [
+        "/usr/bin/curl",
+        "-fsS",
+        "--max-time",
+        "60",
+        "--retry",
+        "5",
+        "--retry-max-time",
+        "180",
+        "-o",
+        SSM_AGENT_DEB,
+        url,
+      ],
+      boundSeconds: 240,
+    },
+    { argv: ["/usr/bin/dpkg", "-i", SSM_AGENT_DEB], boundSeconds: 120 },
+  ];
+}
+
 function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
   const runtime = input.runtime ?? { kind: "native" };
   switch (runtime.kind) {
@@ -109,13 +143,18 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
       return {
         units: host.units,
         enabled: host.enabled,
-        packages: host.packages,
+        // What the machine image would bring and a stock Debian lacks: the AWS CLI (the secrets
+        // renderer, readiness, the migrations document) and psql (the database role's setup).
+        packages: [...host.packages, ...STOCK_DEBIAN_PACKAGES],
         files: host.files,
-        setup: host.runcmd.map(([command, ...args]) => {
-          const path = ABSOLUTE[command as string];
-          if (!path) throw new Error(`no absolute path for ${String(command)}`);
-          return { argv: [path, ...args], boundSeconds: 10 };
-        }),
+        setup: [
+          ...ssmAgentSteps(input.region, input.fleet.instance.architecture),
+          ...host.runcmd.map(([command, ...args]) => {
+            const path = ABSOLUTE[command as string];
+            if (!path) throw new Error(`no absolute path for ${String(command)}`);
+            return { argv: [path, ...args], boundSeconds: 10 };
+          }),
+        ],
         startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
       };
     }

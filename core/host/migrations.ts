@@ -34,6 +34,11 @@ export interface MigrationsInput {
    * Idempotent; run it before the first migration and after every change to the budget.
    */
   readonly roleSetup?: DatabaseRoleSetup & { readonly region: string };
+  /**
+   * The image a run uses when none is given: the stack's own release image (source official), so
+   * the first deploy's `phase=post` and `phase=setup` need nothing else. @default "" (the host's installation)
+   */
+  readonly defaultImage?: string;
 }
 
 /**
@@ -77,7 +82,7 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
         },
         image: {
           type: "String",
-          default: "",
+          default: input.defaultImage ?? "",
           allowedPattern: MIGRATION_PARAMETER_PATTERNS.image,
           description:
             "The Mastodon image to migrate with (image source official), e.g. ghcr.io/mastodon/mastodon:v4.6.5; empty: the host's own installation",
