@@ -44,6 +44,8 @@ function program() {
     // fleet's Auto Scaling group (whose instance refreshes it waits for), and the scheduler's launch
     // template (image source ami: rolled first, targeted with its group).
     mastodonVersion: mastodon.config.version,
+    // Image source official: the release image, for one-off commands (tootctl) on a host.
+    mastodonImage: mastodon.releaseImage,
     fleetGroups: pulumi.all(
       Object.fromEntries(mastodon.fleetComponents.map((f) => [f.fleetName, f.group.name] as const)),
     ),

@@ -73,6 +73,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   /** The fleet whose single host runs the scheduler and the migrations. */
   public readonly schedulerFleet: string;
   public readonly monitoring: Monitoring;
+  /** Image source official: the Rails release image the hosts run (for one-off commands). */
+  public readonly releaseImage?: string;
   /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
   public readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
 
@@ -273,6 +275,8 @@ export class MastodonStack extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, parent).region;
     const imageFor = imageResolver(config, this);
     this.images = checkedImages(config, this);
+    const runtime = hostRuntime(config);
+    if (runtime.kind === "containers") this.releaseImage = runtime.images.rails;
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(
@@ -306,7 +310,6 @@ export class MastodonStack extends pulumi.ComponentResource {
         content: pulumi
           .all([this.database.address, this.database.port, region])
           .apply(([databaseHost, databasePort, r]) => {
-            const runtime = hostRuntime(config);
             return renderMigrationsDocument({
               databaseHost,
               databasePort,

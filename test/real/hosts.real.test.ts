@@ -13,7 +13,8 @@ import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, WATCH_UNIT } from "../../core/host/readiness";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
-import { STACKS, runStack } from "../helpers";
+import { parseStackConfig } from "../../core/config";
+import { STACKS, runStack, stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
 
 /** A root for `systemd-analyze verify --root`: the system's own units, and stand-ins for ours. */
@@ -35,6 +36,12 @@ function systemdRoot(): string {
     "usr/bin/systemctl",
     "usr/local/sbin/mastodon-render-secrets",
     "usr/local/sbin/mastodon-ready",
+    // Official images on stock Debian (containers.ts, fleetHost.ts): podman's units and the setup.
+    "usr/bin/podman",
+    "bin/rm",
+    "usr/bin/dpkg",
+    "usr/sbin/groupadd",
+    "usr/sbin/useradd",
   ]) {
     fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
     fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
@@ -120,7 +127,22 @@ describe.each(STACKS)("stack %s", (stack) => {
         ["systemctl", "start", "--no-block", BOOT_UNIT],
       ]);
       const steps = bootSteps(a.units);
+      const { config } = parseStackConfig(stackConfig(stack));
+      // Official images on stock Debian first install the SSM agent and the image's user (and stop
+      // Debian's own PgBouncer when pooled).
+      const stockDebian =
+        config.image.source === "official"
+          ? [
+              "/usr/bin/curl",
+              "/usr/bin/dpkg",
+              "/usr/sbin/groupadd",
+              "/usr/sbin/useradd",
+              "/usr/bin/install",
+              ...(config.database.pooler === "pgbouncer" ? ["/usr/bin/systemctl"] : []),
+            ]
+          : [];
       expect(steps.map((c) => c[0])).toEqual([
+        ...stockDebian,
         "/usr/bin/curl",
         "/usr/bin/install",
         "/usr/bin/install",

@@ -151,6 +151,19 @@ describe("self-managed AOF (the rendered redis.conf)", () => {
       const { acknowledged } = await fill(writer, 2000);
       expect(acknowledged).toBe(2000);
       await writer.lpush("queue:default", "job-1", "job-2");
+      // A process crash loses only what Redis has not yet written to the AOF file (the kernel keeps
+      // what was written, fsynced or not). With everysec, Redis may hold writes back for up to 2 s
+      // while a background fsync is slow (a busy machine): wait until its AOF buffer is empty, as
+      // any write older than that is on a real host.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const info = await writer.info("persistence");
+        const buffered = Number(/aof_buffer_length:(\d+)/.exec(info)?.[1] ?? "0");
+        const delayed = Number(/aof_pending_bio_fsync:(\d+)/.exec(info)?.[1] ?? "0");
+        if (buffered === 0 && delayed === 0) break;
+        if (Date.now() > deadline) throw new Error(`AOF buffer not flushed: ${buffered} bytes`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     } finally {
       writer.disconnect();
       await first.kill9();
