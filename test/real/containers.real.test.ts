@@ -40,6 +40,7 @@ import { MASTODON_PATHS } from "../../core/host/units";
 import { poolOf } from "../../core/sizing/budget";
 import { STACKS, stackConfig } from "../helpers";
 import { isRoot, requireProgram, tempDir } from "./servers";
+import { exposure, systemdRoot } from "./systemd";
 
 const PODMAN = "/usr/bin/podman";
 const VERSION = "v4.6.5";
@@ -51,17 +52,6 @@ const production = parseStackConfig(stackConfig("production")).config;
 const dev = parseStackConfig(stackConfig("dev")).config;
 const fleet = (name: string) => production.fleets.find((f) => f.name === name)!;
 
-/** The overall exposure `systemd-analyze security --offline=true` gives a unit file. */
-function exposure(file: string): number {
-  const r = spawnSync("systemd-analyze", ["security", "--offline=true", "--no-pager", file], {
-    cwd: path.dirname(file),
-    encoding: "utf8",
-  });
-  const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout);
-  if (!m) throw new Error(`no exposure for ${file} (${r.status}): ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
 describe("systemd", () => {
   let root: string;
   let unitDir: string;
@@ -71,16 +61,7 @@ describe("systemd", () => {
 
   beforeAll(() => {
     requireProgram("/usr/bin/systemd-analyze");
-    root = tempDir("mastodon-containers-");
-    fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-    fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), {
-      recursive: true,
-      verbatimSymlinks: true,
-    });
-    for (const exe of ["usr/bin/podman", "bin/rm", "usr/sbin/pgbouncer"]) {
-      fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
-      fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
-    }
+    root = systemdRoot("mastodon-containers-", ["usr/bin/podman", "bin/rm", "usr/sbin/pgbouncer"]);
     unitDir = path.join(root, "etc/systemd/system");
     fs.mkdirSync(unitDir, { recursive: true });
     const official = officialImages({ version: VERSION });

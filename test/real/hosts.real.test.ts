@@ -16,16 +16,11 @@ import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { parseStackConfig } from "../../core/config";
 import { STACKS, runStack, stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
+import { systemdRoot } from "./systemd";
 
-/** A root for `systemd-analyze verify --root`: the system's own units, and stand-ins for ours. */
-function systemdRoot(): string {
-  const root = tempDir("mastodon-systemd-");
-  fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-  fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-  for (const exe of [
+/** A root with stand-ins for the executables the fleets' units and boot steps name. */
+const fleetSystemdRoot = () =>
+  systemdRoot("mastodon-systemd-", [
     "home/mastodon/.rbenv/shims/bundle",
     "usr/bin/node",
     "usr/sbin/pgbouncer",
@@ -42,12 +37,7 @@ function systemdRoot(): string {
     "usr/bin/dpkg",
     "usr/sbin/groupadd",
     "usr/sbin/useradd",
-  ]) {
-    fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
-    fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
-  }
-  return root;
-}
+  ]);
 
 /** ExecStart= lines of a unit, split as systemd splits them (double-quoted words, no escapes: execLine writes none). */
 function execStarts(unit: string): string[][] {
@@ -69,7 +59,7 @@ describe.each(STACKS)("stack %s", (stack) => {
   let root: string;
   beforeAll(async () => {
     artifacts = fleetArtifacts((await runStack(stack)).resources);
-    root = systemdRoot();
+    root = fleetSystemdRoot();
   }, 60000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -184,7 +174,7 @@ describe.each(STACKS)("stack %s", (stack) => {
 });
 
 test("systemd-analyze verify has teeth: a missing executable fails it", () => {
-  const root = systemdRoot();
+  const root = fleetSystemdRoot();
   try {
     const unitDir = path.join(root, "etc/systemd/system");
     fs.mkdirSync(unitDir, { recursive: true });

@@ -16,39 +16,18 @@ import { renderPgbouncerUnit } from "../../core/host/pgbouncer";
 import { SELF_MANAGED_PATHS, renderSelfManagedRedisUnit } from "../../core/host/redis";
 import { renderFleetUnits } from "../../core/host/units";
 import { STACKS, stackConfig } from "../helpers";
-import { requireProgram, tempDir } from "./servers";
+import { requireProgram } from "./servers";
+import { exposure, systemdRoot } from "./systemd";
 
-/** The overall exposure `systemd-analyze security --offline=true` gives a unit file. */
-function exposure(file: string): number {
-  const r = spawnSync("systemd-analyze", ["security", "--offline=true", "--no-pager", file], {
-    cwd: path.dirname(file),
-    encoding: "utf8",
-  });
-  const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout);
-  if (!m) throw new Error(`no exposure for ${file} (${r.status}): ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
-/** A root for `systemd-analyze verify --root`: the system's own units, and stand-ins for ours. */
-function systemdRoot(): string {
-  const root = tempDir("mastodon-security-");
-  fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-  fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-  for (const exe of [
+/** A root with stand-ins for the executables these units name. */
+const systemdRootForUnits = () =>
+  systemdRoot("mastodon-security-", [
     "home/mastodon/.rbenv/shims/bundle",
     "usr/bin/node",
     "usr/sbin/pgbouncer",
     "usr/bin/redis-server",
     "bin/kill",
-  ]) {
-    fs.mkdirSync(path.dirname(path.join(root, exe)), { recursive: true });
-    fs.writeFileSync(path.join(root, exe), "#!/bin/sh\n", { mode: 0o755 });
-  }
-  return root;
-}
+  ]);
 
 const REDIS_UNIT = path.basename(SELF_MANAGED_PATHS.unit);
 
@@ -59,7 +38,7 @@ const mastodonUnits = new Map<string, string>();
 
 beforeAll(() => {
   requireProgram("/usr/bin/systemd-analyze");
-  root = systemdRoot();
+  root = systemdRootForUnits();
   unitDir = path.join(root, "etc/systemd/system");
   fs.mkdirSync(unitDir, { recursive: true });
   for (const stack of STACKS) {
