@@ -11,9 +11,11 @@ import {
 } from "../core/config";
 import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
+import { imageLookup } from "../core/host/images";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
+import { ImageBuild } from "./imageBuild";
 import { LoadBalancer } from "./loadBalancer";
 import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
@@ -25,6 +27,7 @@ import { MastodonSecrets } from "./secrets";
 import {
   type Tiers,
   checkedImages,
+  debianAmiId,
   hostRuntime,
   fleetSecurityGroups,
   fleetTargetGroups,
@@ -75,6 +78,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly monitoring: Monitoring;
   /** Image source official: the Rails release image the hosts run (for one-off commands). */
   public readonly releaseImage?: string;
+  /** Image source image-builder: the AMIs EC2 Image Builder bakes from mastodon:version. */
+  public readonly imageBuild?: ImageBuild;
   /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
   public readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
 
@@ -273,7 +278,28 @@ export class MastodonStack extends pulumi.ComponentResource {
     };
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    const imageFor = imageResolver(config, this);
+    if (config.image.source === "image-builder") {
+      const tags = { "mastodon:stack": `${pulumi.getStack()}/${name}` };
+      this.imageBuild = new ImageBuild(
+        `${name}-image`,
+        {
+          version: config.version,
+          registry: config.image.registry,
+          architectures: [...new Set(config.fleets.map((f) => f.instance.architecture))].sort(),
+          parentImage: (architecture) => {
+            const lookup = imageLookup(config, architecture);
+            if (lookup.kind !== "built") throw new Error("image-builder builds on the pinned Debian AMI");
+            return debianAmiId(lookup.base, architecture, this);
+          },
+          rootDeviceName: config.image.rootDeviceName,
+          vpcId: this.network.vpcId,
+          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
+          tags,
+        },
+        parent,
+      );
+    }
+    const imageFor = imageResolver(config, this, this.imageBuild?.amis);
     this.images = checkedImages(config, this);
     const runtime = hostRuntime(config);
     if (runtime.kind === "containers") this.releaseImage = runtime.images.rails;

@@ -11,7 +11,7 @@ import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
 import { type HostRuntime, renderFleetHost } from "../core/host/fleetHost";
-import { imageLookup, releaseImages } from "../core/host/images";
+import { type DebianLookup, imageLookup, releaseImages } from "../core/host/images";
 import type { Architecture } from "../core/sizing/catalog";
 import type { LoadBalancer } from "./loadBalancer";
 import type { Mail } from "./mail";
@@ -122,12 +122,16 @@ export function fleetUserData(
     });
 }
 
-/** How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's install. */
+/**
+ * How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's
+ * install (the operator's, or the one EC2 Image Builder baked from the release images).
+ */
 export function hostRuntime(config: StackConfig): HostRuntime {
   const { image } = config;
   switch (image.source) {
     case "official":
       return { kind: "containers", images: releaseImages(image.registry, config.version) };
+    case "image-builder":
     case "ami":
       return { kind: "native" };
     default: {
@@ -155,30 +159,45 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
   ];
 }
 
+/** The pinned Debian 12 AMI's id, by its exact name from Debian's account. */
+export function debianAmiId(
+  lookup: DebianLookup,
+  architecture: Architecture,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  return aws.ec2.getAmiOutput(
+    {
+      owners: [lookup.owner],
+      filters: [
+        { name: "name", values: [lookup.name] },
+        { name: "architecture", values: [architecture] },
+      ],
+    },
+    { parent },
+  ).id;
+}
+
 /**
  * The AMI for an architecture, looked up once: the pinned Debian 12 AMI (by its exact name, from
- * Debian's account) for the official images, or the operator's AMI as configured. Never an alias
- * that moves ("latest").
+ * Debian's account) for the official images, the AMI EC2 Image Builder baked (`built`, the
+ * ImageBuild's AMIs), or the operator's AMI as configured. Never an alias that moves ("latest").
  */
 export function imageResolver(
   config: StackConfig,
   parent: pulumi.Resource,
+  built?: Partial<Record<Architecture, pulumi.Output<string>>>,
 ): (architecture: Architecture) => pulumi.Output<string> {
   const lookups = new Map<Architecture, pulumi.Output<string>>();
   const find = (architecture: Architecture): pulumi.Output<string> => {
     const lookup = imageLookup(config, architecture);
     switch (lookup.kind) {
       case "debian":
-        return aws.ec2.getAmiOutput(
-          {
-            owners: [lookup.owner],
-            filters: [
-              { name: "name", values: [lookup.name] },
-              { name: "architecture", values: [architecture] },
-            ],
-          },
-          { parent },
-        ).id;
+        return debianAmiId(lookup, architecture, parent);
+      case "built": {
+        const ami = built?.[architecture];
+        if (!ami) throw new Error(`no ${architecture} AMI built by EC2 Image Builder`);
+        return ami;
+      }
       case "ami":
         return pulumi.output(lookup.amiId);
       default: {
@@ -205,7 +224,7 @@ export function checkedImages(
   const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
   const checks = architectures.map((architecture) => {
     const lookup = imageLookup(config, architecture);
-    if (lookup.kind !== "ami") return pulumi.output([architecture, "debian"] as const);
+    if (lookup.kind !== "ami") return pulumi.output([architecture, lookup.kind] as const);
     return aws.ec2
       .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
       .apply((ami) => {

@@ -11,6 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../core/config";
 import { BOOT_PATHS } from "../core/host/boot";
+import { IMAGE_BUILD_SCRIPT, IMAGE_BUILD_USER_DATA } from "../core/host/imageBuild";
 import { renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import { PROGRAMS_DIR, programText, REDIS_HOST_SETUP, RENDER_SECRETS } from "../core/host/programs";
@@ -28,7 +29,9 @@ interface CloudConfigDoc {
 }
 
 test("core/host/files holds the programs the renderers name, and nothing else", () => {
-  expect(files).toEqual([MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS].sort());
+  expect(files).toEqual(
+    [MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS, IMAGE_BUILD_SCRIPT, IMAGE_BUILD_USER_DATA].sort(),
+  );
   for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);
 });
 

@@ -21,20 +21,34 @@ export function debianAmiName(architecture: Architecture, serial: string): strin
   return `debian-12-${debianArch}-${serial}`;
 }
 
-/** How a host finds its machine image: one answer per architecture, by source. */
+/** The pinned Debian 12 AMI of an architecture, as a lookup by owner and exact name. */
+export interface DebianLookup {
+  readonly kind: "debian";
+  readonly owner: string;
+  readonly name: string;
+}
+
+/**
+ * How a host finds its machine image: one answer per architecture, by source ("built": the AMI EC2
+ * Image Builder bakes in the stack from the Debian AMI `base`, components/imageBuild.ts).
+ */
 export type ImageLookup =
-  | { readonly kind: "debian"; readonly owner: string; readonly name: string }
+  | DebianLookup
+  | { readonly kind: "built"; readonly base: DebianLookup }
   | { readonly kind: "ami"; readonly amiId: string };
 
 export function imageLookup(config: StackConfig, architecture: Architecture): ImageLookup {
   const { image } = config;
+  const debian: DebianLookup = {
+    kind: "debian",
+    owner: DEFAULTS.image.debianOwner,
+    name: debianAmiName(architecture, image.debianSerial),
+  };
   switch (image.source) {
     case "official":
-      return {
-        kind: "debian",
-        owner: DEFAULTS.image.debianOwner,
-        name: debianAmiName(architecture, image.debianSerial),
-      };
+      return debian;
+    case "image-builder":
+      return { kind: "built", base: debian };
     case "ami": {
       const amiId = image.amiIds?.[architecture];
       // The config rules require an AMI for every architecture a fleet runs.

@@ -47,6 +47,66 @@ export const COMPUTE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
     latestVersion: 1,
     defaultVersion: 1,
   })),
+  // EC2 Image Builder ARNs ("Actions, resources, and condition keys for Amazon EC2 Image Builder"):
+  // component and recipe ARNs carry name, version and build number; an image, its recipe's name.
+  "aws:imagebuilder/component:Component": (c) => {
+    const resourceArn = arn(
+      "imagebuilder",
+      c.region,
+      `component/${c.name.toLowerCase()}/${String(c.inputs["version"])}/1`,
+    );
+    return {
+      id: resourceArn,
+      state: { arn: resourceArn, owner: FAKE_ACCOUNT, type: "BUILD", encrypted: true },
+    };
+  },
+  "aws:imagebuilder/imageRecipe:ImageRecipe": (c) => {
+    const resourceArn = arn(
+      "imagebuilder",
+      c.region,
+      `image-recipe/${c.name.toLowerCase()}/${String(c.inputs["version"])}`,
+    );
+    return { id: resourceArn, state: { arn: resourceArn, owner: FAKE_ACCOUNT, platform: "Linux" } };
+  },
+  "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": (c) => {
+    const resourceArn = arn("imagebuilder", c.region, `infrastructure-configuration/${c.name.toLowerCase()}`);
+    return { id: resourceArn, state: { arn: resourceArn } };
+  },
+  "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": (c) => {
+    const resourceArn = arn("imagebuilder", c.region, `distribution-configuration/${c.name.toLowerCase()}`);
+    return { id: resourceArn, state: { arn: resourceArn } };
+  },
+  // The image: built from its recipe, its AMI distributed to the stack's region (outputResources).
+  "aws:imagebuilder/image:Image": (c) => {
+    const recipe = /image-recipe\/([^/]+)\/([^/]+)$/.exec(String(c.inputs["imageRecipeArn"]));
+    const [recipeName, version] = recipe ? [recipe[1], recipe[2]] : [c.logical, "1.0.0"];
+    const resourceArn = arn("imagebuilder", c.region, `image/${recipeName}/${version}/1`);
+    const ami = `ami-${hex(`${c.seed}:${String(c.inputs["imageRecipeArn"])}`, 17)}`;
+    return {
+      id: resourceArn,
+      state: {
+        arn: resourceArn,
+        name: recipeName,
+        version: `${version}/1`,
+        platform: "Linux",
+        osVersion: "Debian 12",
+        outputResources: [
+          {
+            amis: [
+              {
+                region: c.region,
+                image: ami,
+                name: `${recipeName}-${version}`,
+                accountId: FAKE_ACCOUNT,
+                description: "",
+              },
+            ],
+            containers: [],
+          },
+        ],
+      },
+    };
+  },
   "aws:autoscaling/group:Group": (c) => ({
     id: c.name,
     state: {

@@ -1,8 +1,14 @@
 /**
- * Naming rules of the IAM, SNS, CloudWatch, SSM, EC2, CloudFront and KMS types, and the types AWS
+ * Naming rules of the IAM, SNS, CloudWatch, SSM, EC2, EC2 Image Builder, CloudFront and KMS types, and the types AWS
  * names itself (null: an id AWS assigns, or no name at all).
  */
 import { DEFAULT_AUTONAME, IAM_CHARS, type NamingRule } from "./types";
+
+/** EC2 Image Builder's ResourceName: letters, digits, - and _, and spaces inside. */
+const IMAGE_BUILDER_NAME = {
+  pattern: /^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/,
+  charset: "letters, digits, - and _ (spaces inside)",
+};
 
 export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
   "aws:lb/listener:Listener": null,
@@ -175,7 +181,54 @@ export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
     scope: "region",
     source: "KMS API CreateAlias AliasName: alias/ then 1-256 of [a-zA-Z0-9/_-], not alias/aws/",
   },
+  // EC2 Image Builder API Reference, ResourceName (CreateComponent, CreateImageRecipe,
+  // CreateInfrastructureConfiguration, CreateDistributionConfiguration name): pattern
+  // ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$ (3-128 characters, no space at either end);
+  // kept to 126, the ceiling the console states. Names are unique per type and region (a recipe's
+  // or component's versions share one name, and this package gives each version its own name).
+  "aws:imagebuilder/component:Component": {
+    property: "name",
+    autoname: DEFAULT_AUTONAME,
+    minLength: 3,
+    maxLength: 126,
+    ...IMAGE_BUILDER_NAME,
+    scope: "region",
+    source:
+      "EC2 Image Builder API Reference, CreateComponent name (ResourceName): ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$",
+  },
+  "aws:imagebuilder/imageRecipe:ImageRecipe": {
+    property: "name",
+    autoname: DEFAULT_AUTONAME,
+    minLength: 3,
+    maxLength: 126,
+    ...IMAGE_BUILDER_NAME,
+    scope: "region",
+    source:
+      "EC2 Image Builder API Reference, CreateImageRecipe name (ResourceName): ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$",
+  },
+  "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": {
+    property: "name",
+    autoname: DEFAULT_AUTONAME,
+    minLength: 3,
+    maxLength: 126,
+    ...IMAGE_BUILDER_NAME,
+    scope: "region",
+    source:
+      "EC2 Image Builder API Reference, CreateInfrastructureConfiguration name (ResourceName): ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$",
+  },
+  "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": {
+    property: "name",
+    autoname: DEFAULT_AUTONAME,
+    minLength: 3,
+    maxLength: 126,
+    ...IMAGE_BUILDER_NAME,
+    scope: "region",
+    source:
+      "EC2 Image Builder API Reference, CreateDistributionConfiguration name (ResourceName): ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$",
+  },
   // Types AWS names itself (ids), or that carry no name of their own.
+  // An Image Builder image is named by its recipe (its ARN: image/<recipe>/<version>/<build>).
+  "aws:imagebuilder/image:Image": null,
   "aws:kms/key:Key": null,
   "aws:sns/topicPolicy:TopicPolicy": null,
   "aws:sns/topicSubscription:TopicSubscription": null,

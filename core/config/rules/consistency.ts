@@ -1,4 +1,5 @@
 /** Values that must agree across tiers: Redis engine versions, the AMI's architecture, SMTP settings. */
+import { BUILD_VOLUME_GIB } from "../../host/imageBuild";
 import { isSupportedEngineVersion } from "../../host/redis";
 import type { Problem } from "../problems";
 import type { StackConfig } from "../resolve";
@@ -33,8 +34,9 @@ export const crossTierConsistency: Rule = (config) => {
 };
 
 /**
- * The image source has what it needs: an operator's AMI for every architecture the fleets run, and
- * nothing the source does not read.
+ * The image source has what it needs: an operator's AMI for every architecture the fleets run; for
+ * an AMI baked by EC2 Image Builder, a build instance that reaches the internet through NAT and
+ * fleets whose root volumes hold the baked image; and nothing the source does not read.
  */
 function imageProblems(config: StackConfig): Problem[] {
   const { image } = config;
@@ -50,6 +52,37 @@ function imageProblems(config: StackConfig): Problem[] {
             ),
           ]
         : [];
+    case "image-builder":
+      return [
+        ...(image.amiIds
+          ? [
+              error(
+                ["image", "amiIds"],
+                image.amiIds,
+                "is read only with mastodon:image.source ami; image-builder bakes its own AMI from mastodon:version. Remove amiIds, or set source ami",
+              ),
+            ]
+          : []),
+        // An Image Builder infrastructure configuration cannot give its instance a public IP.
+        ...(config.network.egress === "public-subnets"
+          ? [
+              error(
+                ["network", "egress"],
+                config.network.egress,
+                "cannot carry an EC2 Image Builder build: its instance gets no public IP, so it needs NAT (apt, the image registry, SSM). Use single-nat or nat-per-az, or mastodon:image.source official",
+              ),
+            ]
+          : []),
+        ...config.fleets
+          .filter((f) => f.rootVolumeGiB < BUILD_VOLUME_GIB)
+          .map((f) =>
+            error(
+              ["fleets", f.name, "rootVolumeGiB"],
+              f.rootVolumeGiB,
+              `is smaller than the baked AMI's ${BUILD_VOLUME_GIB} GiB root volume (mastodon:image.source image-builder): use at least ${BUILD_VOLUME_GIB}`,
+            ),
+          ),
+      ];
     case "ami":
       return architectures
         .filter((arch) => !image.amiIds?.[arch])

@@ -128,12 +128,14 @@ const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: "must look like 
 export const imageSchema = z.strictObject({
   /**
    * Where Mastodon comes from: "official", Mastodon's release images pinned to mastodon:version, run
-   * by systemd units on a pinned stock Debian 12 AMI (nothing to build); "ami", an AMI with that
+   * by systemd units on a pinned stock Debian 12 AMI (nothing to build); "image-builder", an AMI per
+   * architecture baked in the account by EC2 Image Builder from that version on the same Debian AMI,
+   * run by the native units (no container runtime, the fastest boot); "ami", an AMI with that
    * version installed, pinned per stack and architecture. @default "official"
    */
-  source: z.enum(["official", "ami"]).default(DEFAULTS.image.source),
+  source: z.enum(["official", "image-builder", "ami"]).default(DEFAULTS.image.source),
   /**
-   * source official: where the images are pulled from: Mastodon's registry, or an ECR pull-through
+   * source official and image-builder: where the images are pulled from: Mastodon's registry, or an ECR pull-through
    * cache's prefix (<account>.dkr.ecr.<region>.amazonaws.com/<prefix>). @default "ghcr.io/mastodon"
    */
   registry: z
@@ -143,7 +145,7 @@ export const imageSchema = z.strictObject({
     })
     .default(DEFAULTS.image.registry),
   /**
-   * source official: the Debian 12 release the hosts boot, by its serial (the AMI named
+   * source official and image-builder: the Debian 12 release the hosts boot (image-builder: bake on), by its serial (the AMI named
    * debian-12-<arch>-<serial>, published by Debian's own AWS account): pinned, never "latest".
    * @default DEFAULTS.image.debianSerial
    */
