@@ -11,11 +11,11 @@ import {
 } from "../core/config";
 import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
-import { imageLookup } from "../core/host/images";
-import { renderMigrationsDocument } from "../core/host/migrations";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
-import { ImageBuild } from "./imageBuild";
+import type { ImageBuild } from "./imageBuild";
+import { stackImages } from "./stackImages";
+import { migrationsDocument } from "./wiring";
 import { LoadBalancer } from "./loadBalancer";
 import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
@@ -26,13 +26,9 @@ import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
 import {
   type Tiers,
-  checkedImages,
-  debianAmiId,
-  hostRuntime,
   fleetSecurityGroups,
   fleetTargetGroups,
   fleetUserData,
-  imageResolver,
   monitoringTargets,
   stackEnv,
 } from "./wiring";
@@ -278,38 +274,18 @@ export class MastodonStack extends pulumi.ComponentResource {
     };
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    if (config.image.source === "image-builder") {
-      const tags = { "mastodon:stack": `${pulumi.getStack()}/${name}` };
-      this.imageBuild = new ImageBuild(
-        `${name}-image`,
-        {
-          version: config.version,
-          registry: config.image.registry,
-          architectures: [...new Set(config.fleets.map((f) => f.instance.architecture))].sort(),
-          parentImage: (architecture) => {
-            const lookup = imageLookup(config, architecture);
-            if (lookup.kind !== "built") throw new Error("image-builder builds on the pinned Debian AMI");
-            return debianAmiId(lookup.base, architecture, this);
-          },
-          rootDeviceName: config.image.rootDeviceName,
-          vpcId: this.network.vpcId,
-          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
-          tags,
-        },
-        parent,
-      );
-    }
-    const imageFor = imageResolver(config, this, this.imageBuild?.amis);
-    this.images = checkedImages(config, this);
-    const runtime = hostRuntime(config);
-    if (runtime.kind === "containers") this.releaseImage = runtime.images.rails;
+    const stackTags = { "mastodon:stack": `${pulumi.getStack()}/${name}` };
+    const images = stackImages(name, config, this.network, stackTags, this);
+    this.imageBuild = images.imageBuild;
+    this.images = images.images;
+    this.releaseImage = images.releaseImage;
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(
           `${name}-${fleet.name}`,
           {
             fleet,
-            imageId: imageFor(fleet.instance.architecture),
+            imageId: images.imageFor(fleet.instance.architecture),
             rootDeviceName: config.image.rootDeviceName,
             subnetIds: this.network.fleetSubnetIds,
             securityGroupIds: fleetSecurityGroups(fleet, this.network),
@@ -322,30 +298,13 @@ export class MastodonStack extends pulumi.ComponentResource {
             targetGroupArns: fleetTargetGroups(fleet, this.loadBalancer),
             parameterPath: this.parameterPrefix,
             mediaAccessPolicy: this.media.accessPolicy,
-            tags: { "mastodon:stack": `${pulumi.getStack()}/${name}` },
+            tags: stackTags,
             instanceTags: { "mastodon:version": config.version },
           },
           parent,
         ),
     );
-    this.migrations = new aws.ssm.Document(
-      `${name}-migrations`,
-      {
-        documentType: "Command",
-        documentFormat: "JSON",
-        content: pulumi
-          .all([this.database.address, this.database.port, region])
-          .apply(([databaseHost, databasePort, r]) => {
-            return renderMigrationsDocument({
-              databaseHost,
-              databasePort,
-              ...(runtime.kind === "containers" && { defaultImage: runtime.images.rails }),
-              ...(this.database.roleSetup && { roleSetup: { ...this.database.roleSetup, region: r } }),
-            });
-          }),
-      },
-      parent,
-    );
+    this.migrations = migrationsDocument(name, this.database, region, images.releaseImage, this);
     this.schedulerFleet = config.schedulerFleet as string;
     // Alarms on what breaks first, thresholds from the sizing core and the budget (core/aws/alarms.ts).
     this.monitoring = new Monitoring(

@@ -10,9 +10,9 @@ import type { MonitoringInput } from "../core/aws/alarms";
 import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
-import { type HostRuntime, renderFleetHost } from "../core/host/fleetHost";
-import { type DebianLookup, imageLookup, releaseImages } from "../core/host/images";
-import type { Architecture } from "../core/sizing/catalog";
+import { renderFleetHost } from "../core/host/fleetHost";
+import { renderMigrationsDocument } from "../core/host/migrations";
+import { hostRuntime } from "./stackImages";
 import type { LoadBalancer } from "./loadBalancer";
 import type { Mail } from "./mail";
 import type { MediaStorage } from "./mediaStorage";
@@ -122,25 +122,6 @@ export function fleetUserData(
     });
 }
 
-/**
- * How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's
- * install (the operator's, or the one EC2 Image Builder baked from the release images).
- */
-export function hostRuntime(config: StackConfig): HostRuntime {
-  const { image } = config;
-  switch (image.source) {
-    case "official":
-      return { kind: "containers", images: releaseImages(image.registry, config.version) };
-    case "image-builder":
-    case "ami":
-      return { kind: "native" };
-    default: {
-      const unknown: never = image.source;
-      throw new Error(`unknown image source ${String(unknown)}`);
-    }
-  }
-}
-
 /** The security groups of the roles a fleet runs. */
 export function fleetSecurityGroups(fleet: FleetConfig, network: Network): pulumi.Output<string>[] {
   const groups = network.securityGroups;
@@ -157,88 +138,6 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
     ...(fleet.web ? [loadBalancer.webTargetGroup.arn] : []),
     ...(fleet.streaming ? loadBalancer.streamingTargetGroups.map((tg) => tg.arn) : []),
   ];
-}
-
-/** The pinned Debian 12 AMI's id, by its exact name from Debian's account. */
-export function debianAmiId(
-  lookup: DebianLookup,
-  architecture: Architecture,
-  parent: pulumi.Resource,
-): pulumi.Output<string> {
-  return aws.ec2.getAmiOutput(
-    {
-      owners: [lookup.owner],
-      filters: [
-        { name: "name", values: [lookup.name] },
-        { name: "architecture", values: [architecture] },
-      ],
-    },
-    { parent },
-  ).id;
-}
-
-/**
- * The AMI for an architecture, looked up once: the pinned Debian 12 AMI (by its exact name, from
- * Debian's account) for the official images, the AMI EC2 Image Builder baked (`built`, the
- * ImageBuild's AMIs), or the operator's AMI as configured. Never an alias that moves ("latest").
- */
-export function imageResolver(
-  config: StackConfig,
-  parent: pulumi.Resource,
-  built?: Partial<Record<Architecture, pulumi.Output<string>>>,
-): (architecture: Architecture) => pulumi.Output<string> {
-  const lookups = new Map<Architecture, pulumi.Output<string>>();
-  const find = (architecture: Architecture): pulumi.Output<string> => {
-    const lookup = imageLookup(config, architecture);
-    switch (lookup.kind) {
-      case "debian":
-        return debianAmiId(lookup, architecture, parent);
-      case "built": {
-        const ami = built?.[architecture];
-        if (!ami) throw new Error(`no ${architecture} AMI built by EC2 Image Builder`);
-        return ami;
-      }
-      case "ami":
-        return pulumi.output(lookup.amiId);
-      default: {
-        const unknown: never = lookup;
-        throw new Error(`unknown image lookup ${JSON.stringify(unknown)}`);
-      }
-    }
-  };
-  return (architecture) => {
-    if (!lookups.has(architecture)) lookups.set(architecture, find(architecture));
-    return lookups.get(architecture) as pulumi.Output<string>;
-  };
-}
-
-/**
- * The operator's AMIs as AWS describes them, each checked against the architecture it is
- * configured for: a wrong one fails `pulumi preview` with the key to fix, where AWS itself would
- * only refuse later, at an instance launch. Resolves to architecture -> AMI id.
- */
-export function checkedImages(
-  config: StackConfig,
-  parent: pulumi.Resource,
-): pulumi.Output<Partial<Record<Architecture, string>>> {
-  const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
-  const checks = architectures.map((architecture) => {
-    const lookup = imageLookup(config, architecture);
-    if (lookup.kind !== "ami") return pulumi.output([architecture, lookup.kind] as const);
-    return aws.ec2
-      .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
-      .apply((ami) => {
-        // An error diagnostic fails the update (and the offline plan) with the key to fix.
-        if (ami.architecture && ami.architecture !== architecture) {
-          void pulumi.log.error(
-            `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
-            parent,
-          );
-        }
-        return [architecture, ami.id] as const;
-      });
-  });
-  return pulumi.all(checks).apply((pairs) => Object.fromEntries(pairs));
 }
 
 /** What Monitoring watches: identifiers AWS assigns, and the budgets the alarms read. */
@@ -277,4 +176,35 @@ export function monitoringTargets(
     ],
     fleets: fleets.map((f) => ({ name: f.fleetName, groupName: f.group.name })),
   };
+}
+
+/**
+ * The SSM document that runs Mastodon's migrations and the app role's setup on the scheduler's host
+ * (core/host/migrations.ts): straight to PostgreSQL, its default image the stack's release image.
+ */
+export function migrationsDocument(
+  name: string,
+  database: PostgresDatabase,
+  region: pulumi.Output<string>,
+  releaseImage: string | undefined,
+  parent: pulumi.Resource,
+): aws.ssm.Document {
+  return new aws.ssm.Document(
+    `${name}-migrations`,
+    {
+      documentType: "Command",
+      documentFormat: "JSON",
+      content: pulumi
+        .all([database.address, database.port, region])
+        .apply(([databaseHost, databasePort, r]) =>
+          renderMigrationsDocument({
+            databaseHost,
+            databasePort,
+            ...(releaseImage && { defaultImage: releaseImage }),
+            ...(database.roleSetup && { roleSetup: { ...database.roleSetup, region: r } }),
+          }),
+        ),
+    },
+    { parent },
+  );
 }

@@ -1,0 +1,163 @@
+/**
+ * Which image each fleet boots, by source (docs/images.md): the pinned Debian AMI for the official
+ * images, the AMIs ImageBuild bakes, or the operator's, checked against AWS; and how Mastodon runs
+ * on it. Plain functions: the only resources are the ImageBuild and the lookups, on `parent`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../core/config";
+import type { HostRuntime } from "../core/host/fleetHost";
+import { type DebianLookup, imageLookup, releaseImages } from "../core/host/images";
+import type { Architecture } from "../core/sizing/catalog";
+import { ImageBuild } from "./imageBuild";
+import type { Network } from "./network";
+
+/**
+ * How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's
+ * install (the operator's, or the one EC2 Image Builder baked from the release images).
+ */
+export function hostRuntime(config: StackConfig): HostRuntime {
+  const { image } = config;
+  switch (image.source) {
+    case "official":
+      return { kind: "containers", images: releaseImages(image.registry, config.version) };
+    case "image-builder":
+    case "ami":
+      return { kind: "native" };
+    default: {
+      const unknown: never = image.source;
+      throw new Error(`unknown image source ${String(unknown)}`);
+    }
+  }
+}
+
+/** The pinned Debian 12 AMI's id, by its exact name from Debian's account. */
+export function debianAmiId(
+  lookup: DebianLookup,
+  architecture: Architecture,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  return aws.ec2.getAmiOutput(
+    {
+      owners: [lookup.owner],
+      filters: [
+        { name: "name", values: [lookup.name] },
+        { name: "architecture", values: [architecture] },
+      ],
+    },
+    { parent },
+  ).id;
+}
+
+/**
+ * The AMI for an architecture, looked up once: the pinned Debian 12 AMI (by its exact name, from
+ * Debian's account) for the official images, the AMI EC2 Image Builder baked (`built`, the
+ * ImageBuild's AMIs), or the operator's AMI as configured. Never an alias that moves ("latest").
+ */
+export function imageResolver(
+  config: StackConfig,
+  parent: pulumi.Resource,
+  built?: Partial<Record<Architecture, pulumi.Output<string>>>,
+): (architecture: Architecture) => pulumi.Output<string> {
+  const lookups = new Map<Architecture, pulumi.Output<string>>();
+  const find = (architecture: Architecture): pulumi.Output<string> => {
+    const lookup = imageLookup(config, architecture);
+    switch (lookup.kind) {
+      case "debian":
+        return debianAmiId(lookup, architecture, parent);
+      case "built": {
+        const ami = built?.[architecture];
+        if (!ami) throw new Error(`no ${architecture} AMI built by EC2 Image Builder`);
+        return ami;
+      }
+      case "ami":
+        return pulumi.output(lookup.amiId);
+      default: {
+        const unknown: never = lookup;
+        throw new Error(`unknown image lookup ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+  return (architecture) => {
+    if (!lookups.has(architecture)) lookups.set(architecture, find(architecture));
+    return lookups.get(architecture) as pulumi.Output<string>;
+  };
+}
+
+/**
+ * The operator's AMIs as AWS describes them, each checked against the architecture it is
+ * configured for: a wrong one fails `pulumi preview` with the key to fix, where AWS itself would
+ * only refuse later, at an instance launch. Resolves to architecture -> AMI id.
+ */
+export function checkedImages(
+  config: StackConfig,
+  parent: pulumi.Resource,
+): pulumi.Output<Partial<Record<Architecture, string>>> {
+  const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
+  const checks = architectures.map((architecture) => {
+    const lookup = imageLookup(config, architecture);
+    if (lookup.kind !== "ami") return pulumi.output([architecture, lookup.kind] as const);
+    return aws.ec2
+      .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
+      .apply((ami) => {
+        // An error diagnostic fails the update (and the offline plan) with the key to fix.
+        if (ami.architecture && ami.architecture !== architecture) {
+          void pulumi.log.error(
+            `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
+            parent,
+          );
+        }
+        return [architecture, ami.id] as const;
+      });
+  });
+  return pulumi.all(checks).apply((pairs) => Object.fromEntries(pairs));
+}
+
+export interface StackImages {
+  /** The AMI a fleet of an architecture boots. */
+  readonly imageFor: (architecture: Architecture) => pulumi.Output<string>;
+  /** Architecture -> AMI, the operator's checked against AWS. */
+  readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
+  /** Image source image-builder: the build. */
+  readonly imageBuild?: ImageBuild;
+  /** Image source official: the Rails release image (one-off commands, the migrations' default). */
+  readonly releaseImage?: string;
+}
+
+/** The images of a stack, declared under `parent` (named from `name`). */
+export function stackImages(
+  name: string,
+  config: StackConfig,
+  network: Network,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): StackImages {
+  const imageBuild =
+    config.image.source === "image-builder"
+      ? new ImageBuild(
+          `${name}-image`,
+          {
+            version: config.version,
+            registry: config.image.registry,
+            architectures: [...new Set(config.fleets.map((f) => f.instance.architecture))].sort(),
+            parentImage: (architecture) => {
+              const lookup = imageLookup(config, architecture);
+              if (lookup.kind !== "built") throw new Error("image-builder builds on the pinned Debian AMI");
+              return debianAmiId(lookup.base, architecture, parent);
+            },
+            rootDeviceName: config.image.rootDeviceName,
+            vpcId: network.vpcId,
+            subnetId: network.fleetSubnetIds[0] as pulumi.Output<string>,
+            tags,
+          },
+          { parent },
+        )
+      : undefined;
+  const runtime = hostRuntime(config);
+  return {
+    imageFor: imageResolver(config, parent, imageBuild?.amis),
+    images: checkedImages(config, parent),
+    ...(imageBuild && { imageBuild }),
+    ...(runtime.kind === "containers" && { releaseImage: runtime.images.rails }),
+  };
+}
