@@ -33,6 +33,8 @@ export interface FleetArgs {
   parameterPath: string;
   /** The media bucket policy (JSON) from MediaStorage. */
   mediaAccessPolicy: pulumi.Input<string>;
+  /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). @default none */
+  pullPolicy?: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. @default {} */
   tags?: Record<string, string>;
   /**
@@ -115,6 +117,8 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
     new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
+    if (args.pullPolicy)
+      new aws.iam.RolePolicy(`${name}-registry`, { role: this.role.id, policy: args.pullPolicy }, parent);
     new aws.iam.RolePolicy(
       `${name}-logs`,
       { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },

@@ -73,7 +73,7 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly schedulerFleet: string;
   public readonly monitoring: Monitoring;
   /** Image source official: the Rails release image the hosts run (for one-off commands). */
-  public readonly releaseImage?: string;
+  public readonly releaseImage?: pulumi.Output<string>;
   /** Image source image-builder: the AMIs EC2 Image Builder bakes from mastodon:version. */
   public readonly imageBuild?: ImageBuild;
   /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
@@ -294,7 +294,9 @@ export class MastodonStack extends pulumi.ComponentResource {
               env: this.env,
               parameterPath: this.parameterPrefix,
               region,
+              registry: images.registry,
             }),
+            ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
             targetGroupArns: fleetTargetGroups(fleet, this.loadBalancer),
             parameterPath: this.parameterPrefix,
             mediaAccessPolicy: this.media.accessPolicy,

@@ -7,7 +7,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../core/config";
 import type { HostRuntime } from "../core/host/fleetHost";
-import { type DebianLookup, imageLookup, releaseImages } from "../core/host/images";
+import {
+  CACHE_UPSTREAM,
+  type DebianLookup,
+  imageLookup,
+  pullThroughRegistry,
+  releaseImages,
+} from "../core/host/images";
+import { physicalName } from "../core/aws/naming";
+import { ecrPullThroughPolicy } from "../core/aws/policies";
 import type { Architecture } from "../core/sizing/catalog";
 import { ImageBuild } from "./imageBuild";
 import type { Network } from "./network";
@@ -16,11 +24,11 @@ import type { Network } from "./network";
  * How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's
  * install (the operator's, or the one EC2 Image Builder baked from the release images).
  */
-export function hostRuntime(config: StackConfig): HostRuntime {
+export function hostRuntime(config: StackConfig, registry: string = config.image.registry): HostRuntime {
   const { image } = config;
   switch (image.source) {
     case "official":
-      return { kind: "containers", images: releaseImages(image.registry, config.version) };
+      return { kind: "containers", images: releaseImages(registry, config.version) };
     case "image-builder":
     case "ami":
       return { kind: "native" };
@@ -121,7 +129,11 @@ export interface StackImages {
   /** Image source image-builder: the build. */
   readonly imageBuild?: ImageBuild;
   /** Image source official: the Rails release image (one-off commands, the migrations' default). */
-  readonly releaseImage?: string;
+  readonly releaseImage?: pulumi.Output<string>;
+  /** Where the release images are pulled from: image.registry, or the pull-through cache's path. */
+  readonly registry: pulumi.Output<string>;
+  /** With a pull-through cache: what the fleets' role may do with it (a policy document, JSON). */
+  readonly pullPolicy?: pulumi.Output<string>;
 }
 
 /** The images of a stack, declared under `parent` (named from `name`). */
@@ -153,11 +165,50 @@ export function stackImages(
           { parent },
         )
       : undefined;
-  const runtime = hostRuntime(config);
+  const cache = config.image.pullThroughCache && pullThroughCache(name, config, parent);
+  const registry = cache?.registry ?? pulumi.output(config.image.registry);
+  const releaseImage = registry.apply((r) => {
+    const runtime = hostRuntime(config, r);
+    return runtime.kind === "containers" ? runtime.images.rails : undefined;
+  });
   return {
     imageFor: imageResolver(config, parent, imageBuild?.amis),
     images: checkedImages(config, parent),
     ...(imageBuild && { imageBuild }),
-    ...(runtime.kind === "containers" && { releaseImage: runtime.images.rails }),
+    ...(config.image.source === "official" && { releaseImage: releaseImage as pulumi.Output<string> }),
+    registry,
+    ...(cache && { pullPolicy: cache.policy }),
+  };
+}
+
+/**
+ * An ECR pull-through cache of ghcr.io in the stack's account and Region, with the credential the
+ * operator keeps in Secrets Manager: the release images' path there, and the fleets' pull policy.
+ */
+function pullThroughCache(
+  name: string,
+  config: StackConfig,
+  parent: pulumi.Resource,
+): { registry: pulumi.Output<string>; policy: pulumi.Output<string> } {
+  const credentialArn = config.image.pullThroughCache?.credentialArn as string;
+  // Unique per account and Region: the stack's name keeps two stacks' rules apart.
+  const prefix = physicalName(
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+    [name, pulumi.getStack()],
+    "ecrRepositoryPrefix",
+  );
+  const rule = new aws.ecr.PullThroughCacheRule(
+    `${name}-ghcr`,
+    { ecrRepositoryPrefix: prefix, upstreamRegistryUrl: CACHE_UPSTREAM, credentialArn },
+    { parent },
+  );
+  const region = aws.getRegionOutput({}, { parent }).region;
+  return {
+    registry: pulumi
+      .all([rule.registryId, region, rule.ecrRepositoryPrefix])
+      .apply(([account, r, p]) => pullThroughRegistry(account, r, p)),
+    policy: pulumi
+      .all([region, rule.registryId, rule.ecrRepositoryPrefix])
+      .apply(([r, account, p]) => JSON.stringify(ecrPullThroughPolicy(r, account, p))),
   };
 }

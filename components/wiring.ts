@@ -86,19 +86,25 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
 export function fleetUserData(
   fleet: FleetConfig,
   tiers: Tiers,
-  input: { env: pulumi.Output<Env>; parameterPath: string; region: pulumi.Output<string> },
+  input: {
+    env: pulumi.Output<Env>;
+    parameterPath: string;
+    region: pulumi.Output<string>;
+    /** Where the release images are pulled from (image.registry, or the pull-through cache). */
+    registry: pulumi.Output<string>;
+  },
 ): pulumi.Output<string> {
   const db = tiers.database;
   return pulumi
-    .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region])
-    .apply(([env, primaryHost, replicaHost, region]) => {
+    .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region, input.registry])
+    .apply(([env, primaryHost, replicaHost, region, registry]) => {
       const pooler = tiers.config.database.pooler;
       const base = {
         fleet,
         env,
         parameterPath: input.parameterPath,
         region,
-        runtime: hostRuntime(tiers.config),
+        runtime: hostRuntime(tiers.config, registry),
       };
       switch (pooler) {
         case "none":
@@ -186,7 +192,7 @@ export function migrationsDocument(
   name: string,
   database: PostgresDatabase,
   region: pulumi.Output<string>,
-  releaseImage: string | undefined,
+  releaseImage: pulumi.Output<string> | undefined,
   parent: pulumi.Resource,
 ): aws.ssm.Document {
   return new aws.ssm.Document(
@@ -195,12 +201,12 @@ export function migrationsDocument(
       documentType: "Command",
       documentFormat: "JSON",
       content: pulumi
-        .all([database.address, database.port, region])
-        .apply(([databaseHost, databasePort, r]) =>
+        .all([database.address, database.port, region, pulumi.output(releaseImage)])
+        .apply(([databaseHost, databasePort, r, image]) =>
           renderMigrationsDocument({
             databaseHost,
             databasePort,
-            ...(releaseImage && { defaultImage: releaseImage }),
+            ...(image && { defaultImage: image }),
             ...(database.roleSetup && { roleSetup: { ...database.roleSetup, region: r } }),
           }),
         ),

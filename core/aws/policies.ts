@@ -240,3 +240,27 @@ export function fleetLifecyclePolicy(
     },
   });
 }
+
+/**
+ * Pull the release images through the stack's ECR pull-through cache: authenticate, read layers,
+ * and (the first pull of a tag) let ECR create the cached repository and import the image (Amazon
+ * ECR User Guide, "IAM permissions required to sync an upstream registry with a private registry").
+ */
+export function ecrPullThroughPolicy(region: string, accountId: string, prefix: string): PolicyDocument {
+  const repositories = `arn:aws:ecr:${region}:${accountId}:repository/${prefix}/*`;
+  return doc(
+    { Sid: "Authenticate", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "PullThroughTheCache",
+      Effect: "Allow",
+      Action: [
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchImportUpstreamImage",
+        "ecr:CreateRepository",
+      ],
+      Resource: repositories,
+    },
+  );
+}

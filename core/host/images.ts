@@ -61,3 +61,16 @@ export function imageLookup(config: StackConfig, architecture: Architecture): Im
     }
   }
 }
+
+/** The ghcr.io upstream a pull-through cache rule serves (the official images' registry host). */
+export const CACHE_UPSTREAM = "ghcr.io";
+
+/**
+ * The registry path the official images are pulled from through a pull-through cache: ECR keeps
+ * the upstream's repository path under the rule's prefix (ghcr.io/mastodon/mastodon becomes
+ * <prefix>/mastodon/mastodon).
+ */
+export function pullThroughRegistry(accountId: string, region: string, prefix: string): string {
+  const upstreamPath = DEFAULTS.image.registry.slice(CACHE_UPSTREAM.length + 1);
+  return `${accountId}.dkr.ecr.${region}.amazonaws.com/${prefix}/${upstreamPath}`;
+}

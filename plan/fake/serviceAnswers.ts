@@ -6,6 +6,7 @@
 import {
   type Answer,
   type Ctx,
+  FAKE_ACCOUNT,
   arn,
   byBucket,
   byName,
@@ -19,6 +20,11 @@ import {
 import { createHash } from "crypto";
 
 export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
+  // The rule's id is its prefix; registryId is the account (Amazon ECR API, DescribePullThroughCacheRules).
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": (c) => ({
+    id: c.name,
+    state: { registryId: FAKE_ACCOUNT },
+  }),
   "aws:rds/instance:Instance": (c) => {
     // Provider v7: the id is the DbiResourceId; the identifier is its own attribute.
     const id = `db-${upperAlnum(c.seed, 26)}`;

@@ -11,6 +11,16 @@ const IMAGE_BUILDER_NAME = {
 };
 
 export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": {
+    property: "ecrRepositoryPrefix",
+    minLength: 2,
+    maxLength: 30,
+    pattern: /^[a-z0-9]+([._-][a-z0-9]+)*$/,
+    charset: "lower-case letters and digits, separated by single . _ or -",
+    scope: "region",
+    source:
+      "Amazon ECR API CreatePullThroughCacheRule ecrRepositoryPrefix: 2-30 characters, (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*, unique per account and Region",
+  },
   "aws:lb/listener:Listener": null,
   "aws:lb/listenerRule:ListenerRule": null,
   "aws:iam/role:Role": {

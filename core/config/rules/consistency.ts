@@ -1,6 +1,7 @@
 /** Values that must agree across tiers: Redis engine versions, the AMI's architecture, SMTP settings. */
 import { BUILD_VOLUME_GIB } from "../../host/imageBuild";
 import { isSupportedEngineVersion } from "../../host/redis";
+import { DEFAULTS } from "../../defaults";
 import type { Problem } from "../problems";
 import type { StackConfig } from "../resolve";
 import { type Rule, error } from "./rule";
@@ -38,7 +39,35 @@ export const crossTierConsistency: Rule = (config) => {
  * an AMI baked by EC2 Image Builder, a build instance that reaches the internet through NAT and
  * fleets whose root volumes hold the baked image; and nothing the source does not read.
  */
+/** The pull-through cache serves the fleets' boots of the official images, and sets the registry. */
+function cacheProblems(config: StackConfig): Problem[] {
+  const { image } = config;
+  if (!image.pullThroughCache) return [];
+  if (image.source !== "official") {
+    return [
+      error(
+        ["image", "pullThroughCache"],
+        image.pullThroughCache,
+        `is read only with mastodon:image.source official (the fleets pull the release images at boot); with ${image.source} the hosts pull nothing. Remove it, or set source official`,
+      ),
+    ];
+  }
+  return image.registry !== DEFAULTS.image.registry
+    ? [
+        error(
+          ["image", "registry"],
+          image.registry,
+          `is set by mastodon:image.pullThroughCache (the cache's path in this account's ECR, in front of ${DEFAULTS.image.registry}). Remove image.registry, or the cache`,
+        ),
+      ]
+    : [];
+}
+
 function imageProblems(config: StackConfig): Problem[] {
+  return [...cacheProblems(config), ...sourceProblems(config)];
+}
+
+function sourceProblems(config: StackConfig): Problem[] {
   const { image } = config;
   const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
   switch (image.source) {

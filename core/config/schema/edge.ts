@@ -153,6 +153,26 @@ export const imageSchema = z.strictObject({
     .string()
     .regex(/^[0-9]{8}-[0-9]{3,5}$/, { error: "must be a Debian cloud image serial such as 20250331-1966" })
     .default(DEFAULTS.image.debianSerial),
+  /**
+   * source official: pull the release images through an ECR pull-through cache of ghcr.io in the
+   * stack's account and region, so boots do not depend on ghcr.io's availability or rate limits.
+   * The package creates the cache rule and lets the fleets pull from it; GitHub's registry needs
+   * credentials, in a Secrets Manager secret whose name starts with ecr-pullthroughcache/ (Amazon
+   * ECR User Guide, pull through cache rules). @default none: pull from image.registry
+   */
+  pullThroughCache: z
+    .strictObject({
+      credentialArn: z
+        .string()
+        .regex(
+          /^arn:aws:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/,
+          {
+            error:
+              "must be the ARN of a Secrets Manager secret named ecr-pullthroughcache/<name> holding a GitHub username and access token",
+          },
+        ),
+    })
+    .optional(),
   /** source ami: the AMI for each architecture the fleets run (arm64 for c7g, x86_64 for c7i, ...). */
   amiIds: z.strictObject({ arm64: amiId.optional(), x86_64: amiId.optional() }).optional(),
   /** The AMI's root device. @default "/dev/xvda" (Debian; Ubuntu uses /dev/sda1) */
