@@ -163,7 +163,6 @@ interface Step {
   readonly argv: string[];
   readonly status: number;
   readonly stderr: string;
-  readonly seconds: number;
 }
 
 interface Boot {
@@ -283,7 +282,6 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
   const run = (argv: string[]) =>
     new Promise<Step>((resolve) => {
       const mapped = argv.map((a, i) => (i === 0 && exe[a]) || (a.startsWith("/") ? inRoot(a) : a));
-      const started = Date.now();
       // Bounded: a step that hangs is killed (and fails), as TimeoutStartSec would.
       const child = execFile(
         mapped[0]!,
@@ -295,7 +293,6 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
             argv,
             status: error ? (typeof error.code === "number" ? error.code : 1) : 0,
             stderr,
-            seconds: (Date.now() - started) / 1000,
           });
         },
       );
@@ -420,9 +417,7 @@ test("units that never come up: readiness gives up at its bound and the group he
   const b = await boot({ unitsComeUp: false, readinessSeconds: bound });
   const ready = stepOf(b, READINESS_PATHS.program)!;
   expect(ready.status).toBe(1);
-  // The wait, one round of checks and the ABANDON call.
-  expect(ready.seconds).toBeGreaterThanOrEqual(bound);
-  expect(ready.seconds).toBeLessThan(bound + 10);
+  // It gave up on its own bound (its own account of the wait, not a clock here), then abandoned.
   expect(ready.stderr).toMatch(
     new RegExp(`abandoning: not ready after ${bound}s: mastodon-pgbouncer\\.service is activating`),
   );
@@ -438,8 +433,9 @@ test("units that never come up: readiness gives up at its bound and the group he
 test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABANDON", async () => {
   const b = await boot({ unitsComeUp: false, readinessSeconds: 60, terminateReadinessAfterMs: 1500 });
   const ready = stepOf(b, READINESS_PATHS.program)!;
+  // Killed by the signal (143), not by its own 60 s bound.
   expect(ready.status).toBe(143);
-  expect(ready.seconds).toBeLessThan(10);
+  expect(ready.stderr).not.toContain("not ready after 60s");
   expect(ready.stderr).toContain("abandoning: stopped with status 143 before the host was ready");
   expect(completions(b)).toEqual([lifecycle("ABANDON")]);
   expect(b.onFailure[0]!.stderr).toContain("already completed with ABANDON");
@@ -493,7 +489,6 @@ test("after a good boot, the watch marks the instance Unhealthy when a unit stay
     .readdirSync(path.join(fakeDir, "active"))
     .find((u) => u.startsWith("mastodon-sidekiq-"))!;
   fs.rmSync(path.join(fakeDir, "active", sidekiq));
-  const started = Date.now();
   const r = await new Promise<{ error: ExecFileException | null; stderr: string }>((resolve) =>
     execFile(
       path.join(b.root, READINESS_PATHS.program),
@@ -510,7 +505,6 @@ test("after a good boot, the watch marks the instance Unhealthy when a unit stay
     ),
   );
   expect(r.error).toBeNull();
-  expect((Date.now() - started) / 1000).toBeLessThan(15);
   expect(r.stderr).toContain(`check 3 of 3 failed: ${sidekiq} is activating`);
   const health = fs
     .readFileSync(path.join(fakeDir, "aws.log"), "utf8")
