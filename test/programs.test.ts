@@ -11,10 +11,17 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../core/config";
 import { BOOT_PATHS } from "../core/host/boot";
-import { IMAGE_BUILD_SCRIPT, IMAGE_BUILD_USER_DATA } from "../core/host/imageBuild";
-import { renderFleetHost } from "../core/host/fleetHost";
+import { officialImages } from "../core/host/containers";
+import { IMAGE_BUILD_SCRIPT } from "../core/host/imageBuild";
+import { SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
-import { PROGRAMS_DIR, programText, REDIS_HOST_SETUP, RENDER_SECRETS } from "../core/host/programs";
+import {
+  INSTALL_SSM_AGENT,
+  PROGRAMS_DIR,
+  programText,
+  REDIS_HOST_SETUP,
+  RENDER_SECRETS,
+} from "../core/host/programs";
 import { BOOT_UNIT, MASTODON_READY, READINESS_PATHS } from "../core/host/readiness";
 import { SELF_MANAGED_PATHS, renderSelfManagedUserData } from "../core/host/redis";
 import { requireProgram } from "./real/servers";
@@ -30,7 +37,7 @@ interface CloudConfigDoc {
 
 test("core/host/files holds the programs the renderers name, and nothing else", () => {
   expect(files).toEqual(
-    [MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS, IMAGE_BUILD_SCRIPT, IMAGE_BUILD_USER_DATA].sort(),
+    [MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS, IMAGE_BUILD_SCRIPT, INSTALL_SSM_AGENT].sort(),
   );
   for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);
 });
@@ -101,6 +108,23 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
   const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
   expect(boot).toContain(`\nExecStart=${BOOT_PATHS.renderer} ${BOOT_PATHS.manifest}\n`);
   expect(boot).toContain(`\nExecStart=${READINESS_PATHS.program} ${READINESS_PATHS.config}\n`);
+});
+
+test("a stock Debian host (official images) gets the SSM agent installer byte for byte, run first", () => {
+  const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
+  const host = renderFleetHost({
+    fleet,
+    env: { A: "1" },
+    parameterPath: "/mastodon/dev",
+    region: "us-east-1",
+    runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
+  });
+  const doc = parse(host.userData) as CloudConfigDoc;
+  const installer = doc.write_files.find((f) => f.path === SSM_AGENT_INSTALLER)!;
+  expect(installer.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, INSTALL_SSM_AGENT), "utf8"));
+  expect(installer.permissions).toBe("0755");
+  const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
+  expect(boot.split("\n").find((l) => l.startsWith("ExecStart="))).toBe(`ExecStart=${SSM_AGENT_INSTALLER}`);
 });
 
 describe("the self-managed Redis host's setup script", () => {

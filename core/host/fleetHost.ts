@@ -28,6 +28,7 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
+import { INSTALL_SSM_AGENT, programText } from "./programs";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -94,37 +95,10 @@ const ABSOLUTE: Readonly<Record<string, string>> = {
 
 /** Debian packages a stock Debian 12 host needs besides the container runtime. */
 export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client"] as const;
-const SSM_AGENT_DEB = "/var/tmp/amazon-ssm-agent.deb";
-
-/**
- * Debian's AMIs come without the SSM agent (Session Manager, and the migrations document's Run
- * Command, need it): installed from AWS's regional bucket as the AWS Systems Manager User Guide
- * ("Manually install SSM Agent on Debian Server instances") describes; the agent then updates
- * itself.
- */
-export function ssmAgentSteps(region: string, architecture: "arm64" | "x86_64"): BootStep[] {
-  const debianArch = architecture === "x86_64" ? "amd64" : "arm64";
-  const url = `https://s3.${region}.amazonaws.com/amazon-ssm-${region}/latest/debian_${debianArch}/amazon-ssm-agent.deb`;
-  return [
-    {
-      argv: [
-        "/usr/bin/curl",
-        "-fsS",
-        "--max-time",
-        "60",
-        "--retry",
-        "5",
-        "--retry-max-time",
-        "180",
-        "-o",
-        SSM_AGENT_DEB,
-        url,
-      ],
-      boundSeconds: 240,
-    },
-    { argv: ["/usr/bin/dpkg", "-i", SSM_AGENT_DEB], boundSeconds: 120 },
-  ];
-}
+/** Where a stock Debian host keeps the SSM agent installer (programs.ts, INSTALL_SSM_AGENT). */
+export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
+/** The installer's download (60 s an attempt, retried for at most 180 s) and dpkg. */
+const SSM_AGENT_BOUND_SECONDS = 360;
 
 function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
   const runtime = input.runtime ?? { kind: "native" };
@@ -146,9 +120,12 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         // What the machine image would bring and a stock Debian lacks: the AWS CLI (the secrets
         // renderer, readiness, the migrations document) and psql (the database role's setup).
         packages: [...host.packages, ...STOCK_DEBIAN_PACKAGES],
-        files: host.files,
+        files: [
+          ...host.files,
+          { path: SSM_AGENT_INSTALLER, content: programText(INSTALL_SSM_AGENT), permissions: "0755" },
+        ],
         setup: [
-          ...ssmAgentSteps(input.region, input.fleet.instance.architecture),
+          { argv: [SSM_AGENT_INSTALLER], boundSeconds: SSM_AGENT_BOUND_SECONDS },
           ...host.runcmd.map(([command, ...args]) => {
             const path = ABSOLUTE[command as string];
             if (!path) throw new Error(`no absolute path for ${String(command)}`);

@@ -11,14 +11,12 @@
  * (tens of minutes, a toolchain to remove after), and would give a second, untested build of the
  * same version. The official source and this one then run the very same files.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { stringify } from "yaml";
 import type { Architecture } from "../sizing/catalog";
-import { PROGRAMS_DIR } from "./programs";
+import { IMAGE_BUILD_SCRIPT, INSTALL_SSM_AGENT, programText } from "./programs";
 
 /** core/host/files/mastodon-image-build.sh, written on the build instance by the component. */
-export const IMAGE_BUILD_SCRIPT = "mastodon-image-build.sh";
+export { IMAGE_BUILD_SCRIPT } from "./programs";
 /** Where the component writes the script on the build instance (removed by the validate phase). */
 export const IMAGE_BUILD_SCRIPT_PATH = "/var/tmp/mastodon-image-build.sh";
 
@@ -45,11 +43,9 @@ const VALIDATE_TIMEOUT_SECONDS = 900;
 /** The AWS Task Orchestrator and Executor document limit for inline component data (CreateComponent data: 16000). */
 export const COMPONENT_DATA_MAX = 16000;
 
-let scriptText: string | undefined;
 /** The build script's text, byte for byte. */
 export function imageBuildScript(): string {
-  scriptText ??= fs.readFileSync(path.join(PROGRAMS_DIR, IMAGE_BUILD_SCRIPT), "utf8");
-  return scriptText;
+  return programText(IMAGE_BUILD_SCRIPT);
 }
 
 /**
@@ -127,8 +123,8 @@ export function renderComponentDocument(input: ImageBuildInput): string {
   return text;
 }
 
-/** core/host/files/image-build-user-data.sh: the build instance's user data (the recipe's userDataOverride). */
-export const IMAGE_BUILD_USER_DATA = "image-build-user-data.sh";
+/** The build instance's user data (the recipe's userDataOverride): the SSM agent installer. */
+export const IMAGE_BUILD_USER_DATA = INSTALL_SSM_AGENT;
 
 /**
  * The build instance's user data: Debian's AMIs have no SSM agent, and Image Builder runs the
@@ -136,5 +132,5 @@ export const IMAGE_BUILD_USER_DATA = "image-build-user-data.sh";
  * it needs user data that installs it). The file finds its region and architecture itself.
  */
 export function buildUserData(): string {
-  return fs.readFileSync(path.join(PROGRAMS_DIR, IMAGE_BUILD_USER_DATA), "utf8");
+  return programText(IMAGE_BUILD_USER_DATA);
 }

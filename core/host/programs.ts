@@ -13,8 +13,22 @@ export const PROGRAMS_DIR = path.join(__dirname, "files");
 export const RENDER_SECRETS = "render-secrets.py";
 /** The self-managed Redis host's first-boot setup (bash): see redis.ts. */
 export const REDIS_HOST_SETUP = "redis-host-setup.sh";
+/** Readiness: waits for the units to serve, then completes the launch lifecycle action (readiness.ts). */
+export const MASTODON_READY = "mastodon-ready.sh";
+/** The EC2 Image Builder component's build and validate steps (imageBuild.ts). */
+export const IMAGE_BUILD_SCRIPT = "mastodon-image-build.sh";
+/**
+ * The SSM agent for a stock Debian host, which has none: a fleet host's first boot step, and the
+ * Image Builder build instance's user data (fleetHost.ts, imageBuild.ts).
+ */
+export const INSTALL_SSM_AGENT = "install-ssm-agent.sh";
 
-export type Program = typeof RENDER_SECRETS | typeof REDIS_HOST_SETUP;
+export type Program =
+  | typeof RENDER_SECRETS
+  | typeof REDIS_HOST_SETUP
+  | typeof MASTODON_READY
+  | typeof IMAGE_BUILD_SCRIPT
+  | typeof INSTALL_SSM_AGENT;
 
 const cache = new Map<Program, string>();
 

@@ -22,23 +22,19 @@
  * keeps the boot's log under one name (`journalctl -u mastodon-boot`). runcmd only starts it, once
  * per instance, as cloud-init runs runcmd once per instance.
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { Fleet } from "../config/resolve";
 import { DEFAULTS } from "../defaults";
 import { ssmReadBoundSeconds } from "./boot";
-import { PROGRAMS_DIR } from "./programs";
+import { MASTODON_READY, programText } from "./programs";
 import { type Directive, renderUnit, type UnitFile } from "./systemd";
 import { enabledUnits, type UnitContext } from "./units";
 
 /** core/host/files/mastodon-ready.sh, installed as READINESS_PATHS.program. */
-export const MASTODON_READY = "mastodon-ready.sh";
+export { MASTODON_READY } from "./programs";
 
-let readyText: string | undefined;
-/** The readiness program's text, byte for byte (read once, like programs.ts's programText). */
+/** The readiness program's text, byte for byte. */
 export function readinessProgram(): string {
-  readyText ??= fs.readFileSync(path.join(PROGRAMS_DIR, MASTODON_READY), "utf8");
-  return readyText;
+  return programText(MASTODON_READY);
 }
 
 export const READINESS_PATHS = {

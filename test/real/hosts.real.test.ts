@@ -34,7 +34,7 @@ const fleetSystemdRoot = () =>
     // Official images on stock Debian (containers.ts, fleetHost.ts): podman's units and the setup.
     "usr/bin/podman",
     "bin/rm",
-    "usr/bin/dpkg",
+    "usr/local/sbin/mastodon-install-ssm-agent",
     "usr/sbin/groupadd",
     "usr/sbin/useradd",
   ]);
@@ -123,8 +123,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       const stockDebian =
         config.image.source === "official"
           ? [
-              "/usr/bin/curl",
-              "/usr/bin/dpkg",
+              "/usr/local/sbin/mastodon-install-ssm-agent",
               "/usr/sbin/groupadd",
               "/usr/sbin/useradd",
               "/usr/bin/install",

@@ -1,8 +1,10 @@
 #!/bin/bash
-# User data of the EC2 Image Builder build instance (core/host/imageBuild.ts): Debian's AMIs have no
-# SSM agent and Image Builder runs the components through it, so install it as the AWS Systems
+# The SSM agent on a stock Debian host, which has none: Session Manager, Run Command (the
+# migrations document) and EC2 Image Builder's components need it. Installed as the AWS Systems
 # Manager User Guide ("Manually install SSM Agent on Debian Server instances") describes, from the
-# instance's own region (IMDSv2) for its own architecture. The agent stays in the AMI.
+# instance's own region (IMDSv2) for its own architecture. Run as a fleet host's first boot step
+# (core/host/fleetHost.ts) and as the Image Builder build instance's user data (imageBuild.ts),
+# where the agent stays in the AMI.
 set -euo pipefail
 token=$(curl -fsS --max-time 10 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)
 region=$(curl -fsS --max-time 10 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/placement/region)
