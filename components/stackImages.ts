@@ -7,14 +7,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../core/config";
 import type { HostRuntime } from "../core/host/fleetHost";
-import {
-  CACHE_UPSTREAM,
-  type DebianLookup,
-  imageLookup,
-  pullThroughRegistry,
-  releaseImages,
-} from "../core/host/images";
+import { CACHE_UPSTREAM, type DebianLookup, imageLookup, pullThroughRegistry } from "../core/host/images";
 import { physicalName } from "../core/aws/naming";
+import { officialImages } from "../core/host/containers";
 import { ecrPullThroughPolicy } from "../core/aws/policies";
 import type { Architecture } from "../core/sizing/catalog";
 import { ImageBuild } from "./imageBuild";
@@ -24,11 +19,12 @@ import type { Network } from "./network";
  * How Mastodon runs on the hosts, by image source: the release images in podman, or the AMI's
  * install (the operator's, or the one EC2 Image Builder baked from the release images).
  */
-export function hostRuntime(config: StackConfig, registry: string = config.image.registry): HostRuntime {
+/** `registry`: where the release images come from (image.registry, or the pull-through cache's path). */
+export function hostRuntime(config: StackConfig, registry: string): HostRuntime {
   const { image } = config;
   switch (image.source) {
     case "official":
-      return { kind: "containers", images: releaseImages(registry, config.version) };
+      return { kind: "containers", images: officialImages({ version: config.version, registry }) };
     case "image-builder":
     case "ami":
       return { kind: "native" };
@@ -99,12 +95,13 @@ export function imageResolver(
  */
 export function checkedImages(
   config: StackConfig,
+  imageFor: (architecture: Architecture) => pulumi.Output<string>,
   parent: pulumi.Resource,
 ): pulumi.Output<Partial<Record<Architecture, string>>> {
   const architectures = [...new Set(config.fleets.map((f) => f.instance.architecture))].sort();
   const checks = architectures.map((architecture) => {
     const lookup = imageLookup(config, architecture);
-    if (lookup.kind !== "ami") return pulumi.output([architecture, lookup.kind] as const);
+    if (lookup.kind !== "ami") return imageFor(architecture).apply((id) => [architecture, id] as const);
     return aws.ec2
       .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
       .apply((ami) => {
@@ -124,7 +121,7 @@ export function checkedImages(
 export interface StackImages {
   /** The AMI a fleet of an architecture boots. */
   readonly imageFor: (architecture: Architecture) => pulumi.Output<string>;
-  /** Architecture -> AMI, the operator's checked against AWS. */
+  /** Architecture -> the AMI its fleets boot, the operator's checked against AWS. */
   readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
   /** Image source image-builder: the build. */
   readonly imageBuild?: ImageBuild;
@@ -165,6 +162,7 @@ export function stackImages(
           { parent },
         )
       : undefined;
+  const imageFor = imageResolver(config, parent, imageBuild?.amis);
   const cache = config.image.pullThroughCache && pullThroughCache(name, config, parent);
   const registry = cache?.registry ?? pulumi.output(config.image.registry);
   const releaseImage = registry.apply((r) => {
@@ -172,8 +170,8 @@ export function stackImages(
     return runtime.kind === "containers" ? runtime.images.rails : undefined;
   });
   return {
-    imageFor: imageResolver(config, parent, imageBuild?.amis),
-    images: checkedImages(config, parent),
+    imageFor,
+    images: checkedImages(config, imageFor, parent),
     ...(imageBuild && { imageBuild }),
     ...(config.image.source === "official" && { releaseImage: releaseImage as pulumi.Output<string> }),
     registry,

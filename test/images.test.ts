@@ -3,7 +3,8 @@
  * change touches only the resources that carry the image.
  */
 import { gunzipSync } from "zlib";
-import { debianAmiName, imageLookup, releaseImages } from "../core/host/images";
+import { officialImages } from "../core/host/containers";
+import { debianAmiName, imageLookup } from "../core/host/images";
 import { parseStackConfig } from "../core/config";
 import { DEFAULTS } from "../core/defaults";
 import { fakeCloud } from "../plan/fakeCloud";
@@ -29,7 +30,7 @@ function debianAmi(architecture: "arm64" | "x86_64"): string {
 }
 
 test("the official images are the release of the stack's version, in the configured registry", () => {
-  expect(releaseImages("ghcr.io/mastodon", "v4.6.5")).toEqual({
+  expect(officialImages({ registry: "ghcr.io/mastodon", version: "v4.6.5" })).toEqual({
     rails: "ghcr.io/mastodon/mastodon:v4.6.5",
     streaming: "ghcr.io/mastodon/mastodon-streaming:v4.6.5",
   });
@@ -134,4 +135,9 @@ describe("a version change touches only what carries the image", () => {
         .sort(),
     );
   });
+});
+
+test("the images output names the AMI each architecture's fleets boot", async () => {
+  const run = await runStack("staging");
+  expect(run.outputs["images"]).toEqual({ arm64: debianAmi("arm64") });
 });

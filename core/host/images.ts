@@ -1,19 +1,11 @@
 /**
- * Which Mastodon a stack runs, and on what: the official release images pinned to the stack's
- * version (Mastodon publishes one image for the Rails side and one for the streaming server, tagged
- * with the release tag), and the pinned stock Debian 12 AMI they run on. Pure.
+ * Which machine image a stack's hosts boot, by source: the pinned stock Debian 12 AMI (the official
+ * images run on it; Image Builder bakes on it), or the operator's AMI. The release images
+ * themselves are containerImages.ts's. Pure.
  */
 import type { StackConfig } from "../config/resolve";
 import { DEFAULTS } from "../defaults";
 import type { Architecture } from "../sizing/catalog";
-import { type ContainerImages, officialImages } from "./containers";
-
-export type ReleaseImages = ContainerImages;
-
-/** The official images of `version` in `registry` (Mastodon's, or an ECR pull-through cache). */
-export function releaseImages(registry: string, version: string): ReleaseImages {
-  return officialImages({ version, registry });
-}
 
 /** Debian names its AMIs debian-<release>-<arch>-<serial>, with Debian's names for the architectures. */
 export function debianAmiName(architecture: Architecture, serial: string): string {

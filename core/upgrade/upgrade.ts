@@ -14,7 +14,7 @@
  * saves a re-run from repeating the pre-deployment migrations.
  */
 import { DEFAULTS } from "../defaults";
-import { releaseImages } from "../host/images";
+import { officialImages } from "../host/containers";
 import { checkReleaseTag, compareReleases, parseTag } from "./release";
 
 export type ImageSource = "official" | "ami";
@@ -82,7 +82,7 @@ export type Plan =
 
 /** The official Rails image of a release in a registry (Mastodon's, or an ECR pull-through cache). */
 export function officialImage(version: string, registry: string = DEFAULTS.image.registry): string {
-  return releaseImages(registry, version).rails;
+  return officialImages({ version, registry }).rails;
 }
 
 /** The image source `mastodon:image` names (core/config/schema: `source`, "official" by default). */
