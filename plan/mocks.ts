@@ -61,6 +61,12 @@ export class ProgramError extends Error {
 export interface MockRun {
   readonly resources: RecordedResource[];
   readonly outputs: Record<string, unknown>;
+  /**
+   * By URN: the attributes the fake cloud answered for each custom resource (endpoints, names,
+   * ids), what other resources' references resolved to. Kept apart from `resources`, whose
+   * inputs never hold a secret or a credential in clear.
+   */
+  readonly answered?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 // Wire-format markers of the Pulumi RPC protocol (sdk/nodejs/runtime/rpc.ts).
@@ -183,8 +189,14 @@ export async function runUnderMocks(
   if (cloud.refusals.length)
     throw new NameRefusedError(cloud.refusals, options.origin ?? ((r) => `the logical name "${r}"`));
   // What the provider's Check adds to the inputs: the autonamed name, as `pulumi preview` shows it.
+  const answered = new Map<string, Readonly<Record<string, unknown>>>();
+  for (const r of run.resources) {
+    const answer = r.custom ? cloud.answers.get(`${r.type}::${r.name}`) : undefined;
+    if (answer) answered.set(r.urn, answer.state);
+  }
   return {
     ...run,
+    answered,
     resources: run.resources.map((r) => {
       const key = `${r.type}::${r.name}`;
       const checked = cloud.names.get(key);

@@ -13,10 +13,10 @@ import {
   READINESS_PATHS,
 } from "../core/host/readiness";
 import { vapidKeysFromPrivate } from "../core/host/vapid";
-import { fakeCloud, fakeSecret } from "../plan/fakeCloud";
+import { fakeSecret } from "../plan/fakeCloud";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import type { MockRun } from "../plan/mocks";
-import { STACKS, all, arnOf, find, idOf, runStack, stackConfig } from "./helpers";
+import { STACKS, all, arnOf, find, idOf, runStack, stackConfig, stateOf } from "./helpers";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const ASG = "aws:autoscaling/group:Group";
@@ -26,18 +26,6 @@ const userDataOf = (run: MockRun, fleet: string) =>
   gunzipSync(
     Buffer.from(String(find(run, LT, `mastodon-${fleet}-template`).inputs["userData"]), "base64"),
   ).toString("utf8");
-
-/**
- * The computed attributes the fake cloud answered for a recorded resource (an endpoint address):
- * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
- */
-function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
-  const { inputs } = find(run, type, name);
-  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
-    state: Record<string, any>;
-  };
-  return answer.state;
-}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack), stack);

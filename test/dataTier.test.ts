@@ -9,8 +9,8 @@ import { PostgresDatabase } from "../components/postgresDatabase";
 import { RedisStore } from "../components/redisStore";
 import { parseStackConfig } from "../core/config";
 import { MASTODON_ENV_NAMES } from "../core/host/env";
-import { FAKE_ACCESS_KEY_ID, fakeCloud, fakeSecret } from "../plan/fakeCloud";
-import { type MockRun, runUnderMocks } from "../plan/mocks";
+import { FAKE_ACCESS_KEY_ID, fakeSecret } from "../plan/fakeCloud";
+import { runUnderMocks } from "../plan/mocks";
 import {
   STACKS,
   all,
@@ -22,6 +22,7 @@ import {
   resolve,
   runStack,
   stackConfig,
+  stateOf,
 } from "./helpers";
 
 const RDS = "aws:rds/instance:Instance";
@@ -32,18 +33,6 @@ const SSM = "aws:ssm/parameter:Parameter";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const SG = "aws:ec2/securityGroup:SecurityGroup";
-
-/**
- * The computed attributes the fake cloud answered for a recorded resource (an endpoint address):
- * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
- */
-function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
-  const { inputs } = find(run, type, name);
-  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
-    state: Record<string, any>;
-  };
-  return answer.state;
-}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config, budget } = parseStackConfig(stackConfig(stack), stack);

@@ -9,9 +9,8 @@ import { Mail } from "../components/mail";
 import { MastodonStack } from "../components/mastodonStack";
 import { MediaStorage } from "../components/mediaStorage";
 import { parseStackConfig } from "../core/config";
-import { fakeCloud } from "../plan/fakeCloud";
-import { type MockRun, runUnderMocks } from "../plan/mocks";
-import { STACKS, all, arnOf, find, idOf, nameOf, resolve, runStack, stackConfig } from "./helpers";
+import { runUnderMocks } from "../plan/mocks";
+import { STACKS, all, arnOf, find, idOf, nameOf, resolve, runStack, stackConfig, stateOf } from "./helpers";
 
 const LISTENER = "aws:lb/listener:Listener";
 const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
@@ -19,18 +18,6 @@ const RECORD = "aws:route53/record:Record";
 const BUCKET = "aws:s3/bucket:Bucket";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
-
-/**
- * The computed attributes the fake cloud answered for a recorded resource (a DNS name, DKIM tokens):
- * it answers the same type, name and inputs the same way, so asking again gives what the run saw.
- */
-function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
-  const { inputs } = find(run, type, name);
-  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
-    state: Record<string, any>;
-  };
-  return answer.state;
-}
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack), stack);

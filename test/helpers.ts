@@ -112,3 +112,10 @@ export function nameOf(run: MockRun, type: string, name: string, property = "nam
   if (typeof value !== "string") throw new Error(`${type} ${name} has no ${property}`);
   return value;
 }
+
+/** What the fake cloud answered for a resource (computed attributes such as an endpoint address). */
+export function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
+  const state = run.answered?.get(find(run, type, name).urn);
+  if (!state) throw new Error(`${type} ${name} has no answered state`);
+  return state;
+}

@@ -9,9 +9,8 @@ import * as path from "path";
 import { parseStackConfig } from "../core/config";
 import { HOURS_PER_MONTH, costEstimate } from "../core/report/cost";
 import { renderDot, renderMermaid } from "../core/report/topology";
-import { fakeCloud } from "../plan/fakeCloud";
 import type { MockRun } from "../plan/mocks";
-import { ROOT, STACKS, all, arnOf, find, nameOf, runStack, stackConfig } from "./helpers";
+import { ROOT, STACKS, all, arnOf, find, nameOf, runStack, stackConfig, stateOf } from "./helpers";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TOPIC = "aws:sns/topic:Topic";
@@ -21,18 +20,6 @@ const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
 /** The ARN suffix CloudWatch names an ELB resource by: `app/<name>/<id>` or `targetgroup/<name>/<id>`. */
 const arnSuffix = (arn: string) =>
   arn.replace(/^arn:aws:elasticloadbalancing:[^:]+:\d{12}:(loadbalancer\/)?/, "");
-
-/**
- * The computed attributes the fake cloud answered for a recorded resource (member clusters): it
- * answers the same type, name and inputs the same way, so asking again gives what the run saw.
- */
-function stateOf(run: MockRun, type: string, name: string): Record<string, any> {
-  const { inputs } = find(run, type, name);
-  const answer = fakeCloud("us-east-1").mocks.newResource({ type, name, inputs, custom: true }) as {
-    state: Record<string, any>;
-  };
-  return answer.state;
-}
 
 describe("alarms (production)", () => {
   let run: MockRun;
