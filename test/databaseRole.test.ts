@@ -5,15 +5,9 @@
  */
 import { spawnSync } from "child_process";
 import { SCRAM_VERIFIER_PY, renderRoleSetupCommands, renderRoleSetupSql } from "../core/host/databaseRole";
+import { productionRoleSetup } from "./helpers";
 
-const role = {
-  masterUser: "mastodon_admin",
-  appUser: "mastodon",
-  databaseName: "mastodon_production",
-  connectionLimit: 408,
-  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
-  appPasswordParameter: "/mastodon/production/mastodon/db-password",
-};
+const role = productionRoleSetup();
 const setup = { ...role, databaseHost: "db.example", databasePort: 5432, region: "us-east-1" };
 
 test("the role: LOGIN, limited to the fleets' connections, no privileged attribute, owner of the database and public", () => {

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { type StackConfigInput } from "../core/config";
+import { type StackConfigInput, parseStackConfig } from "../core/config";
+import { DEFAULTS } from "../core/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
 import { readStackFile } from "../plan/stackFile";
@@ -118,4 +119,19 @@ export function stateOf(run: MockRun, type: string, name: string): Record<string
   const state = run.answered?.get(find(run, type, name).urn);
   if (!state) throw new Error(`${type} ${name} has no answered state`);
   return state;
+}
+
+/** The production stack's app-role setup, as PostgresDatabase derives it (the budget's fleet connections). */
+export function productionRoleSetup() {
+  const stack = "production";
+  const { budget } = parseStackConfig(stackConfig(stack));
+  return {
+    masterUser: DEFAULTS.mastodon.masterUsername,
+    appUser: DEFAULTS.mastodon.username,
+    databaseName: DEFAULTS.mastodon.databaseName,
+    connectionLimit: budget.fleetConnections,
+    // The parameter prefix MastodonStack gives the stack: /mastodon/<stack>/<component name>.
+    adminPasswordParameter: `/mastodon/${stack}/mastodon/db-admin-password`,
+    appPasswordParameter: `/mastodon/${stack}/mastodon/db-password`,
+  };
 }

@@ -5,15 +5,11 @@
 import { spawnSync } from "child_process";
 import { renderRoleSetupCommands } from "../core/host/databaseRole";
 import { renderMigrationsDocument } from "../core/host/migrations";
+import { productionRoleSetup } from "./helpers";
 import { requireProgram } from "./real/servers";
 
 const setup = {
-  masterUser: "mastodon_admin",
-  appUser: "mastodon",
-  databaseName: "mastodon_production",
-  connectionLimit: 408,
-  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
-  appPasswordParameter: "/mastodon/production/mastodon/db-password",
+  ...productionRoleSetup(),
   databaseHost: "db.example",
   databasePort: 5432,
   region: "us-east-1",
