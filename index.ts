@@ -46,6 +46,7 @@ function program() {
     mastodonVersion: mastodon.config.version,
     // Image source official: the release image, for one-off commands (tootctl) on a host.
     mastodonImage: mastodon.releaseImage,
+    imageRegistry: mastodon.imageRegistry,
     fleetGroups: pulumi.all(
       Object.fromEntries(mastodon.fleetComponents.map((f) => [f.fleetName, f.group.name] as const)),
     ),

@@ -15,7 +15,6 @@ import { execFile } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { DEFAULTS } from "../core/defaults";
 import { waitForRefreshes, type RefreshStatus } from "../core/upgrade/refreshes";
 import {
   type MigrationRun,
@@ -103,14 +102,15 @@ async function readWiring(stack: Stack): Promise<Wiring> {
     throw new Error(`output fleetGroups has no group for the scheduler's fleet ${schedulerFleet}`);
   const deployed = outputs["mastodonVersion"]?.value;
   const configured = config["mastodon:version"]?.value;
-  const registry = image?.["registry"];
   const source = imageSourceOf(image);
   return {
     state: {
       ...(typeof deployed === "string" && deployed && { deployedVersion: deployed }),
       ...(configured && { configuredVersion: configured }),
       source,
-      imageRegistry: typeof registry === "string" && registry ? registry : DEFAULTS.image.registry,
+      // Where the stack's hosts pull from, as the stack resolved it (image.registry, or the
+      // pull-through cache's path): the pre-deployment migrations pull the new release there too.
+      imageRegistry: outputString(outputs, "imageRegistry", stack.name),
     },
     region,
     document: outputString(outputs, "migrationsDocument", stack.name),

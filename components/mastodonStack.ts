@@ -74,6 +74,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly monitoring: Monitoring;
   /** Image source official: the Rails release image the hosts run (for one-off commands). */
   public readonly releaseImage?: pulumi.Output<string>;
+  /** Where the release images are pulled from: image.registry, or the pull-through cache's path. */
+  public readonly imageRegistry: pulumi.Output<string>;
   /** Image source image-builder: the AMIs EC2 Image Builder bakes from mastodon:version. */
   public readonly imageBuild?: ImageBuild;
   /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
@@ -279,6 +281,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     this.imageBuild = images.imageBuild;
     this.images = images.images;
     this.releaseImage = images.releaseImage;
+    this.imageRegistry = images.registry;
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(

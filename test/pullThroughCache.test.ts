@@ -54,6 +54,12 @@ describe("staging through the cache", () => {
     }
   });
 
+  test("the stack tells npm run upgrade where its hosts pull from: the cache", () => {
+    expect(run.outputs["imageRegistry"]).toBe(
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-staging/mastodon",
+    );
+  });
+
   test("the migrations document's default image is the cached release", () => {
     const doc = JSON.parse(String(find(run, "aws:ssm/document:Document").inputs["content"]));
     expect(doc.parameters.image.default).toBe(

@@ -81,7 +81,7 @@ export type Plan =
     };
 
 /** The official Rails image of a release in a registry (Mastodon's, or an ECR pull-through cache). */
-export function officialImage(version: string, registry: string = DEFAULTS.image.registry): string {
+export function officialImage(version: string, registry: string): string {
   return officialImages({ version, registry }).rails;
 }
 
