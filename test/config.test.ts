@@ -211,7 +211,7 @@ const BROKEN: [string, (c: any) => void, string, string][] = [
     "a version that is not a Mastodon 4.6 release tag",
     (c) => (c.version = "latest"),
     "mastodon:version",
-    "is not a Mastodon 4.6 release tag",
+    "is not a release: a stack pins one Mastodon release",
   ],
   ["no version", (c) => delete c.version, "mastodon:version", "is required"],
   [

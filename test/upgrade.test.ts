@@ -6,7 +6,7 @@
  * anything changes; a stack already on the version is left alone; a re-run resumes.
  */
 import { stackConfigSchema } from "../core/config";
-import { checkReleaseTag, compareReleases, parseTag } from "../core/upgrade/release";
+import { checkReleaseTag, compareReleases, parseTag } from "../core/release";
 import { refreshVerdict, type RefreshStatus, waitForRefreshes } from "../core/upgrade/refreshes";
 import {
   type ImageSource,

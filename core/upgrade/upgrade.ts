@@ -15,7 +15,7 @@
  */
 import { DEFAULTS } from "../defaults";
 import { officialImages } from "../host/containers";
-import { checkReleaseTag, compareReleases, parseTag } from "./release";
+import { checkReleaseTag, compareReleases, parseTag } from "../release";
 
 export type ImageSource = "official" | "ami";
 export type Phase = "pre" | "post";
@@ -126,7 +126,8 @@ export interface PlanInput {
 export function planUpgrade(input: PlanInput): Plan {
   const { stack, version, state, ran } = input;
   const checked = checkReleaseTag(version);
-  if ("problem" in checked) throw new UpgradeRefused(`--version ${checked.problem}`);
+  if ("problem" in checked)
+    throw new UpgradeRefused(`--version ${JSON.stringify(version)} ${checked.problem}`);
   const target = checked.release;
   const current = state.deployedVersion ?? state.configuredVersion;
   const currentRelease = current === undefined ? undefined : parseTag(current);
@@ -257,7 +258,8 @@ export async function runUpgrade(
   const { stack, version } = request;
   // A bad tag is refused before the stack is even read.
   const checked = checkReleaseTag(version);
-  if ("problem" in checked) throw new UpgradeRefused(`--version ${checked.problem}`);
+  if ("problem" in checked)
+    throw new UpgradeRefused(`--version ${JSON.stringify(version)} ${checked.problem}`);
   let state: StackState;
   try {
     state = await ops.readState();

@@ -5,6 +5,7 @@
  * ../defaults.ts so there is one place to change them.
  */
 import { z } from "zod";
+import { checkReleaseTag } from "../../release";
 import { hostname } from "./common";
 import { cacheRedisSchema, databaseSchema, persistentRedisSchema } from "./data";
 import {
@@ -29,9 +30,10 @@ export const stackConfigSchema = z.strictObject({
    * The Mastodon release this stack runs, a 4.6 release tag such as v4.6.5: the images (or the
    * AMI) every host boots. Each stack pins its own, so staging and production move independently.
    */
-  version: z.string().regex(/^v4\.6\.[0-9]+$/, {
-    error:
-      "is not a Mastodon 4.6 release tag such as v4.6.5 (this package's env and units follow Mastodon 4.6); never latest",
+  version: z.string().superRefine((tag, ctx) => {
+    // The same rule npm run upgrade applies to its --version (core/release.ts).
+    const checked = checkReleaseTag(tag);
+    if ("problem" in checked) ctx.addIssue({ code: "custom", message: checked.problem });
   }),
   /** LOCAL_DOMAIN: the domain in users' handles. */
   domain: hostname,

@@ -9,7 +9,7 @@
 export const SUPPORTED_LINE = { major: 4, minor: 6 } as const;
 
 const EXAMPLE = `v${SUPPORTED_LINE.major}.${SUPPORTED_LINE.minor}.5`;
-/** Release tags; mastodon:version takes the 4.6 ones (core/config/schema; test/upgrade.test.ts holds them together). */
+/** Release tags; mastodon:version (core/config/schema) and npm run upgrade both check them here. */
 const TAG = /^v([0-9]+)\.([0-9]+)\.([0-9]+)$/;
 const PRERELEASE = /^v[0-9]+\.[0-9]+\.[0-9]+-/;
 
@@ -28,34 +28,33 @@ export function parseTag(tag: string): Release | undefined {
 }
 
 /**
- * The release a stack may be set to, or why not: a message naming the value and what to give
- * instead.
+ * The release a stack may be set to, or why not: a message that reads on from the value (as config
+ * problems do: `mastodon:version: "latest" is not a release...`) and says what to give instead.
  */
 export function checkReleaseTag(tag: string): { release: Release } | { problem: string } {
   const line = `${SUPPORTED_LINE.major}.${SUPPORTED_LINE.minor}`;
-  const shown = JSON.stringify(tag);
   if (/^(latest|edge|nightly|main|stable)$/i.test(tag.trim())) {
     return {
-      problem: `${shown} is not a release: a stack pins one Mastodon release so that it changes only when you say so; give a Mastodon ${line} release tag such as ${EXAMPLE}`,
+      problem: `is not a release: a stack pins one Mastodon release so that it changes only when you say so; give a Mastodon ${line} release tag such as ${EXAMPLE}`,
     };
   }
   if (PRERELEASE.test(tag)) {
     return {
-      problem: `${shown} is a pre-release (alpha, beta or release candidate): give a Mastodon ${line} release tag such as ${EXAMPLE}`,
+      problem: `is a pre-release (alpha, beta or release candidate): give a Mastodon ${line} release tag such as ${EXAMPLE}`,
     };
   }
   if (/^[0-9]+\.[0-9]+\.[0-9]+$/.test(tag)) {
-    return { problem: `${shown}: Mastodon's release tags start with "v": v${tag}` };
+    return { problem: `has no "v": Mastodon's release tags start with "v": v${tag}` };
   }
   const release = parseTag(tag);
   if (!release) {
     return {
-      problem: `${shown} is not a Mastodon release tag (vMAJOR.MINOR.PATCH): give a Mastodon ${line} release such as ${EXAMPLE}`,
+      problem: `is not a Mastodon release tag (vMAJOR.MINOR.PATCH): give a Mastodon ${line} release such as ${EXAMPLE}`,
     };
   }
   if (release.major !== SUPPORTED_LINE.major || release.minor !== SUPPORTED_LINE.minor) {
     return {
-      problem: `${shown} is not a Mastodon ${line} release: this package's environment and units are Mastodon ${line}'s; give a tag such as ${EXAMPLE}`,
+      problem: `is not a Mastodon ${line} release: this package's environment and units are Mastodon ${line}'s; give a tag such as ${EXAMPLE}`,
     };
   }
   return { release };
