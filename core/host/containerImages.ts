@@ -4,6 +4,7 @@
  */
 import type { Fleet } from "../config/resolve";
 import { DEFAULTS } from "../defaults";
+import { parseTag } from "../release";
 
 /** Where Mastodon publishes its images (Mastodon's docker-compose.yml: ghcr.io/mastodon/...). */
 export const OFFICIAL_REGISTRY = DEFAULTS.image.registry;
@@ -55,7 +56,6 @@ const REFERENCE =
   /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$/;
 
 /** A Mastodon release tag with the streaming image: v4.3.0 and later (vMAJOR.MINOR.PATCH). */
-const RELEASE = /^v([0-9]+)\.([0-9]+)\.([0-9]+)$/;
 
 export interface OfficialImagesInput {
   /** A Mastodon release tag, e.g. "v4.6.5". */
@@ -68,9 +68,9 @@ export interface OfficialImagesInput {
 
 /** The official images of one release, pinned by tag (and digest when given). */
 export function officialImages(input: OfficialImagesInput): ContainerImages {
-  const m = RELEASE.exec(input.version);
-  if (!m) throw new Error(`${JSON.stringify(input.version)} is not a Mastodon release tag (vX.Y.Z)`);
-  const [major, minor] = [Number(m[1]), Number(m[2])];
+  const release = parseTag(input.version);
+  if (!release) throw new Error(`${JSON.stringify(input.version)} is not a Mastodon release tag (vX.Y.Z)`);
+  const { major, minor } = release;
   if (major < 4 || (major === 4 && minor < 3))
     throw new Error(`${input.version}: the streaming server has its own image only since Mastodon v4.3.0`);
   const registry = (input.registry ?? OFFICIAL_REGISTRY).replace(/\/+$/, "");
