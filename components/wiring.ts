@@ -105,6 +105,7 @@ export function fleetUserData(
         parameterPath: input.parameterPath,
         region,
         runtime: hostRuntime(tiers.config, registry),
+        metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
       };
       switch (pooler) {
         case "none":

@@ -17,6 +17,7 @@ import { SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import {
   INSTALL_SSM_AGENT,
+  MASTODON_METRICS,
   PROGRAMS_DIR,
   programText,
   REDIS_HOST_SETUP,
@@ -37,7 +38,14 @@ interface CloudConfigDoc {
 
 test("core/host/files holds the programs the renderers name, and nothing else", () => {
   expect(files).toEqual(
-    [MASTODON_READY, REDIS_HOST_SETUP, RENDER_SECRETS, IMAGE_BUILD_SCRIPT, INSTALL_SSM_AGENT].sort(),
+    [
+      MASTODON_READY,
+      REDIS_HOST_SETUP,
+      RENDER_SECRETS,
+      IMAGE_BUILD_SCRIPT,
+      INSTALL_SSM_AGENT,
+      MASTODON_METRICS,
+    ].sort(),
   );
   for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);
 });
@@ -93,9 +101,10 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
   const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
   const host = renderFleetHost({
     fleet,
-    env: { A: "1" },
+    env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
   });
   const doc = parse(host.userData) as CloudConfigDoc;
   const renderer = doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)!;
@@ -114,9 +123,10 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
   const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
   const host = renderFleetHost({
     fleet,
-    env: { A: "1" },
+    env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
     runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
   });
   const doc = parse(host.userData) as CloudConfigDoc;

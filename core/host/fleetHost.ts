@@ -28,7 +28,17 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
-import { INSTALL_SSM_AGENT, programText } from "./programs";
+import { INSTALL_SSM_AGENT, MASTODON_METRICS, programText } from "./programs";
+import {
+  METRICS_PATHS,
+  METRICS_UNITS,
+  type StackMetricsInput,
+  hasMetrics,
+  hostMetricsConfig,
+  publishesQueues,
+  renderMetricsEnvTemplate,
+  renderMetricsUnits,
+} from "./metrics";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -49,6 +59,8 @@ export interface FleetHostInput {
   /** The stack's SSM path: the renderer reads every parameter under it. */
   readonly parameterPath: string;
   readonly region: string;
+  /** What every host's CloudWatch collector is told about the stack (metrics.ts). */
+  readonly metrics: StackMetricsInput;
   /** Present when the stack pools connections through PgBouncer on every host. */
   readonly pgbouncer?: {
     readonly primaryHost: string;
@@ -147,6 +159,12 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const ctx = { pooled: pgbouncer !== undefined };
   const runtime = runtimePart(input, ctx);
   const caBundle = MASTODON_PATHS.rdsCaBundle;
+  const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
+  const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
+  const queueCollector = publishesQueues(fleet);
+  const sidekiqRedisUrl = input.env.SIDEKIQ_REDIS_URL;
+  if (queueCollector && sidekiqRedisUrl === undefined)
+    throw new Error(`fleet ${fleet.name}: the queue collector needs SIDEKIQ_REDIS_URL in the env`);
   // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
   const steps: BootStep[] = [
     // Containers: the image's user (uid 991) on the host, before anything is owned by it.
@@ -197,14 +215,33 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
-    { argv: ["/usr/bin/systemctl", "enable", ...runtime.enabled], boundSeconds: 30 },
+    {
+      argv: [
+        "/usr/bin/systemctl",
+        "enable",
+        ...runtime.enabled,
+        ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
+      ],
+      boundSeconds: 30,
+    },
     // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
     {
       argv: ["/usr/bin/systemctl", "start", "mastodon.target"],
       boundSeconds: runtime.startBoundSeconds,
     },
   ];
-  const units = [...runtime.units, ...(pgbouncer ? [renderPgbouncerUnit()] : []), ...renderBootUnits(steps)];
+  // The collector's timer is part of a ready host: without it the scheduler's host publishes no backlog.
+  const serviceChecks = fleetReadinessChecks(fleet, ctx);
+  const readinessChecks = {
+    ...serviceChecks,
+    units: [...serviceChecks.units, ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : [])],
+  };
+  const units = [
+    ...runtime.units,
+    ...(pgbouncer ? [renderPgbouncerUnit()] : []),
+    ...metricsUnits,
+    ...renderBootUnits(steps),
+  ];
 
   const rendered: RenderedFile[] = [
     { template: TEMPLATES.env, target: MASTODON_PATHS.envFile, mode: "0600", owner: "mastodon:mastodon" },
@@ -217,6 +254,9 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
             owner: "postgres:postgres",
           },
         ]
+      : []),
+    ...(queueCollector
+      ? [{ template: METRICS_PATHS.envTemplate, target: METRICS_PATHS.env, mode: "0600", owner: "root:root" }]
       : []),
   ];
   const files: WriteFile[] = [
@@ -250,10 +290,29 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     { path: BOOT_PATHS.renderer, content: renderSecretsProgram(), permissions: "0755" },
     {
       path: READINESS_PATHS.config,
-      content: renderReadinessConfig({ region: input.region, checks: fleetReadinessChecks(fleet, ctx) }),
+      content: renderReadinessConfig({ region: input.region, checks: readinessChecks }),
       permissions: "0644",
     },
     { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
+    ...(metricsUnits.length > 0
+      ? [
+          { path: METRICS_PATHS.program, content: programText(MASTODON_METRICS), permissions: "0755" },
+          {
+            path: METRICS_PATHS.config,
+            content: `${JSON.stringify(metrics, null, 2)}\n`,
+            permissions: "0644",
+          },
+        ]
+      : []),
+    ...(queueCollector && sidekiqRedisUrl !== undefined
+      ? [
+          {
+            path: METRICS_PATHS.envTemplate,
+            content: renderMetricsEnvTemplate(sidekiqRedisUrl),
+            permissions: "0600",
+          },
+        ]
+      : []),
     ...runtime.files,
   ];
 

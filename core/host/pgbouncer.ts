@@ -13,6 +13,12 @@ import { MASTODON_PATHS, PGBOUNCER_UNIT } from "./units";
 export const PGBOUNCER_PATHS = {
   ini: "/etc/pgbouncer/mastodon.ini",
   userlist: "/etc/pgbouncer/mastodon-userlist.txt",
+  /**
+   * The admin console's Unix socket (its RuntimeDirectory): only the metrics collector uses it,
+   * logging in as the pgbouncer user from the same Unix user (PgBouncer's documentation, "Admin
+   * console"). Mastodon connects over TCP on loopback.
+   */
+  socketDir: "/run/pgbouncer",
 } as const;
 
 export interface PgbouncerInput {
@@ -62,8 +68,9 @@ export function renderPgbouncerIni(input: PgbouncerInput): string {
         entries: [
           ["listen_addr", PGBOUNCER_HOST],
           ["listen_port", PGBOUNCER_PORT],
-          // No unix socket: clients use TCP on loopback, and the sandbox lets PgBouncer write nothing.
-          ["unix_socket_dir", ""],
+          // Clients use TCP on loopback; the socket (mode 0700 by the runtime directory) is for the
+          // metrics collector's SHOW POOLS, which needs no password there and so no admin_users.
+          ["unix_socket_dir", PGBOUNCER_PATHS.socketDir],
           ["auth_type", "scram-sha-256"],
           ["auth_file", PGBOUNCER_PATHS.userlist],
           // Transaction mode: Rails must not use prepared statements (PREPARED_STATEMENTS=false).
@@ -100,7 +107,8 @@ export function renderPgbouncerUserlist(user: string, passwordPlaceholder: strin
 /**
  * PgBouncer's unit, after Debian's own pgbouncer.service (Type=notify, user postgres, SIGINT for a
  * safe shutdown), sandboxed like the Mastodon units: it reads /etc/pgbouncer and the RDS CA bundle,
- * logs to the journal (no logfile, no pidfile, no unix socket in the ini) and so writes nothing.
+ * logs to the journal (no logfile, no pidfile) and writes nothing but its socket in its runtime
+ * directory.
  */
 export function renderPgbouncerUnit(): UnitFile {
   return {
@@ -121,6 +129,8 @@ export function renderPgbouncerUnit(): UnitFile {
         ["KillSignal", "SIGINT"],
         ...restartAlways,
         ["LimitNOFILE", DAEMON_OPEN_FILES],
+        ["RuntimeDirectory", "pgbouncer"],
+        ["RuntimeDirectoryMode", "0700"],
         // Shared with PostgreSQL's packages: leave the postgres user's IPC objects alone.
         ...daemonSandbox({ readWritePaths: [], removeIpc: false }),
       ],

@@ -22,13 +22,16 @@ export const IMAGE_BUILD_SCRIPT = "mastodon-image-build.sh";
  * Image Builder build instance's user data (fleetHost.ts, imageBuild.ts).
  */
 export const INSTALL_SSM_AGENT = "install-ssm-agent.sh";
+/** The per-minute CloudWatch collector: Sidekiq's backlog, PgBouncer's waits, streaming's clients (metrics.ts). */
+export const MASTODON_METRICS = "mastodon-metrics.py";
 
 export type Program =
   | typeof RENDER_SECRETS
   | typeof REDIS_HOST_SETUP
   | typeof MASTODON_READY
   | typeof IMAGE_BUILD_SCRIPT
-  | typeof INSTALL_SSM_AGENT;
+  | typeof INSTALL_SSM_AGENT
+  | typeof MASTODON_METRICS;
 
 const cache = new Map<Program, string>();
 

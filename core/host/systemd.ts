@@ -9,10 +9,11 @@
 export type DirectiveValue = string | number;
 export type Directive = readonly [key: string, value: DirectiveValue];
 
-/** A unit file: [Unit], then [Service] for a service (a target has none), then [Install]. */
+/** A unit file: [Unit], then [Service] for a service or [Timer] for a timer (a target has neither), then [Install]. */
 export interface Unit {
   readonly unit: readonly Directive[];
   readonly service?: readonly Directive[];
+  readonly timer?: readonly Directive[];
   readonly install?: readonly Directive[];
 }
 
@@ -48,6 +49,7 @@ function section(name: string, directives: readonly Directive[]): string {
 export function renderUnit(unit: Unit): string {
   const sections: string[] = [section("Unit", unit.unit)];
   if (unit.service) sections.push(section("Service", unit.service));
+  if (unit.timer) sections.push(section("Timer", unit.timer));
   if (unit.install) sections.push(section("Install", unit.install));
   return `${sections.join("\n\n")}\n`;
 }

@@ -34,6 +34,7 @@ const PARAMETER_PATH = "/mastodon/dev/mastodon";
 const SECRETS = {
   [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd",
   [`${PARAMETER_PATH}/smtp-password`]: "it is #1 secret",
+  [`${PARAMETER_PATH}/redis-persistent-password`]: "r3disPassw0rd",
 };
 
 /** The dev stack's one fleet (web, streaming, every queue), pooled: every kind of check. */
@@ -47,9 +48,11 @@ function host() {
       LOCAL_DOMAIN: "social.example.org",
       DB_PASS: ssmPlaceholder(`${PARAMETER_PATH}/db-password`),
       SMTP_PASSWORD: ssmPlaceholder(`${PARAMETER_PATH}/smtp-password`),
+      SIDEKIQ_REDIS_URL: `rediss://:${ssmPlaceholder(`${PARAMETER_PATH}/redis-persistent-password`)}@redis.example.internal:6379/0`,
     },
     parameterPath: PARAMETER_PATH,
     region: "us-east-1",
+    metrics: { stack: PARAMETER_PATH, region: "us-east-1", fleets: [fleet] },
     pgbouncer: {
       primaryHost: "db.example.internal",
       databaseName: "mastodon",
@@ -381,6 +384,12 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
   const envFile = fs.readFileSync(path.join(b.root, "home/mastodon/live/.env.production"), "utf8");
   expect(envFile).toContain(`DB_PASS=${SECRETS[`${PARAMETER_PATH}/db-password`]}\n`);
   expect(envFile).toContain("SMTP_PASSWORD='it is #1 secret'\n");
+  // The queue collector's Redis URL, filled in a file of its own that only root (systemd) reads.
+  const metricsEnv = path.join(b.root, "etc/mastodon/metrics.env");
+  expect(fs.readFileSync(metricsEnv, "utf8")).toContain(
+    "\nSIDEKIQ_REDIS_URL=rediss://:r3disPassw0rd@redis.example.internal:6379/0\n",
+  );
+  expect(fs.statSync(metricsEnv).mode & 0o777).toBe(0o600);
 
   // Readiness: every enabled unit checked, then CONTINUE for this instance, group and hook, once.
   const enabled = b.systemctl.find((c) => c[0] === "enable" && c[1] !== "--now")!.slice(1);
@@ -463,7 +472,10 @@ test("an SSM read that never succeeds stops the boot after its attempts, and OnF
 
 test("a missing parameter is a configuration error: no retry, and the group hears ABANDON", async () => {
   const b = await boot({
-    parameters: { [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd" },
+    parameters: {
+      [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd",
+      [`${PARAMETER_PATH}/redis-persistent-password`]: "r3disPassw0rd",
+    },
   });
   expect(ssmReads(b)).toHaveLength(1);
   expect(stepOf(b, BOOT_PATHS.renderer)!.stderr).toBe(

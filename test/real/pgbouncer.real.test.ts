@@ -10,14 +10,16 @@
  * connection limit what the budget plans for this host's fleet were it one host (the pool), and its
  * password checked by the server (scram-sha-256).
  */
-import { execFileSync, type ChildProcess } from "child_process";
+import { execFileSync, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
 import { clientConnectionsPerHost, pgbouncerRow } from "../../core/sizing/budget";
 import { parseStackConfig } from "../../core/config";
 import { DEFAULTS } from "../../core/defaults";
+import { METRICS, hostMetricsConfig } from "../../core/host/metrics";
 import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/host/pgbouncer";
+import { MASTODON_METRICS, PROGRAMS_DIR } from "../../core/host/programs";
 import { MASTODON_PATHS } from "../../core/host/units";
 import { stackConfig } from "../helpers";
 import {
@@ -25,6 +27,7 @@ import {
   RDS_MASTER_SQL,
   asPostgresUser,
   freePort,
+  makeTestCertificates,
   isRoot,
   requireProgram,
   runRoleSetup,
@@ -62,61 +65,14 @@ const dir = tempDir("mastodon-pgbouncer-");
 let pg: Postgres;
 let bouncer: ChildProcess;
 let port: number;
+const socketDir = path.join(dir, "run-pgbouncer");
 const open: Client[] = [];
-
-function openssl(...args: string[]) {
-  execFileSync("openssl", args, { cwd: dir, stdio: "ignore", timeout: SLOW });
-}
 
 beforeAll(async () => {
   requireProgram("/usr/sbin/pgbouncer");
   fs.chmodSync(dir, 0o755);
   // A CA and a server certificate for 127.0.0.1, so verify-full has something to verify.
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=test-ca",
-  );
-  openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  );
+  makeTestCertificates(dir);
   for (const f of ["server.key", "server.crt", "ca.crt"]) {
     fs.chmodSync(path.join(dir, f), 0o600);
     if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
@@ -143,6 +99,9 @@ beforeAll(async () => {
   if (setup.status !== 0) throw new Error(`role setup failed: ${setup.stderr}`);
 
   port = await freePort();
+  // The unit's RuntimeDirectory: PgBouncer's own, mode 0700.
+  fs.mkdirSync(socketDir, { mode: 0o700 });
+  if (isRoot) execFileSync("chown", ["postgres:postgres", socketDir]);
   const userlist = path.join(dir, "userlist.txt");
   fs.writeFileSync(userlist, renderPgbouncerUserlist(APP, PASSWORD), { mode: 0o600 });
   if (isRoot) execFileSync("chown", ["postgres:postgres", userlist]);
@@ -157,7 +116,8 @@ beforeAll(async () => {
       `server_tls_ca_file = ${path.join(dir, "ca.crt")}`,
     )
     .replace(`auth_file = ${PGBOUNCER_PATHS.userlist}`, `auth_file = ${userlist}`)
-    .replace("listen_port = 6432", `listen_port = ${port}`);
+    .replace("listen_port = 6432", `listen_port = ${port}`)
+    .replace(`unix_socket_dir = ${PGBOUNCER_PATHS.socketDir}`, `unix_socket_dir = ${socketDir}`);
   fs.writeFileSync(path.join(dir, "pgbouncer.ini"), ini);
   // A direct child (as root, run as the postgres user): stopping it is a signal and its exit, reaped.
   bouncer = spawnServer("/usr/sbin/pgbouncer", [path.join(dir, "pgbouncer.ini")], {
@@ -282,4 +242,61 @@ test("max_client_conn turns away what one host should never open", async () => {
   }
   const extra = viaBouncer();
   await expect(extra.connect()).rejects.toThrow(/max_client_conn/);
+});
+
+test("the metrics collector reads the waiting clients from PgBouncer's admin console, as the unit runs it", async () => {
+  // The pool's server connections all held in open transactions, then WAITING more clients asking.
+  const WAITING = 5;
+  const holders = open.slice(0, pool);
+  const askers = open.slice(pool, pool + WAITING);
+  await Promise.all(holders.map((c) => c.query("BEGIN").then(() => c.query("SELECT 1"))));
+  const asked = askers.map((c) => c.query("SELECT 1"));
+  const config = path.join(dir, "metrics.json");
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      ...hostMetricsConfig(
+        fleet,
+        { stack: "/mastodon/production", region: "us-east-1", fleets: [fleet] },
+        { pooled: true },
+      ),
+      pgbouncer: { socketDir, port },
+    }),
+  );
+  const collect = () => {
+    // As its unit: the postgres user, whom PgBouncer's console admits on the socket without a password.
+    const r = spawnSync(
+      "/usr/bin/python3",
+      [path.join(PROGRAMS_DIR, MASTODON_METRICS), config, "--dry-run"],
+      {
+        ...asPostgresUser(),
+        env: { PATH: "/usr/bin:/bin" },
+        encoding: "utf8",
+        timeout: SLOW,
+      },
+    );
+    if (r.status !== 0) throw new Error(`collector (${r.status}): ${r.stderr}`);
+    const data = (
+      JSON.parse(r.stdout) as { metricData: { MetricName: string; Value: number; Dimensions: unknown[] }[] }
+    ).metricData;
+    return Object.fromEntries(data.map((d) => [d.MetricName, { value: d.Value, dimensions: d.Dimensions }]));
+  };
+  // PgBouncer counts a client as waiting once it has read its query: poll until all have been read.
+  let seen = collect();
+  await waitFor(() => {
+    seen = collect();
+    return seen[METRICS.pgbouncerClientsWaiting.name]?.value === WAITING;
+  }, `${WAITING} waiting clients in SHOW POOLS`);
+  expect(seen[METRICS.pgbouncerClientsWaiting.name]).toEqual({
+    value: WAITING,
+    dimensions: [
+      { Name: "Stack", Value: "/mastodon/production" },
+      { Name: "Fleet", Value: fleet.name },
+    ],
+  });
+  expect(seen[METRICS.pgbouncerMaxWait.name]!.value).toBeGreaterThanOrEqual(0);
+  // The holders commit: the askers get their turn and nobody waits any more.
+  await Promise.all(holders.map((c) => c.query("COMMIT")));
+  await Promise.all(asked);
+  expect(collect()[METRICS.pgbouncerClientsWaiting.name]!.value).toBe(0);
 });

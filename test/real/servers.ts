@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import * as tls from "tls";
 import { promisify } from "util";
 import { type DatabaseRoleSetup, renderRoleSetupCommands } from "../../core/host/databaseRole";
 import { MASTODON_PATHS } from "../../core/host/units";
@@ -249,13 +250,15 @@ const resp = (...words: string[]) =>
  * answers yet, or while the server answers LOADING (it is reading its AOF or RDB back after a
  * restart: it accepts connections but refuses commands until done); any other error throws.
  */
-function redisPong(port: number, password?: string): Promise<boolean> {
+function redisPong(port: number, password?: string, tlsCa?: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const expected = password === undefined ? 1 : 2;
     let replies = "";
-    const socket = net.connect(port, "127.0.0.1", () => {
-      socket.write((password === undefined ? "" : resp("AUTH", password)) + resp("PING"));
-    });
+    const hello = () => socket.write((password === undefined ? "" : resp("AUTH", password)) + resp("PING"));
+    const socket =
+      tlsCa === undefined
+        ? net.connect(port, "127.0.0.1", hello)
+        : tls.connect({ port, host: "127.0.0.1", ca: fs.readFileSync(tlsCa) }, hello);
     const done = (result: boolean | Error) => {
       socket.destroy();
       if (result instanceof Error) reject(result);
@@ -281,7 +284,12 @@ function redisPong(port: number, password?: string): Promise<boolean> {
  * redis-server with a config file and/or command-line settings; resolves once it answers PING
  * (with `password`, after AUTH), so a restart that reloads its AOF is ready to use.
  */
-export async function startRedis(args: string[], port: number, password?: string): Promise<RedisServer> {
+export async function startRedis(
+  args: string[],
+  port: number,
+  password?: string,
+  opts: { tls?: string } = {},
+): Promise<RedisServer> {
   requireProgram("/usr/bin/redis-server");
   const server = spawnServer("/usr/bin/redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -290,7 +298,7 @@ export async function startRedis(args: string[], port: number, password?: string
   try {
     await waitFor(() => {
       if (exited(server)) throw new Error(`redis-server exited: ${log}`);
-      return redisPong(port, password);
+      return redisPong(port, password, opts.tls);
     }, "redis-server to answer PONG");
   } catch (e) {
     await stopProcess(server, "SIGKILL");
@@ -370,4 +378,64 @@ export function runRoleSetup(
   const leftBehind = fs.readdirSync(tmp);
   fs.rmSync(dir, { recursive: true, force: true });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, leftBehind };
+}
+
+/**
+ * A throwaway CA and a server certificate for 127.0.0.1 (subjectAltName IP), written into `dir` as
+ * ca.crt, server.crt and server.key: TLS servers started here are verified against ca.crt, as the
+ * hosts verify RDS and ElastiCache.
+ */
+export function makeTestCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const openssl = (...args: string[]) =>
+    execFileSync("openssl", args, { cwd: dir, stdio: "ignore", timeout: SERVER_TIMEOUT_MS });
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=test-ca",
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  );
+  return {
+    ca: path.join(dir, "ca.crt"),
+    cert: path.join(dir, "server.crt"),
+    key: path.join(dir, "server.key"),
+  };
 }

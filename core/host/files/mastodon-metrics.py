@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""Publishes what the hosts cannot otherwise show to CloudWatch, once a minute (mastodon-metrics.timer).
+
+  mastodon-metrics.py CONFIG [--dry-run]
+
+CONFIG is the JSON the package renders per fleet (core/host/metrics.ts). Each collector it names runs
+on its own; a collector that fails (Redis down, PgBouncer restarting) is logged to the journal, the
+others still publish, and the program exits 1 so the run shows as failed. The timer runs it again a
+minute later: nothing is retried inside a run.
+
+- queues (only on the scheduler's host: exactly one in the stack, so one publisher and no election):
+  per queue its size (LLEN) and latency, the age of its oldest job as Sidekiq's Queue#latency computes
+  it; the retry, dead and scheduled set sizes (ZCARD); per Sidekiq fleet the largest latency of its
+  queues, the figure its scaling policy tracks. Two O(1) commands per queue and three for the sets,
+  pipelined in one round trip: never KEYS or SCAN, never a range read, so the cost per run does not
+  grow with the backlog and Sidekiq is not slowed by it. It reads SIDEKIQ_REDIS_URL (TLS and AUTH as
+  Mastodon) from the environment its unit loads from a file only root reads.
+- pgbouncer: clients waiting for a server connection (cl_waiting, summed over the pools) and the
+  longest wait (maxwait), from PgBouncer's admin console (SHOW POOLS) over its Unix socket, as the
+  user it runs as (PgBouncer's documentation, "Admin console": the pgbouncer user may log in
+  without a password over the socket from the same Unix user).
+- streaming: connected clients, from each streaming process's /metrics (Mastodon's streaming
+  server, connected_clients by type).
+
+The figures go out in one PutMetricData call through the AWS CLI (the instance role's credentials),
+with the stack and the fleet or queue as dimensions. --dry-run prints them instead.
+"""
+
+import csv
+import io
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+
+# Each network step is bounded, so a run ends well inside the timer's minute.
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 5
+PUBLISH_TIMEOUT_SECONDS = 30
+SETS = (("RetrySetSize", "retry"), ("DeadSetSize", "dead"), ("ScheduledSetSize", "schedule"))
+
+
+def log(message):
+    print(f"mastodon-metrics: {message}", file=sys.stderr, flush=True)
+
+
+class RedisError(Exception):
+    pass
+
+
+class Redis:
+    """Just enough RESP2 for a pipeline of simple commands (Redis's documentation, "Redis serialization
+    protocol specification"): AUTH, SELECT, LLEN, LINDEX and ZCARD."""
+
+    def __init__(self, url):
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("redis", "rediss"):
+            raise RedisError(f"SIDEKIQ_REDIS_URL has scheme {parsed.scheme!r}, not redis or rediss")
+        self.host = parsed.hostname or "localhost"
+        self.port = parsed.port or 6379
+        self.tls = parsed.scheme == "rediss"
+        self.user = urllib.parse.unquote(parsed.username) if parsed.username else None
+        self.password = urllib.parse.unquote(parsed.password) if parsed.password else None
+        path = parsed.path.lstrip("/")
+        self.db = int(path) if path else 0
+        self.commands = 0
+
+    def pipeline(self, commands):
+        """Sends every command at once and returns their replies in order (AUTH and SELECT first)."""
+        setup = []
+        if self.password is not None:
+            setup.append(["AUTH", self.user, self.password] if self.user else ["AUTH", self.password])
+        if self.db:
+            setup.append(["SELECT", str(self.db)])
+        everything = setup + commands
+        sock = socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT_SECONDS)
+        try:
+            if self.tls:
+                # The system's trust store and hostname check: ElastiCache's certificates are public.
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            sock.settimeout(READ_TIMEOUT_SECONDS)
+            sock.sendall(b"".join(encode(c) for c in everything))
+            reader = sock.makefile("rb")
+            replies = [read_reply(reader) for _ in everything]
+        finally:
+            sock.close()
+        self.commands += len(everything)
+        for command, reply in zip(everything, replies):
+            if isinstance(reply, RedisError):
+                raise RedisError(f"{command[0]}: {reply}")
+        return replies[len(setup):]
+
+
+def encode(command):
+    parts = [b"*%d\r\n" % len(command)]
+    for arg in command:
+        data = arg.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def read_reply(reader):
+    line = reader.readline()
+    if not line.endswith(b"\r\n"):
+        raise RedisError("connection closed mid-reply")
+    kind, body = line[:1], line[1:-2]
+    if kind == b"+":
+        return body.decode()
+    if kind == b"-":
+        # Returned, not raised: the rest of the pipeline's replies must still be read.
+        return RedisError(body.decode())
+    if kind == b":":
+        return int(body)
+    if kind == b"$":
+        length = int(body)
+        if length < 0:
+            return None
+        data = reader.read(length + 2)
+        return data[:-2]
+    if kind == b"*":
+        count = int(body)
+        return None if count < 0 else [read_reply(reader) for _ in range(count)]
+    raise RedisError(f"unexpected reply {line!r}")
+
+
+def job_latency(entry, now):
+    """Sidekiq's JobRecord#latency: enqueued_at (or created_at) as float seconds (Sidekiq up to 7)
+    or integer milliseconds (Sidekiq 8, which Mastodon 4.6 runs); 0 for no timestamp or bad JSON."""
+    try:
+        job = json.loads(entry)
+    except ValueError:
+        return 0.0
+    if not isinstance(job, dict):
+        return 0.0
+    stamp = job.get("enqueued_at") or job.get("created_at")
+    if isinstance(stamp, float):
+        return now - stamp
+    if isinstance(stamp, int) and not isinstance(stamp, bool):
+        return (now * 1000 - stamp) / 1000.0
+    return 0.0
+
+
+def collect_queues(config, stamp):
+    url = os.environ.get("SIDEKIQ_REDIS_URL")
+    if not url:
+        raise RedisError("SIDEKIQ_REDIS_URL is not set (the unit's EnvironmentFile)")
+    redis = Redis(url)
+    queues = config["queues"]
+    commands = []
+    for queue in queues:
+        commands.append(["LLEN", f"queue:{queue}"])
+        # The tail of the list is the oldest job (Sidekiq pushes with LPUSH, fetches with BRPOP).
+        commands.append(["LINDEX", f"queue:{queue}", "-1"])
+    commands.extend(["ZCARD", key] for _, key in SETS)
+    started = time.monotonic()
+    replies = redis.pipeline(commands)
+    now = time.time()
+    elapsed_ms = (time.monotonic() - started) * 1000
+    data = []
+    latency = {}
+    for n, queue in enumerate(queues):
+        size, oldest = replies[2 * n], replies[2 * n + 1]
+        latency[queue] = job_latency(oldest, now) if oldest is not None else 0.0
+        dims = [{"Name": "Queue", "Value": queue}]
+        data.append(datum("QueueSize", size, "Count", dims, stamp))
+        data.append(datum("QueueLatency", latency[queue], "Seconds", dims, stamp))
+    for n, (metric, _) in enumerate(SETS):
+        data.append(datum(metric, replies[2 * len(queues) + n], "Count", [], stamp))
+    for fleet, fleet_queues in sorted(config.get("fleetQueues", {}).items()):
+        worst = max(latency.get(q, 0.0) for q in fleet_queues)
+        data.append(datum("FleetQueueLatency", worst, "Seconds", [{"Name": "Fleet", "Value": fleet}], stamp))
+    return data, {"commands": redis.commands, "milliseconds": round(elapsed_ms, 3), "now": now}
+
+
+def collect_pgbouncer(config, stamp):
+    pgbouncer = config["pgbouncer"]
+    result = subprocess.run(
+        [
+            config.get("psql", "/usr/bin/psql"),
+            "--no-psqlrc",
+            "--csv",
+            "--host",
+            pgbouncer["socketDir"],
+            "--port",
+            str(pgbouncer["port"]),
+            "--username",
+            "pgbouncer",
+            "--dbname",
+            "pgbouncer",
+            "--command",
+            "SHOW POOLS",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=READ_TIMEOUT_SECONDS * 2,
+        env={**os.environ, "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS)},
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"SHOW POOLS: {result.stderr.strip()}")
+    pools = list(csv.DictReader(io.StringIO(result.stdout)))
+    waiting = sum(int(p["cl_waiting"]) for p in pools)
+    max_wait = max((int(p["maxwait"]) + int(p.get("maxwait_us") or 0) / 1e6 for p in pools), default=0.0)
+    dims = [{"Name": "Fleet", "Value": config["fleet"]}]
+    return [
+        datum("PgBouncerClientsWaiting", waiting, "Count", dims, stamp),
+        datum("PgBouncerMaxWait", max_wait, "Seconds", dims, stamp),
+    ]
+
+
+def connected_clients(text):
+    """The sum of connected_clients over its types, from Prometheus's text format."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("connected_clients{") or line.startswith("connected_clients "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def collect_streaming(config, stamp):
+    total = 0.0
+    for port in config["streamingPorts"]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=READ_TIMEOUT_SECONDS) as answer:
+            total += connected_clients(answer.read().decode())
+    return [datum("StreamingConnections", total, "Count", [{"Name": "Fleet", "Value": config["fleet"]}], stamp)]
+
+
+def datum(name, value, unit, dimensions, stamp):
+    return {
+        "MetricName": name,
+        "Dimensions": dimensions,
+        "Timestamp": stamp,
+        "Value": float(value),
+        "Unit": unit,
+    }
+
+
+def publish(config, data):
+    """One PutMetricData call (up to 1,000 values: CloudWatch API Reference, PutMetricData)."""
+    subprocess.run(
+        [
+            config.get("aws", "/usr/bin/aws"),
+            "cloudwatch",
+            "put-metric-data",
+            "--region",
+            config["region"],
+            "--namespace",
+            config["namespace"],
+            "--metric-data",
+            json.dumps(data, separators=(",", ":")),
+        ],
+        check=True,
+        timeout=PUBLISH_TIMEOUT_SECONDS,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def main(argv):
+    if len(argv) not in (2, 3) or (len(argv) == 3 and argv[2] != "--dry-run"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as f:
+        config = json.load(f)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data, failed, redis = [], [], None
+    collectors = []
+    if config.get("queues"):
+        collectors.append(("queues", collect_queues))
+    if config.get("pgbouncer"):
+        collectors.append(("pgbouncer", collect_pgbouncer))
+    if config.get("streamingPorts"):
+        collectors.append(("streaming", collect_streaming))
+    for what, collect in collectors:
+        try:
+            if what == "queues":
+                part, redis = collect(config, stamp)
+            else:
+                part = collect(config, stamp)
+            data.extend(part)
+        except (OSError, RedisError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError) as e:
+            log(f"{what}: {e}")
+            failed.append(what)
+    # Every value carries the stack first: two stacks in one account never mix their figures.
+    for d in data:
+        d["Dimensions"] = [{"Name": "Stack", "Value": config["stack"]}] + d["Dimensions"]
+    if argv[2:] == ["--dry-run"]:
+        print(json.dumps({"namespace": config["namespace"], "metricData": data, "redis": redis}, indent=2))
+    elif data:
+        try:
+            publish(config, data)
+        except (OSError, subprocess.SubprocessError) as e:
+            log(f"PutMetricData: {e}")
+            return 1
+    if redis:
+        log(f"queues: {redis['commands']} Redis commands in {redis['milliseconds']} ms")
+    log(f"{len(data)} values" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,185 @@
+/**
+ * What the hosts publish to CloudWatch once a minute, and how (pure): the metric names every alarm,
+ * panel and scaling policy reads, the collector's per-host config, and its units (a oneshot service
+ * and the timer that starts it). The collector is core/host/files/mastodon-metrics.py.
+ *
+ * Who publishes what:
+ * - the Sidekiq backlog (per queue size and latency, the retry, dead and scheduled sets, and per
+ *   Sidekiq fleet the largest latency of its queues) comes from the scheduler's host only. The
+ *   config rules keep exactly one scheduler host in the stack (maxSize 1, never scaled), so there is
+ *   one publisher without an election, and it already reads the persistent Redis. Its cost per run
+ *   is two O(1) commands per queue and three for the sets in one pipeline, whatever the backlog.
+ * - PgBouncer's waiting clients and longest wait, and the streaming server's connections, come from
+ *   every host that runs them, with the fleet as dimension: CloudWatch's Sum and Maximum over a
+ *   minute then give the fleet's total and its worst host.
+ *
+ * Mastodon's Prometheus exporter (MASTODON_PROMETHEUS_EXPORTER_*, Mastodon 4.3+) is not used for
+ * this: its Sidekiq figures come from each process (one per process, to be scraped and summed by a
+ * Prometheus server this stack does not run), and its queue latency comes from the same Redis reads
+ * done in every Sidekiq process instead of one. One reader in the VPC gives one authoritative figure
+ * per queue with no scraper to operate.
+ */
+import type { Fleet } from "../config/resolve";
+import type { SidekiqQueue } from "../defaults";
+import { PGBOUNCER_PORT } from "./env";
+import { PGBOUNCER_PATHS } from "./pgbouncer";
+import { type Directive, renderUnit, type UnitFile } from "./systemd";
+import { daemonSandbox } from "./unitPolicy";
+
+/** The CloudWatch namespace of every custom metric; the fleet's role may publish to it and no other. */
+export const METRICS_NAMESPACE = "Mastodon";
+
+/** Every custom metric, its unit, and which dimensions (besides Stack) it carries. */
+export const METRICS = {
+  queueSize: { name: "QueueSize", unit: "Count", by: "Queue" },
+  queueLatency: { name: "QueueLatency", unit: "Seconds", by: "Queue" },
+  retrySetSize: { name: "RetrySetSize", unit: "Count", by: undefined },
+  deadSetSize: { name: "DeadSetSize", unit: "Count", by: undefined },
+  scheduledSetSize: { name: "ScheduledSetSize", unit: "Count", by: undefined },
+  fleetQueueLatency: { name: "FleetQueueLatency", unit: "Seconds", by: "Fleet" },
+  pgbouncerClientsWaiting: { name: "PgBouncerClientsWaiting", unit: "Count", by: "Fleet" },
+  pgbouncerMaxWait: { name: "PgBouncerMaxWait", unit: "Seconds", by: "Fleet" },
+  streamingConnections: { name: "StreamingConnections", unit: "Count", by: "Fleet" },
+} as const;
+export type MetricKey = keyof typeof METRICS;
+
+/** The timer's period: CloudWatch's standard resolution, and the granularity of every alarm on these. */
+export const METRICS_PERIOD_SECONDS = 60;
+
+export const METRICS_PATHS = {
+  program: "/usr/local/sbin/mastodon-metrics",
+  config: "/etc/mastodon/metrics.json",
+  /** SIDEKIQ_REDIS_URL for the queue collector: filled at boot, read by systemd only (root, 0600). */
+  env: "/etc/mastodon/metrics.env",
+  envTemplate: "/etc/mastodon/metrics.env.template",
+} as const;
+
+export const METRICS_UNITS = {
+  service: "mastodon-metrics.service",
+  timer: "mastodon-metrics.timer",
+} as const;
+
+/** The collector's bound per run: well inside the minute, so two runs never overlap. */
+export const METRICS_RUN_BOUND_SECONDS = 50;
+
+/** What the collector reads on one host (the JSON at METRICS_PATHS.config). */
+export interface HostMetricsConfig {
+  /** The Stack dimension of every value: the stack's SSM path, unique per MastodonStack in an account. */
+  readonly stack: string;
+  readonly region: string;
+  readonly namespace: string;
+  readonly fleet: string;
+  /** Queues whose size and latency this host publishes (the scheduler's host: all of them). */
+  readonly queues: readonly SidekiqQueue[];
+  /** Per Sidekiq fleet, the queues whose largest latency is its FleetQueueLatency. */
+  readonly fleetQueues: Readonly<Record<string, readonly SidekiqQueue[]>>;
+  readonly pgbouncer: { readonly socketDir: string; readonly port: number } | null;
+  readonly streamingPorts: readonly number[];
+}
+
+/** What the stack gives every host's collector. */
+export interface StackMetricsInput {
+  readonly stack: string;
+  readonly region: string;
+  readonly fleets: readonly Fleet[];
+}
+
+/** Whether this fleet's host publishes the Sidekiq backlog: the scheduler's, one host in the stack. */
+export function publishesQueues(fleet: Fleet): boolean {
+  return fleet.servesScheduler;
+}
+
+export function hostMetricsConfig(
+  fleet: Fleet,
+  stack: StackMetricsInput,
+  ctx: { readonly pooled: boolean },
+): HostMetricsConfig {
+  const queues = publishesQueues(fleet);
+  const sidekiqFleets = stack.fleets.filter((f) => f.sidekiq);
+  return {
+    stack: stack.stack,
+    region: stack.region,
+    namespace: METRICS_NAMESPACE,
+    fleet: fleet.name,
+    queues: queues ? [...new Set(sidekiqFleets.flatMap((f) => f.sidekiq?.queues ?? []))] : [],
+    fleetQueues: queues
+      ? Object.fromEntries(sidekiqFleets.map((f) => [f.name, f.sidekiq?.queues ?? []]))
+      : {},
+    pgbouncer: ctx.pooled ? { socketDir: PGBOUNCER_PATHS.socketDir, port: PGBOUNCER_PORT } : null,
+    streamingPorts: fleet.streaming?.ports ?? [],
+  };
+}
+
+/** Whether a host has anything to publish (a web-only fleet without PgBouncer has not). */
+export function hasMetrics(config: HostMetricsConfig): boolean {
+  return config.queues.length > 0 || config.pgbouncer !== null || config.streamingPorts.length > 0;
+}
+
+/**
+ * The collector's service and timer. The service runs as postgres where PgBouncer runs (the admin
+ * console trusts that user on its socket), else as a dynamic user; either way sandboxed like the
+ * daemons, with nothing to write. The timer is wanted by mastodon.target, so the boot's
+ * `systemctl start mastodon.target` starts it (timers.target is long reached by then).
+ */
+export function renderMetricsUnits(config: HostMetricsConfig): UnitFile[] {
+  const user: Directive[] = config.pgbouncer !== null ? [["User", "postgres"]] : [["DynamicUser", "true"]];
+  const service: Directive[] = [
+    ["Type", "oneshot"],
+    ...user,
+    ...(config.queues.length > 0 ? [["EnvironmentFile", METRICS_PATHS.env] as Directive] : []),
+    ["ExecStart", `/usr/bin/python3 ${METRICS_PATHS.program} ${METRICS_PATHS.config}`],
+    ["TimeoutStartSec", METRICS_RUN_BOUND_SECONDS],
+    // Shares the postgres user with PgBouncer: leave its IPC objects alone (unitPolicy.ts).
+    ...daemonSandbox({ readWritePaths: [], removeIpc: false }),
+  ];
+  return [
+    {
+      name: METRICS_UNITS.service,
+      content: renderUnit({
+        unit: [
+          ["Description", "Publishes Sidekiq, PgBouncer and streaming figures to CloudWatch (mastodon-aws)"],
+          ["After", "network-online.target"],
+          ["Wants", "network-online.target"],
+        ],
+        service,
+      }),
+    },
+    {
+      name: METRICS_UNITS.timer,
+      content: renderUnit({
+        unit: [["Description", "Runs mastodon-metrics.service every minute"]],
+        timer: [
+          ["OnCalendar", "*-*-* *:*:00"],
+          ["AccuracySec", "1s"],
+          ["Unit", METRICS_UNITS.service],
+        ],
+        install: [["WantedBy", "mastodon.target"]],
+      }),
+    },
+  ];
+}
+
+/** The metrics.env template: the persistent Redis URL with its password placeholder, nothing else. */
+export function renderMetricsEnvTemplate(sidekiqRedisUrl: string): string {
+  return `# mastodon-aws: the queue collector's Redis; the SSM placeholder is filled at boot\nSIDEKIQ_REDIS_URL=${sidekiqRedisUrl}\n`;
+}
+
+/**
+ * The IAM statement a fleet's role needs to publish: PutMetricData has no resource-level
+ * permissions, so the namespace condition is the only bound (CloudWatch User Guide, "Using
+ * condition keys to limit access to CloudWatch namespaces").
+ */
+export function metricsPublishPolicy(): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "PublishMastodonMetrics",
+        Effect: "Allow",
+        Action: "cloudwatch:PutMetricData",
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE } },
+      },
+    ],
+  };
+}

@@ -1,0 +1,412 @@
+/**
+ * The queue collector (core/host/files/mastodon-metrics.py) against real Sidekiq: Debian's
+ * ruby-sidekiq enqueues into a real redis-server with TLS and AUTH as in production (rediss:// with
+ * a password), and the collector's sizes must equal what Sidekiq's API reports (Queue#size,
+ * RetrySet, DeadSet, ScheduledSet) and its latencies must name the same oldest job as
+ * Queue#latency: latency is "now minus the job's enqueued_at", so both sides' `now - latency` must
+ * be the same instant. Its AWS call goes through Debian's real AWS CLI to a stand-in CloudWatch
+ * that records the request, and the metric data in that request is checked value by value.
+ *
+ * The collector's cost per run is measured at 10 and 100,000 queued jobs: the Redis commands it
+ * sent (Redis's own INFO commandstats) must be the same, whatever the backlog.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as path from "path";
+import { gunzipSync } from "zlib";
+import { parseStackConfig } from "../../core/config";
+import { METRICS, METRICS_NAMESPACE, hostMetricsConfig } from "../../core/host/metrics";
+import { PROGRAMS_DIR } from "../../core/host/programs";
+import { stackConfig } from "../helpers";
+import {
+  type RedisServer,
+  freePort,
+  makeTestCertificates,
+  requireProgram,
+  startRedis,
+  stopAllServers,
+  tempDir,
+} from "./servers";
+
+const PYTHON = "/usr/bin/python3";
+const AWS = "/usr/bin/aws";
+const PROGRAM = path.join(PROGRAMS_DIR, "mastodon-metrics.py");
+const PASSWORD = "MetricsTestPassword0123456789";
+jest.setTimeout(180000);
+
+const production = parseStackConfig(stackConfig("production")).config;
+const scheduler = production.fleets.find((f) => f.servesScheduler)!;
+// The scheduler's host as the stack renders it, with PgBouncer and streaming left to their own tests.
+const rendered = hostMetricsConfig(
+  scheduler,
+  { stack: "/mastodon/production", region: "us-east-1", fleets: production.fleets },
+  { pooled: false },
+);
+
+let dir: string;
+let redis: RedisServer;
+let url: string;
+let ca: string;
+const servers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  requireProgram(PYTHON);
+  requireProgram(AWS);
+  requireProgram("/usr/bin/sidekiq");
+  dir = tempDir("mastodon-metrics-");
+  const certs = makeTestCertificates(dir);
+  ca = certs.ca;
+  const port = await freePort();
+  redis = await startRedis(
+    [
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--tls-cert-file",
+      certs.cert,
+      "--tls-key-file",
+      certs.key,
+      "--tls-ca-cert-file",
+      certs.ca,
+      "--tls-auth-clients",
+      "no",
+      "--requirepass",
+      PASSWORD,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
+    port,
+    PASSWORD,
+    { tls: certs.ca },
+  );
+  // As Mastodon's env has it (core/host/env.ts, redisUrl): TLS, the password, database 0.
+  url = `rediss://:${PASSWORD}@127.0.0.1:${port}/0`;
+});
+
+afterAll(async () => {
+  for (const s of servers) s.kill("SIGKILL");
+  await redis?.stop();
+  await stopAllServers();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Ruby with Sidekiq 6.4 against the test Redis (TLS verified against the test CA). */
+function ruby(script: string): string {
+  return execFileSync("ruby", ["-r", "sidekiq", "-r", "sidekiq/api", "-e", script], {
+    env: { PATH: "/usr/bin:/bin", HOME: dir, REDIS_URL: url, SSL_CERT_FILE: ca },
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 120000,
+  });
+}
+
+/**
+ * What Sidekiq's own API says. Time.now is held still while it answers, so each latency is exactly
+ * "that instant minus the oldest job's enqueued_at" (Sidekiq 6.4's Queue#latency reads Time.now).
+ */
+function sidekiqView(): {
+  queues: Record<string, { size: number; latency: number; now: number }>;
+  retry: number;
+  dead: number;
+  scheduled: number;
+} {
+  const queues = JSON.stringify(rendered.queues);
+  return JSON.parse(
+    ruby(`
+      out = { "queues" => {} }
+      frozen = Time.now
+      Time.define_singleton_method(:now) { frozen }
+      ${queues}.each do |name|
+        q = Sidekiq::Queue.new(name)
+        out["queues"][name] = { "size" => q.size, "latency" => q.latency, "now" => frozen.to_f }
+      end
+      out["retry"] = Sidekiq::RetrySet.new.size
+      out["dead"] = Sidekiq::DeadSet.new.size
+      out["scheduled"] = Sidekiq::ScheduledSet.new.size
+      puts JSON.generate(out)
+    `),
+  );
+}
+
+interface Datum {
+  MetricName: string;
+  Dimensions: { Name: string; Value: string }[];
+  Value: number;
+  Unit: string;
+  Timestamp: string;
+}
+
+function writeConfig(extra: object = {}): string {
+  const file = path.join(dir, `metrics-${Math.random().toString(16).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...rendered, ...extra }));
+  return file;
+}
+
+/** The collector as its unit runs it, with SIDEKIQ_REDIS_URL from its environment file. */
+function collector(config: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(PYTHON, [PROGRAM, config, ...args], {
+    env: { PATH: "/usr/bin:/bin", SIDEKIQ_REDIS_URL: url, SSL_CERT_FILE: ca, ...env },
+    encoding: "utf8",
+    timeout: 120000,
+  });
+}
+
+function dryRun(env: Record<string, string> = {}) {
+  const r = collector(writeConfig(), ["--dry-run"], env);
+  if (r.status !== 0) throw new Error(`collector failed (${r.status}): ${r.stderr}`);
+  return {
+    ...(JSON.parse(r.stdout) as {
+      namespace: string;
+      metricData: Datum[];
+      redis: { commands: number; milliseconds: number; now: number };
+    }),
+    log: r.stderr,
+  };
+}
+
+const value = (data: Datum[], metric: string, dimension?: string) =>
+  data.find(
+    (d) =>
+      d.MetricName === metric &&
+      (dimension === undefined ? d.Dimensions.length === 1 : d.Dimensions[1]?.Value === dimension),
+  )?.Value;
+
+/** redis-cli against the test Redis, over TLS with the password. */
+function redisCli(...args: string[]): string {
+  const login = ["--tls", "--cacert", ca, "-h", "127.0.0.1", "-p", String(redis.port), "--no-auth-warning"];
+  return execFileSync("redis-cli", [...login, "-a", PASSWORD, ...args], { encoding: "utf8" });
+}
+
+/** Redis's calls per command since CONFIG RESETSTAT, and the microseconds they took inside Redis. */
+function commandStats(): { calls: Record<string, number>; usec: number } {
+  const rows = [
+    ...redisCli("INFO", "commandstats").matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm),
+  ].filter(
+    // The reset and INFO themselves.
+    (m) => !["config", "info"].includes(m[1]!),
+  );
+  return {
+    calls: Object.fromEntries(rows.map((m) => [m[1]!.toUpperCase(), Number(m[2])])),
+    usec: rows.reduce((sum, m) => sum + Number(m[3]), 0),
+  };
+}
+
+/** A backlog: `perQueue` jobs in each queue, older ones first, plus retry, dead and scheduled entries. */
+function enqueue(perQueue: Record<string, number>) {
+  ruby(`
+    Sidekiq.redis { |r| r.flushdb }
+    class Work; include Sidekiq::Worker; def perform(*); end; end
+    ${JSON.stringify(perQueue)}.each do |queue, count|
+      count.times.each_slice(1000) do |slice|
+        Sidekiq::Client.push_bulk("class" => Work, "queue" => queue, "args" => slice.map { |n| [n] })
+      end
+    end
+    # A retry (as Sidekiq's JobRetry writes it), two dead jobs, and three scheduled for later.
+    Sidekiq.redis { |r| r.zadd("retry", Time.now.to_f + 60, Sidekiq.dump_json("class" => "Work", "args" => [1], "jid" => "r1", "queue" => "default", "retry_count" => 1)) }
+    2.times { |n| Sidekiq::DeadSet.new.kill(Sidekiq.dump_json("class" => "Work", "args" => [n], "jid" => "d#{n}", "queue" => "push")) }
+    3.times { |n| Work.set(queue: "pull").perform_in(3600 + n, n) }
+  `);
+}
+
+test("the rendered scheduler host collects every queue of the stack and each Sidekiq fleet's queues", () => {
+  expect([...rendered.queues].sort()).toEqual(
+    ["default", "fasp", "ingress", "mailers", "pull", "push", "scheduler"].sort(),
+  );
+  expect(rendered.fleetQueues).toEqual({
+    "sidekiq-default": ["default"],
+    "sidekiq-ingress": ["ingress"],
+    "sidekiq-push": ["push"],
+    "sidekiq-pull": ["pull"],
+    "sidekiq-mailers": ["mailers"],
+    "sidekiq-fasp": ["fasp"],
+    "sidekiq-scheduler": ["scheduler"],
+  });
+});
+
+test("sizes equal Sidekiq's; latencies name the same oldest job as Queue#latency (TLS and AUTH)", () => {
+  enqueue({ default: 40, ingress: 7, push: 3, mailers: 1 });
+  // Give the oldest jobs an age worth measuring.
+  execFileSync("sleep", ["1.2"]);
+  const before = sidekiqView();
+  const run = dryRun();
+  const after = sidekiqView();
+  expect(run.namespace).toBe(METRICS_NAMESPACE);
+  const data = run.metricData;
+  for (const [queue, view] of Object.entries(before.queues)) {
+    expect([queue, value(data, METRICS.queueSize.name, queue)]).toEqual([queue, view.size]);
+    const latency = value(data, METRICS.queueLatency.name, queue)!;
+    if (view.size === 0) {
+      expect([queue, latency, after.queues[queue]!.latency]).toEqual([queue, 0, 0]);
+      continue;
+    }
+    // The instant the oldest job was enqueued, as each side computes it: equal but for float rounding.
+    const enqueuedBySidekiq = view.now - view.latency;
+    const enqueuedByCollector = run.redis.now - latency;
+    expect(Math.abs(enqueuedByCollector - enqueuedBySidekiq)).toBeLessThan(1e-5);
+    expect(latency).toBeGreaterThan(1);
+  }
+  expect(value(data, METRICS.retrySetSize.name)).toBe(before.retry);
+  expect(value(data, METRICS.deadSetSize.name)).toBe(before.dead);
+  expect(value(data, METRICS.scheduledSetSize.name)).toBe(before.scheduled);
+  expect([before.retry, before.dead, before.scheduled]).toEqual([1, 2, 3]);
+  // Each Sidekiq fleet's figure is the largest latency of its queues (one queue each here).
+  for (const [fleet, queues] of Object.entries(rendered.fleetQueues))
+    expect([fleet, value(data, METRICS.fleetQueueLatency.name, fleet)]).toEqual([
+      fleet,
+      Math.max(...queues.map((q) => value(data, METRICS.queueLatency.name, q)!)),
+    ]);
+  // Every value carries the stack first.
+  expect(new Set(data.map((d) => d.Dimensions[0]!.Value))).toEqual(new Set(["/mastodon/production"]));
+});
+
+test("a job written as Sidekiq 8 writes it (integer milliseconds) is aged as Sidekiq 8's JobRecord#latency does", () => {
+  ruby(`Sidekiq.redis { |r| r.flushdb }`);
+  // Sidekiq 8 (Mastodon 4.6) stores enqueued_at and created_at as integer epoch milliseconds.
+  const enqueuedMs = Date.now() - 90_000;
+  ruby(
+    `Sidekiq.redis { |r| r.lpush("queue:push", ${JSON.stringify(
+      JSON.stringify({
+        class: "Work",
+        args: [],
+        jid: "s8",
+        queue: "push",
+        created_at: enqueuedMs,
+        enqueued_at: enqueuedMs,
+      }),
+    )}); r.sadd("queues", "push") }`,
+  );
+  const run = dryRun();
+  const latency = value(run.metricData, METRICS.queueLatency.name, "push")!;
+  // JobRecord#latency (Sidekiq 8): (now in ms - enqueued_at) / 1000.0.
+  expect(Math.abs(latency - (run.redis.now * 1000 - enqueuedMs) / 1000)).toBeLessThan(0.001);
+  expect(latency).toBeGreaterThan(89);
+});
+
+test("the AWS CLI's request to CloudWatch carries exactly the collected values", async () => {
+  enqueue({ default: 5, pull: 2 });
+  const requests: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
+      requests.push({ headers: req.headers, body: body.toString("utf8") });
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.end(
+        '<PutMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></PutMetricDataResponse>',
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Debian's AWS CLI, pointed at the stand-in (the hosts' CLI finds CloudWatch by region).
+  const wrapper = path.join(dir, "aws");
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${AWS} --endpoint-url ${endpoint} "$@"\n`, { mode: 0o755 });
+  const expected = dryRun().metricData;
+  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const child = spawn(PYTHON, [PROGRAM, writeConfig({ aws: wrapper })], {
+      env: {
+        PATH: "/usr/bin:/bin",
+        SIDEKIQ_REDIS_URL: url,
+        SSL_CERT_FILE: ca,
+        HOME: dir,
+        AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (status) => resolve({ status, stderr }));
+  });
+  server.close();
+  expect(r.stderr).not.toMatch(/Traceback|failed/);
+  expect(r.status).toBe(0);
+  expect(requests).toHaveLength(1);
+  const form = new URLSearchParams(requests[0]!.body);
+  expect([form.get("Action"), form.get("Namespace"), form.get("Version")]).toEqual([
+    "PutMetricData",
+    METRICS_NAMESPACE,
+    "2010-08-01",
+  ]);
+  // The query protocol's members back into data: MetricData.member.N.<field>.
+  const sent: Datum[] = [];
+  for (let n = 1; form.has(`MetricData.member.${n}.MetricName`); n++) {
+    const field = (f: string) => form.get(`MetricData.member.${n}.${f}`)!;
+    const dims: Datum["Dimensions"] = [];
+    for (let d = 1; form.has(`MetricData.member.${n}.Dimensions.member.${d}.Name`); d++)
+      dims.push({ Name: field(`Dimensions.member.${d}.Name`), Value: field(`Dimensions.member.${d}.Value`) });
+    sent.push({
+      MetricName: field("MetricName"),
+      Dimensions: dims,
+      Value: Number(field("Value")),
+      Unit: field("Unit"),
+      Timestamp: field("Timestamp"),
+    });
+  }
+  // Everything but latency (it grew between the two runs) and the timestamp is exactly the dry run's.
+  const stable = (d: Datum) => ({
+    MetricName: d.MetricName,
+    Dimensions: d.Dimensions,
+    Unit: d.Unit,
+    ...(d.Unit === "Count" && { Value: d.Value }),
+  });
+  expect(sent.map(stable)).toEqual(expected.map(stable));
+  for (const d of sent.filter((x) => x.Unit === "Seconds")) {
+    const earlier = expected.find((e) => JSON.stringify(stable(e)) === JSON.stringify(stable(d)))!;
+    expect(d.Value).toBeGreaterThanOrEqual(earlier.Value);
+  }
+  expect(sent.every((d) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(d.Timestamp))).toBe(true);
+  // Signed with SigV4 for CloudWatch in the configured region.
+  expect(String(requests[0]!.headers.authorization)).toMatch(
+    /Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/monitoring\/aws4_request/,
+  );
+});
+
+test("a Redis that refuses the connection: the collector logs it and exits 1, publishing nothing", () => {
+  const r = collector(writeConfig(), ["--dry-run"], { SIDEKIQ_REDIS_URL: "rediss://:x@127.0.0.1:1/0" });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/mastodon-metrics: queues: .*(refused|Errno 111)/);
+  expect(JSON.parse(r.stdout).metricData).toEqual([]);
+});
+
+test("a wrong password is refused by Redis and reported, not retried within the run", () => {
+  const r = collector(writeConfig(), ["--dry-run"], { SIDEKIQ_REDIS_URL: url.replace(PASSWORD, "wrong") });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/queues: AUTH: (WRONGPASS|ERR)/);
+});
+
+const costs: Record<
+  number,
+  { commands: Record<string, number>; redisMicroseconds: number; milliseconds: number }
+> = {};
+
+test.each([10, 100_000])(
+  "cost per run at %d queued jobs: the same Redis commands, none that scans",
+  (jobs) => {
+    enqueue({ default: jobs });
+    redisCli("CONFIG", "RESETSTAT");
+    const run = dryRun();
+    const stats = commandStats();
+    costs[jobs] = {
+      commands: stats.calls,
+      redisMicroseconds: stats.usec,
+      milliseconds: run.redis.milliseconds,
+    };
+    expect(value(run.metricData, METRICS.queueSize.name, "default")).toBe(jobs);
+    const queues = rendered.queues.length;
+    // AUTH twice: the collector's, and redis-cli's own login for INFO.
+    expect(stats.calls).toEqual({ AUTH: 2, LLEN: queues, LINDEX: queues, ZCARD: 3 });
+    expect(run.redis.commands).toBe(1 + 2 * queues + 3);
+    // Printed for the issue's note (figures, not assertions: timing belongs in no test).
+    console.log(`mastodon-metrics at ${jobs} queued jobs: ${JSON.stringify(costs[jobs])}`);
+  },
+);
