@@ -8,9 +8,18 @@ import {
   assumeRolePolicy,
   fleetLifecyclePolicy,
   fleetLogsPolicy,
+  fleetMetricsPolicy,
   fleetParametersPolicy,
 } from "../core/aws/policies";
+import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
+
+/**
+ * A new host counts in the group's figures this long after it is InService. The launch lifecycle
+ * hook keeps it out of InService until its units serve (readiness.ts), so what is left is the
+ * metrics' own lag: two of the collector's one-minute periods.
+ */
+const INSTANCE_WARMUP_SECONDS = 2 * METRICS_PERIOD_SECONDS;
 
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -49,7 +58,8 @@ export interface FleetArgs {
 /**
  * One role fleet: a launch template (IMDSv2 only, encrypted gp3 root, no key pair, user-data
  * compressed), an instance profile allowed only what the fleet needs (SSM agent, its stack's
- * parameters, the media bucket, its log group), and an Auto Scaling group across the app subnets.
+ * parameters, the media bucket, its log group, metrics in the Mastodon namespace), and an Auto
+ * Scaling group across the app subnets.
  *
  * A new instance stays in Pending:Wait on the launch lifecycle hook until its boot completes the
  * action (core/host/readiness.ts): CONTINUE when every unit serves, ABANDON (the instance is
@@ -125,6 +135,11 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
     new aws.iam.RolePolicy(
+      `${name}-metrics`,
+      { role: this.role.id, policy: JSON.stringify(fleetMetricsPolicy()) },
+      parent,
+    );
+    new aws.iam.RolePolicy(
       `${name}-lifecycle`,
       {
         role: this.role.id,
@@ -195,6 +210,7 @@ export class Fleet extends pulumi.ComponentResource {
       version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
     };
     const targetGroupArns = args.targetGroupArns ?? [];
+    const scaled = fleet.cpuTarget !== undefined || fleet.queueLatencyTarget !== undefined;
     this.group = new aws.autoscaling.Group(
       `${name}-group`,
       {
@@ -232,7 +248,7 @@ export class Fleet extends pulumi.ComponentResource {
         ],
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
         healthCheckGracePeriod: 300,
-        defaultInstanceWarmup: 120,
+        defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
         enabledMetrics: [
           "GroupDesiredCapacity",
           "GroupInServiceInstances",
@@ -245,7 +261,7 @@ export class Fleet extends pulumi.ComponentResource {
           preferences: {
             minHealthyPercentage: singleton ? 0 : 90,
             maxHealthyPercentage: 100,
-            instanceWarmup: "120",
+            instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
           },
         },
         tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
@@ -255,7 +271,7 @@ export class Fleet extends pulumi.ComponentResource {
         })),
       },
       // Target tracking owns the desired size between min and max once it is on.
-      { parent: this, ...(fleet.cpuTarget !== undefined && { ignoreChanges: ["desiredCapacity"] }) },
+      { parent: this, ...(scaled && { ignoreChanges: ["desiredCapacity"] }) },
     );
 
     if (fleet.cpuTarget !== undefined) {
@@ -267,6 +283,36 @@ export class Fleet extends pulumi.ComponentResource {
           targetTrackingConfiguration: {
             predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
             targetValue: fleet.cpuTarget,
+          },
+        },
+        parent,
+      );
+    }
+    if (fleet.queueLatencyTarget !== undefined) {
+      // The largest latency of this fleet's queues, as the scheduler's host publishes it each minute
+      // (core/host/metrics.ts). Latency falls as hosts are added, which target tracking needs; scale
+      // in follows it down slowly (target tracking removes capacity gradually, Amazon EC2 Auto
+      // Scaling User Guide, "Target tracking scaling policies"). A host taken away stops as Sidekiq
+      // does on SIGTERM: it fetches no more jobs, finishes what it can in its shutdown timeout, and
+      // pushes the rest back onto their queues (units.ts, SIDEKIQ_STOP_TIMEOUT_SECONDS).
+      new aws.autoscaling.Policy(
+        `${name}-queue-latency`,
+        {
+          autoscalingGroupName: this.group.name,
+          policyType: "TargetTrackingScaling",
+          estimatedInstanceWarmup: INSTANCE_WARMUP_SECONDS,
+          targetTrackingConfiguration: {
+            customizedMetricSpecification: {
+              namespace: METRICS_NAMESPACE,
+              metricName: METRICS.fleetQueueLatency.name,
+              metricDimensions: [
+                { name: "Stack", value: args.parameterPath },
+                { name: "Fleet", value: fleet.name },
+              ],
+              statistic: "Maximum",
+              unit: METRICS.fleetQueueLatency.unit,
+            },
+            targetValue: fleet.queueLatencyTarget,
           },
         },
         parent,

@@ -25,6 +25,24 @@ export const SIDEKIQ_QUEUE_WEIGHTS: Readonly<Record<SidekiqQueue, number>> = {
   fasp: 1,
 };
 
+/**
+ * When a queue's latency (the age of its oldest job) means users notice, per queue. default: the
+ * home timelines (pawoo-running-mastodon-at-scale.txt: a backlogged default queue is "a delay in
+ * their timeline" everyone notices), so seconds. ingress: incoming federation, a minute. push and
+ * pull talk to other servers, which may be slow (Pawoo gave them fleets of their own for that), so
+ * minutes, below the 15 minutes after which Mastodon's Redis locks expire under waiting jobs
+ * (scaling-mastodon-compendium.txt, RedisLock). mailers: sign-up and password mails, five minutes.
+ */
+export const QUEUE_LATENCY_ALARM_SECONDS: Readonly<Record<SidekiqQueue, number>> = {
+  default: 30,
+  ingress: 60,
+  push: 600,
+  pull: 900,
+  mailers: 300,
+  scheduler: 300,
+  fasp: 900,
+};
+
 export const DEFAULTS = {
   web: {
     /** eigenmagic-systemd-template-units.txt: Puma's author advises WEB_CONCURRENCY = 1.5 x cores. */
@@ -107,6 +125,12 @@ export const DEFAULTS = {
   media: {
     /** CloudFront's North America and Europe edges. */
     priceClass: "PriceClass_100",
+  },
+  alarms: {
+    /** Dead jobs an hour: a few are normal (remote servers gone for good), a stream is a fault. */
+    deadJobsPerHour: 10,
+    /** PgBouncer's longest wait: a web request waiting two seconds for a connection is a user waiting. */
+    pgbouncerMaxWait: "2s",
   },
   mail: {
     /** SMTP submission with STARTTLS. */

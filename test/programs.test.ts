@@ -81,6 +81,13 @@ test.each(withExt(".py"))("python3 compiles %s", (file) => {
   }
 });
 
+test.each(withExt(".py"))("pyflakes finds nothing in %s", (file) => {
+  const pyflakes = requireProgram("/usr/bin/pyflakes3");
+  const r = spawnSync(pyflakes, [path.join(PROGRAMS_DIR, file)], { encoding: "utf8" });
+  expect(r.stdout + r.stderr).toBe("");
+  expect(r.status).toBe(0);
+});
+
 test("shellcheck and python3 have teeth: a broken script and a broken program are refused", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-teeth-"));
   try {
@@ -92,6 +99,8 @@ test("shellcheck and python3 have teeth: a broken script and a broken program ar
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("SyntaxError");
+    fs.writeFileSync(path.join(dir, "unused.py"), "import os\n");
+    expect(spawnSync("/usr/bin/pyflakes3", [path.join(dir, "unused.py")]).status).not.toBe(0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
  * IAM and bucket policy documents, built from ARNs by pure functions so tests can read them exactly.
  */
+import { METRICS_NAMESPACE } from "../host/metrics";
 
 export interface PolicyDocument {
   readonly Version: "2012-10-17";
@@ -151,6 +152,21 @@ export function fleetLogsPolicy(logGroupArn: string): PolicyDocument {
     Effect: "Allow",
     Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
     Resource: `${logGroupArn}:*`,
+  });
+}
+
+/**
+ * Publish the hosts' metrics (core/host/metrics.ts): PutMetricData has no resource-level
+ * permissions, so the namespace condition is its only bound (Amazon CloudWatch User Guide, "Using
+ * condition keys to limit access to CloudWatch namespaces").
+ */
+export function fleetMetricsPolicy(): PolicyDocument {
+  return doc({
+    Sid: "PublishMastodonMetrics",
+    Effect: "Allow",
+    Action: "cloudwatch:PutMetricData",
+    Resource: "*",
+    Condition: { StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE } },
   });
 }
 

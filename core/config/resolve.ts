@@ -4,7 +4,7 @@
  * nowhere else.
  */
 import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec } from "../sizing/catalog";
-import { DEFAULTS, type SidekiqQueue } from "../defaults";
+import { DEFAULTS, QUEUE_LATENCY_ALARM_SECONDS, type SidekiqQueue } from "../defaults";
 import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../sizing/postgres";
 import type { ParsedFleet, ParsedStackConfig } from "./schema";
 
@@ -46,6 +46,8 @@ export interface Fleet {
   readonly pgbouncerPoolSize?: number;
   readonly spot: boolean;
   readonly cpuTarget?: number;
+  /** Target tracking on FleetQueueLatency, in seconds. */
+  readonly queueLatencyTarget?: number;
   readonly rootVolumeGiB: number;
   /** Whether its Sidekiq listens to `scheduler` (the rules allow exactly one such process). */
   readonly servesScheduler: boolean;
@@ -91,7 +93,11 @@ export interface StackConfig {
   };
   readonly dns?: ParsedStackConfig["dns"];
   readonly mail: ParsedStackConfig["mail"] & { readonly fromAddress: string };
-  readonly alarms: ParsedStackConfig["alarms"];
+  /** The alarms' thresholds, every queue's latency threshold filled from its default (seconds). */
+  readonly alarms: Omit<ParsedStackConfig["alarms"], "queueLatency"> & {
+    readonly queueLatency: Readonly<Record<SidekiqQueue, number>>;
+  };
+  readonly logs: ParsedStackConfig["logs"];
   readonly image: ParsedStackConfig["image"];
   readonly fleets: readonly Fleet[];
   /** The ports every streaming host listens on (the rules make all streaming fleets alike). */
@@ -158,6 +164,7 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     ...(pgbouncerPoolSize !== undefined && { pgbouncerPoolSize }),
     spot: fleet.spot,
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
+    ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
     servesScheduler: fleet.sidekiq?.queues.includes("scheduler") ?? false,
     configured: new Set(configuredKeys(raw)),
@@ -214,7 +221,11 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     },
     ...(parsed.dns && { dns: parsed.dns }),
     mail: { ...parsed.mail, fromAddress: parsed.mail.fromAddress ?? `notifications@${parsed.domain}` },
-    alarms: parsed.alarms,
+    alarms: {
+      ...parsed.alarms,
+      queueLatency: { ...QUEUE_LATENCY_ALARM_SECONDS, ...parsed.alarms.queueLatency },
+    },
+    logs: parsed.logs,
     image: parsed.image,
     fleets,
     streamingPorts: fleets.find((f) => f.streaming)?.streaming?.ports ?? [],

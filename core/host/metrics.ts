@@ -163,23 +163,3 @@ export function renderMetricsUnits(config: HostMetricsConfig): UnitFile[] {
 export function renderMetricsEnvTemplate(sidekiqRedisUrl: string): string {
   return `# mastodon-aws: the queue collector's Redis; the SSM placeholder is filled at boot\nSIDEKIQ_REDIS_URL=${sidekiqRedisUrl}\n`;
 }
-
-/**
- * The IAM statement a fleet's role needs to publish: PutMetricData has no resource-level
- * permissions, so the namespace condition is the only bound (CloudWatch User Guide, "Using
- * condition keys to limit access to CloudWatch namespaces").
- */
-export function metricsPublishPolicy(): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "PublishMastodonMetrics",
-        Effect: "Allow",
-        Action: "cloudwatch:PutMetricData",
-        Resource: "*",
-        Condition: { StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE } },
-      },
-    ],
-  };
-}

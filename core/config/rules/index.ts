@@ -1,7 +1,7 @@
 /**
  * Rules that look across fields of an otherwise well-formed config, one group per file: queue
  * coverage and the scheduler singleton (queues), the connection budget (budget), production
- * durability, cross-tier consistency, the edge, spot, and AWS's own limits (limits).
+ * durability, cross-tier consistency, the edge, spot, autoscaling, and AWS's own limits (limits).
  */
 import type { StackBudgets } from "../../sizing/budget";
 import type { Problem } from "../problems";
@@ -13,6 +13,7 @@ import { edgeConsistency, streamingRouting } from "./edge";
 import { nameCollisions, storageCeiling } from "./limits";
 import { everyServiceServed, schedulerSingleton, sidekiqThreads } from "./queues";
 import type { Rule } from "./rule";
+import { scalingFleets } from "./scaling";
 import { spotFleets } from "./spot";
 
 export { MAX_STREAMING_PROCESSES } from "./edge";
@@ -20,6 +21,7 @@ export { regionProblems, secretProblems } from "./limits";
 
 export const RULES: readonly Rule[] = [
   spotFleets,
+  scalingFleets,
   streamingRouting,
   edgeConsistency,
   everyServiceServed,

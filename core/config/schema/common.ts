@@ -10,6 +10,29 @@ export const hostname = z
 
 export const positiveInt = z.int().min(1);
 
+const DURATION = /^([1-9][0-9]{0,5})(s|m|h)$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+/**
+ * A duration written with its unit, "45s", "10m" or "1h", read as seconds. A bare number is refused
+ * rather than guessed: a push latency of 10 could mean seconds or minutes, and the two alarms differ
+ * sixty-fold. Milliseconds are refused too: the metrics behind every duration here are per minute.
+ */
+export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const match = typeof value === "string" ? DURATION.exec(value) : null;
+  if (!match) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        typeof value === "number"
+          ? `has no unit; write it with one, "${value}s" or "${value}m" (s, m or h)`
+          : 'must be a whole number with the unit s, m or h, such as "30s", "10m" or "1h"',
+    });
+    return z.NEVER;
+  }
+  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+});
+
 /** A c-family EC2 instance type the catalog knows (docs/design.md, "Instance catalogs"). */
 export const instanceType = z.string().superRefine((value, ctx) => {
   if (ec2InstanceSpec(value)) return;

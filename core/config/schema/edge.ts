@@ -1,9 +1,9 @@
 /** The network, the edge (ALB, media, DNS), mail, alarms and the machine image. */
 import { z } from "zod";
 import { isAligned, isPrivate, parseIpv4Cidr } from "../../aws/subnets";
-import { DEFAULTS } from "../../defaults";
+import { DEFAULTS, SIDEKIQ_QUEUES } from "../../defaults";
 import { dotenvProblem } from "../../host/boot";
-import { hostname } from "./common";
+import { duration, hostname } from "./common";
 
 export const networkSchema = z.strictObject({
   /** @default "10.0.0.0/16" */
@@ -121,6 +121,30 @@ export const mailSchema = z.strictObject({
 export const alarmsSchema = z.strictObject({
   /** Where alarm notifications go (an SNS e-mail subscription). */
   email: z.email({ error: "must be an e-mail address" }).optional(),
+  /**
+   * Per queue, the latency (a duration) above which its alarm fires for five minutes running.
+   * @default default 30s, ingress 1m, push 10m, pull 15m, mailers 5m, scheduler 5m, fasp 15m
+   */
+  queueLatency: z.partialRecord(z.enum(SIDEKIQ_QUEUES), duration).prefault({}),
+  /** Jobs added to Sidekiq's dead set within an hour above which an alarm fires. @default 10 */
+  deadJobsPerHour: z.int().min(1).default(DEFAULTS.alarms.deadJobsPerHour),
+  /** A fleet's longest PgBouncer wait (a duration) above which its alarm fires for five minutes running. @default "2s" */
+  pgbouncerMaxWait: duration.prefault(DEFAULTS.alarms.pgbouncerMaxWait),
+});
+
+/** CloudWatch Logs' retention periods (CloudWatch Logs API Reference, PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const logsSchema = z.strictObject({
+  /** Days the fleets' journald logs are kept in their log groups, one of CloudWatch's periods. @default 30 */
+  retentionDays: z
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(DEFAULTS.fleet.logRetentionDays),
 });
 
 const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: "must look like ami-0123456789abcdef0" });

@@ -1,7 +1,7 @@
 /** A fleet: its instance type, sizes, and the services (web, streaming, Sidekiq) its hosts run. */
 import { z } from "zod";
 import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../../defaults";
-import { instanceType, positiveInt } from "./common";
+import { duration, instanceType, positiveInt } from "./common";
 
 const threads = positiveInt.max(SIDEKIQ_THREAD_RULES.errorAbove, {
   error: (iss) => {
@@ -64,6 +64,12 @@ export const fleetSchema = z
     spot: z.boolean().default(false),
     /** Target-tracking scaling on average CPU (percent), between minSize and maxSize. @default none */
     cpuTarget: z.int().min(10).max(90).optional(),
+    /**
+     * Target tracking on the largest latency of this fleet's queues (FleetQueueLatency, published
+     * each minute by the scheduler's host), between minSize and maxSize, e.g. "30s". Sidekiq fleets
+     * without the scheduler only. @default none
+     */
+    queueLatencyTarget: duration.optional(),
     /** Encrypted gp3 root volume. @default 30 */
     rootVolumeGiB: z.int().min(8).max(1024).default(DEFAULTS.fleet.rootVolumeGiB),
   })

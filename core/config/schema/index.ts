@@ -11,6 +11,7 @@ import { cacheRedisSchema, databaseSchema, persistentRedisSchema } from "./data"
 import {
   alarmsSchema,
   dnsSchema,
+  logsSchema,
   imageSchema,
   loadBalancerSchema,
   mailSchema,
@@ -53,6 +54,7 @@ export const stackConfigSchema = z.strictObject({
   dns: dnsSchema.optional(),
   mail: mailSchema.prefault({}),
   alarms: alarmsSchema.prefault({}),
+  logs: logsSchema.prefault({}),
   image: imageSchema.prefault({}),
   fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
     error:
