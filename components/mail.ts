@@ -31,7 +31,8 @@ export const SES_SANDBOX_NOTE =
   "A new SES account is in the sandbox: 200 messages per 24 hours, to verified recipients only. Ask AWS for production access (SES console > Account dashboard) before opening sign-ups.";
 
 /**
- * Outgoing mail. SES: a domain identity with Easy DKIM (records in the zone when it holds the
+ * Outgoing mail. SES: a domain identity with Easy DKIM, and with it a custom MAIL FROM domain, its
+ * MX and SPF records and DMARC (core/aws/mailRecords.ts; records in the zone when it holds the
  * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP credentials kept as SSM
  * SecureStrings: the login is the access key ID, the password derived from its secret
  * (sesSmtpPasswordV4). External SMTP: the given server, its password kept the same way. Either way
