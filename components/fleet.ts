@@ -233,6 +233,15 @@ export class Fleet extends pulumi.ComponentResource {
                     launchTemplateId: launchTemplate.id,
                     version: launchTemplate.version,
                   },
+                  // Several types widen the Spot pools price-capacity-optimized draws from. The
+                  // rules keep them alike in architecture and vCPUs and no smaller in memory than
+                  // instanceType (core/config/rules/search.ts), so one launch template and the
+                  // sizing done for instanceType hold on each; the on-demand base takes the first.
+                  ...(fleet.spotInstanceTypes?.length && {
+                    overrides: [fleet.instanceType, ...fleet.spotInstanceTypes].map((instanceType) => ({
+                      instanceType,
+                    })),
+                  }),
                 },
               },
             }

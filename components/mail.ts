@@ -4,6 +4,14 @@ import { fitLogicalName } from "../core/aws/naming";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, smtpEnv } from "../core/host/env";
 import { sesSendPolicy } from "../core/aws/policies";
+import {
+  DMARC_POLICY,
+  SES_SPF_RECORD,
+  dmarcName,
+  dmarcRecord,
+  mailFromDomain,
+  mailFromMx,
+} from "../core/aws/mailRecords";
 
 export interface MailArgs {
   /** "ses": an SES domain identity with DKIM and an SMTP user; "smtp": an external server. */
@@ -23,7 +31,8 @@ export const SES_SANDBOX_NOTE =
   "A new SES account is in the sandbox: 200 messages per 24 hours, to verified recipients only. Ask AWS for production access (SES console > Account dashboard) before opening sign-ups.";
 
 /**
- * Outgoing mail. SES: a domain identity with Easy DKIM (records in the zone when it holds the
+ * Outgoing mail. SES: a domain identity with Easy DKIM, and with it a custom MAIL FROM domain, its
+ * MX and SPF records and DMARC (core/aws/mailRecords.ts; records in the zone when it holds the
  * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP credentials kept as SSM
  * SecureStrings: the login is the access key ID, the password derived from its secret
  * (sesSmtpPasswordV4). External SMTP: the given server, its password kept the same way. Either way
@@ -44,6 +53,8 @@ export class Mail extends pulumi.ComponentResource {
   public readonly loginParameter?: aws.ssm.Parameter;
   /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
   public readonly dkimRecords?: pulumi.Output<{ name: string; value: string }[]>;
+  /** SES with a zone holding the domain: the custom MAIL FROM domain (bounce.<domain>). */
+  public readonly mailFromDomain?: string;
   public readonly note?: string;
 
   constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -64,7 +75,30 @@ export class Mail extends pulumi.ComponentResource {
           ts.map((t) => ({ name: `${t}._domainkey.${domain}`, value: `${t}.dkim.amazonses.com` })),
         );
         const zone = args.zone;
+        const region = aws.getRegionOutput({}, parent).region;
         if (zone && (domain === zone.zoneName || domain.endsWith(`.${zone.zoneName}`))) {
+          // SPF, MAIL FROM and DMARC beside DKIM (core/aws/mailRecords.ts): mail that lands.
+          const mailFrom = mailFromDomain(domain);
+          this.mailFromDomain = mailFrom;
+          new aws.sesv2.EmailIdentityMailFromAttributes(
+            `${name}-mail-from`,
+            {
+              emailIdentity: identity.emailIdentity,
+              mailFromDomain: mailFrom,
+              // Until the MX record resolves, SES sends from amazonses.com rather than bouncing.
+              behaviorOnMxFailure: "USE_DEFAULT_VALUE",
+            },
+            parent,
+          );
+          const record = (suffix: string, recordName: string, type: string, value: pulumi.Input<string>) =>
+            new aws.route53.Record(
+              `${name}-${suffix}`,
+              { zoneId: zone.zoneId, name: recordName, type, ttl: 1800, records: [value] },
+              parent,
+            );
+          record("mail-from-mx", mailFrom, "MX", region.apply(mailFromMx));
+          record("mail-from-spf", mailFrom, "TXT", SES_SPF_RECORD);
+          record("dmarc", dmarcName(domain), "TXT", dmarcRecord(DMARC_POLICY));
           // Easy DKIM always issues three tokens.
           for (const i of [0, 1, 2]) {
             new aws.route53.Record(
@@ -92,7 +126,6 @@ export class Mail extends pulumi.ComponentResource {
           parent,
         );
         const key = new aws.iam.AccessKey(`${name}-smtp`, { user: user.name }, parent);
-        const region = aws.getRegionOutput({}, parent).region;
         server = pulumi.interpolate`email-smtp.${region}.amazonaws.com`;
         port = 587;
         this.loginParameterName = `${args.parameterPrefix}/smtp-login`;
@@ -144,6 +177,7 @@ export class Mail extends pulumi.ComponentResource {
       passwordParameterName: this.passwordParameter.name,
       loginParameterName: this.loginParameter?.name,
       dkimRecords: this.dkimRecords,
+      mailFromDomain: this.mailFromDomain,
     });
   }
 }

@@ -24,6 +24,8 @@ import { PostgresDatabase } from "./postgresDatabase";
 import { RedisStore } from "./redisStore";
 import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
+import { SearchDomain } from "./searchDomain";
+import { Translation } from "./translation";
 import {
   type Tiers,
   fleetSecurityGroups,
@@ -62,6 +64,10 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly media: MediaStorage;
   public readonly mail: Mail;
   public readonly dns?: DnsRecords;
+  /** Full-text search (mastodon:search), when configured. */
+  public readonly search?: SearchDomain;
+  /** Translation (mastodon:translation), when configured. */
+  public readonly translation?: Translation;
   /** SSM parameters of this instance live under this path (fleets may read only these). */
   public readonly parameterPrefix: string;
   /** .env.production for every host: secrets as `{{ssm:...}}` placeholders filled at boot. */
@@ -263,6 +269,36 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
+    if (config.search) {
+      this.search = new SearchDomain(
+        `${name}-search`,
+        {
+          search: config.search,
+          vpcId: this.network.vpcId,
+          dataSubnetIds,
+          // Puma answers searches and Sidekiq indexes; streaming never queries the index.
+          clientSecurityGroupIds: { web: groups.web.id, sidekiq: groups.sidekiq.id },
+          parameterPrefix: this.parameterPrefix,
+        },
+        parent,
+      );
+    }
+    const translation = config.translation;
+    if (translation) {
+      this.translation = new Translation(
+        `${name}-translation`,
+        {
+          provider: translation.provider,
+          // Stack config secrets arrive decrypted: wrap the key before it touches a resource.
+          ...(translation.apiKey !== undefined && { apiKey: pulumi.secret(translation.apiKey) }),
+          deeplPlan: translation.deeplPlan,
+          ...(translation.endpoint && { endpoint: translation.endpoint }),
+          parameterPrefix: this.parameterPrefix,
+        },
+        parent,
+      );
+    }
+
     const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
     const tiers: Tiers = {
       config,
@@ -273,6 +309,8 @@ export class MastodonStack extends pulumi.ComponentResource {
       loadBalancer: this.loadBalancer,
       media: this.media,
       mail: this.mail,
+      ...(this.search && { search: this.search }),
+      ...(this.translation && { translation: this.translation }),
     };
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
@@ -309,7 +347,14 @@ export class MastodonStack extends pulumi.ComponentResource {
           parent,
         ),
     );
-    this.migrations = migrationsDocument(name, this.database, region, images.releaseImage, this);
+    this.migrations = migrationsDocument(
+      name,
+      this.database,
+      region,
+      images.releaseImage,
+      this,
+      this.search !== undefined,
+    );
     this.schedulerFleet = config.schedulerFleet as string;
     // Alarms on what breaks first, thresholds from the sizing core and the budget (core/aws/alarms.ts).
     this.monitoring = new Monitoring(

@@ -19,7 +19,9 @@ import type { MediaStorage } from "./mediaStorage";
 import type { Network } from "./network";
 import type { PostgresDatabase } from "./postgresDatabase";
 import type { RedisStore } from "./redisStore";
+import type { SearchDomain } from "./searchDomain";
 import type { MastodonSecrets } from "./secrets";
+import type { Translation } from "./translation";
 
 export interface Tiers {
   readonly config: StackConfig;
@@ -30,6 +32,10 @@ export interface Tiers {
   readonly loadBalancer: LoadBalancer;
   readonly media: MediaStorage;
   readonly mail: Mail;
+  /** Full-text search, when configured. */
+  readonly search?: SearchDomain;
+  /** Translation, when configured. */
+  readonly translation?: Translation;
 }
 
 /**
@@ -66,8 +72,9 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
       tiers.media.env,
       tiers.mail.env,
       secrets.vapidPublicKey,
+      pulumi.output(tiers.search?.env),
     ])
-    .apply(([primary, replica, persistent, cache, s3, smtp, vapidPublicKey]) =>
+    .apply(([primary, replica, persistent, cache, s3, smtp, vapidPublicKey, search]) =>
       mastodonEnv({
         RAILS_ENV: "production",
         NODE_ENV: "production",
@@ -78,6 +85,8 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
         ...smtp,
         ...secretEnv,
         VAPID_PUBLIC_KEY: vapidPublicKey,
+        ...search,
+        ...tiers.translation?.env,
       }),
     );
 }
@@ -182,6 +191,15 @@ export function monitoringTargets(
       })),
     ],
     fleets: fleets.map((f) => ({ name: f.fleetName, groupName: f.group.name })),
+    ...(tiers.search &&
+      config.search && {
+        search: {
+          domainName: tiers.search.domainName,
+          // domainId is <account>/<domain name>: the account is CloudWatch's ClientId.
+          clientId: tiers.search.domain.domainId.apply((id) => id.split("/")[0] as string),
+          volumeGiB: config.search.volumeGiB,
+        },
+      }),
   };
 }
 
@@ -195,6 +213,8 @@ export function migrationsDocument(
   region: pulumi.Output<string>,
   releaseImage: pulumi.Output<string> | undefined,
   parent: pulumi.Resource,
+  /** Whether the stack has a search domain: adds phase `search` (tootctl search deploy). @default false */
+  search = false,
 ): aws.ssm.Document {
   return new aws.ssm.Document(
     `${name}-migrations`,
@@ -209,6 +229,7 @@ export function migrationsDocument(
             databasePort,
             ...(image && { defaultImage: image }),
             ...(database.roleSetup && { roleSetup: { ...database.roleSetup, region: r } }),
+            search,
           }),
         ),
     },

@@ -117,6 +117,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         "db-password",
         "redis-cache-password",
         "redis-persistent-password",
+        ...(config.search ? ["search-password"] : []),
         "secret-key-base",
         "smtp-login",
         "smtp-password",
@@ -133,6 +134,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       fakeSecret("mastodon-secrets-ar-primary-key", 32),
     ];
     if (config.mail.provider === "ses") generated.push(fakeSecret("mastodon-mail-smtp-smtp", 44));
+    // The search domain's master password: in its parameter and the domain's input, as "[secret]" only.
+    if (config.search) generated.push(fakeSecret("mastodon-search-master-password", 32));
     const everything = JSON.stringify(run.resources);
     for (const secret of generated) expect(everything).not.toContain(secret);
     // The SMTP login (the access key's id) reaches the hosts through its parameter only.

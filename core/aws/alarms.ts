@@ -11,12 +11,13 @@ export const CPU_ALARM_PERCENT = 85;
 export const ALB_5XX_ALARM_PERCENT = 5;
 
 import type { Budget } from "../sizing/budget";
+import { type SearchTarget, searchAlarmSpecs } from "./searchAlarms";
 
 /** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
 export interface MetricAlarmSpec<Id = string> {
   /** Unique within the stack; the alarm's resource name suffix. */
   readonly id: string;
-  readonly tier: "database" | "redis" | "edge" | "fleets";
+  readonly tier: "database" | "redis" | "edge" | "fleets" | "search";
   readonly description: string;
   readonly namespace: string;
   readonly metricName: string;
@@ -57,6 +58,8 @@ export interface MonitoringInput<Id = string> {
   readonly loadBalancer: Id;
   readonly targetGroups: readonly { readonly id: string; readonly arnSuffix: Id }[];
   readonly fleets: readonly { readonly name: string; readonly groupName: Id }[];
+  /** The search domain, when there is one (core/aws/searchAlarms.ts). */
+  readonly search?: SearchTarget<Id>;
 }
 
 export function alarmSpecs<Id = string>(
@@ -206,6 +209,7 @@ export function alarmSpecs<Id = string>(
       evaluationPeriods: 3,
     });
   }
+  if (input.search) metrics.push(...searchAlarmSpecs(input.search));
   return {
     metrics,
     errorRate: {
@@ -220,7 +224,7 @@ export function alarmSpecs<Id = string>(
 
 /** A CloudWatch dashboard: one row of graphs per tier, every alarm's metric on it. */
 export function dashboardBody(region: string, specs: readonly MetricAlarmSpec[]): string {
-  const tiers = ["database", "redis", "edge", "fleets"] as const;
+  const tiers = ["database", "redis", "edge", "fleets", "search"] as const;
   // No x/y: CloudWatch flows the widgets in order, tier after tier.
   const widgets = tiers.flatMap((tier) => {
     const inTier = specs.filter((s) => s.tier === tier);

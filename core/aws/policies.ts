@@ -280,3 +280,20 @@ export function ecrPullThroughPolicy(region: string, accountId: string, prefix: 
     },
   );
 }
+
+/**
+ * The search domain's resource policy: HTTP requests from any principal, because fine-grained
+ * access control authenticates every request as a user of the domain's internal database and the
+ * security group admits only the fleets (Amazon OpenSearch Service Developer Guide, "Fine-grained
+ * access control": with an internal user database, an open domain access policy is recommended).
+ * Only the es:ESHttp* actions on the domain's own indices, no configuration API.
+ */
+export function searchDomainPolicy(domainArn: string): PolicyDocument {
+  return doc({
+    Sid: "HttpThroughFineGrainedAccessControl",
+    Effect: "Allow",
+    Principal: { AWS: "*" },
+    Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+    Resource: `${domainArn}/*`,
+  });
+}

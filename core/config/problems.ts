@@ -27,6 +27,7 @@ export type PathSegment = string | number;
 export const SECRET_CONFIG_PATHS: readonly (readonly string[])[] = [
   ["mail", "smtp", "password"],
   ["mail", "smtp", "login"],
+  ["translation", "apiKey"],
 ];
 const HIDDEN = "[hidden]";
 const isSecretPath = (path: readonly PathSegment[]) =>

@@ -7,6 +7,7 @@ import { type Ec2InstanceSpec, type RdsClassSpec, ec2InstanceSpec, rdsClassSpec 
 import { DEFAULTS, QUEUE_LATENCY_ALARM_SECONDS, type SidekiqQueue } from "../defaults";
 import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../sizing/postgres";
 import type { ParsedFleet, ParsedStackConfig } from "./schema";
+import { type SearchConfig, resolveSearch } from "./search";
 
 export type Environment = ParsedStackConfig["environment"];
 
@@ -45,6 +46,8 @@ export interface Fleet {
   /** PgBouncer default_pool_size on each host; set only when the pooler is pgbouncer. */
   readonly pgbouncerPoolSize?: number;
   readonly spot: boolean;
+  /** With spot: the further types the Spot capacity may run on (instanceType is the sized one). */
+  readonly spotInstanceTypes?: readonly string[];
   readonly cpuTarget?: number;
   /** Target tracking on FleetQueueLatency, in seconds. */
   readonly queueLatencyTarget?: number;
@@ -98,6 +101,9 @@ export interface StackConfig {
     readonly queueLatency: Readonly<Record<SidekiqQueue, number>>;
   };
   readonly logs: ParsedStackConfig["logs"];
+  /** Full-text search, when configured (core/search.ts derives its preset and zones). */
+  readonly search?: SearchConfig;
+  readonly translation?: ParsedStackConfig["translation"];
   readonly image: ParsedStackConfig["image"];
   readonly fleets: readonly Fleet[];
   /** The ports every streaming host listens on (the rules make all streaming fleets alike). */
@@ -163,6 +169,7 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     ...(fleet.sidekiq && { sidekiq: fleet.sidekiq }),
     ...(pgbouncerPoolSize !== undefined && { pgbouncerPoolSize }),
     spot: fleet.spot,
+    ...(fleet.spotInstanceTypes && { spotInstanceTypes: fleet.spotInstanceTypes }),
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
     ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
@@ -226,6 +233,8 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
       queueLatency: { ...QUEUE_LATENCY_ALARM_SECONDS, ...parsed.alarms.queueLatency },
     },
     logs: parsed.logs,
+    ...(parsed.search && { search: resolveSearch(parsed.search, parsed.network.availabilityZones) }),
+    ...(parsed.translation && { translation: parsed.translation }),
     image: parsed.image,
     fleets,
     streamingPorts: fleets.find((f) => f.streaming)?.streaming?.ports ?? [],

@@ -166,3 +166,52 @@ export function instanceEnv(input: { domain: string; webDomain: string; vpcCidr:
     TRUSTED_PROXY_IP: input.vpcCidr,
   });
 }
+
+export interface SearchEnvInput {
+  /** The domain's VPC endpoint (no scheme). */
+  readonly endpoint: string;
+  readonly user: string;
+  /** Always a placeholder of the master password's SSM parameter, filled at boot. */
+  readonly password: string;
+  readonly preset: string;
+}
+
+/**
+ * ES_*: Mastodon's Chewy client connects to `ES_HOST:ES_PORT` (config/initializers/chewy.rb), so
+ * the scheme goes into ES_HOST: the domain enforces HTTPS on 443 (Mastodon docs, "Configuring
+ * full-text search"; ES_PRESET from core/search.ts).
+ */
+export function searchEnv(input: SearchEnvInput): Env {
+  return mastodonEnv({
+    ES_ENABLED: "true",
+    ES_HOST: `https://${input.endpoint}`,
+    ES_PORT: "443",
+    ES_USER: input.user,
+    ES_PASS: input.password,
+    ES_PRESET: input.preset,
+  });
+}
+
+export type TranslationEnvInput =
+  | { readonly provider: "deepl"; readonly apiKey: string; readonly plan: "free" | "pro" }
+  | { readonly provider: "libretranslate"; readonly endpoint: string; readonly apiKey?: string };
+
+/**
+ * DEEPL_* or LIBRE_TRANSLATE_* (Mastodon's TranslationService picks DeepL when DEEPL_API_KEY is set,
+ * else LibreTranslate when its endpoint is). Keys are placeholders of SSM parameters.
+ */
+export function translationEnv(input: TranslationEnvInput): Env {
+  switch (input.provider) {
+    case "deepl":
+      return mastodonEnv({ DEEPL_API_KEY: input.apiKey, DEEPL_PLAN: input.plan });
+    case "libretranslate":
+      return mastodonEnv({
+        LIBRE_TRANSLATE_ENDPOINT: input.endpoint,
+        LIBRE_TRANSLATE_API_KEY: input.apiKey,
+      });
+    default: {
+      const unknown: never = input;
+      throw new Error(`unknown translation provider ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -39,6 +39,13 @@ export interface MigrationsInput {
    * the first deploy's `phase=post` and `phase=setup` need nothing else. @default "" (the host's installation)
    */
   readonly defaultImage?: string;
+  /**
+   * Adds phase `search`: `tootctl search deploy`, which creates the search indices and fills them
+   * (Mastodon docs, "Configuring full-text search", "Populate the indices"). Run it once the domain
+   * exists and after an upgrade whose notes ask for it; it reads ES_* from the host's .env.production.
+   * @default false
+   */
+  readonly search?: boolean;
 }
 
 /**
@@ -77,8 +84,13 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
       parameters: {
         phase: {
           type: "String",
-          allowedValues: ["pre", "post", ...(input.roleSetup ? ["setup"] : [])],
-          description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.roleSetup ? "; setup: the app's database role (as the RDS master)" : ""}`,
+          allowedValues: [
+            "pre",
+            "post",
+            ...(input.roleSetup ? ["setup"] : []),
+            ...(input.search ? ["search"] : []),
+          ],
+          description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.roleSetup ? "; setup: the app's database role (as the RDS master)" : ""}${input.search ? "; search: tootctl search deploy (create and fill the search indices)" : ""}`,
         },
         image: {
           type: "String",
@@ -124,6 +136,9 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
               // An ECR pull-through cache: podman reads the credential helper's configuration there.
               `  if [ -r ${REGISTRY_AUTH_FILE} ]; then export REGISTRY_AUTH_FILE=${REGISTRY_AUTH_FILE}; fi`,
               `  set -- ${container}`,
+              ...(input.search
+                ? ['  if [ "$stage" = "search" ]; then exec "$@" "$image" bin/tootctl search deploy; fi']
+                : []),
               '  if [ "$stage" = "pre" ]; then set -- "$@" -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true; fi',
               '  exec "$@" "$image" bundle exec rails db:migrate',
               "fi",
@@ -136,6 +151,9 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
               "  esac",
               "fi",
               `set -- ${host}`,
+              ...(input.search
+                ? [`if [ "$stage" = "search" ]; then exec "$@" ${bundle} exec bin/tootctl search deploy; fi`]
+                : []),
               'if [ "$stage" = "pre" ]; then set -- "$@" SKIP_POST_DEPLOYMENT_MIGRATIONS=true; fi',
               `exec "$@" ${bundle} exec rails db:migrate`,
             ],

@@ -9,6 +9,7 @@ import { egressPlan } from "../aws/subnets";
 import { dataLines } from "../data";
 import { ec2InstanceSpec } from "../sizing/catalog";
 import type { StackConfig } from "../config/resolve";
+import { searchCostRows } from "./searchCost";
 
 export const HOURS_PER_MONTH = 730;
 export const PRICE_DATE = "2026-11-22";
@@ -200,6 +201,8 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
       ...(price.derived && { note: "derived from a listed size of the same family" }),
     });
   }
+
+  if (config.search) for (const row of searchCostRows(config.search, other, OTHER_SOURCE)) add(row);
 
   add({
     component: "edge",

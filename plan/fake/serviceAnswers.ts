@@ -160,6 +160,33 @@ export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
       dkimSigningAttributes: { tokens: [1, 2, 3].map((i) => hex(`${c.seed}:dkim${i}`, 32)) },
     },
   }),
+  // The provider's id is the domain's ARN (arn:aws:es:...:domain/<name>); DomainId is
+  // <account>/<name>; a VPC domain's endpoint is vpc-<name>-<26 lower-case alphanumerics>.<region>.es.amazonaws.com
+  // (Amazon OpenSearch Service API, DomainStatus; the ARN format of "Actions, resources, and
+  // condition keys for Amazon OpenSearch Service").
+  "aws:opensearch/domain:Domain": (c) => {
+    const domainArn = arn("es", c.region, `domain/${c.name}`);
+    const endpoint = `vpc-${c.name}-${upperAlnum(`${c.seed}:endpoint`, 26).toLowerCase()}.${c.region}.es.amazonaws.com`;
+    return {
+      id: domainArn,
+      state: {
+        arn: domainArn,
+        domainId: `${FAKE_ACCOUNT}/${c.name}`,
+        endpoint,
+        dashboardEndpoint: `${endpoint}/_dashboards`,
+      },
+    };
+  },
+  // The Terraform provider's id for a domain policy: "esd-policy-<domain name>".
+  "aws:opensearch/domainPolicy:DomainPolicy": (c) => ({
+    id: `esd-policy-${String(c.inputs["domainName"])}`,
+    state: {},
+  }),
+  // Keyed by its identity (SES API v2, PutEmailIdentityMailFromAttributes).
+  "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes": (c) => ({
+    id: String(c.inputs["emailIdentity"]),
+    state: {},
+  }),
   "aws:sns/topic:Topic": (c) => {
     const topicArn = arn("sns", c.region, c.name);
     return { id: topicArn, state: { arn: topicArn } };

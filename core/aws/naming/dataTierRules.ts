@@ -1,4 +1,4 @@
-/** Naming rules of the load balancer, S3, RDS and ElastiCache types: the tightest limits AWS sets. */
+/** Naming rules of the load balancer, S3, RDS, ElastiCache and OpenSearch types: the tightest limits AWS sets. */
 import { ALNUM_HYPHEN, DEFAULT_AUTONAME, LOWER_ALNUM_HYPHEN, type NamingRule } from "./types";
 
 export const DATA_TIER_RULES: Readonly<Record<string, NamingRule>> = {
@@ -97,6 +97,17 @@ export const DATA_TIER_RULES: Readonly<Record<string, NamingRule>> = {
     scope: "region",
     source:
       "ElastiCache API CreateCacheSubnetGroup CacheSubnetGroupName: up to 255 alphanumerics or hyphens, stored lower-case",
+  },
+  "aws:opensearch/domain:Domain": {
+    property: "domainName",
+    autoname: DEFAULT_AUTONAME,
+    minLength: 3,
+    maxLength: 28,
+    ...LOWER_ALNUM_HYPHEN,
+    startsWithLetter: true,
+    scope: "region",
+    source:
+      'pulumi-aws resource_overrides.go aws_opensearch_domain: domain_name AutoName("domainName", 255, "-"), no lower-casing; Amazon OpenSearch Service API CreateDomain DomainName: 3-28 characters, lower-case letters, digits and hyphens, starting with a lower-case letter, unique per account and Region',
   },
 };
 

@@ -271,6 +271,8 @@ export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
   "aws:route53/record:Record": null,
   "aws:cloudfront/distribution:Distribution": null,
   "aws:sesv2/emailIdentity:EmailIdentity": null,
+  "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes": null,
+  "aws:opensearch/domainPolicy:DomainPolicy": null,
   "aws:dlm/lifecyclePolicy:LifecyclePolicy": null,
   "random:index/randomPassword:RandomPassword": null,
   "random:index/randomBytes:RandomBytes": null,

@@ -14,6 +14,7 @@ import { nameCollisions, storageCeiling } from "./limits";
 import { everyServiceServed, schedulerSingleton, sidekiqThreads } from "./queues";
 import type { Rule } from "./rule";
 import { scalingFleets } from "./scaling";
+import { searchDataTier, spotInstanceTypes, translationSettings } from "./search";
 import { spotFleets } from "./spot";
 
 export { MAX_STREAMING_PROCESSES } from "./edge";
@@ -32,6 +33,9 @@ export const RULES: readonly Rule[] = [
   crossTierConsistency,
   storageCeiling,
   nameCollisions,
+  searchDataTier,
+  translationSettings,
+  spotInstanceTypes,
 ];
 
 /** Every rule's problems for `config`, with the budgets parseStackConfig computed once. */

@@ -97,16 +97,25 @@ export function secretProblems(
       );
     }
   }
-  const password = ["mail", "smtp", "password"];
-  const smtp = (raw["mail"] as { smtp?: { password?: unknown } } | undefined)?.smtp;
-  if (smtp?.password !== undefined && !secretPaths.some((p) => isPrefix(p, password))) {
-    problems.push(
-      error(
-        password,
-        "[hidden]",
-        `is stored in plain text in the stack file; keep it a secret: pulumi config set --secret --path '${configKey(password)}' <password>`,
-      ),
-    );
+  // Values that must be secrets: in plain text in the stack file, they would sit in Git.
+  const mustBeSecret: [string[], unknown, string][] = [
+    [
+      ["mail", "smtp", "password"],
+      (raw["mail"] as { smtp?: { password?: unknown } } | undefined)?.smtp?.password,
+      "<password>",
+    ],
+    [["translation", "apiKey"], (raw["translation"] as { apiKey?: unknown } | undefined)?.apiKey, "<key>"],
+  ];
+  for (const [path, value, placeholder] of mustBeSecret) {
+    if (value !== undefined && !secretPaths.some((p) => isPrefix(p, path))) {
+      problems.push(
+        error(
+          path,
+          "[hidden]",
+          `is stored in plain text in the stack file; keep it a secret: pulumi config set --secret --path '${configKey(path)}' ${placeholder}`,
+        ),
+      );
+    }
   }
   return problems;
 }

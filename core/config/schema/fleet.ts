@@ -62,6 +62,17 @@ export const fleetSchema = z
     pgbouncerPoolSize: positiveInt.max(500).optional(),
     /** Run above minSize on Spot (Sidekiq fleets without the scheduler only; Pawoo planned it). @default false */
     spot: z.boolean().default(false),
+    /**
+     * With spot: more c-family types the Spot capacity may run on besides instanceType (a mixed
+     * instances policy), each with instanceType's architecture and vCPUs and at least its memory:
+     * the processes, pools and budget are sized for instanceType, the smallest. @default none
+     */
+    spotInstanceTypes: z
+      .array(instanceType)
+      .min(1)
+      .max(19)
+      .refine((types) => new Set(types).size === types.length, { error: "lists an instance type twice" })
+      .optional(),
     /** Target-tracking scaling on average CPU (percent), between minSize and maxSize. @default none */
     cpuTarget: z.int().min(10).max(90).optional(),
     /**

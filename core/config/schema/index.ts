@@ -19,10 +19,12 @@ import {
   networkSchema,
 } from "./edge";
 import { fleetName, fleetSchema } from "./fleet";
+import { searchSchema, translationSchema } from "./search";
 
 export * from "./data";
 export * from "./edge";
 export * from "./fleet";
+export * from "./search";
 
 export const stackConfigSchema = z.strictObject({
   /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
@@ -55,6 +57,10 @@ export const stackConfigSchema = z.strictObject({
   mail: mailSchema.prefault({}),
   alarms: alarmsSchema.prefault({}),
   logs: logsSchema.prefault({}),
+  /** Full-text search: an OpenSearch domain (ES_*). @default none: search off */
+  search: searchSchema.optional(),
+  /** Translation of posts (DEEPL_* or LIBRE_TRANSLATE_*). @default none: translation off */
+  translation: translationSchema.optional(),
   image: imageSchema.prefault({}),
   fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
     error:

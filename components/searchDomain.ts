@@ -1,0 +1,174 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { fitLogicalName } from "../core/aws/naming";
+import { searchDomainPolicy } from "../core/aws/policies";
+import type { SearchConfig } from "../core/config/search";
+import { ssmPlaceholder } from "../core/host/boot";
+import { type Env, searchEnv } from "../core/host/env";
+import { SEARCH_MASTER_USER, SEARCH_TLS_POLICY } from "../core/search";
+
+export interface SearchDomainArgs {
+  /** The resolved search config (core/config/search.ts): size, engine, preset and zone layout. */
+  search: SearchConfig;
+  vpcId: pulumi.Input<string>;
+  /** The data subnets, one per zone; the domain takes as many as its zone layout uses. */
+  dataSubnetIds: pulumi.Input<string>[];
+  /** The security groups of the fleets that search (web, Sidekiq): the only ones let in on 443. */
+  clientSecurityGroupIds: Record<string, pulumi.Input<string>>;
+  /** Where the master password is stored, e.g. /mastodon/production/mastodon. */
+  parameterPrefix: string;
+}
+
+/**
+ * Full-text search: an Amazon OpenSearch Service domain in the data subnets, reachable only from the
+ * fleets that search, on 443. Encrypted at rest and between nodes, HTTPS enforced with TLS 1.2 or
+ * later, and fine-grained access control with a master user in the domain's internal database whose
+ * password is generated here and kept as an SSM SecureString, filled into .env.production at boot
+ * (never in user-data). With fine-grained access control the domain's resource policy may admit
+ * every principal: each request still authenticates as an internal user (Amazon OpenSearch Service
+ * Developer Guide, "Fine-grained access control", recommended configuration), and the security
+ * group limits who can connect at all.
+ *
+ * A VPC domain needs the account's service-linked role AWSServiceRoleForAmazonOpenSearchService,
+ * which AWS creates with the first domain created from the console, or `aws iam
+ * create-service-linked-role --aws-service-name opensearchservice.amazonaws.com` (docs/deployed.md).
+ */
+export class SearchDomain extends pulumi.ComponentResource {
+  public readonly domain: aws.opensearch.Domain;
+  public readonly securityGroup: aws.ec2.SecurityGroup;
+  public readonly passwordParameterName: string;
+  /** ES_*, ES_PASS as the boot-time placeholder of its parameter. */
+  public readonly env: pulumi.Output<Env>;
+  /** The domain's name (CloudWatch's DomainName dimension). */
+  public readonly domainName: pulumi.Output<string>;
+
+  constructor(name: string, args: SearchDomainArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:search:SearchDomain", name, {}, opts);
+    const parent = { parent: this };
+    const { search } = args;
+
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: "OpenSearch: 443 from the fleets that search",
+        tags: { Name: `${name}-sg` },
+      },
+      parent,
+    );
+    for (const [role, groupId] of Object.entries(args.clientSecurityGroupIds)) {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-${role}`,
+        {
+          securityGroupId: this.securityGroup.id,
+          referencedSecurityGroupId: groupId,
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          description: `HTTPS from the ${role} fleets`,
+        },
+        parent,
+      );
+    }
+
+    // The master password (OpenSearch: 8-128 characters with upper, lower, digit and special);
+    // the special characters need no quoting in .env.production beyond what dotenvQuote does.
+    const password = new random.RandomPassword(
+      `${name}-master-password`,
+      {
+        length: 32,
+        special: true,
+        overrideSpecial: "-_.+",
+        minUpper: 1,
+        minLower: 1,
+        minNumeric: 1,
+        minSpecial: 1,
+      },
+      parent,
+    );
+    this.passwordParameterName = `${args.parameterPrefix}/search-password`;
+    new aws.ssm.Parameter(
+      `${name}-password`,
+      {
+        name: this.passwordParameterName,
+        type: "SecureString",
+        value: pulumi.secret(password.result),
+        description: "Mastodon ES_PASS (the OpenSearch master user's password)",
+      },
+      parent,
+    );
+
+    const zones = search.zones;
+    let subnetCount: number;
+    let clusterZones: aws.types.input.opensearch.DomainClusterConfig;
+    switch (zones.kind) {
+      case "single":
+        subnetCount = 1;
+        clusterZones = { zoneAwarenessEnabled: false };
+        break;
+      case "zone-aware":
+        subnetCount = zones.zones;
+        clusterZones = {
+          zoneAwarenessEnabled: true,
+          zoneAwarenessConfig: { availabilityZoneCount: zones.zones },
+        };
+        break;
+      case "uneven":
+        throw new Error(
+          `${name}: ${zones.nodes} nodes over ${zones.vpcZones} zones (the config rules refuse it)`,
+        );
+      default: {
+        const unknown: never = zones;
+        throw new Error(`unknown search zones ${JSON.stringify(unknown)}`);
+      }
+    }
+    if (args.dataSubnetIds.length < subnetCount)
+      throw new Error(`${name}: ${subnetCount} zones need ${subnetCount} data subnets`);
+
+    // OpenSearch domain names hold 28 characters; the provider autonames up to 255.
+    this.domain = new aws.opensearch.Domain(
+      fitLogicalName("aws:opensearch/domain:Domain", name, "es"),
+      {
+        engineVersion: search.engineVersion,
+        clusterConfig: {
+          instanceType: search.instanceType,
+          instanceCount: search.nodes,
+          ...clusterZones,
+        },
+        ebsOptions: { ebsEnabled: true, volumeType: "gp3", volumeSize: search.volumeGiB },
+        encryptAtRest: { enabled: true },
+        nodeToNodeEncryption: { enabled: true },
+        domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: SEARCH_TLS_POLICY },
+        advancedSecurityOptions: {
+          enabled: true,
+          internalUserDatabaseEnabled: true,
+          masterUserOptions: {
+            masterUserName: SEARCH_MASTER_USER,
+            masterUserPassword: pulumi.secret(password.result),
+          },
+        },
+        vpcOptions: {
+          subnetIds: args.dataSubnetIds.slice(0, subnetCount),
+          securityGroupIds: [this.securityGroup.id],
+        },
+      },
+      parent,
+    );
+    this.domainName = this.domain.domainName;
+    new aws.opensearch.DomainPolicy(
+      `${name}-policy`,
+      {
+        domainName: this.domain.domainName,
+        accessPolicies: this.domain.arn.apply((arn) => JSON.stringify(searchDomainPolicy(arn))),
+      },
+      parent,
+    );
+
+    const placeholder = ssmPlaceholder(this.passwordParameterName);
+    this.env = this.domain.endpoint.apply((endpoint) =>
+      searchEnv({ endpoint, user: SEARCH_MASTER_USER, password: placeholder, preset: search.preset }),
+    );
+    this.registerOutputs({ domainName: this.domainName, endpoint: this.domain.endpoint });
+  }
+}
