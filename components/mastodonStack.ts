@@ -32,6 +32,7 @@ import {
   fleetTargetGroups,
   fleetUserData,
   monitoringTargets,
+  queueMonitoringInput,
   stackEnv,
 } from "./wiring";
 
@@ -362,6 +363,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       {
         ...(config.alarms.email && { email: config.alarms.email }),
         targets: monitoringTargets(tiers, validated, this.fleetComponents),
+        queues: queueMonitoringInput(tiers, this.parameterPrefix),
       },
       parent,
     );

@@ -3,12 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/aws/policies";
 import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/aws/alarms";
+import { type PanelMetric, type QueueMonitoringInput, queueMonitoring } from "../core/aws/queueAlarms";
 
 export interface MonitoringArgs {
   /** Where notifications go: an SNS e-mail subscription (to confirm from the inbox). @default none */
   email?: string;
   /** What to watch; core/monitoring.ts builds the alarms from it. */
   targets: MonitoringInput<pulumi.Input<string>>;
+  /**
+   * What the hosts publish (core/host/metrics.ts): queue latency, dead jobs, PgBouncer waits,
+   * streaming clients; core/aws/queueAlarms.ts builds their alarms and panels. @default none
+   */
+  queues?: QueueMonitoringInput<pulumi.Input<string>>;
 }
 
 /**
@@ -61,7 +67,9 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
     const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
-    const { metrics, errorRate } = alarmSpecs(args.targets);
+    const { metrics: tierMetrics, errorRate } = alarmSpecs(args.targets);
+    const published = args.queues ? queueMonitoring(args.queues) : { metrics: [], math: [], panels: [] };
+    const metrics = [...tierMetrics, ...published.metrics];
     this.alarms = metrics.map(
       (spec) =>
         new aws.cloudwatch.MetricAlarm(
@@ -76,12 +84,41 @@ export class Monitoring extends pulumi.ComponentResource {
             threshold: spec.threshold,
             period: spec.periodSeconds,
             evaluationPeriods: spec.evaluationPeriods,
-            treatMissingData: "notBreaching",
+            treatMissingData: spec.missingData ?? "notBreaching",
             ...actions,
           },
           parent,
         ),
     );
+    for (const spec of published.math) {
+      this.alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${spec.id}`,
+          {
+            alarmDescription: spec.description,
+            comparisonOperator: spec.comparison,
+            threshold: spec.threshold,
+            evaluationPeriods: spec.evaluationPeriods,
+            treatMissingData: "notBreaching",
+            metricQueries: [
+              ...spec.metrics.map((m) => ({
+                id: m.id,
+                metric: {
+                  namespace: m.namespace,
+                  metricName: m.metricName,
+                  period: m.periodSeconds,
+                  stat: m.statistic,
+                  dimensions: m.dimensions,
+                },
+              })),
+              { id: "result", expression: spec.expression, label: spec.label, returnData: true },
+            ],
+            ...actions,
+          },
+          parent,
+        ),
+      );
+    }
     const metric = (id: string, metricName: string) => ({
       id,
       metric: {
@@ -125,7 +162,9 @@ export class Monitoring extends pulumi.ComponentResource {
         // pulumi.output resolves the identifiers nested in the specs.
         dashboardBody: pulumi
           .all([region, pulumi.output(metrics)])
-          .apply(([r, specs]) => dashboardBody(r, specs as MetricAlarmSpec[])),
+          .apply(([r, specs]) =>
+            dashboardBody(r, [...(specs as MetricAlarmSpec[]), ...published.panels] as PanelMetric[]),
+          ),
       },
       parent,
     );

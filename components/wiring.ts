@@ -7,6 +7,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringInput } from "../core/aws/alarms";
+import type { QueueMonitoringInput } from "../core/aws/queueAlarms";
+import { stackQueues } from "../core/host/metrics";
+import { pgbouncerRow } from "../core/sizing/budget";
 import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
@@ -154,6 +157,25 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
     ...(fleet.web ? [loadBalancer.webTargetGroup.arn] : []),
     ...(fleet.streaming ? loadBalancer.streamingTargetGroups.map((tg) => tg.arn) : []),
   ];
+}
+
+/** What Monitoring reads of the hosts' own figures (core/host/metrics.ts), and their thresholds. */
+export function queueMonitoringInput(
+  tiers: Tiers,
+  stack: string,
+): QueueMonitoringInput<pulumi.Input<string>> {
+  const { config } = tiers;
+  return {
+    stack,
+    queues: stackQueues(config.fleets),
+    alarms: config.alarms,
+    pooledFleets:
+      config.database.pooler === "pgbouncer"
+        ? config.fleets.map((f) => ({ name: f.name, poolSize: pgbouncerRow(f).poolSize }))
+        : [],
+    streamingFleets: config.fleets.filter((f) => f.streaming).map((f) => f.name),
+    loadBalancer: tiers.loadBalancer.alb.arnSuffix,
+  };
 }
 
 /** What Monitoring watches: identifiers AWS assigns, and the budgets the alarms read. */

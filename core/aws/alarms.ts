@@ -11,22 +11,25 @@ export const CPU_ALARM_PERCENT = 85;
 export const ALB_5XX_ALARM_PERCENT = 5;
 
 import type { Budget } from "../sizing/budget";
+import type { PanelMetric } from "./queueAlarms";
 import { type SearchTarget, searchAlarmSpecs } from "./searchAlarms";
 
 /** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
 export interface MetricAlarmSpec<Id = string> {
   /** Unique within the stack; the alarm's resource name suffix. */
   readonly id: string;
-  readonly tier: "database" | "redis" | "edge" | "fleets" | "search";
+  readonly tier: "database" | "redis" | "edge" | "fleets" | "search" | "sidekiq" | "pgbouncer" | "streaming";
   readonly description: string;
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: Readonly<Record<string, Id>>;
-  readonly statistic: "Average" | "Sum" | "Maximum" | "Minimum";
+  readonly statistic: "Average" | "Sum" | "Maximum" | "Minimum" | "SampleCount";
   readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
   readonly threshold: number;
   readonly periodSeconds: number;
   readonly evaluationPeriods: number;
+  /** What a period without data counts as. @default "notBreaching" */
+  readonly missingData?: "breaching" | "notBreaching";
 }
 
 /** ALB 5xx as a share of requests: CloudWatch metric math. */
@@ -222,13 +225,25 @@ export function alarmSpecs<Id = string>(
   };
 }
 
-/** A CloudWatch dashboard: one row of graphs per tier, every alarm's metric on it. */
-export function dashboardBody(region: string, specs: readonly MetricAlarmSpec[]): string {
-  const tiers = ["database", "redis", "edge", "fleets", "search"] as const;
+/**
+ * A CloudWatch dashboard: one row of graphs per tier, every alarm's metric on it, and the
+ * graph-only panels (queue sizes, the Sidekiq sets, PgBouncer's waiting clients, streaming's).
+ */
+export function dashboardBody(region: string, specs: readonly PanelMetric[]): string {
+  const tiers = [
+    "database",
+    "redis",
+    "edge",
+    "fleets",
+    "sidekiq",
+    "pgbouncer",
+    "streaming",
+    "search",
+  ] as const;
   // No x/y: CloudWatch flows the widgets in order, tier after tier.
   const widgets = tiers.flatMap((tier) => {
     const inTier = specs.filter((s) => s.tier === tier);
-    const byMetric = new Map<string, MetricAlarmSpec[]>();
+    const byMetric = new Map<string, PanelMetric[]>();
     for (const s of inTier) byMetric.set(s.metricName, [...(byMetric.get(s.metricName) ?? []), s]);
     return [...byMetric.entries()].map(([metricName, list]) => ({
       type: "metric",

@@ -84,6 +84,11 @@ export interface StackMetricsInput {
   readonly fleets: readonly Fleet[];
 }
 
+/** Every queue some fleet serves: the queues the scheduler's host publishes, and their alarms. */
+export function stackQueues(fleets: readonly Fleet[]): SidekiqQueue[] {
+  return [...new Set(fleets.flatMap((f) => f.sidekiq?.queues ?? []))];
+}
+
 /** Whether this fleet's host publishes the Sidekiq backlog: the scheduler's, one host in the stack. */
 export function publishesQueues(fleet: Fleet): boolean {
   return fleet.servesScheduler;
@@ -101,7 +106,7 @@ export function hostMetricsConfig(
     region: stack.region,
     namespace: METRICS_NAMESPACE,
     fleet: fleet.name,
-    queues: queues ? [...new Set(sidekiqFleets.flatMap((f) => f.sidekiq?.queues ?? []))] : [],
+    queues: queues ? stackQueues(stack.fleets) : [],
     fleetQueues: queues
       ? Object.fromEntries(sidekiqFleets.map((f) => [f.name, f.sidekiq?.queues ?? []]))
       : {},
