@@ -18,6 +18,7 @@ import { renderFleetUnits } from "../../core/host/units";
 import { STACKS, stackConfig } from "../helpers";
 import { requireProgram } from "./servers";
 import { exposure, systemdRoot } from "./systemd";
+import { METRICS_UNITS, hostMetricsConfig, renderMetricsUnits } from "../../core/host/metrics";
 
 /** A root with stand-ins for the executables these units name. */
 const systemdRootForUnits = () =>
@@ -26,6 +27,7 @@ const systemdRootForUnits = () =>
     "usr/bin/node",
     "usr/sbin/pgbouncer",
     "usr/bin/redis-server",
+    "usr/bin/python3",
     "bin/kill",
   ]);
 
@@ -55,6 +57,12 @@ beforeAll(() => {
     path.join(unitDir, REDIS_UNIT),
     renderSelfManagedRedisUnit(SELF_MANAGED_PATHS.conf, SELF_MANAGED_PATHS.dataDir),
   );
+  // The metrics collector as production's scheduler host runs it (queues and PgBouncer: the most it reads).
+  const production = parseStackConfig(stackConfig("production")).config;
+  const scheduler = production.fleets.find((f) => f.servesScheduler)!;
+  const stack = { stack: "/mastodon/production", region: "us-east-1", fleets: production.fleets };
+  for (const u of renderMetricsUnits(hostMetricsConfig(scheduler, stack, { pooled: true })))
+    fs.writeFileSync(path.join(unitDir, u.name), u.content);
 });
 afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -81,6 +89,7 @@ test("the Mastodon units are as sandboxed as measured: web 1.7, streaming 1.5, s
 test.each([
   ["mastodon-pgbouncer.service", 1.1],
   [REDIS_UNIT, 1.1],
+  [METRICS_UNITS.service, 1.1],
 ])("%s is no more exposed than any Mastodon unit (measured %s)", (name, measured) => {
   const own = exposure(path.join(unitDir, name));
   const least = Math.min(...mastodonExposures().map(([, e]) => e));
@@ -99,6 +108,8 @@ test("systemd-analyze verify accepts PgBouncer's, Redis's and every Mastodon uni
   const instances = [
     "mastodon-pgbouncer.service",
     REDIS_UNIT,
+    METRICS_UNITS.service,
+    METRICS_UNITS.timer,
     ...[...mastodonUnits.keys()].map((n) => n.replace("@.service", "@10.service")),
   ];
   const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, ...instances], {
