@@ -11,6 +11,8 @@ import { crossTierConsistency } from "./consistency";
 import { productionDurability } from "./durability";
 import { edgeConsistency, streamingRouting } from "./edge";
 import { nameCollisions, storageCeiling } from "./limits";
+import { memoryFit } from "./memory";
+import { redisOnHost } from "./redisOnHost";
 import { everyServiceServed, schedulerSingleton, sidekiqThreads } from "./queues";
 import type { Rule } from "./rule";
 import { spotFleets } from "./spot";
@@ -30,6 +32,8 @@ export const RULES: readonly Rule[] = [
   crossTierConsistency,
   storageCeiling,
   nameCollisions,
+  redisOnHost,
+  memoryFit,
 ];
 
 /** Every rule's problems for `config`, with the budgets parseStackConfig computed once. */
