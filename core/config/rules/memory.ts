@@ -30,15 +30,19 @@ function breakdown(plan: MemoryPlan): string {
 }
 
 function whatFits(fleet: Fleet, ctx: HostContext, services: readonly Service[]): string {
-  const most = services.map(
-    (s) => `${mostThatFit(fleet, ctx, s)} ${NOUN[s]} (fleets.${fleet.name}.${s}.processes)`,
-  );
+  // A service that cannot keep even one process is not offered: it would have to leave the fleet.
+  const most = services
+    .map((s) => [s, mostThatFit(fleet, ctx, s)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${NOUN[s]} (fleets.${fleet.name}.${s}.processes)`);
   const larger = smallestThatFits(fleet, ctx);
   const redis = ctx.onHostRedis
     ? ", or lower mastodon:redis.onHost.persistentMaxmemoryMiB / cacheMaxmemoryMiB"
     : "";
   return (
-    `With the rest unchanged, at most ${most.join(" or ")} fit on ${fleet.instanceType}` +
+    (most.length
+      ? `With the rest unchanged, at most ${most.join(" or ")} fit on ${fleet.instanceType}`
+      : `Nothing less of one service makes room on ${fleet.instanceType}`) +
     (larger
       ? `; or use ${larger.instanceType} (${larger.memoryGiB} GiB)`
       : `; no ${fleet.instance.family} size holds it: split the services into fleets`) +
