@@ -3,11 +3,10 @@
  * in ONE table, and the sum against the instance's RAM less what the OS keeps. Pure.
  *
  * Every figure says where it comes from: "cited" (a seed, Mastodon's or the vendor's documentation,
- * an operator's write-up, named), "assumed" (the package's own figure, with its reasoning), and what
- * test/real/memory.real.test.ts measured here with the units' own allocator settings. What can be
- * measured here is a floor (Debian's Ruby running Debian's Sidekiq without Mastodon's code, Node
- * without the streaming server, redis-server filled to its maxmemory), and the test holds every
- * figure above its floor; Mastodon itself is not installed here, so its figures stay cited.
+ * an operator's write-up, named) or "assumed" (the package's own figure, with its reasoning), and
+ * what is measured here: the on-host Redis rows, by test/real/onHostRedis.real.test.ts (a real
+ * redis-server with the rendered configs, filled to maxmemory, stays under them). Mastodon itself is
+ * not installed here, so the Puma, Sidekiq and streaming figures stay cited, not measured.
  */
 import type { Fleet, StackConfig } from "../config/resolve";
 import { type Ec2InstanceSpec, ec2TypesOfFamily } from "./catalog";
@@ -69,30 +68,24 @@ export const MEMORY_FIGURES: Readonly<Record<MemoryItem, MemoryFigure>> = {
     basis: "cited",
     source:
       "Mastodon's config/puma.rb runs Puma clustered with preload_app!: the master holds the loaded app the workers fork from (sharpletters.net, 'Mastodon resource optimization', 2023: Puma, Sidekiq at 10 threads and streaming average about 1 GB together)",
-    measuredHere:
-      "floor: Debian's Ruby with the web unit's environment (LD_PRELOAD jemalloc) loading rack and webrick",
   },
   pumaWorker: {
     mib: 300,
     basis: "cited",
     source:
       "per worker of MAX_THREADS 5 after warm-up, forked from the preloaded master (sharpletters.net 2023 as above); jemalloc keeps it there (eigenmagic-systemd-template-units.txt)",
-    measuredHere: "floor: the same Ruby after forking a worker",
   },
   sidekiqProcess: {
     mib: 512,
     basis: "cited",
     source:
       "scaling-mastodon-compendium.txt: a Sidekiq process grows from 256 MB to 1 GB within a day under glibc's malloc; eigenmagic-systemd-template-units.txt: MALLOC_ARENA_MAX=2 halved it (and jemalloc is preloaded): 1 GB halved",
-    measuredHere:
-      "floor: Debian's Sidekiq 6.4 with the Sidekiq unit's environment (jemalloc, MALLOC_ARENA_MAX=2) at 10 threads against a real redis-server",
   },
   streamingProcess: {
     mib: 128,
     basis: "assumed",
     source:
       "one Node process per port (Mastodon 4.2+), holding its Redis subscriptions and a pg pool of DB_POOL; sharpletters.net 2023 puts all of Mastodon at about 1 GB with Puma and Sidekiq taking most",
-    measuredHere: "floor: Node with the streaming unit's environment holding 10 idle sockets",
   },
   pgbouncer: {
     mib: 16,
@@ -112,7 +105,7 @@ export const MEMORY_FIGURES: Readonly<Record<MemoryItem, MemoryFigure>> = {
 
 /**
  * Data held under maxmemory costs more than maxmemory in RSS (allocator fragmentation, key
- * overhead): the measured fill in test/real/memory.real.test.ts stays under this factor.
+ * overhead): the measured fill in test/real/onHostRedis.real.test.ts stays under this factor.
  */
 export const REDIS_OVERHEAD_FACTOR = 1.25;
 
