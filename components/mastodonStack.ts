@@ -21,12 +21,14 @@ import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
 import { Network } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
+import { OnHostRedis } from "./onHostRedis";
 import { RedisStore } from "./redisStore";
 import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
 import { SearchDomain } from "./searchDomain";
 import { Translation } from "./translation";
 import {
+  type RedisTier,
   type Tiers,
   fleetSecurityGroups,
   fleetTargetGroups,
@@ -59,8 +61,11 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly warnings: ValidatedConfig["warnings"];
   public readonly network: Network;
   public readonly database: PostgresDatabase;
-  public readonly cache: RedisStore;
-  public readonly persistent: RedisStore;
+  /** ElastiCache (or the self-managed AOF host); absent with redis.onHost. */
+  public readonly cache?: RedisStore;
+  public readonly persistent?: RedisStore;
+  /** redis.onHost: the passwords of the two Redis on the app host. */
+  public readonly onHostRedis?: OnHostRedis;
   public readonly loadBalancer: LoadBalancer;
   public readonly media: MediaStorage;
   public readonly mail: Mail;
@@ -150,49 +155,10 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
-    const { cache, persistent } = config.redis;
-    this.cache = new RedisStore(
-      `${name}-cache`,
-      {
-        role: "cache",
-        engine: cache.engine,
-        engineVersion: cache.engineVersion,
-        nodeType: cache.nodeType,
-        nodes: cache.nodes,
-        production,
-        subnetIds: dataSubnetIds,
-        securityGroupId: groups.redis.id,
-        parameterPrefix: this.parameterPrefix,
-      },
-      parent,
-    );
-    this.persistent = new RedisStore(
-      `${name}-persistent`,
-      {
-        role: "persistent",
-        mode: persistent.mode,
-        engine: persistent.engine,
-        engineVersion: persistent.engineVersion,
-        nodeType: persistent.nodeType,
-        nodes: persistent.nodes,
-        production,
-        subnetIds: dataSubnetIds,
-        securityGroupId: groups.redis.id,
-        parameterPrefix: this.parameterPrefix,
-        host: {
-          vpcId: this.network.vpcId,
-          // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.
-          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
-          availabilityZone: this.network.availabilityZones.apply((zones) => zones[0] as string),
-          instanceType: persistent.instanceType,
-          volumeGiB: persistent.volumeGiB,
-          publicIp: this.network.fleetsNeedPublicIp,
-          debianSerial: config.image.debianSerial,
-        },
-      },
-      parent,
-    );
-
+    const redis = this.redisTiers(name, config, production);
+    this.cache = redis.stores?.cache;
+    this.persistent = redis.stores?.persistent;
+    this.onHostRedis = redis.onHostRedis;
     this.loadBalancer = new LoadBalancer(
       `${name}-lb`,
       {
@@ -305,8 +271,8 @@ export class MastodonStack extends pulumi.ComponentResource {
       config,
       network: this.network,
       database: this.database,
-      cache: this.cache,
-      persistent: this.persistent,
+      cache: redis.cache,
+      persistent: redis.persistent,
       loadBalancer: this.loadBalancer,
       media: this.media,
       mail: this.mail,
@@ -370,5 +336,80 @@ export class MastodonStack extends pulumi.ComponentResource {
     this.budget = pulumi.output(validated.budget);
     this.replicaBudget = pulumi.output(validated.replicaBudget);
     this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
+  }
+
+  /** The two Redis: on the app host with redis.onHost, else ElastiCache (or the self-managed AOF host). */
+  private redisTiers(
+    name: string,
+    config: StackConfig,
+    production: boolean,
+  ): {
+    cache: RedisTier;
+    persistent: RedisTier;
+    onHostRedis?: OnHostRedis;
+    stores?: { cache: RedisStore; persistent: RedisStore };
+  } {
+    const parent = { parent: this };
+    const dataSubnetIds = this.network.dataSubnetIds;
+    const groups = this.network.securityGroups;
+    const { cache, persistent, onHost } = config.redis;
+    if (onHost) {
+      const onHostRedis = new OnHostRedis(
+        `${name}-redis`,
+        {
+          parameterPrefix: this.parameterPrefix,
+          cachePort: onHost.cachePort,
+          persistentPort: onHost.persistentPort,
+        },
+        parent,
+      );
+      return { onHostRedis, cache: onHostRedis.cache, persistent: onHostRedis.persistent };
+    }
+    const cacheStore = new RedisStore(
+      `${name}-cache`,
+      {
+        role: "cache",
+        engine: cache.engine,
+        engineVersion: cache.engineVersion,
+        nodeType: cache.nodeType,
+        nodes: cache.nodes,
+        production,
+        subnetIds: dataSubnetIds,
+        securityGroupId: groups.redis.id,
+        parameterPrefix: this.parameterPrefix,
+      },
+      parent,
+    );
+    const persistentStore = new RedisStore(
+      `${name}-persistent`,
+      {
+        role: "persistent",
+        mode: persistent.mode,
+        engine: persistent.engine,
+        engineVersion: persistent.engineVersion,
+        nodeType: persistent.nodeType,
+        nodes: persistent.nodes,
+        production,
+        subnetIds: dataSubnetIds,
+        securityGroupId: groups.redis.id,
+        parameterPrefix: this.parameterPrefix,
+        host: {
+          vpcId: this.network.vpcId,
+          // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.
+          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
+          availabilityZone: this.network.availabilityZones.apply((zones) => zones[0] as string),
+          instanceType: persistent.instanceType,
+          volumeGiB: persistent.volumeGiB,
+          publicIp: this.network.fleetsNeedPublicIp,
+          debianSerial: config.image.debianSerial,
+        },
+      },
+      parent,
+    );
+    return {
+      cache: cacheStore,
+      persistent: persistentStore,
+      stores: { cache: cacheStore, persistent: persistentStore },
+    };
   }
 }

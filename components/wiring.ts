@@ -15,6 +15,7 @@ import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
 import { renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
+import { MIB } from "../core/sizing/memory";
 import { hostRuntime } from "./stackImages";
 import type { LoadBalancer } from "./loadBalancer";
 import type { Mail } from "./mail";
@@ -26,12 +27,24 @@ import type { SearchDomain } from "./searchDomain";
 import type { MastodonSecrets } from "./secrets";
 import type { Translation } from "./translation";
 
+/** What the wiring reads of a Redis: an ElastiCache/self-managed RedisStore, or an on-host server. */
+export interface RedisTier {
+  readonly host: pulumi.Input<string>;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly passwordParameterName: string;
+  /** ElastiCache's member clusters (the alarms' dimensions); none elsewhere. */
+  readonly memberClusterIds: pulumi.Output<string>[];
+  /** A self-managed Redis host. */
+  readonly instance?: aws.ec2.Instance;
+}
+
 export interface Tiers {
   readonly config: StackConfig;
   readonly network: Network;
   readonly database: PostgresDatabase;
-  readonly cache: RedisStore;
-  readonly persistent: RedisStore;
+  readonly cache: RedisTier;
+  readonly persistent: RedisTier;
   readonly loadBalancer: LoadBalancer;
   readonly media: MediaStorage;
   readonly mail: Mail;
@@ -55,7 +68,7 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
     user: db.username,
     password: ssmPlaceholder(db.passwordParameterName),
   });
-  const redis = (store: RedisStore) => ({
+  const redis = (store: RedisTier) => ({
     host: store.host,
     port: store.port,
     password: ssmPlaceholder(store.passwordParameterName),
@@ -111,6 +124,12 @@ export function fleetUserData(
     .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region, input.registry])
     .apply(([env, primaryHost, replicaHost, region, registry]) => {
       const pooler = tiers.config.database.pooler;
+      const onHost = tiers.config.redis.onHost;
+      const server = (tier: RedisTier, maxmemoryMiB: number) => ({
+        port: tier.port,
+        maxmemoryBytes: maxmemoryMiB * MIB,
+        passwordPlaceholder: ssmPlaceholder(tier.passwordParameterName),
+      });
       const base = {
         fleet,
         env,
@@ -118,6 +137,13 @@ export function fleetUserData(
         region,
         runtime: hostRuntime(tiers.config, registry),
         metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
+        // The rules allow redis.onHost with one fleet only: that fleet's host runs both.
+        ...(onHost && {
+          onHostRedis: {
+            cache: server(tiers.cache, onHost.cacheMaxmemoryMiB),
+            persistent: server(tiers.persistent, onHost.persistentMaxmemoryMiB),
+          },
+        }),
       };
       switch (pooler) {
         case "none":

@@ -114,6 +114,17 @@ export const DEFAULTS = {
     /** Debian's AMIs (Ubuntu's use /dev/sda1). */
     rootDeviceName: "/dev/xvda",
   },
+  /**
+   * Both Redis as redis-server processes on the one app host (redis.onHost; docs/design.md, "Redis on
+   * the host"): the cache small (it may be lost), the persistent store room for a few users' queues
+   * and home feeds. Ports beside Debian's stock 6379, which the boot disables.
+   */
+  onHostRedis: {
+    cacheMaxmemoryMiB: 64,
+    persistentMaxmemoryMiB: 128,
+    cachePort: 6380,
+    persistentPort: 6381,
+  },
   selfManagedRedis: {
     instanceType: "c7g.large",
     volumeGiB: 20,

@@ -2,6 +2,7 @@
  * The plan's readable summary: resources by component, the fleet/process layout and the budget
  * table with its totals against the limits. Pure: text from data.
  */
+import { hostContextOf, memoryPlan } from "../core/sizing/memory";
 import type { Budget } from "../core/sizing/budget";
 import { type CostEstimate, PRICE_UNITS } from "../core/report/cost";
 import { type Problem, type StackConfig, formatProblem } from "../core/config";
@@ -63,6 +64,14 @@ export function fleetsSection(config: StackConfig): string[] {
         services(f),
       ]),
     ).map((l) => `  ${l}`),
+    'Memory per host (docs/design.md, "Memory fit"): needed of RAM less the OS',
+    ...config.fleets.map((f) => {
+      const plan = memoryPlan(f, hostContextOf(config));
+      const lines = plan.lines.map((l) =>
+        l.count === 1 ? `${l.item} ${l.mib}` : `${l.item} ${l.count} x ${l.mibEach}`,
+      );
+      return `  ${f.name}: ${plan.neededMiB} of ${plan.availableMiB} MiB (${lines.join(", ")})`;
+    }),
   ];
 }
 
@@ -140,8 +149,12 @@ export function dataTierSection(config: StackConfig): string[] {
     `  PostgreSQL ${database.engineVersion} ${db.instanceClass} (${db.spec.memoryGiB} GiB)${database.multiAz ? " Multi-AZ" : " single-AZ"}, ` +
       `gp3 ${database.storageGiB}-${database.maxStorageGiB} GiB, max_connections ${db.maxConnections}, work_mem ${db.workMemMiB} MiB` +
       (database.replica ? `; read replica ${database.replica.instanceClass}` : ""),
-    redisLine("cache"),
-    redisLine("persistent"),
+    ...(redis.onHost
+      ? [
+          `  Redis on the app host: cache 127.0.0.1:${redis.onHost.cachePort} (maxmemory ${redis.onHost.cacheMaxmemoryMiB} MiB, allkeys-lru, no persistence), ` +
+            `persistent 127.0.0.1:${redis.onHost.persistentPort} (maxmemory ${redis.onHost.persistentMaxmemoryMiB} MiB, noeviction, AOF everysec on the root volume), AUTH`,
+        ]
+      : [redisLine("cache"), redisLine("persistent")]),
   ];
 }
 

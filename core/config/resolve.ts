@@ -58,6 +58,15 @@ export interface Fleet {
   readonly configured: ReadonlySet<string>;
 }
 
+/** redis.onHost resolved: the two servers' ports and maxmemory, on the host of `fleet`. */
+export interface OnHostRedis {
+  readonly cacheMaxmemoryMiB: number;
+  readonly persistentMaxmemoryMiB: number;
+  readonly cachePort: number;
+  readonly persistentPort: number;
+  readonly acceptJobLoss: boolean;
+}
+
 export interface DatabaseInstance {
   readonly instanceClass: string;
   readonly spec: RdsClassSpec;
@@ -88,6 +97,10 @@ export interface StackConfig {
   readonly redis: {
     readonly cache: ParsedStackConfig["redis"]["cache"] & { readonly engineVersion: string };
     readonly persistent: ParsedStackConfig["redis"]["persistent"] & { readonly engineVersion: string };
+    /** Both Redis on the one app host; cache and persistent above then describe nothing deployed. */
+    readonly onHost?: OnHostRedis;
+    /** The keys the operator wrote under redis.cache and redis.persistent (`cache.nodeType`, ...); none without the raw config. */
+    readonly configured: ReadonlySet<string>;
   };
   readonly media: ParsedStackConfig["media"];
   readonly loadBalancer: ParsedStackConfig["loadBalancer"] & {
@@ -219,6 +232,18 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
         ...parsed.redis.persistent,
         engineVersion: redisVersion(parsed.redis.persistent.engine, parsed.redis.persistent.engineVersion),
       },
+      ...(parsed.redis.onHost && {
+        onHost: {
+          ...parsed.redis.onHost,
+          cachePort: DEFAULTS.onHostRedis.cachePort,
+          persistentPort: DEFAULTS.onHostRedis.persistentPort,
+        },
+      }),
+      configured: new Set(
+        configuredKeys(raw?.["redis"] ?? {}).filter(
+          (k) => k.startsWith("cache") || k.startsWith("persistent"),
+        ),
+      ),
     },
     media: parsed.media,
     loadBalancer: {

@@ -39,6 +39,15 @@ import {
   renderMetricsEnvTemplate,
   renderMetricsUnits,
 } from "./metrics";
+import {
+  DEBIAN_REDIS_UNIT,
+  ON_HOST_REDIS_ROLES,
+  type OnHostRedisInput,
+  onHostRedisPaths,
+  renderOnHostRedisAuth,
+  renderOnHostRedisConf,
+  renderOnHostRedisUnit,
+} from "./onHostRedis";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -69,6 +78,8 @@ export interface FleetHostInput {
     readonly user: string;
     readonly passwordPlaceholder: string;
   };
+  /** Present when both Redis run on this host (redis.onHost): their ports, maxmemory and passwords. */
+  readonly onHostRedis?: OnHostRedisInput;
 }
 
 export interface FleetHost {
@@ -154,10 +165,41 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
   }
 }
 
+/** The two on-host Redis: Debian's redis-server, a config, a password include and a unit each. */
+function onHostRedisPart(input: OnHostRedisInput) {
+  const roles = ON_HOST_REDIS_ROLES;
+  return {
+    units: roles.map((role) => renderOnHostRedisUnit(role)),
+    enabled: roles.map((role) => onHostRedisPaths(role).unit),
+    files: roles.flatMap((role): WriteFile[] => [
+      {
+        path: onHostRedisPaths(role).conf,
+        content: renderOnHostRedisConf(role, input[role]),
+        permissions: "0640",
+        owner: "root:redis",
+        // The redis user exists once the package is installed.
+        defer: true,
+      },
+      {
+        path: onHostRedisPaths(role).authTemplate,
+        content: renderOnHostRedisAuth(input[role]),
+        permissions: "0600",
+      },
+    ]),
+    rendered: roles.map((role): RenderedFile => ({
+      template: onHostRedisPaths(role).authTemplate,
+      target: onHostRedisPaths(role).auth,
+      mode: "0640",
+      owner: "root:redis",
+    })),
+  };
+}
+
 export function renderFleetHost(input: FleetHostInput): FleetHost {
-  const { fleet, pgbouncer } = input;
-  const ctx = { pooled: pgbouncer !== undefined };
+  const { fleet, pgbouncer, onHostRedis } = input;
+  const ctx = { pooled: pgbouncer !== undefined, localRedis: onHostRedis !== undefined };
   const runtime = runtimePart(input, ctx);
+  const redis = onHostRedis ? onHostRedisPart(onHostRedis) : undefined;
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
@@ -215,10 +257,13 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
+    // Debian's package starts its own redis-server on 6379 at install: not ours, and memory we do not
+    // budget. Empty, it stops at once; the bound keeps the boot inside the lifecycle hook's heartbeat.
+    ...(redis
+      ? [{ argv: ["/usr/bin/systemctl", "disable", "--now", DEBIAN_REDIS_UNIT], boundSeconds: 10 }]
+      : []),
     {
-      argv: [
-        "/usr/bin/systemctl",
-        "enable",
+      argv: ["/usr/bin/systemctl", "enable", ...(redis?.enabled ?? []),
         ...runtime.enabled,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
       ],
@@ -239,6 +284,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const units = [
     ...runtime.units,
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
+    ...(redis?.units ?? []),
     ...metricsUnits,
     ...renderBootUnits(steps),
   ];
@@ -258,6 +304,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...(queueCollector
       ? [{ template: METRICS_PATHS.envTemplate, target: METRICS_PATHS.env, mode: "0600", owner: "root:root" }]
       : []),
+    ...(redis?.rendered ?? []),
   ];
   const files: WriteFile[] = [
     {
@@ -314,10 +361,11 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
         ]
       : []),
     ...runtime.files,
+    ...(redis?.files ?? []),
   ];
 
   const userData = renderCloudConfig({
-    packages: runtime.packages,
+    packages: [...runtime.packages, ...(redis ? ["redis-server"] : [])],
     writeFiles: [
       ...units.map((u) => ({
         path: `${MASTODON_PATHS.unitDir}/${u.name}`,

@@ -4,7 +4,7 @@
  * sandbox a podman unit can have (containers.ts renders the units from these).
  */
 import { type Directive, environment as env } from "./systemd";
-import { MASTODON_PATHS, PGBOUNCER_UNIT, type UnitContext } from "./units";
+import { MASTODON_PATHS, type UnitContext, localDaemons } from "./units";
 import { restartAlways, startLimits } from "./unitPolicy";
 import { IMAGE_PATHS, PODMAN, PODMAN_STOP_MARGIN_SEC, IMAGES_UNIT } from "./containerImages";
 
@@ -130,8 +130,8 @@ export const PODMAN_UNIT_SANDBOX: readonly Directive[] = [
 export function unitSection(description: string, ctx: ContainerContext): Directive[] {
   return [
     ["Description", description],
-    ["Wants", `network-online.target ${IMAGES_UNIT}${ctx.pooled ? ` ${PGBOUNCER_UNIT}` : ""}`],
-    ["After", `network-online.target ${IMAGES_UNIT}${ctx.pooled ? ` ${PGBOUNCER_UNIT}` : ""}`],
+    ["Wants", ["network-online.target", IMAGES_UNIT, ...localDaemons(ctx)].join(" ")],
+    ["After", ["network-online.target", IMAGES_UNIT, ...localDaemons(ctx)].join(" ")],
     // podman-generate-systemd(1): the unit needs %t (/run) for its cidfile and podman's state.
     ["RequiresMountsFor", "%t/containers"],
     ["PartOf", "mastodon.target"],

@@ -7,6 +7,7 @@ import { poolOf } from "../sizing/budget";
 import type { Fleet } from "../config/resolve";
 import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "../defaults";
 import { type Directive, environment as env, renderUnit, type UnitFile } from "./systemd";
+import { ON_HOST_REDIS_UNITS } from "./onHostRedis";
 import { mastodonSandbox, restartAlways, type Runtime, startLimits } from "./unitPolicy";
 
 /** Where the Mastodon machine image keeps things (Mastodon's install guide and dist/ units). */
@@ -45,11 +46,16 @@ const sandbox = (runtime: Runtime): Directive[] => [
   ["ReadWritePaths", MASTODON_PATHS.live],
 ];
 
-/** [Unit] of a Mastodon service: after the network, and after the local PgBouncer when pooled. */
+/** The host's own daemons a Mastodon unit waits for: PgBouncer when pooled, the on-host Redis. */
+export function localDaemons(ctx: UnitContext): string[] {
+  return [...(ctx.pooled ? [PGBOUNCER_UNIT] : []), ...(ctx.localRedis ? ON_HOST_REDIS_UNITS : [])];
+}
+
+/** [Unit] of a Mastodon service: after the network, and after the host's own daemons. */
 const unitSection = (description: string, ctx: UnitContext): Directive[] => [
   ["Description", description],
-  ["After", ["network.target", ...(ctx.pooled ? [PGBOUNCER_UNIT] : [])].join(" ")],
-  ...(ctx.pooled ? [["Wants", PGBOUNCER_UNIT] as Directive] : []),
+  ["After", ["network.target", ...localDaemons(ctx)].join(" ")],
+  ...(localDaemons(ctx).length ? [["Wants", localDaemons(ctx).join(" ")] as Directive] : []),
   ["PartOf", "mastodon.target"],
   ...startLimits,
 ];
@@ -78,6 +84,8 @@ export function renderTarget(): UnitFile {
 /** What the units need besides the fleet: PgBouncer on the host, or TLS straight to RDS. */
 export interface UnitContext {
   readonly pooled: boolean;
+  /** Both Redis run on this host (redis.onHost): the Mastodon units start after them. @default false */
+  readonly localRedis?: boolean;
 }
 
 export const PGBOUNCER_UNIT = "mastodon-pgbouncer.service";

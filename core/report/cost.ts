@@ -2,8 +2,10 @@
  * A monthly cost estimate from dated, cited price tables (pure): EC2 from
  * data/ec2-c-family-prices-us-east-1.tsv (stamped 2026-07-20), everything else from
  * data/other-prices-us-east-1.tsv (2026-11-22, third-party, partly derived: estimates). Prices are
- * us-east-1; any other region is computed with them and flagged as estimated. Usage-based charges
- * (data transfer, LCUs, NAT processing, S3, CloudFront, SES) are left out and said so.
+ * us-east-1; any other region is computed with them and flagged as estimated. Every fixed monthly
+ * item is a row (instances, volumes, RDS, ElastiCache, the ALB's hours and an assumed floor of its
+ * LCUs, public IPv4 addresses, NAT, KMS, a hosted zone, SSM); usage-based charges (data transfer,
+ * LCUs above the floor, NAT processing, S3, CloudFront, SES, CloudWatch) are left out and said so.
  */
 import { egressPlan } from "../aws/subnets";
 import { dataLines } from "../data";
@@ -12,6 +14,13 @@ import type { StackConfig } from "../config/resolve";
 import { searchCostRows } from "./searchCost";
 
 export const HOURS_PER_MONTH = 730;
+/**
+ * The LCUs an ALB is assumed to use on average, every hour. One LCU is 1 GB processed an hour for
+ * EC2 targets, 25 new connections a second or 3000 active a minute (Elastic Load Balancing
+ * pricing); a handful of users' federation and API traffic stays far under half of one, so half
+ * is the package's floor, not a measurement.
+ */
+export const ALB_LCU_FLOOR = 0.5;
 export const PRICE_DATE = "2026-11-22";
 export const PRICE_REGION = "us-east-1";
 export const EC2_SOURCE =
@@ -159,7 +168,21 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     note: "max: storage autoscaling at its ceiling",
   });
 
-  for (const role of ["cache", "persistent"] as const) {
+  const onHost = config.redis.onHost;
+  if (onHost) {
+    add({
+      component: "redis",
+      resource: `on the app host: cache ${onHost.cacheMaxmemoryMiB} MiB + persistent ${onHost.persistentMaxmemoryMiB} MiB (AOF)`,
+      quantityDesired: 1,
+      quantityMax: 1,
+      unitPrice: 0,
+      unit: "month",
+      source: "redis.onHost: two redis-server processes on the fleet's own host and root volume",
+      estimated: false,
+      note: "no ElastiCache node, no extra instance or volume",
+    });
+  }
+  for (const role of onHost ? [] : (["cache", "persistent"] as const)) {
     const redis = config.redis[role];
     if ("mode" in redis && redis.mode === "self-managed-aof") {
       const spec = ec2InstanceSpec(redis.instanceType);
@@ -213,15 +236,45 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     unit: "hour",
     source: OTHER_SOURCE,
     estimated: true,
-    note: "plus LCU-hours (usage)",
+    note: "LCU-hours below",
   });
-  const nats = egressPlan(config.network.egress, config.network.availabilityZones).natGateways;
-  if (nats) {
+  add({
+    component: "edge",
+    resource: `ALB LCU-hours, floor of ${ALB_LCU_FLOOR} LCU`,
+    quantityDesired: ALB_LCU_FLOOR,
+    quantityMax: ALB_LCU_FLOOR,
+    unitPrice: other("alb-lcu").usd,
+    unit: "hour",
+    source: OTHER_SOURCE,
+    estimated: true,
+    note: "an assumed average; more traffic costs more (usage)",
+  });
+  // Every public IPv4 address is billed, in use or not (AWS, since 2024-02-01): the ALB holds one
+  // per AZ, each NAT gateway one, and each host in a public subnet one.
+  const nats = egressPlan(config.network.egress, config.network.availabilityZones);
+  const hostsDesired = nats.fleetsInPublicSubnets ? config.fleets.reduce((s, f) => s + f.desiredSize, 0) : 0;
+  const hostsMax = nats.fleetsInPublicSubnets ? config.fleets.reduce((s, f) => s + f.maxSize, 0) : 0;
+  const redisHost =
+    !onHost && config.redis.persistent.mode === "self-managed-aof" && nats.fleetsInPublicSubnets ? 1 : 0;
+  const ipv4 = other("public-ipv4");
+  const addresses = config.network.availabilityZones + nats.natGateways + redisHost;
+  add({
+    component: "network",
+    resource: `public IPv4: ALB x ${config.network.availabilityZones}${nats.natGateways ? `, NAT x ${nats.natGateways}` : ""}${nats.fleetsInPublicSubnets ? ", one per host" : ""}${redisHost ? ", Redis host" : ""}`,
+    quantityDesired: addresses + hostsDesired,
+    quantityMax: addresses + hostsMax,
+    unitPrice: ipv4.usd,
+    unit: "hour",
+    source: OTHER_SOURCE,
+    estimated: false,
+    note: "an ALB may add nodes (addresses) under load",
+  });
+  if (nats.natGateways) {
     add({
       component: "network",
       resource: "NAT gateway",
-      quantityDesired: nats,
-      quantityMax: nats,
+      quantityDesired: nats.natGateways,
+      quantityMax: nats.natGateways,
       unitPrice: other("nat-gateway").usd,
       unit: "hour",
       source: OTHER_SOURCE,
@@ -244,6 +297,31 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     note: "+1 USD/month after each of the first two yearly rotations",
   });
 
+  if (config.dns) {
+    add({
+      component: "edge",
+      resource: `Route 53 hosted zone ${config.dns.zoneName}`,
+      quantityDesired: 1,
+      quantityMax: 1,
+      unitPrice: other("route53-hosted-zone").usd,
+      unit: "month",
+      source: OTHER_SOURCE,
+      estimated: false,
+      note: "the operator's zone, billed whether or not this stack made it; plus queries (alias queries to AWS are free)",
+    });
+  }
+  add({
+    component: "operations",
+    resource: "SSM SecureString parameters (standard tier)",
+    quantityDesired: 1,
+    quantityMax: 1,
+    unitPrice: other("ssm-parameter-standard").usd,
+    unit: "month",
+    source: OTHER_SOURCE,
+    estimated: false,
+    note: "the stack's secrets; encrypted under the AWS-managed aws/ssm key, which has no monthly charge",
+  });
+
   return {
     currency: "USD",
     priceDate: PRICE_DATE,
@@ -255,8 +333,8 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     },
     rows,
     excluded: [
-      "data transfer out, ALB LCU-hours, NAT gateway per-GB processing",
-      "S3 storage and requests, CloudFront, SES, CloudWatch, SSM Parameter Store (usage-based)",
+      "data transfer out, ALB LCU-hours above the assumed floor, NAT gateway per-GB processing",
+      "S3 storage and requests, CloudFront, SES, CloudWatch alarms, dashboard and metrics, SSM API calls (usage-based or monitoring)",
       ...(otherRegion ? [`prices are us-east-1's; ${region} is estimated with them`] : []),
     ],
   };

@@ -76,6 +76,15 @@ export function ec2InstanceSpec(instanceType: string): Ec2InstanceSpec | undefin
   };
 }
 
+/** Every catalogued type of a c-family family (c7g: medium, large, xlarge, ...), smallest first. */
+export function ec2TypesOfFamily(family: string): Ec2InstanceSpec[] {
+  return [...EC2_PRICES.keys()]
+    .filter((t) => t.startsWith(`${family}.`))
+    .map((t) => ec2InstanceSpec(t))
+    .filter((s): s is Ec2InstanceSpec => s !== undefined)
+    .sort((a, b) => a.memoryGiB - b.memoryGiB || a.vcpu - b.vcpu);
+}
+
 // ---------------------------------------------------------------------------------------------
 // RDS (docs/design.md, "Instance catalogs"). t4g, and the Graviton m/r generations; memory doubles per size step.
 

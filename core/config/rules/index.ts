@@ -11,6 +11,8 @@ import { crossTierConsistency } from "./consistency";
 import { productionDurability } from "./durability";
 import { edgeConsistency, streamingRouting } from "./edge";
 import { nameCollisions, storageCeiling } from "./limits";
+import { memoryFit } from "./memory";
+import { redisOnHost } from "./redisOnHost";
 import { everyServiceServed, schedulerSingleton, sidekiqThreads } from "./queues";
 import type { Rule } from "./rule";
 import { scalingFleets } from "./scaling";
@@ -36,6 +38,8 @@ export const RULES: readonly Rule[] = [
   searchDataTier,
   translationSettings,
   spotInstanceTypes,
+  redisOnHost,
+  memoryFit,
 ];
 
 /** Every rule's problems for `config`, with the budgets parseStackConfig computed once. */

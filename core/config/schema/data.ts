@@ -43,6 +43,23 @@ export const persistentRedisSchema = z.strictObject({
   volumeGiB: positiveInt.max(16384).default(DEFAULTS.selfManagedRedis.volumeGiB),
 });
 
+/**
+ * Both Redis as two redis-server processes on the stack's one app host (docs/design.md, "Redis on the
+ * host"): the cheapest layout that keeps them separate. Present means chosen; the rules refuse it
+ * with more than one fleet, a fleet that can grow past one host, or ElastiCache keys beside it.
+ */
+export const onHostRedisSchema = z.strictObject({
+  /** maxmemory of the cache (allkeys-lru, no persistence), MiB. @default 64 */
+  cacheMaxmemoryMiB: z.int().min(16).max(65536).default(DEFAULTS.onHostRedis.cacheMaxmemoryMiB),
+  /** maxmemory of the persistent store (noeviction, AOF everysec on the root volume), MiB. @default 128 */
+  persistentMaxmemoryMiB: z.int().min(16).max(65536).default(DEFAULTS.onHostRedis.persistentMaxmemoryMiB),
+  /**
+   * Production only, and required there: queued and scheduled Sidekiq jobs and home feeds live on
+   * the host's root volume and are lost when the host is replaced (docs/design.md). @default false
+   */
+  acceptJobLoss: z.boolean().default(false),
+});
+
 export const databaseSchema = z.strictObject({
   /** PostgreSQL major version (RDS parameter group family postgres16 / postgres17). @default "17" */
   engineVersion: z

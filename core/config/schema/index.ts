@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { checkReleaseTag } from "../../release";
 import { hostname } from "./common";
-import { cacheRedisSchema, databaseSchema, persistentRedisSchema } from "./data";
+import { cacheRedisSchema, databaseSchema, onHostRedisSchema, persistentRedisSchema } from "./data";
 import {
   alarmsSchema,
   dnsSchema,
@@ -48,6 +48,8 @@ export const stackConfigSchema = z.strictObject({
     .strictObject({
       cache: cacheRedisSchema.prefault({}),
       persistent: persistentRedisSchema.prefault({}),
+      /** Both Redis on the one app host instead of ElastiCache (docs/design.md, "Redis on the host"). @default none */
+      onHost: onHostRedisSchema.optional(),
     })
     .prefault({}),
   media: mediaSchema.prefault({}),

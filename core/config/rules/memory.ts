@@ -1,0 +1,74 @@
+/**
+ * Memory fit per host (docs/design.md, "Memory fit"): each fleet's processes, the host agents and
+ * any on-host Redis must fit the instance's RAM with room for the OS, by the one table in
+ * core/sizing/memory.ts. Refused by the key of the fleet's largest service, saying what fits.
+ */
+import {
+  type HostContext,
+  type MemoryPlan,
+  hostContextOf,
+  memoryPlan,
+  mostThatFit,
+  smallestThatFits,
+} from "../../sizing/memory";
+import type { Fleet } from "../resolve";
+import type { Problem } from "../problems";
+import { type Rule, error } from "./rule";
+
+type Service = "web" | "sidekiq" | "streaming";
+
+const NOUN: Readonly<Record<Service, string>> = {
+  web: "Puma workers",
+  sidekiq: "Sidekiq processes",
+  streaming: "streaming processes",
+};
+
+function breakdown(plan: MemoryPlan): string {
+  return plan.lines
+    .map((l) => (l.count === 1 ? `${l.item} ${l.mib}` : `${l.item} ${l.count} x ${l.mibEach}`))
+    .join(", ");
+}
+
+function whatFits(fleet: Fleet, ctx: HostContext, services: readonly Service[]): string {
+  // A service that cannot keep even one process is not offered: it would have to leave the fleet.
+  const most = services
+    .map((s) => [s, mostThatFit(fleet, ctx, s)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${NOUN[s]} (fleets.${fleet.name}.${s}.processes)`);
+  const larger = smallestThatFits(fleet, ctx);
+  const redis = ctx.onHostRedis
+    ? ", or lower mastodon:redis.onHost.persistentMaxmemoryMiB / cacheMaxmemoryMiB"
+    : "";
+  return (
+    (most.length
+      ? `With the rest unchanged, at most ${most.join(" or ")} fit on ${fleet.instanceType}`
+      : `Nothing less of one service makes room on ${fleet.instanceType}`) +
+    (larger
+      ? `; or use ${larger.instanceType} (${larger.memoryGiB} GiB)`
+      : `; no ${fleet.instance.family} size holds it: split the services into fleets`) +
+    redis +
+    "."
+  );
+}
+
+export const memoryFit: Rule = (config) => {
+  const ctx = hostContextOf(config);
+  const problems: Problem[] = [];
+  for (const fleet of config.fleets) {
+    const plan = memoryPlan(fleet, ctx);
+    if (plan.fits) continue;
+    const services = (["web", "sidekiq", "streaming"] as const).filter((s) => fleet[s]);
+    const key = services[0];
+    if (!key) continue;
+    problems.push(
+      error(
+        ["fleets", fleet.name, key, "processes"],
+        fleet[key]?.processes,
+        `does not fit ${fleet.instanceType}: one host needs ${plan.neededMiB} MiB (${breakdown(plan)}) and has ` +
+          `${plan.availableMiB} MiB (${plan.ramMiB} MiB less ${plan.osMiB} for the OS; figures in ` +
+          `docs/design.md, "Memory fit"). ${whatFits(fleet, ctx, services)}`,
+      ),
+    );
+  }
+  return problems;
+};
