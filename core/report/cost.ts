@@ -7,7 +7,9 @@
  * LCUs, public IPv4 addresses, NAT, KMS, a hosted zone, SSM); usage-based charges (data transfer,
  * LCUs above the floor, NAT processing, S3, CloudFront, SES, CloudWatch) are left out and said so.
  */
+import { queueMonitoring } from "../aws/queueAlarms";
 import { egressPlan } from "../aws/subnets";
+import { stackQueues } from "../host/metrics";
 import { dataLines } from "../data";
 import { ec2InstanceSpec } from "../sizing/catalog";
 import type { StackConfig } from "../config/resolve";
@@ -85,6 +87,17 @@ export interface CostEstimate {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The distinct metric series the hosts publish (core/host/metrics.ts): CloudWatch bills each. */
+export function publishedMetricCount(config: StackConfig): number {
+  const pooled = config.database.pooler === "pgbouncer";
+  const queues = stackQueues(config.fleets).length;
+  const sidekiqFleets = config.fleets.filter((f) => f.sidekiq).length;
+  const streamingFleets = config.fleets.filter((f) => f.streaming).length;
+  // Size and latency per queue, the three sets, each Sidekiq fleet's latency, PgBouncer's two per
+  // fleet, streaming's one per streaming fleet.
+  return 2 * queues + 3 + sidekiqFleets + (pooled ? 2 * config.fleets.length : 0) + streamingFleets;
+}
 
 export function costEstimate(config: StackConfig, region: string): CostEstimate {
   const otherRegion = region !== PRICE_REGION;
@@ -282,6 +295,40 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
       note: "plus per-GB processing (usage)",
     });
   }
+
+  // What the hosts publish each minute (core/host/metrics.ts) and the alarms on it (core/aws/queueAlarms.ts).
+  const published = publishedMetricCount(config);
+  const watched = queueMonitoring({
+    stack: "",
+    queues: stackQueues(config.fleets),
+    alarms: config.alarms,
+    pooledFleets:
+      config.database.pooler === "pgbouncer" ? config.fleets.map((f) => ({ name: f.name, poolSize: 0 })) : [],
+    streamingFleets: config.fleets.filter((f) => f.streaming).map((f) => f.name),
+    loadBalancer: "",
+  });
+  add({
+    component: "operations",
+    resource: `CloudWatch custom metrics (${published} published by the hosts)`,
+    quantityDesired: published,
+    quantityMax: published,
+    unitPrice: other("cloudwatch-metric").usd,
+    unit: "month",
+    source: OTHER_SOURCE,
+    estimated: false,
+  });
+  const alarmMetrics = watched.metrics.length + watched.math.reduce((n, a) => n + a.metrics.length, 0);
+  add({
+    component: "operations",
+    resource: `CloudWatch alarms on them (${alarmMetrics} alarm metrics)`,
+    quantityDesired: alarmMetrics,
+    quantityMax: alarmMetrics,
+    unitPrice: other("cloudwatch-alarm-metric").usd,
+    unit: "month",
+    source: OTHER_SOURCE,
+    estimated: false,
+    note: "the tiers' own alarms (RDS, ElastiCache, ALB, CPU) are not counted here",
+  });
 
   // The alarm topic's customer-managed key (components/monitoring.ts): CloudWatch cannot publish to
   // a topic under the AWS-managed alias/aws/sns key.
