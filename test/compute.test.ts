@@ -56,7 +56,12 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(lt.blockDeviceMappings).toEqual([
         {
           deviceName: "/dev/xvda",
-          ebs: { volumeType: "gp3", volumeSize: 30, encrypted: "true", deleteOnTermination: "true" },
+          ebs: {
+            volumeType: "gp3",
+            volumeSize: fleet.rootVolumeGiB,
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
         },
       ]);
       expect(lt.keyName).toBeUndefined();
@@ -285,7 +290,7 @@ test("spot and CPU tracking where configured", async () => {
     onDemandPercentageAboveBaseCapacity: 0,
     spotAllocationStrategy: "price-capacity-optimized",
   });
-  expect(find(run, "aws:autoscaling/policy:Policy").inputs).toMatchObject({
+  expect(find(run, "aws:autoscaling/policy:Policy", "mastodon-sidekiq-push-cpu").inputs).toMatchObject({
     policyType: "TargetTrackingScaling",
     targetTrackingConfiguration: {
       predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },

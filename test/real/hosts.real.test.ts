@@ -24,6 +24,8 @@ const fleetSystemdRoot = () =>
     "home/mastodon/.rbenv/shims/bundle",
     "usr/bin/node",
     "usr/sbin/pgbouncer",
+    "usr/bin/redis-server",
+    "usr/bin/python3",
     "bin/kill",
     // The boot unit's steps (readiness.ts).
     "usr/bin/curl",
@@ -136,6 +138,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         "/usr/bin/install",
         "/usr/bin/install",
         "/usr/local/sbin/mastodon-render-secrets",
+        // redis.onHost: Debian's own redis-server.service is stopped and disabled first.
+        ...(config.redis.onHost ? ["/usr/bin/systemctl"] : []),
         "/usr/bin/systemctl",
         "/usr/bin/systemctl",
         "/usr/local/sbin/mastodon-ready",
