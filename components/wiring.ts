@@ -22,7 +22,6 @@ import type { Mail } from "./mail";
 import type { MediaStorage } from "./mediaStorage";
 import type { Network } from "./network";
 import type { PostgresDatabase } from "./postgresDatabase";
-import type { RedisStore } from "./redisStore";
 import type { SearchDomain } from "./searchDomain";
 import type { MastodonSecrets } from "./secrets";
 import type { Translation } from "./translation";
