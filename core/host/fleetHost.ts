@@ -263,7 +263,10 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       ? [{ argv: ["/usr/bin/systemctl", "disable", "--now", DEBIAN_REDIS_UNIT], boundSeconds: 10 }]
       : []),
     {
-      argv: ["/usr/bin/systemctl", "enable", ...(redis?.enabled ?? []),
+      argv: [
+        "/usr/bin/systemctl",
+        "enable",
+        ...(redis?.enabled ?? []),
         ...runtime.enabled,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
       ],
