@@ -22,6 +22,7 @@ function program() {
     const validated = parseStackConfig(namespaceConfig(all), pulumi.getStack(), {
       region: all["aws:region"],
       secretPaths: secretPaths(all),
+      allKeys: { keys: Object.keys(all), project: pulumi.getProject() },
     });
     mastodon = new MastodonStack("mastodon", validated);
   } catch (e) {

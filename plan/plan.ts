@@ -11,7 +11,7 @@ import { renderDot, renderMermaid } from "../core/report/topology";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
-import { readStackFile } from "./stackFile";
+import { escNotes, readStackFile } from "./stackFile";
 import {
   budgetSection,
   costSection,
@@ -75,11 +75,13 @@ export function nameOrigin(validated: ValidatedConfig, stack: string): (resource
 
 /** Throws ConfigError (invalid config, nothing written) or PlanError (no such stack). */
 export async function planStack(options: PlanOptions): Promise<PlanResult> {
-  const stackFile = readStackFile(options.stacksDir, options.stack);
+  const stackFile = readStackFile(options.stacksDir, options.stack, PROJECT);
   // The same validation the program runs, done first so a bad config writes nothing.
   const validated = parseStackConfig(namespaceConfig(stackFile.config), options.stack, {
     region: stackFile.config["aws:region"],
     secretPaths: stackFile.secretPaths,
+    allKeys: { keys: Object.keys(stackFile.config), project: PROJECT },
+    notes: escNotes(stackFile.esc),
   });
 
   const run = await runUnderMocks(options.program, {

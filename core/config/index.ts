@@ -71,6 +71,29 @@ export interface ParseOptions {
   readonly region?: string | undefined;
   /** Config paths stored as secrets (whole top-level keys under `pulumi up`, leaves in the plan). */
   readonly secretPaths?: readonly (readonly PathSegment[])[];
+  /**
+   * Every config key the stack holds (`namespace:key`) and the Pulumi project's name: a key in the
+   * project's namespace is one written without `mastodon:` (Pulumi puts a bare key there), which
+   * nothing reads; it is refused by its key rather than ignored.
+   */
+  readonly allKeys?: { readonly keys: readonly string[]; readonly project: string };
+  /** What the caller found about where config came from (e.g. Pulumi ESC offline), reported with the rest. */
+  readonly notes?: readonly Problem[];
+}
+
+/** Keys in the project's namespace: written without `mastodon:`, so read by nothing. */
+export function strayKeyProblems(keys: readonly string[], project: string): Problem[] {
+  const prefix = `${project}:`;
+  return keys
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => {
+      const bare = k.slice(prefix.length);
+      return {
+        severity: "error" as const,
+        key: k,
+        message: `is read by nothing: a key written without a namespace lands in the project's (${project}:), and this package reads mastodon:. Set it as mastodon:${bare} (pulumi config set mastodon:${bare} <value>; --path for a nested key) and remove ${bare}`,
+      };
+    });
 }
 
 const MAX_PRUNE_ROUNDS = 8;
@@ -140,6 +163,8 @@ export function parseStackConfig(
   const outside: Problem[] = [
     ...("region" in options ? regionProblems(options.region) : []),
     ...(options.secretPaths ? secretProblems(raw, options.secretPaths) : []),
+    ...(options.allKeys ? strayKeyProblems(options.allKeys.keys, options.allKeys.project) : []),
+    ...(options.notes ?? []),
   ];
   const parsed = stackConfigSchema.safeParse(raw);
   if (!parsed.success) {
