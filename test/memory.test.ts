@@ -18,7 +18,7 @@ function errorsOf(raw: Record<string, unknown>): Problem[] {
 }
 
 const F = MEMORY_FIGURES;
-const AGENTS = F.ssmAgent.mib + F.cloudwatchAgent.mib;
+const AGENTS = F.ssmAgent.mib + F.cloudwatchAgent.mib + F.metricsCollector.mib;
 
 test.each(STACKS)("the shipped stack %s fits every host", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack));
@@ -141,7 +141,7 @@ test("PgBouncer and podman count only where they run", () => {
   expect(pooled.neededMiB - native.neededMiB).toBe(F.pgbouncer.mib + F.podmanPerContainer.mib);
 });
 
-test("every figure says where it comes from; only the on-host Redis row claims a measurement here", () => {
+test("every figure says where it comes from; only the rows measured here (on-host Redis, the collector) claim it", () => {
   for (const figure of Object.values(MEMORY_FIGURES)) {
     expect(figure.mib).toBeGreaterThan(0);
     expect(figure.source.length).toBeGreaterThan(40);
@@ -150,5 +150,5 @@ test("every figure says where it comes from; only the on-host Redis row claims a
     Object.entries(MEMORY_FIGURES)
       .filter(([, f]) => f.measuredHere)
       .map(([k]) => k),
-  ).toEqual(["redisBase"]);
+  ).toEqual(["metricsCollector", "redisBase"]);
 });

@@ -35,7 +35,8 @@ export type MemoryItem =
   | "sidekiqProcess"
   | "streamingProcess"
   | "pgbouncer"
-  | "redisBase";
+  | "redisBase"
+  | "metricsCollector";
 
 /** The one table of per-process figures. */
 export const MEMORY_FIGURES: Readonly<Record<MemoryItem, MemoryFigure>> = {
@@ -92,6 +93,14 @@ export const MEMORY_FIGURES: Readonly<Record<MemoryItem, MemoryFigure>> = {
     basis: "cited",
     source:
       "PgBouncer's documentation: 'low memory requirements (2 kB per connection by default)'; a few thousand client connections stay under this",
+  },
+  metricsCollector: {
+    mib: 24,
+    basis: "assumed",
+    source:
+      "mastodon-metrics, once a minute on every host that publishes (core/host/metrics.ts): Python's standard library only, signing its own PutMetricData (the AWS CLI would add about 65 MiB a run)",
+    measuredHere:
+      "its peak RSS over a real run against a real Sidekiq backlog over TLS (test/real/metrics.real.test.ts): about 15 MiB",
   },
   redisBase: {
     mib: 16,
@@ -168,6 +177,9 @@ export function hostMemoryLines(fleet: Fleet, ctx: HostContext): MemoryLine[] {
   return [
     line("SSM agent", 1, f.ssmAgent.mib),
     line("CloudWatch agent", 1, f.cloudwatchAgent.mib),
+    // Every host publishes something (PgBouncer, streaming or the backlog) but a web-only one without
+    // PgBouncer; counted on all: 24 MiB a minute at most.
+    line("metrics collector (each minute)", 1, f.metricsCollector.mib),
     ...(ctx.containers ? [line("podman (conmon per container)", containers, f.podmanPerContainer.mib)] : []),
     ...(fleet.web
       ? [

@@ -4,8 +4,9 @@
  * a password), and the collector's sizes must equal what Sidekiq's API reports (Queue#size,
  * RetrySet, DeadSet, ScheduledSet) and its latencies must name the same oldest job as
  * Queue#latency: latency is "now minus the job's enqueued_at", so both sides' `now - latency` must
- * be the same instant. Its AWS call goes through Debian's real AWS CLI to a stand-in CloudWatch
- * that records the request, and the metric data in that request is checked value by value.
+ * be the same instant. Its PutMetricData goes to a stand-in CloudWatch that records the request,
+ * with credentials from a stand-in IMDSv2: the metric data is checked value by value, and the
+ * signature against the one botocore (Debian's, the AWS CLI's signer) computes for the same request.
  *
  * The collector's cost per run is measured at 10 and 100,000 queued jobs: the Redis commands it
  * sent (Redis's own INFO commandstats) must be the same, whatever the backlog.
@@ -19,6 +20,7 @@ import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../../core/config";
 import { METRICS, METRICS_NAMESPACE, hostMetricsConfig } from "../../core/host/metrics";
 import { PROGRAMS_DIR } from "../../core/host/programs";
+import { MEMORY_FIGURES } from "../../core/sizing/memory";
 import { stackConfig } from "../helpers";
 import {
   type RedisServer,
@@ -31,7 +33,6 @@ import {
 } from "./servers";
 
 const PYTHON = "/usr/bin/python3";
-const AWS = "/usr/bin/aws";
 const PROGRAM = path.join(PROGRAMS_DIR, "mastodon-metrics.py");
 const PASSWORD = "MetricsTestPassword0123456789";
 jest.setTimeout(180000);
@@ -53,7 +54,6 @@ const servers: ChildProcess[] = [];
 
 beforeAll(async () => {
   requireProgram(PYTHON);
-  requireProgram(AWS);
   requireProgram("/usr/bin/sidekiq");
   dir = tempDir("mastodon-metrics-");
   const certs = makeTestCertificates(dir);
@@ -289,10 +289,25 @@ test("a job written as Sidekiq 8 writes it (integer milliseconds) is aged as Sid
   expect(latency).toBeGreaterThan(89);
 });
 
-test("the AWS CLI's request to CloudWatch carries exactly the collected values", async () => {
-  enqueue({ default: 5, pull: 2 });
+/** A stand-in for the instance metadata service (IMDSv2) and CloudWatch, recording what they were asked. */
+async function standIns() {
+  const credentials = {
+    AccessKeyId: "ASIAIOSFODNN7EXAMPLE",
+    SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    Token: "IQoJb3JpZ2luX2VjEXAMPLETOKEN",
+  };
+  const imdsRequests: string[] = [];
+  const imds = http.createServer((req, res) => {
+    imdsRequests.push(`${req.method} ${req.url} ${req.headers["x-aws-ec2-metadata-token"] ?? ""}`);
+    if (req.method === "PUT" && req.url === "/latest/api/token") res.end("imds-session-token");
+    else if (req.headers["x-aws-ec2-metadata-token"] !== "imds-session-token") res.writeHead(401).end();
+    else if (req.url === "/latest/meta-data/iam/security-credentials/") res.end("mastodon-fleet-role\n");
+    else if (req.url === "/latest/meta-data/iam/security-credentials/mastodon-fleet-role")
+      res.end(JSON.stringify({ Code: "Success", Type: "AWS-HMAC", ...credentials }));
+    else res.writeHead(404).end();
+  });
   const requests: { headers: http.IncomingHttpHeaders; body: string }[] = [];
-  const server = http.createServer((req, res) => {
+  const cloudwatch = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -305,33 +320,101 @@ test("the AWS CLI's request to CloudWatch carries exactly the collected values",
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // Debian's AWS CLI, pointed at the stand-in (the hosts' CLI finds CloudWatch by region).
-  const wrapper = path.join(dir, "aws");
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${AWS} --endpoint-url ${endpoint} "$@"\n`, { mode: 0o755 });
-  const expected = dryRun().metricData;
-  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    const child = spawn(PYTHON, [PROGRAM, writeConfig({ aws: wrapper })], {
-      env: {
-        PATH: "/usr/bin:/bin",
-        SIDEKIQ_REDIS_URL: url,
-        SSL_CERT_FILE: ca,
-        HOME: dir,
-        AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
-        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        AWS_EC2_METADATA_DISABLED: "true",
-      },
+  const listen = (server: http.Server) =>
+    new Promise<string>((resolve) =>
+      server.listen(0, "127.0.0.1", () =>
+        resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      ),
+    );
+  return {
+    credentials,
+    imdsRequests,
+    requests,
+    imds: await listen(imds),
+    cloudwatch: await listen(cloudwatch),
+    close: () => {
+      imds.close();
+      cloudwatch.close();
+    },
+  };
+}
+
+/** The collector run for real (no --dry-run) against the stand-ins. */
+function publishRun(stand: {
+  imds: string;
+  cloudwatch: string;
+}): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(PYTHON, [PROGRAM, writeConfig({ imds: stand.imds, endpoint: stand.cloudwatch })], {
+      env: { PATH: "/usr/bin:/bin", SIDEKIQ_REDIS_URL: url, SSL_CERT_FILE: ca },
     });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("exit", (status) => resolve({ status, stderr }));
   });
-  server.close();
-  expect(r.stderr).not.toMatch(/Traceback|failed/);
+}
+
+/**
+ * What botocore (Debian's python3-botocore, the AWS CLI's own signer) computes for the same request:
+ * the Authorization header SigV4 gives these credentials, body and x-amz-date.
+ */
+function botocoreAuthorization(
+  endpoint: string,
+  headers: http.IncomingHttpHeaders,
+  body: string,
+  credentials: { AccessKeyId: string; SecretAccessKey: string; Token: string },
+): string {
+  const script = `
+import json, sys
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+a = json.load(sys.stdin)
+request = AWSRequest(method="POST", url=a["url"], data=a["body"].encode(), headers={
+    "Content-Type": a["contentType"], "X-Amz-Date": a["date"]})
+auth = SigV4Auth(Credentials(a["key"], a["secret"], a["token"]), "monitoring", "us-east-1")
+# botocore signs at datetime.utcnow(): held at the request's own x-amz-date.
+import datetime, botocore.auth
+signed_at = datetime.datetime.strptime(a["date"], "%Y%m%dT%H%M%SZ")
+class At(datetime.datetime):
+    @classmethod
+    def utcnow(cls):
+        return signed_at
+botocore.auth.datetime = type("clock", (), {"datetime": At})
+auth.add_auth(request)
+print(request.headers["Authorization"])
+`;
+  return execFileSync(PYTHON, ["-c", script], {
+    input: JSON.stringify({
+      url: `${endpoint}/`,
+      body,
+      contentType: headers["content-type"],
+      date: headers["x-amz-date"],
+      key: credentials.AccessKeyId,
+      secret: credentials.SecretAccessKey,
+      token: credentials.Token,
+    }),
+    encoding: "utf8",
+  }).trim();
+}
+
+test("the PutMetricData request carries exactly the collected values, signed as botocore signs it", async () => {
+  enqueue({ default: 5, pull: 2 });
+  const stand = await standIns();
+  const expected = dryRun().metricData;
+  const r = await publishRun(stand);
+  stand.close();
+  expect(r.stderr).not.toMatch(/Traceback|failed|PutMetricData:/);
   expect(r.status).toBe(0);
-  expect(requests).toHaveLength(1);
-  const form = new URLSearchParams(requests[0]!.body);
+  // IMDSv2: the session token first, then the role and its credentials, each with the token.
+  expect(stand.imdsRequests).toEqual([
+    "PUT /latest/api/token ",
+    "GET /latest/meta-data/iam/security-credentials/ imds-session-token",
+    "GET /latest/meta-data/iam/security-credentials/mastodon-fleet-role imds-session-token",
+  ]);
+  expect(stand.requests).toHaveLength(1);
+  const { headers, body } = stand.requests[0]!;
+  const form = new URLSearchParams(body);
   expect([form.get("Action"), form.get("Namespace"), form.get("Version")]).toEqual([
     "PutMetricData",
     METRICS_NAMESPACE,
@@ -365,10 +448,56 @@ test("the AWS CLI's request to CloudWatch carries exactly the collected values",
     expect(d.Value).toBeGreaterThanOrEqual(earlier.Value);
   }
   expect(sent.every((d) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(d.Timestamp))).toBe(true);
-  // Signed with SigV4 for CloudWatch in the configured region.
-  expect(String(requests[0]!.headers.authorization)).toMatch(
-    /Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/monitoring\/aws4_request/,
+  // The role's session token rides along; the signature is botocore's, byte for byte.
+  expect(headers["x-amz-security-token"]).toBe(stand.credentials.Token);
+  expect(headers.authorization).toBe(
+    botocoreAuthorization(stand.cloudwatch, headers, body, stand.credentials),
   );
+  expect(String(headers.authorization)).toMatch(
+    /^AWS4-HMAC-SHA256 Credential=ASIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/monitoring\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+  );
+});
+
+test("a refused PutMetricData (CloudWatch answers 4xx) is logged with its answer and the run exits 1", async () => {
+  const stand = await standIns();
+  const refusing = http.createServer((_req, res) =>
+    res
+      .writeHead(403, { "content-type": "text/xml" })
+      .end("<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>"),
+  );
+  const endpoint = await new Promise<string>((resolve) =>
+    refusing.listen(0, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(refusing.address() as AddressInfo).port}`),
+    ),
+  );
+  const r = await publishRun({ imds: stand.imds, cloudwatch: endpoint });
+  stand.close();
+  refusing.close();
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain("PutMetricData: HTTP 403: <ErrorResponse><Error><Code>AccessDenied</Code>");
+});
+
+test("one run's peak memory, measured: the collector's row in the memory table holds it", () => {
+  enqueue({ default: 1000 });
+  const r = spawnSync(
+    PYTHON,
+    [
+      "-c",
+      "import runpy, sys; sys.argv = sys.argv[1:]; code = 0\n" +
+        "try:\n  runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n  code = e.code\n" +
+        // VmHWM: this process's own peak (getrusage's ru_maxrss keeps the forking parent's across exec).
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0], file=sys.stderr)\n" +
+        "sys.exit(code)",
+      PROGRAM,
+      writeConfig(),
+      "--dry-run",
+    ],
+    { env: { PATH: "/usr/bin:/bin", SIDEKIQ_REDIS_URL: url, SSL_CERT_FILE: ca }, encoding: "utf8" },
+  );
+  expect(r.status).toBe(0);
+  const peakMiB = Number(r.stderr.trim().split("\n").at(-1)) / 1024;
+  console.log(`mastodon-metrics peak RSS: ${peakMiB.toFixed(1)} MiB`);
+  expect(peakMiB).toBeLessThanOrEqual(MEMORY_FIGURES.metricsCollector.mib);
 });
 
 test("a Redis that refuses the connection: the collector logs it and exits 1, publishing nothing", () => {

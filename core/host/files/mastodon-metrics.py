@@ -1,32 +1,15 @@
 #!/usr/bin/python3
-"""Publishes what the hosts cannot otherwise show to CloudWatch, once a minute (mastodon-metrics.timer).
+"""Publishes Sidekiq's backlog, PgBouncer's waits and streaming's clients to CloudWatch, each minute.
 
   mastodon-metrics.py CONFIG [--dry-run]
 
-CONFIG is the JSON the package renders per fleet (core/host/metrics.ts). Each collector it names runs
-on its own; a collector that fails (Redis down, PgBouncer restarting) is logged to the journal, the
-others still publish, and the program exits 1 so the run shows as failed. The timer runs it again a
-minute later: nothing is retried inside a run.
-
-- queues (only on the scheduler's host: exactly one in the stack, so one publisher and no election):
-  per queue its size (LLEN) and latency, the age of its oldest job as Sidekiq's Queue#latency computes
-  it; the retry, dead and scheduled set sizes (ZCARD); per Sidekiq fleet the largest latency of its
-  queues, the figure its scaling policy tracks. Two O(1) commands per queue and three for the sets,
-  pipelined in one round trip: never KEYS or SCAN, never a range read, so the cost per run does not
-  grow with the backlog and Sidekiq is not slowed by it. It reads SIDEKIQ_REDIS_URL (TLS and AUTH as
-  Mastodon) from the environment its unit loads from a file only root reads.
-- pgbouncer: clients waiting for a server connection (cl_waiting, summed over the pools) and the
-  longest wait (maxwait), from PgBouncer's admin console (SHOW POOLS) over its Unix socket, as the
-  user it runs as (PgBouncer's documentation, "Admin console": the pgbouncer user may log in
-  without a password over the socket from the same Unix user).
-- streaming: connected clients, from each streaming process's /metrics (Mastodon's streaming
-  server, connected_clients by type).
-
-The figures go out in one PutMetricData call through the AWS CLI (the instance role's credentials),
-with the stack and the fleet or queue as dimensions. --dry-run prints them instead.
+CONFIG is rendered per fleet by core/host/metrics.ts, which says who publishes what and why. A
+collector that fails is logged, the others still publish, and the run exits 1; the timer retries.
 """
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -35,6 +18,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
@@ -241,24 +225,95 @@ def datum(name, value, unit, dimensions, stamp):
     }
 
 
-def publish(config, data):
-    """One PutMetricData call (up to 1,000 values: CloudWatch API Reference, PutMetricData)."""
-    subprocess.run(
-        [
-            config.get("aws", "/usr/bin/aws"),
-            "cloudwatch",
-            "put-metric-data",
-            "--region",
-            config["region"],
-            "--namespace",
-            config["namespace"],
-            "--metric-data",
-            json.dumps(data, separators=(",", ":")),
-        ],
-        check=True,
-        timeout=PUBLISH_TIMEOUT_SECONDS,
-        stdout=subprocess.DEVNULL,
+def imds_credentials(imds):
+    """The instance role's credentials through IMDSv2 (a session token first: the launch templates
+    require it), as every AWS SDK gets them on EC2 (Amazon EC2 User Guide, "Retrieve security
+    credentials from instance metadata")."""
+    timeout = CONNECT_TIMEOUT_SECONDS
+    token_request = urllib.request.Request(
+        f"{imds}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"}
     )
+    with urllib.request.urlopen(token_request, timeout=timeout) as answer:
+        token = answer.read().decode()
+
+    def get(path):
+        request = urllib.request.Request(f"{imds}{path}", headers={"X-aws-ec2-metadata-token": token})
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.read().decode()
+
+    role = get("/latest/meta-data/iam/security-credentials/").splitlines()[0]
+    return json.loads(get(f"/latest/meta-data/iam/security-credentials/{role}"))
+
+
+def query_body(namespace, data):
+    """PutMetricData in CloudWatch's query protocol (CloudWatch API Reference, PutMetricData): the
+    members numbered from 1, form-encoded."""
+    params = [("Action", "PutMetricData"), ("Version", "2010-08-01"), ("Namespace", namespace)]
+    for n, d in enumerate(data, 1):
+        member = f"MetricData.member.{n}"
+        params.append((f"{member}.MetricName", d["MetricName"]))
+        for m, dim in enumerate(d["Dimensions"], 1):
+            params.append((f"{member}.Dimensions.member.{m}.Name", dim["Name"]))
+            params.append((f"{member}.Dimensions.member.{m}.Value", dim["Value"]))
+        params.append((f"{member}.Timestamp", d["Timestamp"]))
+        params.append((f"{member}.Value", repr(d["Value"])))
+        params.append((f"{member}.Unit", d["Unit"]))
+    return urllib.parse.urlencode(params, quote_via=urllib.parse.quote).encode()
+
+
+def sign(key, message):
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def signed_headers(credentials, region, host, body, now):
+    """Signature Version 4 (AWS General Reference, "Create a signed AWS API request"): the
+    canonical request, the string to sign, the key derived by date, region and service."""
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    headers = {
+        "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+        "host": host,
+        "x-amz-date": amz_date,
+    }
+    if credentials.get("Token"):
+        headers["x-amz-security-token"] = credentials["Token"]
+    names = sorted(headers)
+    canonical = "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            "".join(f"{name}:{headers[name]}\n" for name in names),
+            ";".join(names),
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    scope = f"{day}/{region}/monitoring/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = sign(sign(sign(sign(f"AWS4{credentials['SecretAccessKey']}".encode(), day), region), "monitoring"), "aws4_request")
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials['AccessKeyId']}/{scope}, "
+        f"SignedHeaders={';'.join(names)}, Signature={signature}"
+    )
+    return headers
+
+
+def publish(config, data):
+    """One signed PutMetricData request (up to 1,000 values: CloudWatch API Reference, PutMetricData),
+    from Python's standard library: no AWS CLI process (about 65 MiB a run) on every host every minute."""
+    region = config["region"]
+    endpoint = config.get("endpoint") or f"https://monitoring.{region}.amazonaws.com"
+    credentials = imds_credentials(config.get("imds") or "http://169.254.169.254")
+    body = query_body(config["namespace"], data)
+    host = urllib.parse.urlsplit(endpoint).netloc
+    headers = signed_headers(credentials, region, host, body, datetime.now(timezone.utc))
+    request = urllib.request.Request(f"{endpoint}/", data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=PUBLISH_TIMEOUT_SECONDS) as answer:
+            answer.read()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"HTTP {e.code}: {e.read().decode(errors='replace')[:500]}") from e
 
 
 def main(argv):
@@ -294,7 +349,7 @@ def main(argv):
     elif data:
         try:
             publish(config, data)
-        except (OSError, subprocess.SubprocessError) as e:
+        except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
             log(f"PutMetricData: {e}")
             return 1
     if redis:
