@@ -42,6 +42,8 @@ export interface FleetArgs {
   parameterPath: string;
   /** The media bucket policy (JSON) from MediaStorage. */
   mediaAccessPolicy: pulumi.Input<string>;
+  /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. @default none */
+  hostFilesPolicy?: pulumi.Input<string>;
   /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). @default none */
   pullPolicy?: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. @default {} */
@@ -127,6 +129,12 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
     new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
+    if (args.hostFilesPolicy)
+      new aws.iam.RolePolicy(
+        `${name}-host-files`,
+        { role: this.role.id, policy: args.hostFilesPolicy },
+        parent,
+      );
     if (args.pullPolicy)
       new aws.iam.RolePolicy(`${name}-registry`, { role: this.role.id, policy: args.pullPolicy }, parent);
     new aws.iam.RolePolicy(

@@ -13,6 +13,7 @@ import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
+import { HostFiles } from "./hostFiles";
 import type { ImageBuild } from "./imageBuild";
 import { stackImages } from "./stackImages";
 import { migrationsDocument } from "./wiring";
@@ -79,6 +80,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   /** .env.production for every host: secrets as `{{ssm:...}}` placeholders filled at boot. */
   public readonly env: pulumi.Output<Env>;
   public readonly fleetComponents: Fleet[];
+  /** The programs the hosts fetch at boot (core/host/hostFiles.ts). */
+  public readonly hostFiles: HostFiles;
   /** The SSM document that runs the migrations (README: upgrade runbook). */
   public readonly migrations: aws.ssm.Document;
   /** The fleet whose single host runs the scheduler and the migrations. */
@@ -287,6 +290,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     this.images = images.images;
     this.releaseImage = images.releaseImage;
     this.imageRegistry = images.registry;
+    this.hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
     this.fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(
@@ -303,7 +307,9 @@ export class MastodonStack extends pulumi.ComponentResource {
               parameterPath: this.parameterPrefix,
               region,
               registry: images.registry,
+              hostFilesBucket: this.hostFiles.bucket.bucket,
             }),
+            hostFilesPolicy: this.hostFiles.readPolicy,
             ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
             targetGroupArns: fleetTargetGroups(fleet, this.loadBalancer),
             parameterPath: this.parameterPrefix,

@@ -116,12 +116,21 @@ export function fleetUserData(
     region: pulumi.Output<string>;
     /** Where the release images are pulled from (image.registry, or the pull-through cache). */
     registry: pulumi.Output<string>;
+    /** The bucket of the programs hosts fetch at boot (HostFiles). */
+    hostFilesBucket: pulumi.Output<string>;
   },
 ): pulumi.Output<string> {
   const db = tiers.database;
   return pulumi
-    .all([input.env, db.address, pulumi.output(db.replicaAddress), input.region, input.registry])
-    .apply(([env, primaryHost, replicaHost, region, registry]) => {
+    .all([
+      input.env,
+      db.address,
+      pulumi.output(db.replicaAddress),
+      input.region,
+      input.registry,
+      input.hostFilesBucket,
+    ])
+    .apply(([env, primaryHost, replicaHost, region, registry, hostFilesBucket]) => {
       const pooler = tiers.config.database.pooler;
       const onHost = tiers.config.redis.onHost;
       const server = (tier: RedisTier, maxmemoryMiB: number) => ({
@@ -136,6 +145,7 @@ export function fleetUserData(
         region,
         runtime: hostRuntime(tiers.config, registry),
         metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
+        hostFiles: { bucket: hostFilesBucket },
         // The rules allow redis.onHost with one fleet only: that fleet's host runs both.
         ...(onHost && {
           onHostRedis: {

@@ -114,6 +114,7 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
+    hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
   });
   const doc = parse(host.userData) as CloudConfigDoc;
   const renderer = doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)!;
@@ -136,6 +137,7 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
+    hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
     runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
   });
   const doc = parse(host.userData) as CloudConfigDoc;

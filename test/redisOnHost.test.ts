@@ -89,6 +89,7 @@ describe("the small stack's host", () => {
     parameterPath: "/p",
     region: "us-east-1",
     metrics: { stack: "/p", region: "us-east-1", fleets: config.fleets },
+    hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
     onHostRedis: {
       cache: {
         port: 6380,

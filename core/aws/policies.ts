@@ -1,6 +1,7 @@
 /**
  * IAM and bucket policy documents, built from ARNs by pure functions so tests can read them exactly.
  */
+import { HOST_FILES_PREFIX } from "../host/hostFiles";
 import { METRICS_NAMESPACE } from "../host/metrics";
 
 export interface PolicyDocument {
@@ -56,6 +57,21 @@ function denyInsecureTransport(bucketArn: string) {
     Resource: [bucketArn, `${bucketArn}/*`],
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
+}
+
+/** The host-files bucket: plain HTTP refused; who reads it is said by the fleets' IAM policies. */
+export function hostFilesBucketPolicy(bucketArn: string): PolicyDocument {
+  return doc(denyInsecureTransport(bucketArn));
+}
+
+/** A fleet reads the host files (core/host/hostFiles.ts), nothing else of their bucket. */
+export function hostFilesReadPolicy(bucketArn: string): PolicyDocument {
+  return doc({
+    Sid: "ReadHostFiles",
+    Effect: "Allow",
+    Action: "s3:GetObject",
+    Resource: `${bucketArn}/${HOST_FILES_PREFIX}/*`,
+  });
 }
 
 /** The media bucket: CloudFront reads through Origin Access Control, this distribution only. */

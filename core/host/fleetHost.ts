@@ -28,7 +28,8 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
-import { INSTALL_SSM_AGENT, MASTODON_METRICS, programText } from "./programs";
+import { INSTALL_SSM_AGENT, programText } from "./programs";
+import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
 import {
   METRICS_PATHS,
   METRICS_UNITS,
@@ -70,6 +71,8 @@ export interface FleetHostInput {
   readonly region: string;
   /** What every host's CloudWatch collector is told about the stack (metrics.ts). */
   readonly metrics: StackMetricsInput;
+  /** The bucket the host fetches its larger programs from (hostFiles.ts). */
+  readonly hostFiles: { readonly bucket: string };
   /** Present when the stack pools connections through PgBouncer on every host. */
   readonly pgbouncer?: {
     readonly primaryHost: string;
@@ -203,6 +206,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
+  // A host fetches what it runs: today the collector, where it publishes.
+  const fetched = metricsUnits.length > 0 ? HOST_FILES : [];
   const queueCollector = publishesQueues(fleet);
   const sidekiqRedisUrl = input.env.SIDEKIQ_REDIS_URL;
   if (queueCollector && sidekiqRedisUrl === undefined)
@@ -211,6 +216,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const steps: BootStep[] = [
     // Containers: the image's user (uid 991) on the host, before anything is owned by it.
     ...runtime.setup,
+    // The programs too large for user-data, checked against the digests it carries.
+    ...hostFilesSteps(input.hostFiles.bucket, input.region, fetched),
     {
       // 30 s an attempt, retried for at most 120 s.
       argv: [
@@ -346,13 +353,15 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
     ...(metricsUnits.length > 0
       ? [
-          { path: METRICS_PATHS.program, content: programText(MASTODON_METRICS), permissions: "0755" },
           {
             path: METRICS_PATHS.config,
             content: `${JSON.stringify(metrics, null, 2)}\n`,
             permissions: "0644",
           },
         ]
+      : []),
+    ...(fetched.length > 0
+      ? [{ path: HOST_FILES_CHECKSUMS, content: renderChecksums(fetched), permissions: "0644" }]
       : []),
     ...(queueCollector && sidekiqRedisUrl !== undefined
       ? [

@@ -80,7 +80,7 @@ const BEFORE_AND_AFTER_BOOT_SECONDS = 600;
  * comes before it (renderBootUnits refuses steps that would not fit); at most 7200 s (Amazon EC2
  * Auto Scaling API Reference, PutLifecycleHook: HeartbeatTimeout 30-7200).
  */
-export const LIFECYCLE_HEARTBEAT_SECONDS = 3600;
+export const LIFECYCLE_HEARTBEAT_SECONDS = 3900;
 
 /** The checks mastodon-ready runs: units that must be active, local URLs that must answer 2xx. */
 export interface ReadinessChecks {

@@ -129,6 +129,16 @@ export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
       region: c.region,
     }),
   ),
+  // The provider's id is the key; S3's ETag of a single-part upload is the content's MD5.
+  "aws:s3/bucketObjectv2:BucketObjectv2": (c) => ({
+    id: String(c.inputs["key"]),
+    state: {
+      arn: `arn:aws:s3:::${String(c.inputs["bucket"])}/${String(c.inputs["key"])}`,
+      etag: createHash("md5")
+        .update(String(c.inputs["content"] ?? ""))
+        .digest("hex"),
+    },
+  }),
   "aws:s3/bucketPolicy:BucketPolicy": byBucket,
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": byBucket,
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": byBucket,

@@ -23,6 +23,8 @@ import { parse } from "yaml";
 import { parseStackConfig } from "../../core/config";
 import { BOOT_PATHS, ssmPlaceholder } from "../../core/host/boot";
 import { renderFleetHost } from "../../core/host/fleetHost";
+import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../../core/host/hostFiles";
+import { METRICS_PATHS } from "../../core/host/metrics";
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../../core/host/readiness";
 import { stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -31,6 +33,7 @@ const INSTANCE = "i-0123456789abcdef0";
 const GROUP = "mastodon-app-group-7f3a2c1";
 const TOKEN = "AQAEAtest-imds-token==";
 const PARAMETER_PATH = "/mastodon/dev/mastodon";
+const HOST_FILES_BUCKET = "mastodon-host-files-bucket-0123abc";
 const SECRETS = {
   [`${PARAMETER_PATH}/db-password`]: "s3cr3tDBpassw0rd",
   [`${PARAMETER_PATH}/smtp-password`]: "it is #1 secret",
@@ -53,6 +56,7 @@ function host() {
     parameterPath: PARAMETER_PATH,
     region: "us-east-1",
     metrics: { stack: PARAMETER_PATH, region: "us-east-1", fleets: [fleet] },
+    hostFiles: { bucket: HOST_FILES_BUCKET },
     pgbouncer: {
       primaryHost: "db.example.internal",
       databaseName: "mastodon",
@@ -75,6 +79,10 @@ case "$1 $2" in
     fi
     cat "$FAKE_DIR/parameters.json" ;;
   "autoscaling complete-lifecycle-action" | "autoscaling set-instance-health") ;;
+  "s3 cp")
+    # S3 as the HostFiles objects hold them: $FAKE_DIR/s3/<bucket>/<key>; the last argument is where to.
+    for a in "$@"; do case "$a" in s3://*) src="\${a#s3://}" ;; esac; dest="$a"; done
+    cp "$FAKE_DIR/s3/$src" "$dest" ;;
   *) echo "stand-in aws: unexpected $*" >&2; exit 2 ;;
 esac
 `,
@@ -185,6 +193,8 @@ interface BootOptions {
   parameters?: Record<string, string>;
   /** Send SIGTERM to the readiness step after this long, as systemd does when TimeoutStartSec runs out. */
   terminateReadinessAfterMs?: number;
+  /** The host files' objects altered in the bucket after the plan (their digests no longer match). */
+  tamperHostFiles?: boolean;
 }
 
 const dirs: string[] = [];
@@ -228,6 +238,12 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     }),
   );
 
+  // The bucket as HostFiles fills it (components/hostFiles.ts), one object per file under its key.
+  for (const f of HOST_FILES) {
+    const object = path.join(fakeDir, "s3", HOST_FILES_BUCKET, f.key);
+    fs.mkdirSync(path.dirname(object), { recursive: true });
+    fs.writeFileSync(object, options.tamperHostFiles ? `${f.content}\nprint("altered")\n` : f.content);
+  }
   const doc = parse(host().userData) as {
     write_files: { path: string; content: string; permissions: string }[];
     runcmd: string[][];
@@ -254,6 +270,9 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     fs.mkdirSync(path.dirname(spec.target), { recursive: true });
   }
   fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  // The digests' paths, like the arguments, point into the root.
+  const checksums = inRoot(HOST_FILES_CHECKSUMS);
+  fs.writeFileSync(checksums, fs.readFileSync(checksums, "utf8").replace(/ {2}\//g, `  ${root}/`));
   const configFile = inRoot(READINESS_PATHS.config);
   const config = fs
     .readFileSync(configFile, "utf8")
@@ -272,6 +291,10 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     "/usr/bin/curl": path.join(bin, "curl-ca"),
     "/usr/bin/install": path.join(bin, "install"),
     "/usr/bin/systemctl": path.join(bin, "systemctl"),
+    "/usr/bin/aws": path.join(bin, "aws"),
+    // The host files' check and modes: the real programs, on the files in the root.
+    "/usr/bin/sha256sum": "/usr/bin/sha256sum",
+    "/usr/bin/chmod": "/usr/bin/chmod",
   };
   const env = {
     PATH: `${bin}:/usr/bin:/bin`,
@@ -349,6 +372,10 @@ const stepOf = (b: Boot, program: string) => b.steps.find((s) => s.argv[0] === p
 test("a failing SSM read is retried: the render recovers, the units come up, and the group hears CONTINUE", async () => {
   const b = await boot({ ssmFailures: 1 });
   expect(b.steps.map((s) => [s.argv[0], s.status])).toEqual([
+    // The collector from the host-files bucket, its digest, its mode.
+    ["/usr/bin/aws", 0],
+    ["/usr/bin/sha256sum", 0],
+    ["/usr/bin/chmod", 0],
     ["/usr/bin/curl", 0],
     ["/usr/bin/install", 0],
     ["/usr/bin/install", 0],
@@ -384,6 +411,10 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
   const envFile = fs.readFileSync(path.join(b.root, "home/mastodon/live/.env.production"), "utf8");
   expect(envFile).toContain(`DB_PASS=${SECRETS[`${PARAMETER_PATH}/db-password`]}\n`);
   expect(envFile).toContain("SMTP_PASSWORD='it is #1 secret'\n");
+  // The collector, fetched from the bucket, is the program byte for byte, checked by the real sha256sum.
+  const collector = path.join(b.root, METRICS_PATHS.program.slice(1));
+  expect(fs.readFileSync(collector, "utf8")).toBe(HOST_FILES[0]!.content);
+  expect(fs.statSync(collector).mode & 0o777).toBe(0o755);
   // The queue collector's Redis URL, filled in a file of its own that only root (systemd) reads.
   const metricsEnv = path.join(b.root, "etc/mastodon/metrics.env");
   expect(fs.readFileSync(metricsEnv, "utf8")).toContain(
@@ -452,7 +483,8 @@ test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABA
 
 test("an SSM read that never succeeds stops the boot after its attempts, and OnFailure sends ABANDON", async () => {
   const b = await boot({ ssmFailures: 100, retryAttempts: 3 });
-  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 1]);
+  // The host files (3 steps), the CA bundle and the two installs, then the renderer fails.
+  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 1]);
   expect(ssmReads(b)).toHaveLength(3);
   const render = stepOf(b, BOOT_PATHS.renderer)!;
   expect(render.stderr.split("\n").filter(Boolean)).toEqual([
@@ -551,3 +583,13 @@ test("readiness refuses a config it cannot follow, before calling anything", () 
   expect(r.stderr).toBe(`mastodon-ready: ${config}: unknown key bogus\n`);
   expect(spawnSync(script, [], { encoding: "utf8" }).status).toBe(2);
 });
+
+test("a host file altered in the bucket fails the boot at the digest check: nothing starts, the group hears ABANDON", async () => {
+  const b = await boot({ tamperHostFiles: true });
+  const check = b.steps.at(-1)!;
+  expect(check.argv).toEqual(["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS]);
+  expect(check.status).not.toBe(0);
+  expect(check.stderr + "").toMatch(/WARNING: 1 computed checksum did NOT match/);
+  expect(b.systemctl).toEqual([]);
+  expect(completions(b)).toEqual([lifecycle("ABANDON")]);
+}, 60000);

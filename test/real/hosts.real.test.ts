@@ -26,6 +26,9 @@ const fleetSystemdRoot = () =>
     "usr/sbin/pgbouncer",
     "usr/bin/redis-server",
     "usr/bin/python3",
+    "usr/bin/aws",
+    "usr/bin/sha256sum",
+    "usr/bin/chmod",
     "bin/kill",
     // The boot unit's steps (readiness.ts).
     "usr/bin/curl",
@@ -134,6 +137,11 @@ describe.each(STACKS)("stack %s", (stack) => {
           : [];
       expect(steps.map((c) => c[0])).toEqual([
         ...stockDebian,
+        // A fleet that publishes (PgBouncer, streaming or the backlog) fetches the collector, checks
+        // it against its digest and makes it executable; a web-only fleet without PgBouncer does not.
+        ...("mastodon-metrics.timer" in a.units
+          ? ["/usr/bin/aws", "/usr/bin/sha256sum", "/usr/bin/chmod"]
+          : []),
         "/usr/bin/curl",
         "/usr/bin/install",
         "/usr/bin/install",

@@ -259,6 +259,8 @@ export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": null,
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": null,
   "aws:iam/accessKey:AccessKey": null,
+  // Named by its key, which the program gives (host-files/<sha256>/<name>).
+  "aws:s3/bucketObjectv2:BucketObjectv2": null,
   "aws:s3/bucketPolicy:BucketPolicy": null,
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": null,
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": null,

@@ -1,0 +1,49 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { hostFilesBucketPolicy, hostFilesReadPolicy } from "../core/aws/policies";
+import { HOST_FILES, type HostFile } from "../core/host/hostFiles";
+import { privateBucket } from "./privateBucket";
+
+export interface HostFilesArgs {
+  /** The files to hold. @default HOST_FILES (core/host/hostFiles.ts) */
+  files?: readonly HostFile[];
+}
+
+/**
+ * The programs the hosts fetch at boot instead of carrying them in user-data (core/host/hostFiles.ts):
+ * a private bucket (public access blocked, SSE-S3, TLS only), one object per file under a key holding
+ * its SHA-256. The objects are derived from the package, so the bucket may be emptied on delete.
+ */
+export class HostFiles extends pulumi.ComponentResource {
+  public readonly bucket: aws.s3.Bucket;
+  /** The IAM policy the fleets attach: GetObject under host-files/ in this bucket only (JSON). */
+  public readonly readPolicy: pulumi.Output<string>;
+
+  constructor(name: string, args: HostFilesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("mastodon:compute:HostFiles", name, {}, opts);
+    const parent = { parent: this };
+    this.bucket = privateBucket(`${name}-bucket`, { forceDestroy: true }, this);
+    new aws.s3.BucketPolicy(
+      `${name}-bucket`,
+      {
+        bucket: this.bucket.id,
+        policy: this.bucket.arn.apply((arn) => JSON.stringify(hostFilesBucketPolicy(arn))),
+      },
+      parent,
+    );
+    for (const file of args.files ?? HOST_FILES) {
+      new aws.s3.BucketObjectv2(
+        `${name}-${file.key.slice(file.key.lastIndexOf("/") + 1)}`,
+        {
+          bucket: this.bucket.id,
+          key: file.key,
+          content: file.content,
+          contentType: "text/plain; charset=utf-8",
+        },
+        parent,
+      );
+    }
+    this.readPolicy = this.bucket.arn.apply((arn) => JSON.stringify(hostFilesReadPolicy(arn)));
+    this.registerOutputs({ bucket: this.bucket.bucket });
+  }
+}

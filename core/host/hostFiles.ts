@@ -1,0 +1,79 @@
+/**
+ * Files a host fetches at boot from the stack's host-files bucket instead of carrying them in its
+ * user-data (pure). EC2 takes at most 16 KiB of user-data (gzip-compressed here, fleet.ts), and the
+ * programs are most of it: the metrics collector alone is about 5 KiB compressed, which left small's
+ * one host some 400 bytes short. Each file is stored under a key holding its SHA-256, and the host
+ * checks what it fetched against the digest its user-data carries: a changed program is a new key
+ * and a new digest, so it rolls the fleets like any user-data change, and a file altered in the
+ * bucket fails the boot (the group replaces the host) rather than run.
+ *
+ * The boot's own programs (the secrets renderer, readiness, the SSM agent installer) stay in the
+ * user-data: they run before the fetch, or report its failure.
+ */
+import { createHash } from "crypto";
+import { METRICS_PATHS } from "./metrics";
+import { MASTODON_METRICS, programText } from "./programs";
+import type { BootStep } from "./readiness";
+
+export const HOST_FILES_PREFIX = "host-files";
+/** The digests the host checks its fetched files against (`sha256sum --check` format). */
+export const HOST_FILES_CHECKSUMS = "/etc/mastodon/host-files.sha256";
+
+export interface HostFile {
+  /** Where the host installs it. */
+  readonly path: string;
+  readonly mode: string;
+  readonly content: string;
+  readonly sha256: string;
+  /** The object key: `host-files/<sha256>/<file name>`. */
+  readonly key: string;
+}
+
+export function hostFile(path: string, content: string, mode: string): HostFile {
+  const sha256 = createHash("sha256").update(content, "utf8").digest("hex");
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return { path, mode, content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
+}
+
+/** Every file a host may fetch: the bucket holds them all, a host fetches what it runs. */
+export const HOST_FILES: readonly HostFile[] = [
+  hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
+];
+
+/** `sha256sum --check` input: the digest, two spaces, the path. */
+export function renderChecksums(files: readonly HostFile[]): string {
+  return files.map((f) => `${f.sha256}  ${f.path}\n`).join("");
+}
+
+/**
+ * The boot steps that fetch `files` from `bucket` (AWS CLI, the instance role), check them against
+ * HOST_FILES_CHECKSUMS and set their modes. A fetch is one GET of a few KiB in the host's own
+ * region: 5 s to connect and 10 s to read an attempt, the CLI's own retries inside a 60 s bound.
+ */
+export function hostFilesSteps(bucket: string, region: string, files: readonly HostFile[]): BootStep[] {
+  if (files.length === 0) return [];
+  return [
+    ...files.map((f) => ({
+      argv: [
+        "/usr/bin/aws",
+        "s3",
+        "cp",
+        "--region",
+        region,
+        "--only-show-errors",
+        "--cli-connect-timeout",
+        "5",
+        "--cli-read-timeout",
+        "10",
+        `s3://${bucket}/${f.key}`,
+        f.path,
+      ],
+      boundSeconds: 60,
+    })),
+    { argv: ["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS], boundSeconds: 5 },
+    ...[...new Set(files.map((f) => f.mode))].map((mode) => ({
+      argv: ["/usr/bin/chmod", mode, ...files.filter((f) => f.mode === mode).map((f) => f.path)],
+      boundSeconds: 5,
+    })),
+  ];
+}
