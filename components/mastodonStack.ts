@@ -344,6 +344,7 @@ export class MastodonStack extends pulumi.ComponentResource {
             mediaAccessPolicy: this.media.accessPolicy,
             tags: stackTags,
             instanceTags: { "mastodon:version": config.version },
+            logRetentionDays: config.logs.retentionDays,
           },
           parent,
         ),

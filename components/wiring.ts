@@ -25,6 +25,7 @@ import type { RedisStore } from "./redisStore";
 import type { SearchDomain } from "./searchDomain";
 import type { MastodonSecrets } from "./secrets";
 import type { Translation } from "./translation";
+import { fleetLogGroupName } from "../core/host/logs";
 
 export interface Tiers {
   readonly config: StackConfig;
@@ -116,6 +117,7 @@ export function fleetUserData(
         env,
         parameterPath: input.parameterPath,
         region,
+        logGroupName: fleetLogGroupName(input.parameterPath, fleet.name),
         runtime: hostRuntime(tiers.config, registry),
         metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
       };

@@ -13,9 +13,11 @@ import { parseStackConfig } from "../core/config";
 import { BOOT_PATHS } from "../core/host/boot";
 import { officialImages } from "../core/host/containers";
 import { IMAGE_BUILD_SCRIPT } from "../core/host/imageBuild";
-import { SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
+import { CLOUDWATCH_AGENT_INSTALLER, SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
+import { fleetLogGroupName } from "../core/host/logs";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import {
+  INSTALL_CLOUDWATCH_AGENT,
   INSTALL_SSM_AGENT,
   MASTODON_METRICS,
   PROGRAMS_DIR,
@@ -44,6 +46,7 @@ test("core/host/files holds the programs the renderers name, and nothing else", 
       RENDER_SECRETS,
       IMAGE_BUILD_SCRIPT,
       INSTALL_SSM_AGENT,
+      INSTALL_CLOUDWATCH_AGENT,
       MASTODON_METRICS,
     ].sort(),
   );
@@ -113,6 +116,7 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
     env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
   });
   const doc = parse(host.userData) as CloudConfigDoc;
@@ -135,6 +139,7 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
     env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
     runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
   });
@@ -144,6 +149,13 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
   expect(installer.permissions).toBe("0755");
   const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
   expect(boot.split("\n").find((l) => l.startsWith("ExecStart="))).toBe(`ExecStart=${SSM_AGENT_INSTALLER}`);
+  // Then the CloudWatch agent's, which the journal export needs before the agent is started.
+  const cloudwatch = doc.write_files.find((f) => f.path === CLOUDWATCH_AGENT_INSTALLER)!;
+  expect(cloudwatch.content).toBe(programText(INSTALL_CLOUDWATCH_AGENT));
+  expect(cloudwatch.permissions).toBe("0755");
+  const execs = boot.split("\n").filter((l) => l.startsWith("ExecStart="));
+  expect(execs[1]).toBe(`ExecStart=${CLOUDWATCH_AGENT_INSTALLER}`);
+  expect(execs.findIndex((l) => l.includes("amazon-cloudwatch-agent-ctl"))).toBeGreaterThan(1);
 });
 
 describe("the self-managed Redis host's setup script", () => {

@@ -28,7 +28,15 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
-import { INSTALL_SSM_AGENT, MASTODON_METRICS, programText } from "./programs";
+import { INSTALL_CLOUDWATCH_AGENT, INSTALL_SSM_AGENT, MASTODON_METRICS, programText } from "./programs";
+import {
+  JOURNAL_EXPORT_UNIT,
+  LOGS_PATHS,
+  logsBootSteps,
+  renderAgentConfig,
+  renderJournalExportUnit,
+  renderLogrotate,
+} from "./logs";
 import {
   METRICS_PATHS,
   METRICS_UNITS,
@@ -59,6 +67,8 @@ export interface FleetHostInput {
   /** The stack's SSM path: the renderer reads every parameter under it. */
   readonly parameterPath: string;
   readonly region: string;
+  /** The fleet's CloudWatch log group, where the agent ships the journal export (logs.ts, fleetLogGroupName). */
+  readonly logGroupName: string;
   /** What every host's CloudWatch collector is told about the stack (metrics.ts). */
   readonly metrics: StackMetricsInput;
   /** Present when the stack pools connections through PgBouncer on every host. */
@@ -106,11 +116,15 @@ const ABSOLUTE: Readonly<Record<string, string>> = {
 };
 
 /** Debian packages a stock Debian 12 host needs besides the container runtime. */
-export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client"] as const;
+export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client", "gpg", "logrotate"] as const;
 /** Where a stock Debian host keeps the SSM agent installer (programs.ts, INSTALL_SSM_AGENT). */
 export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
 /** The installer's download (60 s an attempt, retried for at most 180 s) and dpkg. */
 const SSM_AGENT_BOUND_SECONDS = 360;
+/** Where a stock Debian host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
+export const CLOUDWATCH_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-cloudwatch-agent";
+/** Three downloads (60 s an attempt, retried for at most 180 s each), the check and dpkg. */
+const CLOUDWATCH_AGENT_BOUND_SECONDS = 3 * 180 + 60;
 
 function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
   const runtime = input.runtime ?? { kind: "native" };
@@ -135,9 +149,15 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         files: [
           ...host.files,
           { path: SSM_AGENT_INSTALLER, content: programText(INSTALL_SSM_AGENT), permissions: "0755" },
+          {
+            path: CLOUDWATCH_AGENT_INSTALLER,
+            content: programText(INSTALL_CLOUDWATCH_AGENT),
+            permissions: "0755",
+          },
         ],
         setup: [
           { argv: [SSM_AGENT_INSTALLER], boundSeconds: SSM_AGENT_BOUND_SECONDS },
+          { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
           ...host.runcmd.map(([command, ...args]) => {
             const path = ABSOLUTE[command as string];
             if (!path) throw new Error(`no absolute path for ${String(command)}`);
@@ -215,11 +235,14 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
+    // The journal export's directory, and the agent that ships it (in the image, or installed above).
+    ...logsBootSteps(),
     {
       argv: [
         "/usr/bin/systemctl",
         "enable",
         ...runtime.enabled,
+        JOURNAL_EXPORT_UNIT,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
       ],
       boundSeconds: 30,
@@ -240,6 +263,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...runtime.units,
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
     ...metricsUnits,
+    renderJournalExportUnit(),
     ...renderBootUnits(steps),
   ];
 
@@ -313,6 +337,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
           },
         ]
       : []),
+    { path: LOGS_PATHS.agentConfig, content: renderAgentConfig(input.logGroupName), permissions: "0644" },
+    { path: LOGS_PATHS.logrotate, content: renderLogrotate(), permissions: "0644" },
     ...runtime.files,
   ];
 

@@ -13,6 +13,7 @@
  * What systemd itself does with the units (syntax, executables) is test/real/hosts.real.test.ts's
  * `systemd-analyze verify`; there is no systemd manager to run them under here.
  */
+import { fleetLogGroupName } from "../../core/host/logs";
 import { type ExecFileException, execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -52,6 +53,7 @@ function host() {
     },
     parameterPath: PARAMETER_PATH,
     region: "us-east-1",
+    logGroupName: fleetLogGroupName(PARAMETER_PATH, fleet.name),
     metrics: { stack: PARAMETER_PATH, region: "us-east-1", fleets: [fleet] },
     pgbouncer: {
       primaryHost: "db.example.internal",

@@ -35,6 +35,10 @@ const fleetSystemdRoot = () =>
     "usr/bin/podman",
     "bin/rm",
     "usr/local/sbin/mastodon-install-ssm-agent",
+    // The journal export and the CloudWatch agent (logs.ts).
+    "usr/bin/journalctl",
+    "usr/local/sbin/mastodon-install-cloudwatch-agent",
+    "opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
     "usr/sbin/groupadd",
     "usr/sbin/useradd",
   ]);
@@ -92,6 +96,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         .find((c) => c[0] === "/usr/bin/systemctl" && c[1] === "enable" && c[2] !== "--now")!
         .slice(2);
       expect(enabled).toContain("mastodon.target");
+      expect(enabled).toContain("mastodon-journal-export.service");
       expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
       const r = spawnSync(
         "systemd-analyze",
@@ -124,6 +129,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         config.image.source === "official"
           ? [
               "/usr/local/sbin/mastodon-install-ssm-agent",
+              "/usr/local/sbin/mastodon-install-cloudwatch-agent",
               "/usr/sbin/groupadd",
               "/usr/sbin/useradd",
               "/usr/bin/install",
@@ -136,6 +142,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         "/usr/bin/install",
         "/usr/bin/install",
         "/usr/local/sbin/mastodon-render-secrets",
+        "/usr/bin/install",
+        "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
         "/usr/bin/systemctl",
         "/usr/bin/systemctl",
         "/usr/local/sbin/mastodon-ready",
