@@ -58,6 +58,8 @@ export function journalExportArgv(): string[] {
     LOGS_PATHS.journalctl,
     "--follow",
     "--no-pager",
+    // No "-- No entries --" or "-- Boot ... --" lines in the shipped file: entries only.
+    "--quiet",
     "--utc",
     `--output=${JOURNAL_OUTPUT}`,
     // Without a cursor yet (a new host), everything the journal holds for these units.
@@ -150,9 +152,9 @@ export function renderAgentConfig(logGroupName: string): string {
 /**
  * logrotate(8) for the file. copytruncate: journalctl keeps the file open (O_APPEND, so it writes
  * at the new end after the truncation) and the agent notices the truncation and reads from the
- * start again.
+ * start again. `file` is the host's path but in the tests that rotate a file for real.
  */
-export function renderLogrotate(): string {
+export function renderLogrotate(file: string = LOGS_PATHS.file): string {
   const directives = [
     "missingok",
     "notifempty",
@@ -161,7 +163,7 @@ export function renderLogrotate(): string {
     `rotate ${LOG_FILE_ROTATIONS}`,
     "compress",
   ];
-  return [`${LOGS_PATHS.file} {`, ...directives.map((d) => `    ${d}`), "}", ""].join("\n");
+  return [`${file} {`, ...directives.map((d) => `    ${d}`), "}", ""].join("\n");
 }
 
 /** The boot steps every fleet host runs once the agent is installed: its directory, then the agent. */
