@@ -14,7 +14,7 @@ import { BOOT_PATHS } from "../core/host/boot";
 import { officialImages } from "../core/host/containers";
 import { IMAGE_BUILD_SCRIPT } from "../core/host/imageBuild";
 import { CLOUDWATCH_AGENT_INSTALLER, SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
-import { fleetLogGroupName } from "../core/host/logs";
+import { LOGS_AGENT_UNIT, LOGS_PATHS, fleetLogGroupName } from "../core/host/logs";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import {
   INSTALL_CLOUDWATCH_AGENT,
@@ -153,9 +153,14 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
   const cloudwatch = doc.write_files.find((f) => f.path === CLOUDWATCH_AGENT_INSTALLER)!;
   expect(cloudwatch.content).toBe(programText(INSTALL_CLOUDWATCH_AGENT));
   expect(cloudwatch.permissions).toBe("0755");
-  const execs = boot.split("\n").filter((l) => l.startsWith("ExecStart="));
-  expect(execs[1]).toBe(`ExecStart=${CLOUDWATCH_AGENT_INSTALLER}`);
-  expect(execs.findIndex((l) => l.includes("amazon-cloudwatch-agent-ctl"))).toBeGreaterThan(1);
+  // It runs in the logs agent's unit, beside the services, before the agent is started.
+  const agent = host.units.find((u) => u.name === LOGS_AGENT_UNIT)!.content;
+  const execs = agent.split("\n").filter((l) => l.startsWith("ExecStart="));
+  expect(execs.map((l) => l.split(" ")[0])).toEqual([
+    "ExecStart=/usr/bin/install",
+    `ExecStart=${CLOUDWATCH_AGENT_INSTALLER}`,
+    `ExecStart=${LOGS_PATHS.agentCtl}`,
+  ]);
 });
 
 describe("the self-managed Redis host's setup script", () => {

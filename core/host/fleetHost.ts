@@ -31,11 +31,12 @@ import { type ContainerImages, renderContainerHost } from "./containers";
 import { INSTALL_CLOUDWATCH_AGENT, INSTALL_SSM_AGENT, MASTODON_METRICS, programText } from "./programs";
 import {
   JOURNAL_EXPORT_UNIT,
+  LOGS_AGENT_UNIT,
   LOGS_PATHS,
-  logsBootSteps,
   renderAgentConfig,
   renderJournalExportUnit,
   renderLogrotate,
+  renderLogsAgentUnit,
 } from "./logs";
 import {
   METRICS_PATHS,
@@ -100,6 +101,8 @@ interface RuntimePart {
   readonly packages: readonly string[];
   readonly files: readonly WriteFile[];
   readonly setup: readonly BootStep[];
+  /** How the CloudWatch agent gets on the host: in the image (nothing), or its installer (logs.ts). */
+  readonly agentInstall: readonly BootStep[];
   /** `systemctl start mastodon.target` waits for the start jobs: with containers, the image pulls. */
   readonly startBoundSeconds: number;
 }
@@ -123,8 +126,8 @@ export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
 const SSM_AGENT_BOUND_SECONDS = 360;
 /** Where a stock Debian host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
 export const CLOUDWATCH_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-cloudwatch-agent";
-/** Three downloads (60 s an attempt, retried for at most 180 s each), the check and dpkg. */
-const CLOUDWATCH_AGENT_BOUND_SECONDS = 3 * 180 + 60;
+/** The key and signature (at most 60 s each), the package (at most 180 s), the check and dpkg (60 s). */
+const CLOUDWATCH_AGENT_BOUND_SECONDS = 60 + 60 + 180 + 60;
 
 function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
   const runtime = input.runtime ?? { kind: "native" };
@@ -136,6 +139,7 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         packages: [],
         files: [],
         setup: [],
+        agentInstall: [],
         startBoundSeconds: NATIVE_START_BOUND_SECONDS,
       };
     case "containers": {
@@ -157,13 +161,13 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         ],
         setup: [
           { argv: [SSM_AGENT_INSTALLER], boundSeconds: SSM_AGENT_BOUND_SECONDS },
-          { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
           ...host.runcmd.map(([command, ...args]) => {
             const path = ABSOLUTE[command as string];
             if (!path) throw new Error(`no absolute path for ${String(command)}`);
             return { argv: [path, ...args], boundSeconds: 10 };
           }),
         ],
+        agentInstall: [{ argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS }],
         startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
       };
     }
@@ -235,14 +239,13 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
-    // The journal export's directory, and the agent that ships it (in the image, or installed above).
-    ...logsBootSteps(),
     {
       argv: [
         "/usr/bin/systemctl",
         "enable",
         ...runtime.enabled,
         JOURNAL_EXPORT_UNIT,
+        LOGS_AGENT_UNIT,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
       ],
       boundSeconds: 30,
@@ -257,13 +260,20 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const serviceChecks = fleetReadinessChecks(fleet, ctx);
   const readinessChecks = {
     ...serviceChecks,
-    units: [...serviceChecks.units, ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : [])],
+    units: [
+      ...serviceChecks.units,
+      ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
+      // Likewise the journal export and the agent: a host whose logs never leave it is not ready.
+      JOURNAL_EXPORT_UNIT,
+      LOGS_AGENT_UNIT,
+    ],
   };
   const units = [
     ...runtime.units,
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
     ...metricsUnits,
     renderJournalExportUnit(),
+    renderLogsAgentUnit(runtime.agentInstall),
     ...renderBootUnits(steps),
   ];
 

@@ -9,10 +9,12 @@
  * duplicate and no gap (journalctl(1), --cursor-file). logrotate bounds the file.
  */
 import { type BootStep, execLine } from "./readiness";
-import { renderUnit, type UnitFile } from "./systemd";
+import { type Directive, renderUnit, type UnitFile } from "./systemd";
 import { daemonSandbox, restartAlways, startLimits } from "./unitPolicy";
 
 export const JOURNAL_EXPORT_UNIT = "mastodon-journal-export.service";
+/** Installs (where needed) and starts the CloudWatch agent, and makes the export's directory. */
+export const LOGS_AGENT_UNIT = "mastodon-logs-agent.service";
 
 /** The units whose journal is shipped: every unit this package writes on a fleet host is mastodon-*. */
 export const SHIPPED_UNITS = ["mastodon-*.service"] as const;
@@ -80,7 +82,9 @@ export function renderJournalExportUnit(): UnitFile {
     content: renderUnit({
       unit: [
         ["Description", `Mastodon's journal to ${LOGS_PATHS.file}, shipped by the CloudWatch agent`],
-        ["After", "systemd-journald.service"],
+        // After the setup, which makes the directory of the file PID 1 opens for it.
+        ["Wants", LOGS_AGENT_UNIT],
+        ["After", `systemd-journald.service ${LOGS_AGENT_UNIT}`],
         ["PartOf", "mastodon.target"],
         ...startLimits,
       ],
@@ -166,12 +170,18 @@ export function renderLogrotate(file: string = LOGS_PATHS.file): string {
   return [`${file} {`, ...directives.map((d) => `    ${d}`), "}", ""].join("\n");
 }
 
-/** The boot steps every fleet host runs once the agent is installed: its directory, then the agent. */
-export function logsBootSteps(): BootStep[] {
-  return [
+/**
+ * The agent's setup, a oneshot unit beside the services rather than a step of the boot unit: it
+ * runs while the services start (with containers, during the image pulls), so it adds nothing to
+ * the boot's bound. It makes the export's directory, installs the agent where the image has none
+ * (`install`: the stock Debian host's installer), then starts it on the rendered configuration
+ * (Amazon CloudWatch User Guide, "Start the CloudWatch agent using the command line").
+ */
+export function renderLogsAgentUnit(install: readonly BootStep[]): UnitFile {
+  const steps: BootStep[] = [
     { argv: ["/usr/bin/install", "-d", "-m", "0755", LOGS_PATHS.dir], boundSeconds: 10 },
+    ...install,
     {
-      // Amazon CloudWatch User Guide, "Start the CloudWatch agent using the command line".
       argv: [
         LOGS_PATHS.agentCtl,
         "-a",
@@ -185,4 +195,21 @@ export function logsBootSteps(): BootStep[] {
       boundSeconds: 60,
     },
   ];
+  return {
+    name: LOGS_AGENT_UNIT,
+    content: renderUnit({
+      unit: [
+        ["Description", "The CloudWatch agent, shipping the journal export to the fleet's log group"],
+        ["Wants", "network-online.target"],
+        ["After", "network-online.target"],
+      ],
+      service: [
+        ["Type", "oneshot"],
+        ["RemainAfterExit", "yes"],
+        ["TimeoutStartSec", steps.reduce((sum, step) => sum + step.boundSeconds, 0)],
+        ...steps.map((step): Directive => ["ExecStart", execLine(step.argv)]),
+      ],
+      install: [["WantedBy", "mastodon.target"]],
+    }),
+  };
 }

@@ -13,7 +13,7 @@
  * What systemd itself does with the units (syntax, executables) is test/real/hosts.real.test.ts's
  * `systemd-analyze verify`; there is no systemd manager to run them under here.
  */
-import { fleetLogGroupName } from "../../core/host/logs";
+import { LOGS_AGENT_UNIT, LOGS_PATHS, agentConfig, fleetLogGroupName } from "../../core/host/logs";
 import { type ExecFileException, execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -100,6 +100,10 @@ while [ "$#" -gt 0 ]; do if [ "$1" = -o ]; then out=$2; shift; fi; shift; done
 mkdir -p "$(dirname "$out")"
 echo "stand-in RDS CA bundle" >"$out"
 `,
+  // The CloudWatch agent's control script: records how the boot starts the agent.
+  "cloudwatch-agent-ctl": `#!/bin/bash
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/cloudwatch-agent-ctl.log"
+`,
   // install without -o/-g: there is no mastodon user here.
   install: `#!/bin/bash
 args=()
@@ -175,6 +179,8 @@ interface Boot {
   readonly onFailure: Step[];
   readonly aws: string[][];
   readonly systemctl: string[][];
+  readonly agentCtl: string[][];
+  readonly logsAgent: Step[];
   readonly root: string;
 }
 
@@ -274,6 +280,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     "/usr/bin/curl": path.join(bin, "curl-ca"),
     "/usr/bin/install": path.join(bin, "install"),
     "/usr/bin/systemctl": path.join(bin, "systemctl"),
+    [LOGS_PATHS.agentCtl]: path.join(bin, "cloudwatch-agent-ctl"),
   };
   const env = {
     PATH: `${bin}:/usr/bin:/bin`,
@@ -316,6 +323,8 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     return steps;
   };
   const steps = await runUnit(BOOT_UNIT);
+  // The logs agent's unit, which systemd starts with mastodon.target (the image has the agent).
+  const logsAgent = await runUnit(LOGS_AGENT_UNIT);
   const failed = steps.some((s) => s.status !== 0);
   expect(units[BOOT_UNIT]).toContain(`OnFailure=${ABANDON_UNIT}`);
   const onFailure = failed ? await runUnit(ABANDON_UNIT) : [];
@@ -327,7 +336,15 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
           .filter(Boolean)
           .map((l) => l.split("\x1f"))
       : [];
-  return { steps, onFailure, aws: log("aws.log"), systemctl: log("systemctl.log"), root };
+  return {
+    steps,
+    onFailure,
+    aws: log("aws.log"),
+    systemctl: log("systemctl.log"),
+    agentCtl: log("cloudwatch-agent-ctl.log"),
+    logsAgent,
+    root,
+  };
 }
 
 const lifecycle = (result: string) => [
@@ -361,6 +378,21 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
     ["/usr/bin/systemctl", 0],
   ]);
   expect(b.onFailure).toEqual([]);
+  // The logs agent's unit: the export's directory made, the agent started once on the
+  // configuration cloud-init wrote for this fleet's log group (logs.ts).
+  expect(b.logsAgent.map((s) => [s.argv[0], s.status])).toEqual([
+    ["/usr/bin/install", 0],
+    [LOGS_PATHS.agentCtl, 0],
+  ]);
+  expect(fs.statSync(path.join(b.root, LOGS_PATHS.dir.slice(1))).isDirectory()).toBe(true);
+  expect(b.agentCtl).toEqual([
+    ["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${LOGS_PATHS.agentConfig}`],
+  ]);
+  expect(JSON.parse(fs.readFileSync(path.join(b.root, LOGS_PATHS.agentConfig.slice(1)), "utf8"))).toEqual(
+    agentConfig(
+      fleetLogGroupName(PARAMETER_PATH, parseStackConfig(stackConfig("dev")).config.fleets[0]!.name),
+    ),
+  );
 
   // The render: one failure, logged without a value, then the read that succeeded.
   expect(ssmReads(b)).toHaveLength(2);

@@ -12,6 +12,7 @@ import { parse } from "yaml";
 import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, WATCH_UNIT } from "../../core/host/readiness";
+import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../core/host/logs";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { parseStackConfig } from "../../core/config";
 import { STACKS, runStack, stackConfig } from "../helpers";
@@ -96,7 +97,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         .find((c) => c[0] === "/usr/bin/systemctl" && c[1] === "enable" && c[2] !== "--now")!
         .slice(2);
       expect(enabled).toContain("mastodon.target");
-      expect(enabled).toContain("mastodon-journal-export.service");
+      expect(enabled).toEqual(expect.arrayContaining([JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT]));
       expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
       const r = spawnSync(
         "systemd-analyze",
@@ -129,7 +130,6 @@ describe.each(STACKS)("stack %s", (stack) => {
         config.image.source === "official"
           ? [
               "/usr/local/sbin/mastodon-install-ssm-agent",
-              "/usr/local/sbin/mastodon-install-cloudwatch-agent",
               "/usr/sbin/groupadd",
               "/usr/sbin/useradd",
               "/usr/bin/install",
@@ -142,8 +142,6 @@ describe.each(STACKS)("stack %s", (stack) => {
         "/usr/bin/install",
         "/usr/bin/install",
         "/usr/local/sbin/mastodon-render-secrets",
-        "/usr/bin/install",
-        "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
         "/usr/bin/systemctl",
         "/usr/bin/systemctl",
         "/usr/local/sbin/mastodon-ready",

@@ -11,12 +11,15 @@ fingerprint=937616F3450B7D806CBD9725D58167303B789C72
 arch=$(dpkg --print-architecture)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fetch() {
-  curl -fsS --max-time 60 --retry 5 --retry-max-time 180 -o "$work/$1" "$2"
+# The key and the signature are a few kilobytes: 30 s an attempt, at most 60 s each; the package
+# (about 100 MB) 60 s an attempt, at most 180 s. fleetHost.ts bounds the step by their sum.
+small() {
+  curl -fsS --max-time 30 --retry 3 --retry-max-time 60 -o "$work/$1" "$2"
 }
-fetch amazon-cloudwatch-agent.gpg "$base/assets/amazon-cloudwatch-agent.gpg"
-fetch amazon-cloudwatch-agent.deb "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb"
-fetch amazon-cloudwatch-agent.deb.sig "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb.sig"
+small amazon-cloudwatch-agent.gpg "$base/assets/amazon-cloudwatch-agent.gpg"
+small amazon-cloudwatch-agent.deb.sig "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb.sig"
+curl -fsS --max-time 60 --retry 5 --retry-max-time 180 -o "$work/amazon-cloudwatch-agent.deb" \
+  "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb"
 export GNUPGHOME="$work/gnupg"
 install -d -m 0700 "$GNUPGHOME"
 gpg --batch --quiet --import "$work/amazon-cloudwatch-agent.gpg"
