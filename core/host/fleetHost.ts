@@ -101,8 +101,6 @@ interface RuntimePart {
   readonly packages: readonly string[];
   readonly files: readonly WriteFile[];
   readonly setup: readonly BootStep[];
-  /** How the CloudWatch agent gets on the host: in the image (nothing), or its installer (logs.ts). */
-  readonly agentInstall: readonly BootStep[];
   /** `systemctl start mastodon.target` waits for the start jobs: with containers, the image pulls. */
   readonly startBoundSeconds: number;
 }
@@ -124,7 +122,7 @@ export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client", "gpg", "log
 export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
 /** The installer's download (60 s an attempt, retried for at most 180 s) and dpkg. */
 const SSM_AGENT_BOUND_SECONDS = 360;
-/** Where a stock Debian host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
+/** Where every fleet host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
 export const CLOUDWATCH_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-cloudwatch-agent";
 /** The key and signature (at most 60 s each), the package (at most 180 s), the check and dpkg (60 s). */
 const CLOUDWATCH_AGENT_BOUND_SECONDS = 60 + 60 + 180 + 60;
@@ -139,7 +137,6 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         packages: [],
         files: [],
         setup: [],
-        agentInstall: [],
         startBoundSeconds: NATIVE_START_BOUND_SECONDS,
       };
     case "containers": {
@@ -153,11 +150,6 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
         files: [
           ...host.files,
           { path: SSM_AGENT_INSTALLER, content: programText(INSTALL_SSM_AGENT), permissions: "0755" },
-          {
-            path: CLOUDWATCH_AGENT_INSTALLER,
-            content: programText(INSTALL_CLOUDWATCH_AGENT),
-            permissions: "0755",
-          },
         ],
         setup: [
           { argv: [SSM_AGENT_INSTALLER], boundSeconds: SSM_AGENT_BOUND_SECONDS },
@@ -167,7 +159,6 @@ function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePa
             return { argv: [path, ...args], boundSeconds: 10 };
           }),
         ],
-        agentInstall: [{ argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS }],
         startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
       };
     }
@@ -273,7 +264,10 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
     ...metricsUnits,
     renderJournalExportUnit(),
-    renderLogsAgentUnit(runtime.agentInstall),
+    // The agent's installer does nothing where the image has the agent (an operator's AMI).
+    renderLogsAgentUnit([
+      { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
+    ]),
     ...renderBootUnits(steps),
   ];
 
@@ -349,6 +343,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       : []),
     { path: LOGS_PATHS.agentConfig, content: renderAgentConfig(input.logGroupName), permissions: "0644" },
     { path: LOGS_PATHS.logrotate, content: renderLogrotate(), permissions: "0644" },
+    { path: CLOUDWATCH_AGENT_INSTALLER, content: programText(INSTALL_CLOUDWATCH_AGENT), permissions: "0755" },
     ...runtime.files,
   ];
 

@@ -81,7 +81,7 @@ export function renderJournalExportUnit(): UnitFile {
     name: JOURNAL_EXPORT_UNIT,
     content: renderUnit({
       unit: [
-        ["Description", `Mastodon's journal to ${LOGS_PATHS.file}, shipped by the CloudWatch agent`],
+        ["Description", "Mastodon's journal to a file the CloudWatch agent ships"],
         // After the setup, which makes the directory of the file PID 1 opens for it.
         ["Wants", LOGS_AGENT_UNIT],
         ["After", `systemd-journald.service ${LOGS_AGENT_UNIT}`],
@@ -150,7 +150,7 @@ export function agentConfig(logGroupName: string): AgentConfig {
 }
 
 export function renderAgentConfig(logGroupName: string): string {
-  return `${JSON.stringify(agentConfig(logGroupName), null, 2)}\n`;
+  return `${JSON.stringify(agentConfig(logGroupName))}\n`;
 }
 
 /**

@@ -23,7 +23,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../core/config";
 import { BOOT_PATHS, ssmPlaceholder } from "../../core/host/boot";
-import { renderFleetHost } from "../../core/host/fleetHost";
+import { CLOUDWATCH_AGENT_INSTALLER, renderFleetHost } from "../../core/host/fleetHost";
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../../core/host/readiness";
 import { stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -103,6 +103,10 @@ echo "stand-in RDS CA bundle" >"$out"
   // The CloudWatch agent's control script: records how the boot starts the agent.
   "cloudwatch-agent-ctl": `#!/bin/bash
 (IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/cloudwatch-agent-ctl.log"
+`,
+  // The CloudWatch agent's installer: no download here (install-cloudwatch-agent.sh is shellchecked, test/programs.test.ts).
+  "install-cloudwatch-agent": `#!/bin/bash
+echo installed >>"$FAKE_DIR/cloudwatch-agent-installs"
 `,
   // install without -o/-g: there is no mastodon user here.
   install: `#!/bin/bash
@@ -281,6 +285,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     "/usr/bin/install": path.join(bin, "install"),
     "/usr/bin/systemctl": path.join(bin, "systemctl"),
     [LOGS_PATHS.agentCtl]: path.join(bin, "cloudwatch-agent-ctl"),
+    [CLOUDWATCH_AGENT_INSTALLER]: path.join(bin, "install-cloudwatch-agent"),
   };
   const env = {
     PATH: `${bin}:/usr/bin:/bin`,
@@ -382,6 +387,7 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
   // configuration cloud-init wrote for this fleet's log group (logs.ts).
   expect(b.logsAgent.map((s) => [s.argv[0], s.status])).toEqual([
     ["/usr/bin/install", 0],
+    [CLOUDWATCH_AGENT_INSTALLER, 0],
     [LOGS_PATHS.agentCtl, 0],
   ]);
   expect(fs.statSync(path.join(b.root, LOGS_PATHS.dir.slice(1))).isDirectory()).toBe(true);
