@@ -11,6 +11,7 @@ import {
   fleetMetricsPolicy,
   fleetParametersPolicy,
 } from "../core/aws/policies";
+import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
 
@@ -97,7 +98,7 @@ export class Fleet extends pulumi.ComponentResource {
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       {
-        name: `/mastodon${args.parameterPath.replace(/^\/mastodon/, "")}/${fleet.name}`,
+        name: fleetLogGroupName(args.parameterPath, fleet.name),
         retentionInDays: args.logRetentionDays ?? DEFAULTS.fleet.logRetentionDays,
       },
       parent,

@@ -316,6 +316,7 @@ export class MastodonStack extends pulumi.ComponentResource {
             mediaAccessPolicy: this.media.accessPolicy,
             tags: stackTags,
             instanceTags: { "mastodon:version": config.version },
+            logRetentionDays: config.logs.retentionDays,
           },
           parent,
         ),

@@ -25,6 +25,7 @@ import type { PostgresDatabase } from "./postgresDatabase";
 import type { SearchDomain } from "./searchDomain";
 import type { MastodonSecrets } from "./secrets";
 import type { Translation } from "./translation";
+import { fleetLogGroupName } from "../core/host/logs";
 
 /** What the wiring reads of a Redis: an ElastiCache/self-managed RedisStore, or an on-host server. */
 export interface RedisTier {
@@ -143,6 +144,7 @@ export function fleetUserData(
         env,
         parameterPath: input.parameterPath,
         region,
+        logGroupName: fleetLogGroupName(input.parameterPath, fleet.name),
         runtime: hostRuntime(tiers.config, registry),
         metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
         hostFiles: { bucket: hostFilesBucket },

@@ -13,6 +13,7 @@ import {
   READINESS_PATHS,
 } from "../core/host/readiness";
 import { vapidKeysFromPrivate } from "../core/host/vapid";
+import { LOGS_PATHS, agentConfig, fleetLogGroupName } from "../core/host/logs";
 import { fakeSecret } from "../plan/fakeCloud";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import type { MockRun } from "../plan/mocks";
@@ -346,4 +347,17 @@ describe("blast radius", () => {
     ]);
     expect(userDataOf(run, "sidekiq-default")).toContain("mastodon-sidekiq-default@12.service");
   });
+});
+
+test("each fleet's log group keeps logs.retentionDays, and its hosts' agent ships to that group", async () => {
+  const run = await runStack("dev", { logs: { retentionDays: 90 } });
+  const { config } = parseStackConfig(stackConfig("dev"));
+  for (const fleet of config.fleets) {
+    const group = find(run, "aws:cloudwatch/logGroup:LogGroup", `mastodon-${fleet.name}-logs`);
+    expect(group.inputs["retentionInDays"]).toBe(90);
+    const name = fleetLogGroupName("/mastodon/dev/mastodon", fleet.name);
+    expect(group.inputs["name"]).toBe(name);
+    const host = fleetArtifacts(run.resources).find((a) => a.fleet === fleet.name)!;
+    expect(JSON.parse(host.files[LOGS_PATHS.agentConfig]!)).toEqual(agentConfig(name));
+  }
 });

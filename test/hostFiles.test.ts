@@ -7,27 +7,29 @@
 import { createHash } from "crypto";
 import { gzipSync } from "zlib";
 import { parse } from "yaml";
-import { HOST_FILES, HOST_FILES_CHECKSUMS, HOST_FILES_PREFIX } from "../core/host/hostFiles";
+import {
+  CLOUDWATCH_AGENT_INSTALLER,
+  HOST_FILES,
+  HOST_FILES_CHECKSUMS,
+  HOST_FILES_PREFIX,
+} from "../core/host/hostFiles";
 import { METRICS_PATHS } from "../core/host/metrics";
-import { MASTODON_METRICS, programText } from "../core/host/programs";
+import { INSTALL_CLOUDWATCH_AGENT, MASTODON_METRICS, programText } from "../core/host/programs";
 import { USER_DATA_LIMIT_BYTES } from "../components/fleet";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import { STACKS, all, find, runStack, stateOf } from "./helpers";
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
-test("the collector is a host file under a key holding its SHA-256", () => {
-  const text = programText(MASTODON_METRICS);
-  const sha = createHash("sha256").update(text).digest("hex");
-  expect(HOST_FILES).toEqual([
-    {
-      path: METRICS_PATHS.program,
-      mode: "0755",
-      content: text,
-      sha256: sha,
-      key: `${HOST_FILES_PREFIX}/${sha}/mastodon-metrics`,
-    },
-  ]);
+test("the logs agent's installer and the collector are host files, each under a key holding its SHA-256", () => {
+  const expected = [
+    [CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "mastodon-install-cloudwatch-agent"],
+    [METRICS_PATHS.program, programText(MASTODON_METRICS), "mastodon-metrics"],
+  ].map(([path, content, name]) => {
+    const sha256 = createHash("sha256").update(content!).digest("hex");
+    return { path, mode: "0755", content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
+  });
+  expect(HOST_FILES).toEqual(expected);
 });
 
 describe.each(STACKS)("stack %s", (stack) => {
@@ -78,9 +80,13 @@ describe.each(STACKS)("stack %s", (stack) => {
     const run = await runStack(stack);
     for (const fleet of fleetArtifacts(run.resources)) {
       const doc = parse(fleet.userData) as { write_files: { path: string; content: string }[] };
-      expect(doc.write_files.some((f) => f.content === HOST_FILES[0]!.content)).toBe(false);
-      const checksums = doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS);
-      if (checksums) expect(checksums.content).toBe(`${HOST_FILES[0]!.sha256}  ${METRICS_PATHS.program}\n`);
+      for (const f of HOST_FILES) expect(doc.write_files.some((w) => w.content === f.content)).toBe(false);
+      // Every host fetches the installer; the collector where the host publishes (its timer is there).
+      const publishes = "mastodon-metrics.timer" in fleet.units;
+      const wanted = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || publishes);
+      expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toBe(
+        wanted.map((f) => `${f.sha256}  ${f.path}\n`).join(""),
+      );
       const compressed = gzipSync(Buffer.from(fleet.userData), { level: 9 }).length;
       expect([fleet.fleet, compressed <= USER_DATA_LIMIT_BYTES - 4096]).toEqual([fleet.fleet, true]);
     }

@@ -11,11 +11,14 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../core/config";
 import { BOOT_PATHS } from "../core/host/boot";
+import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../core/host/hostFiles";
 import { officialImages } from "../core/host/containers";
 import { IMAGE_BUILD_SCRIPT } from "../core/host/imageBuild";
-import { SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
+import { CLOUDWATCH_AGENT_INSTALLER, SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
+import { LOGS_AGENT_UNIT, LOGS_PATHS, fleetLogGroupName } from "../core/host/logs";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import {
+  INSTALL_CLOUDWATCH_AGENT,
   INSTALL_SSM_AGENT,
   MASTODON_METRICS,
   PROGRAMS_DIR,
@@ -44,6 +47,7 @@ test("core/host/files holds the programs the renderers name, and nothing else", 
       RENDER_SECRETS,
       IMAGE_BUILD_SCRIPT,
       INSTALL_SSM_AGENT,
+      INSTALL_CLOUDWATCH_AGENT,
       MASTODON_METRICS,
     ].sort(),
   );
@@ -113,6 +117,7 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
     env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
     hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
   });
@@ -136,6 +141,7 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
     env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
     region: "us-east-1",
+    logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
     hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
     runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
@@ -146,6 +152,22 @@ test("a stock Debian host (official images) gets the SSM agent installer byte fo
   expect(installer.permissions).toBe("0755");
   const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
   expect(boot.split("\n").find((l) => l.startsWith("ExecStart="))).toBe(`ExecStart=${SSM_AGENT_INSTALLER}`);
+  // The CloudWatch agent's comes from the host-files bucket (hostFiles.ts), byte for byte, 0755,
+  // fetched before anything starts; the user-data holds its digest, not its text.
+  const cloudwatch = HOST_FILES.find((f) => f.path === CLOUDWATCH_AGENT_INSTALLER)!;
+  expect([cloudwatch.content, cloudwatch.mode]).toEqual([programText(INSTALL_CLOUDWATCH_AGENT), "0755"]);
+  expect(doc.write_files.find((f) => f.path === CLOUDWATCH_AGENT_INSTALLER)).toBeUndefined();
+  expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toContain(
+    `${cloudwatch.sha256}  ${CLOUDWATCH_AGENT_INSTALLER}\n`,
+  );
+  // It runs in the logs agent's unit, beside the services, before the agent is started.
+  const agent = host.units.find((u) => u.name === LOGS_AGENT_UNIT)!.content;
+  const execs = agent.split("\n").filter((l) => l.startsWith("ExecStart="));
+  expect(execs.map((l) => l.split(" ")[0])).toEqual([
+    "ExecStart=/usr/bin/install",
+    `ExecStart=${CLOUDWATCH_AGENT_INSTALLER}`,
+    `ExecStart=${LOGS_PATHS.agentCtl}`,
+  ]);
 });
 
 describe("the self-managed Redis host's setup script", () => {

@@ -90,6 +90,7 @@ describe("the small stack's host", () => {
     region: "us-east-1",
     metrics: { stack: "/p", region: "us-east-1", fleets: config.fleets },
     hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
+    logGroupName: "/mastodon/p/all",
     onHostRedis: {
       cache: {
         port: 6380,

@@ -28,8 +28,18 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
-import { INSTALL_SSM_AGENT, programText } from "./programs";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
+import { INSTALL_SSM_AGENT, programText } from "./programs";
+import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
+import {
+  JOURNAL_EXPORT_UNIT,
+  LOGS_AGENT_UNIT,
+  LOGS_PATHS,
+  renderAgentConfig,
+  renderJournalExportUnit,
+  renderLogrotate,
+  renderLogsAgentUnit,
+} from "./logs";
 import {
   METRICS_PATHS,
   METRICS_UNITS,
@@ -69,6 +79,8 @@ export interface FleetHostInput {
   /** The stack's SSM path: the renderer reads every parameter under it. */
   readonly parameterPath: string;
   readonly region: string;
+  /** The fleet's CloudWatch log group, where the agent ships the journal export (logs.ts, fleetLogGroupName). */
+  readonly logGroupName: string;
   /** What every host's CloudWatch collector is told about the stack (metrics.ts). */
   readonly metrics: StackMetricsInput;
   /** The bucket the host fetches its larger programs from (hostFiles.ts). */
@@ -120,11 +132,14 @@ const ABSOLUTE: Readonly<Record<string, string>> = {
 };
 
 /** Debian packages a stock Debian 12 host needs besides the container runtime. */
-export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client"] as const;
+export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client", "gpg", "logrotate"] as const;
 /** Where a stock Debian host keeps the SSM agent installer (programs.ts, INSTALL_SSM_AGENT). */
 export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
 /** The installer's download (60 s an attempt, retried for at most 180 s) and dpkg. */
 const SSM_AGENT_BOUND_SECONDS = 360;
+export { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
+/** The key and signature (at most 60 s each), the package (at most 180 s), the check and dpkg (60 s). */
+const CLOUDWATCH_AGENT_BOUND_SECONDS = 60 + 60 + 180 + 60;
 
 function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
   const runtime = input.runtime ?? { kind: "native" };
@@ -206,8 +221,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
-  // A host fetches what it runs: today the collector, where it publishes.
-  const fetched = metricsUnits.length > 0 ? HOST_FILES : [];
+  // A host fetches what it runs: the logs agent's installer, and the collector where it publishes.
+  const fetched = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || metricsUnits.length > 0);
   const queueCollector = publishesQueues(fleet);
   const sidekiqRedisUrl = input.env.SIDEKIQ_REDIS_URL;
   if (queueCollector && sidekiqRedisUrl === undefined)
@@ -275,6 +290,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
         "enable",
         ...(redis?.enabled ?? []),
         ...runtime.enabled,
+        JOURNAL_EXPORT_UNIT,
+        LOGS_AGENT_UNIT,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
       ],
       boundSeconds: 30,
@@ -289,13 +306,24 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const serviceChecks = fleetReadinessChecks(fleet, ctx);
   const readinessChecks = {
     ...serviceChecks,
-    units: [...serviceChecks.units, ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : [])],
+    units: [
+      ...serviceChecks.units,
+      ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
+      // Likewise the journal export and the agent: a host whose logs never leave it is not ready.
+      JOURNAL_EXPORT_UNIT,
+      LOGS_AGENT_UNIT,
+    ],
   };
   const units = [
     ...runtime.units,
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
     ...(redis?.units ?? []),
     ...metricsUnits,
+    renderJournalExportUnit(),
+    // The agent's installer does nothing where the image has the agent (an operator's AMI).
+    renderLogsAgentUnit([
+      { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
+    ]),
     ...renderBootUnits(steps),
   ];
 
@@ -372,6 +400,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
           },
         ]
       : []),
+    { path: LOGS_PATHS.agentConfig, content: renderAgentConfig(input.logGroupName), permissions: "0644" },
+    { path: LOGS_PATHS.logrotate, content: renderLogrotate(), permissions: "0644" },
     ...runtime.files,
     ...(redis?.files ?? []),
   ];

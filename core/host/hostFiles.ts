@@ -2,7 +2,7 @@
  * Files a host fetches at boot from the stack's host-files bucket instead of carrying them in its
  * user-data (pure). EC2 takes at most 16 KiB of user-data (gzip-compressed here, fleet.ts), and the
  * programs are most of it: the metrics collector alone is about 5 KiB compressed, which left small's
- * one host some 400 bytes short. Each file is stored under a key holding its SHA-256, and the host
+ * one host some 400 bytes short, and the logs agent's installer came after it. Each file is stored under a key holding its SHA-256, and the host
  * checks what it fetched against the digest its user-data carries: a changed program is a new key
  * and a new digest, so it rolls the fleets like any user-data change, and a file altered in the
  * bucket fails the boot (the group replaces the host) rather than run.
@@ -12,10 +12,12 @@
  */
 import { createHash } from "crypto";
 import { METRICS_PATHS } from "./metrics";
-import { MASTODON_METRICS, programText } from "./programs";
+import { INSTALL_CLOUDWATCH_AGENT, MASTODON_METRICS, programText } from "./programs";
 import type { BootStep } from "./readiness";
 
 export const HOST_FILES_PREFIX = "host-files";
+/** Where every fleet host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
+export const CLOUDWATCH_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-cloudwatch-agent";
 /** The digests the host checks its fetched files against (`sha256sum --check` format). */
 export const HOST_FILES_CHECKSUMS = "/etc/mastodon/host-files.sha256";
 
@@ -37,6 +39,7 @@ export function hostFile(path: string, content: string, mode: string): HostFile 
 
 /** Every file a host may fetch: the bucket holds them all, a host fetches what it runs. */
 export const HOST_FILES: readonly HostFile[] = [
+  hostFile(CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "0755"),
   hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
 ];
 

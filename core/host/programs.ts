@@ -22,6 +22,8 @@ export const IMAGE_BUILD_SCRIPT = "mastodon-image-build.sh";
  * Image Builder build instance's user data (fleetHost.ts, imageBuild.ts).
  */
 export const INSTALL_SSM_AGENT = "install-ssm-agent.sh";
+/** The CloudWatch agent for a stock Debian host, signature-checked: ships the journal export (logs.ts, fleetHost.ts). */
+export const INSTALL_CLOUDWATCH_AGENT = "install-cloudwatch-agent.sh";
 /** The per-minute CloudWatch collector: Sidekiq's backlog, PgBouncer's waits, streaming's clients (metrics.ts). */
 export const MASTODON_METRICS = "mastodon-metrics.py";
 
@@ -31,6 +33,7 @@ export type Program =
   | typeof MASTODON_READY
   | typeof IMAGE_BUILD_SCRIPT
   | typeof INSTALL_SSM_AGENT
+  | typeof INSTALL_CLOUDWATCH_AGENT
   | typeof MASTODON_METRICS;
 
 const cache = new Map<Program, string>();

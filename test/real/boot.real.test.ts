@@ -13,6 +13,7 @@
  * What systemd itself does with the units (syntax, executables) is test/real/hosts.real.test.ts's
  * `systemd-analyze verify`; there is no systemd manager to run them under here.
  */
+import { LOGS_AGENT_UNIT, LOGS_PATHS, agentConfig, fleetLogGroupName } from "../../core/host/logs";
 import { type ExecFileException, execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -22,9 +23,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../core/config";
 import { BOOT_PATHS, ssmPlaceholder } from "../../core/host/boot";
-import { renderFleetHost } from "../../core/host/fleetHost";
 import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../../core/host/hostFiles";
 import { METRICS_PATHS } from "../../core/host/metrics";
+import { CLOUDWATCH_AGENT_INSTALLER, renderFleetHost } from "../../core/host/fleetHost";
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../../core/host/readiness";
 import { stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
@@ -55,6 +56,7 @@ function host() {
     },
     parameterPath: PARAMETER_PATH,
     region: "us-east-1",
+    logGroupName: fleetLogGroupName(PARAMETER_PATH, fleet.name),
     metrics: { stack: PARAMETER_PATH, region: "us-east-1", fleets: [fleet] },
     hostFiles: { bucket: HOST_FILES_BUCKET },
     pgbouncer: {
@@ -105,6 +107,14 @@ esac
 while [ "$#" -gt 0 ]; do if [ "$1" = -o ]; then out=$2; shift; fi; shift; done
 mkdir -p "$(dirname "$out")"
 echo "stand-in RDS CA bundle" >"$out"
+`,
+  // The CloudWatch agent's control script: records how the boot starts the agent.
+  "cloudwatch-agent-ctl": `#!/bin/bash
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/cloudwatch-agent-ctl.log"
+`,
+  // The CloudWatch agent's installer: no download here (install-cloudwatch-agent.sh is shellchecked, test/programs.test.ts).
+  "install-cloudwatch-agent": `#!/bin/bash
+echo installed >>"$FAKE_DIR/cloudwatch-agent-installs"
 `,
   // install without -o/-g: there is no mastodon user here.
   install: `#!/bin/bash
@@ -181,6 +191,8 @@ interface Boot {
   readonly onFailure: Step[];
   readonly aws: string[][];
   readonly systemctl: string[][];
+  readonly agentCtl: string[][];
+  readonly logsAgent: Step[];
   readonly root: string;
 }
 
@@ -295,6 +307,8 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     // The host files' check and modes: the real programs, on the files in the root.
     "/usr/bin/sha256sum": "/usr/bin/sha256sum",
     "/usr/bin/chmod": "/usr/bin/chmod",
+    [LOGS_PATHS.agentCtl]: path.join(bin, "cloudwatch-agent-ctl"),
+    [CLOUDWATCH_AGENT_INSTALLER]: path.join(bin, "install-cloudwatch-agent"),
   };
   const env = {
     PATH: `${bin}:/usr/bin:/bin`,
@@ -337,6 +351,8 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     return steps;
   };
   const steps = await runUnit(BOOT_UNIT);
+  // The logs agent's unit, which systemd starts with mastodon.target (the image has the agent).
+  const logsAgent = await runUnit(LOGS_AGENT_UNIT);
   const failed = steps.some((s) => s.status !== 0);
   expect(units[BOOT_UNIT]).toContain(`OnFailure=${ABANDON_UNIT}`);
   const onFailure = failed ? await runUnit(ABANDON_UNIT) : [];
@@ -348,7 +364,15 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
           .filter(Boolean)
           .map((l) => l.split("\x1f"))
       : [];
-  return { steps, onFailure, aws: log("aws.log"), systemctl: log("systemctl.log"), root };
+  return {
+    steps,
+    onFailure,
+    aws: log("aws.log"),
+    systemctl: log("systemctl.log"),
+    agentCtl: log("cloudwatch-agent-ctl.log"),
+    logsAgent,
+    root,
+  };
 }
 
 const lifecycle = (result: string) => [
@@ -372,7 +396,8 @@ const stepOf = (b: Boot, program: string) => b.steps.find((s) => s.argv[0] === p
 test("a failing SSM read is retried: the render recovers, the units come up, and the group hears CONTINUE", async () => {
   const b = await boot({ ssmFailures: 1 });
   expect(b.steps.map((s) => [s.argv[0], s.status])).toEqual([
-    // The collector from the host-files bucket, its digest, its mode.
+    // The logs agent's installer and the collector from the host-files bucket, their digests, their mode.
+    ["/usr/bin/aws", 0],
     ["/usr/bin/aws", 0],
     ["/usr/bin/sha256sum", 0],
     ["/usr/bin/chmod", 0],
@@ -386,6 +411,22 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
     ["/usr/bin/systemctl", 0],
   ]);
   expect(b.onFailure).toEqual([]);
+  // The logs agent's unit: the export's directory made, the agent started once on the
+  // configuration cloud-init wrote for this fleet's log group (logs.ts).
+  expect(b.logsAgent.map((s) => [s.argv[0], s.status])).toEqual([
+    ["/usr/bin/install", 0],
+    [CLOUDWATCH_AGENT_INSTALLER, 0],
+    [LOGS_PATHS.agentCtl, 0],
+  ]);
+  expect(fs.statSync(path.join(b.root, LOGS_PATHS.dir.slice(1))).isDirectory()).toBe(true);
+  expect(b.agentCtl).toEqual([
+    ["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${LOGS_PATHS.agentConfig}`],
+  ]);
+  expect(JSON.parse(fs.readFileSync(path.join(b.root, LOGS_PATHS.agentConfig.slice(1)), "utf8"))).toEqual(
+    agentConfig(
+      fleetLogGroupName(PARAMETER_PATH, parseStackConfig(stackConfig("dev")).config.fleets[0]!.name),
+    ),
+  );
 
   // The render: one failure, logged without a value, then the read that succeeded.
   expect(ssmReads(b)).toHaveLength(2);
@@ -413,7 +454,9 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
   expect(envFile).toContain("SMTP_PASSWORD='it is #1 secret'\n");
   // The collector, fetched from the bucket, is the program byte for byte, checked by the real sha256sum.
   const collector = path.join(b.root, METRICS_PATHS.program.slice(1));
-  expect(fs.readFileSync(collector, "utf8")).toBe(HOST_FILES[0]!.content);
+  expect(fs.readFileSync(collector, "utf8")).toBe(
+    HOST_FILES.find((f) => f.path === METRICS_PATHS.program)!.content,
+  );
   expect(fs.statSync(collector).mode & 0o777).toBe(0o755);
   // The queue collector's Redis URL, filled in a file of its own that only root (systemd) reads.
   const metricsEnv = path.join(b.root, "etc/mastodon/metrics.env");
@@ -483,8 +526,8 @@ test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABA
 
 test("an SSM read that never succeeds stops the boot after its attempts, and OnFailure sends ABANDON", async () => {
   const b = await boot({ ssmFailures: 100, retryAttempts: 3 });
-  // The host files (3 steps), the CA bundle and the two installs, then the renderer fails.
-  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 1]);
+  // The host files (4 steps), the CA bundle and the two installs, then the renderer fails.
+  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
   expect(ssmReads(b)).toHaveLength(3);
   const render = stepOf(b, BOOT_PATHS.renderer)!;
   expect(render.stderr.split("\n").filter(Boolean)).toEqual([
@@ -589,7 +632,8 @@ test("a host file altered in the bucket fails the boot at the digest check: noth
   const check = b.steps.at(-1)!;
   expect(check.argv).toEqual(["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS]);
   expect(check.status).not.toBe(0);
-  expect(check.stderr + "").toMatch(/WARNING: 1 computed checksum did NOT match/);
+  // Both objects were altered: both are named by the real sha256sum.
+  expect(check.stderr + "").toMatch(/WARNING: 2 computed checksums did NOT match/);
   expect(b.systemctl).toEqual([]);
   expect(completions(b)).toEqual([lifecycle("ABANDON")]);
 }, 60000);

@@ -12,6 +12,7 @@ import { parse } from "yaml";
 import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, WATCH_UNIT } from "../../core/host/readiness";
+import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../core/host/logs";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { parseStackConfig } from "../../core/config";
 import { STACKS, runStack, stackConfig } from "../helpers";
@@ -40,6 +41,10 @@ const fleetSystemdRoot = () =>
     "usr/bin/podman",
     "bin/rm",
     "usr/local/sbin/mastodon-install-ssm-agent",
+    // The journal export and the CloudWatch agent (logs.ts).
+    "usr/bin/journalctl",
+    "usr/local/sbin/mastodon-install-cloudwatch-agent",
+    "opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
     "usr/sbin/groupadd",
     "usr/sbin/useradd",
   ]);
@@ -97,6 +102,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         .find((c) => c[0] === "/usr/bin/systemctl" && c[1] === "enable" && c[2] !== "--now")!
         .slice(2);
       expect(enabled).toContain("mastodon.target");
+      expect(enabled).toEqual(expect.arrayContaining([JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT]));
       expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
       const r = spawnSync(
         "systemd-analyze",
@@ -137,11 +143,12 @@ describe.each(STACKS)("stack %s", (stack) => {
           : [];
       expect(steps.map((c) => c[0])).toEqual([
         ...stockDebian,
-        // A fleet that publishes (PgBouncer, streaming or the backlog) fetches the collector, checks
-        // it against its digest and makes it executable; a web-only fleet without PgBouncer does not.
-        ...("mastodon-metrics.timer" in a.units
-          ? ["/usr/bin/aws", "/usr/bin/sha256sum", "/usr/bin/chmod"]
-          : []),
+        // Every host fetches the logs agent's installer, and the collector where it publishes
+        // (PgBouncer, streaming or the backlog), checks them and makes them executable.
+        "/usr/bin/aws",
+        ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/aws"] : []),
+        "/usr/bin/sha256sum",
+        "/usr/bin/chmod",
         "/usr/bin/curl",
         "/usr/bin/install",
         "/usr/bin/install",

@@ -19,7 +19,9 @@ readonly RELEASE_FILE=/etc/mastodon-release
 readonly WORK=/var/tmp/mastodon-image-build
 # What the boot needs besides Mastodon (docs/deployed.md, "The machine image"): the AWS CLI, psql,
 # python3 and curl for the boot steps, Debian's jemalloc for the units' preload, PgBouncer when pooled.
-readonly HOST_PACKAGES=(awscli postgresql-client python3 curl ca-certificates libjemalloc2 pgbouncer)
+# gpg: the hosts check the CloudWatch agent's signature when they install it at first boot
+# (install-cloudwatch-agent.sh); logrotate bounds the journal export's file (core/host/logs.ts).
+readonly HOST_PACKAGES=(awscli postgresql-client python3 curl ca-certificates libjemalloc2 pgbouncer gpg logrotate)
 
 die() {
   echo "mastodon-image-build: $*" >&2
