@@ -1,13 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
-import { DEFAULTS } from "../core/defaults";
+import { DEFAULTS, STREAMING_PATHS } from "../core/defaults";
 import { albLogBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
 import { privateBucket } from "./privateBucket";
 
-/** Both anchors: routing only one of them breaks clients (two other Mastodon-on-AWS projects do). */
-export const STREAMING_PATHS = ["/api/v1/streaming", "/api/v1/streaming/*"] as const;
 /** TLS 1.3 with TLS 1.2 fallback, forward secrecy only. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 

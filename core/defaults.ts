@@ -43,6 +43,12 @@ export const QUEUE_LATENCY_ALARM_SECONDS: Readonly<Record<SidekiqQueue, number>>
   fasp: 900,
 };
 
+/**
+ * The ALB routes these paths to the streaming server (Mastodon's streaming API: REST and WebSocket).
+ * Both anchors: routing only one of them breaks clients (two other Mastodon-on-AWS projects do).
+ */
+export const STREAMING_PATHS = ["/api/v1/streaming", "/api/v1/streaming/*"] as const;
+
 export const DEFAULTS = {
   web: {
     /** eigenmagic-systemd-template-units.txt: Puma's author advises WEB_CONCURRENCY = 1.5 x cores. */

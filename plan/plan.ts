@@ -2,16 +2,15 @@
  * The offline plan: the real program, run under Pulumi's mocks with a stack file's config, no AWS
  * account and no Pulumi CLI. Validates first and writes nothing when the config is invalid.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Budget } from "../core/sizing/budget";
 import { costEstimate } from "../core/report/cost";
-import { renderDot, renderMermaid } from "../core/report/topology";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
 import { escNotes, readStackFile } from "./stackFile";
+import { topologyInput, writeTopology } from "./topology";
 import {
   budgetSection,
   costSection,
@@ -106,18 +105,11 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   const { config } = validated;
   const region = stackFile.config["aws:region"] ?? "us-east-1";
   const cost = costEstimate(config, region);
-  files.push(
-    path.join(options.outDir, "cost.json"),
-    path.join(options.outDir, "topology.mmd"),
-    path.join(options.outDir, "topology.dot"),
-  );
+  files.push(path.join(options.outDir, "cost.json"));
   writeJson(path.join(options.outDir, "cost.json"), cost);
-  fs.writeFileSync(path.join(options.outDir, "topology.mmd"), renderMermaid(config, budget));
-  const dot = path.join(options.outDir, "topology.dot");
-  fs.writeFileSync(dot, renderDot(config, budget));
-  // Graphviz is optional: an SVG when `dot` is installed.
-  const svg = path.join(options.outDir, "topology.svg");
-  if (spawnSync("dot", ["-Tsvg", "-o", svg, dot], { stdio: "ignore" }).status === 0) files.push(svg);
+  files.push(
+    ...(await writeTopology(options.outDir, topologyInput(config, budget, replicaBudget, run.resources))),
+  );
 
   const summary = [
     `mastodon-aws plan: stack ${options.stack} (${path.relative(process.cwd(), stackFile.file)})`,

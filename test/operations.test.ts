@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../core/config";
 import { HOURS_PER_MONTH, costEstimate } from "../core/report/cost";
-import { renderDot, renderMermaid } from "../core/report/topology";
+import { renderMermaid } from "../core/report/topology";
 import type { MockRun } from "../plan/mocks";
 import { ROOT, STACKS, all, arnOf, find, nameOf, runStack, stackConfig, stateOf } from "./helpers";
 
@@ -256,18 +256,6 @@ describe("topology", () => {
       "sidekiq-default: c7g.2xlarge x 4-12, sidekiq 4x15 queues default, 720 to PgBouncer, 144 of 500 at max",
     );
     expect(text).toContain("max_connections 500, budget 423 of 445");
-  });
-
-  test("Graphviz draws it, and the README's picture is the current production one", () => {
-    const { config, budget } = parseStackConfig(stackConfig("production"));
-    const dot = path.join(dir, "production.dot");
-    fs.writeFileSync(dot, renderDot(config, budget));
-    const svg = spawnSync("dot", ["-Tsvg", dot], { encoding: "utf8" });
-    expect(svg.status).toBe(0);
-    // Graphviz writes "-" as &#45; in SVG text.
-    const text = svg.stdout.replace(/&#45;/g, "-");
-    for (const fleet of config.fleets) expect(text).toContain(`${fleet.name}: ${fleet.instanceType}`);
-    expect(fs.readFileSync(path.join(ROOT, "docs/production-topology.svg"), "utf8")).toBe(svg.stdout);
   });
 });
 
