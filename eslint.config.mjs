@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "bin-out/", "coverage/", "scratch/", "jest.config.js"] },
+  { ignores: ["node_modules/", "out/", "bin-out/", "dist/", "coverage/", "scratch/", "jest.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,6 +11,16 @@ export default tseslint.config(
       // The sizing core must stay free of the AWS provider (pulumi-awsx style).
       "no-restricted-imports": "off",
     },
+  },
+  {
+    // CommonJS run by plain node: the dependency check that runs before node_modules exists, and the
+    // consumer programs test/package.test.ts runs against the packed tarball.
+    files: ["**/*.cjs", "test/fixtures/consumer/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", process: "readonly", __dirname: "readonly", module: "writable" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     // Tests build broken configs by mutating plain objects.

@@ -1,9 +1,10 @@
 /**
- * npm run plan -- [--stack <name>] [--out <dir>] [--stacks-dir <dir>]
+ * npm run plan -- [--stack <name>] [--out <dir>] [--stacks-dir <dir>] [--verbose] [--help]
  *
- * Renders a stack offline: exit 0 with a summary and out/<stack>/{resources,budget}.json, or exit 1
- * with every config problem listed and nothing written.
+ * Renders a stack offline: exit 0 with the operator's summary and everything under out/<stack>/,
+ * or exit 1 with every config problem listed and nothing written. --help: usage, exit 0.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../core/config";
@@ -13,6 +14,28 @@ import { PlanError } from "../plan/stackFile";
 import program from "../index";
 
 const ROOT = path.join(__dirname, "..");
+
+/** The stack files shipped in stacks/ (Pulumi.<name>.yaml). */
+const shipped = (): string[] =>
+  fs
+    .readdirSync(path.join(ROOT, "stacks"))
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((name): name is string => name !== undefined);
+
+const usage = () => `usage: npm run plan -- [--stack <name>] [--out <dir>] [--stacks-dir <dir>] [--verbose]
+
+Renders a stack offline: the real Pulumi program under mocks, with stacks/Pulumi.<name>.yaml, no AWS
+account and no Pulumi CLI. Prints what an operator reads (data tier, edge, fleets, memory per host,
+the Postgres connection budget, the monthly cost, warnings) and writes under the output directory
+resources.json, resources.txt (every resource by component), budget.json, cost.json, the topology and
+each fleet's user-data, units and .env.production. Invalid config: every problem listed, nothing
+written, exit 1.
+
+  --stack <name>       the stack file to render (default dev; shipped: ${shipped().join(", ")})
+  --out <dir>          where to write (default out/<stack>)
+  --stacks-dir <dir>   where the stack files are (default stacks/)
+  --verbose            also print the resources by component (resources.txt)
+  --help               this text`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -27,11 +50,17 @@ async function main(): Promise<void> {
         stack: { type: "string", default: "dev" },
         out: { type: "string" },
         "stacks-dir": { type: "string", default: path.join(ROOT, "stacks") },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
       },
       allowPositionals: false,
     }).values;
   } catch (e) {
-    fail(`${(e as Error).message}\nusage: npm run plan -- [--stack <name>] [--out <dir>]`);
+    fail(`${(e as Error).message}\n${usage()}`);
+  }
+  if (args.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
   }
   const stack = args.stack;
   try {
@@ -41,6 +70,7 @@ async function main(): Promise<void> {
       outDir: args.out ?? path.join(ROOT, "out", stack),
       program,
     });
+    if (args.verbose) process.stdout.write(`${result.listing}\n`);
     // Measured from process start: what an operator waits for, module loading included.
     process.stdout.write(`${result.summary} in ${(process.uptime() * 1000).toFixed(0)} ms\n`);
   } catch (e) {

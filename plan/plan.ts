@@ -37,7 +37,10 @@ export interface PlanResult {
   readonly resources: readonly RecordedResource[];
   readonly outputs: Record<string, unknown>;
   readonly files: readonly string[];
+  /** What an operator reads: layout, data tier, edge, fleets, budget, cost, warnings. */
   readonly summary: string;
+  /** Every resource by component (resources.txt; `--verbose` prints it too). */
+  readonly listing: string;
 }
 
 /** resources.json: one entry per declared resource, inputs as declared, secrets as "[secret]". */
@@ -99,6 +102,11 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     path.join(options.outDir, "budget.json"),
   ];
   writeJson(files[0] as string, resourcesJson(run.resources));
+  // The listing by component runs to hundreds of lines at production size: a file, not the summary.
+  const listing = `${resourcesSection(run.resources).join("\n")}\n`;
+  const listingFile = path.join(options.outDir, "resources.txt");
+  fs.writeFileSync(listingFile, listing);
+  files.push(listingFile);
   writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
   const artifacts = fleetArtifacts(run.resources);
   const fleetFiles = writeFleetArtifacts(options.outDir, artifacts);
@@ -115,7 +123,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     `mastodon-aws plan: stack ${options.stack} (${path.relative(process.cwd(), stackFile.file)})`,
     `environment ${config.environment}, domain ${config.domain}, region ${stackFile.config["aws:region"] ?? "(aws:region unset)"}`,
     "",
-    ...resourcesSection(run.resources),
+    `Resources: ${run.resources.length} declared, ${run.resources.filter((r) => r.custom).length} cloud resources ` +
+      `(by component in ${path.relative(process.cwd(), listingFile)}; --verbose prints them)`,
     "",
     ...dataTierSection(config),
     "",
@@ -138,5 +147,6 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     outputs: run.outputs,
     files: [...files, ...fleetFiles],
     summary,
+    listing,
   };
 }

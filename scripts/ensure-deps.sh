@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what `npm run plan` and `npm test` need on a fresh machine, and nothing when it is there:
-#   node modules (npm ci, when node_modules is missing or older than package-lock.json), and with
-#   --debian the Debian programs the real-tool tests drive (listed in scripts/debian-packages.txt).
+#   node modules (npm ci, when node_modules/ is missing or differs from package-lock.json:
+#   scripts/deps-differ.cjs says which), and with --debian the Debian programs the real-tool tests
+#   drive (listed in scripts/debian-packages.txt). It says what it installs and why, on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "ensure-deps: npm ci" >&2
+if ! reason=$(node scripts/deps-differ.cjs); then
+  {
+    echo "ensure-deps: $reason."
+    echo "ensure-deps: installing them with npm ci (once; later runs skip this): the Pulumi SDK and AWS provider"
+    echo "ensure-deps: the plan runs under mocks, the TypeScript loader it runs with, and the test tools;"
+    echo "ensure-deps: npm ci then compiles the package into dist/ (its prepare script: npm run build)."
+  } >&2
   npm ci --no-audit --no-fund >&2
+  echo "ensure-deps: node_modules/ now matches package-lock.json." >&2
 fi
 
 if [ "${1:-}" = "--debian" ] && [ -s scripts/debian-packages.txt ]; then

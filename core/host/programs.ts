@@ -6,8 +6,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { PACKAGE_ROOT } from "../data";
 
-export const PROGRAMS_DIR = path.join(__dirname, "files");
+/** From the package root, so the compiled package (dist/) reads the same files it ships. */
+export const PROGRAMS_DIR = path.join(PACKAGE_ROOT, "core", "host", "files");
 
 /** The boot-time secret renderer (Python 3, standard library only): see boot.ts. */
 export const RENDER_SECRETS = "render-secrets.py";
