@@ -25,7 +25,7 @@ function check<TResource extends Resource, TArgs>(
   rule: (props: Unwrap<NonNullable<TArgs>>) => string[],
 ): ResourceValidation {
   return validateResourceOfType(resourceClass, (props, args, report) => {
-    for (const problem of rule(props)) report(`${label(args)}: ${problem}.`);
+    for (const problem of rule(props)) report(`${label(args)}: ${problem}.`, args.urn);
   });
 }
 

@@ -28,14 +28,16 @@ export function schedulerViolations(resources: readonly StackResource[]): Violat
         message: `${label(r)} serves the scheduler queue with maxSize ${maxSize}: a second host would run every scheduled job twice. Fix: set its maxSize (and minSize) to 1, or move the scheduler queue to a group of its own with maxSize 1`,
       });
   }
+  // Each server is told which others serve it too: which one keeps it is the operator's choice.
   for (const [stack, group] of serving) {
     if (group.length < 2) continue;
-    const names = group.map((r) => r.name).join(", ");
-    for (const r of group.slice(1))
+    for (const r of group) {
+      const others = group.filter((o) => o !== r).map((o) => o.name);
       violations.push({
         urn: r.urn,
-        message: `${label(r)} serves the scheduler queue, as do ${names}${stack ? ` (deployment ${stack})` : ""}: only one may. Fix: drop "scheduler" from the queues of all but one of them`,
+        message: `${label(r)} serves the scheduler queue, and so ${others.length > 1 ? "do" : "does"} ${others.join(", ")}${stack ? ` (deployment ${stack})` : ""}: only one may. Fix: drop "scheduler" from the queues of all but one of them`,
       });
+    }
   }
   return violations;
 }
