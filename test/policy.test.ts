@@ -188,6 +188,43 @@ describe("the connection budget", () => {
   });
 });
 
+describe("the connection budget over a foreign program", () => {
+  const group = (name: string, maxSize: number, perHost: number): AnalyzedResource => ({
+    type: ASG,
+    name,
+    urn: `urn:pulumi:prod::platform::${ASG}::${name}`,
+    props: {
+      maxSize,
+      minSize: 1,
+      tags: [
+        { key: "mastodon:stack", value: "social", propagateAtLaunch: true },
+        { key: "mastodon:postgres-connections", value: String(perHost), propagateAtLaunch: true },
+      ],
+    },
+  });
+  // No parameter group: RDS's formula for 4 GiB gives floor(4 GiB / 9531392) = 450 connections,
+  // so the limit is floor(0.9 x (450 - 5)) = 400.
+  const db: AnalyzedResource = {
+    type: RDS,
+    name: "social-db",
+    urn: `urn:pulumi:prod::platform::${RDS}::social-db`,
+    props: { engine: "postgres", instanceClass: "db.t4g.medium", tagsAll: { "mastodon:stack": "social" } },
+  };
+
+  test("groups and a database paired by tag pass within the limit and fail past it", async () => {
+    // 10 x 20 + 5 x 30 + 15 headroom = 365 <= 400.
+    expect(await analyzeStack(POLICIES, [db, group("puma", 10, 20), group("workers", 5, 30)])).toEqual([]);
+    // 10 x 20 + 7 x 30 + 15 = 425 > 400.
+    const found = await analyzeStack(POLICIES, [db, group("puma", 10, 20), group("workers", 7, 30)]);
+    expect(found.map((f) => [f.policy, f.urn])).toEqual([["mastodon-connection-budget", db.urn]]);
+    expect(found[0]!.message).toContain("= 425, over 400 (90% of max_connections 450");
+    // A group of another deployment does not count against this database.
+    const other = group("elsewhere", 50, 50);
+    (other.props.tags as { key: string; value: string }[])[0]!.value = "other";
+    expect(await analyzeStack(POLICIES, [db, group("puma", 10, 20), other])).toEqual([]);
+  });
+});
+
 describe("the scheduler singleton", () => {
   test("fires on a second group serving the scheduler queue", async () => {
     const run = await runStack("staging");
@@ -398,6 +435,70 @@ describe("resource rules fire on one broken property of a real plan resource", (
       }),
       "internet-ingress-web-only",
       "ingress[0] opens every protocol and port to ::/0",
+    );
+  });
+});
+
+describe("resource rules fire on a foreign program's resources too", () => {
+  const foreign = (type: string, name: string, props: Record<string, unknown>): AnalyzedResource => ({
+    type,
+    name,
+    urn: `urn:pulumi:prod::platform::${type}::${name}`,
+    props,
+  });
+  const safeInstance = {
+    ami: "ami-1",
+    instanceType: "c7i.large",
+    metadataOptions: { httpTokens: "required" },
+    rootBlockDevice: { encrypted: true },
+    tags: { "mastodon:fleet": "web" },
+  };
+
+  test("an instance of a Mastodon fleet: c-family, and every EBS device encrypted", async () => {
+    const ok = foreign("aws:ec2/instance:Instance", "web-1", safeInstance);
+    expect(await analyzeResource(POLICIES, ok)).toEqual([]);
+    await expectOne(
+      foreign("aws:ec2/instance:Instance", "web-1", { ...safeInstance, instanceType: "m7i.large" }),
+      "mastodon-fleet-c-family",
+      "instanceType m7i.large is not c-family",
+    );
+    await expectOne(
+      foreign("aws:ec2/instance:Instance", "web-1", {
+        ...safeInstance,
+        ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: false }],
+      }),
+      "encryption-at-rest",
+      "the EBS volume /dev/sdf is not encrypted",
+    );
+  });
+
+  test("an Aurora cluster, a cluster instance, a bucket ACL, a security group rule", async () => {
+    await expectOne(
+      foreign("aws:rds/cluster:Cluster", "aurora", { engine: "aurora-postgresql" }),
+      "encryption-at-rest",
+      "set storageEncrypted: true",
+    );
+    await expectOne(
+      foreign("aws:rds/clusterInstance:ClusterInstance", "aurora-1", { publiclyAccessible: true }),
+      "no-public-data-stores",
+      "set publiclyAccessible: false",
+    );
+    await expectOne(
+      foreign("aws:s3/bucketAcl:BucketAcl", "media", { bucket: "media", acl: "public-read" }),
+      "no-public-data-stores",
+      'the canned ACL "public-read" opens the bucket',
+    );
+    await expectOne(
+      foreign("aws:ec2/securityGroupRule:SecurityGroupRule", "rdp", {
+        type: "ingress",
+        protocol: "tcp",
+        fromPort: 3389,
+        toPort: 3389,
+        cidrBlocks: ["0.0.0.0/0"],
+        securityGroupId: "sg-1",
+      }),
+      "internet-ingress-web-only",
+      "opens tcp 3389 to 0.0.0.0/0",
     );
   });
 });
