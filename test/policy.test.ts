@@ -115,6 +115,20 @@ describe.each(STACKS)("%s: the shipped plan", (stack) => {
   });
 });
 
+test("production with the self-managed AOF Redis host (an EC2 instance and an EBS volume) passes too", async () => {
+  const redis = {
+    ...(stackConfig("production")["redis"] as object),
+    persistent: { mode: "self-managed-aof", instanceType: "c7g.large", volumeGiB: 50 },
+  };
+  const run = await runStack("production", { redis });
+  const inputs = planResources(run, "inputs");
+  expect(
+    inputs.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "aws:ebs/volume:Volume"),
+  ).toHaveLength(2);
+  expect(await analyzeAll(inputs)).toEqual([]);
+  expect(await analyzeStack(POLICIES, planResources(run, "outputs"))).toEqual([]);
+});
+
 describe("the connection budget", () => {
   test("fires on the database when a group may grow past it, with the figures and the fix", async () => {
     const run = await runStack("production");
