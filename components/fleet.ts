@@ -13,6 +13,7 @@ import {
 } from "../core/aws/policies";
 import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
+import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
 import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
 
 /**
@@ -93,7 +94,7 @@ export class Fleet extends pulumi.ComponentResource {
     const singleton = fleet.servesScheduler;
     const region = aws.getRegionOutput({}, parent).region;
     const identity = aws.getCallerIdentityOutput({}, parent);
-    const tags = { ...(args.tags ?? {}), "mastodon:fleet": fleet.name };
+    const tags = { ...(args.tags ?? {}), [POLICY_TAGS.fleet]: fleet.name };
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -282,7 +283,9 @@ export class Fleet extends pulumi.ComponentResource {
             instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
           },
         },
-        tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
+        // The budget's and the scheduler's facts for the policy pack (core/aws/policyTags.ts); kept
+        // off `tags`, which also scopes the lifecycle policy.
+        tags: Object.entries({ ...tags, ...fleetPolicyTags(fleet), Name: name }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: true,

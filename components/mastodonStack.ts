@@ -11,6 +11,7 @@ import {
 } from "../core/config";
 import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
+import { POLICY_TAGS, databasePolicyTags } from "../core/aws/policyTags";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
 import { HostFiles } from "./hostFiles";
@@ -130,6 +131,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     const dataSubnetIds = this.network.dataSubnetIds;
     const groups = this.network.securityGroups;
 
+    const stackTags = { [POLICY_TAGS.stack]: `${pulumi.getStack()}/${name}` };
     const { database } = config;
     this.database = new PostgresDatabase(
       `${name}-db`,
@@ -143,6 +145,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         maxStorageGiB: database.maxStorageGiB,
         // The app's role may hold what the budget plans for the fleets, no more (its CONNECTION LIMIT).
         budget: validated.budget,
+        tags: { ...stackTags, ...databasePolicyTags(database.adminHeadroom) },
         production,
         subnetIds: dataSubnetIds,
         securityGroupId: groups.database.id,
@@ -284,7 +287,6 @@ export class MastodonStack extends pulumi.ComponentResource {
     };
     this.env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    const stackTags = { "mastodon:stack": `${pulumi.getStack()}/${name}` };
     const images = stackImages(name, config, this.network, stackTags, this);
     this.imageBuild = images.imageBuild;
     this.images = images.images;

@@ -48,6 +48,8 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
    * fleetConnections, so the role can never take the admin headroom. Without it, no `roleSetup`.
    */
   budget?: Pick<Budget, "fleetConnections">;
+  /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack. @default {} */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -201,6 +203,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         autoMinorVersionUpgrade: true,
         // Major upgrades are a runbook step, never a side effect of `pulumi up`.
         allowMajorVersionUpgrade: false,
+        ...(args.tags && { tags: args.tags }),
       },
       { parent: this, protect: production },
     );
@@ -223,6 +226,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
           enabledCloudwatchLogsExports: ["postgresql"],
           skipFinalSnapshot: true,
           autoMinorVersionUpgrade: true,
+          ...(args.tags && { tags: args.tags }),
         },
         parent,
       );

@@ -128,6 +128,15 @@ describe("the packed tarball", () => {
       .filter((t) => !t.includes("*"))
       .map((t) => t.replace(/^\.\//, ""));
     expect(targets.filter((t) => !files.includes(t))).toEqual([]);
+    // The policy pack, runnable from node_modules: compiled, with its PulumiPolicy.yaml and a
+    // package.json naming the compiled entry.
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "dist/policy/index.js",
+        "dist/policy/PulumiPolicy.yaml",
+        "dist/policy/package.json",
+      ]),
+    );
     expect(files).toEqual(
       expect.arrayContaining(["dist/components/mastodonStack.js", "dist/components/mastodonStack.d.ts"]),
     );

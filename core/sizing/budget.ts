@@ -128,6 +128,17 @@ export function pgbouncerRow(fleet: Fleet): PgbouncerRow {
   };
 }
 
+/**
+ * What one host of `fleet` opens against Postgres: its PgBouncer's pool when pooled (resolve.ts sets
+ * pgbouncerPoolSize exactly then), else its processes' pools. maxSize times this is the fleet's share
+ * of fleetConnections; the policy pack reads it from the group's tag (core/aws/policyTags.ts).
+ */
+export function postgresConnectionsPerHost(fleet: Fleet): number {
+  return fleet.pgbouncerPoolSize === undefined
+    ? clientConnectionsPerHost(fleet)
+    : pgbouncerRow(fleet).poolSize;
+}
+
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 export function computeBudget(input: BudgetInput): Budget {
