@@ -261,7 +261,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         availabilityZones: config.network.availabilityZones,
         egress: config.network.egress,
         ipv6: config.network.ipv6,
-        streamingPorts: config.streamingPorts,
+        streamingPorts: [...config.streamingPorts],
       },
       parent,
     );
@@ -306,7 +306,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         webDomain: config.webDomain,
         ...(config.loadBalancer.certificateArn && { certificateArn: config.loadBalancer.certificateArn }),
         ...(config.dns && { zoneId: config.dns.zoneId }),
-        streamingPorts: config.streamingPorts,
+        streamingPorts: [...config.streamingPorts],
         dualStack: config.network.ipv6,
         idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
         accessLogs: config.loadBalancer.accessLogs,
