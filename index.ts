@@ -3,8 +3,8 @@
  * Config is read from the `mastodon:` namespace of stacks/Pulumi.<stack>.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonStack } from "./components/mastodonStack";
-import { ConfigError, namespaceConfig, parseStackConfig } from "./core/config";
+import { MastodonStack, type MastodonStackArgs } from "./components/mastodonStack";
+import { ConfigError, namespaceConfig } from "./core/config";
 
 /** Which top-level config keys are secrets (`--secret` or `secure:`): Pulumi knows them per key. */
 function secretPaths(all: Record<string, string>): string[][] {
@@ -17,14 +17,16 @@ function secretPaths(all: Record<string, string>): string[][] {
 function program() {
   let mastodon: MastodonStack;
   try {
-    // One validation pass over the namespace, the region and which keys are secrets.
+    // One validation pass over the namespace, the region and which keys are secrets: the component
+    // parses its args (the namespace as the stack file holds it) before it declares anything.
     const all = pulumi.runtime.allConfig();
-    const validated = parseStackConfig(namespaceConfig(all), pulumi.getStack(), {
-      region: all["aws:region"],
-      secretPaths: secretPaths(all),
-      allKeys: { keys: Object.keys(all), project: pulumi.getProject() },
+    mastodon = new MastodonStack("mastodon", namespaceConfig(all) as unknown as MastodonStackArgs, {
+      check: {
+        region: all["aws:region"],
+        secretPaths: secretPaths(all),
+        allKeys: { keys: Object.keys(all), project: pulumi.getProject() },
+      },
     });
-    mastodon = new MastodonStack("mastodon", validated);
   } catch (e) {
     // RunError: Pulumi prints the message alone, without a stack trace.
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);

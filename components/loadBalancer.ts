@@ -15,22 +15,22 @@ export interface LoadBalancerArgs {
   securityGroupId: pulumi.Input<string>;
   /** The web domain the certificate covers. */
   webDomain: string;
-  /** An ACM certificate in the stack's region. @default one requested and DNS-validated in zoneId */
+  /** An ACM certificate in the stack's region. (@default one requested and DNS-validated in zoneId) */
   certificateArn?: string;
-  /** Route 53 zone for certificate validation (needed without certificateArn). */
+  /** Route 53 zone for certificate validation, needed without certificateArn (@default none). */
   zoneId?: string;
   /**
-   * Ports of the streaming processes on each host (mastodon-streaming@4000, @4001, ...), at most 5.
-   * @default [4000]
+   * Ports of the streaming processes on each host (mastodon-streaming@4000, mastodon-streaming@4001 and so on), at most 5.
+   * (@default [4000])
    */
-  streamingPorts?: readonly number[];
-  /** @default false */
+  streamingPorts?: number[];
+  /** (@default false) */
   dualStack?: boolean;
-  /** @default 60 */
+  /** (@default 60) */
   idleTimeoutSeconds?: number;
-  /** @default false */
+  /** (@default false) */
   accessLogs?: boolean;
-  /** @default false */
+  /** (@default false) */
   deletionProtection?: boolean;
 }
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
+import type { MailProvider } from "../core/config/args";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, smtpEnv } from "../core/host/env";
 import { sesSendPolicy } from "../core/aws/policies";
@@ -13,17 +14,38 @@ import {
   mailFromMx,
 } from "../core/aws/mailRecords";
 
+/** SES: the Route 53 zone DKIM records go in. */
+export interface MailZoneArgs {
+  zoneId: string;
+  zoneName: string;
+}
+
+/** An external SMTP server. */
+export interface MailSmtpArgs {
+  server: string;
+  port: number;
+  login: string;
+  /** A Pulumi secret. */
+  password: pulumi.Input<string>;
+}
+
+/** A DKIM CNAME record the SES identity's domain must publish. */
+export interface DkimRecord {
+  name: string;
+  value: string;
+}
+
 export interface MailArgs {
   /** "ses": an SES domain identity with DKIM and an SMTP user; "smtp": an external server. */
-  provider: "ses" | "smtp";
+  provider: MailProvider;
   /** SMTP_FROM_ADDRESS; with SES its domain becomes the identity. */
   fromAddress: string;
   /** Where the SMTP password (and SES's login) is stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
-  /** SES: DKIM records go in this zone when the identity's domain is inside zoneName. */
-  zone?: { zoneId: string; zoneName: string };
-  /** External SMTP: the server's settings; the password is a Pulumi secret. */
-  smtp?: { server: string; port: number; login: string; password: pulumi.Input<string> };
+  /** SES: DKIM records go in this zone when the identity's domain is inside zoneName (@default none). */
+  zone?: MailZoneArgs;
+  /** External SMTP: the server's settings; the password is a Pulumi secret (@default none). */
+  smtp?: MailSmtpArgs;
 }
 
 /** A new SES account may send 200 messages a day, to verified addresses only. */
@@ -52,7 +74,7 @@ export class Mail extends pulumi.ComponentResource {
   public readonly loginParameterName?: string;
   public readonly loginParameter?: aws.ssm.Parameter;
   /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
-  public readonly dkimRecords?: pulumi.Output<{ name: string; value: string }[]>;
+  public readonly dkimRecords?: pulumi.Output<DkimRecord[]>;
   /** SES with a zone holding the domain: the custom MAIL FROM domain (bounce.<domain>). */
   public readonly mailFromDomain?: string;
   public readonly note?: string;

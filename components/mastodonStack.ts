@@ -2,13 +2,28 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Budget } from "../core/sizing/budget";
 import {
+  type ParseOptions,
   type StackConfig,
-  type StackConfigInput,
   type ValidatedConfig,
   formatProblem,
-  isValidatedConfig,
   parseStackConfig,
 } from "../core/config";
+import type {
+  Environment,
+  StackAlarmsArgs,
+  StackDatabaseArgs,
+  StackDnsArgs,
+  StackFleetArgs,
+  StackImageArgs,
+  StackLoadBalancerArgs,
+  StackLogsArgs,
+  StackMailArgs,
+  StackMediaArgs,
+  StackNetworkArgs,
+  StackRedisArgs,
+  StackSearchArgs,
+  StackTranslationArgs,
+} from "../core/config/args";
 import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
 import { POLICY_TAGS, databasePolicyTags } from "../core/aws/policyTags";
@@ -43,61 +58,186 @@ import {
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
- * The arguments of a whole Mastodon deployment: the same shape as the `mastodon:` stack config
- * (see README "Config reference"), so a platform engineer can pass an object built in code.
+ * The arguments of a whole Mastodon deployment: the keys of the `mastodon:` stack config (README,
+ * "Config reference"), so a platform engineer can pass an object built in code, from any Pulumi
+ * language. Written out as an interface (core/config/args.ts) for Pulumi's component analyzer;
+ * test/componentSchema.test.ts keeps it equal to the zod schema, which validates it.
  */
-export type MastodonStackArgs = StackConfigInput | ValidatedConfig;
+export interface MastodonStackArgs {
+  /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
+  environment: Environment;
+  /** The Mastodon release this stack runs, a 4.6 release tag such as v4.6.5. */
+  version: string;
+  /** LOCAL_DOMAIN: the domain in users' handles. */
+  domain: string;
+  /** WEB_DOMAIN: where the web interface is served, when it differs from domain (@default domain). */
+  webDomain?: string;
+  /** The VPC (@default {}). */
+  network?: StackNetworkArgs;
+  /** RDS PostgreSQL. */
+  database: StackDatabaseArgs;
+  /** The two Redis (@default {}). */
+  redis?: StackRedisArgs;
+  /** Media on S3 behind CloudFront (@default {}). */
+  media?: StackMediaArgs;
+  /** The ALB (@default {}). */
+  loadBalancer?: StackLoadBalancerArgs;
+  /** Alias records, certificate validation and DKIM records go in this zone when set (@default none). */
+  dns?: StackDnsArgs;
+  /** (@default {}) */
+  mail?: StackMailArgs;
+  /** (@default {}) */
+  alarms?: StackAlarmsArgs;
+  /** (@default {}) */
+  logs?: StackLogsArgs;
+  /** Full-text search: an OpenSearch domain (@default none: search off). */
+  search?: StackSearchArgs;
+  /** Translation of posts (@default none: translation off). */
+  translation?: StackTranslationArgs;
+  /** (@default {}) */
+  image?: StackImageArgs;
+  /** The fleets by name (2-32 characters of a-z, 0-9 and -); at least one. */
+  fleets: { [name: string]: StackFleetArgs };
+}
+
+/** MastodonStack's options: what the program knows besides args, checked in the same pass. */
+export interface MastodonStackOptions extends pulumi.ComponentResourceOptions {
+  /** `aws:region` and which config keys are secrets (index.ts reads them from the engine). */
+  readonly check?: ParseOptions;
+}
+
+/**
+ * What TypeScript callers read of a stack besides its schema outputs: the tiers as components and
+ * the resolved config. Pulumi's analyzer makes every field of a component an output of its schema,
+ * and these have no cross-language form (components of this package, zod-derived types), so they
+ * are getters over this table rather than fields.
+ */
+interface StackParts {
+  readonly validated: ValidatedConfig;
+  readonly network: Network;
+  readonly database: PostgresDatabase;
+  readonly cache?: RedisStore;
+  readonly persistent?: RedisStore;
+  readonly onHostRedis?: OnHostRedis;
+  readonly loadBalancer: LoadBalancer;
+  readonly media: MediaStorage;
+  readonly mail: Mail;
+  readonly dns?: DnsRecords;
+  readonly search?: SearchDomain;
+  readonly translation?: Translation;
+  readonly env: pulumi.Output<Env>;
+  readonly fleetComponents: Fleet[];
+  readonly hostFiles: HostFiles;
+  readonly monitoring: Monitoring;
+  readonly imageBuild?: ImageBuild;
+  readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
+  readonly budget: pulumi.Output<Budget>;
+  readonly replicaBudget: pulumi.Output<Budget | undefined>;
+}
+const PARTS = new WeakMap<MastodonStack, StackParts>();
 
 /**
  * One Mastodon instance: validates its config (every problem at once, before any resource is
  * declared), computes the connection budget and composes the tiers.
  */
 export class MastodonStack extends pulumi.ComponentResource {
-  /** The resolved config every tier reads (defaults filled in). */
-  public readonly config: StackConfig;
-  /** The Postgres connection budget at maximum fleet sizes. */
-  public readonly budget: pulumi.Output<Budget>;
-  /** The read replica's budget, when there is a replica. */
-  public readonly replicaBudget: pulumi.Output<Budget | undefined>;
-  /** Problems that did not stop the deployment (e.g. more than 25 Sidekiq threads). */
-  public readonly warnings: ValidatedConfig["warnings"];
-  public readonly network: Network;
-  public readonly database: PostgresDatabase;
-  /** ElastiCache (or the self-managed AOF host); absent with redis.onHost. */
-  public readonly cache?: RedisStore;
-  public readonly persistent?: RedisStore;
-  /** redis.onHost: the passwords of the two Redis on the app host. */
-  public readonly onHostRedis?: OnHostRedis;
-  public readonly loadBalancer: LoadBalancer;
-  public readonly media: MediaStorage;
-  public readonly mail: Mail;
-  public readonly dns?: DnsRecords;
-  /** Full-text search (mastodon:search), when configured. */
-  public readonly search?: SearchDomain;
-  /** Translation (mastodon:translation), when configured. */
-  public readonly translation?: Translation;
   /** SSM parameters of this instance live under this path (fleets may read only these). */
   public readonly parameterPrefix: string;
-  /** .env.production for every host: secrets as `{{ssm:...}}` placeholders filled at boot. */
-  public readonly env: pulumi.Output<Env>;
-  public readonly fleetComponents: Fleet[];
-  /** The programs the hosts fetch at boot (core/host/hostFiles.ts). */
-  public readonly hostFiles: HostFiles;
   /** The SSM document that runs the migrations (README: upgrade runbook). */
   public readonly migrations: aws.ssm.Document;
   /** The fleet whose single host runs the scheduler and the migrations. */
   public readonly schedulerFleet: string;
-  public readonly monitoring: Monitoring;
-  /** Image source official: the Rails release image the hosts run (for one-off commands). */
+  /** Image source official: the Rails release image the hosts run, for one-off commands (@default none for AMI sources). */
   public readonly releaseImage?: pulumi.Output<string>;
   /** Where the release images are pulled from: image.registry, or the pull-through cache's path. */
   public readonly imageRegistry: pulumi.Output<string>;
-  /** Image source image-builder: the AMIs EC2 Image Builder bakes from mastodon:version. */
-  public readonly imageBuild?: ImageBuild;
-  /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
-  public readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
+  /** The ALB's DNS name: where webDomain points. */
+  public readonly albDnsName: pulumi.Output<string>;
+  /** Where media is served from (S3_ALIAS_HOST): media.customDomain or the CloudFront domain. */
+  public readonly mediaHost: pulumi.Output<string>;
 
-  constructor(name: string, args: MastodonStackArgs, opts?: pulumi.ComponentResourceOptions) {
+  private get parts(): StackParts {
+    const parts = PARTS.get(this);
+    if (!parts) throw new Error("MastodonStack: read before its constructor finished");
+    return parts;
+  }
+  /** The resolved config every tier reads (defaults filled in). */
+  public get config(): StackConfig {
+    return this.parts.validated.config;
+  }
+  /** Problems that did not stop the deployment (e.g. more than 25 Sidekiq threads). */
+  public get warnings(): ValidatedConfig["warnings"] {
+    return this.parts.validated.warnings;
+  }
+  /** The Postgres connection budget at maximum fleet sizes. */
+  public get budget(): pulumi.Output<Budget> {
+    return this.parts.budget;
+  }
+  /** The read replica's budget, when there is a replica. */
+  public get replicaBudget(): pulumi.Output<Budget | undefined> {
+    return this.parts.replicaBudget;
+  }
+  public get network(): Network {
+    return this.parts.network;
+  }
+  public get database(): PostgresDatabase {
+    return this.parts.database;
+  }
+  /** ElastiCache (or the self-managed AOF host); absent with redis.onHost. */
+  public get cache(): RedisStore | undefined {
+    return this.parts.cache;
+  }
+  public get persistent(): RedisStore | undefined {
+    return this.parts.persistent;
+  }
+  /** redis.onHost: the passwords of the two Redis on the app host. */
+  public get onHostRedis(): OnHostRedis | undefined {
+    return this.parts.onHostRedis;
+  }
+  public get loadBalancer(): LoadBalancer {
+    return this.parts.loadBalancer;
+  }
+  public get media(): MediaStorage {
+    return this.parts.media;
+  }
+  public get mail(): Mail {
+    return this.parts.mail;
+  }
+  public get dns(): DnsRecords | undefined {
+    return this.parts.dns;
+  }
+  /** Full-text search (mastodon:search), when configured. */
+  public get search(): SearchDomain | undefined {
+    return this.parts.search;
+  }
+  /** Translation (mastodon:translation), when configured. */
+  public get translation(): Translation | undefined {
+    return this.parts.translation;
+  }
+  /** .env.production for every host: secrets as `{{ssm:...}}` placeholders filled at boot. */
+  public get env(): pulumi.Output<Env> {
+    return this.parts.env;
+  }
+  public get fleetComponents(): Fleet[] {
+    return this.parts.fleetComponents;
+  }
+  /** The programs the hosts fetch at boot (core/host/hostFiles.ts). */
+  public get hostFiles(): HostFiles {
+    return this.parts.hostFiles;
+  }
+  public get monitoring(): Monitoring {
+    return this.parts.monitoring;
+  }
+  /** Image source image-builder: the AMIs EC2 Image Builder bakes from mastodon:version. */
+  public get imageBuild(): ImageBuild | undefined {
+    return this.parts.imageBuild;
+  }
+  /** The images the fleets boot by architecture, the operator's AMIs checked against AWS. */
+  public get images(): pulumi.Output<Partial<Record<Architecture, string>>> {
+    return this.parts.images;
+  }
+
+  constructor(name: string, args: MastodonStackArgs, opts?: MastodonStackOptions) {
     // The name starts every child's name, S3 buckets and RDS/ElastiCache identifiers among them: it
     // must suit the strictest of them. Its length is free (core/aws/naming.ts cuts names to fit).
     if (!COMPONENT_NAME.test(name) || name.includes("--")) {
@@ -105,76 +245,77 @@ export class MastodonStack extends pulumi.ComponentResource {
         `MastodonStack name "${name}": use lower-case letters, digits and single hyphens, starting with a letter (it becomes part of S3 bucket and RDS identifiers)`,
       );
     }
-    // Throws ConfigError before anything is registered with the engine. A program that validated
-    // already (index.ts checks the region and secrets in the same pass) passes the result.
-    const validated = isValidatedConfig(args) ? args : parseStackConfig(args, pulumi.getStack());
-    super("mastodon:index:MastodonStack", name, {}, opts);
+    // Throws ConfigError before anything is registered with the engine, every problem at once; the
+    // program's region and secret keys (opts.check) are checked in the same pass. args is read as
+    // the raw config it is until zod has checked it.
+    const { check, ...resourceOpts } = opts ?? {};
+    const validated = parseStackConfig(
+      args as unknown as Record<string, unknown>,
+      pulumi.getStack(),
+      check ?? {},
+    );
+    super("mastodon:index:MastodonStack", name, {}, resourceOpts);
     const config = validated.config;
-    this.config = config;
-    this.warnings = validated.warnings;
     for (const warning of validated.warnings) pulumi.log.warn(formatProblem(warning), this);
     const production = config.environment === "production";
     const parent = { parent: this };
     this.parameterPrefix = `/mastodon/${pulumi.getStack()}/${name}`;
 
-    this.network = new Network(
+    const network = new Network(
       `${name}-network`,
       {
         cidr: config.network.cidr,
         availabilityZones: config.network.availabilityZones,
         egress: config.network.egress,
         ipv6: config.network.ipv6,
-        streamingPorts: config.streamingPorts,
+        streamingPorts: [...config.streamingPorts],
       },
       parent,
     );
-    const dataSubnetIds = this.network.dataSubnetIds;
-    const groups = this.network.securityGroups;
+    const dataSubnetIds = network.dataSubnetIds;
+    const groups = network.securityGroups;
 
     const stackTags = { [POLICY_TAGS.stack]: `${pulumi.getStack()}/${name}` };
-    const { database } = config;
-    this.database = new PostgresDatabase(
+    const databaseConfig = config.database;
+    const database = new PostgresDatabase(
       `${name}-db`,
       {
-        instanceClass: database.primary.instanceClass,
-        maxConnections: database.primary.maxConnections,
-        workMemMiB: database.primary.workMemMiB,
-        engineVersion: database.engineVersion,
-        multiAz: database.multiAz,
-        storageGiB: database.storageGiB,
-        maxStorageGiB: database.maxStorageGiB,
+        instanceClass: databaseConfig.primary.instanceClass,
+        maxConnections: databaseConfig.primary.maxConnections,
+        workMemMiB: databaseConfig.primary.workMemMiB,
+        engineVersion: databaseConfig.engineVersion,
+        multiAz: databaseConfig.multiAz,
+        storageGiB: databaseConfig.storageGiB,
+        maxStorageGiB: databaseConfig.maxStorageGiB,
         // The app's role may hold what the budget plans for the fleets, no more (its CONNECTION LIMIT).
         budget: validated.budget,
-        tags: { ...stackTags, ...databasePolicyTags(database.adminHeadroom) },
+        tags: { ...stackTags, ...databasePolicyTags(databaseConfig.adminHeadroom) },
         production,
         subnetIds: dataSubnetIds,
         securityGroupId: groups.database.id,
         parameterPrefix: this.parameterPrefix,
-        ...(database.replica && {
+        ...(databaseConfig.replica && {
           replica: {
-            instanceClass: database.replica.instanceClass,
-            maxConnections: database.replica.maxConnections,
-            workMemMiB: database.replica.workMemMiB,
+            instanceClass: databaseConfig.replica.instanceClass,
+            maxConnections: databaseConfig.replica.maxConnections,
+            workMemMiB: databaseConfig.replica.workMemMiB,
           },
         }),
       },
       parent,
     );
 
-    const redis = this.redisTiers(name, config, production);
-    this.cache = redis.stores?.cache;
-    this.persistent = redis.stores?.persistent;
-    this.onHostRedis = redis.onHostRedis;
-    this.loadBalancer = new LoadBalancer(
+    const redis = this.redisTiers(name, network, config, production);
+    const loadBalancer = new LoadBalancer(
       `${name}-lb`,
       {
-        vpcId: this.network.vpcId,
-        publicSubnetIds: this.network.publicSubnetIds,
+        vpcId: network.vpcId,
+        publicSubnetIds: network.publicSubnetIds,
         securityGroupId: groups.alb.id,
         webDomain: config.webDomain,
         ...(config.loadBalancer.certificateArn && { certificateArn: config.loadBalancer.certificateArn }),
         ...(config.dns && { zoneId: config.dns.zoneId }),
-        streamingPorts: config.streamingPorts,
+        streamingPorts: [...config.streamingPorts],
         dualStack: config.network.ipv6,
         idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
         accessLogs: config.loadBalancer.accessLogs,
@@ -182,7 +323,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.media = new MediaStorage(
+    const media = new MediaStorage(
       `${name}-media`,
       {
         ...(config.media.customDomain && { customDomain: config.media.customDomain }),
@@ -194,24 +335,25 @@ export class MastodonStack extends pulumi.ComponentResource {
       },
       parent,
     );
+    let dns: DnsRecords | undefined;
     if (config.dns) {
-      this.dns = new DnsRecords(
+      dns = new DnsRecords(
         `${name}-dns`,
         {
           zoneId: config.dns.zoneId,
           aliases: [
             {
               name: config.webDomain,
-              dnsName: this.loadBalancer.dnsName,
-              zoneId: this.loadBalancer.zoneId,
+              dnsName: loadBalancer.dnsName,
+              zoneId: loadBalancer.zoneId,
               ipv6: config.network.ipv6,
             },
             ...(config.media.customDomain
               ? [
                   {
                     name: config.media.customDomain,
-                    dnsName: this.media.distribution.domainName,
-                    zoneId: this.media.distribution.hostedZoneId,
+                    dnsName: media.distribution.domainName,
+                    zoneId: media.distribution.hostedZoneId,
                     ipv6: true,
                   },
                 ]
@@ -222,7 +364,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       );
     }
     const smtp = config.mail.smtp;
-    this.mail = new Mail(
+    const mail = new Mail(
       `${name}-mail`,
       {
         provider: config.mail.provider,
@@ -242,12 +384,13 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
+    let search: SearchDomain | undefined;
     if (config.search) {
-      this.search = new SearchDomain(
+      search = new SearchDomain(
         `${name}-search`,
         {
           search: config.search,
-          vpcId: this.network.vpcId,
+          vpcId: network.vpcId,
           dataSubnetIds,
           // Puma answers searches and Sidekiq indexes; streaming never queries the index.
           clientSecurityGroupIds: { web: groups.web.id, sidekiq: groups.sidekiq.id },
@@ -256,16 +399,17 @@ export class MastodonStack extends pulumi.ComponentResource {
         parent,
       );
     }
-    const translation = config.translation;
-    if (translation) {
-      this.translation = new Translation(
+    const translationConfig = config.translation;
+    let translation: Translation | undefined;
+    if (translationConfig) {
+      translation = new Translation(
         `${name}-translation`,
         {
-          provider: translation.provider,
+          provider: translationConfig.provider,
           // Stack config secrets arrive decrypted: wrap the key before it touches a resource.
-          ...(translation.apiKey !== undefined && { apiKey: pulumi.secret(translation.apiKey) }),
-          deeplPlan: translation.deeplPlan,
-          ...(translation.endpoint && { endpoint: translation.endpoint }),
+          ...(translationConfig.apiKey !== undefined && { apiKey: pulumi.secret(translationConfig.apiKey) }),
+          deeplPlan: translationConfig.deeplPlan,
+          ...(translationConfig.endpoint && { endpoint: translationConfig.endpoint }),
           parameterPrefix: this.parameterPrefix,
         },
         parent,
@@ -275,25 +419,23 @@ export class MastodonStack extends pulumi.ComponentResource {
     const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
     const tiers: Tiers = {
       config,
-      network: this.network,
-      database: this.database,
+      network: network,
+      database: database,
       cache: redis.cache,
       persistent: redis.persistent,
-      loadBalancer: this.loadBalancer,
-      media: this.media,
-      mail: this.mail,
-      ...(this.search && { search: this.search }),
-      ...(this.translation && { translation: this.translation }),
+      loadBalancer: loadBalancer,
+      media: media,
+      mail: mail,
+      ...(search && { search: search }),
+      ...(translation && { translation: translation }),
     };
-    this.env = stackEnv(tiers, secrets);
+    const env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    const images = stackImages(name, config, this.network, stackTags, this);
-    this.imageBuild = images.imageBuild;
-    this.images = images.images;
-    this.releaseImage = images.releaseImage;
+    const images = stackImages(name, config, network, stackTags, this);
+    if (images.releaseImage) this.releaseImage = images.releaseImage;
     this.imageRegistry = images.registry;
-    this.hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
-    this.fleetComponents = config.fleets.map(
+    const hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
+    const fleetComponents = config.fleets.map(
       (fleet) =>
         new Fleet(
           `${name}-${fleet.name}`,
@@ -301,21 +443,21 @@ export class MastodonStack extends pulumi.ComponentResource {
             fleet,
             imageId: images.imageFor(fleet.instance.architecture),
             rootDeviceName: config.image.rootDeviceName,
-            subnetIds: this.network.fleetSubnetIds,
-            securityGroupIds: fleetSecurityGroups(fleet, this.network),
-            associatePublicIp: this.network.fleetsNeedPublicIp,
+            subnetIds: network.fleetSubnetIds,
+            securityGroupIds: fleetSecurityGroups(fleet, network),
+            associatePublicIp: network.fleetsNeedPublicIp,
             userData: fleetUserData(fleet, tiers, {
-              env: this.env,
+              env: env,
               parameterPath: this.parameterPrefix,
               region,
               registry: images.registry,
-              hostFilesBucket: this.hostFiles.bucket.bucket,
+              hostFilesBucket: hostFiles.bucket.bucket,
             }),
-            hostFilesPolicy: this.hostFiles.readPolicy,
+            hostFilesPolicy: hostFiles.readPolicy,
             ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
-            targetGroupArns: fleetTargetGroups(fleet, this.loadBalancer),
+            targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
             parameterPath: this.parameterPrefix,
-            mediaAccessPolicy: this.media.accessPolicy,
+            mediaAccessPolicy: media.accessPolicy,
             tags: stackTags,
             instanceTags: { "mastodon:version": config.version },
             logRetentionDays: config.logs.retentionDays,
@@ -325,31 +467,63 @@ export class MastodonStack extends pulumi.ComponentResource {
     );
     this.migrations = migrationsDocument(
       name,
-      this.database,
+      database,
       region,
       images.releaseImage,
       this,
-      this.search !== undefined,
+      search !== undefined,
     );
     this.schedulerFleet = config.schedulerFleet as string;
     // Alarms on what breaks first, thresholds from the sizing core and the budget (core/aws/alarms.ts).
-    this.monitoring = new Monitoring(
+    const monitoring = new Monitoring(
       `${name}-monitoring`,
       {
         ...(config.alarms.email && { email: config.alarms.email }),
-        targets: monitoringTargets(tiers, validated, this.fleetComponents),
+        targets: monitoringTargets(tiers, validated, fleetComponents),
         queues: queueMonitoringInput(tiers, this.parameterPrefix),
       },
       parent,
     );
-    this.budget = pulumi.output(validated.budget);
-    this.replicaBudget = pulumi.output(validated.replicaBudget);
-    this.registerOutputs({ budget: this.budget, replicaBudget: this.replicaBudget });
+    const budget = pulumi.output(validated.budget);
+    const replicaBudget = pulumi.output(validated.replicaBudget);
+    this.albDnsName = loadBalancer.dnsName;
+    this.mediaHost = media.aliasHost;
+    PARTS.set(this, {
+      validated,
+      network,
+      database,
+      ...(redis.stores && { cache: redis.stores.cache, persistent: redis.stores.persistent }),
+      ...(redis.onHostRedis && { onHostRedis: redis.onHostRedis }),
+      loadBalancer,
+      media,
+      mail,
+      ...(dns && { dns }),
+      ...(search && { search }),
+      ...(translation && { translation }),
+      env,
+      fleetComponents,
+      hostFiles,
+      monitoring,
+      ...(images.imageBuild && { imageBuild: images.imageBuild }),
+      images: images.images,
+      budget,
+      replicaBudget,
+    });
+    this.registerOutputs({
+      budget,
+      replicaBudget,
+      albDnsName: this.albDnsName,
+      mediaHost: this.mediaHost,
+      parameterPrefix: this.parameterPrefix,
+      schedulerFleet: this.schedulerFleet,
+      imageRegistry: this.imageRegistry,
+    });
   }
 
   /** The two Redis: on the app host with redis.onHost, else ElastiCache (or the self-managed AOF host). */
   private redisTiers(
     name: string,
+    network: Network,
     config: StackConfig,
     production: boolean,
   ): {
@@ -359,8 +533,8 @@ export class MastodonStack extends pulumi.ComponentResource {
     stores?: { cache: RedisStore; persistent: RedisStore };
   } {
     const parent = { parent: this };
-    const dataSubnetIds = this.network.dataSubnetIds;
-    const groups = this.network.securityGroups;
+    const dataSubnetIds = network.dataSubnetIds;
+    const groups = network.securityGroups;
     const { cache, persistent, onHost } = config.redis;
     if (onHost) {
       const onHostRedis = new OnHostRedis(
@@ -403,13 +577,13 @@ export class MastodonStack extends pulumi.ComponentResource {
         securityGroupId: groups.redis.id,
         parameterPrefix: this.parameterPrefix,
         host: {
-          vpcId: this.network.vpcId,
+          vpcId: network.vpcId,
           // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.
-          subnetId: this.network.fleetSubnetIds[0] as pulumi.Output<string>,
-          availabilityZone: this.network.availabilityZones.apply((zones) => zones[0] as string),
+          subnetId: network.fleetSubnetIds[0] as pulumi.Output<string>,
+          availabilityZone: network.availabilityZones.apply((zones) => zones[0] as string),
           instanceType: persistent.instanceType,
           volumeGiB: persistent.volumeGiB,
-          publicIp: this.network.fleetsNeedPublicIp,
+          publicIp: network.fleetsNeedPublicIp,
           debianSerial: config.image.debianSerial,
         },
       },

@@ -5,23 +5,24 @@ import { DEFAULTS } from "../core/defaults";
 import { type Env, s3Env } from "../core/host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
+import type { PriceClass } from "../core/config/args";
 import { privateBucket } from "./privateBucket";
 
 /** CloudFront's managed CachingOptimized policy: media files are immutable once written. */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
 export interface MediaStorageArgs {
-  /** Serve media from this domain (S3_ALIAS_HOST). @default the distribution's cloudfront.net domain */
+  /** Serve media from this domain (S3_ALIAS_HOST). (@default the distribution's cloudfront.net domain) */
   customDomain?: string;
-  /** ACM certificate in us-east-1 for customDomain. @default one requested in us-east-1 and validated in zoneId */
+  /** ACM certificate in us-east-1 for customDomain. (@default one requested in us-east-1 and validated in zoneId) */
   certificateArn?: string;
-  /** Route 53 zone to validate a requested certificate in. */
+  /** Route 53 zone to validate a requested certificate in (@default none). */
   zoneId?: string;
-  /** @default false */
+  /** (@default false) */
   versioning?: boolean;
-  /** @default "PriceClass_100" */
-  priceClass?: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
-  /** Deletion protection for the bucket (Pulumi `protect`). @default false */
+  /** (@default "PriceClass_100") */
+  priceClass?: PriceClass;
+  /** Deletion protection for the bucket (Pulumi `protect`). (@default false) */
   protect?: boolean;
 }
 

@@ -2,25 +2,26 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../core/defaults";
 import { type Egress, egressPlan, ipv6Subnet, subnetLayout } from "../core/aws/subnets";
+import type { AvailabilityZoneCount } from "../core/config/args";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 
 export type { Egress } from "../core/aws/subnets";
 
 export interface NetworkArgs {
-  /** IPv4 CIDR of the VPC, /16 to /20, cut by core/network.ts. @default "10.0.0.0/16" */
+  /** IPv4 CIDR of the VPC, /16 to /20, cut by core/network.ts. (@default "10.0.0.0/16") */
   cidr?: string;
-  /** @default 2 */
-  availabilityZones?: 2 | 3;
+  /** (@default 2) */
+  availabilityZones?: AvailabilityZoneCount;
   /**
    * How fleets reach the internet (federation, SSM, S3): a NAT gateway per AZ, one shared NAT
    * gateway, or no NAT with fleets in public subnets whose security groups admit nothing from the
-   * internet. @default "single-nat"
+   * internet. (@default "single-nat")
    */
   egress?: Egress;
-  /** Dual-stack: an Amazon-provided /56, a /64 per subnet, egress-only IPv6 for app subnets. @default false */
+  /** Dual-stack: an Amazon-provided /56, a /64 per subnet, egress-only IPv6 for app subnets. (@default false) */
   ipv6?: boolean;
-  /** Ports the ALB reaches on streaming hosts (one per mastodon-streaming@ process). @default [4000] */
-  streamingPorts?: readonly number[];
+  /** Ports the ALB reaches on streaming hosts (one per mastodon-streaming@ process). (@default [4000]) */
+  streamingPorts?: number[];
 }
 
 const SUFFIXES = ["a", "b", "c"];

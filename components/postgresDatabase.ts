@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
 import { type DatabaseRoleSetup, checkDatabaseRole } from "../core/host/databaseRole";
-import type { Budget } from "../core/sizing/budget";
+import type { PostgresVersion } from "../core/config/args";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
 
 export interface PostgresInstanceSize {
@@ -15,6 +15,12 @@ export interface PostgresInstanceSize {
   workMemMiB: number;
 }
 
+/** What the database reads of the connection budget (core/sizing/budget.ts Budget). */
+export interface DatabaseBudgetArgs {
+  /** What reaches Postgres from the fleets: the app role's CONNECTION LIMIT. */
+  fleetConnections: number;
+}
+
 export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   /** Isolated data subnets, one per AZ. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -22,34 +28,34 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   securityGroupId: pulumi.Input<string>;
   /** Where the two passwords are stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
-  /** @default "17" */
-  engineVersion?: "16" | "17";
-  /** @default false */
+  /** (@default "17") */
+  engineVersion?: PostgresVersion;
+  /** (@default false) */
   multiAz?: boolean;
-  /** @default 20 */
+  /** (@default 20) */
   storageGiB?: number;
-  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). @default max(200, 1.26 x storageGiB) */
+  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). (@default max(200, 1.26 x storageGiB)) */
   maxStorageGiB?: number;
   /**
    * Production: deletion protection, a final snapshot, 14 days of backups. Elsewhere 7 days and no
-   * final snapshot. @default false
+   * final snapshot. (@default false)
    */
   production?: boolean;
-  /** A read replica, sized on its own (the budget counts it against its own max_connections). */
+  /** A read replica, sized on its own; the budget counts it against its own max_connections (@default none). */
   replica?: PostgresInstanceSize;
-  /** @default "mastodon_production" */
+  /** (@default "mastodon_production") */
   databaseName?: string;
-  /** The role Mastodon connects as (DB_USER), made by the migrations' setup phase. @default "mastodon" */
+  /** The role Mastodon connects as (DB_USER), made by the migrations' setup phase. (@default "mastodon") */
   username?: string;
-  /** The RDS master user: the setup phase and administrators only. @default "mastodon_admin" */
+  /** The RDS master user: the setup phase and administrators only. (@default "mastodon_admin") */
   masterUsername?: string;
   /**
    * The primary's connection budget (core/sizing/budget.ts): the app role's CONNECTION LIMIT is its
-   * fleetConnections, so the role can never take the admin headroom. Without it, no `roleSetup`.
+   * fleetConnections, so the role can never take the admin headroom. Without it, no `roleSetup` (@default none).
    */
-  budget?: Pick<Budget, "fleetConnections">;
-  /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack. @default {} */
-  tags?: Record<string, string>;
+  budget?: DatabaseBudgetArgs;
+  /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack (@default {}). */
+  tags?: { [key: string]: string };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   elasticacheFamily,
   elasticacheParameters,
 } from "../core/host/redis";
+import type { PersistentRedisMode } from "../core/config/args";
 import { selfManagedRedisHost } from "./redisHost";
 
 export interface RedisStoreArgs {
@@ -17,18 +18,18 @@ export interface RedisStoreArgs {
   /**
    * "elasticache", or for the persistent role "self-managed-aof": Redis from Debian on a c-family
    * instance with appendonly on an encrypted EBS volume (the only real AOF on AWS: docs/design.md, "The two Redis").
-   * @default "elasticache"
+   * (@default "elasticache")
    */
-  mode?: "elasticache" | "self-managed-aof";
-  /** @default "valkey" */
+  mode?: PersistentRedisMode;
+  /** (@default "valkey") */
   engine?: RedisEngine;
-  /** @default "8.0" for valkey, "7.1" for redis */
+  /** (@default "8.0" for valkey, "7.1" for redis) */
   engineVersion?: string;
-  /** @default "cache.t4g.small" */
+  /** (@default "cache.t4g.small") */
   nodeType?: string;
-  /** Primary plus replicas; 2 or more turns on automatic failover and Multi-AZ. @default 1 for cache, 2 for persistent */
+  /** Primary plus replicas; 2 or more turns on automatic failover and Multi-AZ. (@default 1 for cache, 2 for persistent) */
   nodes?: number;
-  /** Longer snapshot retention (7 days, else 1) and a final snapshot. @default false */
+  /** Longer snapshot retention (7 days, else 1) and a final snapshot. (@default false) */
   production?: boolean;
   /** ElastiCache: the isolated data subnets. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -36,20 +37,23 @@ export interface RedisStoreArgs {
   securityGroupId: pulumi.Input<string>;
   /** Where the AUTH password is stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
-  /** self-managed-aof: where the host lives (it needs egress for packages and SSM). */
-  host?: {
-    vpcId: pulumi.Input<string>;
-    subnetId: pulumi.Input<string>;
-    availabilityZone: pulumi.Input<string>;
-    /** @default "c7g.large" */
-    instanceType?: string;
-    /** @default 20 */
-    volumeGiB?: number;
-    /** Public IPv4 for egress when the subnet has no NAT. @default false */
-    publicIp?: boolean;
-    /** The pinned Debian 12 image serial the host boots (never "latest"). @default DEFAULTS.image.debianSerial */
-    debianSerial?: string;
-  };
+  /** self-managed-aof: where the host lives, with egress for packages and SSM (@default none). */
+  host?: RedisHostArgs;
+}
+
+/** A self-managed-aof store's host. */
+export interface RedisHostArgs {
+  vpcId: pulumi.Input<string>;
+  subnetId: pulumi.Input<string>;
+  availabilityZone: pulumi.Input<string>;
+  /** (@default "c7g.large") */
+  instanceType?: string;
+  /** (@default 20) */
+  volumeGiB?: number;
+  /** Public IPv4 for egress when the subnet has no NAT. (@default false) */
+  publicIp?: boolean;
+  /** The pinned Debian 12 image serial the host boots (never "latest"). (@default DEFAULTS.image.debianSerial) */
+  debianSerial?: string;
 }
 
 const PORT = 6379;

@@ -1,15 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ssmPlaceholder } from "../core/host/boot";
+import type { DeeplPlan, TranslationProvider } from "../core/config/args";
 import { type Env, translationEnv } from "../core/host/env";
 
 export interface TranslationArgs {
-  provider: "deepl" | "libretranslate";
-  /** DeepL: required; LibreTranslate: optional. A Pulumi secret. @default none */
+  provider: TranslationProvider;
+  /** DeepL: required; LibreTranslate: optional. A Pulumi secret. (@default none) */
   apiKey?: pulumi.Input<string>;
-  /** DeepL's plan. @default "free" */
-  deeplPlan?: "free" | "pro";
-  /** LibreTranslate's base URL (https). @default none (required for libretranslate) */
+  /** DeepL's plan. (@default "free") */
+  deeplPlan?: DeeplPlan;
+  /** LibreTranslate's base URL (https). (@default none (required for libretranslate)) */
   endpoint?: string;
   /** Where the key is stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;

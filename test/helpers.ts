@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
 import { readStackFile } from "../plan/stackFile";
 import program from "../index";
+import type { MastodonStackArgs } from "../components/mastodonStack";
 
 export const ROOT = path.join(__dirname, "..");
 export const STACKS = ["dev", "small", "staging", "production"] as const;
@@ -25,6 +26,13 @@ export function stackConfig(stack: string): Record<string, unknown> {
 
 /** A minimal valid staging-like config; tests clone and break one thing at a time. */
 export function baseConfig(): StackConfigInput {
+  // Written as MastodonStack's args: returning it as the schema's input also checks, at compile
+  // time, that every value the args interface allows is one the schema's input type allows.
+  return baseArgs();
+}
+
+/** baseConfig as MastodonStack's args (the interface other Pulumi languages see). */
+export function baseArgs(): MastodonStackArgs {
   return {
     environment: "staging",
     domain: "test.example",

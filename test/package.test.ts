@@ -18,7 +18,7 @@ import { MastodonStack } from "../components/mastodonStack";
 import { connectionLimit } from "../core/sizing/postgres";
 import type { Budget } from "../core/sizing/budget";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
-import { ROOT, baseConfig } from "./helpers";
+import { ROOT, baseArgs, baseConfig } from "./helpers";
 
 const SLOW = 600_000;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "consumer");
@@ -97,7 +97,7 @@ beforeAll(async () => {
   ) as Record<string, unknown>;
 
   expected = plain(
-    await runUnderMocks(() => ({ budget: new MastodonStack("blue", baseConfig()).budget }), {
+    await runUnderMocks(() => ({ budget: new MastodonStack("blue", baseArgs()).budget }), {
       project: "consumer",
       stack: "test",
       config: { "aws:region": "us-east-1" },

@@ -6,7 +6,7 @@ import { MastodonStack } from "../components/mastodonStack";
 import { namespaceConfig } from "../core/config";
 import { plainInputs, runUnderMocks } from "../plan/mocks";
 import { readStackFile } from "../plan/stackFile";
-import { ROOT, baseConfig } from "./helpers";
+import { ROOT, baseArgs } from "./helpers";
 import program from "../index";
 import * as path from "path";
 
@@ -49,7 +49,7 @@ test("a component given invalid args throws before registering anything", async 
   const run = await runUnderMocks(
     () => {
       try {
-        new MastodonStack("bad", { ...baseConfig(), environment: "qa" as never });
+        new MastodonStack("bad", { ...baseArgs(), environment: "qa" as never });
       } catch (e) {
         message = (e as Error).message;
       }
@@ -64,8 +64,8 @@ test("a component given invalid args throws before registering anything", async 
 test("two MastodonStacks in one program declare no duplicate (type, name) pair", async () => {
   const run = await runUnderMocks(
     () => {
-      const a = new MastodonStack("blue", baseConfig());
-      const b = new MastodonStack("green", baseConfig());
+      const a = new MastodonStack("blue", baseArgs());
+      const b = new MastodonStack("green", baseArgs());
       return { a: a.budget, b: b.budget };
     },
     { project: "p", stack: "s", config: {} },

@@ -100,8 +100,20 @@ export function ipv6Subnet(vpcBlock: string, index: number): string {
   return `${out.join(":")}::/64`;
 }
 
-/** How fleets reach the internet (config network.egress). */
-export type Egress = "nat-per-az" | "single-nat" | "public-subnets";
+/**
+ * How fleets reach the internet (config network.egress). An `as const` object with a type of the same
+ * name: the enum shape Pulumi's component analyzer turns into a schema enum (a bare literal union it
+ * refuses).
+ */
+export const Egress = {
+  /** A NAT gateway in every AZ: an AZ outage leaves the others' egress up. */
+  NatPerAz: "nat-per-az",
+  /** One NAT gateway for every AZ: cheaper, one AZ's failure cuts everyone's egress. */
+  SingleNat: "single-nat",
+  /** No NAT: fleets in public subnets with public IPv4, security groups admitting nothing from the internet. */
+  PublicSubnets: "public-subnets",
+} as const;
+export type Egress = (typeof Egress)[keyof typeof Egress];
 
 export interface EgressPlan {
   /** NAT gateways to run (and pay for). */

@@ -9,8 +9,22 @@ import { programText, REDIS_HOST_SETUP } from "./programs";
 import { renderUnit } from "./systemd";
 import { DAEMON_OPEN_FILES, daemonSandbox, restartAlways, startLimits } from "./unitPolicy";
 
-export type RedisRole = "cache" | "persistent";
-export type RedisEngine = "valkey" | "redis";
+/**
+ * Mastodon's two Redis (docs/design.md, "The two Redis"). `as const` objects with types of the same
+ * name: the enum shape Pulumi's component analyzer accepts.
+ */
+export const RedisRole = {
+  /** allkeys-lru, no persistence. */
+  Cache: "cache",
+  /** noeviction, replicas and snapshots: Sidekiq's jobs and the home feeds. */
+  Persistent: "persistent",
+} as const;
+export type RedisRole = (typeof RedisRole)[keyof typeof RedisRole];
+export const RedisEngine = {
+  Valkey: "valkey",
+  Redis: "redis",
+} as const;
+export type RedisEngine = (typeof RedisEngine)[keyof typeof RedisEngine];
 
 /**
  * cache: evict least-recently-used keys of any kind when full (it is only a cache).

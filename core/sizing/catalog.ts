@@ -9,7 +9,12 @@ import { dataLines } from "../data";
 
 const GIB = 1024 ** 3;
 
-export type Architecture = "arm64" | "x86_64";
+/** The CPU architectures of the c-family catalog (an `as const` enum: Pulumi's analyzer reads it). */
+export const Architecture = {
+  Arm64: "arm64",
+  X86_64: "x86_64",
+} as const;
+export type Architecture = (typeof Architecture)[keyof typeof Architecture];
 
 export interface Ec2InstanceSpec {
   readonly instanceType: string;

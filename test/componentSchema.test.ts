@@ -1,0 +1,292 @@
+/**
+ * The schema other Pulumi languages get: Pulumi's component analyzer (in @pulumi/pulumi), run by
+ * the same ComponentProvider the Node component provider host (provider/index.ts) serves, over the
+ * components' args interfaces. No Pulumi CLI: getSchema() is what `pulumi package add` asks for.
+ */
+import * as path from "path";
+import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import type { z } from "zod";
+import { COMPONENTS, PROVIDER_NAME } from "../provider/components";
+import { stackConfigSchema } from "../core/config";
+import { ROOT } from "./helpers";
+
+interface Property {
+  type?: string;
+  $ref?: string;
+  description?: string;
+  optional?: boolean;
+  items?: Property;
+  additionalProperties?: Property;
+}
+interface SchemaType {
+  type: string;
+  properties?: Record<string, Property>;
+  required?: string[];
+  enum?: { name: string; value: string | number }[];
+}
+interface Resource {
+  isComponent: boolean;
+  inputProperties: Record<string, Property>;
+  requiredInputs: string[];
+  properties: Record<string, Property>;
+}
+interface Schema {
+  name: string;
+  resources: Record<string, Resource>;
+  types: Record<string, SchemaType>;
+}
+
+let schema: Schema;
+
+beforeAll(async () => {
+  const provider = new ComponentProvider({
+    name: PROVIDER_NAME,
+    dirname: path.join(ROOT, "provider"),
+    components: COMPONENTS,
+  });
+  schema = JSON.parse(await provider.getSchema()) as Schema;
+}, 180_000);
+
+const token = (name: string) => `${PROVIDER_NAME}:index:${name}`;
+const typeOf = (ref: string): SchemaType => {
+  const t = schema.types[ref.replace("#/types/", "")];
+  if (!t) throw new Error(`no type ${ref}`);
+  return t;
+};
+
+test("a component resource per component: MastodonStack and each tier", () => {
+  expect(Object.keys(schema.resources).sort()).toEqual(COMPONENTS.map((c) => token(c.name)).sort());
+  expect(Object.keys(schema.resources)).toEqual(
+    expect.arrayContaining(
+      [
+        "MastodonStack",
+        "Network",
+        "PostgresDatabase",
+        "RedisStore",
+        "LoadBalancer",
+        "MediaStorage",
+        "Mail",
+      ].map(token),
+    ),
+  );
+  for (const resource of Object.values(schema.resources)) expect(resource.isComponent).toBe(true);
+});
+
+test("every optional input, of a component or of a type it uses, says its default", () => {
+  const missing: string[] = [];
+  const check = (where: string, props: Record<string, Property>) => {
+    for (const [key, prop] of Object.entries(props))
+      if (prop.optional && !/\(@default [^)]/.test(prop.description ?? "")) missing.push(`${where}.${key}`);
+  };
+  for (const [name, resource] of Object.entries(schema.resources)) check(name, resource.inputProperties);
+  // The types the inputs reach (the outputs' types have no defaults to state).
+  const seen = new Set<string>();
+  const walk = (prop: Property) => {
+    const ref = prop.$ref ?? prop.items?.$ref ?? prop.additionalProperties?.$ref;
+    if (!ref?.startsWith("#/types/") || seen.has(ref)) return;
+    seen.add(ref);
+    const t = typeOf(ref);
+    if (t.properties) {
+      check(ref, t.properties);
+      Object.values(t.properties).forEach(walk);
+    }
+  };
+  for (const resource of Object.values(schema.resources))
+    Object.values(resource.inputProperties).forEach(walk);
+  expect(seen.size).toBeGreaterThan(20);
+  expect(missing).toEqual([]);
+});
+
+test("MastodonStack: required keys, enums and descriptions as other languages see them", () => {
+  const stack = schema.resources[token("MastodonStack")] as Resource;
+  expect(stack.requiredInputs).toEqual(["database", "domain", "environment", "fleets", "version"]);
+  const env = stack.inputProperties.environment as Property;
+  expect(typeOf(env.$ref as string).enum?.map((e) => e.value)).toEqual(["dev", "staging", "production"]);
+  const network = typeOf(stack.inputProperties.network?.$ref as string);
+  expect(network.properties?.cidr).toMatchObject({ type: "string", optional: true });
+  expect(network.properties?.cidr?.description).toContain('(@default "10.0.0.0/16")');
+  expect(typeOf(network.properties?.availabilityZones?.$ref as string)).toMatchObject({
+    type: "number",
+    enum: [
+      { name: "Two", value: 2 },
+      { name: "Three", value: 3 },
+    ],
+  });
+  // fleets: a map of fleet objects; each fleet's sidekiq queues an array of the queue enum.
+  const fleets = stack.inputProperties.fleets as Property;
+  expect(fleets.type).toBe("object");
+  const fleet = typeOf(fleets.additionalProperties?.$ref as string);
+  expect(fleet.required).toEqual(["instanceType"]);
+  const sidekiq = typeOf(fleet.properties?.sidekiq?.$ref as string);
+  expect(sidekiq.properties?.queues?.type).toBe("array");
+  expect(typeOf(sidekiq.properties?.queues?.items?.$ref as string).enum?.map((e) => e.value)).toEqual([
+    "default",
+    "push",
+    "ingress",
+    "mailers",
+    "pull",
+    "scheduler",
+    "fasp",
+  ]);
+  // Outputs other languages can hold: strings and the migrations document (an aws resource).
+  expect(Object.keys(stack.properties).sort()).toEqual(
+    [
+      "albDnsName",
+      "imageRegistry",
+      "mediaHost",
+      "migrations",
+      "parameterPrefix",
+      "releaseImage",
+      "schedulerFleet",
+    ].sort(),
+  );
+  expect(stack.properties.migrations?.$ref).toMatch(
+    /^\/aws\/v[\d.]+\/schema\.json#\/resources\/aws:ssm%2Fdocument:Document$/,
+  );
+});
+
+test("tier components: inputs typed as Pulumi inputs, enums from the shared enum objects", () => {
+  const db = schema.resources[token("PostgresDatabase")] as Resource;
+  expect(db.requiredInputs).toEqual(
+    [
+      "instanceClass",
+      "maxConnections",
+      "parameterPrefix",
+      "securityGroupId",
+      "subnetIds",
+      "workMemMiB",
+    ].sort(),
+  );
+  // An Input<string> is not plain: another language may pass an output.
+  expect(db.inputProperties.securityGroupId).toMatchObject({ type: "string" });
+  expect(db.inputProperties.securityGroupId).not.toHaveProperty("plain");
+  expect(db.inputProperties.parameterPrefix).toMatchObject({ type: "string", plain: true });
+  expect(typeOf(db.inputProperties.engineVersion?.$ref as string).enum?.map((e) => e.value)).toEqual([
+    "16",
+    "17",
+  ]);
+  const redis = schema.resources[token("RedisStore")] as Resource;
+  expect(typeOf(redis.inputProperties.role?.$ref as string).enum?.map((e) => e.value)).toEqual([
+    "cache",
+    "persistent",
+  ]);
+  const network = schema.resources[token("Network")] as Resource;
+  expect(typeOf(network.inputProperties.egress?.$ref as string).enum?.map((e) => e.value)).toEqual([
+    "nat-per-az",
+    "single-nat",
+    "public-subnets",
+  ]);
+  expect(network.inputProperties.streamingPorts).toMatchObject({ type: "array", items: { type: "number" } });
+});
+
+// ---- MastodonStack's args interface against the zod schema: one source of truth ----
+
+type AnyZod = z.core.$ZodType;
+interface Def {
+  type: string;
+  innerType?: AnyZod;
+  in?: AnyZod;
+  shape?: Record<string, AnyZod>;
+  valueType?: AnyZod;
+  keyType?: AnyZod;
+  element?: AnyZod;
+  entries?: Record<string, string | number>;
+  options?: AnyZod[];
+  values?: (string | number)[];
+}
+const defOf = (s: AnyZod) => s._zod.def as unknown as Def;
+
+/** Strips optional/default/prefault (returning whether the key may be left out) and pipes. */
+function unwrap(s: AnyZod): { schema: AnyZod; optional: boolean } {
+  let optional = false;
+  let cur = s;
+  for (;;) {
+    const d = defOf(cur);
+    if (d.type === "optional" || d.type === "default" || d.type === "prefault") optional = true;
+    if (d.innerType) cur = d.innerType;
+    else if (d.type === "pipe" && d.in) cur = d.in;
+    else return { schema: cur, optional };
+  }
+}
+
+/** What a zod value accepts, in the schema's terms; literal unions become the set of their values. */
+function compare(where: string, zodSchema: AnyZod, prop: Property, problems: string[]) {
+  const d = defOf(zodSchema);
+  const resolved = prop.$ref ? typeOf(prop.$ref) : undefined;
+  const enumValues = (values: (string | number)[]) => {
+    const got = resolved?.enum?.map((e) => e.value) ?? [];
+    // The schema may accept more spellings (engineVersion 16 as well as "16"): the interface's
+    // values must all be accepted, and every string the schema accepts must be in the enum.
+    for (const v of got)
+      if (!values.includes(v)) problems.push(`${where}: enum value ${v} not accepted by zod`);
+    for (const v of values.filter((x) => typeof x === typeof got[0]))
+      if (!got.includes(v)) problems.push(`${where}: zod accepts ${v}, the interface does not`);
+  };
+  switch (d.type) {
+    case "object": {
+      if (!resolved?.properties)
+        return void problems.push(`${where}: zod object, schema ${JSON.stringify(prop)}`);
+      compareObject(where, d.shape ?? {}, resolved.properties, problems);
+      return;
+    }
+    case "record": {
+      const value = prop.additionalProperties;
+      if (value) return compare(`${where}.*`, unwrap(d.valueType as AnyZod).schema, value, problems);
+      // A record over an enum's keys (alarms.queueLatency) is an object with those keys.
+      const keys = Object.values(defOf(d.keyType as AnyZod).entries ?? {}).map(String);
+      const props = resolved?.properties ?? {};
+      if (JSON.stringify(Object.keys(props).sort()) !== JSON.stringify(keys.sort()))
+        problems.push(`${where}: keys ${Object.keys(props)} vs zod ${keys}`);
+      for (const k of keys)
+        if (props[k]) compare(`${where}.${k}`, unwrap(d.valueType as AnyZod).schema, props[k], problems);
+      return;
+    }
+    case "array":
+      if (prop.type !== "array" || !prop.items) return void problems.push(`${where}: zod array`);
+      return compare(`${where}[]`, unwrap(d.element as AnyZod).schema, prop.items, problems);
+    case "enum":
+      return enumValues(Object.values(d.entries ?? {}));
+    case "union": {
+      const options = (d.options ?? []).map((o) => defOf(unwrap(o).schema));
+      if (options.every((o) => o.type === "literal"))
+        return enumValues(options.flatMap((o) => o.values ?? []));
+      // A duration: a string with its unit (a bare number is refused with a message).
+      if (options.some((o) => o.type === "string") && prop.type === "string") return;
+      return void problems.push(`${where}: zod union, schema ${JSON.stringify(prop)}`);
+    }
+    case "string":
+    case "number":
+    case "boolean":
+      if (prop.type !== d.type) problems.push(`${where}: zod ${d.type}, schema ${prop.type ?? prop.$ref}`);
+      return;
+    default:
+      problems.push(`${where}: zod type ${d.type} not compared`);
+  }
+}
+
+function compareObject(
+  where: string,
+  shape: Record<string, AnyZod>,
+  props: Record<string, Property>,
+  problems: string[],
+) {
+  const zodKeys = Object.keys(shape).sort();
+  const keys = Object.keys(props).sort();
+  if (JSON.stringify(zodKeys) !== JSON.stringify(keys))
+    problems.push(`${where}: keys ${keys} vs zod ${zodKeys}`);
+  for (const key of zodKeys) {
+    const prop = props[key];
+    if (!prop) continue;
+    const { schema: inner, optional } = unwrap(shape[key] as AnyZod);
+    if (optional !== (prop.optional === true))
+      problems.push(`${where}.${key}: ${optional ? "optional" : "required"} in zod, not in the interface`);
+    compare(`${where}.${key}`, inner, prop, problems);
+  }
+}
+
+test("MastodonStackArgs has the zod schema's keys, optionality and value types, all the way down", () => {
+  const stack = schema.resources[token("MastodonStack")] as Resource;
+  const problems: string[] = [];
+  compareObject("mastodon", defOf(stackConfigSchema).shape ?? {}, stack.inputProperties, problems);
+  expect(problems).toEqual([]);
+});
