@@ -211,6 +211,7 @@ export function queueMonitoringInput(
         ? config.fleets.map((f) => ({ name: f.name, poolSize: pgbouncerRow(f).poolSize }))
         : [],
     streamingFleets: config.fleets.filter((f) => f.streaming).map((f) => f.name),
+    onHostRedis: config.redis.onHost !== undefined,
     loadBalancer: tiers.loadBalancer.alb.arnSuffix,
   };
 }

@@ -7,8 +7,9 @@
  */
 import { parseStackConfig } from "../core/config";
 import { QUEUE_LATENCY_ALARM_SECONDS } from "../core/defaults";
-import { METRICS, METRICS_NAMESPACE, hostMetricsConfig } from "../core/host/metrics";
+import { METRICS, METRICS_NAMESPACE, METRICS_PATHS, hostMetricsConfig } from "../core/host/metrics";
 import { pgbouncerRow } from "../core/sizing/budget";
+import { fleetArtifacts } from "../plan/fleetArtifacts";
 import { type MockRun } from "../plan/mocks";
 import { all, find, runStack, stackConfig, stateOf } from "./helpers";
 
@@ -160,4 +161,42 @@ test("every fleet's role may PutMetricData in the Mastodon namespace, and nothin
         Condition: { StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE } },
       },
     ]);
+});
+
+describe("small: both Redis on the app host", () => {
+  const small = parseStackConfig(stackConfig("small")).config;
+  let smallRun: MockRun;
+  beforeAll(async () => {
+    smallRun = await runStack("small");
+  });
+
+  test("the host's collector reads each Redis's memory with the URL its env gives, and nothing else of the env", () => {
+    const host = fleetArtifacts(smallRun.resources)[0]!;
+    const config = JSON.parse(host.files[METRICS_PATHS.config]!);
+    expect(config.redis).toEqual([
+      { role: "cache", env: "CACHE_REDIS_URL" },
+      { role: "persistent", env: "SIDEKIQ_REDIS_URL" },
+    ]);
+    const template = host.files[METRICS_PATHS.envTemplate]!;
+    expect(
+      template
+        .split("\n")
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => l.split("=")[0]),
+    ).toEqual(["SIDEKIQ_REDIS_URL", "CACHE_REDIS_URL"]);
+    expect(template).toMatch(/^CACHE_REDIS_URL=redis:\/\/:\{\{ssm:[^}]+\}\}@127\.0\.0\.1:6380\/0$/m);
+  });
+
+  test("an alarm per on-host Redis above 80% of its maxmemory, where ElastiCache's would be", () => {
+    expect(small.redis.onHost).toBeDefined();
+    for (const role of ["cache", "persistent"]) {
+      const a = find(smallRun, ALARM, `mastodon-monitoring-redis-${role}-on-host-memory`).inputs;
+      expect([a["metricName"], a["dimensions"], a["threshold"]]).toEqual([
+        METRICS.redisMemoryPercent.name,
+        { Stack: "/mastodon/small/mastodon", Role: role },
+        80,
+      ]);
+    }
+    expect(all(smallRun, ALARM).filter((a) => a.inputs["namespace"] === "AWS/ElastiCache")).toEqual([]);
+  });
 });

@@ -85,6 +85,7 @@ describe("the small stack's host", () => {
     env: {
       REDIS_URL: "redis://:{{ssm:/p/redis-persistent-password}}@127.0.0.1:6381/0",
       SIDEKIQ_REDIS_URL: "redis://:{{ssm:/p/redis-persistent-password}}@127.0.0.1:6381/0",
+      CACHE_REDIS_URL: "redis://:{{ssm:/p/redis-cache-password}}@127.0.0.1:6380/0",
     },
     parameterPath: "/p",
     region: "us-east-1",

@@ -10,7 +10,7 @@
 import type { StackConfig } from "../config/resolve";
 import type { SidekiqQueue } from "../defaults";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../host/metrics";
-import type { MetricAlarmSpec } from "./alarms";
+import { MEMORY_ALARM_PERCENT, type MetricAlarmSpec } from "./alarms";
 
 /** A graph-only metric on the dashboard (an alarm's metric is drawn too). */
 export type PanelMetric = Pick<
@@ -46,6 +46,8 @@ export interface QueueMonitoringInput<Id = string> {
   /** Fleets with PgBouncer, and the server connections of each host's pool. */
   readonly pooledFleets: readonly { readonly name: string; readonly poolSize: number }[];
   readonly streamingFleets: readonly string[];
+  /** redis.onHost: both Redis run on the app host, which publishes their memory (no ElastiCache alarms apply). */
+  readonly onHostRedis: boolean;
   /** The ALB's ARN suffix: the streaming alarm asks whether the web is serving. */
   readonly loadBalancer: Id;
 }
@@ -116,6 +118,24 @@ export function queueMonitoring<Id = string>(
         evaluationPeriods: SUSTAINED,
       },
     );
+  }
+  if (input.onHostRedis) {
+    for (const role of ["cache", "persistent"] as const)
+      metrics.push({
+        ...base,
+        id: `redis-${role}-on-host-memory`,
+        tier: "redis",
+        description:
+          role === "persistent"
+            ? `The persistent Redis on the app host is above ${MEMORY_ALARM_PERCENT}% of its maxmemory for 5 minutes: at 100% it refuses writes (noeviction), and Sidekiq's jobs with them. Raise redis.onHost.persistentMaxmemoryMiB within the memory fit, or move to ElastiCache`
+            : `The cache Redis on the app host is above ${MEMORY_ALARM_PERCENT}% of its maxmemory for 5 minutes: it evicts (allkeys-lru), which is its job, but often`,
+        metricName: METRICS.redisMemoryPercent.name,
+        dimensions: { ...stack, Role: role },
+        statistic: "Maximum",
+        comparison: "GreaterThanThreshold",
+        threshold: MEMORY_ALARM_PERCENT,
+        evaluationPeriods: SUSTAINED,
+      });
   }
   const math: MathAlarmSpec<Id | string>[] = [
     {

@@ -46,7 +46,7 @@ import {
   type StackMetricsInput,
   hasMetrics,
   hostMetricsConfig,
-  publishesQueues,
+  readsRedis,
   renderMetricsEnvTemplate,
   renderMetricsUnits,
 } from "./metrics";
@@ -223,10 +223,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
   // A host fetches what it runs: the logs agent's installer, and the collector where it publishes.
   const fetched = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || metricsUnits.length > 0);
-  const queueCollector = publishesQueues(fleet);
-  const sidekiqRedisUrl = input.env.SIDEKIQ_REDIS_URL;
-  if (queueCollector && sidekiqRedisUrl === undefined)
-    throw new Error(`fleet ${fleet.name}: the queue collector needs SIDEKIQ_REDIS_URL in the env`);
+  // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
+  const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
   // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
   const steps: BootStep[] = [
     // Containers: the image's user (uid 991) on the host, before anything is owned by it.
@@ -339,7 +337,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
           },
         ]
       : []),
-    ...(queueCollector
+    ...(metricsEnv !== undefined
       ? [{ template: METRICS_PATHS.envTemplate, target: METRICS_PATHS.env, mode: "0600", owner: "root:root" }]
       : []),
     ...(redis?.rendered ?? []),
@@ -391,14 +389,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...(fetched.length > 0
       ? [{ path: HOST_FILES_CHECKSUMS, content: renderChecksums(fetched), permissions: "0644" }]
       : []),
-    ...(queueCollector && sidekiqRedisUrl !== undefined
-      ? [
-          {
-            path: METRICS_PATHS.envTemplate,
-            content: renderMetricsEnvTemplate(sidekiqRedisUrl),
-            permissions: "0600",
-          },
-        ]
+    ...(metricsEnv !== undefined
+      ? [{ path: METRICS_PATHS.envTemplate, content: metricsEnv, permissions: "0600" }]
       : []),
     { path: LOGS_PATHS.agentConfig, content: renderAgentConfig(input.logGroupName), permissions: "0644" },
     { path: LOGS_PATHS.logrotate, content: renderLogrotate(), permissions: "0644" },

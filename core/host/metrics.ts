@@ -40,6 +40,7 @@ export const METRICS = {
   pgbouncerClientsWaiting: { name: "PgBouncerClientsWaiting", unit: "Count", by: "Fleet" },
   pgbouncerMaxWait: { name: "PgBouncerMaxWait", unit: "Seconds", by: "Fleet" },
   streamingConnections: { name: "StreamingConnections", unit: "Count", by: "Fleet" },
+  redisMemoryPercent: { name: "RedisMemoryPercent", unit: "Percent", by: "Role" },
 } as const;
 export type MetricKey = keyof typeof METRICS;
 
@@ -75,7 +76,12 @@ export interface HostMetricsConfig {
   readonly fleetQueues: Readonly<Record<string, readonly SidekiqQueue[]>>;
   readonly pgbouncer: { readonly socketDir: string; readonly port: number } | null;
   readonly streamingPorts: readonly number[];
+  /** redis.onHost: the two Redis on this host, each read with the URL in the named env variable. */
+  readonly redis: readonly { readonly role: "cache" | "persistent"; readonly env: string }[];
 }
+
+/** redis.onHost: which env variable holds each on-host Redis's URL (with its password). */
+export const ON_HOST_REDIS_URL_ENV = { cache: "CACHE_REDIS_URL", persistent: "SIDEKIQ_REDIS_URL" } as const;
 
 /** What the stack gives every host's collector. */
 export interface StackMetricsInput {
@@ -97,7 +103,7 @@ export function publishesQueues(fleet: Fleet): boolean {
 export function hostMetricsConfig(
   fleet: Fleet,
   stack: StackMetricsInput,
-  ctx: { readonly pooled: boolean },
+  ctx: { readonly pooled: boolean; readonly localRedis?: boolean },
 ): HostMetricsConfig {
   const queues = publishesQueues(fleet);
   const sidekiqFleets = stack.fleets.filter((f) => f.sidekiq);
@@ -112,12 +118,20 @@ export function hostMetricsConfig(
       : {},
     pgbouncer: ctx.pooled ? { socketDir: PGBOUNCER_PATHS.socketDir, port: PGBOUNCER_PORT } : null,
     streamingPorts: fleet.streaming?.ports ?? [],
+    redis: ctx.localRedis
+      ? (["cache", "persistent"] as const).map((role) => ({ role, env: ON_HOST_REDIS_URL_ENV[role] }))
+      : [],
   };
 }
 
 /** Whether a host has anything to publish (a web-only fleet without PgBouncer has not). */
 export function hasMetrics(config: HostMetricsConfig): boolean {
-  return config.queues.length > 0 || config.pgbouncer !== null || config.streamingPorts.length > 0;
+  return (
+    config.queues.length > 0 ||
+    config.pgbouncer !== null ||
+    config.streamingPorts.length > 0 ||
+    config.redis.length > 0
+  );
 }
 
 /**
@@ -131,7 +145,7 @@ export function renderMetricsUnits(config: HostMetricsConfig): UnitFile[] {
   const service: Directive[] = [
     ["Type", "oneshot"],
     ...user,
-    ...(config.queues.length > 0 ? [["EnvironmentFile", METRICS_PATHS.env] as Directive] : []),
+    ...(readsRedis(config) ? [["EnvironmentFile", METRICS_PATHS.env] as Directive] : []),
     ["ExecStart", `/usr/bin/python3 ${METRICS_PATHS.program} ${METRICS_PATHS.config}`],
     ["TimeoutStartSec", METRICS_RUN_BOUND_SECONDS],
     // Shares the postgres user with PgBouncer: leave its IPC objects alone (unitPolicy.ts).
@@ -164,7 +178,29 @@ export function renderMetricsUnits(config: HostMetricsConfig): UnitFile[] {
   ];
 }
 
-/** The metrics.env template: the persistent Redis URL with its password placeholder, nothing else. */
-export function renderMetricsEnvTemplate(sidekiqRedisUrl: string): string {
-  return `# mastodon-aws: the queue collector's Redis; the SSM placeholder is filled at boot\nSIDEKIQ_REDIS_URL=${sidekiqRedisUrl}\n`;
+/** Whether the collector on this host reads a Redis (the backlog, or the on-host servers' memory). */
+export function readsRedis(config: HostMetricsConfig): boolean {
+  return config.queues.length > 0 || config.redis.length > 0;
+}
+
+/**
+ * The metrics.env template: the Redis URLs the collector reads (placeholders for their passwords,
+ * filled at boot), nothing else of the env.
+ */
+export function renderMetricsEnvTemplate(
+  config: HostMetricsConfig,
+  env: Readonly<Record<string, string>>,
+): string {
+  const names = [
+    ...new Set([
+      ...(config.queues.length > 0 ? ["SIDEKIQ_REDIS_URL"] : []),
+      ...config.redis.map((r) => r.env),
+    ]),
+  ];
+  const lines = names.map((name) => {
+    const url = env[name];
+    if (url === undefined) throw new Error(`the metrics collector needs ${name} in the env`);
+    return `${name}=${url}`;
+  });
+  return `# mastodon-aws: the Redis the metrics collector reads; the SSM placeholders are filled at boot\n${lines.join("\n")}\n`;
 }

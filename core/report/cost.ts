@@ -95,8 +95,11 @@ export function publishedMetricCount(config: StackConfig): number {
   const sidekiqFleets = config.fleets.filter((f) => f.sidekiq).length;
   const streamingFleets = config.fleets.filter((f) => f.streaming).length;
   // Size and latency per queue, the three sets, each Sidekiq fleet's latency, PgBouncer's two per
-  // fleet, streaming's one per streaming fleet.
-  return 2 * queues + 3 + sidekiqFleets + (pooled ? 2 * config.fleets.length : 0) + streamingFleets;
+  // fleet, streaming's one per streaming fleet, and the on-host Redis's memory, one per role.
+  const onHostRedis = config.redis.onHost ? 2 : 0;
+  return (
+    2 * queues + 3 + sidekiqFleets + (pooled ? 2 * config.fleets.length : 0) + streamingFleets + onHostRedis
+  );
 }
 
 export function costEstimate(config: StackConfig, region: string): CostEstimate {
@@ -305,6 +308,7 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     pooledFleets:
       config.database.pooler === "pgbouncer" ? config.fleets.map((f) => ({ name: f.name, poolSize: 0 })) : [],
     streamingFleets: config.fleets.filter((f) => f.streaming).map((f) => f.name),
+    onHostRedis: config.redis.onHost !== undefined,
     loadBalancer: "",
   });
   add({

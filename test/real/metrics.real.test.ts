@@ -539,3 +539,66 @@ test.each([10, 100_000])(
     console.log(`mastodon-metrics at ${jobs} queued jobs: ${JSON.stringify(costs[jobs])}`);
   },
 );
+
+test("redis.onHost: each Redis's memory as a share of its maxmemory, as its own INFO memory gives it", async () => {
+  // A Redis as small's host runs them: loopback, AUTH, a maxmemory (core/host/onHostRedis.ts).
+  const port = await freePort();
+  const cache = await startRedis(
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--requirepass",
+      PASSWORD,
+      "--maxmemory",
+      "8mb",
+      "--maxmemory-policy",
+      "allkeys-lru",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
+    port,
+    PASSWORD,
+  );
+  try {
+    const cacheUrl = `redis://:${PASSWORD}@127.0.0.1:${port}/0`;
+    const cli = (...args: string[]) =>
+      execFileSync("redis-cli", ["-p", String(port), "--no-auth-warning", "-a", PASSWORD, ...args], {
+        encoding: "utf8",
+      });
+    cli("DEBUG", "POPULATE", "20000", "key", "100");
+    const config = writeConfig({
+      queues: [],
+      fleetQueues: {},
+      redis: [{ role: "cache", env: "CACHE_REDIS_URL" }],
+    });
+    const r = collector(config, ["--dry-run"], { CACHE_REDIS_URL: cacheUrl });
+    expect(r.stderr).not.toMatch(/Traceback|failed/);
+    const data = (JSON.parse(r.stdout) as { metricData: Datum[] }).metricData;
+    expect(data.map((d) => [d.MetricName, d.Dimensions, d.Unit])).toEqual([
+      [
+        METRICS.redisMemoryPercent.name,
+        [
+          { Name: "Stack", Value: "/mastodon/production" },
+          { Name: "Role", Value: "cache" },
+        ],
+        "Percent",
+      ],
+    ]);
+    const info = Object.fromEntries(
+      cli("INFO", "memory")
+        .split("\n")
+        .filter((l) => l.includes(":"))
+        .map((l) => l.trim().split(":") as [string, string]),
+    );
+    const expected = (100 * Number(info.used_memory)) / Number(info.maxmemory);
+    // The same figure but for what changed between the two reads (the collector's own client buffers).
+    expect(Math.abs(data[0]!.Value - expected)).toBeLessThan(2);
+    expect(data[0]!.Value).toBeGreaterThan(10);
+  } finally {
+    await cache.stop();
+  }
+});

@@ -207,6 +207,24 @@ def connected_clients(text):
     return total
 
 
+def collect_redis(config, stamp):
+    """Each Redis on this host (redis.onHost): used memory as a share of its maxmemory, from INFO
+    memory, the figure ElastiCache publishes as DatabaseMemoryUsagePercentage."""
+    data = []
+    for server in config["redis"]:
+        url = os.environ.get(server["env"])
+        if not url:
+            raise RedisError(f"{server['env']} is not set (the unit's EnvironmentFile)")
+        info = Redis(url).pipeline([["INFO", "memory"]])[0].decode()
+        fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+        maxmemory = int(fields["maxmemory"])
+        if maxmemory == 0:
+            raise RedisError(f"{server['role']}: maxmemory is not set")
+        percent = 100.0 * int(fields["used_memory"]) / maxmemory
+        data.append(datum("RedisMemoryPercent", percent, "Percent", [{"Name": "Role", "Value": server["role"]}], stamp))
+    return data
+
+
 def collect_streaming(config, stamp):
     total = 0.0
     for port in config["streamingPorts"]:
@@ -331,6 +349,8 @@ def main(argv):
         collectors.append(("pgbouncer", collect_pgbouncer))
     if config.get("streamingPorts"):
         collectors.append(("streaming", collect_streaming))
+    if config.get("redis"):
+        collectors.append(("redis", collect_redis))
     for what, collect in collectors:
         try:
             if what == "queues":
