@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { type StackConfigInput, parseStackConfig } from "../core/config";
+import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../core/config";
 import { DEFAULTS } from "../core/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
@@ -142,4 +142,15 @@ export function productionRoleSetup() {
     adminPasswordParameter: `/mastodon/${stack}/mastodon/db-admin-password`,
     appPasswordParameter: `/mastodon/${stack}/mastodon/db-password`,
   };
+}
+
+/** The errors parseStackConfig refuses `raw` with (none when it accepts it). */
+export function configErrors(raw: Record<string, unknown>): Problem[] {
+  try {
+    parseStackConfig(raw);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.filter((p) => p.severity === "error");
+    throw e;
+  }
 }

@@ -3,19 +3,9 @@
  * accepted, an overpacked host is refused by the key of its largest service with what fits, and the
  * sums are the table's figures added by hand.
  */
-import { ConfigError, type Problem, parseStackConfig } from "../core/config";
+import { parseStackConfig } from "../core/config";
 import { MEMORY_FIGURES, hostContextOf, memoryPlan, redisServerMiB } from "../core/sizing/memory";
-import { STACKS, stackConfig, withConfig } from "./helpers";
-
-function errorsOf(raw: Record<string, unknown>): Problem[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.filter((p) => p.severity === "error");
-    throw e;
-  }
-}
+import { STACKS, configErrors as errorsOf, stackConfig, withConfig } from "./helpers";
 
 const F = MEMORY_FIGURES;
 const AGENTS = F.ssmAgent.mib + F.cloudwatchAgent.mib + F.metricsCollector.mib;

@@ -3,20 +3,10 @@
  * small stack's one host two separate servers, each with its own config, unit and password, which
  * the Mastodon units wait for and the env points at.
  */
-import { ConfigError, type Problem, parseStackConfig } from "../core/config";
+import { parseStackConfig } from "../core/config";
 import { renderFleetHost } from "../core/host/fleetHost";
 import { onHostRedisPaths } from "../core/host/onHostRedis";
-import { stackConfig, withConfig } from "./helpers";
-
-function errorsOf(raw: Record<string, unknown>): Problem[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.filter((p) => p.severity === "error");
-    throw e;
-  }
-}
+import { configErrors as errorsOf, stackConfig, withConfig } from "./helpers";
 
 const small = () => structuredClone(stackConfig("small")) as any;
 

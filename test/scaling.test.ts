@@ -3,19 +3,9 @@
  * scaling acts only where it can (never the scheduler, between two sizes, on a Sidekiq fleet, below
  * the alarm of its queues), and the thresholds reach the resolved config, every queue filled.
  */
-import { ConfigError, type Problem, parseStackConfig } from "../core/config";
+import { parseStackConfig } from "../core/config";
 import { QUEUE_LATENCY_ALARM_SECONDS } from "../core/defaults";
-import { withConfig } from "./helpers";
-
-function errorsOf(raw: Record<string, unknown>): Problem[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.filter((p) => p.severity === "error");
-    throw e;
-  }
-}
+import { configErrors as errorsOf, withConfig } from "./helpers";
 
 describe("durations: a whole number with s, m or h", () => {
   test.each([

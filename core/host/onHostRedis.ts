@@ -9,12 +9,12 @@
  */
 import { renderRedisConf, type RedisDirective } from "./conf";
 import {
-  REDIS_CONF_DEFAULTS,
   REDIS_STOP_TIMEOUT_SECONDS,
+  type RedisRole,
   maxmemoryPolicy,
+  redisServerBasics,
   renderSelfManagedRedisConf,
 } from "./redis";
-import type { RedisRole } from "./redis";
 import { renderUnit, type UnitFile } from "./systemd";
 import { DAEMON_OPEN_FILES, daemonSandbox, restartAlways, startLimits } from "./unitPolicy";
 
@@ -57,18 +57,8 @@ export function renderCacheRedisConf(input: {
   dir: string;
   includeFile?: string;
 }): string {
-  const d = REDIS_CONF_DEFAULTS;
   const directives: RedisDirective[] = [
-    ["bind", "127.0.0.1"],
-    ["port", input.port],
-    ["protected-mode", "yes"],
-    ["tcp-keepalive", d.tcpKeepaliveSeconds],
-    ["daemonize", "no"],
-    ["supervised", "systemd"],
-    ["loglevel", "notice"],
-    ["logfile", ""],
-    ["databases", d.databases],
-    ["dir", input.dir],
+    ...redisServerBasics({ bind: ["127.0.0.1"], port: input.port, dir: input.dir }),
     // Neither AOF nor RDB: a restart starts the cache empty, which Rails expects of a cache.
     ["appendonly", "no"],
     ["save", ""],

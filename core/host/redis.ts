@@ -104,13 +104,16 @@ export const REDIS_CONF_DEFAULTS = {
 export const REDIS_STOP_TIMEOUT_SECONDS = 60;
 
 /**
- * redis.conf for the self-managed persistent store: AOF on, fsync every second, noeviction. With
- * appendfsync everysec an acknowledged write is in the kernel before the reply, so a crashed
- * redis-server loses nothing; a crashed machine loses at most the last second.
+ * What every redis-server this package runs starts with: its addresses and port, protected mode,
+ * keepalives, run under systemd (Type=notify) with its log on stdout (the journal), its directory.
  */
-export function renderSelfManagedRedisConf(input: RedisConfInput): string {
+export function redisServerBasics(input: {
+  readonly bind: readonly string[];
+  readonly port: number;
+  readonly dir: string;
+}): RedisDirective[] {
   const d = REDIS_CONF_DEFAULTS;
-  const directives: RedisDirective[] = [
+  return [
     ["bind", ...input.bind],
     ["port", input.port],
     ["protected-mode", "yes"],
@@ -122,6 +125,18 @@ export function renderSelfManagedRedisConf(input: RedisConfInput): string {
     ["logfile", ""],
     ["databases", d.databases],
     ["dir", input.dir],
+  ];
+}
+
+/**
+ * redis.conf for the self-managed persistent store: AOF on, fsync every second, noeviction. With
+ * appendfsync everysec an acknowledged write is in the kernel before the reply, so a crashed
+ * redis-server loses nothing; a crashed machine loses at most the last second.
+ */
+export function renderSelfManagedRedisConf(input: RedisConfInput): string {
+  const d = REDIS_CONF_DEFAULTS;
+  const directives: RedisDirective[] = [
+    ...redisServerBasics(input),
     ["appendonly", "yes"],
     ["appendfilename", "appendonly.aof"],
     ["appenddirname", "appendonlydir"],

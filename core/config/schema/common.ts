@@ -1,5 +1,6 @@
 /** Field types several parts of the schema share. */
 import { z } from "zod";
+import { dotenvProblem } from "../../host/boot";
 import { cacheNodeSpec, ec2InstanceSpec, knownCacheNodeTypes, rdsClassSpec } from "../../sizing/catalog";
 
 export const hostname = z
@@ -9,6 +10,22 @@ export const hostname = z
   });
 
 export const positiveInt = z.int().min(1);
+
+/**
+ * A secret filled into .env.production at boot, quoted there (core/host/boot.ts, dotenvQuote):
+ * refused when Ruby's dotenv (Rails) and Node's dotenv (streaming) could not both read it back.
+ */
+export const dotenvSecret = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const problem = dotenvProblem(value);
+    if (problem)
+      ctx.addIssue({
+        code: "custom",
+        message: `cannot be written into .env.production so that Ruby's dotenv (Rails) and Node's dotenv (streaming) both read it back unchanged: ${problem}. Choose one without that`,
+      });
+  });
 
 const DURATION = /^([1-9][0-9]{0,5})(s|m|h)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;

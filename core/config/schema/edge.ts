@@ -2,8 +2,7 @@
 import { z } from "zod";
 import { isAligned, isPrivate, parseIpv4Cidr } from "../../aws/subnets";
 import { DEFAULTS, SIDEKIQ_QUEUES } from "../../defaults";
-import { dotenvProblem } from "../../host/boot";
-import { duration, hostname } from "./common";
+import { dotenvSecret, duration, hostname } from "./common";
 
 export const networkSchema = z.strictObject({
   /** @default "10.0.0.0/16" */
@@ -103,17 +102,7 @@ export const mailSchema = z.strictObject({
        * Set with `pulumi config set --secret --path mastodon:mail.smtp.password ...`. Filled into
        * .env.production at boot, quoted so Ruby's and Node's dotenv both read it back exactly.
        */
-      password: z
-        .string()
-        .min(1)
-        .superRefine((value, ctx) => {
-          const problem = dotenvProblem(value);
-          if (problem)
-            ctx.addIssue({
-              code: "custom",
-              message: `cannot be written into .env.production so that Ruby's dotenv (Rails) and Node's dotenv (streaming) both read it back unchanged: ${problem}. Choose a password without that`,
-            });
-        }),
+      password: dotenvSecret,
     })
     .optional(),
 });

@@ -1,6 +1,6 @@
 /** Optional features Mastodon reads from its env: full-text search (OpenSearch) and translation. */
 import { z } from "zod";
-import { dotenvProblem } from "../../host/boot";
+import { dotenvSecret } from "./common";
 import { DEFAULT_SEARCH_ENGINE, SEARCH_ENGINE_VERSIONS, SEARCH_INSTANCES } from "../../search";
 
 export const SEARCH_DEFAULTS = {
@@ -31,19 +31,6 @@ export const searchSchema = z.strictObject({
     })
     .default(DEFAULT_SEARCH_ENGINE),
 });
-
-/** A value written into .env.production at boot (quoted there): both dotenv parsers must read it back. */
-const dotenvSecret = z
-  .string()
-  .min(1)
-  .superRefine((value, ctx) => {
-    const problem = dotenvProblem(value);
-    if (problem)
-      ctx.addIssue({
-        code: "custom",
-        message: `cannot be written into .env.production so that Ruby's and Node's dotenv both read it back unchanged: ${problem}`,
-      });
-  });
 
 /**
  * Translation of posts: DeepL (DEEPL_API_KEY, DEEPL_PLAN) or a LibreTranslate server
