@@ -15,6 +15,7 @@ import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
 import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
+import { providedType, withFormerType } from "./typeToken";
 
 /**
  * A new host counts in the group's figures this long after it is InService. The launch lifecycle
@@ -87,7 +88,7 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:Fleet", name, {}, opts);
+    super(providedType("Fleet"), name, {}, withFormerType("mastodon:compute:Fleet", opts));
     const parent = { parent: this };
     const { fleet } = args;
     this.fleetName = fleet.name;

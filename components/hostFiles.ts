@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hostFilesBucketPolicy, hostFilesReadPolicy } from "../core/aws/policies";
 import { HOST_FILES, type HostFile } from "../core/host/hostFiles";
 import { privateBucket } from "./privateBucket";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface HostFilesArgs {
   /** The files to hold. @default HOST_FILES (core/host/hostFiles.ts) */
@@ -20,7 +21,7 @@ export class HostFiles extends pulumi.ComponentResource {
   public readonly readPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: HostFilesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:HostFiles", name, {}, opts);
+    super(providedType("HostFiles"), name, {}, withFormerType("mastodon:compute:HostFiles", opts));
     const parent = { parent: this };
     this.bucket = privateBucket(`${name}-bucket`, { forceDestroy: true }, this);
     new aws.s3.BucketPolicy(

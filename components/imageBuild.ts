@@ -17,6 +17,7 @@ import {
   renderComponentDocument,
 } from "../core/host/imageBuild";
 import type { Architecture } from "../core/sizing/catalog";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface ImageBuildArgs {
   /** mastodon:version. */
@@ -42,7 +43,7 @@ export class ImageBuild extends pulumi.ComponentResource {
   public readonly images: Partial<Record<Architecture, aws.imagebuilder.Image>> = {};
 
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:ImageBuild", name, {}, opts);
+    super(providedType("ImageBuild"), name, {}, withFormerType("mastodon:compute:ImageBuild", opts));
     const parent = { parent: this };
     const version = recipeVersion(args.version);
     // The version tags only what is rebuilt for it: the role, group and instance settings stay.

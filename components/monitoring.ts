@@ -4,6 +4,7 @@ import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/aws/policies";
 import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/aws/alarms";
 import { type PanelMetric, type QueueMonitoringInput, queueMonitoring } from "../core/aws/queueAlarms";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface MonitoringArgs {
   /** Where notifications go: an SNS e-mail subscription (to confirm from the inbox). @default none */
@@ -30,7 +31,7 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly dashboard: aws.cloudwatch.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:monitoring:Monitoring", name, {}, opts);
+    super(providedType("Monitoring"), name, {}, withFormerType("mastodon:monitoring:Monitoring", opts));
     const parent = { parent: this };
     const identity = aws.getCallerIdentityOutput({}, parent);
     const region = aws.getRegionOutput({}, parent).region;

@@ -7,6 +7,7 @@ import type { SearchConfig } from "../core/config/search";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, searchEnv } from "../core/host/env";
 import { SEARCH_MASTER_USER, SEARCH_TLS_POLICY } from "../core/search";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface SearchDomainArgs {
   /** The resolved search config (core/config/search.ts): size, engine, preset and zone layout. */
@@ -44,7 +45,7 @@ export class SearchDomain extends pulumi.ComponentResource {
   public readonly domainName: pulumi.Output<string>;
 
   constructor(name: string, args: SearchDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:search:SearchDomain", name, {}, opts);
+    super(providedType("SearchDomain"), name, {}, withFormerType("mastodon:search:SearchDomain", opts));
     const parent = { parent: this };
     const { search } = args;
 
