@@ -16,31 +16,56 @@ import {
   buildUserData,
   renderComponentDocument,
 } from "../core/host/imageBuild";
-import type { Architecture } from "../core/sizing/catalog";
+import { Architecture } from "../core/sizing/catalog";
 import { providedType, withFormerType } from "./typeToken";
 
-export interface ImageBuildArgs {
-  /** mastodon:version. */
-  readonly version: string;
-  /** Where the build pulls the release images from (mastodon:image.registry). */
-  readonly registry: string;
-  /** The architectures the fleets run: one build each. */
-  readonly architectures: readonly Architecture[];
-  /** The pinned Debian 12 AMI of an architecture (the recipe's parent image). */
-  readonly parentImage: (architecture: Architecture) => pulumi.Input<string>;
-  /** The parent image's root device (Debian: /dev/xvda). */
-  readonly rootDeviceName: string;
-  readonly vpcId: pulumi.Input<string>;
-  /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
-  readonly subnetId: pulumi.Input<string>;
-  readonly tags?: Record<string, string>;
+/** An AMI id per architecture (the parent images the builds start from). */
+export interface ArchitectureImagesArgs {
+  /** (@default none: no arm64 build) */
+  arm64?: pulumi.Input<string>;
+  /** (@default none: no x86_64 build) */
+  x86_64?: pulumi.Input<string>;
 }
+
+/** The AMI each build distributed, by architecture. */
+export interface BuiltImages {
+  arm64?: pulumi.Output<string>;
+  x86_64?: pulumi.Output<string>;
+}
+
+/** The Image Builder image of each architecture built. */
+export interface ImageBuilds {
+  arm64?: aws.imagebuilder.Image;
+  x86_64?: aws.imagebuilder.Image;
+}
+
+export interface ImageBuildArgs {
+  /** The Mastodon release tag to install (mastodon:version). */
+  version: string;
+  /** Where the build pulls the release images from (mastodon:image.registry). */
+  registry: string;
+  /**
+   * The pinned Debian 12 AMI of each architecture the fleets run, the recipe's parent image: one
+   * build per architecture given.
+   */
+  parentImages: ArchitectureImagesArgs;
+  /** The parent images' root device (Debian: /dev/xvda). */
+  rootDeviceName: string;
+  vpcId: pulumi.Input<string>;
+  /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
+  subnetId: pulumi.Input<string>;
+  /** Tags on every resource of the build (@default {}). */
+  tags?: Record<string, string>;
+}
+
+/** The order builds are declared in: every architecture of the catalog. */
+const ARCHITECTURES: Architecture[] = Object.values(Architecture);
 
 export class ImageBuild extends pulumi.ComponentResource {
   /** The built AMI id by architecture. */
-  public readonly amis: Partial<Record<Architecture, pulumi.Output<string>>>;
+  public readonly amis: BuiltImages;
   public readonly component: aws.imagebuilder.Component;
-  public readonly images: Partial<Record<Architecture, aws.imagebuilder.Image>> = {};
+  public readonly images: ImageBuilds = {};
 
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
     super(providedType("ImageBuild"), name, {}, withFormerType("mastodon:compute:ImageBuild", opts));
@@ -98,12 +123,14 @@ export class ImageBuild extends pulumi.ComponentResource {
     );
 
     this.amis = {};
-    for (const architecture of args.architectures) {
+    for (const architecture of ARCHITECTURES) {
+      const parentImage = args.parentImages[architecture];
+      if (parentImage === undefined) continue;
       const arch = `${name}-${architecture.replace("_", "-")}`;
       const recipe = new aws.imagebuilder.ImageRecipe(
         `${arch}-recipe`,
         {
-          parentImage: args.parentImage(architecture),
+          parentImage,
           version,
           description: `Mastodon ${args.version} on Debian 12 (${architecture})`,
           components: [{ componentArn: this.component.arn }],
