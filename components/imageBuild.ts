@@ -8,6 +8,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
+import { DEFAULTS } from "../core/defaults";
 import { assumeRolePolicy } from "../core/aws/policies";
 import {
   BUILD_INSTANCE_TYPES,
@@ -49,8 +50,8 @@ export interface ImageBuildArgs {
    * build per architecture given.
    */
   parentImages: ArchitectureImagesArgs;
-  /** The parent images' root device (Debian: /dev/xvda). */
-  rootDeviceName: string;
+  /** The parent images' root device (@default "/dev/xvda", Debian's). */
+  rootDeviceName?: string;
   vpcId: pulumi.Input<string>;
   /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
   subnetId: pulumi.Input<string>;
@@ -70,6 +71,8 @@ export class ImageBuild extends pulumi.ComponentResource {
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
     super(providedType("ImageBuild"), name, {}, withFormerType("mastodon:compute:ImageBuild", opts));
     const parent = { parent: this };
+    if (!ARCHITECTURES.some((architecture) => args.parentImages[architecture] !== undefined))
+      throw new Error(`${name}: parentImages names no architecture to build (arm64 or x86_64)`);
     const version = recipeVersion(args.version);
     // The version tags only what is rebuilt for it: the role, group and instance settings stay.
     const baseTags = { ...args.tags };
@@ -136,7 +139,7 @@ export class ImageBuild extends pulumi.ComponentResource {
           components: [{ componentArn: this.component.arn }],
           blockDeviceMappings: [
             {
-              deviceName: args.rootDeviceName,
+              deviceName: args.rootDeviceName ?? DEFAULTS.fleet.rootDeviceName,
               ebs: {
                 volumeSize: BUILD_VOLUME_GIB,
                 volumeType: "gp3",

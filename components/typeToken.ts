@@ -6,10 +6,11 @@
  * (ComponentProvider.validateResourceType in @pulumi/pulumi); the class must register the same
  * token, or the URN the host returns is not the resource the caller asked for. The tier components
  * were registered under `mastodon:<module>:<Class>` before they were provided, so each keeps an
- * alias to that token: a stack deployed before keeps its URNs (Pulumi docs, "Resource options:
- * aliases": a type change without an alias deletes and recreates the resource, and with it every
- * child, whose URN holds its parent's type). Children need no aliases of their own: the engine
- * derives theirs from their parent's.
+ * alias to that token: a stack deployed before keeps its URNs (Pulumi docs, "Refactoring with
+ * aliases", changing a type token: without an alias the old URN is deleted and the new one
+ * created, and with it every child, whose URN holds its parent's type). Children need no aliases of
+ * their own: Pulumi's engine multiplies a parent's aliases out to its children (the step
+ * generator's generateAliases).
  */
 import type * as pulumi from "@pulumi/pulumi";
 
