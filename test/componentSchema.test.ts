@@ -5,11 +5,12 @@
  * And the tokens the components register under mocks: the ones the host constructs them by, with
  * aliases to the tokens deployed stacks hold.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import type { z } from "zod";
-import { COMPONENTS, PROVIDER_NAME } from "../provider/components";
+import { COMPONENTS, PROVIDER_NAME, SearchDomain } from "../provider/components";
 import { stackConfigSchema } from "../core/config";
 import { SIDEKIQ_QUEUES } from "../core/defaults";
 import { RedisRole } from "../core/host/redis";
@@ -17,7 +18,8 @@ import { Architecture } from "../core/sizing/catalog";
 import { runUnderMocks } from "../plan/mocks";
 import { readStackFile } from "../plan/stackFile";
 import program from "../index";
-import { ROOT } from "./helpers";
+import { ConfigError } from "../core/config";
+import { ROOT, all, find } from "./helpers";
 
 interface Property {
   type?: string;
@@ -47,9 +49,10 @@ interface Schema {
 }
 
 let schema: Schema;
+let provider: ComponentProvider;
 
 beforeAll(async () => {
-  const provider = new ComponentProvider({
+  provider = new ComponentProvider({
     name: PROVIDER_NAME,
     dirname: path.join(ROOT, "provider"),
     components: COMPONENTS,
@@ -409,6 +412,178 @@ test("every provided component registers the token the provider host constructs,
     "::mastodon:index:MastodonStack$mastodon:index:Fleet$aws:ec2/launchTemplate:LaunchTemplate::",
   );
 }, 120_000);
+
+// ---- The provider host constructing components from another language's plain inputs ----
+
+describe("the provider host constructs the new components from plain inputs, as another SDK sends them", () => {
+  const vpc = { vpcId: "vpc-0123456789abcdef0" };
+  const subnets = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
+  /** What construct hands back (the component's URN and outputs), and every resource declared. */
+  const construct = (type: string, inputs: Record<string, unknown>) =>
+    runUnderMocks(
+      () => ({
+        urn: provider
+          .construct("standalone", token(type), inputs as never, {} as never)
+          .then((r) => r.urn as unknown as pulumi.Output<string>)
+          .then((urn) => pulumi.output(urn)),
+      }),
+      { project: "other-language", stack: "dev", config: {} },
+    );
+
+  test("SearchDomain: two nodes over two data subnets spread over both zones", async () => {
+    const run = await construct("SearchDomain", {
+      ...vpc,
+      search: { nodes: 2, engineVersion: "OpenSearch_2.19" },
+      dataSubnetIds: subnets,
+      clientSecurityGroupIds: { web: "sg-0aaaaaaaaaaaaaaa1" },
+      parameterPrefix: "/mastodon/other",
+    });
+    expect(run.outputs["urn"]).toBe(
+      "urn:pulumi:dev::other-language::mastodon:index:SearchDomain::standalone",
+    );
+    const domain = find(run, "aws:opensearch/domain:Domain").inputs as Record<string, any>;
+    expect(domain["engineVersion"]).toBe("OpenSearch_2.19");
+    expect(domain["clusterConfig"]).toMatchObject({
+      instanceType: "t3.small.search",
+      instanceCount: 2,
+      zoneAwarenessEnabled: true,
+      zoneAwarenessConfig: { availabilityZoneCount: 2 },
+    });
+    expect(domain["vpcOptions"].subnetIds).toEqual(subnets);
+  });
+
+  test("SearchDomain: refused values listed by key, all of them, before any child resource", async () => {
+    let caught: unknown;
+    const run = await runUnderMocks(
+      () => {
+        try {
+          new SearchDomain("bad", {
+            ...vpc,
+            search: { nodes: 0, instanceType: "m5.tiny.search" },
+            dataSubnetIds: subnets,
+            clientSecurityGroupIds: {},
+            parameterPrefix: "/mastodon/other",
+          });
+        } catch (e) {
+          caught = e;
+        }
+        return {};
+      },
+      { project: "p", stack: "s", config: {} },
+    );
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems.map((p) => p.key).sort()).toEqual([
+      "mastodon:search.instanceType",
+      "mastodon:search.nodes",
+    ]);
+    // The component itself is registered by its super() call; nothing under it.
+    expect(run.resources.map((r) => r.type)).toEqual([token("SearchDomain")]);
+  });
+
+  test("Fleet: a scheduler fleet is a singleton, and its group carries the budget's tags", async () => {
+    const run = await construct("Fleet", {
+      fleet: {
+        name: "scheduler",
+        instanceType: "c7g.medium",
+        minSize: 1,
+        desiredSize: 1,
+        maxSize: 1,
+        sidekiqQueues: ["scheduler"],
+        postgresConnectionsPerHost: 6,
+      },
+      imageId: "ami-0123456789abcdef0",
+      subnetIds: subnets,
+      securityGroupIds: ["sg-0aaaaaaaaaaaaaaa1"],
+      userData: "#cloud-config\n",
+      parameterPath: "/mastodon/other",
+      mediaAccessPolicy: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+    });
+    const group = find(run, "aws:autoscaling/group:Group").inputs as Record<string, any>;
+    expect(group["instanceRefresh"].preferences.minHealthyPercentage).toBe(0);
+    expect(group["tags"]).toEqual(
+      expect.arrayContaining([
+        { key: "mastodon:postgres-connections", value: "6", propagateAtLaunch: true },
+        { key: "mastodon:sidekiq-queues", value: "scheduler", propagateAtLaunch: true },
+      ]),
+    );
+    const template = find(run, "aws:ec2/launchTemplate:LaunchTemplate").inputs as Record<string, any>;
+    expect(template["blockDeviceMappings"][0].ebs.volumeSize).toBe(30);
+    expect(template["blockDeviceMappings"][0].deviceName).toBe("/dev/xvda");
+  });
+
+  test("ImageBuild: one build per architecture given", async () => {
+    const run = await construct("ImageBuild", {
+      version: "v4.6.5",
+      registry: "ghcr.io/mastodon",
+      parentImages: { arm64: "ami-0123456789abcdef0" },
+      ...vpc,
+      subnetId: subnets[0],
+    });
+    expect(all(run, "aws:imagebuilder/imageRecipe:ImageRecipe").map((r) => r.inputs["parentImage"])).toEqual([
+      "ami-0123456789abcdef0",
+    ]);
+    expect(all(run, "aws:imagebuilder/image:Image")).toHaveLength(1);
+  });
+
+  test("HostFiles: a file's object key holds the SHA-256 of its content", async () => {
+    const content = "#!/bin/sh\necho hello\n";
+    const run = await construct("HostFiles", {
+      files: [{ path: "/usr/local/bin/hello", mode: "0755", content }],
+    });
+    const sha = createHash("sha256").update(content, "utf8").digest("hex");
+    expect(all(run, "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs["key"])).toEqual([
+      `host-files/${sha}/hello`,
+    ]);
+  });
+
+  test("Monitoring: alarms from plain targets, one latency alarm per queue given", async () => {
+    const run = await construct("Monitoring", {
+      targets: {
+        databases: [
+          {
+            id: "db-primary",
+            identifier: "db-one",
+            budget: { total: 100, limit: 195, maxConnections: 200 },
+            storageGiB: 20,
+            replica: false,
+          },
+        ],
+        redis: [{ role: "cache", cacheClusterIds: ["cache-001"] }],
+        loadBalancer: "app/alb/0123456789abcdef",
+        targetGroups: [{ id: "tg-web", arnSuffix: "targetgroup/web/0123456789abcdef" }],
+        fleets: [{ name: "app", groupName: "app-group" }],
+      },
+      queues: {
+        stack: "/mastodon/other",
+        queues: ["default", "push"],
+        alarms: {
+          queueLatency: {
+            default: 30,
+            push: 600,
+            ingress: 60,
+            mailers: 300,
+            pull: 900,
+            scheduler: 300,
+            fasp: 900,
+          },
+          deadJobsPerHour: 10,
+          pgbouncerMaxWait: 2,
+        },
+        pooledFleets: [],
+        streamingFleets: [],
+        loadBalancer: "app/alb/0123456789abcdef",
+      },
+    });
+    const alarms = all(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const connections = alarms.find((a) => a.name === "standalone-db-primary-connections");
+    expect(connections?.inputs["threshold"]).toBe(100);
+    const latency = alarms.filter((a) => /standalone-queue-[a-z]+-latency$/.test(a.name));
+    expect(latency.map((a) => [a.name, a.inputs["threshold"]])).toEqual([
+      ["standalone-queue-default-latency", 30],
+      ["standalone-queue-push-latency", 600],
+    ]);
+  });
+});
 
 // ---- MastodonStack's args interface against the zod schema: one source of truth ----
 
