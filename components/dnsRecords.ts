@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface AliasTarget {
   /** The record's name, e.g. mastodon.example or files.mastodon.example. */
@@ -21,7 +22,7 @@ export class DnsRecords extends pulumi.ComponentResource {
   public readonly fqdns: pulumi.Output<string>[];
 
   constructor(name: string, args: DnsRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:dns:DnsRecords", name, {}, opts);
+    super(providedType("DnsRecords"), name, {}, withFormerType("mastodon:dns:DnsRecords", opts));
     this.fqdns = [];
     for (const target of args.aliases) {
       for (const type of target.ipv6 ? ["A", "AAAA"] : ["A"]) {

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
 import { fitLogicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import type { Fleet as FleetConfig } from "../core/config";
+import type { SidekiqQueue } from "../core/config/args";
+import { servesScheduler } from "../core/config/resolve";
 import {
   assumeRolePolicy,
   fleetLifecyclePolicy,
@@ -15,6 +16,7 @@ import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
 import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
+import { providedType, withFormerType } from "./typeToken";
 
 /**
  * A new host counts in the group's figures this long after it is InService. The launch lifecycle
@@ -26,36 +28,69 @@ const INSTANCE_WARMUP_SECONDS = 2 * METRICS_PERIOD_SECONDS;
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
+/**
+ * One fleet as its Auto Scaling group reads it: sizes, instance types and scaling targets as
+ * resolved from config (core/config/resolve.ts), and the two facts the policy pack reads from the
+ * group's tags (core/aws/policyTags.ts). What the hosts run is in userData.
+ */
+export interface FleetGroupArgs {
+  /** The fleet's name (its mastodon:fleets key): tags, log group, the FleetQueueLatency dimension. */
+  name: string;
+  /** A c-family instance type, e.g. c7g.large. */
+  instanceType: string;
+  minSize: number;
+  desiredSize: number;
+  /** The connection budget counts this size. */
+  maxSize: number;
+  /** Run above minSize on Spot, the minimum on demand (@default false). */
+  spot?: boolean;
+  /** With spot: further types the Spot capacity may run on, alike in architecture and vCPUs (@default none). */
+  spotInstanceTypes?: string[];
+  /** Target tracking on average CPU, percent (@default none). */
+  cpuTarget?: number;
+  /** Target tracking on the largest latency of the fleet's queues, seconds (@default none). */
+  queueLatencyTarget?: number;
+  /** Encrypted gp3 root volume, GiB (@default 30). */
+  rootVolumeGiB?: number;
+  /**
+   * The Sidekiq queues its hosts serve. Serving scheduler makes the fleet a singleton: an instance
+   * refresh replaces its one host with none running beside it (@default none).
+   */
+  sidekiqQueues?: SidekiqQueue[];
+  /** What one host opens against PostgreSQL, after PgBouncer when pooled: the budget the policy pack checks. */
+  postgresConnectionsPerHost: number;
+}
+
 export interface FleetArgs {
-  /** The fleet as resolved from config (core/config/resolve.ts). */
-  fleet: FleetConfig;
+  /** The group: sizes, types, scaling and the budget's facts (components/wiring.ts fleetGroup). */
+  fleet: FleetGroupArgs;
   imageId: pulumi.Input<string>;
-  /** @default "/dev/xvda" */
+  /** (@default "/dev/xvda") */
   rootDeviceName?: string;
   subnetIds: pulumi.Input<string>[];
   securityGroupIds: pulumi.Input<string>[];
-  /** Fleets in public subnets (no NAT) need a public IPv4 for egress. @default false */
+  /** Fleets in public subnets (no NAT) need a public IPv4 for egress. (@default false) */
   associatePublicIp?: boolean;
   /** cloud-config (plain text); compressed and encoded here. */
   userData: pulumi.Input<string>;
-  /** ALB target groups the instances join (web, or one per streaming port). @default [] */
+  /** ALB target groups the instances join (web, or one per streaming port). (@default []) */
   targetGroupArns?: pulumi.Input<string>[];
   /** The stack's SSM path: the hosts may read parameters under it, nothing else. */
   parameterPath: string;
   /** The media bucket policy (JSON) from MediaStorage. */
   mediaAccessPolicy: pulumi.Input<string>;
-  /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. @default none */
+  /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. (@default none) */
   hostFilesPolicy?: pulumi.Input<string>;
-  /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). @default none */
+  /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). (@default none) */
   pullPolicy?: pulumi.Input<string>;
-  /** Tags on every instance, e.g. the stack that owns it. @default {} */
+  /** Tags on every instance, e.g. the stack that owns it. (@default {}) */
   tags?: Record<string, string>;
   /**
    * Tags on the instances and volumes only, through the launch template (e.g. the Mastodon version
-   * they run): a change rolls the fleet, and touches nothing else. @default {}
+   * they run): a change rolls the fleet, and touches nothing else. (@default {})
    */
   instanceTags?: Record<string, string>;
-  /** @default 30 */
+  /** (@default 30) */
   logRetentionDays?: number;
 }
 
@@ -87,11 +122,11 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:Fleet", name, {}, opts);
+    super(providedType("Fleet"), name, {}, withFormerType("mastodon:compute:Fleet", opts));
     const parent = { parent: this };
     const { fleet } = args;
     this.fleetName = fleet.name;
-    const singleton = fleet.servesScheduler;
+    const singleton = servesScheduler(fleet.sidekiqQueues);
     const region = aws.getRegionOutput({}, parent).region;
     const identity = aws.getCallerIdentityOutput({}, parent);
     const tags = { ...(args.tags ?? {}), [POLICY_TAGS.fleet]: fleet.name };
@@ -190,7 +225,7 @@ export class Fleet extends pulumi.ComponentResource {
             deviceName: args.rootDeviceName ?? DEFAULTS.fleet.rootDeviceName,
             ebs: {
               volumeType: "gp3",
-              volumeSize: fleet.rootVolumeGiB,
+              volumeSize: fleet.rootVolumeGiB ?? DEFAULTS.fleet.rootVolumeGiB,
               encrypted: "true",
               deleteOnTermination: "true",
             },
@@ -228,7 +263,7 @@ export class Fleet extends pulumi.ComponentResource {
         minSize: fleet.minSize,
         maxSize: fleet.maxSize,
         desiredCapacity: fleet.desiredSize,
-        ...(fleet.spot
+        ...(fleet.spot === true
           ? {
               capacityRebalance: true,
               mixedInstancesPolicy: {

@@ -1,12 +1,22 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { hostFilesBucketPolicy, hostFilesReadPolicy } from "../core/aws/policies";
-import { HOST_FILES, type HostFile } from "../core/host/hostFiles";
+import { HOST_FILES, hostFile } from "../core/host/hostFiles";
 import { privateBucket } from "./privateBucket";
+import { providedType, withFormerType } from "./typeToken";
+
+/** A program the hosts fetch; its object key holds the SHA-256 of its content (core/host/hostFiles.ts). */
+export interface HostFileArgs {
+  /** Where the host installs it, e.g. /usr/local/sbin/mastodon-metrics. */
+  path: string;
+  /** Its octal mode on the host, e.g. "0755". */
+  mode: string;
+  content: string;
+}
 
 export interface HostFilesArgs {
-  /** The files to hold. @default HOST_FILES (core/host/hostFiles.ts) */
-  files?: readonly HostFile[];
+  /** The files to hold (@default the package's host programs, HOST_FILES in core/host/hostFiles.ts). */
+  files?: HostFileArgs[];
 }
 
 /**
@@ -20,7 +30,7 @@ export class HostFiles extends pulumi.ComponentResource {
   public readonly readPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: HostFilesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:HostFiles", name, {}, opts);
+    super(providedType("HostFiles"), name, {}, withFormerType("mastodon:compute:HostFiles", opts));
     const parent = { parent: this };
     this.bucket = privateBucket(`${name}-bucket`, { forceDestroy: true }, this);
     new aws.s3.BucketPolicy(
@@ -31,7 +41,8 @@ export class HostFiles extends pulumi.ComponentResource {
       },
       parent,
     );
-    for (const file of args.files ?? HOST_FILES) {
+    const files = args.files?.map((f) => hostFile(f.path, f.content, f.mode)) ?? HOST_FILES;
+    for (const file of files) {
       new aws.s3.BucketObjectv2(
         `${name}-${file.key.slice(file.key.lastIndexOf("/") + 1)}`,
         {

@@ -8,6 +8,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../core/aws/naming";
+import { DEFAULTS } from "../core/defaults";
 import { assumeRolePolicy } from "../core/aws/policies";
 import {
   BUILD_INSTANCE_TYPES,
@@ -16,34 +17,62 @@ import {
   buildUserData,
   renderComponentDocument,
 } from "../core/host/imageBuild";
-import type { Architecture } from "../core/sizing/catalog";
+import { Architecture } from "../core/sizing/catalog";
+import { providedType, withFormerType } from "./typeToken";
+
+/** An AMI id per architecture (the parent images the builds start from). */
+export interface ArchitectureImagesArgs {
+  /** (@default none: no arm64 build) */
+  arm64?: pulumi.Input<string>;
+  /** (@default none: no x86_64 build) */
+  x86_64?: pulumi.Input<string>;
+}
+
+/** The AMI each build distributed, by architecture. */
+export interface BuiltImages {
+  arm64?: pulumi.Output<string>;
+  x86_64?: pulumi.Output<string>;
+}
+
+/** The Image Builder image of each architecture built. */
+export interface ImageBuilds {
+  arm64?: aws.imagebuilder.Image;
+  x86_64?: aws.imagebuilder.Image;
+}
 
 export interface ImageBuildArgs {
-  /** mastodon:version. */
-  readonly version: string;
+  /** The Mastodon release tag to install (mastodon:version). */
+  version: string;
   /** Where the build pulls the release images from (mastodon:image.registry). */
-  readonly registry: string;
-  /** The architectures the fleets run: one build each. */
-  readonly architectures: readonly Architecture[];
-  /** The pinned Debian 12 AMI of an architecture (the recipe's parent image). */
-  readonly parentImage: (architecture: Architecture) => pulumi.Input<string>;
-  /** The parent image's root device (Debian: /dev/xvda). */
-  readonly rootDeviceName: string;
-  readonly vpcId: pulumi.Input<string>;
+  registry: string;
+  /**
+   * The pinned Debian 12 AMI of each architecture the fleets run, the recipe's parent image: one
+   * build per architecture given.
+   */
+  parentImages: ArchitectureImagesArgs;
+  /** The parent images' root device (@default "/dev/xvda", Debian's). */
+  rootDeviceName?: string;
+  vpcId: pulumi.Input<string>;
   /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
-  readonly subnetId: pulumi.Input<string>;
-  readonly tags?: Record<string, string>;
+  subnetId: pulumi.Input<string>;
+  /** Tags on every resource of the build (@default {}). */
+  tags?: Record<string, string>;
 }
+
+/** The order builds are declared in: every architecture of the catalog. */
+const ARCHITECTURES: Architecture[] = Object.values(Architecture);
 
 export class ImageBuild extends pulumi.ComponentResource {
   /** The built AMI id by architecture. */
-  public readonly amis: Partial<Record<Architecture, pulumi.Output<string>>>;
+  public readonly amis: BuiltImages;
   public readonly component: aws.imagebuilder.Component;
-  public readonly images: Partial<Record<Architecture, aws.imagebuilder.Image>> = {};
+  public readonly images: ImageBuilds = {};
 
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:compute:ImageBuild", name, {}, opts);
+    super(providedType("ImageBuild"), name, {}, withFormerType("mastodon:compute:ImageBuild", opts));
     const parent = { parent: this };
+    if (!ARCHITECTURES.some((architecture) => args.parentImages[architecture] !== undefined))
+      throw new Error(`${name}: parentImages names no architecture to build (arm64 or x86_64)`);
     const version = recipeVersion(args.version);
     // The version tags only what is rebuilt for it: the role, group and instance settings stay.
     const baseTags = { ...args.tags };
@@ -97,18 +126,20 @@ export class ImageBuild extends pulumi.ComponentResource {
     );
 
     this.amis = {};
-    for (const architecture of args.architectures) {
+    for (const architecture of ARCHITECTURES) {
+      const parentImage = args.parentImages[architecture];
+      if (parentImage === undefined) continue;
       const arch = `${name}-${architecture.replace("_", "-")}`;
       const recipe = new aws.imagebuilder.ImageRecipe(
         `${arch}-recipe`,
         {
-          parentImage: args.parentImage(architecture),
+          parentImage,
           version,
           description: `Mastodon ${args.version} on Debian 12 (${architecture})`,
           components: [{ componentArn: this.component.arn }],
           blockDeviceMappings: [
             {
-              deviceName: args.rootDeviceName,
+              deviceName: args.rootDeviceName ?? DEFAULTS.fleet.rootDeviceName,
               ebs: {
                 volumeSize: BUILD_VOLUME_GIB,
                 volumeType: "gp3",

@@ -5,6 +5,7 @@ import { DEFAULTS, STREAMING_PATHS } from "../core/defaults";
 import { albLogBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
 import { privateBucket } from "./privateBucket";
+import { providedType, withFormerType } from "./typeToken";
 
 /** TLS 1.3 with TLS 1.2 fallback, forward secrecy only. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -55,7 +56,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
   public readonly certificateArn: pulumi.Output<string>;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:edge:LoadBalancer", name, {}, opts);
+    super(providedType("LoadBalancer"), name, {}, withFormerType("mastodon:edge:LoadBalancer", opts));
     const parent = { parent: this };
     const ports = args.streamingPorts ?? [DEFAULTS.streaming.firstPort];
     if (ports.length < 1 || ports.length > 5) {

@@ -13,6 +13,7 @@ import {
   mailFromDomain,
   mailFromMx,
 } from "../core/aws/mailRecords";
+import { providedType, withFormerType } from "./typeToken";
 
 /** SES: the Route 53 zone DKIM records go in. */
 export interface MailZoneArgs {
@@ -80,7 +81,7 @@ export class Mail extends pulumi.ComponentResource {
   public readonly note?: string;
 
   constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:mail:Mail", name, {}, opts);
+    super(providedType("Mail"), name, {}, withFormerType("mastodon:mail:Mail", opts));
     const parent = { parent: this };
     let server: pulumi.Input<string>;
     let port: number;

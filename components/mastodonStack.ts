@@ -50,6 +50,7 @@ import {
   fleetSecurityGroups,
   fleetTargetGroups,
   fleetUserData,
+  fleetGroup,
   monitoringTargets,
   queueMonitoringInput,
   stackEnv,
@@ -389,7 +390,13 @@ export class MastodonStack extends pulumi.ComponentResource {
       search = new SearchDomain(
         `${name}-search`,
         {
-          search: config.search,
+          // The config as written: the domain derives its preset and zones from it (core/config/search.ts).
+          search: {
+            instanceType: config.search.instanceType,
+            nodes: config.search.nodes,
+            volumeGiB: config.search.volumeGiB,
+            engineVersion: config.search.engineVersion,
+          },
           vpcId: network.vpcId,
           dataSubnetIds,
           // Puma answers searches and Sidekiq indexes; streaming never queries the index.
@@ -440,7 +447,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         new Fleet(
           `${name}-${fleet.name}`,
           {
-            fleet,
+            fleet: fleetGroup(fleet),
             imageId: images.imageFor(fleet.instance.architecture),
             rootDeviceName: config.image.rootDeviceName,
             subnetIds: network.fleetSubnetIds,

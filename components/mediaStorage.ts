@@ -7,6 +7,7 @@ import { mediaAccessPolicy, mediaBucketPolicy } from "../core/aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
 import type { PriceClass } from "../core/config/args";
 import { privateBucket } from "./privateBucket";
+import { providedType, withFormerType } from "./typeToken";
 
 /** CloudFront's managed CachingOptimized policy: media files are immutable once written. */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -42,7 +43,7 @@ export class MediaStorage extends pulumi.ComponentResource {
   public readonly env: pulumi.Output<Env>;
 
   constructor(name: string, args: MediaStorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:edge:MediaStorage", name, {}, opts);
+    super(providedType("MediaStorage"), name, {}, withFormerType("mastodon:edge:MediaStorage", opts));
     const parent = { parent: this };
     if (args.customDomain && !args.certificateArn && !args.zoneId) {
       throw new Error(

@@ -2,19 +2,125 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/aws/policies";
-import { type MetricAlarmSpec, type MonitoringInput, alarmSpecs, dashboardBody } from "../core/aws/alarms";
-import { type PanelMetric, type QueueMonitoringInput, queueMonitoring } from "../core/aws/queueAlarms";
+import { type MetricAlarmSpec, alarmSpecs, dashboardBody } from "../core/aws/alarms";
+import type { SidekiqQueue } from "../core/config/args";
+import type { RedisRole } from "../core/host/redis";
+import { type PanelMetric, queueMonitoring } from "../core/aws/queueAlarms";
+import { providedType, withFormerType } from "./typeToken";
+
+/** The connection budget a database was sized with (core/sizing/budget.ts): its alarm fires above total. */
+export interface MonitoredBudgetArgs {
+  /** Fleet connections at maximum sizes plus the admin headroom. */
+  total: number;
+  /** What the app role may open: max_connections less RDS's reserved slots. */
+  limit: number;
+  maxConnections: number;
+}
+
+/** An RDS instance to watch. */
+export interface MonitoredDatabaseArgs {
+  /** Names its alarms, e.g. db-primary. */
+  id: string;
+  /** The DB instance identifier (CloudWatch's DBInstanceIdentifier). */
+  identifier: pulumi.Input<string>;
+  budget: MonitoredBudgetArgs;
+  storageGiB: number;
+  /** A read replica: its lag is watched too. */
+  replica: boolean;
+}
+
+/** An ElastiCache replication group's member clusters (ElastiCache publishes per cluster). */
+export interface MonitoredRedisArgs {
+  role: RedisRole;
+  cacheClusterIds: pulumi.Input<string>[];
+}
+
+/** A target group, by its ARN suffix (targetgroup/name/id). */
+export interface MonitoredTargetGroupArgs {
+  /** Names its alarms, e.g. tg-web. */
+  id: string;
+  arnSuffix: pulumi.Input<string>;
+}
+
+/** A fleet's Auto Scaling group. */
+export interface MonitoredFleetArgs {
+  name: string;
+  groupName: pulumi.Input<string>;
+}
+
+/** An OpenSearch domain (core/aws/searchAlarms.ts). */
+export interface MonitoredSearchArgs {
+  domainName: pulumi.Input<string>;
+  /** The account id: CloudWatch's ClientId dimension. */
+  clientId: pulumi.Input<string>;
+  /** Each node's volume, GiB. */
+  volumeGiB: number;
+}
+
+/** What to watch: identifiers AWS assigns, and the budgets the database alarms read. */
+export interface MonitoringTargetsArgs {
+  databases: MonitoredDatabaseArgs[];
+  redis: MonitoredRedisArgs[];
+  /** A self-managed Redis host's instance id, watched as an instance (@default none). */
+  redisHost?: pulumi.Input<string>;
+  /** The ALB's ARN suffix (app/name/id). */
+  loadBalancer: pulumi.Input<string>;
+  targetGroups: MonitoredTargetGroupArgs[];
+  fleets: MonitoredFleetArgs[];
+  /** The search domain (@default none). */
+  search?: MonitoredSearchArgs;
+}
+
+/** Per queue, seconds its oldest job may wait before its alarm fires for five minutes running. */
+export interface QueueLatencySecondsArgs {
+  default: number;
+  push: number;
+  ingress: number;
+  mailers: number;
+  pull: number;
+  scheduler: number;
+  fasp: number;
+}
+
+/** The thresholds of the alarms on what the hosts publish. */
+export interface QueueAlarmsArgs {
+  queueLatency: QueueLatencySecondsArgs;
+  /** Jobs added to Sidekiq's dead set within an hour. */
+  deadJobsPerHour: number;
+  /** A fleet's longest PgBouncer wait, seconds. */
+  pgbouncerMaxWait: number;
+}
+
+/** A fleet with PgBouncer, and the server connections of each host's pool. */
+export interface PooledFleetArgs {
+  name: string;
+  poolSize: number;
+}
+
+/** What the hosts publish (core/host/metrics.ts), to alarm on and chart (core/aws/queueAlarms.ts). */
+export interface QueueMonitoringArgs {
+  /** The Stack dimension every published value carries (the stack's SSM path). */
+  stack: string;
+  /** The queues the fleets serve. */
+  queues: SidekiqQueue[];
+  alarms: QueueAlarmsArgs;
+  pooledFleets: PooledFleetArgs[];
+  /** The fleets running streaming. */
+  streamingFleets: string[];
+  /** The ALB's ARN suffix: the streaming alarm asks whether the web is serving. */
+  loadBalancer: pulumi.Input<string>;
+}
 
 export interface MonitoringArgs {
-  /** Where notifications go: an SNS e-mail subscription (to confirm from the inbox). @default none */
+  /** Where notifications go: an SNS e-mail subscription, to confirm from the inbox (@default none). */
   email?: string;
-  /** What to watch; core/monitoring.ts builds the alarms from it. */
-  targets: MonitoringInput<pulumi.Input<string>>;
+  /** What to watch; core/aws/alarms.ts builds the alarms from it. */
+  targets: MonitoringTargetsArgs;
   /**
    * What the hosts publish (core/host/metrics.ts): queue latency, dead jobs, PgBouncer waits,
-   * streaming clients; core/aws/queueAlarms.ts builds their alarms and panels. @default none
+   * streaming clients; core/aws/queueAlarms.ts builds their alarms and panels (@default none).
    */
-  queues?: QueueMonitoringInput<pulumi.Input<string>>;
+  queues?: QueueMonitoringArgs;
 }
 
 /**
@@ -30,7 +136,7 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly dashboard: aws.cloudwatch.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:monitoring:Monitoring", name, {}, opts);
+    super(providedType("Monitoring"), name, {}, withFormerType("mastodon:monitoring:Monitoring", opts));
     const parent = { parent: this };
     const identity = aws.getCallerIdentityOutput({}, parent);
     const region = aws.getRegionOutput({}, parent).region;

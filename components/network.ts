@@ -4,6 +4,7 @@ import { DEFAULTS } from "../core/defaults";
 import { type Egress, egressPlan, ipv6Subnet, subnetLayout } from "../core/aws/subnets";
 import type { AvailabilityZoneCount } from "../core/config/args";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
+import { providedType, withFormerType } from "./typeToken";
 
 export type { Egress } from "../core/aws/subnets";
 
@@ -47,7 +48,7 @@ export class Network extends pulumi.ComponentResource {
   public readonly securityGroups: RoleSecurityGroups;
 
   constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:network:Network", name, {}, opts);
+    super(providedType("Network"), name, {}, withFormerType("mastodon:network:Network", opts));
     const cidr = args.cidr ?? DEFAULTS.network.cidr;
     const azCount = args.availabilityZones ?? DEFAULTS.network.availabilityZones;
     const egress = args.egress ?? DEFAULTS.network.egress;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RedisRole } from "../core/host/redis";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface OnHostRedisArgs {
   /** Where the AUTH passwords are stored, e.g. /mastodon/production/mastodon. */
@@ -35,7 +36,7 @@ export class OnHostRedis extends pulumi.ComponentResource {
   public readonly persistent: OnHostRedisEndpoint;
 
   constructor(name: string, args: OnHostRedisArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:redis:OnHostRedis", name, {}, opts);
+    super(providedType("OnHostRedis"), name, {}, withFormerType("mastodon:redis:OnHostRedis", opts));
     const parent = { parent: this };
     const endpoint = (role: RedisRole, port: number): OnHostRedisEndpoint => {
       // Alphanumeric: it goes into a redis:// URL and a redis.conf include as is (boot.ts).

@@ -6,6 +6,7 @@ import { DEFAULTS } from "../core/defaults";
 import { type DatabaseRoleSetup, checkDatabaseRole } from "../core/host/databaseRole";
 import type { PostgresVersion } from "../core/config/args";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface PostgresInstanceSize {
   /** e.g. db.r7g.2xlarge */
@@ -91,7 +92,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly roleSetup?: DatabaseRoleSetup;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:database:PostgresDatabase", name, {}, opts);
+    super(
+      providedType("PostgresDatabase"),
+      name,
+      {},
+      withFormerType("mastodon:database:PostgresDatabase", opts),
+    );
     const parent = { parent: this };
     const engineVersion = args.engineVersion ?? DEFAULTS.database.engineVersion;
     const production = args.production ?? false;

@@ -11,6 +11,7 @@ import {
 } from "../core/host/redis";
 import type { PersistentRedisMode } from "../core/config/args";
 import { selfManagedRedisHost } from "./redisHost";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface RedisStoreArgs {
   /** cache: allkeys-lru, no snapshots. persistent: noeviction, replicas, failover, snapshots. */
@@ -77,7 +78,7 @@ export class RedisStore extends pulumi.ComponentResource {
   public readonly instance?: aws.ec2.Instance;
 
   constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:redis:RedisStore", name, {}, opts);
+    super(providedType("RedisStore"), name, {}, withFormerType("mastodon:redis:RedisStore", opts));
     const parent = { parent: this };
     const mode = args.mode ?? "elasticache";
     if (mode === "self-managed-aof" && args.role !== "persistent") {

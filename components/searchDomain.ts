@@ -3,16 +3,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName } from "../core/aws/naming";
 import { searchDomainPolicy } from "../core/aws/policies";
-import type { SearchConfig } from "../core/config/search";
+import type { StackSearchArgs } from "../core/config/args";
+import { parseSearch } from "../core/config/search";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, searchEnv } from "../core/host/env";
 import { SEARCH_MASTER_USER, SEARCH_TLS_POLICY } from "../core/search";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface SearchDomainArgs {
-  /** The resolved search config (core/config/search.ts): size, engine, preset and zone layout. */
-  search: SearchConfig;
+  /**
+   * The domain's size and engine as mastodon:search writes them; ES_PRESET and the zone layout
+   * follow from the nodes and the VPC's zones (core/search.ts).
+   */
+  search: StackSearchArgs;
   vpcId: pulumi.Input<string>;
-  /** The data subnets, one per zone; the domain takes as many as its zone layout uses. */
+  /** The data subnets, one per zone of the VPC (2 or 3); the domain takes as many as its zone layout uses. */
   dataSubnetIds: pulumi.Input<string>[];
   /** The security groups of the fleets that search (web, Sidekiq): the only ones let in on 443. */
   clientSecurityGroupIds: Record<string, pulumi.Input<string>>;
@@ -44,9 +49,14 @@ export class SearchDomain extends pulumi.ComponentResource {
   public readonly domainName: pulumi.Output<string>;
 
   constructor(name: string, args: SearchDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:search:SearchDomain", name, {}, opts);
+    super(providedType("SearchDomain"), name, {}, withFormerType("mastodon:search:SearchDomain", opts));
     const parent = { parent: this };
-    const { search } = args;
+    const vpcZones = args.dataSubnetIds.length;
+    if (vpcZones !== 2 && vpcZones !== 3)
+      throw new Error(
+        `${name}: dataSubnetIds holds ${vpcZones} subnets; give one per zone of the VPC, 2 or 3`,
+      );
+    const search = parseSearch(args.search, vpcZones);
 
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
@@ -123,9 +133,6 @@ export class SearchDomain extends pulumi.ComponentResource {
         throw new Error(`unknown search zones ${JSON.stringify(unknown)}`);
       }
     }
-    if (args.dataSubnetIds.length < subnetCount)
-      throw new Error(`${name}: ${subnetCount} zones need ${subnetCount} data subnets`);
-
     // OpenSearch domain names hold 28 characters; the provider autonames up to 255.
     this.domain = new aws.opensearch.Domain(
       fitLogicalName("aws:opensearch/domain:Domain", name, "es"),

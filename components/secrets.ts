@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { vapidKeysFromPrivate } from "../core/host/vapid";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface MastodonSecretsArgs {
   /** Where the secrets are stored, e.g. /mastodon/production/mastodon. */
@@ -24,7 +25,12 @@ export class MastodonSecrets extends pulumi.ComponentResource {
   public readonly vapidPublicKey: pulumi.Output<string>;
 
   constructor(name: string, args: MastodonSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:secrets:MastodonSecrets", name, {}, opts);
+    super(
+      providedType("MastodonSecrets"),
+      name,
+      {},
+      withFormerType("mastodon:secrets:MastodonSecrets", opts),
+    );
     const parent = { parent: this };
     const parameters: Record<string, string> = {};
     const store = (envName: string, slug: string, value: pulumi.Input<string>) => {

@@ -148,12 +148,14 @@ export function stackImages(
           {
             version: config.version,
             registry: config.image.registry,
-            architectures: [...new Set(config.fleets.map((f) => f.instance.architecture))].sort(),
-            parentImage: (architecture) => {
-              const lookup = imageLookup(config, architecture);
-              if (lookup.kind !== "built") throw new Error("image-builder builds on the pinned Debian AMI");
-              return debianAmiId(lookup.base, architecture, parent);
-            },
+            // One build per architecture the fleets run, each on its pinned Debian AMI.
+            parentImages: Object.fromEntries(
+              [...new Set(config.fleets.map((f) => f.instance.architecture))].map((architecture) => {
+                const lookup = imageLookup(config, architecture);
+                if (lookup.kind !== "built") throw new Error("image-builder builds on the pinned Debian AMI");
+                return [architecture, debianAmiId(lookup.base, architecture, parent)];
+              }),
+            ),
             rootDeviceName: config.image.rootDeviceName,
             vpcId: network.vpcId,
             subnetId: network.fleetSubnetIds[0] as pulumi.Output<string>,

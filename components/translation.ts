@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ssmPlaceholder } from "../core/host/boot";
 import type { DeeplPlan, TranslationProvider } from "../core/config/args";
 import { type Env, translationEnv } from "../core/host/env";
+import { providedType, withFormerType } from "./typeToken";
 
 export interface TranslationArgs {
   provider: TranslationProvider;
@@ -26,7 +27,7 @@ export class Translation extends pulumi.ComponentResource {
   public readonly apiKeyParameterName?: string;
 
   constructor(name: string, args: TranslationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mastodon:translation:Translation", name, {}, opts);
+    super(providedType("Translation"), name, {}, withFormerType("mastodon:translation:Translation", opts));
     const parent = { parent: this };
     let placeholder: string | undefined;
     if (args.apiKey !== undefined) {

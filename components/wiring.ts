@@ -6,10 +6,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { MonitoringInput } from "../core/aws/alarms";
-import type { QueueMonitoringInput } from "../core/aws/queueAlarms";
 import { stackQueues } from "../core/host/metrics";
-import { pgbouncerRow } from "../core/sizing/budget";
+import { pgbouncerRow, postgresConnectionsPerHost } from "../core/sizing/budget";
 import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
@@ -18,7 +16,9 @@ import { renderMigrationsDocument } from "../core/host/migrations";
 import { MIB } from "../core/sizing/memory";
 import { hostRuntime } from "./stackImages";
 import type { LoadBalancer } from "./loadBalancer";
+import type { FleetGroupArgs } from "./fleet";
 import type { Mail } from "./mail";
+import type { MonitoringTargetsArgs, QueueMonitoringArgs } from "./monitoring";
 import type { MediaStorage } from "./mediaStorage";
 import type { Network } from "./network";
 import type { PostgresDatabase } from "./postgresDatabase";
@@ -197,10 +197,25 @@ export function fleetTargetGroups(fleet: FleetConfig, loadBalancer: LoadBalancer
 }
 
 /** What Monitoring reads of the hosts' own figures (core/host/metrics.ts), and their thresholds. */
-export function queueMonitoringInput(
-  tiers: Tiers,
-  stack: string,
-): QueueMonitoringInput<pulumi.Input<string>> {
+/** A resolved fleet as its Auto Scaling group reads it (the Fleet component's args). */
+export function fleetGroup(fleet: FleetConfig): FleetGroupArgs {
+  return {
+    name: fleet.name,
+    instanceType: fleet.instanceType,
+    minSize: fleet.minSize,
+    desiredSize: fleet.desiredSize,
+    maxSize: fleet.maxSize,
+    spot: fleet.spot,
+    ...(fleet.spotInstanceTypes && { spotInstanceTypes: [...fleet.spotInstanceTypes] }),
+    ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
+    ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
+    rootVolumeGiB: fleet.rootVolumeGiB,
+    ...(fleet.sidekiq && { sidekiqQueues: [...fleet.sidekiq.queues] }),
+    postgresConnectionsPerHost: postgresConnectionsPerHost(fleet),
+  };
+}
+
+export function queueMonitoringInput(tiers: Tiers, stack: string): QueueMonitoringArgs {
   const { config } = tiers;
   return {
     stack,
@@ -221,7 +236,7 @@ export function monitoringTargets(
   tiers: Tiers,
   validated: ValidatedConfig,
   fleets: readonly { readonly fleetName: string; readonly group: aws.autoscaling.Group }[],
-): MonitoringInput<pulumi.Input<string>> {
+): MonitoringTargetsArgs {
   const { config, database: db, loadBalancer } = tiers;
   const database = (id: string, identifier: pulumi.Input<string>, budget: ValidatedConfig["budget"]) => ({
     id,

@@ -4,8 +4,7 @@
  * these tags, so they hold for any program that carries them, ours or a platform team's.
  * docs/policy.md lists them for programs that do not use our components.
  */
-import type { Fleet } from "../config/resolve";
-import { postgresConnectionsPerHost } from "../sizing/budget";
+import type { SidekiqQueue } from "../defaults";
 
 export const POLICY_TAGS = {
   /** The deployment a fleet or database belongs to: the budget pairs groups with databases by it. */
@@ -20,11 +19,17 @@ export const POLICY_TAGS = {
   adminHeadroom: "mastodon:admin-headroom",
 } as const;
 
+/** What the policy pack reads of one fleet (core/sizing/budget.ts postgresConnectionsPerHost gives the first). */
+export interface FleetPolicyFacts {
+  readonly postgresConnectionsPerHost: number;
+  readonly sidekiqQueues?: readonly SidekiqQueue[];
+}
+
 /** The budget's and the scheduler rule's tags of one fleet's group (beside its stack and fleet tags). */
-export function fleetPolicyTags(fleet: Fleet): Record<string, string> {
+export function fleetPolicyTags(fleet: FleetPolicyFacts): Record<string, string> {
   return {
-    [POLICY_TAGS.postgresConnections]: String(postgresConnectionsPerHost(fleet)),
-    ...(fleet.sidekiq && { [POLICY_TAGS.sidekiqQueues]: fleet.sidekiq.queues.join(" ") }),
+    [POLICY_TAGS.postgresConnections]: String(fleet.postgresConnectionsPerHost),
+    ...(fleet.sidekiqQueues && { [POLICY_TAGS.sidekiqQueues]: fleet.sidekiqQueues.join(" ") }),
   };
 }
 

@@ -42,7 +42,8 @@ export interface QueueMonitoringInput<Id = string> {
   /** The Stack dimension every published value carries (the stack's SSM path). */
   readonly stack: string;
   readonly queues: readonly SidekiqQueue[];
-  readonly alarms: StackConfig["alarms"];
+  /** The thresholds the queue alarms read, in seconds and jobs. */
+  readonly alarms: Pick<StackConfig["alarms"], "queueLatency" | "deadJobsPerHour" | "pgbouncerMaxWait">;
   /** Fleets with PgBouncer, and the server connections of each host's pool. */
   readonly pooledFleets: readonly { readonly name: string; readonly poolSize: number }[];
   readonly streamingFleets: readonly string[];

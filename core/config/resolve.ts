@@ -151,6 +151,11 @@ function configuredKeys(raw: unknown, prefix = ""): string[] {
   ]);
 }
 
+/** Whether a fleet whose Sidekiq serves `queues` runs the scheduler (the rules allow one such process). */
+export function servesScheduler(queues?: readonly SidekiqQueue[]): boolean {
+  return queues?.includes("scheduler") ?? false;
+}
+
 function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfig, raw: unknown): Fleet {
   const instance = ec2InstanceSpec(fleet.instanceType);
   if (!instance)
@@ -186,7 +191,7 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
     ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
-    servesScheduler: fleet.sidekiq?.queues.includes("scheduler") ?? false,
+    servesScheduler: servesScheduler(fleet.sidekiq?.queues),
     configured: new Set(configuredKeys(raw)),
   };
 }

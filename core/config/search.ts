@@ -8,7 +8,10 @@ import {
   searchPreset,
   searchZones,
 } from "../search";
+import { z } from "zod";
+import { ConfigError, problemsFromZod } from "./problems";
 import type { ParsedStackConfig } from "./schema";
+import { searchSchema } from "./schema/search";
 
 export interface SearchConfig {
   readonly instanceType: string;
@@ -38,4 +41,20 @@ export function resolveSearch(
     preset: searchPreset(parsed.nodes),
     zones: searchZones(parsed.nodes, vpcZones),
   };
+}
+
+/**
+ * The search domain from its config as written (mastodon:search, StackSearchArgs; defaults filled
+ * by the schema), for a SearchDomain declared on its own. Refused values are reported as the stack
+ * config reports them, every one by its key.
+ */
+export function parseSearch(raw: unknown, vpcZones: 2 | 3): SearchConfig {
+  const parsed = z.strictObject({ search: searchSchema }).safeParse({ search: raw });
+  if (!parsed.success)
+    throw new ConfigError(
+      problemsFromZod(parsed.error, { search: raw }, (path) =>
+        path.length === 0 ? ["search"] : Object.keys(searchSchema.shape),
+      ),
+    );
+  return resolveSearch(parsed.data.search, vpcZones);
 }
