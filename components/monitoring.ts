@@ -107,6 +107,11 @@ export interface QueueMonitoringArgs {
   pooledFleets: PooledFleetArgs[];
   /** The fleets running streaming. */
   streamingFleets: string[];
+  /**
+   * redis.onHost: both Redis run on the app host, which publishes their memory; an alarm per Redis
+   * stands where ElastiCache's would (@default false).
+   */
+  onHostRedis?: boolean;
   /** The ALB's ARN suffix: the streaming alarm asks whether the web is serving. */
   loadBalancer: pulumi.Input<string>;
 }

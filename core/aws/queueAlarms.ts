@@ -47,8 +47,8 @@ export interface QueueMonitoringInput<Id = string> {
   /** Fleets with PgBouncer, and the server connections of each host's pool. */
   readonly pooledFleets: readonly { readonly name: string; readonly poolSize: number }[];
   readonly streamingFleets: readonly string[];
-  /** redis.onHost: both Redis run on the app host, which publishes their memory (no ElastiCache alarms apply). */
-  readonly onHostRedis: boolean;
+  /** redis.onHost: both Redis run on the app host, which publishes their memory (no ElastiCache alarms apply). @default false */
+  readonly onHostRedis?: boolean;
   /** The ALB's ARN suffix: the streaming alarm asks whether the web is serving. */
   readonly loadBalancer: Id;
 }
