@@ -11,6 +11,7 @@ import {
   fleetLogsPolicy,
   fleetMetricsPolicy,
   fleetParametersPolicy,
+  parameterReadPolicy,
 } from "../core/aws/policies";
 import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
@@ -81,6 +82,11 @@ export interface FleetArgs {
   mediaAccessPolicy: pulumi.Input<string>;
   /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. (@default none) */
   hostFilesPolicy?: pulumi.Input<string>;
+  /**
+   * The RDS master password's SSM parameter ARN, for the fleet that runs the migrations' setup phase
+   * (the scheduler's): it lives outside the stack's path, so no other fleet may read it. (@default none)
+   */
+  adminPasswordParameterArn?: pulumi.Input<string>;
   /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). (@default none) */
   pullPolicy?: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. (@default {}) */
@@ -174,6 +180,17 @@ export class Fleet extends pulumi.ComponentResource {
       );
     if (args.pullPolicy)
       new aws.iam.RolePolicy(`${name}-registry`, { role: this.role.id, policy: args.pullPolicy }, parent);
+    if (args.adminPasswordParameterArn !== undefined)
+      new aws.iam.RolePolicy(
+        `${name}-db-admin`,
+        {
+          role: this.role.id,
+          policy: pulumi
+            .all([args.adminPasswordParameterArn, region, identity.accountId])
+            .apply(([arn, r, account]) => JSON.stringify(parameterReadPolicy(arn, r, account))),
+        },
+        parent,
+      );
     new aws.iam.RolePolicy(
       `${name}-logs`,
       { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },

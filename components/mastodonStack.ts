@@ -461,6 +461,8 @@ export class MastodonStack extends pulumi.ComponentResource {
               hostFilesBucket: hostFiles.bucket.bucket,
             }),
             hostFilesPolicy: hostFiles.readPolicy,
+            // The migrations' setup phase runs on the scheduler's host, with the RDS master password.
+            ...(fleet.servesScheduler && { adminPasswordParameterArn: database.adminPasswordParameter.arn }),
             ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
             targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
             parameterPath: this.parameterPrefix,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { type DatabaseRoleSetup, checkDatabaseRole } from "../core/host/databaseRole";
+import { type DatabaseRoleSetup, adminPasswordParameterName, checkDatabaseRole } from "../core/host/databaseRole";
 import type { PostgresVersion } from "../core/config/args";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
 import { providedType, withFormerType } from "./typeToken";
@@ -135,7 +135,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       parent,
     );
     this.adminPassword = pulumi.secret(adminPassword.result);
-    this.adminPasswordParameterName = `${args.parameterPrefix}/db-admin-password`;
+    this.adminPasswordParameterName = adminPasswordParameterName(args.parameterPrefix);
     this.adminPasswordParameter = new aws.ssm.Parameter(
       `${name}-admin-password`,
       {

@@ -118,7 +118,6 @@ describe.each(STACKS)("stack %s", (stack) => {
         "ar-deterministic-key",
         "ar-key-derivation-salt",
         "ar-primary-key",
-        "db-admin-password",
         "db-password",
         "redis-cache-password",
         "redis-persistent-password",
@@ -127,7 +126,11 @@ describe.each(STACKS)("stack %s", (stack) => {
         "smtp-login",
         "smtp-password",
         "vapid-private-key",
-      ].map((slug) => `/mastodon/${stack}/mastodon/${slug}`),
+      ]
+        .map((slug) => `/mastodon/${stack}/mastodon/${slug}`)
+        // The RDS master's, beside the stack's path: no fleet but the scheduler's reads it.
+        .concat(`/mastodon/${stack}/mastodon-admin/db-admin-password`)
+        .sort(),
     );
     for (const p of params) expect(p.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });
     const generated = [
@@ -449,11 +452,11 @@ describe("the app's own database role", () => {
     const { run, db } = await declare({ budget: { fleetConnections: 321 } });
     expect([db.masterUsername, db.username]).toEqual(["mastodon_admin", "mastodon"]);
     expect([db.adminPasswordParameterName, db.passwordParameterName]).toEqual([
-      "/m/p/db-admin-password",
+      "/m/p-admin/db-admin-password",
       "/m/p/db-password",
     ]);
     expect(find(run, SSM, "d-admin-password").inputs).toMatchObject({
-      name: "/m/p/db-admin-password",
+      name: "/m/p-admin/db-admin-password",
       value: "[secret]",
     });
     expect(find(run, SSM, "d-master-password").inputs).toMatchObject({
@@ -466,7 +469,7 @@ describe("the app's own database role", () => {
       appUser: "mastodon",
       databaseName: "mastodon_production",
       connectionLimit: 321,
-      adminPasswordParameter: "/m/p/db-admin-password",
+      adminPasswordParameter: "/m/p-admin/db-admin-password",
       appPasswordParameter: "/m/p/db-password",
     });
     expect(fakeSecret("d-admin-password", 40)).not.toBe(fakeSecret("d-master-password", 40));
@@ -482,4 +485,31 @@ describe("the app's own database role", () => {
 
 test("baseConfig is usable by the component directly", () => {
   expect(() => parseStackConfig(baseConfig())).not.toThrow();
+});
+
+describe.each(STACKS)("stack %s: who may read the RDS master password", (stack) => {
+  test("only the scheduler's fleet: its parameter lies outside the path every fleet reads", async () => {
+    const run = await runStack(stack);
+    const { config } = parseStackConfig(stackConfig(stack));
+    const admin = find(run, SSM, "mastodon-db-admin-password");
+    const adminArn = admin.arn!;
+    const policies = all(run, "aws:iam/rolePolicy:RolePolicy");
+    const readsAdmin = (fleet: string) =>
+      policies
+        .filter((p) => p.name.startsWith(`mastodon-${fleet}-`))
+        .flatMap(
+          (p) => JSON.parse(String(p.inputs["policy"])).Statement as { Action: unknown; Resource: unknown }[],
+        )
+        .filter((s) => JSON.stringify(s.Action).includes("ssm:Get"))
+        .some((s) =>
+          [s.Resource]
+            .flat()
+            .some(
+              (r) =>
+                r === adminArn || (String(r).endsWith("/*") && adminArn.startsWith(String(r).slice(0, -1))),
+            ),
+        );
+    for (const fleet of config.fleets)
+      expect([fleet.name, readsAdmin(fleet.name)]).toEqual([fleet.name, fleet.servesScheduler]);
+  });
 });

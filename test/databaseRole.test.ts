@@ -47,7 +47,7 @@ test("the shell lines read both passwords from SSM at run time and put neither o
   const lines = renderRoleSetupCommands(setup);
   const script = lines.join("\n");
   expect(script).toContain(
-    "admin_password=$(aws ssm get-parameter --region us-east-1 --with-decryption --name /mastodon/production/mastodon/db-admin-password --query Parameter.Value --output text)",
+    "admin_password=$(aws ssm get-parameter --region us-east-1 --with-decryption --name /mastodon/production/mastodon-admin/db-admin-password --query Parameter.Value --output text)",
   );
   expect(script).toContain("--name /mastodon/production/mastodon/db-password ");
   // The master's password through a 0600 pgpass file removed on exit, the app's as a verifier on stdin.

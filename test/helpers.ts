@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../core/config";
 import { DEFAULTS } from "../core/defaults";
+import { adminPasswordParameterName } from "../core/host/databaseRole";
 import * as pulumi from "@pulumi/pulumi";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
 import { readStackFile } from "../plan/stackFile";
@@ -139,7 +140,7 @@ export function productionRoleSetup() {
     databaseName: DEFAULTS.mastodon.databaseName,
     connectionLimit: budget.fleetConnections,
     // The parameter prefix MastodonStack gives the stack: /mastodon/<stack>/<component name>.
-    adminPasswordParameter: `/mastodon/${stack}/mastodon/db-admin-password`,
+    adminPasswordParameter: adminPasswordParameterName(`/mastodon/${stack}/mastodon`),
     appPasswordParameter: `/mastodon/${stack}/mastodon/db-password`,
   };
 }

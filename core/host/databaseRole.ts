@@ -128,6 +128,15 @@ export interface RoleSetupCommandsInput extends DatabaseRoleSetup {
 }
 
 /**
+ * Where the RDS master's password lives: beside the stack's path, not under it. Every fleet may read
+ * the stack's path (its secrets renderer reads all of it at boot); only the scheduler's fleet, which
+ * runs the migrations' setup phase, may read this one parameter (components/fleet.ts).
+ */
+export function adminPasswordParameterName(parameterPrefix: string): string {
+  return `${parameterPrefix}-admin/db-admin-password`;
+}
+
+/**
  * The `setup` phase's shell lines (POSIX sh, run as root by the SSM agent). Both passwords are read
  * from SSM at run time, never written into the document. Neither reaches a command line: the
  * master's goes to libpq through a PGPASSFILE (mode 0600, removed on exit), the app role's only as

@@ -52,7 +52,7 @@ const role = {
   databaseName: DATABASE,
   // One host of this fleet is the whole fleet here: the fleets' connections are its pool.
   connectionLimit: pool,
-  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
+  adminPasswordParameter: "/mastodon/production/mastodon-admin/db-admin-password",
   appPasswordParameter: "/mastodon/production/mastodon/db-password",
 };
 

@@ -34,7 +34,7 @@ const role = {
   appUser: APP,
   databaseName: DATABASE,
   connectionLimit: budget.fleetConnections,
-  adminPasswordParameter: "/mastodon/production/mastodon/db-admin-password",
+  adminPasswordParameter: "/mastodon/production/mastodon-admin/db-admin-password",
   appPasswordParameter: "/mastodon/production/mastodon/db-password",
 };
 const ssm = { [role.adminPasswordParameter]: ADMIN_PASSWORD, [role.appPasswordParameter]: APP_PASSWORD };
