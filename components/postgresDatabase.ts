@@ -3,7 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName, physicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
-import { type DatabaseRoleSetup, adminPasswordParameterName, checkDatabaseRole } from "../core/host/databaseRole";
+import {
+  type DatabaseRoleSetup,
+  adminPasswordParameterName,
+  checkDatabaseRole,
+} from "../core/host/databaseRole";
 import type { PostgresVersion } from "../core/config/args";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "../core/sizing/postgres";
 import { providedType, withFormerType } from "./typeToken";
