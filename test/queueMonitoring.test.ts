@@ -136,7 +136,9 @@ test("the dashboard has the queue, PgBouncer and streaming panels beside the tie
     "sidekiq: QueueLatency",
     "sidekiq: QueueSize",
     "sidekiq: DeadSetSize",
-    "sidekiq: RetrySetSize",
+    // The retry set twice: its size, and its samples for the silent-collector alarm.
+    "sidekiq: RetrySetSize (Maximum)",
+    "sidekiq: RetrySetSize (SampleCount)",
     "pgbouncer: PgBouncerMaxWait",
     "pgbouncer: PgBouncerClientsWaiting",
     "streaming: StreamingConnections",

@@ -243,14 +243,21 @@ export function dashboardBody(region: string, specs: readonly PanelMetric[]): st
   // No x/y: CloudWatch flows the widgets in order, tier after tier.
   const widgets = tiers.flatMap((tier) => {
     const inTier = specs.filter((s) => s.tier === tier);
+    // One graph per metric and statistic: a metric watched two ways (the retry set's size, and how
+    // many samples arrive, for the silent-collector alarm) gets two graphs, each drawn as it is read.
     const byMetric = new Map<string, PanelMetric[]>();
-    for (const s of inTier) byMetric.set(s.metricName, [...(byMetric.get(s.metricName) ?? []), s]);
-    return [...byMetric.entries()].map(([metricName, list]) => ({
+    for (const s of inTier) {
+      const key = `${s.metricName}\u0000${s.statistic}`;
+      byMetric.set(key, [...(byMetric.get(key) ?? []), s]);
+    }
+    const statistics = (metricName: string) =>
+      new Set(inTier.filter((s) => s.metricName === metricName).map((s) => s.statistic));
+    return [...byMetric.values()].map((list) => ({
       type: "metric",
       width: 6,
       height: 6,
       properties: {
-        title: `${tier}: ${metricName}`,
+        title: `${tier}: ${list[0]!.metricName}${statistics(list[0]!.metricName).size > 1 ? ` (${list[0]!.statistic})` : ""}`,
         region,
         stat: list[0]?.statistic,
         period: list[0]?.periodSeconds,
