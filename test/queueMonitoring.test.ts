@@ -140,7 +140,9 @@ test("the dashboard has the queue, PgBouncer and streaming panels beside the tie
     "sidekiq: RetrySetSize (Maximum)",
     "sidekiq: RetrySetSize (SampleCount)",
     "pgbouncer: PgBouncerMaxWait",
-    "pgbouncer: PgBouncerClientsWaiting",
+    // Waiting clients: the worst host (the alarm's) and the fleet's total.
+    "pgbouncer: PgBouncerClientsWaiting (Maximum)",
+    "pgbouncer: PgBouncerClientsWaiting (Sum)",
     "streaming: StreamingConnections",
     "database: DatabaseConnections",
   ])
