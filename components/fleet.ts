@@ -16,7 +16,7 @@ import {
 import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
-import { LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
+import { DRAIN, LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
 import { providedType, withFormerType } from "./typeToken";
 
 /**
@@ -316,6 +316,19 @@ export class Fleet extends pulumi.ComponentResource {
             defaultResult: "ABANDON",
             heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
           },
+          // A host running Sidekiq leaving the group (scale-in, an instance refresh) first lets its
+          // jobs finish: its drain quiets Sidekiq and completes this hook (core/host/readiness.ts,
+          // DRAIN); if nothing does, the termination goes on when the heartbeat runs out.
+          ...((fleet.sidekiqQueues?.length ?? 0) > 0
+            ? [
+                {
+                  name: DRAIN.hookName,
+                  lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                  defaultResult: "CONTINUE",
+                  heartbeatTimeout: DRAIN.heartbeatSeconds,
+                },
+              ]
+            : []),
         ],
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
         healthCheckGracePeriod: 300,

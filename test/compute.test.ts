@@ -7,6 +7,8 @@ import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../core/config";
 import {
   BOOT_UNIT,
+  DRAIN,
+  DRAIN_UNIT,
   LIFECYCLE_HEARTBEAT_SECONDS,
   LIFECYCLE_HOOK_NAME,
   READINESS,
@@ -114,9 +116,10 @@ describe.each(STACKS)("stack %s", (stack) => {
   );
 
   test.each(config.fleets.map((f) => [f.name] as const))(
-    "%s: instances wait on the launch lifecycle hook, which abandons by default",
+    "%s: instances wait on the launch lifecycle hook, which abandons by default; Sidekiq hosts drain on the way out",
     (name) => {
       const asg = find(run, ASG, `mastodon-${name}-group`).inputs as any;
+      const fleet = config.fleets.find((f) => f.name === name)!;
       expect(asg.initialLifecycleHooks).toEqual([
         {
           name: LIFECYCLE_HOOK_NAME,
@@ -124,7 +127,21 @@ describe.each(STACKS)("stack %s", (stack) => {
           defaultResult: "ABANDON",
           heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
         },
+        // The drain's hook: the running jobs' time, the stop and the completing call fit its heartbeat.
+        ...(fleet.sidekiq
+          ? [
+              {
+                name: DRAIN.hookName,
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                defaultResult: "CONTINUE",
+                heartbeatTimeout: DRAIN.heartbeatSeconds,
+              },
+            ]
+          : []),
       ]);
+      expect(DRAIN.heartbeatSeconds).toBeGreaterThan(DRAIN.timeoutSeconds + 120);
+      const drainUnit = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.units[DRAIN_UNIT];
+      expect(drainUnit !== undefined).toBe(fleet.sidekiq !== undefined);
       // The heartbeat outlasts the host's whole boot unit (its TimeoutStartSec), within AWS's 7200 s.
       const units = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.units;
       const bootTimeout = Number(/^TimeoutStartSec=(\d+)$/m.exec(units[BOOT_UNIT]!)![1]);
@@ -132,10 +149,12 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeGreaterThan(bootTimeout);
       expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeLessThanOrEqual(7200);
       // The hook's name is the one the host completes.
-      const config = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.files[
+      const readiness = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.files[
         READINESS_PATHS.config
       ]!;
-      expect(config).toContain(`\nhook ${LIFECYCLE_HOOK_NAME}\n`);
+      expect(readiness).toContain(`\nhook ${LIFECYCLE_HOOK_NAME}\n`);
+      // So is the drain's, on a host running Sidekiq.
+      if (fleet.sidekiq) expect(readiness).toContain(`\ndrain_hook ${DRAIN.hookName}\n`);
     },
   );
 

@@ -19,6 +19,7 @@ import {
   MASTODON_TIMEOUT_SEC,
   renderFleetUnits,
   SIDEKIQ_STOP_TIMEOUT_SECONDS,
+  SIDEKIQ_TAG,
   sidekiqQueueArgs,
 } from "../core/host/units";
 import { poolOf } from "../core/sizing/budget";
@@ -175,6 +176,8 @@ describe.each(SHAPES)("%s", (_name, f, pooled) => {
           "bundle",
           "exec",
           "sidekiq",
+          "-g",
+          SIDEKIQ_TAG,
           "-c",
           "%i",
           ...sidekiqQueueArgs(f.sidekiq!.queues).split(" "),
@@ -204,7 +207,7 @@ test("the combined dev fleet's single Sidekiq weights every queue", () => {
     u.name.startsWith("mastodon-sidekiq-"),
   );
   expect(valuesOf(unit!.content, "ExecStart")[0]).toMatch(
-    / ghcr\.io\/mastodon\/mastodon:v4\.6\.5 bundle exec sidekiq -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1$/,
+    / ghcr\.io\/mastodon\/mastodon:v4\.6\.5 bundle exec sidekiq -g mastodon -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1$/,
   );
 });
 

@@ -14,15 +14,22 @@ import {
   HOST_FILES_PREFIX,
 } from "../core/host/hostFiles";
 import { METRICS_PATHS } from "../core/host/metrics";
-import { INSTALL_CLOUDWATCH_AGENT, MASTODON_METRICS, programText } from "../core/host/programs";
+import { BOOT_PATHS } from "../core/host/boot";
+import {
+  INSTALL_CLOUDWATCH_AGENT,
+  MASTODON_METRICS,
+  RENDER_SECRETS,
+  programText,
+} from "../core/host/programs";
 import { USER_DATA_LIMIT_BYTES } from "../components/fleet";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import { STACKS, all, find, runStack, stateOf } from "./helpers";
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
-test("the logs agent's installer and the collector are host files, each under a key holding its SHA-256", () => {
+test("the secrets renderer, the logs agent's installer and the collector are host files, each under a key holding its SHA-256", () => {
   const expected = [
+    [BOOT_PATHS.renderer, programText(RENDER_SECRETS), "mastodon-render-secrets"],
     [CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "mastodon-install-cloudwatch-agent"],
     [METRICS_PATHS.program, programText(MASTODON_METRICS), "mastodon-metrics"],
   ].map(([path, content, name]) => {

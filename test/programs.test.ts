@@ -110,7 +110,7 @@ test("shellcheck and python3 have teeth: a broken script and a broken program ar
   }
 });
 
-test("a fleet host gets the secret renderer and the readiness program byte for byte", () => {
+test("a fleet host gets the readiness program byte for byte, and the secret renderer from the host files", () => {
   const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
   const host = renderFleetHost({
     fleet,
@@ -122,9 +122,16 @@ test("a fleet host gets the secret renderer and the readiness program byte for b
     hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
   });
   const doc = parse(host.userData) as CloudConfigDoc;
-  const renderer = doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)!;
-  expect(renderer.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), "utf8"));
-  expect(renderer.permissions).toBe("0755");
+  // The renderer runs after the host files are fetched and checked: it is one of them.
+  const renderer = HOST_FILES.find((f) => f.path === BOOT_PATHS.renderer)!;
+  expect([renderer.content, renderer.mode]).toEqual([
+    fs.readFileSync(path.join(PROGRAMS_DIR, RENDER_SECRETS), "utf8"),
+    "0755",
+  ]);
+  expect(doc.write_files.find((f) => f.path === BOOT_PATHS.renderer)).toBeUndefined();
+  expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toContain(
+    `${renderer.sha256}  ${BOOT_PATHS.renderer}\n`,
+  );
   const ready = doc.write_files.find((f) => f.path === READINESS_PATHS.program)!;
   expect(ready.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, MASTODON_READY), "utf8"));
   expect(ready.permissions).toBe("0755");

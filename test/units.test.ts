@@ -100,7 +100,7 @@ describe("production units, line by line", () => {
       });
       expect(lines(unit.content)).toEqual(
         expect.arrayContaining([
-          "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default",
+          "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -g mastodon -c %i -q default",
           "TimeoutStopSec=30",
           "Restart=always",
         ]),
@@ -123,7 +123,7 @@ describe("production units, line by line", () => {
     // Was `-q default -q ingress ... -q scheduler -q fasp`: strict priority, a default backlog
     // starved every queue after it (test/real/sidekiq.real.test.ts runs both in real Sidekiq).
     expect(lines(unit!.content)).toContain(
-      "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1",
+      "ExecStart=/home/mastodon/.rbenv/shims/bundle exec sidekiq -g mastodon -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1",
     );
   });
 
@@ -141,7 +141,7 @@ describe("production units, line by line", () => {
       for (const f of parseStackConfig(stackConfig(stack)).config.fleets) {
         if (!f.sidekiq || f.sidekiq.queues.length < 2) continue;
         for (const unit of renderSidekiqUnits(f, { pooled: false })) {
-          const args = /exec sidekiq -c %i (.*)$/m.exec(unit.content)![1]!.split(" ");
+          const args = /exec sidekiq -g mastodon -c %i (.*)$/m.exec(unit.content)![1]!.split(" ");
           for (let i = 0; i < args.length; i += 2) {
             expect([stack, f.name, args[i], args[i + 1]]).toEqual([
               stack,

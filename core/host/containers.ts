@@ -33,6 +33,7 @@ import {
   MASTODON_TIMEOUT_SEC,
   renderTarget,
   SIDEKIQ_STOP_TIMEOUT_SECONDS,
+  SIDEKIQ_TAG,
   sidekiqQueueArgs,
   sidekiqUnitPrefix,
 } from "./units";
@@ -150,7 +151,7 @@ export function renderContainerSidekiqUnits(
       mounts: mountsFor("rails", ctx),
       writableTmp: true,
       stopTimeout: SIDEKIQ_STOP_TIMEOUT_SECONDS,
-      command: ["bundle", "exec", "sidekiq", "-c", "%i", ...queues],
+      command: ["bundle", "exec", "sidekiq", "-g", SIDEKIQ_TAG, "-c", "%i", ...queues],
     };
     return {
       name: `${prefix}@.service`,

@@ -5,7 +5,7 @@
  * the units this fleet runs, starts mastodon.target and completes the launch lifecycle action with
  * CONTINUE once they all serve (ABANDON if any step fails or they do not within the bound).
  */
-import { BOOT_PATHS, type RenderedFile, renderEnvFile, renderManifest, renderSecretsProgram } from "./boot";
+import { BOOT_PATHS, type RenderedFile, renderEnvFile, renderManifest } from "./boot";
 import { renderCloudConfig, type WriteFile } from "./cloudInit";
 import type { Fleet } from "../config/resolve";
 import type { Env } from "./env";
@@ -26,7 +26,7 @@ import {
   renderSecretsStep,
 } from "./readiness";
 import type { UnitFile } from "./systemd";
-import { MASTODON_PATHS, enabledUnits, renderFleetUnits } from "./units";
+import { MASTODON_PATHS, SIDEKIQ_TAG, enabledUnits, renderFleetUnits } from "./units";
 import { type ContainerImages, renderContainerHost } from "./containers";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
 import { INSTALL_SSM_AGENT, programText } from "./programs";
@@ -221,7 +221,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
-  // A host fetches what it runs: the logs agent's installer, and the collector where it publishes.
+  // A host fetches what it runs: the secrets renderer, the logs agent's installer, and the collector
+  // where it publishes.
   const fetched = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || metricsUnits.length > 0);
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
@@ -322,7 +323,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     renderLogsAgentUnit([
       { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
     ]),
-    ...renderBootUnits(steps),
+    ...renderBootUnits(steps, { drain: fleet.sidekiq !== undefined }),
   ];
 
   const rendered: RenderedFile[] = [
@@ -370,10 +371,13 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       content: renderManifest(input.parameterPath, input.region, rendered),
       permissions: "0600",
     },
-    { path: BOOT_PATHS.renderer, content: renderSecretsProgram(), permissions: "0755" },
     {
       path: READINESS_PATHS.config,
-      content: renderReadinessConfig({ region: input.region, checks: readinessChecks }),
+      content: renderReadinessConfig({
+        region: input.region,
+        checks: readinessChecks,
+        ...(fleet.sidekiq && { drain: { tag: SIDEKIQ_TAG } }),
+      }),
       permissions: "0644",
     },
     { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },

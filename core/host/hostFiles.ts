@@ -7,10 +7,11 @@
  * and a new digest, so it rolls the fleets like any user-data change, and a file altered in the
  * bucket fails the boot (the group replaces the host) rather than run.
  *
- * The boot's own programs (the secrets renderer, readiness, the SSM agent installer) stay in the
- * user-data: they run before the fetch, or report its failure.
+ * The boot's programs that run before the fetch (the SSM agent installer) or report its failure
+ * (readiness) stay in the user-data; the secrets renderer, run after it, is fetched too.
  */
 import { createHash } from "crypto";
+import { BOOT_PATHS, renderSecretsProgram } from "./boot";
 import { METRICS_PATHS } from "./metrics";
 import { INSTALL_CLOUDWATCH_AGENT, MASTODON_METRICS, programText } from "./programs";
 import type { BootStep } from "./readiness";
@@ -39,6 +40,8 @@ export function hostFile(path: string, content: string, mode: string): HostFile 
 
 /** Every file a host may fetch: the bucket holds them all, a host fetches what it runs. */
 export const HOST_FILES: readonly HostFile[] = [
+  // The boot runs it right after the fetch; a failed fetch fails the boot before it is needed.
+  hostFile(BOOT_PATHS.renderer, renderSecretsProgram(), "0755"),
   hostFile(CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "0755"),
   hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
 ];

@@ -47,6 +47,22 @@ export const READINESS_PATHS = {
 export const BOOT_UNIT = "mastodon-boot.service";
 export const ABANDON_UNIT = "mastodon-boot-abandon.service";
 export const WATCH_UNIT = "mastodon-watch.service";
+/** The drain (mastodon-ready --drain): quiets Sidekiq when the group terminates the host. */
+export const DRAIN_UNIT = "mastodon-drain.service";
+
+/**
+ * The termination hook of a fleet running Sidekiq (components/fleet.ts) and its drain: the jobs a
+ * host runs when the group scales it in or an instance refresh replaces it get five minutes to
+ * finish (most of Mastodon's take seconds; a job still running after that is pushed back onto its
+ * queue by Sidekiq's own shutdown, not lost). The hook's heartbeat adds the stop and the call that
+ * completes it; if nothing completes it, its default result lets the termination go on.
+ */
+export const DRAIN = {
+  hookName: "mastodon-drain",
+  timeoutSeconds: 300,
+  intervalSeconds: 5,
+  heartbeatSeconds: 300 + 120 + 120,
+} as const;
 
 /** The launch lifecycle hook every fleet's group declares and every host completes. */
 export const LIFECYCLE_HOOK_NAME = "mastodon-ready";
@@ -97,6 +113,12 @@ export interface ReadinessConfigInput {
   readonly watchIntervalSeconds?: number;
   readonly watchStrikes?: number;
   readonly stateDir?: string;
+  /** A fleet running Sidekiq: the drain's settings (DRAIN), with Sidekiq's process tag. @default none */
+  readonly drain?: {
+    readonly tag: string;
+    readonly timeoutSeconds?: number;
+    readonly intervalSeconds?: number;
+  };
 }
 
 const WORD = /^[A-Za-z0-9_.:@/-]+$/;
@@ -115,6 +137,14 @@ export function renderReadinessConfig(input: ReadinessConfigInput): string {
     ["state", input.stateDir ?? READINESS_PATHS.state],
     ...checks.units.map((u): [string, string] => ["unit", u]),
     ...checks.urls.map((u): [string, string] => ["http", u]),
+    ...(input.drain
+      ? ([
+          ["drain_hook", DRAIN.hookName],
+          ["drain_timeout", input.drain.timeoutSeconds ?? DRAIN.timeoutSeconds],
+          ["drain_interval", input.drain.intervalSeconds ?? DRAIN.intervalSeconds],
+          ["drain_tag", input.drain.tag],
+        ] as [string, string | number][])
+      : []),
   ];
   for (const [key, value] of lines)
     if (!WORD.test(String(value)))
@@ -176,11 +206,14 @@ const ABANDON_REASON = `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`;
  * `systemctl start --no-block` (bootCommands): cloud-init finishes its stage at once, and the
  * boot's outcome is the lifecycle action, not cloud-init's status.
  */
-export function renderBootUnits(steps: readonly BootStep[]): UnitFile[] {
+export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: boolean } = {}): UnitFile[] {
   const all: BootStep[] = [
     ...steps,
     readinessStep(),
-    { argv: ["/usr/bin/systemctl", "enable", "--now", WATCH_UNIT], boundSeconds: 30 },
+    {
+      argv: ["/usr/bin/systemctl", "enable", "--now", WATCH_UNIT, ...(opts.drain ? [DRAIN_UNIT] : [])],
+      boundSeconds: 30,
+    },
   ];
   const timeout = bootTimeoutSeconds(all);
   if (timeout + BEFORE_AND_AFTER_BOOT_SECONDS > LIFECYCLE_HEARTBEAT_SECONDS)
@@ -242,7 +275,31 @@ export function renderBootUnits(steps: readonly BootStep[]): UnitFile[] {
       install: [["WantedBy", "multi-user.target"]],
     }),
   };
-  return [boot, abandon, watch];
+  // Root with its capabilities, as the watch: it signals Sidekiq's processes (another user's) and
+  // stops mastodon.target through systemd.
+  const drain: UnitFile = {
+    name: DRAIN_UNIT,
+    content: renderUnit({
+      unit: [
+        [
+          "Description",
+          "Mastodon drain: quiet Sidekiq and let its jobs finish when the group terminates the host",
+        ],
+        ["After", "mastodon.target"],
+      ],
+      service: [
+        ["Type", "simple"],
+        ["ExecStart", execLine([READINESS_PATHS.program, "--drain", READINESS_PATHS.config])],
+        ["Restart", "on-failure"],
+        ["RestartSec", DRAIN.intervalSeconds],
+        ["NoNewPrivileges", "true"],
+        ["ProtectSystem", "full"],
+        ["PrivateTmp", "true"],
+      ],
+      install: [["WantedBy", "multi-user.target"]],
+    }),
+  };
+  return [boot, abandon, watch, ...(opts.drain ? [drain] : [])];
 }
 
 /** What cloud-init's runcmd does: load the units it wrote, start the boot without waiting for it. */

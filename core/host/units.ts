@@ -22,6 +22,13 @@ export const MASTODON_PATHS = {
   rdsCaBundle: "/etc/ssl/certs/rds-global-bundle.pem",
 } as const;
 
+/**
+ * Sidekiq's process tag (`sidekiq -g`): its process title reads "sidekiq <version> mastodon [N of M
+ * busy]" (Sidekiq's launcher, PROCTITLES), which is how the drain finds the processes to quiet and
+ * counts their running jobs, in both runtimes (a container's processes are the host's too).
+ */
+export const SIDEKIQ_TAG = "mastodon";
+
 /** Sidekiq stops within 25 s (its shutdown timeout); give it room before SIGKILL. */
 export const SIDEKIQ_STOP_TIMEOUT_SECONDS = 30;
 
@@ -181,7 +188,7 @@ export function renderSidekiqUnits(fleet: Fleet, ctx: UnitContext): UnitFile[] {
         // eigenmagic-systemd-template-units.txt: MALLOC_ARENA_MAX=2 halved Sidekiq's memory.
         env("MALLOC_ARENA_MAX", 2),
         env("LD_PRELOAD", JEMALLOC_PRELOAD),
-        ["ExecStart", `${MASTODON_PATHS.bundle} exec sidekiq -c %i ${queues}`],
+        ["ExecStart", `${MASTODON_PATHS.bundle} exec sidekiq -g ${SIDEKIQ_TAG} -c %i ${queues}`],
         ["TimeoutStopSec", SIDEKIQ_STOP_TIMEOUT_SECONDS],
         ...restartAlways,
         ...sandbox("ruby"),

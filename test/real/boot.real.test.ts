@@ -396,7 +396,9 @@ const stepOf = (b: Boot, program: string) => b.steps.find((s) => s.argv[0] === p
 test("a failing SSM read is retried: the render recovers, the units come up, and the group hears CONTINUE", async () => {
   const b = await boot({ ssmFailures: 1 });
   expect(b.steps.map((s) => [s.argv[0], s.status])).toEqual([
-    // The logs agent's installer and the collector from the host-files bucket, their digests, their mode.
+    // The secrets renderer, the logs agent's installer and the collector from the host-files
+    // bucket, their digests, their mode.
+    ["/usr/bin/aws", 0],
     ["/usr/bin/aws", 0],
     ["/usr/bin/aws", 0],
     ["/usr/bin/sha256sum", 0],
@@ -490,8 +492,8 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
   expect(stepOf(b, READINESS_PATHS.program)!.stderr).toContain(
     `completed lifecycle hook ${LIFECYCLE_HOOK_NAME} of ${GROUP} for ${INSTANCE}: CONTINUE`,
   );
-  // Then the watch is enabled.
-  expect(b.systemctl.at(-1)).toEqual(["enable", "--now", "mastodon-watch.service"]);
+  // Then the watch is enabled, and the drain (this host runs Sidekiq).
+  expect(b.systemctl.at(-1)).toEqual(["enable", "--now", "mastodon-watch.service", "mastodon-drain.service"]);
   expect(fs.readFileSync(path.join(b.root, READINESS_PATHS.state, "completed"), "utf8")).toBe("CONTINUE\n");
 }, 60000);
 
@@ -526,8 +528,8 @@ test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABA
 
 test("an SSM read that never succeeds stops the boot after its attempts, and OnFailure sends ABANDON", async () => {
   const b = await boot({ ssmFailures: 100, retryAttempts: 3 });
-  // The host files (4 steps), the CA bundle and the two installs, then the renderer fails.
-  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+  // The host files (5 steps), the CA bundle and the two installs, then the renderer fails.
+  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1]);
   expect(ssmReads(b)).toHaveLength(3);
   const render = stepOf(b, BOOT_PATHS.renderer)!;
   expect(render.stderr.split("\n").filter(Boolean)).toEqual([
@@ -632,8 +634,8 @@ test("a host file altered in the bucket fails the boot at the digest check: noth
   const check = b.steps.at(-1)!;
   expect(check.argv).toEqual(["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS]);
   expect(check.status).not.toBe(0);
-  // Both objects were altered: both are named by the real sha256sum.
-  expect(check.stderr + "").toMatch(/WARNING: 2 computed checksums did NOT match/);
+  // Every object was altered: the real sha256sum counts them all.
+  expect(check.stderr + "").toMatch(/WARNING: 3 computed checksums did NOT match/);
   expect(b.systemctl).toEqual([]);
   expect(completions(b)).toEqual([lifecycle("ABANDON")]);
 }, 60000);

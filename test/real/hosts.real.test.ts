@@ -11,7 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
-import { ABANDON_UNIT, BOOT_UNIT, WATCH_UNIT } from "../../core/host/readiness";
+import { ABANDON_UNIT, BOOT_UNIT, DRAIN_UNIT, WATCH_UNIT } from "../../core/host/readiness";
 import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../core/host/logs";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { parseStackConfig } from "../../core/config";
@@ -106,7 +106,15 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
       const r = spawnSync(
         "systemd-analyze",
-        ["verify", `--root=${root}`, ...enabled, BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT],
+        [
+          "verify",
+          `--root=${root}`,
+          ...enabled,
+          BOOT_UNIT,
+          ABANDON_UNIT,
+          WATCH_UNIT,
+          ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
+        ],
         {
           cwd: unitDir,
           encoding: "utf8",
@@ -145,6 +153,9 @@ describe.each(STACKS)("stack %s", (stack) => {
         ...stockDebian,
         // Every host fetches the logs agent's installer, and the collector where it publishes
         // (PgBouncer, streaming or the backlog), checks them and makes them executable.
+        // The secrets renderer and the logs agent's installer, then the collector where it
+        // publishes: each fetched, all checked and made executable.
+        "/usr/bin/aws",
         "/usr/bin/aws",
         ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/aws"] : []),
         "/usr/bin/sha256sum",
@@ -161,7 +172,14 @@ describe.each(STACKS)("stack %s", (stack) => {
         "/usr/bin/systemctl",
       ]);
       expect(steps.at(-2)).toEqual(["/usr/local/sbin/mastodon-ready", "/etc/mastodon/readiness.conf"]);
-      expect(steps.at(-1)).toEqual(["/usr/bin/systemctl", "enable", "--now", WATCH_UNIT]);
+      // The watch, and on a host running Sidekiq the drain (it acts once the group terminates it).
+      expect(steps.at(-1)).toEqual([
+        "/usr/bin/systemctl",
+        "enable",
+        "--now",
+        WATCH_UNIT,
+        ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
+      ]);
       // The abandon unit's reason, double-quoted in ExecStart=, is one argument (split as
       // systemd.service(5) splits a command line; systemd-analyze verify checked the syntax above).
       const abandon = execStarts(a.units[ABANDON_UNIT]!)[0]!;

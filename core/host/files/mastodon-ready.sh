@@ -11,6 +11,12 @@
 #                                           watch_interval seconds; after `strikes` failed checks
 #                                           in a row, mark the instance Unhealthy so the group
 #                                           replaces it (mastodon-watch.service runs it)
+#   mastodon-ready --drain CONFIG           once the group terminates this instance (scale-in, an
+#                                           instance refresh: its target lifecycle state turns
+#                                           Terminated), quiet Sidekiq (TSTP: it fetches no more
+#                                           jobs), wait at most drain_timeout seconds for the jobs
+#                                           it runs, stop mastodon.target, and complete the
+#                                           termination hook with CONTINUE (mastodon-drain.service)
 #
 # CONFIG (core/host/readiness.ts renders it) has one "key value" per line:
 #   region R           the instance's region
@@ -22,6 +28,15 @@
 #   state DIR          where the lifecycle action's outcome is kept (survives a reboot)
 #   unit U             a check: `systemctl is-active U` says active (repeatable)
 #   http URL           a check: URL answers 2xx (repeatable)
+#   drain_hook NAME    --drain: the group's termination lifecycle hook
+#   drain_timeout S    --drain: how long the running jobs may take to finish (whole seconds)
+#   drain_interval S   --drain: the pause between two reads of the lifecycle state, and of the jobs
+#   drain_tag TAG      --drain: Sidekiq's process tag (sidekiq -g TAG): which processes to quiet
+#
+# Sidekiq rewrites its process title on every heartbeat: "sidekiq 6.4.1 TAG [3 of 10 busy]", with
+# " stopping" once quiet (Sidekiq's launcher, PROCTITLES); the drain reads the running jobs there.
+# The target lifecycle state is in instance metadata (Amazon EC2 Auto Scaling User Guide, "Retrieve
+# the target lifecycle state through instance metadata").
 #
 # The instance id comes from the instance metadata service (IMDSv2: a session token first), the
 # group's name from the instance's tags there (aws:autoscaling:groupName; the launch template
@@ -41,7 +56,7 @@ readonly AWS_ATTEMPTS=5
 log() { printf 'mastodon-ready: %s\n' "$*" >&2; }
 
 usage() {
-  echo "usage: mastodon-ready [--abandon REASON | --watch] CONFIG" >&2
+  echo "usage: mastodon-ready [--abandon REASON | --watch | --drain] CONFIG" >&2
   exit 2
 }
 
@@ -59,6 +74,11 @@ case "${1:-}" in
     mode=watch
     shift
     ;;
+  --drain)
+    [ "$#" -eq 2 ] || usage
+    mode=drain
+    shift
+    ;;
   -*) usage ;;
   *) [ "$#" -eq 1 ] || usage ;;
 esac
@@ -74,6 +94,10 @@ strikes=5
 state=/var/lib/mastodon-ready
 units=()
 urls=()
+drain_hook=""
+drain_timeout=300
+drain_interval=5
+drain_tag=""
 while read -r key value; do
   case "$key" in
     "" | "#"*) ;;
@@ -86,6 +110,10 @@ while read -r key value; do
     state) state=$value ;;
     unit) units+=("$value") ;;
     http) urls+=("$value") ;;
+    drain_hook) drain_hook=$value ;;
+    drain_timeout) drain_timeout=$value ;;
+    drain_interval) drain_interval=$value ;;
+    drain_tag) drain_tag=$value ;;
     *)
       log "$config: unknown key $key"
       exit 2
@@ -93,8 +121,13 @@ while read -r key value; do
   esac
 done <"$config"
 number='^[0-9]+(\.[0-9]+)?$'
-if ! [[ $timeout =~ ^[0-9]+$ && $strikes =~ ^[1-9][0-9]*$ && $interval =~ $number && $watch_interval =~ $number ]]; then
-  log "$config: timeout, interval, watch_interval and strikes must be numbers"
+if ! [[ $timeout =~ ^[0-9]+$ && $strikes =~ ^[1-9][0-9]*$ && $interval =~ $number && $watch_interval =~ $number &&
+  $drain_timeout =~ ^[0-9]+$ && $drain_interval =~ $number ]]; then
+  log "$config: timeout, interval, watch_interval, strikes, drain_timeout and drain_interval must be numbers"
+  exit 2
+fi
+if [ "$mode" = drain ] && ! [[ $drain_hook =~ ^[A-Za-z0-9_.-]+$ && $drain_tag =~ ^[A-Za-z0-9_.-]+$ ]]; then
+  log "$config: --drain needs drain_hook and drain_tag (letters, digits, ., _ and -)"
   exit 2
 fi
 if [ -z "$region" ] || [ -z "$hook" ]; then
@@ -247,6 +280,55 @@ watch() {
   done
 }
 
+# "PID BUSY" for each Sidekiq process with this host's tag, from its process title.
+sidekiq_processes() {
+  local dir title pattern="^sidekiq [^ ]+ ${drain_tag} \\[([0-9]+) of [0-9]+ busy\\]"
+  for dir in /proc/[0-9]*; do
+    title=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+    if [[ $title =~ $pattern ]]; then
+      echo "${dir#/proc/} ${BASH_REMATCH[1]}"
+    fi
+  done
+}
+
+# Runs for as long as the host does (mastodon-drain.service); acts once, when it is terminated.
+drain() {
+  local lifecycle pid busy total deadline
+  until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = Terminated ]; do
+    sleep "$drain_interval"
+  done
+  identify || exit 1
+  log "$instance_id is being terminated: quieting Sidekiq ($drain_tag), at most ${drain_timeout}s for its jobs"
+  while read -r pid _; do
+    kill -TSTP "$pid" 2>/dev/null || true
+  done < <(sidekiq_processes)
+  deadline=$(($(now) + drain_timeout * 1000000))
+  while :; do
+    total=0
+    while read -r _ busy; do
+      total=$((total + busy))
+    done < <(sidekiq_processes)
+    if [ "$total" -eq 0 ]; then
+      log "no job running"
+      break
+    fi
+    if [ "$(now)" -ge "$deadline" ]; then
+      log "$total jobs still running after ${drain_timeout}s; stopping (Sidekiq pushes them back onto their queues)"
+      break
+    fi
+    sleep "$drain_interval"
+  done
+  timeout 120 systemctl stop mastodon.target || log "mastodon.target did not stop within 120s"
+  lifecycle=CONTINUE
+  if aws_call autoscaling complete-lifecycle-action --region "$region" \
+    --lifecycle-hook-name "$drain_hook" --auto-scaling-group-name "$group" \
+    --instance-id "$instance_id" --lifecycle-action-result "$lifecycle"; then
+    log "completed lifecycle hook $drain_hook of $group for $instance_id: $lifecycle"
+  else
+    log "could not complete lifecycle hook $drain_hook; its heartbeat timeout will (default CONTINUE)"
+  fi
+}
+
 case "$mode" in
   ready) ready ;;
   abandon)
@@ -254,4 +336,5 @@ case "$mode" in
     complete ABANDON
     ;;
   watch) watch ;;
+  drain) drain ;;
 esac
