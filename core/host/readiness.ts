@@ -256,50 +256,47 @@ export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: bool
       ],
     }),
   };
-  const watch: UnitFile = {
-    name: WATCH_UNIT,
-    content: renderUnit({
-      unit: [
-        ["Description", "Mastodon watch: mark the instance Unhealthy when its services stay down"],
-        ["After", "mastodon.target"],
-      ],
-      service: [
-        ["Type", "simple"],
-        ["ExecStart", execLine([READINESS_PATHS.program, "--watch", READINESS_PATHS.config])],
-        ["Restart", "on-failure"],
-        ["RestartSec", READINESS.watchIntervalSeconds],
-        ["NoNewPrivileges", "true"],
-        ["ProtectSystem", "full"],
-        ["PrivateTmp", "true"],
-      ],
-      install: [["WantedBy", "multi-user.target"]],
-    }),
-  };
-  // Root with its capabilities, as the watch: it signals Sidekiq's processes (another user's) and
-  // stops mastodon.target through systemd.
-  const drain: UnitFile = {
-    name: DRAIN_UNIT,
-    content: renderUnit({
-      unit: [
-        [
-          "Description",
-          "Mastodon drain: quiet Sidekiq and let its jobs finish when the group terminates the host",
-        ],
-        ["After", "mastodon.target"],
-      ],
-      service: [
-        ["Type", "simple"],
-        ["ExecStart", execLine([READINESS_PATHS.program, "--drain", READINESS_PATHS.config])],
-        ["Restart", "on-failure"],
-        ["RestartSec", DRAIN.intervalSeconds],
-        ["NoNewPrivileges", "true"],
-        ["ProtectSystem", "full"],
-        ["PrivateTmp", "true"],
-      ],
-      install: [["WantedBy", "multi-user.target"]],
-    }),
-  };
+  const watch = readinessLoopUnit(
+    WATCH_UNIT,
+    "Mastodon watch: mark the instance Unhealthy when its services stay down",
+    "--watch",
+    READINESS.watchIntervalSeconds,
+  );
+  // The drain signals Sidekiq's processes (another user's) and stops mastodon.target through systemd.
+  const drain = readinessLoopUnit(
+    DRAIN_UNIT,
+    "Mastodon drain: quiet Sidekiq and let its jobs finish when the group terminates the host",
+    "--drain",
+    DRAIN.intervalSeconds,
+  );
   return [boot, abandon, watch, ...(opts.drain ? [drain] : [])];
+}
+
+/**
+ * A unit that runs mastodon-ready in one of its loops (`--watch`, `--drain`) for as long as the host
+ * runs, after mastodon.target: root with its capabilities (it marks the instance's health, signals
+ * Mastodon's processes, stops units), the system read-only but /etc and /var, a private /tmp.
+ */
+function readinessLoopUnit(name: string, description: string, mode: string, restartSec: number): UnitFile {
+  return {
+    name,
+    content: renderUnit({
+      unit: [
+        ["Description", description],
+        ["After", "mastodon.target"],
+      ],
+      service: [
+        ["Type", "simple"],
+        ["ExecStart", execLine([READINESS_PATHS.program, mode, READINESS_PATHS.config])],
+        ["Restart", "on-failure"],
+        ["RestartSec", restartSec],
+        ["NoNewPrivileges", "true"],
+        ["ProtectSystem", "full"],
+        ["PrivateTmp", "true"],
+      ],
+      install: [["WantedBy", "multi-user.target"]],
+    }),
+  };
 }
 
 /** What cloud-init's runcmd does: load the units it wrote, start the boot without waiting for it. */
