@@ -11,12 +11,16 @@
  * It reports and does not judge: exit 0 whatever the times. Only with --max-ratio does it exit 1,
  * when the median ratio is above that. Exit 2 when a command fails or the arguments are unusable.
  * Absolute times depend on the machine and its load; the ratio is the figure to compare.
+ *
+ * Then the metrics collector's cost per run at a small and a large Sidekiq backlog
+ * (scripts/collectorBench.ts), with the ratio of the two.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { collectorBench } from "./collectorBench";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -193,6 +197,11 @@ async function main(): Promise<void> {
   if (maxRatio !== undefined && ratio > maxRatio) {
     console.log(`bench: median ratio ${ratio.toFixed(2)} is above --max-ratio ${maxRatio}`);
     process.exitCode = 1;
+  }
+  try {
+    await collectorBench(runs, stats);
+  } catch (e) {
+    fail((e as Error).message);
   }
 }
 
