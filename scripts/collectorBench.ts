@@ -6,28 +6,18 @@
  * max, and the ratio of the large backlog's median to the small one's: the reads are O(1) per
  * queue, so the ratio should stay near 1. It reports and does not judge.
  */
-import { type ChildProcess, execFileSync, spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+// The real-program tests' own way to start redis-server (a free port, ready once it answers PONG).
+import { freePort, startRedis } from "../test/real/servers";
 
 const ROOT = path.join(__dirname, "..");
 const PROGRAM = path.join(ROOT, "core", "host", "files", "mastodon-metrics.py");
 const PASSWORD = "BenchPassword0123456789";
 const BACKLOGS = [10, 100_000] as const;
 const QUEUES = ["default", "ingress", "push", "pull", "mailers", "scheduler", "fasp"];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 /** One RESP command, as redis-cli --pipe reads them. */
 const resp = (...args: string[]) =>
@@ -88,8 +78,7 @@ export async function collectorBench(runs: number, stats: (values: number[]) => 
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-bench-collector-"));
   const port = await freePort();
-  const redis: ChildProcess = spawn(
-    "/usr/bin/redis-server",
+  const redis = await startRedis(
     [
       "--port",
       String(port),
@@ -102,20 +91,10 @@ export async function collectorBench(runs: number, stats: (values: number[]) => 
       "--appendonly",
       "no",
     ],
-    { stdio: "ignore" },
+    port,
+    PASSWORD,
   );
   try {
-    for (let i = 0; ; i++) {
-      try {
-        execFileSync("redis-cli", ["-p", String(port), "-a", PASSWORD, "--no-auth-warning", "PING"], {
-          stdio: "ignore",
-        });
-        break;
-      } catch {
-        if (i > 100) throw new Error("redis-server did not answer");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     BACKLOGS.forEach((jobs, db) => fill(port, db, jobs));
     const config = path.join(dir, "metrics.json");
     fs.writeFileSync(
@@ -162,7 +141,7 @@ export async function collectorBench(runs: number, stats: (values: number[]) => 
       `collector ${BACKLOGS[1]}/${BACKLOGS[0]} jobs: median ratio ${ratio("process").toFixed(2)} (process), ${ratio("redis").toFixed(2)} (Redis pipeline)`,
     );
   } finally {
-    redis.kill("SIGKILL");
+    await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -14,7 +14,12 @@ import { BOOT_PATHS } from "../core/host/boot";
 import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../core/host/hostFiles";
 import { officialImages } from "../core/host/containers";
 import { IMAGE_BUILD_SCRIPT } from "../core/host/imageBuild";
-import { CLOUDWATCH_AGENT_INSTALLER, SSM_AGENT_INSTALLER, renderFleetHost } from "../core/host/fleetHost";
+import {
+  CLOUDWATCH_AGENT_INSTALLER,
+  type HostRuntime,
+  SSM_AGENT_INSTALLER,
+  renderFleetHost,
+} from "../core/host/fleetHost";
 import { LOGS_AGENT_UNIT, LOGS_PATHS, fleetLogGroupName } from "../core/host/logs";
 import { renderMigrationsDocument } from "../core/host/migrations";
 import {
@@ -110,9 +115,10 @@ test("shellcheck and python3 have teeth: a broken script and a broken program ar
   }
 });
 
-test("a fleet host gets the readiness program byte for byte, and the secret renderer from the host files", () => {
+/** The dev stack's one host as it renders, natively or on stock Debian with the release images. */
+function devHost(runtime?: HostRuntime) {
   const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
-  const host = renderFleetHost({
+  return renderFleetHost({
     fleet,
     env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
     parameterPath: "/mastodon/dev",
@@ -120,7 +126,12 @@ test("a fleet host gets the readiness program byte for byte, and the secret rend
     logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
     metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
     hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
+    ...(runtime && { runtime }),
   });
+}
+
+test("a fleet host gets the readiness program byte for byte, and the secret renderer from the host files", () => {
+  const host = devHost();
   const doc = parse(host.userData) as CloudConfigDoc;
   // The renderer runs after the host files are fetched and checked: it is one of them.
   const renderer = HOST_FILES.find((f) => f.path === BOOT_PATHS.renderer)!;
@@ -142,17 +153,7 @@ test("a fleet host gets the readiness program byte for byte, and the secret rend
 });
 
 test("a stock Debian host (official images) gets the SSM agent installer byte for byte, run first", () => {
-  const fleet = parseStackConfig(stackConfig("dev")).config.fleets[0]!;
-  const host = renderFleetHost({
-    fleet,
-    env: { SIDEKIQ_REDIS_URL: "redis://:{{ssm:/mastodon/dev/redis-password}}@redis:6379/0" },
-    parameterPath: "/mastodon/dev",
-    region: "us-east-1",
-    logGroupName: fleetLogGroupName("/mastodon/dev", fleet.name),
-    metrics: { stack: "/mastodon/dev", region: "us-east-1", fleets: [fleet] },
-    hostFiles: { bucket: "mastodon-host-files-bucket-0123abc" },
-    runtime: { kind: "containers", images: officialImages({ version: "v4.6.5" }) },
-  });
+  const host = devHost({ kind: "containers", images: officialImages({ version: "v4.6.5" }) });
   const doc = parse(host.userData) as CloudConfigDoc;
   const installer = doc.write_files.find((f) => f.path === SSM_AGENT_INSTALLER)!;
   expect(installer.content).toBe(fs.readFileSync(path.join(PROGRAMS_DIR, INSTALL_SSM_AGENT), "utf8"));
