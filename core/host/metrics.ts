@@ -95,17 +95,13 @@ export function stackQueues(fleets: readonly Fleet[]): SidekiqQueue[] {
   return [...new Set(fleets.flatMap((f) => f.sidekiq?.queues ?? []))];
 }
 
-/** Whether this fleet's host publishes the Sidekiq backlog: the scheduler's, one host in the stack. */
-export function publishesQueues(fleet: Fleet): boolean {
-  return fleet.servesScheduler;
-}
-
 export function hostMetricsConfig(
   fleet: Fleet,
   stack: StackMetricsInput,
   ctx: { readonly pooled: boolean; readonly localRedis?: boolean },
 ): HostMetricsConfig {
-  const queues = publishesQueues(fleet);
+  // The scheduler's host publishes the backlog: one host in the stack.
+  const queues = fleet.servesScheduler;
   const sidekiqFleets = stack.fleets.filter((f) => f.sidekiq);
   return {
     stack: stack.stack,
@@ -122,6 +118,33 @@ export function hostMetricsConfig(
       ? (["cache", "persistent"] as const).map((role) => ({ role, env: ON_HOST_REDIS_URL_ENV[role] }))
       : [],
   };
+}
+
+/**
+ * Every metric series the stack's hosts publish, as name and dimension value (CloudWatch bills each
+ * once, however many hosts send it): read from the same per-host configs the collector reads.
+ */
+export function publishedSeries(
+  fleets: readonly Fleet[],
+  ctx: { readonly pooled: boolean; readonly localRedis?: boolean },
+): string[] {
+  const stack = { stack: "", region: "", fleets };
+  const series = new Set<string>();
+  for (const fleet of fleets) {
+    const host = hostMetricsConfig(fleet, stack, ctx);
+    for (const q of host.queues)
+      for (const m of [METRICS.queueSize, METRICS.queueLatency]) series.add(`${m.name}/${q}`);
+    if (host.queues.length > 0)
+      for (const m of [METRICS.retrySetSize, METRICS.deadSetSize, METRICS.scheduledSetSize])
+        series.add(m.name);
+    for (const f of Object.keys(host.fleetQueues)) series.add(`${METRICS.fleetQueueLatency.name}/${f}`);
+    if (host.pgbouncer)
+      for (const m of [METRICS.pgbouncerClientsWaiting, METRICS.pgbouncerMaxWait])
+        series.add(`${m.name}/${fleet.name}`);
+    if (host.streamingPorts.length > 0) series.add(`${METRICS.streamingConnections.name}/${fleet.name}`);
+    for (const r of host.redis) series.add(`${METRICS.redisMemoryPercent.name}/${r.role}`);
+  }
+  return [...series];
 }
 
 /** Whether a host has anything to publish (a web-only fleet without PgBouncer has not). */

@@ -9,7 +9,7 @@
  */
 import { queueMonitoring } from "../aws/queueAlarms";
 import { egressPlan } from "../aws/subnets";
-import { stackQueues } from "../host/metrics";
+import { publishedSeries, stackQueues } from "../host/metrics";
 import { dataLines } from "../data";
 import { ec2InstanceSpec } from "../sizing/catalog";
 import type { StackConfig } from "../config/resolve";
@@ -90,16 +90,10 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The distinct metric series the hosts publish (core/host/metrics.ts): CloudWatch bills each. */
 export function publishedMetricCount(config: StackConfig): number {
-  const pooled = config.database.pooler === "pgbouncer";
-  const queues = stackQueues(config.fleets).length;
-  const sidekiqFleets = config.fleets.filter((f) => f.sidekiq).length;
-  const streamingFleets = config.fleets.filter((f) => f.streaming).length;
-  // Size and latency per queue, the three sets, each Sidekiq fleet's latency, PgBouncer's two per
-  // fleet, streaming's one per streaming fleet, and the on-host Redis's memory, one per role.
-  const onHostRedis = config.redis.onHost ? 2 : 0;
-  return (
-    2 * queues + 3 + sidekiqFleets + (pooled ? 2 * config.fleets.length : 0) + streamingFleets + onHostRedis
-  );
+  return publishedSeries(config.fleets, {
+    pooled: config.database.pooler === "pgbouncer",
+    localRedis: config.redis.onHost !== undefined,
+  }).length;
 }
 
 export function costEstimate(config: StackConfig, region: string): CostEstimate {

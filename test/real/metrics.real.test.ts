@@ -18,7 +18,7 @@ import type { AddressInfo } from "net";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import { parseStackConfig } from "../../core/config";
-import { METRICS, METRICS_NAMESPACE, hostMetricsConfig } from "../../core/host/metrics";
+import { METRICS, METRICS_NAMESPACE, hostMetricsConfig, publishedSeries } from "../../core/host/metrics";
 import { PROGRAMS_DIR } from "../../core/host/programs";
 import { MEMORY_FIGURES } from "../../core/sizing/memory";
 import { stackConfig } from "../helpers";
@@ -254,6 +254,13 @@ test("sizes equal Sidekiq's; latencies name the same oldest job as Queue#latency
       fleet,
       Math.max(...queues.map((q) => value(data, METRICS.queueLatency.name, q)!)),
     ]);
+  // What it sent is what the cost model counts (publishedSeries), series by series.
+  const sentSeries = data.map((d) => `${d.MetricName}${d.Dimensions[1] ? `/${d.Dimensions[1].Value}` : ""}`);
+  const counted = publishedSeries(production.fleets, { pooled: false });
+  expect(sentSeries.filter((x) => !counted.includes(x))).toEqual([]);
+  expect(counted.filter((x) => !x.startsWith(METRICS.streamingConnections.name)).sort()).toEqual(
+    [...sentSeries].sort(),
+  );
   // Every value carries the stack first.
   expect(new Set(data.map((d) => d.Dimensions[0]!.Value))).toEqual(new Set(["/mastodon/production"]));
 });
