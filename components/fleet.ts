@@ -12,11 +12,17 @@ import {
   fleetMetricsPolicy,
   fleetParametersPolicy,
   parameterReadPolicy,
+  parameterWritePolicy,
 } from "../core/aws/policies";
 import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
-import { DRAIN, LIFECYCLE_HEARTBEAT_SECONDS, LIFECYCLE_HOOK_NAME } from "../core/host/readiness";
+import {
+  DRAIN,
+  LIFECYCLE_HOOK_NAME,
+  MAX_LIFECYCLE_HEARTBEAT_SECONDS,
+  capacityWaitSeconds,
+} from "../core/host/readiness";
 import { providedType, withFormerType } from "./typeToken";
 
 /**
@@ -25,6 +31,9 @@ import { providedType, withFormerType } from "./typeToken";
  * metrics' own lag: two of the collector's one-minute periods.
  */
 const INSTANCE_WARMUP_SECONDS = 2 * METRICS_PERIOD_SECONDS;
+
+/** The group tag naming the group whose host prepared the database before this one was created. */
+export const SCHEMA_FROM_TAG = "mastodon:schema-from";
 
 /** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -74,6 +83,19 @@ export interface FleetArgs {
   associatePublicIp?: boolean;
   /** cloud-config (plain text); compressed and encoded here. */
   userData: pulumi.Input<string>;
+  /**
+   * The launch hook's heartbeat timeout: the boot's own bound (core/host/readiness.ts,
+   * lifecycleHeartbeatSeconds of the steps userData runs). `pulumi up` waits for the group's
+   * capacity this long plus a launch. (@default 7200, AWS's longest)
+   */
+  launchHeartbeatSeconds?: pulumi.Input<number>;
+  /**
+   * The group of the host that prepares the database (the scheduler's fleet; core/host/database.ts).
+   * This group is created only once that group has its host InService, so no host of this fleet
+   * boots before the schema exists: the name is a tag of this group (`mastodon:schema-from`, not on
+   * the instances), a reference the engine must resolve first. (@default none: this fleet prepares it)
+   */
+  schemaFromGroup?: pulumi.Input<string>;
   /** ALB target groups the instances join (web, or one per streaming port). (@default []) */
   targetGroupArns?: pulumi.Input<string>[];
   /** The stack's SSM path: the hosts may read parameters under it, nothing else. */
@@ -83,10 +105,15 @@ export interface FleetArgs {
   /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. (@default none) */
   hostFilesPolicy?: pulumi.Input<string>;
   /**
-   * The RDS master password's SSM parameter ARN, for the fleet that runs the migrations' setup phase
-   * (the scheduler's): it lives outside the stack's path, so no other fleet may read it. (@default none)
+   * The RDS master password's SSM parameter ARN, for the fleet that prepares the database (the
+   * scheduler's): it lives outside the stack's path, so no other fleet may read it. (@default none)
    */
   adminPasswordParameterArn?: pulumi.Input<string>;
+  /**
+   * The owner's first-password SSM parameter ARN, for the fleet that creates the owner account: it
+   * may read (whether it exists) and write that one parameter. (@default none)
+   */
+  ownerPasswordParameterArn?: pulumi.Input<string>;
   /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). (@default none) */
   pullPolicy?: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. (@default {}) */
@@ -191,6 +218,17 @@ export class Fleet extends pulumi.ComponentResource {
         },
         parent,
       );
+    if (args.ownerPasswordParameterArn !== undefined)
+      new aws.iam.RolePolicy(
+        `${name}-owner-password`,
+        {
+          role: this.role.id,
+          policy: pulumi
+            .all([args.ownerPasswordParameterArn, region, identity.accountId])
+            .apply(([arn, r, account]) => JSON.stringify(parameterWritePolicy(arn, r, account))),
+        },
+        parent,
+      );
     new aws.iam.RolePolicy(
       `${name}-logs`,
       { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },
@@ -272,6 +310,7 @@ export class Fleet extends pulumi.ComponentResource {
       version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
     };
     const targetGroupArns = args.targetGroupArns ?? [];
+    const heartbeat = pulumi.output(args.launchHeartbeatSeconds ?? MAX_LIFECYCLE_HEARTBEAT_SECONDS);
     const scaled = fleet.cpuTarget !== undefined || fleet.queueLatencyTarget !== undefined;
     this.group = new aws.autoscaling.Group(
       `${name}-group`,
@@ -309,12 +348,14 @@ export class Fleet extends pulumi.ComponentResource {
             }
           : { launchTemplate }),
         targetGroupArns,
+        // The provider's default is 10 minutes, shorter than a first boot: the boot's own bound.
+        waitForCapacityTimeout: heartbeat.apply((h) => `${capacityWaitSeconds(h)}s`),
         initialLifecycleHooks: [
           {
             name: LIFECYCLE_HOOK_NAME,
             lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
             defaultResult: "ABANDON",
-            heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+            heartbeatTimeout: heartbeat,
           },
           // A host running Sidekiq leaving the group (scale-in, an instance refresh) first lets its
           // jobs finish: its drain quiets Sidekiq and completes this hook (core/host/readiness.ts,
@@ -350,11 +391,16 @@ export class Fleet extends pulumi.ComponentResource {
         },
         // The budget's and the scheduler's facts for the policy pack (core/aws/policyTags.ts); kept
         // off `tags`, which also scopes the lifecycle policy.
-        tags: Object.entries({ ...tags, ...fleetPolicyTags(fleet), Name: name }).map(([key, value]) => ({
-          key,
-          value,
-          propagateAtLaunch: true,
-        })),
+        tags: [
+          ...Object.entries({ ...tags, ...fleetPolicyTags(fleet), Name: name }).map(([key, value]) => ({
+            key,
+            value,
+            propagateAtLaunch: true,
+          })),
+          ...(args.schemaFromGroup !== undefined
+            ? [{ key: SCHEMA_FROM_TAG, value: args.schemaFromGroup, propagateAtLaunch: false }]
+            : []),
+        ],
       },
       // Target tracking owns the desired size between min and max once it is on.
       { parent: this, ...(scaled && { ignoreChanges: ["desiredCapacity"] }) },

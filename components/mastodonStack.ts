@@ -33,6 +33,7 @@ import { HostFiles } from "./hostFiles";
 import type { ImageBuild } from "./imageBuild";
 import { stackImages } from "./stackImages";
 import { migrationsDocument } from "./wiring";
+import { ownerPasswordCommand, ownerPasswordParameter, ownerPasswordParameterName } from "./ownerPassword";
 import { LoadBalancer } from "./loadBalancer";
 import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
@@ -49,7 +50,7 @@ import {
   type Tiers,
   fleetSecurityGroups,
   fleetTargetGroups,
-  fleetUserData,
+  fleetLaunch,
   fleetGroup,
   monitoringTargets,
   queueMonitoringInput,
@@ -152,6 +153,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly releaseImage?: pulumi.Output<string>;
   /** Where the release images are pulled from: image.registry, or the pull-through cache's path. */
   public readonly imageRegistry: pulumi.Output<string>;
+  /** With mastodon:owner: the command that prints the owner's first password (an SSM SecureString). */
+  public readonly ownerPassword?: pulumi.Output<string>;
   /** The ALB's DNS name: where webDomain points. */
   public readonly albDnsName: pulumi.Output<string>;
   /** Where media is served from (S3_ALIAS_HOST): media.customDomain or the CloudFront domain. */
@@ -442,37 +445,54 @@ export class MastodonStack extends pulumi.ComponentResource {
     if (images.releaseImage) this.releaseImage = images.releaseImage;
     this.imageRegistry = images.registry;
     const hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
-    const fleetComponents = config.fleets.map(
-      (fleet) =>
-        new Fleet(
-          `${name}-${fleet.name}`,
-          {
-            fleet: fleetGroup(fleet),
-            imageId: images.imageFor(fleet.instance.architecture),
-            rootDeviceName: config.image.rootDeviceName,
-            subnetIds: network.fleetSubnetIds,
-            securityGroupIds: fleetSecurityGroups(fleet, network),
-            associatePublicIp: network.fleetsNeedPublicIp,
-            userData: fleetUserData(fleet, tiers, {
-              env: env,
-              parameterPath: this.parameterPrefix,
-              region,
-              registry: images.registry,
-              hostFilesBucket: hostFiles.bucket.bucket,
-            }),
-            hostFilesPolicy: hostFiles.readPolicy,
-            // The migrations' setup phase runs on the scheduler's host, with the RDS master password.
-            ...(fleet.servesScheduler && { adminPasswordParameterArn: database.adminPasswordParameter.arn }),
-            ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
-            targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
-            parameterPath: this.parameterPrefix,
-            mediaAccessPolicy: media.accessPolicy,
-            tags: stackTags,
-            instanceTags: { "mastodon:version": config.version },
-            logRetentionDays: config.logs.retentionDays,
-          },
-          parent,
-        ),
+    const owner =
+      config.owner && ownerPasswordParameter(name, this.parameterPrefix, config.owner.username, this);
+    const makeFleet = (fleet: (typeof config.fleets)[number], schemaFromGroup?: pulumi.Output<string>) => {
+      const launch = fleetLaunch(fleet, tiers, {
+        env: env,
+        parameterPath: this.parameterPrefix,
+        region,
+        registry: images.registry,
+        hostFilesBucket: hostFiles.bucket.bucket,
+        ...(owner && { ownerPasswordParameter: ownerPasswordParameterName(this.parameterPrefix) }),
+      });
+      return new Fleet(
+        `${name}-${fleet.name}`,
+        {
+          fleet: fleetGroup(fleet),
+          imageId: images.imageFor(fleet.instance.architecture),
+          rootDeviceName: config.image.rootDeviceName,
+          subnetIds: network.fleetSubnetIds,
+          securityGroupIds: fleetSecurityGroups(fleet, network),
+          associatePublicIp: network.fleetsNeedPublicIp,
+          userData: launch.userData,
+          launchHeartbeatSeconds: launch.launchHeartbeatSeconds,
+          ...(schemaFromGroup && { schemaFromGroup }),
+          hostFilesPolicy: hostFiles.readPolicy,
+          // The scheduler's host prepares the database (the RDS master's password) and the owner.
+          ...(fleet.servesScheduler && { adminPasswordParameterArn: database.adminPasswordParameter.arn }),
+          ...(fleet.servesScheduler && owner && { ownerPasswordParameterArn: owner.arn }),
+          ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
+          targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
+          parameterPath: this.parameterPrefix,
+          mediaAccessPolicy: media.accessPolicy,
+          tags: stackTags,
+          instanceTags: { "mastodon:version": config.version },
+          logRetentionDays: config.logs.retentionDays,
+        },
+        parent,
+      );
+    };
+    if (owner)
+      this.ownerPassword = pulumi.all([owner.name, region]).apply(([n, r]) => ownerPasswordCommand(n, r));
+    // The scheduler's fleet first: its one host prepares the database, and every other group is
+    // created only once that host is InService (Fleet's schemaFromGroup).
+    const schedulerConfig = config.fleets.find((f) => f.servesScheduler);
+    const schedulerComponent = schedulerConfig && makeFleet(schedulerConfig);
+    const fleetComponents = config.fleets.map((fleet) =>
+      fleet === schedulerConfig && schedulerComponent
+        ? schedulerComponent
+        : makeFleet(fleet, schedulerComponent?.group.name),
     );
     this.migrations = migrationsDocument(
       name,

@@ -8,12 +8,12 @@ import type { RedisRole } from "../core/host/redis";
 import { type PanelMetric, queueMonitoring } from "../core/aws/queueAlarms";
 import { providedType, withFormerType } from "./typeToken";
 
-/** The connection budget a database was sized with (core/sizing/budget.ts): its alarm fires above total. */
+/** The connection budget a database was sized with (core/sizing/budget.ts): its alarm fires above alarmThreshold. */
 export interface MonitoredBudgetArgs {
-  /** Fleet connections at maximum sizes plus the admin headroom. */
-  total: number;
-  /** What the app role may open: max_connections less RDS's reserved slots. */
-  limit: number;
+  /** Fleet connections at maximum sizes plus the admin headroom, kept below roleConnectionLimit (Budget.alarmThreshold). */
+  alarmThreshold: number;
+  /** The app role's CONNECTION LIMIT (Budget.roleConnectionLimit). */
+  roleConnectionLimit: number;
   maxConnections: number;
 }
 

@@ -22,8 +22,11 @@ export interface PostgresInstanceSize {
 
 /** What the database reads of the connection budget (core/sizing/budget.ts Budget). */
 export interface DatabaseBudgetArgs {
-  /** What reaches Postgres from the fleets: the app role's CONNECTION LIMIT. */
-  fleetConnections: number;
+  /**
+   * The app role's CONNECTION LIMIT (core/sizing/budget.ts Budget.roleConnectionLimit): from
+   * max_connections alone, holding the fleets and the admin headroom the one-off processes use.
+   */
+  roleConnectionLimit: number;
 }
 
 export interface PostgresDatabaseArgs extends PostgresInstanceSize {
@@ -56,7 +59,8 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   masterUsername?: string;
   /**
    * The primary's connection budget (core/sizing/budget.ts): the app role's CONNECTION LIMIT is its
-   * fleetConnections, so the role can never take the admin headroom. Without it, no `roleSetup` (@default none).
+   * roleConnectionLimit, so the role never takes RDS's reserved slots or the 10% the budget keeps
+   * for the master. Without it, no `roleSetup` (@default none).
    */
   budget?: DatabaseBudgetArgs;
   /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack (@default {}). */
@@ -155,7 +159,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         masterUser: this.masterUsername,
         appUser: this.username,
         databaseName: this.databaseName,
-        connectionLimit: args.budget.fleetConnections,
+        connectionLimit: args.budget.roleConnectionLimit,
         adminPasswordParameter: this.adminPasswordParameterName,
         appPasswordParameter: this.passwordParameterName,
       };

@@ -107,8 +107,17 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
     );
 }
 
-/** A fleet's cloud-config: its units, env template and PgBouncer (core/host/fleetHost.ts). */
-export function fleetUserData(
+/** What a fleet's group reads of its host: the cloud-config, and the boot's bound (the launch hook's heartbeat). */
+export interface FleetLaunch {
+  readonly userData: string;
+  readonly launchHeartbeatSeconds: number;
+}
+
+/**
+ * A fleet's cloud-config: its units, env template and PgBouncer (core/host/fleetHost.ts); on the
+ * scheduler's fleet, the database's lifecycle too (core/host/database.ts).
+ */
+export function fleetLaunch(
   fleet: FleetConfig,
   tiers: Tiers,
   input: {
@@ -119,9 +128,12 @@ export function fleetUserData(
     registry: pulumi.Output<string>;
     /** The bucket of the programs hosts fetch at boot (HostFiles). */
     hostFilesBucket: pulumi.Output<string>;
+    /** The owner's first-password parameter (mastodon:owner), on the scheduler's fleet. */
+    ownerPasswordParameter?: string;
   },
-): pulumi.Output<string> {
+): pulumi.Output<FleetLaunch> {
   const db = tiers.database;
+  const { config } = tiers;
   return pulumi
     .all([
       input.env,
@@ -130,8 +142,9 @@ export function fleetUserData(
       input.region,
       input.registry,
       input.hostFilesBucket,
+      db.port,
     ])
-    .apply(([env, primaryHost, replicaHost, region, registry, hostFilesBucket]) => {
+    .apply(([env, primaryHost, replicaHost, region, registry, hostFilesBucket, port]): FleetLaunch => {
       const pooler = tiers.config.database.pooler;
       const onHost = tiers.config.redis.onHost;
       const server = (tier: RedisTier, maxmemoryMiB: number) => ({
@@ -155,21 +168,43 @@ export function fleetUserData(
             persistent: server(tiers.persistent, onHost.persistentMaxmemoryMiB),
           },
         }),
+        // The scheduler's one host prepares the database before any unit starts, on every stack.
+        ...(fleet.servesScheduler &&
+          db.roleSetup && {
+            database: {
+              region,
+              databaseHost: primaryHost,
+              databasePort: port,
+              role: db.roleSetup,
+              ...(config.owner &&
+                input.ownerPasswordParameter && {
+                  owner: { ...config.owner, passwordParameter: input.ownerPasswordParameter },
+                }),
+              search: config.search !== undefined,
+              retention: config.retention,
+            },
+          }),
       };
+      const launch = (host: { userData: string; launchHeartbeatSeconds: number }): FleetLaunch => ({
+        userData: host.userData,
+        launchHeartbeatSeconds: host.launchHeartbeatSeconds,
+      });
       switch (pooler) {
         case "none":
-          return renderFleetHost(base).userData;
+          return launch(renderFleetHost(base));
         case "pgbouncer":
-          return renderFleetHost({
-            ...base,
-            pgbouncer: {
-              primaryHost,
-              ...(replicaHost && { replicaHost }),
-              databaseName: db.databaseName,
-              user: db.username,
-              passwordPlaceholder: ssmPlaceholder(db.passwordParameterName),
-            },
-          }).userData;
+          return launch(
+            renderFleetHost({
+              ...base,
+              pgbouncer: {
+                primaryHost,
+                ...(replicaHost && { replicaHost }),
+                databaseName: db.databaseName,
+                user: db.username,
+                passwordPlaceholder: ssmPlaceholder(db.passwordParameterName),
+              },
+            }),
+          );
         default: {
           const unknown: never = pooler;
           throw new Error(`unknown pooler ${String(unknown)}`);

@@ -49,6 +49,34 @@ export const QUEUE_LATENCY_ALARM_SECONDS: Readonly<Record<SidekiqQueue, number>>
  */
 export const STREAMING_PATHS = ["/api/v1/streaming", "/api/v1/streaming/*"] as const;
 
+/**
+ * Usernames Mastodon blocks at sign-up (db/seeds/05_blocked_usernames.rb, Mastodon 4.4 on; before
+ * it, config/settings.yml reserved_usernames): the owner account is refused them, as tootctl may be.
+ */
+export const RESERVED_USERNAMES: readonly string[] = [
+  "abuse",
+  "account",
+  "accounts",
+  "admin",
+  "administration",
+  "administrator",
+  "admins",
+  "help",
+  "helpdesk",
+  "instance",
+  "mod",
+  "moderator",
+  "moderators",
+  "mods",
+  "owner",
+  "root",
+  "security",
+  "server",
+  "staff",
+  "support",
+  "webmaster",
+];
+
 export const DEFAULTS = {
   web: {
     /** eigenmagic-systemd-template-units.txt: Puma's author advises WEB_CONCURRENCY = 1.5 x cores. */
@@ -142,6 +170,21 @@ export const DEFAULTS = {
   media: {
     /** CloudFront's North America and Europe edges. */
     priceClass: "PriceClass_100",
+  },
+  /**
+   * The scheduler's host removes cached remote content (Mastodon docs, "Setting up", "Running
+   * periodic cleanup tasks": run `tootctl media remove` and `tootctl preview_cards remove`
+   * periodically), with tootctl's own defaults: media 7 days, preview cards 180 (its help: not
+   * within the last 14 days).
+   */
+  retention: {
+    mediaDays: 7,
+    previewCardsDays: 180,
+    /** Each run: 04:00 UTC (after Mastodon's own vacuum window, 03:00-05:59, has begun) within an hour. */
+    onCalendar: "*-*-* 04:00:00",
+    randomizedDelaySeconds: 3600,
+    /** A run on a large cache takes hours; a day is the longest before the next. */
+    timeoutSeconds: 6 * 3600,
   },
   alarms: {
     /** Dead jobs an hour: a few are normal (remote servers gone for good), a stream is a fault. */

@@ -543,7 +543,7 @@ describe("the provider host constructs the new components from plain inputs, as 
           {
             id: "db-primary",
             identifier: "db-one",
-            budget: { total: 100, limit: 195, maxConnections: 200 },
+            budget: { alarmThreshold: 100, roleConnectionLimit: 175, maxConnections: 200 },
             storageGiB: 20,
             replica: false,
           },

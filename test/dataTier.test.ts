@@ -449,7 +449,7 @@ describe("the app's own database role", () => {
   }
 
   test("two passwords, two parameters: the master's and the app role's; the setup input from the budget", async () => {
-    const { run, db } = await declare({ budget: { fleetConnections: 321 } });
+    const { run, db } = await declare({ budget: { roleConnectionLimit: 321 } });
     expect([db.masterUsername, db.username]).toEqual(["mastodon_admin", "mastodon"]);
     expect([db.adminPasswordParameterName, db.passwordParameterName]).toEqual([
       "/m/p-admin/db-admin-password",

@@ -138,7 +138,7 @@ export function productionRoleSetup() {
     masterUser: DEFAULTS.mastodon.masterUsername,
     appUser: DEFAULTS.mastodon.username,
     databaseName: DEFAULTS.mastodon.databaseName,
-    connectionLimit: budget.fleetConnections,
+    connectionLimit: budget.roleConnectionLimit,
     // The parameter prefix MastodonStack gives the stack: /mastodon/<stack>/<component name>.
     adminPasswordParameter: adminPasswordParameterName(`/mastodon/${stack}/mastodon`),
     appPasswordParameter: `/mastodon/${stack}/mastodon/db-password`,

@@ -46,7 +46,7 @@ export interface MonitoringInput<Id = string> {
     readonly id: string;
     readonly identifier: Id;
     /** The budget this database was sized with (core/budget.ts): its alarm fires above its total. */
-    readonly budget: Pick<Budget, "total" | "limit" | "maxConnections">;
+    readonly budget: Pick<Budget, "alarmThreshold" | "roleConnectionLimit" | "maxConnections">;
     readonly storageGiB: number;
     readonly replica: boolean;
   }[];
@@ -73,12 +73,13 @@ export function alarmSpecs<Id = string>(
     const dims = { DBInstanceIdentifier: db.identifier };
     // Above what the budget plans with every fleet at maxSize (plus the admin headroom): more means
     // something holds connections the budget did not count (a leak, a console, a config drift).
-    const threshold = db.budget.total;
+    // Below the app role's limit, so it pages before the role refuses (core/sizing/budget.ts).
+    const threshold = db.budget.alarmThreshold;
     metrics.push(
       {
         id: `${db.id}-connections`,
         tier: "database",
-        description: `PostgreSQL connections above ${threshold}, what the connection budget plans at maximum fleet sizes (its limit ${db.budget.limit}, max_connections ${db.budget.maxConnections}): connections leak or something outside the budget holds them`,
+        description: `PostgreSQL connections above ${threshold}, what the connection budget plans at maximum fleet sizes (the app role's limit ${db.budget.roleConnectionLimit}, max_connections ${db.budget.maxConnections}): connections leak or something outside the budget holds them`,
         namespace: "AWS/RDS",
         metricName: "DatabaseConnections",
         dimensions: dims,

@@ -47,6 +47,27 @@ export function parameterReadPolicy(parameterArn: string, region: string, accoun
   );
 }
 
+/**
+ * Read and overwrite one SecureString parameter (the owner's first password, which the scheduler's
+ * host writes once: core/host/database.ts). Encrypting with the aws/ssm key goes through SSM too.
+ */
+export function parameterWritePolicy(
+  parameterArn: string,
+  region: string,
+  accountId: string,
+): PolicyDocument {
+  const { Condition, Resource } = decryptThroughSsm(region, accountId);
+  return doc(
+    {
+      Sid: "ReadAndWriteParameter",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter", "ssm:PutParameter"],
+      Resource: parameterArn,
+    },
+    { Sid: "EncryptThroughSsm", Effect: "Allow", Action: "kms:Encrypt", Resource, Condition },
+  );
+}
+
 /** Refuse plain-HTTP requests to a bucket (encryption in transit). */
 function denyInsecureTransport(bucketArn: string) {
   return {

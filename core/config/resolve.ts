@@ -114,6 +114,8 @@ export interface StackConfig {
     readonly queueLatency: Readonly<Record<SidekiqQueue, number>>;
   };
   readonly logs: ParsedStackConfig["logs"];
+  readonly owner?: ParsedStackConfig["owner"];
+  readonly retention: ParsedStackConfig["retention"];
   /** Full-text search, when configured (core/search.ts derives its preset and zones). */
   readonly search?: SearchConfig;
   readonly translation?: ParsedStackConfig["translation"];
@@ -263,6 +265,8 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
       queueLatency: { ...QUEUE_LATENCY_ALARM_SECONDS, ...parsed.alarms.queueLatency },
     },
     logs: parsed.logs,
+    ...(parsed.owner && { owner: parsed.owner }),
+    retention: parsed.retention,
     ...(parsed.search && { search: resolveSearch(parsed.search, parsed.network.availabilityZones) }),
     ...(parsed.translation && { translation: parsed.translation }),
     image: parsed.image,

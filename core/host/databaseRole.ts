@@ -20,7 +20,7 @@ export interface DatabaseRole {
   /** The role Mastodon connects as (DB_USER). */
   readonly appUser: string;
   readonly databaseName: string;
-  /** The budget's fleetConnections: what the fleets may hold, nothing of the admin headroom. */
+  /** The budget's roleConnectionLimit: the fleets and the admin headroom, never RDS's reserved slots. */
   readonly connectionLimit: number;
 }
 

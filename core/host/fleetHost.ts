@@ -20,6 +20,7 @@ import {
   READINESS_PATHS,
   bootCommands,
   fleetReadinessChecks,
+  lifecycleHeartbeatSeconds,
   readinessProgram,
   renderBootUnits,
   renderReadinessConfig,
@@ -50,6 +51,7 @@ import {
   renderMetricsEnvTemplate,
   renderMetricsUnits,
 } from "./metrics";
+import { type DatabaseHostInput, type RailsSource, databasePart, DATABASE_PATHS } from "./database";
 import {
   DEBIAN_REDIS_UNIT,
   ON_HOST_REDIS_ROLES,
@@ -95,9 +97,13 @@ export interface FleetHostInput {
   };
   /** Present when both Redis run on this host (redis.onHost): their ports, maxmemory and passwords. */
   readonly onHostRedis?: OnHostRedisInput;
+  /** The scheduler's fleet only: the database's lifecycle before any unit starts (database.ts). */
+  readonly database?: DatabaseHostInput;
 }
 
 export interface FleetHost {
+  /** The launch hook's heartbeat timeout: the boot's own bound (readiness.ts, lifecycleHeartbeatSeconds). */
+  readonly launchHeartbeatSeconds: number;
   readonly units: readonly UnitFile[];
   /** Files besides the units, by path (templates, PgBouncer config, the renderer). */
   readonly files: readonly WriteFile[];
@@ -221,9 +227,21 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
-  // A host fetches what it runs: the secrets renderer, the logs agent's installer, and the collector
-  // where it publishes.
-  const fetched = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || metricsUnits.length > 0);
+  const runtimeKind = input.runtime ?? { kind: "native" };
+  const railsSource: RailsSource =
+    runtimeKind.kind === "containers"
+      ? { kind: "image", image: runtimeKind.images.rails }
+      : { kind: "installation" };
+  const database = input.database
+    ? databasePart(input.database, railsSource, CONTAINER_START_BOUND_SECONDS)
+    : undefined;
+  // A host fetches what it runs: the secrets renderer, the logs agent's installer, the collector
+  // where it publishes, and the database's program on the scheduler's host.
+  const fetched = HOST_FILES.filter(
+    (f) =>
+      (f.path !== METRICS_PATHS.program || metricsUnits.length > 0) &&
+      (f.path !== DATABASE_PATHS.program || database !== undefined),
+  );
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
   // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
@@ -292,9 +310,16 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
         JOURNAL_EXPORT_UNIT,
         LOGS_AGENT_UNIT,
         ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
+        ...(database?.enabled ?? []),
       ],
       boundSeconds: 30,
     },
+    // The scheduler's host: the role, the schema and the seeds before any Mastodon process starts;
+    // Rails reaches Redis there too (caches, jobs the seeds enqueue), so the on-host servers first.
+    ...(database && redis
+      ? [{ argv: ["/usr/bin/systemctl", "start", ...redis.enabled], boundSeconds: 30 }]
+      : []),
+    ...(database ? [database.step] : []),
     // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
     {
       argv: ["/usr/bin/systemctl", "start", "mastodon.target"],
@@ -318,6 +343,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...(pgbouncer ? [renderPgbouncerUnit()] : []),
     ...(redis?.units ?? []),
     ...metricsUnits,
+    ...(database?.units ?? []),
     renderJournalExportUnit(),
     // The agent's installer does nothing where the image has the agent (an operator's AMI).
     renderLogsAgentUnit([
@@ -400,6 +426,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     { path: LOGS_PATHS.logrotate, content: renderLogrotate(), permissions: "0644" },
     ...runtime.files,
     ...(redis?.files ?? []),
+    ...(database?.files ?? []),
   ];
 
   const userData = renderCloudConfig({
@@ -414,5 +441,5 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ],
     runcmd: bootCommands(),
   });
-  return { units, files, userData };
+  return { launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps), units, files, userData };
 }

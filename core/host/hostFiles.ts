@@ -12,8 +12,9 @@
  */
 import { createHash } from "crypto";
 import { BOOT_PATHS, renderSecretsProgram } from "./boot";
+import { DATABASE_PATHS } from "./database";
 import { METRICS_PATHS } from "./metrics";
-import { INSTALL_CLOUDWATCH_AGENT, MASTODON_METRICS, programText } from "./programs";
+import { INSTALL_CLOUDWATCH_AGENT, MASTODON_DATABASE, MASTODON_METRICS, programText } from "./programs";
 import type { BootStep } from "./readiness";
 
 export const HOST_FILES_PREFIX = "host-files";
@@ -44,6 +45,8 @@ export const HOST_FILES: readonly HostFile[] = [
   hostFile(BOOT_PATHS.renderer, renderSecretsProgram(), "0755"),
   hostFile(CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "0755"),
   hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
+  // The scheduler's host only: the database's lifecycle (database.ts), run after the fetch.
+  hostFile(DATABASE_PATHS.program, programText(MASTODON_DATABASE), "0755"),
 ];
 
 /** `sha256sum --check` input: the digest, two spaces, the path. */

@@ -29,6 +29,9 @@ export const INSTALL_CLOUDWATCH_AGENT = "install-cloudwatch-agent.sh";
 /** The per-minute CloudWatch collector: Sidekiq's backlog, PgBouncer's waits, streaming's clients (metrics.ts). */
 export const MASTODON_METRICS = "mastodon-metrics.py";
 
+/** The database's lifecycle on the scheduler's host, and its one-off tootctl commands (database.ts). */
+export const MASTODON_DATABASE = "mastodon-database.sh";
+
 export type Program =
   | typeof RENDER_SECRETS
   | typeof REDIS_HOST_SETUP
@@ -36,7 +39,8 @@ export type Program =
   | typeof IMAGE_BUILD_SCRIPT
   | typeof INSTALL_SSM_AGENT
   | typeof INSTALL_CLOUDWATCH_AGENT
-  | typeof MASTODON_METRICS;
+  | typeof MASTODON_METRICS
+  | typeof MASTODON_DATABASE;
 
 const cache = new Map<Program, string>();
 

@@ -90,13 +90,39 @@ const READY_OVERHEAD_SECONDS = 300;
 /** Allowance for everything before the boot unit: the OS, cloud-init's stages, and the OnFailure ABANDON call. */
 const BEFORE_AND_AFTER_BOOT_SECONDS = 600;
 
+/** The launch hook's longest heartbeat timeout (Amazon EC2 Auto Scaling API Reference, PutLifecycleHook: HeartbeatTimeout 30-7200). */
+export const MAX_LIFECYCLE_HEARTBEAT_SECONDS = 7200;
+
 /**
- * The launch hook's heartbeat timeout: when no one completes the action within it, the group
- * applies the default result (ABANDON). It must exceed the boot unit's TimeoutStartSec plus what
- * comes before it (renderBootUnits refuses steps that would not fit); at most 7200 s (Amazon EC2
- * Auto Scaling API Reference, PutLifecycleHook: HeartbeatTimeout 30-7200).
+ * EC2's part before the boot counts: the instance launched and the launch template's user-data
+ * reached (an instance is Pending for a minute or two; the allowance doubles it).
  */
-export const LIFECYCLE_HEARTBEAT_SECONDS = 3900;
+export const INSTANCE_LAUNCH_SECONDS = 300;
+
+/**
+ * The launch hook's heartbeat timeout for a boot of `steps`: when no one completes the action within
+ * it, the group applies the default result (ABANDON). The boot unit's TimeoutStartSec (every step
+ * at its bound, readiness and the watch's start included) plus what comes before and after it.
+ * Throws when that exceeds AWS's 7200 s.
+ */
+export function lifecycleHeartbeatSeconds(steps: readonly BootStep[]): number {
+  const heartbeat = bootTimeoutSeconds(withReadiness(steps)) + BEFORE_AND_AFTER_BOOT_SECONDS;
+  if (heartbeat > MAX_LIFECYCLE_HEARTBEAT_SECONDS)
+    throw new Error(
+      `the boot may take ${heartbeat - BEFORE_AND_AFTER_BOOT_SECONDS} s, which with ${BEFORE_AND_AFTER_BOOT_SECONDS} s before and after it exceeds the launch hook's longest heartbeat timeout (${MAX_LIFECYCLE_HEARTBEAT_SECONDS} s)`,
+    );
+  return heartbeat;
+}
+
+/**
+ * How long `pulumi up` waits for a group's minimum of instances InService (the group's
+ * waitForCapacityTimeout): a launch, then the longest the launch hook may hold it. A boot that
+ * fails is abandoned within that time, so the update fails instead of waiting on a loop of
+ * replacements.
+ */
+export function capacityWaitSeconds(heartbeatSeconds: number): number {
+  return INSTANCE_LAUNCH_SECONDS + heartbeatSeconds;
+}
 
 /** The checks mastodon-ready runs: units that must be active, local URLs that must answer 2xx. */
 export interface ReadinessChecks {
@@ -206,8 +232,8 @@ const ABANDON_REASON = `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`;
  * `systemctl start --no-block` (bootCommands): cloud-init finishes its stage at once, and the
  * boot's outcome is the lifecycle action, not cloud-init's status.
  */
-export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: boolean } = {}): UnitFile[] {
-  const all: BootStep[] = [
+function withReadiness(steps: readonly BootStep[], opts: { drain?: boolean } = {}): BootStep[] {
+  return [
     ...steps,
     readinessStep(),
     {
@@ -215,11 +241,12 @@ export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: bool
       boundSeconds: 30,
     },
   ];
+}
+
+export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: boolean } = {}): UnitFile[] {
+  const all = withReadiness(steps, opts);
+  lifecycleHeartbeatSeconds(steps);
   const timeout = bootTimeoutSeconds(all);
-  if (timeout + BEFORE_AND_AFTER_BOOT_SECONDS > LIFECYCLE_HEARTBEAT_SECONDS)
-    throw new Error(
-      `the boot may take ${timeout} s, which with ${BEFORE_AND_AFTER_BOOT_SECONDS} s before and after it exceeds the lifecycle hook's heartbeat timeout (${LIFECYCLE_HEARTBEAT_SECONDS} s)`,
-    );
   const boot: UnitFile = {
     name: BOOT_UNIT,
     content: renderUnit({

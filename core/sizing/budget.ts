@@ -66,6 +66,18 @@ export interface Budget {
   readonly total: number;
   /** limit - total; negative when the budget does not fit. */
   readonly spare: number;
+  /**
+   * The app role's CONNECTION LIMIT: the budget's limit, from max_connections alone. The fleets and
+   * the one-off processes (migrations, tootctl) all log in as that role, so it must hold both
+   * (fleetConnections + headroom = total <= limit, the budget's rule); and it does not move when
+   * fleet sizes do, so scaling never touches the database.
+   */
+  readonly roleConnectionLimit: number;
+  /**
+   * The connection alarm's threshold (it fires above it): what the budget plans (total), and never
+   * less than 1 below the role's limit, so it fires while the role still accepts connections.
+   */
+  readonly alarmThreshold: number;
   readonly workMemMiB: number;
   /** work_mem x max_connections, against 2 x RAM. */
   readonly workMemTotalMiB: number;
@@ -164,6 +176,8 @@ export function computeBudget(input: BudgetInput): Budget {
     headroom,
     total,
     spare: limit - total,
+    roleConnectionLimit: limit,
+    alarmThreshold: Math.min(total, limit - 1),
     workMemMiB: database.workMemMiB,
     workMemTotalMiB: database.workMemMiB * database.maxConnections,
     workMemCeilingMiB: BUDGET_RULES.workMemRamFactor * ramMiB,

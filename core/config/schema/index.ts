@@ -19,11 +19,13 @@ import {
   networkSchema,
 } from "./edge";
 import { fleetName, fleetSchema } from "./fleet";
+import { ownerSchema, retentionSchema } from "./operations";
 import { searchSchema, translationSchema } from "./search";
 
 export * from "./data";
 export * from "./edge";
 export * from "./fleet";
+export * from "./operations";
 export * from "./search";
 
 export const stackConfigSchema = z.strictObject({
@@ -59,6 +61,13 @@ export const stackConfigSchema = z.strictObject({
   mail: mailSchema.prefault({}),
   alarms: alarmsSchema.prefault({}),
   logs: logsSchema.prefault({}),
+  /**
+   * The owner account, created once after the schema by the scheduler's host; its first password
+   * goes to an SSM SecureString (the stack output ownerPassword says how to read it). @default none
+   */
+  owner: ownerSchema.optional(),
+  /** What the scheduler's host removes of cached remote content, daily. */
+  retention: retentionSchema.prefault({}),
   /** Full-text search: an OpenSearch domain (ES_*). @default none: search off */
   search: searchSchema.optional(),
   /** Translation of posts (DEEPL_* or LIBRE_TRANSLATE_*). @default none: translation off */

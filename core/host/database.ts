@@ -1,0 +1,178 @@
+/**
+ * The database's lifecycle inside the deploy (pure): what the scheduler's host runs at its first
+ * boot, before any Mastodon unit starts, so that `pulumi up` alone ends in a serving instance
+ * (docs/design.md, "The database inside the deploy"). core/host/files/mastodon-database.sh does the
+ * work: the app's role as the RDS master, Mastodon's schema on an empty database (its pending
+ * pre-deployment migrations on one that has it), the seeds while the instance actor is missing,
+ * the owner account once, and the search indices in the background.
+ *
+ * Why the scheduler's host: exactly one runs (its group's maxSize is 1, the config rules see to
+ * it), so two hosts never migrate at once, and every other fleet's group is created only after that
+ * host is InService (components/fleet.ts, the schema tag), which it is only once this step passed.
+ * The same program runs the one-off tootctl commands of the retention timer and the search deploy.
+ */
+import type { WriteFile } from "./cloudInit";
+import { type DatabaseRoleSetup, checkDatabaseRole, renderRoleSetupSql } from "./databaseRole";
+import { IMAGES_UNIT } from "./containerImages";
+import { DATABASE_PATHS, type RailsSource, renderOneOffUnit, tootctlExec } from "./oneOff";
+import { MASTODON_DATABASE, programText } from "./programs";
+export { DATABASE_PATHS, type RailsSource } from "./oneOff";
+import type { BootStep } from "./readiness";
+import type { UnitFile } from "./systemd";
+import { MASTODON_PATHS } from "./units";
+import { type RetentionInput, RETENTION_UNITS, renderRetentionUnits } from "./retention";
+
+/** `tootctl search deploy`, started in the background by the prepare step when search is on. */
+export const SEARCH_DEPLOY_UNIT = "mastodon-search-deploy.service";
+
+/**
+ * The bounds of the prepare step, in seconds. role: two SSM reads (5 attempts of at most 30 s, 30 s
+ * of pauses each) and one psql run. schema: Rails boots and loads the schema in a minute or two on
+ * an empty database; an upgrade's pre-deployment migrations get the rest (Mastodon's release notes
+ * flag the ones that take long on large databases). seeds: a Rails boot and three records. owner:
+ * a Rails boot, tootctl, and one SSM write. The pull of the release image, when it comes first, has
+ * its own bound (fleetHost.ts, CONTAINER_START_BOUND_SECONDS).
+ */
+export const DATABASE_BOUNDS = { role: 420, schema: 1500, seeds: 300, owner: 420 } as const;
+
+export interface DatabaseHostInput {
+  readonly region: string;
+  readonly databaseHost: string;
+  readonly databasePort: number;
+  readonly role: DatabaseRoleSetup;
+  /** The owner account (mastodon:owner), and where its first password goes. @default none */
+  readonly owner?: {
+    readonly username: string;
+    readonly email: string;
+    readonly passwordParameter: string;
+  };
+  /** Whether the host runs `tootctl search deploy` after the schema. @default false */
+  readonly search?: boolean;
+  /** The daily removal of cached remote content (retention.ts). */
+  readonly retention: RetentionInput;
+}
+
+const VALUE = /^[^\s#]+$/;
+
+/** /etc/mastodon/database.conf: one "key value" per line (mastodon-database.sh reads it). */
+export function renderDatabaseConfig(input: DatabaseHostInput, source: RailsSource): string {
+  checkDatabaseRole(input.role);
+  const { role } = input;
+  const lines: [string, string | number][] = [
+    ["region", input.region],
+    ["db_host", input.databaseHost],
+    ["db_port", input.databasePort],
+    ["db_name", role.databaseName],
+    ["master_user", role.masterUser],
+    ["app_user", role.appUser],
+    ["admin_password_parameter", role.adminPasswordParameter],
+    ["app_password_parameter", role.appPasswordParameter],
+    ["role_sql", DATABASE_PATHS.roleSql],
+    // Verified TLS against the RDS CA bundle the boot installed, as the units connect.
+    ["ssl_mode", "verify-full"],
+    ["ca_bundle", MASTODON_PATHS.rdsCaBundle],
+    ["env_file", MASTODON_PATHS.envFile],
+    ...railsLines(source),
+    ...(input.owner
+      ? ([
+          ["owner_username", input.owner.username],
+          ["owner_email", input.owner.email],
+          ["owner_password_parameter", input.owner.passwordParameter],
+        ] as [string, string][])
+      : []),
+    ...(input.search ? ([["search_unit", SEARCH_DEPLOY_UNIT]] as [string, string][]) : []),
+  ];
+  for (const [key, value] of lines)
+    if (!VALUE.test(String(value)))
+      throw new Error(`database ${key}: ${JSON.stringify(value)} is not one word`);
+  return [
+    "# mastodon-aws: the database's lifecycle on the scheduler's host (core/host/database.ts)",
+    ...lines.map((l) => l.join(" ")),
+    "",
+  ].join("\n");
+}
+
+function railsLines(source: RailsSource): [string, string][] {
+  switch (source.kind) {
+    case "image":
+      return [
+        ["image", source.image],
+        ["images_unit", IMAGES_UNIT],
+      ];
+    case "installation":
+      return [
+        ["live", MASTODON_PATHS.live],
+        ["bundle", MASTODON_PATHS.bundle],
+      ];
+    default: {
+      const unknown: never = source;
+      throw new Error(`unknown Rails source ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** The files the scheduler's host gets besides the fetched program: its config and the role's SQL. */
+export function databaseFiles(input: DatabaseHostInput, source: RailsSource): WriteFile[] {
+  return [
+    { path: DATABASE_PATHS.config, content: renderDatabaseConfig(input, source), permissions: "0600" },
+    { path: DATABASE_PATHS.roleSql, content: renderRoleSetupSql(input.role), permissions: "0600" },
+  ];
+}
+
+/**
+ * The boot step: before `systemctl start mastodon.target`, after the secrets and the CA bundle.
+ * `pullBoundSeconds`: the release image's pull, which this step waits for first (the image source).
+ */
+export function databasePrepareStep(input: DatabaseHostInput, pullBoundSeconds: number): BootStep {
+  const b = DATABASE_BOUNDS;
+  return {
+    argv: [DATABASE_PATHS.program, "prepare", DATABASE_PATHS.config],
+    boundSeconds: pullBoundSeconds + b.role + b.schema + b.seeds + (input.owner ? b.owner : 0),
+  };
+}
+
+/** Everything the scheduler's host gets for the database: its files, its units, its boot step. */
+export interface DatabasePart {
+  readonly files: readonly WriteFile[];
+  readonly units: readonly UnitFile[];
+  /** Units the boot enables with the others (the retention timer). */
+  readonly enabled: readonly string[];
+  readonly step: BootStep;
+}
+
+export function databasePart(
+  input: DatabaseHostInput,
+  source: RailsSource,
+  pullBoundSeconds: number,
+): DatabasePart {
+  return {
+    files: databaseFiles(input, source),
+    units: [
+      ...renderRetentionUnits(input.retention, source),
+      ...(input.search ? [renderSearchDeployUnit(source)] : []),
+    ],
+    enabled: [RETENTION_UNITS.timer],
+    step: databasePrepareStep(input, source.kind === "image" ? pullBoundSeconds : 0),
+  };
+}
+
+/**
+ * `tootctl search deploy` (Mastodon docs, "Configuring full-text search", "Populate the indices"):
+ * creates the indices and fills them from the database; on indices already up to date it does
+ * nothing. In the background, as an import on a large database takes hours and Mastodon serves
+ * without its indices meanwhile; bounded at a day.
+ */
+export function renderSearchDeployUnit(source: RailsSource): UnitFile {
+  return renderOneOffUnit(
+    SEARCH_DEPLOY_UNIT,
+    "Mastodon: create and fill the search indices (tootctl search deploy)",
+    [tootctlExec(["search", "deploy", "--concurrency", "4"])],
+    86400,
+    source,
+  );
+}
+
+/** The program's text, byte for byte (a host file the scheduler's host fetches). */
+export function databaseProgram(): string {
+  return programText(MASTODON_DATABASE);
+}
