@@ -338,7 +338,6 @@ export function migrationsDocument(
             databaseHost,
             databasePort,
             ...(image && { defaultImage: image }),
-            ...(database.roleSetup && { roleSetup: { ...database.roleSetup, region: r } }),
             search,
           }),
         ),

@@ -157,6 +157,7 @@ test("MastodonStack: required keys, enums and descriptions as other languages se
       "imageRegistry",
       "mediaHost",
       "migrations",
+      "ownerPassword",
       "parameterPrefix",
       "releaseImage",
       "schedulerFleet",
@@ -261,9 +262,9 @@ test("Monitoring: targets and queue thresholds as named types, one latency per S
   );
   const database = typeOf(targets.properties?.databases?.items?.$ref as string);
   expect(typeOf(database.properties?.budget?.$ref as string).required).toEqual([
-    "limit",
+    "alarmThreshold",
     "maxConnections",
-    "total",
+    "roleConnectionLimit",
   ]);
   const queues = typeOf(monitoring.inputProperties.queues?.$ref as string);
   const alarms = typeOf(queues.properties?.alarms?.$ref as string);

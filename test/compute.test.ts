@@ -9,7 +9,7 @@ import {
   BOOT_UNIT,
   DRAIN,
   DRAIN_UNIT,
-  LIFECYCLE_HEARTBEAT_SECONDS,
+  MAX_LIFECYCLE_HEARTBEAT_SECONDS,
   LIFECYCLE_HOOK_NAME,
   READINESS,
   READINESS_PATHS,
@@ -125,7 +125,7 @@ describe.each(STACKS)("stack %s", (stack) => {
           name: LIFECYCLE_HOOK_NAME,
           lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
           defaultResult: "ABANDON",
-          heartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+          heartbeatTimeout: asg.initialLifecycleHooks[0].heartbeatTimeout,
         },
         // The drain's hook: the running jobs' time, the stop and the completing call fit its heartbeat.
         ...(fleet.sidekiq
@@ -146,8 +146,9 @@ describe.each(STACKS)("stack %s", (stack) => {
       const units = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.units;
       const bootTimeout = Number(/^TimeoutStartSec=(\d+)$/m.exec(units[BOOT_UNIT]!)![1]);
       expect(bootTimeout).toBeGreaterThan(READINESS.waitSeconds);
-      expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeGreaterThan(bootTimeout);
-      expect(LIFECYCLE_HEARTBEAT_SECONDS).toBeLessThanOrEqual(7200);
+      const heartbeat = asg.initialLifecycleHooks[0].heartbeatTimeout as number;
+      expect(heartbeat).toBeGreaterThan(bootTimeout);
+      expect(heartbeat).toBeLessThanOrEqual(MAX_LIFECYCLE_HEARTBEAT_SECONDS);
       // The hook's name is the one the host completes.
       const readiness = fleetArtifacts(run.resources).find((a) => a.fleet === name)!.files[
         READINESS_PATHS.config
@@ -342,17 +343,17 @@ describe("blast radius", () => {
     baseline = await runStack("production");
   });
 
-  test("a Sidekiq fleet's maxSize changes only its group and what the budget sets: the alarm, the app role's limit", async () => {
+  test("a Sidekiq fleet's maxSize changes only its group and the connection alarm: never the database, never a host", async () => {
     const run = await runStack(
       "production",
       withDefault((f) => (f.maxSize = 11)),
     );
-    // maxSize counts in the connection budget, whose total is the connection alarm's threshold and
-    // whose fleet connections are the app role's CONNECTION LIMIT (the migrations document's setup).
+    // maxSize counts in the connection budget, whose total is the connection alarm's threshold. The
+    // app role's CONNECTION LIMIT comes from max_connections alone (core/sizing/budget.ts), so the
+    // scheduler's host, which applies it at boot, does not roll: scaling is `pulumi up` alone.
     expect(changed(baseline, run).sort()).toEqual([
       "aws:autoscaling/group:Group::mastodon-sidekiq-default-group",
       "aws:cloudwatch/metricAlarm:MetricAlarm::mastodon-monitoring-db-primary-connections",
-      "aws:ssm/document:Document::mastodon-migrations",
     ]);
   });
 

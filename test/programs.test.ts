@@ -26,6 +26,7 @@ import {
   INSTALL_CLOUDWATCH_AGENT,
   INSTALL_SSM_AGENT,
   MASTODON_METRICS,
+  MASTODON_DATABASE,
   PROGRAMS_DIR,
   programText,
   REDIS_HOST_SETUP,
@@ -54,6 +55,7 @@ test("core/host/files holds the programs the renderers name, and nothing else", 
       INSTALL_SSM_AGENT,
       INSTALL_CLOUDWATCH_AGENT,
       MASTODON_METRICS,
+      MASTODON_DATABASE,
     ].sort(),
   );
   for (const f of files) expect(fs.statSync(path.join(PROGRAMS_DIR, f)).mode & 0o111).not.toBe(0);

@@ -2,9 +2,10 @@
  * The role Mastodon connects as, made by the RDS master user (docs/budget.md, "Reserved slots"):
  * LOGIN, no SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS, in no privileged role
  * (rds_superuser above all), owner of the database and of schema public, and limited to the
- * connections the budget plans for the fleets. The admin headroom and the reserved slots stay for
- * the master and RDS's own administrator. Pure: the SQL and the shell lines the migrations
- * document's `setup` phase runs (core/host/migrations.ts); the real-PostgreSQL tests run the same.
+ * connections the budget's limit allows (the fleets and the admin headroom the one-off processes
+ * use); the last 10% and the reserved slots stay for the master and RDS's own administrator. Pure:
+ * the SQL that core/host/files/mastodon-database.sh runs at the scheduler's first boot
+ * (core/host/database.ts); the real-PostgreSQL tests run the same.
  *
  * PostgreSQL's documentation, CREATE ROLE: CONNECTION LIMIT counts only normal connections and "is
  * never enforced for superusers"; a password given in clear "will be transmitted to the server in
@@ -12,7 +13,6 @@
  * the host instead (Chapter "Client Authentication", "Password Authentication": a stored password
  * already in SCRAM form is kept as is).
  */
-import { MASTODON_PATHS } from "./units";
 
 export interface DatabaseRole {
   /** The RDS master user (rds_superuser): runs the setup, never the app. */
@@ -103,74 +103,10 @@ export function renderRoleSetupSql(role: DatabaseRole): string {
 }
 
 /**
- * Reads a password on stdin and prints its SCRAM-SHA-256 verifier in PostgreSQL's stored form,
- * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802 and 7677; PostgreSQL's
- * documentation, "Password Authentication"), 4096 iterations as PostgreSQL's own default
- * scram_iterations. The password is alphanumeric, so SASLprep leaves it unchanged. Python 3's
- * standard library only; no single quote, so it fits in `python3 -c '...'`.
- */
-export const SCRAM_VERIFIER_PY = [
-  "import base64, hashlib, hmac, os, sys",
-  "password = sys.stdin.read().encode()",
-  "salt = os.urandom(16)",
-  'salted = hashlib.pbkdf2_hmac("sha256", password, salt, 4096)',
-  'client = hmac.new(salted, b"Client Key", "sha256").digest()',
-  'server = hmac.new(salted, b"Server Key", "sha256").digest()',
-  "b64 = lambda b: base64.b64encode(b).decode()",
-  'print("SCRAM-SHA-256$4096:%s$%s:%s" % (b64(salt), b64(hashlib.sha256(client).digest()), b64(server)))',
-].join("\n");
-
-export interface RoleSetupCommandsInput extends DatabaseRoleSetup {
-  readonly databaseHost: string;
-  readonly databasePort: number;
-  /** Where the SSM parameters live. */
-  readonly region: string;
-}
-
-/**
  * Where the RDS master's password lives: beside the stack's path, not under it. Every fleet may read
  * the stack's path (its secrets renderer reads all of it at boot); only the scheduler's fleet, which
- * runs the migrations' setup phase, may read this one parameter (components/fleet.ts).
+ * prepares the database, may read this one parameter (components/fleet.ts).
  */
 export function adminPasswordParameterName(parameterPrefix: string): string {
   return `${parameterPrefix}-admin/db-admin-password`;
-}
-
-/**
- * The `setup` phase's shell lines (POSIX sh, run as root by the SSM agent). Both passwords are read
- * from SSM at run time, never written into the document. Neither reaches a command line: the
- * master's goes to libpq through a PGPASSFILE (mode 0600, removed on exit), the app role's only as
- * a SCRAM verifier computed from stdin and handed to psql on stdin. Verified TLS against the RDS CA
- * bundle the host installed at boot.
- */
-export function renderRoleSetupCommands(input: RoleSetupCommandsInput): string[] {
-  checkDatabaseRole(input);
-  for (const name of [input.adminPasswordParameter, input.appPasswordParameter])
-    if (!PARAMETER.test(name))
-      throw new Error(`database role setup: ${JSON.stringify(name)} is not an SSM parameter name`);
-  if (!/^[a-z0-9-]+$/.test(input.region))
-    throw new Error(`database role setup: region ${JSON.stringify(input.region)}`);
-  if (!/^[A-Za-z0-9.-]+$/.test(input.databaseHost))
-    throw new Error(`database role setup: host ${JSON.stringify(input.databaseHost)}`);
-  const read = (name: string) =>
-    `aws ssm get-parameter --region ${input.region} --with-decryption --name ${name} --query Parameter.Value --output text`;
-  return [
-    "umask 077",
-    `admin_password=$(${read(input.adminPasswordParameter)})`,
-    `app_password=$(${read(input.appPasswordParameter)})`,
-    // Generated alphanumeric: nothing to escape in a pgpass line or a psql literal.
-    'for p in "$admin_password" "$app_password"; do',
-    '  case "$p" in ""|*[!A-Za-z0-9]*) echo "setup: a database password is not alphanumeric" >&2; exit 1;; esac',
-    "done",
-    "# shellcheck disable=SC2016 # the $ in the Python program is its own",
-    `verifier=$(printf '%s' "$app_password" | python3 -c '${SCRAM_VERIFIER_PY}')`,
-    "passfile=$(mktemp)",
-    "trap 'rm -f \"$passfile\"' EXIT",
-    `printf '*:*:*:%s:%s\\n' ${input.masterUser} "$admin_password" > "$passfile"`,
-    `{ printf '\\\\set ${VERIFIER_VARIABLE} %s\\n' "'$verifier'"; cat <<'SQL'`,
-    ...renderRoleSetupSql(input).trimEnd().split("\n"),
-    "SQL",
-    `} | PGPASSFILE="$passfile" PGSSLMODE=verify-full PGSSLROOTCERT=${MASTODON_PATHS.rdsCaBundle} \\`,
-    `  psql -X -w -q -h ${input.databaseHost} -p ${input.databasePort} -U ${input.masterUser} -d ${input.databaseName}`,
-  ];
 }

@@ -22,7 +22,6 @@
  * `version` is also the record `npm run upgrade` reads back (SSM keeps a command's parameters), to
  * tell which migrations already ran for a release.
  */
-import { type DatabaseRoleSetup, renderRoleSetupCommands } from "./databaseRole";
 import { IMAGE_PATHS, REGISTRY_AUTH_FILE } from "./containers";
 import { MASTODON_PATHS } from "./units";
 
@@ -30,13 +29,8 @@ export interface MigrationsInput {
   readonly databaseHost: string;
   readonly databasePort: number;
   /**
-   * Adds phase `setup`: the app's own role, made by the RDS master (core/host/databaseRole.ts).
-   * Idempotent; run it before the first migration and after every change to the budget.
-   */
-  readonly roleSetup?: DatabaseRoleSetup & { readonly region: string };
-  /**
    * The image a run uses when none is given: the stack's own release image (source official), so
-   * the first deploy's `phase=post` and `phase=setup` need nothing else. @default "" (the host's installation)
+   * `npm run upgrade`'s `phase=post` needs nothing else. @default "" (the host's installation)
    */
   readonly defaultImage?: string;
   /**
@@ -87,10 +81,9 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
           allowedValues: [
             "pre",
             "post",
-            ...(input.roleSetup ? ["setup"] : []),
             ...(input.search ? ["search"] : []),
           ],
-          description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.roleSetup ? "; setup: the app's database role (as the RDS master)" : ""}${input.search ? "; search: tootctl search deploy (create and fill the search indices)" : ""}`,
+          description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.search ? "; search: tootctl search deploy (create and fill the search indices)" : ""}`,
         },
         image: {
           type: "String",
@@ -118,19 +111,6 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
               'stage="{{ phase }}"',
               'image="{{ image }}"',
               'version="{{ version }}"',
-              // setup: as the RDS master, the app role and its connection limit; no migration.
-              ...(input.roleSetup
-                ? [
-                    'if [ "$stage" = "setup" ]; then',
-                    ...renderRoleSetupCommands({
-                      ...input.roleSetup,
-                      databaseHost: input.databaseHost,
-                      databasePort: input.databasePort,
-                    }),
-                    "  exit 0",
-                    "fi",
-                  ]
-                : []),
               'if [ -n "$image" ]; then',
               "  command -v podman >/dev/null || { echo 'no podman on this host: is it an official-image host?' >&2; exit 1; }",
               // An ECR pull-through cache: podman reads the credential helper's configuration there.

@@ -1,24 +1,38 @@
 /**
  * An upgrade in Mastodon's order, as one command (`npm run upgrade`, bin/upgrade.ts). Mastodon's
- * release notes give the order for a deploy across hosts: run the pre-deployment migrations on the
- * new version with SKIP_POST_DEPLOYMENT_MIGRATIONS=true while the old version keeps serving, restart
+ * release notes give the order for a deploy across hosts: run the pre-deployment migrations
+ * (SKIP_POST_DEPLOYMENT_MIGRATIONS=true) on the NEW code while the OLD code keeps serving, restart
  * every process on the new version, then run the post-deployment migrations (docs/design.md,
  * "Deploys and migrations").
+ *
+ * The pre-deployment step is the scheduler's boot, whatever the image source (official, ami,
+ * image-builder). At its first boot, before any Mastodon unit starts and before it completes its
+ * launch lifecycle hook, the scheduler fleet's host prepares the database with the code it boots
+ * (core/host/files/mastodon-database.sh prepare): on a database that has a schema, that is the
+ * pending pre-deployment migrations. So the command sets the version and rolls the scheduler's
+ * fleet alone first (`pulumi up` of its launch template and group; image-builder: with the build of
+ * the AMI they boot). Its refresh terminates the one old host before it launches the next, so two
+ * schedulers never run, and the new host goes InService only once its migrations succeeded: that
+ * fleet's refresh succeeding IS the pre-deployment migrations on the new code, run while every other
+ * fleet serves the old one. Then every fleet rolls, and the post-deployment migrations run through
+ * the migrations SSM document on the scheduler's host.
  *
  * Pure: what touches Pulumi and AWS is an `UpgradeOperations` the caller passes in (the CLI's real
  * ones, or stand-ins that record the calls in tests). `planUpgrade` decides the steps from what the
  * stack says; `runUpgrade` runs them in order and stops at the first failure with the step and the
- * state the stack is left in. Every step is safe to repeat: `pulumi up` with nothing to change
- * changes nothing, a finished instance refresh is just seen as finished, and `rails db:migrate` runs
- * only the migrations still pending; the migrations record (SSM keeps each command's parameters) only
- * saves a re-run from repeating the pre-deployment migrations.
+ * state the stack is left in. Every step is safe to repeat: setting the version it has changes
+ * nothing, nor does `pulumi up` with nothing to change, a finished instance refresh is just seen as
+ * finished, and `rails db:migrate` runs only the migrations still pending. The migrations record
+ * (SSM keeps each command's parameters) tells a stack whose upgrade finished, post-deployment
+ * migrations included, so that it is left alone.
  */
 import { DEFAULTS } from "../defaults";
 import { officialImages } from "../host/containers";
 import { checkReleaseTag, compareReleases, parseTag } from "../release";
 
-export type ImageSource = "official" | "ami";
-export type Phase = "pre" | "post";
+export type ImageSource = "official" | "ami" | "image-builder";
+/** The migrations the command runs through SSM: the pre-deployment ones run at the scheduler's boot. */
+export type Phase = "post";
 /** The scheduler's fleet alone, or every fleet. */
 export type Scope = "scheduler" | "all";
 
@@ -36,7 +50,7 @@ export interface StackState {
 
 export interface MigrationRun {
   readonly phase: Phase;
-  /** The release tag: the record of what ran, and (image source ami) what the host must run. */
+  /** The release tag: the record of what ran, and (AMI sources) the version the host must run. */
   readonly version: string;
   /** The image to migrate with (image source official); absent: the scheduler host's own code. */
   readonly image?: string;
@@ -51,7 +65,10 @@ export interface UpgradeOperations {
   migrate(run: MigrationRun): Promise<void>;
   /** Sets `mastodon:version` in the stack file. */
   setVersion(version: string): Promise<void>;
-  /** `pulumi up`: the whole stack, or only the scheduler fleet's launch template and group. */
+  /**
+   * `pulumi up`: the whole stack, or only the scheduler fleet's launch template and group (image
+   * source image-builder: with the image build whose AMI the template boots).
+   */
   deploy(scope: Scope): Promise<void>;
   /** Waits until the latest instance refresh of each group in scope has ended, and ended well. */
   waitForRefreshes(scope: Scope): Promise<void>;
@@ -64,7 +81,7 @@ export type Action =
   | { readonly kind: "wait-for-refreshes"; readonly scope: Scope };
 
 export interface Step {
-  /** What the operator reads: "pre-deployment migrations on v4.6.5". */
+  /** What the operator reads: "post-deployment migrations on v4.6.5 (...)". */
   readonly title: string;
   readonly action: Action;
   /** The state of the stack if this step fails, and what to do. */
@@ -85,11 +102,13 @@ export function officialImage(version: string, registry: string): string {
   return officialImages({ version, registry }).rails;
 }
 
+const SOURCES: readonly ImageSource[] = ["official", "ami", "image-builder"];
+
 /** The image source `mastodon:image` names (core/config/schema: `source`, "official" by default). */
 export function imageSourceOf(image: Record<string, unknown> | undefined): ImageSource {
   const source = image?.["source"] ?? DEFAULTS.image.source;
-  if (source === "official" || source === "ami") return source;
-  throw new Error(`mastodon:image.source is ${JSON.stringify(source)}: official or ami`);
+  if (SOURCES.includes(source as ImageSource)) return source as ImageSource;
+  throw new Error(`mastodon:image.source is ${JSON.stringify(source)}: official, image-builder or ami`);
 }
 
 /** A refusal before anything changed (bad tag, a downgrade, a state the command cannot read). */
@@ -115,8 +134,8 @@ export interface PlanInput {
   readonly stack: string;
   readonly version: string;
   readonly state: StackState;
-  /** Whether the pre- and post-deployment migrations for `version` are recorded as done. */
-  readonly ran: { readonly pre: boolean; readonly post: boolean };
+  /** Whether the post-deployment migrations for `version` are recorded as done. */
+  readonly postRan: boolean;
 }
 
 /**
@@ -124,19 +143,18 @@ export interface PlanInput {
  * tag or a downgrade.
  */
 export function planUpgrade(input: PlanInput): Plan {
-  const { stack, version, state, ran } = input;
+  const { stack, version, state, postRan } = input;
   const checked = checkReleaseTag(version);
   if ("problem" in checked)
     throw new UpgradeRefused(`--version ${JSON.stringify(version)} ${checked.problem}`);
-  const target = checked.release;
   const current = state.deployedVersion ?? state.configuredVersion;
   const currentRelease = current === undefined ? undefined : parseTag(current);
-  if (currentRelease && compareReleases(target, currentRelease) < 0) {
+  if (currentRelease && compareReleases(checked.release, currentRelease) < 0) {
     throw new UpgradeRefused(
       `stack ${stack} runs ${current}; ${version} is older. Mastodon's migrations go forward only: going back means restoring the database from before the upgrade`,
     );
   }
-  if (current === version && state.configuredVersion === version && ran.post) {
+  if (current === version && state.configuredVersion === version && postRan) {
     return {
       kind: "up-to-date",
       message: `stack ${stack} already runs ${version} and its post-deployment migrations ran: nothing to do`,
@@ -145,83 +163,55 @@ export function planUpgrade(input: PlanInput): Plan {
 
   const file = `stacks/Pulumi.${stack}.yaml`;
   const old = current ?? "the version it runs now";
+  const set = `mastodon:version is ${version} in ${file}`;
   const again =
-    "Run the same command again once that is fixed: the steps already done are not repeated or are harmless.";
-  const rollBack = `To give up instead, set mastodon:version back to ${old} in ${file} and run pulumi up (the old version tolerates the pre-deployment migrations).`;
-  const steps: Step[] = [];
-  const preDone = ran.pre || ran.post;
+    "Run the same command again once that is fixed: every step already done is harmless to repeat.";
+  const rollBack = `To give up instead, set mastodon:version back to ${old} in ${file} and run pulumi up (${old} tolerates the pre-deployment migrations).`;
+  const official = state.source === "official";
+  const ami =
+    state.source === "ami" ? "the AMI pinned in mastodon:image.amiIds" : "the AMI Image Builder baked";
+  const imageCheck = {
+    official: "",
+    ami: ` Check that ${ami} holds ${version}.`,
+    "image-builder": ` If EC2 Image Builder's build of ${version} failed (its console keeps the log), the scheduler's launch template did not change: nothing rolled and no migration ran.`,
+  }[state.source];
+  const image = official ? officialImage(version, state.imageRegistry) : undefined;
+  const after = `the scheduler's fleet runs ${version}, whose boot ran the pre-deployment migrations`;
 
-  if (state.source === "official") {
-    if (!preDone) {
-      const image = officialImage(version, state.imageRegistry);
-      steps.push({
-        title: `pre-deployment migrations on ${version} (${image} on the scheduler's host, while ${old} serves)`,
-        action: { kind: "migrate", run: { phase: "pre", version, image } },
-        ifFails: `nothing was rolled and ${file} is unchanged: every host still runs ${old}. Some pre-deployment migrations may have run; ${old} tolerates them (that is what they are for). ${again}`,
-      });
-    }
-  } else if (!preDone) {
-    // The new code exists only in the new AMI: roll the scheduler's fleet first (its refresh
-    // terminates before it launches, so two schedulers never run), then migrate there. The
-    // document refuses if that host does not report the new version.
-    steps.push(
-      {
-        title: `set mastodon:version to ${version} in ${file}`,
-        action: { kind: "set-version", version },
-        ifFails: `nothing changed: every host runs ${old}. ${again}`,
-      },
-      {
-        title: `roll the scheduler's fleet onto ${version} (pulumi up of its launch template and group only)`,
-        action: { kind: "deploy", scope: "scheduler" },
-        ifFails: `mastodon:version is ${version} in ${file}; the scheduler's fleet may be between ${old} and ${version}, the other fleets run ${old}; no migrations ran. Check that the AMI pinned in ${file} holds ${version}. ${again} ${rollBack}`,
-      },
-      {
-        title: `wait for the scheduler fleet's instance refresh`,
-        action: { kind: "wait-for-refreshes", scope: "scheduler" },
-        ifFails: `mastodon:version is ${version} in ${file}; the scheduler fleet's refresh did not finish (its host may be missing or on ${old}); the other fleets run ${old}; no migrations ran. ${again} ${rollBack}`,
-      },
-      {
-        title: `pre-deployment migrations on ${version} (on the scheduler's new host, while the other fleets serve ${old})`,
-        action: { kind: "migrate", run: { phase: "pre", version } },
-        ifFails: `mastodon:version is ${version} in ${file}; the scheduler's fleet was rolled (if the document says its host runs another version, the AMI pinned in ${file} does not hold ${version}); the other fleets run ${old}; some pre-deployment migrations may have run. ${again} ${rollBack}`,
-      },
-    );
-  }
-
-  const preState = preDone
-    ? `the pre-deployment migrations for ${version} ran before`
-    : `the pre-deployment migrations for ${version} ran`;
-  if (state.source === "official" || preDone) {
-    steps.push({
+  const steps: Step[] = [
+    {
       title: `set mastodon:version to ${version} in ${file}`,
       action: { kind: "set-version", version },
-      ifFails: `${preState}; ${file} is unchanged and no fleet rolled: every host runs ${old}. ${again}`,
-    });
-  }
-  steps.push(
+      ifFails: `nothing changed: every host runs ${old}. ${again}`,
+    },
+    {
+      title: `roll the scheduler's fleet onto ${version}: pulumi up of its launch template and group only${state.source === "image-builder" ? `, with the image build (EC2 Image Builder bakes the ${version} AMI first)` : ""}`,
+      action: { kind: "deploy", scope: "scheduler" },
+      ifFails: `${set}; pulumi up of the scheduler's fleet stopped: if it changed that fleet's launch template, a refresh is replacing its one host with a ${version} host, which runs the pre-deployment migrations at boot; the other fleets run ${old}; no post-deployment migration ran.${imageCheck} ${again} ${rollBack}`,
+    },
+    {
+      title: `wait for the scheduler fleet's instance refresh: its new host runs the pre-deployment migrations on ${version} at boot, while the other fleets serve ${old}`,
+      action: { kind: "wait-for-refreshes", scope: "scheduler" },
+      ifFails: `${set}; the scheduler fleet's refresh did not succeed, most likely because the pre-deployment migrations on ${version} failed at its new host's boot (mastodon-boot.service, in that fleet's CloudWatch log group, says why); those that ran are kept, and ${old} tolerates them. Its ${old} host was terminated first, so that fleet may have no host in service (scheduled jobs wait) while Auto Scaling replaces each new host whose boot fails. The other fleets still run ${old} and serve; no post-deployment migration ran. Fix the cause; once the refresh has ended, start it again (aws autoscaling start-instance-refresh on the scheduler's group, MinHealthyPercentage 0), then run the same command again. ${rollBack}`,
+    },
     {
       title: `pulumi up: every fleet rolls onto ${version} by instance refresh`,
       action: { kind: "deploy", scope: "all" },
-      ifFails: `${preState}; mastodon:version is ${version} in ${file}; pulumi up stopped part-way, so fleets may run ${old} and ${version} side by side (the pre-deployment migrations allow that); the post-deployment migrations did not run. ${again}`,
+      ifFails: `${after}; ${set}; pulumi up stopped part-way, so the other fleets may run ${old} and ${version} side by side (the pre-deployment migrations allow that); the post-deployment migrations did not run. ${again}`,
     },
     {
       title: `wait for every fleet's instance refresh`,
       action: { kind: "wait-for-refreshes", scope: "all" },
-      ifFails: `${preState}; pulumi up finished, but not every fleet finished rolling: some hosts may still run ${old}; the post-deployment migrations did not run. Start a failed refresh again with its preferences (aws autoscaling start-instance-refresh; the scheduler's keeps MinHealthyPercentage 0) or fix its cause. ${again}`,
+      ifFails: `${after}; pulumi up finished, but not every fleet finished rolling: some hosts may still run ${old}; the post-deployment migrations did not run. Start a failed refresh again with its preferences (aws autoscaling start-instance-refresh; the scheduler's keeps MinHealthyPercentage 0) or fix its cause. ${again}`,
     },
     {
-      title: `post-deployment migrations on ${version}`,
-      action: {
-        kind: "migrate",
-        run: {
-          phase: "post",
-          version,
-          ...(state.source === "official" && { image: officialImage(version, state.imageRegistry) }),
-        },
-      },
-      ifFails: `every fleet runs ${version} and serves; the post-deployment migrations did not finish (those that ran are kept). ${again} Do not go back to ${old} once any post-deployment migration ran.`,
+      title: `post-deployment migrations on ${version} (${image ?? "the installation of the scheduler's host"}, on the scheduler's host)`,
+      action: { kind: "migrate", run: { phase: "post", version, ...(image && { image }) } },
+      ifFails: official
+        ? `every fleet runs ${version} and serves; the post-deployment migrations did not finish (those that ran are kept). ${again} Do not go back to ${old} once any post-deployment migration ran.`
+        : `every fleet rolled onto ${ami} and serves; the post-deployment migrations did not finish (those that ran are kept). If the document says the host runs another version, that AMI does not hold ${version} and no migration of ${version} ran: pin one that does and run the same command again, which rolls the scheduler's fleet first again. ${again} Do not go back to ${old} once any post-deployment migration ran.`,
     },
-  );
+  ];
   return { kind: "upgrade", ...(current !== undefined && { from: current }), to: version, steps };
 }
 
@@ -266,16 +256,13 @@ export async function runUpgrade(
   } catch (e) {
     throw new UpgradeRefused(`cannot read stack ${stack}: ${reasonOf(e)}; nothing changed`);
   }
-  const recorded = async (phase: Phase) => {
-    try {
-      return await ops.migrationsRan(phase, version);
-    } catch (e) {
-      log(`cannot read the migrations record (${reasonOf(e)}): running them again is harmless`);
-      return false;
-    }
-  };
-  const ran = { pre: await recorded("pre"), post: await recorded("post") };
-  const plan = planUpgrade({ stack, version, state, ran });
+  let postRan = false;
+  try {
+    postRan = await ops.migrationsRan("post", version);
+  } catch (e) {
+    log(`cannot read the migrations record (${reasonOf(e)}): running them again is harmless`);
+  }
+  const plan = planUpgrade({ stack, version, state, postRan });
   if (plan.kind === "up-to-date") {
     log(plan.message);
     return { plan, ran: [] };

@@ -13,6 +13,8 @@ import { renderManifest } from "../../core/host/boot";
 import { PROGRAMS_DIR, RENDER_SECRETS } from "../../core/host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, DRAIN_UNIT, WATCH_UNIT } from "../../core/host/readiness";
 import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../core/host/logs";
+import { SEARCH_DEPLOY_UNIT } from "../../core/host/database";
+import { RETENTION_UNITS } from "../../core/host/retention";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { parseStackConfig } from "../../core/config";
 import { STACKS, runStack, stackConfig } from "../helpers";
@@ -47,6 +49,8 @@ const fleetSystemdRoot = () =>
     "opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
     "usr/sbin/groupadd",
     "usr/sbin/useradd",
+    // The scheduler's host: the database's lifecycle and its one-off tootctl (database.ts).
+    "usr/local/sbin/mastodon-database",
   ]);
 
 /** ExecStart= lines of a unit, split as systemd splits them (double-quoted words, no escapes: execLine writes none). */
@@ -114,6 +118,8 @@ describe.each(STACKS)("stack %s", (stack) => {
           ABANDON_UNIT,
           WATCH_UNIT,
           ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
+          // The scheduler's one-offs: the retention (its timer is among the enabled) and the search deploy.
+          ...[RETENTION_UNITS.service, SEARCH_DEPLOY_UNIT].filter((u) => u in a.units),
         ],
         {
           cwd: unitDir,

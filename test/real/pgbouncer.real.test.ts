@@ -6,17 +6,19 @@
  * port) are relocated to the test directory; every other line is the rendered one.
  *
  * PgBouncer logs in as the app's role, made as on RDS: by a master that is not a superuser, with the
- * migrations document's setup phase over verified TLS (test/real/servers.ts runRoleSetup), its
- * connection limit what the budget plans for this host's fleet were it one host (the pool), and its
- * password checked by the server (scram-sha-256).
+ * scheduler's host's role step over verified TLS (core/host/files/mastodon-database.sh role, run as
+ * on the host: test/real/servers.ts runRoleSetup), its password checked by the server
+ * (scram-sha-256), and its connection limit the budget's roleConnectionLimit for this server's
+ * max_connections, with this host as its fleet's only one: PgBouncer's pool, then the one-offs'
+ * headroom and the rest of the limit for direct connections as the same role.
  */
 import { execFileSync, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
-import { clientConnectionsPerHost, pgbouncerRow } from "../../core/sizing/budget";
+import { clientConnectionsPerHost, computeBudget, pgbouncerRow } from "../../core/sizing/budget";
 import { parseStackConfig } from "../../core/config";
-import { DEFAULTS } from "../../core/defaults";
+import { BUDGET_RULES, DEFAULTS } from "../../core/defaults";
 import { METRICS, hostMetricsConfig } from "../../core/host/metrics";
 import { PGBOUNCER_PATHS, renderPgbouncerIni, renderPgbouncerUserlist } from "../../core/host/pgbouncer";
 import { MASTODON_METRICS, PROGRAMS_DIR } from "../../core/host/programs";
@@ -46,12 +48,20 @@ const clients = clientConnectionsPerHost(fleet); // 4 processes x 15 threads = 6
 const PASSWORD = "PgbouncerTestPassword0123456789";
 const ADMIN_PASSWORD = "AdminTestPassword0123456789";
 const { masterUsername: MASTER, username: APP, databaseName: DATABASE } = DEFAULTS.mastodon;
+// The test server's max_connections, with RDS's 3 + 2 reserved slots (superuser_reserved_connections).
+const MAX_CONNECTIONS = 100;
+// The budget of a stack whose only fleet is this one host, on a database with MAX_CONNECTIONS.
+const budget = computeBudget({
+  fleets: [{ ...fleet, maxSize: 1 }],
+  database: { ...config.database.primary, maxConnections: MAX_CONNECTIONS },
+  pooler: "pgbouncer",
+  headroom: config.database.adminHeadroom,
+});
 const role = {
   masterUser: MASTER,
   appUser: APP,
   databaseName: DATABASE,
-  // One host of this fleet is the whole fleet here: the fleets' connections are its pool.
-  connectionLimit: pool,
+  connectionLimit: budget.roleConnectionLimit,
   adminPasswordParameter: "/mastodon/production/mastodon-admin/db-admin-password",
   appPasswordParameter: "/mastodon/production/mastodon/db-password",
 };
@@ -82,7 +92,10 @@ beforeAll(async () => {
       ssl: "on",
       ssl_cert_file: path.join(dir, "server.crt"),
       ssl_key_file: path.join(dir, "server.key"),
-      max_connections: "100",
+      max_connections: String(MAX_CONNECTIONS),
+      superuser_reserved_connections: String(
+        BUDGET_RULES.superuserReserved + BUDGET_RULES.rdsSuperuserReserved,
+      ),
     },
     { passwords: true },
   );
@@ -210,24 +223,46 @@ test(`the host's ${clients} busy threads share ${pool} verified-TLS server conne
   expect(peak.tls).toBe(peak.connections);
 });
 
-test("PgBouncer's servers fill the role's limit exactly: a direct connection as the role is refused, the master gets in", async () => {
+test("beside PgBouncer's servers, direct connections as the role get the headroom and up to the role's limit, then are refused; the master still gets in", async () => {
+  // 90% of 95 usable connections: 85, of which PgBouncer's pool holds 12 and the headroom plans 15.
+  expect([budget.fleetConnections, budget.headroom, budget.roleConnectionLimit]).toEqual([pool, 15, 85]);
+  expect(budget.fleetConnections + budget.headroom).toBeLessThanOrEqual(budget.roleConnectionLimit);
+  expect(budget.alarmThreshold).toBeLessThan(budget.roleConnectionLimit);
   // The pool's server connections stay open, idle, after the busy test (server_idle_timeout).
   expect(await serverSide()).toEqual({ connections: pool, tls: pool });
-  const direct = (user: string, password: string) =>
-    new Client({
-      host: "127.0.0.1",
-      port: pg.port,
-      user,
-      password,
-      database: DATABASE,
-      ssl: { ca: fs.readFileSync(path.join(dir, "ca.crt")) },
-    });
-  await expect(direct(APP, PASSWORD).connect()).rejects.toThrow(`too many connections for role "${APP}"`);
-  const master = direct(MASTER, ADMIN_PASSWORD);
-  await master.connect();
-  const { rows } = await master.query(`SELECT rolconnlimit FROM pg_roles WHERE rolname = '${APP}'`);
-  await master.end();
-  expect(rows).toEqual([{ rolconnlimit: pool }]);
+  const ca = fs.readFileSync(path.join(dir, "ca.crt"));
+  const direct = (user: string, password: string) => {
+    const c = new Client({ host: "127.0.0.1", port: pg.port, user, password, database: DATABASE, ssl: { ca } });
+    c.on("error", () => undefined);
+    return c;
+  };
+  // Migrations and tootctl connect as the role straight to PostgreSQL, as these do: the headroom gets
+  // in, and so does the rest of the role's limit; one more is refused by PostgreSQL itself.
+  const one_offs: Client[] = [];
+  try {
+    let refusal: Error | undefined;
+    while (!refusal && one_offs.length <= budget.roleConnectionLimit) {
+      const c = direct(APP, PASSWORD);
+      try {
+        await c.connect();
+        one_offs.push(c);
+      } catch (e) {
+        refusal = e as Error;
+      }
+    }
+    expect(one_offs.length).toBe(budget.roleConnectionLimit - pool);
+    expect(one_offs.length).toBeGreaterThanOrEqual(budget.headroom);
+    expect(refusal?.message).toBe(`too many connections for role "${APP}"`);
+    expect(await serverSide()).toEqual({ connections: budget.roleConnectionLimit, tls: budget.roleConnectionLimit });
+    const master = direct(MASTER, ADMIN_PASSWORD);
+    await master.connect();
+    const { rows } = await master.query(`SELECT rolconnlimit FROM pg_roles WHERE rolname = '${APP}'`);
+    await master.end();
+    expect(rows).toEqual([{ rolconnlimit: budget.roleConnectionLimit }]);
+  } finally {
+    // PgBouncer may need to open its servers again in the tests below: the one-offs leave.
+    await Promise.allSettled(one_offs.map((c) => c.end()));
+  }
 });
 
 test("max_client_conn turns away what one host should never open", async () => {

@@ -7,8 +7,9 @@
  * superuser_reserved_connections = 3 + 2: an ordinary role sees what it sees on RDS.
  *
  * The roles are RDS's: a master with CREATEDB and CREATEROLE in rds_superuser (not a superuser),
- * owning the database, and the app's role `mastodon` made by the migrations document's setup phase,
- * run as on a host (test/real/servers.ts runRoleSetup). Passwords are checked (scram-sha-256).
+ * owning the database, and the app's role `mastodon` made by the scheduler's host's first boot step
+ * (core/host/files/mastodon-database.sh role, run as on the host: test/real/servers.ts runRoleSetup),
+ * limited to the budget's roleConnectionLimit. Passwords are checked (scram-sha-256).
  */
 import { Client } from "pg";
 import { BUDGET_RULES, DEFAULTS } from "../../core/defaults";
@@ -33,7 +34,7 @@ const role = {
   masterUser: MASTER,
   appUser: APP,
   databaseName: DATABASE,
-  connectionLimit: budget.fleetConnections,
+  connectionLimit: budget.roleConnectionLimit,
   adminPasswordParameter: "/mastodon/production/mastodon-admin/db-admin-password",
   appPasswordParameter: "/mastodon/production/mastodon/db-password",
 };
@@ -101,8 +102,9 @@ async function untilRefused(connect: () => Promise<Client>): Promise<{ opened: n
   return { opened: NaN };
 }
 
-test("the setup phase makes a plain login role, limited to the fleets' connections, owning the database and public", async () => {
-  expect(role.connectionLimit).toBe(408);
+test("the role step makes a plain login role, limited to the budget's role limit, owning the database and public", async () => {
+  // 90% of production's 495 usable connections (max_connections 500 - 3 - 2), from max_connections alone.
+  expect(role.connectionLimit).toBe(445);
   const [row] = await superuserQuery(
     `SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolconnlimit,
             rolpassword LIKE 'SCRAM-SHA-256$4096:%' AS scram,
@@ -117,7 +119,7 @@ test("the setup phase makes a plain login role, limited to the fleets' connectio
     rolcreatedb: false,
     rolreplication: false,
     rolbypassrls: false,
-    rolconnlimit: budget.fleetConnections,
+    rolconnlimit: budget.roleConnectionLimit,
     scram: true,
     in_rds_superuser: false,
     database_owner: APP,
@@ -141,7 +143,7 @@ test("the setup phase makes a plain login role, limited to the fleets' connectio
   await expect(connectAs(APP, "not-the-password")).rejects.toThrow(/password authentication failed/);
 });
 
-test("the setup phase is idempotent and takes the role back out of rds_superuser", async () => {
+test("the role step is idempotent and takes the role back out of rds_superuser", async () => {
   await superuserQuery(`GRANT rds_superuser TO ${APP}`);
   await superuserQuery(`ALTER ROLE ${APP} CONNECTION LIMIT -1`);
   const again = runRoleSetup(pg, role, ssm);
@@ -151,10 +153,10 @@ test("the setup phase is idempotent and takes the role back out of rds_superuser
   const [row] = await superuserQuery(
     `SELECT rolconnlimit, pg_has_role('${APP}', 'rds_superuser', 'MEMBER') AS in_rds_superuser FROM pg_roles WHERE rolname = '${APP}'`,
   );
-  expect(row).toEqual({ rolconnlimit: budget.fleetConnections, in_rds_superuser: false });
+  expect(row).toEqual({ rolconnlimit: budget.roleConnectionLimit, in_rds_superuser: false });
 });
 
-test("the setup phase fails on a wrong master password, and leaves no pgpass file behind", () => {
+test("the role step fails on a wrong master password, and leaves no pgpass file behind", () => {
   const wrong = runRoleSetup(pg, role, { ...ssm, [role.adminPasswordParameter]: "WrongPassword0123" });
   expect(wrong.status).not.toBe(0);
   expect(wrong.stderr).toMatch(/password authentication failed for user "mastodon_admin"/);
@@ -175,18 +177,29 @@ test("the server runs with the rendered max_connections and work_mem", async () 
   ]);
 });
 
-test("the app role gets exactly the fleets' connections; the master still gets the headroom, a superuser the reserved slots", async () => {
-  // Everything production's fleets hold at maximum size: 408 PgBouncer server connections.
+test("the app role holds the fleets and the headroom up to its limit; the master gets the rest of the usable connections, a superuser the reserved slots", async () => {
+  // Production: 408 PgBouncer server connections at maximum fleet sizes, 15 of headroom, a role limit
+  // of 445; the alarm (above 423) fires while the role still accepts connections.
+  expect([budget.fleetConnections, budget.headroom, budget.roleConnectionLimit]).toEqual([408, 15, 445]);
+  expect(budget.fleetConnections + budget.headroom).toBeLessThanOrEqual(budget.roleConnectionLimit);
+  expect(budget.alarmThreshold).toBe(budget.total);
+  expect(budget.alarmThreshold).toBeLessThan(budget.roleConnectionLimit);
+  expect(budget.roleConnectionLimit).toBeLessThan(budget.usable);
+
+  // Everything the fleets hold at maximum size, then the one-offs' headroom: migrations and tootctl
+  // log in as the same role, straight to PostgreSQL. All of it gets in.
   await open(budget.fleetConnections, connectMastodon);
+  await open(budget.headroom, connectMastodon);
+  // What the budget leaves spare below the role's limit gets in too, and not one connection more.
   const app = await untilRefused(connectMastodon);
-  expect(app.opened).toBe(0);
+  expect(app.opened).toBe(budget.roleConnectionLimit - budget.total);
   expect(app.refusal?.message).toBe(`too many connections for role "${APP}"`);
 
-  // The headroom (15) and what is left of the usable connections belong to the master: it gets in
-  // until PostgreSQL keeps the reserved slots, exactly at `usable`.
+  // What is left of the usable connections belongs to the master: it gets in until PostgreSQL keeps
+  // the reserved slots, exactly at `usable`.
   const admin = await untilRefused(connectAdmin);
-  expect(admin.opened).toBe(budget.usable - budget.fleetConnections);
-  expect(admin.opened).toBeGreaterThanOrEqual(budget.headroom);
+  expect(admin.opened).toBe(budget.usable - budget.roleConnectionLimit);
+  expect(admin.opened).toBeGreaterThan(0);
   expect(admin.refusal?.message).toMatch(/remaining connection slots are reserved/);
   expect(clients).toHaveLength(budget.usable);
 
@@ -195,10 +208,8 @@ test("the app role gets exactly the fleets' connections; the master still gets t
     "SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename IS NOT NULL AND backend_type = 'client backend' GROUP BY usename ORDER BY usename",
   );
   expect(rows).toEqual([
-    { usename: APP, n: budget.fleetConnections },
-    { usename: MASTER, n: budget.usable - budget.fleetConnections },
+    { usename: APP, n: budget.roleConnectionLimit },
+    { usename: MASTER, n: budget.usable - budget.roleConnectionLimit },
     { usename: pg.superuser, n: 1 },
   ]);
-  expect(budget.total).toBeLessThanOrEqual(budget.limit);
-  expect(budget.limit).toBeLessThan(budget.usable);
 });

@@ -23,7 +23,10 @@ import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import { promisify } from "util";
-import { type DatabaseRoleSetup, renderRoleSetupCommands } from "../../core/host/databaseRole";
+import { type DatabaseHostInput, renderDatabaseConfig } from "../../core/host/database";
+import { type DatabaseRoleSetup, renderRoleSetupSql } from "../../core/host/databaseRole";
+import { DATABASE_PATHS } from "../../core/host/oneOff";
+import { MASTODON_DATABASE, PROGRAMS_DIR } from "../../core/host/programs";
 import { MASTODON_PATHS } from "../../core/host/units";
 
 const execFileAsync = promisify(execFile);
@@ -325,12 +328,70 @@ export const RDS_MASTER_SQL = (master: string, password: string, database: strin
   `CREATE DATABASE ${database} OWNER ${master}`,
 ];
 
+/** The database's lifecycle program the scheduler's host runs (core/host/files/mastodon-database.sh). */
+export const DATABASE_PROGRAM = path.join(PROGRAMS_DIR, MASTODON_DATABASE);
+
+/** Where PostgreSQL 15's own programs (psql above all) are: first on a test program's PATH. */
+export const POSTGRES_BIN = PG_BIN;
+
+/** A release image reference for configs whose test never runs the image (or runs a stand-in podman). */
+export const TEST_IMAGE = "registry.invalid/mastodon/mastodon:test";
+
+export interface TestDatabaseConfig {
+  readonly pg: Postgres;
+  readonly role: DatabaseRoleSetup;
+  /** Where the role's SQL (renderRoleSetupSql) is: role_sql. */
+  readonly roleSql: string;
+  /** The host's .env.production: env_file. */
+  readonly envFile: string;
+  /** verify-full against this CA (ca_bundle); without it ssl_mode disable, the server having no TLS. */
+  readonly caFile?: string;
+  readonly owner?: DatabaseHostInput["owner"];
+  readonly search?: boolean;
+}
+
 /**
- * The migrations document's `setup` phase (core/host/databaseRole.ts renderRoleSetupCommands), run
- * by /bin/sh against `pg` as it runs on a host, with a stand-in `aws` that answers get-parameter
- * from `parameters` (name -> value). Without `caFile` the connection is plain (the server has no
- * TLS); with it, verify-full against that CA instead of the RDS bundle. Every other line is the
- * rendered one. TMPDIR is a directory of its own, empty again after a run (the pgpass file is gone).
+ * /etc/mastodon/database.conf as core/host/database.ts renders it for the release image, for `pg`
+ * on 127.0.0.1 in region test-1, with the host paths relocated to the test's own files: role_sql,
+ * env_file, ca_bundle (and ssl_mode disable without a CA). Every other line is the rendered one.
+ */
+export function testDatabaseConfig(input: TestDatabaseConfig): string {
+  const rendered = renderDatabaseConfig(
+    {
+      region: "test-1",
+      databaseHost: "127.0.0.1",
+      databasePort: input.pg.port,
+      role: input.role,
+      ...(input.owner && { owner: input.owner }),
+      ...(input.search !== undefined && { search: input.search }),
+      retention: { mediaDays: 7, previewCardsDays: 7 },
+    },
+    { kind: "image", image: TEST_IMAGE },
+  );
+  const relocate: Record<string, [string, string]> = {
+    role_sql: [DATABASE_PATHS.roleSql, input.roleSql],
+    env_file: [MASTODON_PATHS.envFile, input.envFile],
+    ssl_mode: ["verify-full", input.caFile ? "verify-full" : "disable"],
+    // With ssl_mode disable libpq reads no CA; the key is required all the same.
+    ca_bundle: [MASTODON_PATHS.rdsCaBundle, input.caFile ?? path.join(path.dirname(input.roleSql), "no-ca.crt")],
+  };
+  const lines = rendered.split("\n");
+  for (const [key, [from, to]] of Object.entries(relocate)) {
+    const i = lines.indexOf(`${key} ${from}`);
+    if (i < 0) throw new Error(`the rendered database config has no line "${key} ${from}":\n${rendered}`);
+    lines[i] = `${key} ${to}`;
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Step 1 of the scheduler's host's first boot alone: `mastodon-database role CONFIG`
+ * (core/host/files/mastodon-database.sh, run by bash as on the host) against `pg`, with the config
+ * testDatabaseConfig renders, the role's SQL renderRoleSetupSql renders, and a stand-in `aws` that
+ * answers get-parameter from `parameters` (name -> value). Without `caFile` the connection is plain
+ * (the server has no TLS); with it, verify-full against that CA instead of the RDS bundle. TMPDIR is
+ * a directory of its own, empty again after a run (the program's work directory, with its pgpass
+ * file, is gone).
  */
 export function runRoleSetup(
   pg: Postgres,
@@ -353,19 +414,15 @@ export function runRoleSetup(
     '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nexec cat "$FAKE_SSM$name"\n',
     { mode: 0o755 },
   );
-  let script = [
-    "set -eu",
-    ...renderRoleSetupCommands({
-      ...role,
-      databaseHost: "127.0.0.1",
-      databasePort: pg.port,
-      region: "test-1",
-    }),
-  ].join("\n");
-  script = caFile
-    ? script.replace(`PGSSLROOTCERT=${MASTODON_PATHS.rdsCaBundle}`, `PGSSLROOTCERT=${caFile}`)
-    : script.replace("PGSSLMODE=verify-full", "PGSSLMODE=disable");
-  const r = spawnSync("/bin/sh", ["-c", script], {
+  const roleSql = path.join(dir, "database-role.sql");
+  fs.writeFileSync(roleSql, renderRoleSetupSql(role), { mode: 0o600 });
+  const config = path.join(dir, "database.conf");
+  fs.writeFileSync(
+    config,
+    testDatabaseConfig({ pg, role, roleSql, envFile: path.join(dir, "env.production"), ...(caFile && { caFile }) }),
+    { mode: 0o600 },
+  );
+  const r = spawnSync("/bin/bash", [DATABASE_PROGRAM, "role", config], {
     encoding: "utf8",
     timeout: SERVER_TIMEOUT_MS,
     env: {
