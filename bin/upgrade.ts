@@ -1,8 +1,9 @@
 /**
  * npm run upgrade -- --stack <name> --version <tag> [--dry-run]
  *
- * Moves one stack to a Mastodon release in Mastodon's order (core/upgrade/upgrade.ts): the
- * pre-deployment migrations on the new version while the old one serves, `pulumi up` and every
+ * Moves one stack to a Mastodon release in Mastodon's order (core/upgrade/upgrade.ts): the version
+ * set, the scheduler's fleet rolled alone first (its new host runs the pre-deployment migrations on
+ * the new version at boot, while the other fleets serve the old one), then `pulumi up` and every
  * fleet's instance refresh, then the post-deployment migrations. Stops at the first failure and says
  * which step failed and what state the stack is in; run it again once the cause is fixed.
  *
@@ -17,6 +18,7 @@ import { parseArgs } from "util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { waitForRefreshes, type RefreshStatus } from "../core/upgrade/refreshes";
 import {
+  type ImageSource,
   type MigrationRun,
   type Phase,
   type Scope,
@@ -84,6 +86,27 @@ function outputString(outputs: OutputMap, key: string, stack: string): string {
   return value;
 }
 
+/**
+ * What `pulumi up` targets to roll the scheduler's fleet alone: its launch template and group, by
+ * URN (--target-dependents from the group would not reach its template, and from the template it
+ * would reach the other fleets' groups, which wait on the scheduler's). Image source image-builder:
+ * also the image build and everything under it, by Pulumi's `**` wildcard on its children's URNs
+ * (each is the component's URN up to its name, then `$` and the child's type and name): a build
+ * left out would hand the template the old version's AMI, as the state holds it.
+ */
+function schedulerTargets(outputs: OutputMap, stack: string, source: ImageSource): string[] {
+  const urns = [
+    outputString(outputs, "schedulerTemplateUrn", stack),
+    outputString(outputs, "schedulerGroupUrn", stack),
+  ];
+  if (source !== "image-builder") return urns;
+  const build = outputString(outputs, "imageBuildUrn", stack);
+  // urn:pulumi:<stack>::<project>::<qualified type>::<name>: the qualified type ends at the third "::".
+  const parts = build.split("::");
+  if (parts.length < 4) throw new Error(`output imageBuildUrn is not a URN: ${build}`);
+  return [...urns, build, `${parts.slice(0, 3).join("::")}$**`];
+}
+
 async function readWiring(stack: Stack): Promise<Wiring> {
   const [outputs, config] = await Promise.all([stack.outputs(), stack.getAllConfig()]);
   const region = config["aws:region"]?.value;
@@ -109,25 +132,18 @@ async function readWiring(stack: Stack): Promise<Wiring> {
       ...(configured && { configuredVersion: configured }),
       source,
       // Where the stack's hosts pull from, as the stack resolved it (image.registry, or the
-      // pull-through cache's path): the pre-deployment migrations pull the new release there too.
+      // pull-through cache's path): the post-deployment migrations pull the new release there too.
       imageRegistry: outputString(outputs, "imageRegistry", stack.name),
     },
     region,
     document: outputString(outputs, "migrationsDocument", stack.name),
     schedulerGroup,
     groups: Object.values(fleetGroups),
-    // Both resources by URN: --target-dependents from the group does not reach its launch template.
-    schedulerUrns:
-      source === "ami"
-        ? [
-            outputString(outputs, "schedulerTemplateUrn", stack.name),
-            outputString(outputs, "schedulerGroupUrn", stack.name),
-          ]
-        : [],
+    schedulerUrns: schedulerTargets(outputs, stack.name, source),
   };
 }
 
-/** The one in-service instance of the scheduler's group: where the migrations run. */
+/** The one in-service instance of the scheduler's group: where the post-deployment migrations run. */
 async function schedulerInstance(w: Wiring): Promise<string> {
   const ids = (await awsJson(w.region, [
     "autoscaling",

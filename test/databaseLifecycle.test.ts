@@ -118,3 +118,60 @@ test("a change of fleet sizes leaves the role's limit where it was; a change of 
     before.roleConnectionLimit,
   );
 });
+
+describe("the owner account (mastodon:owner)", () => {
+  const owner = { username: "alice", email: "alice@example.org" };
+
+  test("its first password's parameter is declared beside the stack's path; only the scheduler's role may read and write it", async () => {
+    const run = await runStack("staging", { owner });
+    const [parameter] = all(run, "aws:ssm/parameter:Parameter").filter(
+      (p) => p.name === "mastodon-owner-password",
+    );
+    expect(parameter!.inputs["name"]).toBe("/mastodon/staging/mastodon-admin/owner-password");
+    expect(parameter!.inputs["type"]).toBe("SecureString");
+    const policies = all(run, "aws:iam/rolePolicy:RolePolicy").filter((p) =>
+      p.name.endsWith("-owner-password"),
+    );
+    expect(policies.map((p) => p.name)).toEqual(["mastodon-scheduler-owner-password"]);
+    const statements = JSON.parse(policies[0]!.inputs["policy"] as string).Statement;
+    expect(statements[0]).toEqual({
+      Sid: "ReadAndWriteParameter",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter", "ssm:PutParameter"],
+      Resource: parameter!.arn,
+    });
+    // The stack's path, which every fleet reads, does not cover it.
+    expect(parameter!.inputs["name"]).not.toMatch(/^\/mastodon\/staging\/mastodon\//);
+  });
+
+  test.each(STACKS.map((s) => [s] as const))(
+    "%s: with an owner too, the scheduler's boot fits the launch hook's longest heartbeat",
+    async (stack) => {
+      const run = await runStack(stack, { owner });
+      const hooks = all(run, ASG).map(
+        (g) => (g.inputs["initialLifecycleHooks"] as { heartbeatTimeout: number }[])[0]!,
+      );
+      for (const hook of hooks)
+        expect(hook.heartbeatTimeout).toBeLessThanOrEqual(MAX_LIFECYCLE_HEARTBEAT_SECONDS);
+      expect(hooks).toHaveLength(parseStackConfig(stackConfig(stack), stack).config.fleets.length);
+    },
+  );
+
+  test("the scheduler's host is told the account and the parameter, never a password; the output says how to read it", async () => {
+    const run = await runStack("staging", { owner });
+    const host = fleetArtifacts(run.resources).find((a) => a.fleet === "scheduler")!;
+    const conf = host.files[DATABASE_PATHS.config]!;
+    expect(conf).toContain("\nowner_username alice\n");
+    expect(conf).toContain("\nowner_email alice@example.org\n");
+    expect(conf).toContain("\nowner_password_parameter /mastodon/staging/mastodon-admin/owner-password\n");
+    expect(run.outputs["ownerPassword"]).toBe(
+      "aws ssm get-parameter --region us-east-1 --with-decryption --name /mastodon/staging/mastodon-admin/owner-password --query Parameter.Value --output text",
+    );
+    // Without mastodon:owner, none of it.
+    const plain = await runStack("staging");
+    expect(
+      fleetArtifacts(plain.resources).find((a) => a.fleet === "scheduler")!.files[DATABASE_PATHS.config],
+    ).not.toContain("owner_");
+    expect(plain.outputs["ownerPassword"]).toBeUndefined();
+  });
+});

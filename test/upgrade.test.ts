@@ -1,14 +1,16 @@
 /**
  * `npm run upgrade` (core/upgrade): Mastodon's order proven with stand-in operations that record
- * every call: the pre-deployment migrations on the new version before anything rolls, then
- * `pulumi up` and every instance refresh, then the post-deployment migrations; a failure at any
- * step stops there and says what state the stack is in; bad tags and downgrades are refused before
- * anything changes; a stack already on the version is left alone; a re-run resumes.
+ * every call, for each image source (official, ami, image-builder): the version set, the scheduler's
+ * fleet rolled alone first (its new host runs the pre-deployment migrations at boot), then
+ * `pulumi up` and every instance refresh, then the post-deployment migrations through SSM; a failure
+ * at any step stops there and says what state the stack is in; bad tags and downgrades are refused
+ * before anything changes; a stack already on the version is left alone; a re-run resumes.
  */
 import { stackConfigSchema } from "../core/config";
 import { checkReleaseTag, compareReleases, parseTag } from "../core/release";
 import { refreshVerdict, type RefreshStatus, waitForRefreshes } from "../core/upgrade/refreshes";
 import {
+  type Action,
   type ImageSource,
   type MigrationRun,
   type Phase,
@@ -28,7 +30,8 @@ class Recorder implements UpgradeOperations {
   constructor(
     private readonly state: StackState,
     private readonly options: {
-      recorded?: Partial<Record<Phase, string[]>>;
+      /** Versions whose post-deployment migrations are recorded as done. */
+      postRan?: string[];
       failOn?: string;
       recordError?: boolean;
     } = {},
@@ -45,7 +48,7 @@ class Recorder implements UpgradeOperations {
   async migrationsRan(phase: Phase, version: string) {
     this.calls.push(`migrationsRan ${phase} ${version}`);
     if (this.options.recordError) throw new Error("AccessDenied");
-    return (this.options.recorded?.[phase] ?? []).includes(version);
+    return (this.options.postRan ?? []).includes(version);
   }
   migrate(run: MigrationRun) {
     return this.call(`migrate ${run.phase} ${run.version}${run.image ? ` ${run.image}` : ""}`);
@@ -61,6 +64,7 @@ class Recorder implements UpgradeOperations {
   }
 }
 
+const SOURCES: ImageSource[] = ["official", "ami", "image-builder"];
 const state = (source: ImageSource, version = "v4.6.4", extra: Partial<StackState> = {}): StackState => ({
   deployedVersion: version,
   configuredVersion: version,
@@ -68,24 +72,18 @@ const state = (source: ImageSource, version = "v4.6.4", extra: Partial<StackStat
   imageRegistry: "ghcr.io/mastodon",
   ...extra,
 });
-const READS = ["readState", "migrationsRan pre v4.6.5", "migrationsRan post v4.6.5"];
+const READS = ["readState", "migrationsRan post v4.6.5"];
 const mutations = (calls: string[]) => calls.filter((c) => !READS.includes(c));
+const IMAGE = "ghcr.io/mastodon/mastodon:v4.6.5";
 
-const OFFICIAL_ORDER = [
-  "migrate pre v4.6.5 ghcr.io/mastodon/mastodon:v4.6.5",
-  "setVersion v4.6.5",
-  "deploy all",
-  "waitForRefreshes all",
-  "migrate post v4.6.5 ghcr.io/mastodon/mastodon:v4.6.5",
-];
-const AMI_ORDER = [
+/** The same six steps for every source; only where the post-deployment migrations' code comes from differs. */
+const order = (source: ImageSource) => [
   "setVersion v4.6.5",
   "deploy scheduler",
   "waitForRefreshes scheduler",
-  "migrate pre v4.6.5",
   "deploy all",
   "waitForRefreshes all",
-  "migrate post v4.6.5",
+  source === "official" ? `migrate post v4.6.5 ${IMAGE}` : "migrate post v4.6.5",
 ];
 
 async function upgrade(ops: Recorder, version = "v4.6.5", dryRun = false) {
@@ -103,116 +101,172 @@ async function failure(ops: Recorder, version = "v4.6.5"): Promise<UpgradeFailed
   return error as UpgradeFailed;
 }
 
-describe("official images: Mastodon's order", () => {
-  test("pre-deployment migrations in the new image while the old serves, then roll, wait, post", async () => {
-    const ops = new Recorder(state("official"));
+const plan = (source: ImageSource, extra: Partial<StackState> = {}) => {
+  const p = planUpgrade({
+    stack: "production",
+    version: "v4.6.5",
+    state: state(source, "v4.6.4", extra),
+    postRan: false,
+  });
+  if (p.kind !== "upgrade") throw new Error("expected an upgrade");
+  return p;
+};
+
+describe.each(SOURCES)("image source %s: the scheduler's boot is the pre-deployment step", (source) => {
+  test("the order: version, the scheduler's fleet alone and its refresh, every fleet, post", async () => {
+    const ops = new Recorder(state(source));
     const { result, log } = await upgrade(ops);
-    expect(ops.calls).toEqual([...READS, ...OFFICIAL_ORDER]);
-    expect(result.ran).toHaveLength(5);
-    expect(log[0]).toBe("stack production: v4.6.4 -> v4.6.5, image source official, 5 steps");
-    expect(log).toContain(
-      "step 1/5: pre-deployment migrations on v4.6.5 (ghcr.io/mastodon/mastodon:v4.6.5 on the scheduler's host, while v4.6.4 serves)",
-    );
+    expect(ops.calls).toEqual([...READS, ...order(source)]);
+    expect(ops.calls.some((c) => c.startsWith("migrate pre"))).toBe(false);
+    expect(result.ran).toHaveLength(6);
+    expect(log[0]).toBe(`stack production: v4.6.4 -> v4.6.5, image source ${source}, 6 steps`);
     expect(log.at(-1)).toBe("stack production runs v4.6.5: the upgrade is complete");
   });
 
-  test("an ECR pull-through cache's registry gives the migrations the same image the fleets pull", async () => {
-    const ops = new Recorder(
-      state("official", "v4.6.4", {
-        imageRegistry: "123456789012.dkr.ecr.eu-west-3.amazonaws.com/ghcr/mastodon",
-      }),
+  test("the plan's actions and titles", () => {
+    const { steps, from, to } = plan(source);
+    expect([from, to]).toEqual(["v4.6.4", "v4.6.5"]);
+    const actions: Action[] = [
+      { kind: "set-version", version: "v4.6.5" },
+      { kind: "deploy", scope: "scheduler" },
+      { kind: "wait-for-refreshes", scope: "scheduler" },
+      { kind: "deploy", scope: "all" },
+      { kind: "wait-for-refreshes", scope: "all" },
+      {
+        kind: "migrate",
+        run: { phase: "post", version: "v4.6.5", ...(source === "official" && { image: IMAGE }) },
+      },
+    ];
+    expect(steps.map((s) => s.action)).toEqual(actions);
+    const titles = steps.map((s) => s.title);
+    expect(titles[0]).toBe("set mastodon:version to v4.6.5 in stacks/Pulumi.production.yaml");
+    expect(titles[1]).toMatch(
+      /^roll the scheduler's fleet onto v4\.6\.5: pulumi up of its launch template and group only/,
     );
-    await upgrade(ops);
-    expect(ops.calls).toContain(
-      "migrate pre v4.6.5 123456789012.dkr.ecr.eu-west-3.amazonaws.com/ghcr/mastodon/mastodon:v4.6.5",
+    expect(titles[1]!.includes("EC2 Image Builder bakes the v4.6.5 AMI first")).toBe(
+      source === "image-builder",
+    );
+    expect(titles[2]).toBe(
+      "wait for the scheduler fleet's instance refresh: its new host runs the pre-deployment migrations on v4.6.5 at boot, while the other fleets serve v4.6.4",
+    );
+    expect(titles[3]).toBe("pulumi up: every fleet rolls onto v4.6.5 by instance refresh");
+    expect(titles[4]).toBe("wait for every fleet's instance refresh");
+    expect(titles[5]).toBe(
+      source === "official"
+        ? `post-deployment migrations on v4.6.5 (${IMAGE} on the scheduler's host)`
+        : "post-deployment migrations on v4.6.5 (the scheduler host's installation, which must report v4.6.5)",
     );
   });
 
-  test.each([
-    [
-      1,
-      "migrate pre",
-      "pre-deployment migrations on v4.6.5",
-      ["nothing was rolled", "every host still runs v4.6.4", "Run the same command again"],
-    ],
-    [
-      2,
-      "setVersion",
-      "set mastodon:version to v4.6.5 in stacks/Pulumi.production.yaml",
-      ["the pre-deployment migrations for v4.6.5 ran", "no fleet rolled"],
-    ],
-    [
-      3,
-      "deploy all",
-      "pulumi up: every fleet rolls onto v4.6.5",
-      ["fleets may run v4.6.4 and v4.6.5 side by side", "the post-deployment migrations did not run"],
-    ],
-    [
-      4,
-      "waitForRefreshes all",
-      "wait for every fleet's instance refresh",
-      ["some hosts may still run v4.6.4", "start-instance-refresh", "MinHealthyPercentage 0"],
-    ],
-    [
-      5,
-      "migrate post",
-      "post-deployment migrations on v4.6.5",
-      ["every fleet runs v4.6.5 and serves", "Do not go back to v4.6.4"],
-    ],
-  ])("a failure at step %i (%s) stops there and says where", async (n, failOn, title, state_) => {
-    const ops = new Recorder(state("official"), { failOn });
-    const error = await failure(ops);
-    expect(mutations(ops.calls)).toEqual(OFFICIAL_ORDER.slice(0, n));
-    expect(error.number).toBe(n);
-    expect(error.step.startsWith(title)).toBe(true);
-    expect(error.reason).toContain("stand-in");
-    expect(error.message).toMatch(new RegExp(`^step ${n}/5 failed: `));
-    for (const phrase of state_) expect(error.state).toContain(phrase);
-  });
-});
-
-describe("an operator's AMI: the scheduler's fleet rolls first, pre runs on it", () => {
-  test("the order", async () => {
-    const ops = new Recorder(state("ami"));
-    await upgrade(ops);
-    expect(ops.calls).toEqual([...READS, ...AMI_ORDER]);
+  test("--dry-run lists the six steps and changes nothing", async () => {
+    const ops = new Recorder(state(source));
+    const { log, result } = await upgrade(ops, "v4.6.5", true);
+    expect(ops.calls).toEqual(READS);
+    expect(result.ran).toEqual([]);
+    const lines = log.filter((l) => l.startsWith("would run"));
+    expect(lines).toEqual(plan(source).steps.map((s, i) => `would run step ${i + 1}/6: ${s.title}`));
+    expect(log.some((l) => l.includes("the upgrade is complete"))).toBe(false);
   });
 
-  test.each([
-    [1, "setVersion", ["nothing changed"]],
+  /** What each step's failure must say, whatever the source: [step, call, phrases]. */
+  const common: [number, string, string[]][] = [
+    [1, "setVersion", ["nothing changed", "every host runs v4.6.4", "Run the same command again"]],
     [
       2,
       "deploy scheduler",
       [
-        "the scheduler's fleet may be between v4.6.4 and v4.6.5",
-        "no migrations ran",
-        "Check that the AMI pinned",
+        "mastodon:version is v4.6.5 in stacks/Pulumi.production.yaml",
+        "a refresh is replacing its one host with a v4.6.5 host, which runs the pre-deployment migrations at boot",
+        "the other fleets run v4.6.4",
+        "no post-deployment migration ran",
+        "set mastodon:version back to v4.6.4",
       ],
     ],
     [
       3,
       "waitForRefreshes scheduler",
       [
-        "the scheduler fleet's refresh did not finish",
-        "no migrations ran",
+        "the pre-deployment migrations on v4.6.5 failed at its new host's boot",
+        "mastodon-boot.service",
+        "v4.6.4 tolerates them",
+        "may have no host in service",
+        "The other fleets still run v4.6.4 and serve",
+        "start-instance-refresh",
+        "MinHealthyPercentage 0",
         "set mastodon:version back to v4.6.4",
       ],
     ],
     [
       4,
-      "migrate pre",
-      ["the scheduler's fleet was rolled", "does not hold v4.6.5", "the other fleets run v4.6.4"],
+      "deploy all",
+      [
+        "the scheduler's fleet runs v4.6.5, whose boot ran the pre-deployment migrations",
+        "the other fleets may run v4.6.4 and v4.6.5 side by side",
+        "the post-deployment migrations did not run",
+      ],
     ],
-    [5, "deploy all", ["side by side"]],
-    [6, "waitForRefreshes all", ["not every fleet finished rolling"]],
-    [7, "migrate post", ["every fleet runs v4.6.5"]],
-  ])("a failure at step %i (%s) stops there", async (n, failOn, state_) => {
-    const ops = new Recorder(state("ami"), { failOn });
+    [
+      5,
+      "waitForRefreshes all",
+      ["not every fleet finished rolling", "some hosts may still run v4.6.4", "MinHealthyPercentage 0"],
+    ],
+    [
+      6,
+      "migrate post",
+      [
+        "the post-deployment migrations did not finish",
+        "Do not go back to v4.6.4 once any post-deployment migration ran",
+      ],
+    ],
+  ];
+  /** What only this source's failures say (and the others' must not). */
+  const specific: Record<ImageSource, Record<number, string[]>> = {
+    official: { 6: ["every fleet runs v4.6.5 and serves"] },
+    ami: {
+      2: ["Check that the AMI pinned in mastodon:image.amiIds holds v4.6.5"],
+      6: ["every fleet rolled and serves", "does not hold v4.6.5", "pin one that does"],
+    },
+    "image-builder": {
+      2: ["If EC2 Image Builder's build of v4.6.5 failed", "nothing rolled and no migration ran"],
+      6: ["every fleet runs v4.6.5 and serves"],
+    },
+  };
+
+  test.each(common)("a failure at step %i (%s) stops there and says where", async (n, failOn, phrases) => {
+    const ops = new Recorder(state(source), { failOn });
     const error = await failure(ops);
-    expect(mutations(ops.calls)).toEqual(AMI_ORDER.slice(0, n));
+    expect(mutations(ops.calls)).toEqual(order(source).slice(0, n));
     expect(error.number).toBe(n);
-    expect(error.total).toBe(7);
-    for (const phrase of state_) expect(error.state).toContain(phrase);
+    expect(error.total).toBe(6);
+    const step = plan(source).steps[n - 1]!;
+    expect(error.step).toBe(step.title);
+    expect(error.state).toBe(step.ifFails);
+    expect(error.reason).toContain("stand-in");
+    expect(error.message).toMatch(new RegExp(`^step ${n}/6 failed: `));
+    for (const phrase of [...phrases, ...(specific[source][n] ?? [])]) expect(error.state).toContain(phrase);
+    for (const other of SOURCES.filter((s) => s !== source)) {
+      for (const phrase of specific[other][n] ?? []) {
+        if (!(specific[source][n] ?? []).includes(phrase)) expect(error.state).not.toContain(phrase);
+      }
+    }
+  });
+});
+
+describe("official images", () => {
+  test("an ECR pull-through cache's registry gives the post-deployment migrations the image the fleets pull", async () => {
+    const ops = new Recorder(
+      state("official", "v4.6.4", {
+        imageRegistry: "123456789012.dkr.ecr.eu-west-3.amazonaws.com/ghcr/mastodon",
+      }),
+    );
+    await upgrade(ops);
+    expect(ops.calls.at(-1)).toBe(
+      "migrate post v4.6.5 123456789012.dkr.ecr.eu-west-3.amazonaws.com/ghcr/mastodon/mastodon:v4.6.5",
+    );
+  });
+
+  test("no failure text of the official source speaks of an AMI", () => {
+    for (const step of plan("official").steps) expect(step.ifFails).not.toMatch(/AMI|Image Builder/);
   });
 });
 
@@ -234,79 +288,104 @@ describe("refusals, no-ops and re-runs", () => {
     expect(ops.calls).toEqual([]);
   });
 
-  test("a downgrade is refused after reading the stack, with nothing changed", async () => {
-    const ops = new Recorder(state("official", "v4.6.6"));
-    await expect(upgrade(ops)).rejects.toThrow("stack production runs v4.6.6; v4.6.5 is older");
-    expect(mutations(ops.calls)).toEqual([]);
+  test.each(SOURCES)(
+    "a downgrade (image source %s) is refused after reading the stack, with nothing changed",
+    async (source) => {
+      const ops = new Recorder(state(source, "v4.6.6"));
+      await expect(upgrade(ops)).rejects.toThrow(UpgradeRefused);
+      await expect(upgrade(ops)).rejects.toThrow("stack production runs v4.6.6; v4.6.5 is older");
+      expect(mutations(ops.calls)).toEqual([]);
+    },
+  );
+
+  test("a downgrade is refused even when only the stack file names the newer version", () => {
+    expect(() =>
+      planUpgrade({
+        stack: "production",
+        version: "v4.6.5",
+        state: { source: "ami", configuredVersion: "v4.6.6", imageRegistry: "ghcr.io/mastodon" },
+        postRan: false,
+      }),
+    ).toThrow("stack production runs v4.6.6; v4.6.5 is older");
   });
 
-  test("the version the stack already runs, post-deployment migrations done: nothing to do", async () => {
-    const ops = new Recorder(state("official", "v4.6.5"), {
-      recorded: { pre: ["v4.6.5"], post: ["v4.6.5"] },
-    });
-    const { result, log } = await upgrade(ops);
-    expect(result.plan.kind).toBe("up-to-date");
-    expect(mutations(ops.calls)).toEqual([]);
-    expect(log).toEqual([
-      "stack production already runs v4.6.5 and its post-deployment migrations ran: nothing to do",
-    ]);
-  });
+  test.each(SOURCES)(
+    "image source %s: the version the stack already runs, post-deployment migrations done: nothing to do",
+    async (source) => {
+      const ops = new Recorder(state(source, "v4.6.5"), { postRan: ["v4.6.5"] });
+      const { result, log } = await upgrade(ops);
+      expect(result.plan.kind).toBe("up-to-date");
+      expect(result.ran).toEqual([]);
+      expect(mutations(ops.calls)).toEqual([]);
+      expect(log).toEqual([
+        "stack production already runs v4.6.5 and its post-deployment migrations ran: nothing to do",
+      ]);
+    },
+  );
 
-  test("a re-run after the post-deployment migrations failed goes on to them without repeating pre", async () => {
-    const ops = new Recorder(state("official", "v4.6.5"), { recorded: { pre: ["v4.6.5"] } });
-    await upgrade(ops);
-    expect(mutations(ops.calls)).toEqual(OFFICIAL_ORDER.slice(1));
-  });
-
-  test("a re-run after pulumi up failed (version set, fleets mixed) does not repeat pre", async () => {
+  test("post-deployment migrations recorded, but the last complete pulumi up deployed another version: not up to date", async () => {
     const ops = new Recorder(state("ami", "v4.6.4", { configuredVersion: "v4.6.5" }), {
-      recorded: { pre: ["v4.6.5"] },
+      postRan: ["v4.6.5"],
     });
     await upgrade(ops);
-    expect(mutations(ops.calls)).toEqual([
-      "setVersion v4.6.5",
-      "deploy all",
-      "waitForRefreshes all",
-      "migrate post v4.6.5",
-    ]);
+    expect(mutations(ops.calls)).toEqual(order("ami"));
   });
 
-  test("pre-deployment migrations recorded for another version do not count", async () => {
-    const ops = new Recorder(state("official"), { recorded: { pre: ["v4.6.4"], post: ["v4.6.4"] } });
-    await upgrade(ops);
-    expect(mutations(ops.calls)).toEqual(OFFICIAL_ORDER);
+  test("a re-run after the post-deployment migrations failed runs every step again: all harmless", async () => {
+    const ops = new Recorder(state("image-builder", "v4.6.5"));
+    const { result } = await upgrade(ops);
+    expect(mutations(ops.calls)).toEqual(order("image-builder"));
+    // The stack already says v4.6.5: the texts do not claim the other fleets run it before they roll.
+    if (result.plan.kind !== "upgrade") throw new Error("expected an upgrade");
+    expect(result.plan.steps[2]!.title).toContain("while the other fleets serve the previous version");
+    expect(result.plan.steps[5]!.ifFails).toContain("Do not go back to the previous version");
   });
 
-  test("an unreadable migrations record is said, and the migrations simply run (they are idempotent)", async () => {
-    const ops = new Recorder(state("official"), { recordError: true });
+  test("a re-run after pulumi up failed (version set, fleets mixed) starts over from the version", async () => {
+    const ops = new Recorder(state("official", "v4.6.4", { configuredVersion: "v4.6.5" }));
     const { log } = await upgrade(ops);
-    expect(mutations(ops.calls.filter((c) => !c.startsWith("migrationsRan")))).toEqual(OFFICIAL_ORDER);
-    expect(log[0]).toContain("cannot read the migrations record (AccessDenied)");
+    expect(mutations(ops.calls)).toEqual(order("official"));
+    expect(log[0]).toBe("stack production: v4.6.4 -> v4.6.5, image source official, 6 steps");
+  });
+
+  test("post-deployment migrations recorded for another version do not count", async () => {
+    const ops = new Recorder(state("official"), { postRan: ["v4.6.4"] });
+    await upgrade(ops);
+    expect(mutations(ops.calls)).toEqual(order("official"));
+  });
+
+  test("an unreadable migrations record is said, and the upgrade simply runs (every step is idempotent)", async () => {
+    const ops = new Recorder(state("official", "v4.6.5"), { recordError: true });
+    const { log } = await upgrade(ops);
+    expect(mutations(ops.calls)).toEqual(order("official"));
+    expect(log[0]).toBe("cannot read the migrations record (AccessDenied): running them again is harmless");
   });
 
   test("a stack that cannot be read is refused with nothing changed", async () => {
     const ops = new Recorder(state("official"), { failOn: "readState" });
+    await expect(upgrade(ops)).rejects.toThrow(UpgradeRefused);
     await expect(upgrade(ops)).rejects.toThrow(
       "cannot read stack production: stand-in: readState failed; nothing changed",
     );
-  });
-
-  test("--dry-run lists the steps and changes nothing", async () => {
-    const ops = new Recorder(state("ami"));
-    const { log } = await upgrade(ops, "v4.6.5", true);
     expect(mutations(ops.calls)).toEqual([]);
-    expect(log.filter((l) => l.startsWith("would run"))).toHaveLength(7);
   });
 
-  test("a stack with no version recorded yet is upgraded, not refused", () => {
-    const plan = planUpgrade({
-      stack: "dev",
-      version: "v4.6.5",
-      state: { source: "official", imageRegistry: "ghcr.io/mastodon" },
-      ran: { pre: false, post: false },
-    });
-    expect(plan.kind).toBe("upgrade");
-  });
+  test.each(SOURCES)(
+    "image source %s: a stack with no version recorded yet is upgraded, not refused",
+    (source) => {
+      const p = planUpgrade({
+        stack: "dev",
+        version: "v4.6.5",
+        state: { source, imageRegistry: "ghcr.io/mastodon" },
+        postRan: false,
+      });
+      expect(p.kind).toBe("upgrade");
+      if (p.kind !== "upgrade") return;
+      expect(p.from).toBeUndefined();
+      expect(p.steps).toHaveLength(6);
+      expect(p.steps[1]!.ifFails).toContain("the other fleets run the version it runs now");
+    },
+  );
 });
 
 describe("release tags", () => {
@@ -340,11 +419,14 @@ describe("release tags", () => {
     }
   });
 
-  test("the image source: official unless mastodon:image says ami", () => {
+  test("the image source: official unless mastodon:image says ami or image-builder", () => {
     expect(imageSourceOf(undefined)).toBe("official");
     expect(imageSourceOf({ registry: "ghcr.io/mastodon" })).toBe("official");
     expect(imageSourceOf({ source: "ami", amiIds: { arm64: "ami-0123456789abcdef0" } })).toBe("ami");
-    expect(() => imageSourceOf({ source: "docker" })).toThrow('mastodon:image.source is "docker"');
+    expect(imageSourceOf({ source: "image-builder" })).toBe("image-builder");
+    expect(() => imageSourceOf({ source: "docker" })).toThrow(
+      'mastodon:image.source is "docker": official, image-builder or ami',
+    );
   });
 });
 

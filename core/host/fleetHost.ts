@@ -323,7 +323,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
     {
       argv: ["/usr/bin/systemctl", "start", "mastodon.target"],
-      boundSeconds: runtime.startBoundSeconds,
+      // The database step already waited for the pull: what is left is a native start.
+      boundSeconds: database ? NATIVE_START_BOUND_SECONDS : runtime.startBoundSeconds,
     },
   ];
   // The collector's timer is part of a ready host: without it the scheduler's host publishes no backlog.

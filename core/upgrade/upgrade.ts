@@ -162,20 +162,28 @@ export function planUpgrade(input: PlanInput): Plan {
   }
 
   const file = `stacks/Pulumi.${stack}.yaml`;
-  const old = current ?? "the version it runs now";
+  // A re-run once the version was deployed knows no older version to name.
+  const old =
+    current === undefined
+      ? "the version it runs now"
+      : current === version
+        ? "the previous version"
+        : current;
   const set = `mastodon:version is ${version} in ${file}`;
   const again =
     "Run the same command again once that is fixed: every step already done is harmless to repeat.";
   const rollBack = `To give up instead, set mastodon:version back to ${old} in ${file} and run pulumi up (${old} tolerates the pre-deployment migrations).`;
-  const official = state.source === "official";
-  const ami =
-    state.source === "ami" ? "the AMI pinned in mastodon:image.amiIds" : "the AMI Image Builder baked";
+  const pinned = "the AMI pinned in mastodon:image.amiIds";
   const imageCheck = {
     official: "",
-    ami: ` Check that ${ami} holds ${version}.`,
+    ami: ` Check that ${pinned} holds ${version}.`,
     "image-builder": ` If EC2 Image Builder's build of ${version} failed (its console keeps the log), the scheduler's launch template did not change: nothing rolled and no migration ran.`,
   }[state.source];
-  const image = official ? officialImage(version, state.imageRegistry) : undefined;
+  const image = state.source === "official" ? officialImage(version, state.imageRegistry) : undefined;
+  const wrongAmi =
+    state.source === "ami"
+      ? ` If the document says the host runs another version, ${pinned} does not hold ${version}: no host runs it and none of its migrations ran; pin one that does and run the same command again (the scheduler's fleet rolls first again).`
+      : "";
   const after = `the scheduler's fleet runs ${version}, whose boot ran the pre-deployment migrations`;
 
   const steps: Step[] = [
@@ -205,11 +213,9 @@ export function planUpgrade(input: PlanInput): Plan {
       ifFails: `${after}; pulumi up finished, but not every fleet finished rolling: some hosts may still run ${old}; the post-deployment migrations did not run. Start a failed refresh again with its preferences (aws autoscaling start-instance-refresh; the scheduler's keeps MinHealthyPercentage 0) or fix its cause. ${again}`,
     },
     {
-      title: `post-deployment migrations on ${version} (${image ?? "the installation of the scheduler's host"}, on the scheduler's host)`,
+      title: `post-deployment migrations on ${version} (${image ? `${image} on the scheduler's host` : `the scheduler host's installation, which must report ${version}`})`,
       action: { kind: "migrate", run: { phase: "post", version, ...(image && { image }) } },
-      ifFails: official
-        ? `every fleet runs ${version} and serves; the post-deployment migrations did not finish (those that ran are kept). ${again} Do not go back to ${old} once any post-deployment migration ran.`
-        : `every fleet rolled onto ${ami} and serves; the post-deployment migrations did not finish (those that ran are kept). If the document says the host runs another version, that AMI does not hold ${version} and no migration of ${version} ran: pin one that does and run the same command again, which rolls the scheduler's fleet first again. ${again} Do not go back to ${old} once any post-deployment migration ran.`,
+      ifFails: `every fleet ${state.source === "ami" ? "rolled" : `runs ${version}`} and serves; the post-deployment migrations did not finish (those that ran are kept).${wrongAmi} ${again} Do not go back to ${old} once any post-deployment migration ran.`,
     },
   ];
   return { kind: "upgrade", ...(current !== undefined && { from: current }), to: version, steps };

@@ -232,7 +232,14 @@ test("beside PgBouncer's servers, direct connections as the role get the headroo
   expect(await serverSide()).toEqual({ connections: pool, tls: pool });
   const ca = fs.readFileSync(path.join(dir, "ca.crt"));
   const direct = (user: string, password: string) => {
-    const c = new Client({ host: "127.0.0.1", port: pg.port, user, password, database: DATABASE, ssl: { ca } });
+    const c = new Client({
+      host: "127.0.0.1",
+      port: pg.port,
+      user,
+      password,
+      database: DATABASE,
+      ssl: { ca },
+    });
     c.on("error", () => undefined);
     return c;
   };
@@ -253,7 +260,10 @@ test("beside PgBouncer's servers, direct connections as the role get the headroo
     expect(one_offs.length).toBe(budget.roleConnectionLimit - pool);
     expect(one_offs.length).toBeGreaterThanOrEqual(budget.headroom);
     expect(refusal?.message).toBe(`too many connections for role "${APP}"`);
-    expect(await serverSide()).toEqual({ connections: budget.roleConnectionLimit, tls: budget.roleConnectionLimit });
+    expect(await serverSide()).toEqual({
+      connections: budget.roleConnectionLimit,
+      tls: budget.roleConnectionLimit,
+    });
     const master = direct(MASTER, ADMIN_PASSWORD);
     await master.connect();
     const { rows } = await master.query(`SELECT rolconnlimit FROM pg_roles WHERE rolname = '${APP}'`);

@@ -373,7 +373,10 @@ export function testDatabaseConfig(input: TestDatabaseConfig): string {
     env_file: [MASTODON_PATHS.envFile, input.envFile],
     ssl_mode: ["verify-full", input.caFile ? "verify-full" : "disable"],
     // With ssl_mode disable libpq reads no CA; the key is required all the same.
-    ca_bundle: [MASTODON_PATHS.rdsCaBundle, input.caFile ?? path.join(path.dirname(input.roleSql), "no-ca.crt")],
+    ca_bundle: [
+      MASTODON_PATHS.rdsCaBundle,
+      input.caFile ?? path.join(path.dirname(input.roleSql), "no-ca.crt"),
+    ],
   };
   const lines = rendered.split("\n");
   for (const [key, [from, to]] of Object.entries(relocate)) {
@@ -419,7 +422,13 @@ export function runRoleSetup(
   const config = path.join(dir, "database.conf");
   fs.writeFileSync(
     config,
-    testDatabaseConfig({ pg, role, roleSql, envFile: path.join(dir, "env.production"), ...(caFile && { caFile }) }),
+    testDatabaseConfig({
+      pg,
+      role,
+      roleSql,
+      envFile: path.join(dir, "env.production"),
+      ...(caFile && { caFile }),
+    }),
     { mode: 0o600 },
   );
   const r = spawnSync("/bin/bash", [DATABASE_PROGRAM, "role", config], {

@@ -1,0 +1,595 @@
+/**
+ * The scheduler's host's first boot step, `mastodon-database prepare CONFIG`
+ * (core/host/files/mastodon-database.sh, run by bash as on the host), against a real PostgreSQL 15
+ * from Debian with verified TLS, an RDS-like master (CREATEDB and CREATEROLE in rds_superuser, not a
+ * superuser, owning the database) and scram-sha-256 passwords. The config is the one
+ * core/host/database.ts renders for the production stack (the release image, the owner account,
+ * search), its host paths relocated (test/real/servers.ts testDatabaseConfig); the role's SQL is
+ * renderRoleSetupSql's.
+ *
+ * What the host has and the test cannot run is played by stand-ins written here, each a small
+ * /bin/sh program on PATH that records its argv into one log, in order:
+ *   aws        ssm get-parameter from files (the value, or the version: 1, the stack's placeholder,
+ *              until a put-parameter wrote the next); put-parameter records its --cli-input-json file
+ *   podman     `run ... IMAGE bundle exec ...`: reads .env.production and the CA bundle from the
+ *              volumes it is given, the container's -e over the file's values (as dotenv does), and
+ *              plays Rails with psql as the app's role: db:schema:load makes a minimal stand-in
+ *              schema, db:seed the web app (the superapp), db:migrate nothing; tootctl accounts
+ *              create/modify insert the account and print "New password: <32 hex>"
+ *   systemctl  records only
+ *
+ * The tests run in order on the same database: an empty one prepared, then prepared again as the
+ * host's next boots would, with changed fleet sizes, changed max_connections, an owner whose
+ * password was never stored, and a wrong master password.
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Client } from "pg";
+import { parseStackConfig } from "../../core/config";
+import { BUDGET_RULES, DEFAULTS } from "../../core/defaults";
+import { IMAGES_UNIT } from "../../core/host/containerImages";
+import { SEARCH_DEPLOY_UNIT } from "../../core/host/database";
+import { renderRoleSetupSql } from "../../core/host/databaseRole";
+import { productionRoleSetup, stackConfig } from "../helpers";
+import {
+  DATABASE_PROGRAM,
+  POSTGRES_BIN,
+  type Postgres,
+  RDS_MASTER_SQL,
+  TEST_IMAGE,
+  isRoot,
+  makeTestCertificates,
+  startPostgres,
+  stopAllServers,
+  tempDir,
+  testDatabaseConfig,
+} from "./servers";
+
+// Generous bounds for every test and hook here: RSA keys, TLS handshakes, a bash program running
+// psql and python3 several times, on a machine that may be busy.
+const SLOW = 180000;
+jest.setTimeout(SLOW);
+/** How long one run of the program may take before the test kills it. */
+const RUN_TIMEOUT_MS = 150000;
+
+const { masterUsername: MASTER, username: APP, databaseName: DATABASE } = DEFAULTS.mastodon;
+const ADMIN_PASSWORD = "AdminPassword0123456789abcdefghijklmnopq";
+const APP_PASSWORD = "AppPassword0123456789abcdefghijklmnopqrs";
+const PRODUCTION = stackConfig("production");
+const { budget } = parseStackConfig(PRODUCTION, "production");
+const ROLE = productionRoleSetup();
+const OWNER = {
+  username: "admin",
+  email: "owner@mastodon.example",
+  // components/ownerPassword.ts ownerPasswordParameterName for the production stack's prefix.
+  passwordParameter: "/mastodon/production/mastodon-admin/owner-password",
+};
+/** The parameter's value as the stack declares it (components/ownerPassword.ts). */
+const PLACEHOLDER = "not-yet-created";
+const HEX32 = /^[0-9a-f]{32}$/;
+
+const dir = tempDir("mastodon-database-");
+const bin = path.join(dir, "bin");
+const ssm = path.join(dir, "ssm");
+const logs = path.join(dir, "logs");
+const tmp = path.join(dir, "tmp");
+const CALLS = path.join(logs, "calls.log");
+const PUTS = path.join(logs, "put-parameter.log");
+const ssmFile = (name: string) => path.join(ssm, name);
+let pg: Postgres;
+let ca: string;
+
+const record = (program: string) =>
+  `{ printf ${program}; printf '\\t%s' "$@"; printf '\\n'; } >>"$FAKE_LOG/calls.log"`;
+
+const AWS = `#!/bin/sh
+# aws stand-in: ssm get-parameter from files under $FAKE_SSM (NAME holds the value, NAME.version the
+# version once a put-parameter wrote one: 1 before, as for the stack's placeholder); put-parameter
+# records its --cli-input-json file and makes the next version.
+${record("aws")}
+command="$1 $2" name= query= input=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --name) name=$2; shift ;;
+    --query) query=$2; shift ;;
+    --cli-input-json) input=\${2#file://}; shift ;;
+  esac
+  shift
+done
+version() { cat "$FAKE_SSM$1.version" 2>/dev/null || echo 1; }
+case "$command $query" in
+  "ssm get-parameter Parameter.Value") exec cat "$FAKE_SSM$name" ;;
+  "ssm get-parameter Parameter.Version") version "$name" ;;
+  "ssm put-parameter ")
+    { cat "$input"; echo; } >>"$FAKE_LOG/put-parameter.log"
+    name=$(sed -n 's/.*"Name":"\\([^"]*\\)".*/\\1/p' "$input")
+    [ -f "$FAKE_SSM$name" ] || { echo "aws stand-in: ParameterNotFound $name" >&2; exit 254; }
+    next=$(($(version "$name") + 1))
+    sed -n 's/.*"Value":"\\([^"]*\\)".*/\\1/p' "$input" >"$FAKE_SSM$name"
+    echo "$next" >"$FAKE_SSM$name.version"
+    printf '{"Version": %s, "Tier": "Standard"}\\n' "$next" ;;
+  *) echo "aws stand-in: unexpected $command $query" >&2; exit 252 ;;
+esac
+`;
+
+const PODMAN = `#!/bin/sh
+# podman stand-in: records its argv, then plays the Rails commands mastodon-database runs, with psql
+# as the role .env.production names, where the container's environment (-e) says.
+${record("podman")}
+[ "$1" = run ] || { echo "podman stand-in: not a run: $*" >&2; exit 125; }
+envfile= ca= host= port= sslmode=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --volume=*:/opt/mastodon/.env.production:ro) envfile=\${1#--volume=}; envfile=\${envfile%%:*} ;;
+    --volume=*:/opt/mastodon/.postgresql/root.crt:ro) ca=\${1#--volume=}; ca=\${ca%%:*} ;;
+    -e)
+      shift
+      case "$1" in
+        DB_HOST=*) host=\${1#DB_HOST=} ;;
+        DB_PORT=*) port=\${1#DB_PORT=} ;;
+        DB_SSLMODE=*) sslmode=\${1#DB_SSLMODE=} ;;
+      esac ;;
+    bundle) break ;;
+  esac
+  shift
+done
+[ "$1 $2" = "bundle exec" ] || { echo "podman stand-in: no bundle exec" >&2; exit 125; }
+shift 2
+[ -r "$envfile" ] || { echo "podman stand-in: no .env.production volume" >&2; exit 125; }
+setting() { sed -n "s/^$1=//p" "$envfile"; }
+# dotenv leaves what the environment already has: -e wins over the file.
+host=\${host:-$(setting DB_HOST)}
+port=\${port:-$(setting DB_PORT)}
+sql() {
+  PGPASSWORD=$(setting DB_PASS) PGSSLMODE=\${sslmode:-prefer} PGSSLROOTCERT=$ca PGCONNECT_TIMEOUT=30 \\
+    psql -X -w -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$(setting DB_USER)" -d "$(setting DB_NAME)" -c "$1"
+}
+hex() { od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'; }
+case "$*" in
+  "rails db:schema:load")
+    sql "CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+      CREATE TABLE ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
+      CREATE TABLE oauth_applications (id bigserial PRIMARY KEY, superapp boolean NOT NULL DEFAULT false);
+      CREATE TABLE accounts (id bigserial PRIMARY KEY, username varchar NOT NULL, domain varchar);
+      CREATE TABLE users (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts,
+        sign_in_count integer NOT NULL DEFAULT 0);
+      INSERT INTO schema_migrations VALUES ('20250101000000')" ;;
+  "rails db:seed") sql "INSERT INTO oauth_applications (superapp) VALUES (true)" ;;
+  "rails db:migrate") ;;
+  "bin/tootctl accounts create $4 --email $6 --confirmed --role Owner")
+    sql "WITH a AS (INSERT INTO accounts (username) VALUES ('$4') RETURNING id)
+      INSERT INTO users (account_id) SELECT id FROM a"
+    echo OK
+    echo "New password: $(hex)" ;;
+  "bin/tootctl accounts modify $4 --reset-password")
+    echo OK
+    echo "New password: $(hex)" ;;
+  *) echo "podman stand-in: unexpected command: $*" >&2; exit 1 ;;
+esac
+`;
+
+const SYSTEMCTL = `#!/bin/sh
+# systemctl stand-in: records only.
+${record("systemctl")}
+`;
+
+/** One call of a stand-in: its program and its arguments. */
+interface Call {
+  readonly program: string;
+  readonly args: string[];
+}
+
+function calls(): Call[] {
+  if (!fs.existsSync(CALLS)) return [];
+  return fs
+    .readFileSync(CALLS, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => {
+      const [program, ...args] = l.split("\t");
+      return { program: program!, args };
+    });
+}
+
+/** A podman call taken apart: the -e values, the options, the image, the command after `bundle exec`. */
+function railsRun(call: Call): { env: string[]; options: string[]; image: string; command: string } {
+  const exec = call.args.indexOf("bundle");
+  expect(call.args.slice(exec, exec + 2)).toEqual(["bundle", "exec"]);
+  const before = call.args.slice(0, exec);
+  const env = before.flatMap((a, i) => (before[i - 1] === "-e" ? [a] : []));
+  const options = before.filter((a, i) => a !== "-e" && before[i - 1] !== "-e");
+  return {
+    env,
+    options: options.slice(0, -1),
+    image: options[options.length - 1]!,
+    command: call.args.slice(exec + 2).join(" "),
+  };
+}
+
+const podmanRuns = () =>
+  calls()
+    .filter((c) => c.program === "podman")
+    .map(railsRun);
+const systemctlCalls = () =>
+  calls()
+    .filter((c) => c.program === "systemctl")
+    .map((c) => c.args);
+const putParameters = (): Record<string, unknown>[] =>
+  fs.existsSync(PUTS)
+    ? fs
+        .readFileSync(PUTS, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+const ownerVersion = () => {
+  const file = `${ssmFile(OWNER.passwordParameter)}.version`;
+  return fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8")) : 1;
+};
+/** The owner's parameter back at its placeholder, version 1: as the stack declared it. */
+function ownerParameterDeclared(): void {
+  fs.writeFileSync(ssmFile(OWNER.passwordParameter), `${PLACEHOLDER}\n`);
+  fs.rmSync(`${ssmFile(OWNER.passwordParameter)}.version`, { force: true });
+}
+
+/** The role and the config of a production stack changed by `change`, written under `name`. */
+function configFor(name: string, change: (raw: any) => void = () => undefined) {
+  const raw = structuredClone(PRODUCTION) as any;
+  change(raw);
+  const changed = parseStackConfig(raw, "production").budget;
+  const role = { ...ROLE, connectionLimit: changed.roleConnectionLimit };
+  const sql = renderRoleSetupSql(role);
+  const roleSql = path.join(dir, `${name}-role.sql`);
+  fs.writeFileSync(roleSql, sql, { mode: 0o600 });
+  const file = path.join(dir, `${name}.conf`);
+  fs.writeFileSync(
+    file,
+    testDatabaseConfig({
+      pg,
+      role,
+      roleSql,
+      envFile: path.join(dir, "env.production"),
+      caFile: ca,
+      owner: OWNER,
+      search: true,
+    }),
+    { mode: 0o600 },
+  );
+  return { budget: changed, role, sql, file };
+}
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** What the run left in its TMPDIR. */
+  readonly leftBehind: string[];
+}
+
+/** `mastodon-database prepare CONFIG`, with the stand-ins first on PATH, after emptying the logs. */
+async function prepare(config: string): Promise<Run> {
+  for (const log of [CALLS, PUTS]) fs.rmSync(log, { force: true });
+  const run = await runProgram(config);
+  // Neither database password ever reaches the program's output.
+  expect(`${run.stdout}${run.stderr}`).not.toContain(ADMIN_PASSWORD);
+  expect(`${run.stdout}${run.stderr}`).not.toContain(APP_PASSWORD);
+  return run;
+}
+
+function runProgram(config: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/bash", [DATABASE_PROGRAM, "prepare", config], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${bin}:${POSTGRES_BIN}:${process.env["PATH"] ?? "/usr/bin:/bin"}`,
+        FAKE_SSM: ssm,
+        FAKE_LOG: logs,
+        TMPDIR: tmp,
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    // The program and whatever it started, should it hang.
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), RUN_TIMEOUT_MS);
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, leftBehind: fs.readdirSync(tmp) });
+    });
+  });
+}
+
+async function query(sql: string, database = DATABASE): Promise<any[]> {
+  const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database });
+  await su.connect();
+  try {
+    return (await su.query(sql)).rows;
+  } finally {
+    await su.end();
+  }
+}
+
+/** The app role as the master left it (not its verifier: a new salt at every run). */
+const roleState = async () =>
+  (
+    await query(
+      `SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolconnlimit,
+              pg_has_role('${APP}', 'rds_superuser', 'MEMBER') AS in_rds_superuser,
+              (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS database_owner,
+              (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public') AS public_owner
+         FROM pg_roles WHERE rolname = '${APP}'`,
+    )
+  )[0];
+const counts = async () =>
+  (
+    await query(
+      `SELECT (SELECT count(*)::int FROM oauth_applications WHERE superapp) AS superapps,
+              (SELECT count(*)::int FROM accounts) AS accounts, (SELECT count(*)::int FROM users) AS users`,
+    )
+  )[0];
+
+/** Every run after the first: only the pre-deployment migrations, nothing created, seeded or stored. */
+function expectNothingButMigrations(): void {
+  expect(podmanRuns().map((r) => r.command)).toEqual(["rails db:migrate"]);
+  expect(podmanRuns()[0]!.env).toContain("SKIP_POST_DEPLOYMENT_MIGRATIONS=true");
+  expect(calls().filter((c) => c.program === "aws" && c.args[1] === "put-parameter")).toEqual([]);
+  expect(putParameters()).toEqual([]);
+  // The images unit, and no search deploy: the database was not new.
+  expect(systemctlCalls()).toEqual([["start", IMAGES_UNIT]]);
+}
+
+let production: ReturnType<typeof configFor>;
+let firstPassword: string;
+
+beforeAll(async () => {
+  for (const d of [bin, ssm, logs, tmp]) fs.mkdirSync(d, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  for (const [name, text] of [
+    ["aws", AWS],
+    ["podman", PODMAN],
+    ["systemctl", SYSTEMCTL],
+  ] as const)
+    fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+  // A CA and a server certificate for 127.0.0.1: the program and Rails connect with verify-full.
+  ({ ca } = makeTestCertificates(dir));
+  for (const f of ["server.key", "server.crt"]) {
+    fs.chmodSync(path.join(dir, f), 0o600);
+    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
+  }
+  pg = await startPostgres(
+    {
+      ssl: "on",
+      ssl_cert_file: path.join(dir, "server.crt"),
+      ssl_key_file: path.join(dir, "server.key"),
+      superuser_reserved_connections: String(
+        BUDGET_RULES.superuserReserved + BUDGET_RULES.rdsSuperuserReserved,
+      ),
+    },
+    { passwords: true },
+  );
+  for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) await query(sql, "postgres");
+  // SSM as the stack leaves it: both database passwords, the owner's placeholder.
+  for (const [name, value] of [
+    [ROLE.adminPasswordParameter, ADMIN_PASSWORD],
+    [ROLE.appPasswordParameter, APP_PASSWORD],
+  ]) {
+    fs.mkdirSync(path.dirname(ssmFile(name)), { recursive: true });
+    fs.writeFileSync(ssmFile(name), `${value}\n`);
+  }
+  fs.mkdirSync(path.dirname(ssmFile(OWNER.passwordParameter)), { recursive: true });
+  ownerParameterDeclared();
+  // The host's .env.production: DB_HOST and DB_PORT point at the local PgBouncer, as on a pooled host.
+  fs.writeFileSync(
+    path.join(dir, "env.production"),
+    [
+      "DB_HOST=127.0.0.1",
+      "DB_PORT=6432",
+      `DB_NAME=${DATABASE}`,
+      `DB_USER=${APP}`,
+      `DB_PASS=${APP_PASSWORD}`,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  production = configFor("production");
+});
+
+afterAll(async () => {
+  await pg?.stop();
+  await stopAllServers();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("an empty database: the role, Mastodon's schema, the seeds, the owner with its password in SSM, the search indices", async () => {
+  expect(production.role.connectionLimit).toBe(budget.roleConnectionLimit);
+  expect(budget.roleConnectionLimit).toBe(445);
+  const run = await prepare(production.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+
+  expect(await roleState()).toEqual({
+    rolcanlogin: true,
+    rolsuper: false,
+    rolcreaterole: false,
+    rolcreatedb: false,
+    rolreplication: false,
+    rolbypassrls: false,
+    rolconnlimit: budget.roleConnectionLimit,
+    in_rds_superuser: false,
+    database_owner: APP,
+    public_owner: APP,
+  });
+
+  // Rails, in the release image, straight to PostgreSQL (not the env file's PgBouncer) with verified
+  // TLS: the schema, the seeds, then the owner.
+  const runs = podmanRuns();
+  expect(runs.map((r) => r.command)).toEqual([
+    "rails db:schema:load",
+    "rails db:seed",
+    `bin/tootctl accounts create ${OWNER.username} --email ${OWNER.email} --confirmed --role Owner`,
+  ]);
+  for (const r of runs) {
+    expect(r.image).toBe(TEST_IMAGE);
+    expect(r.options).toEqual(expect.arrayContaining(["run", "--rm", "--pull=never", "--network=host"]));
+    expect(r.env).toEqual([
+      "RAILS_ENV=production",
+      "DB_HOST=127.0.0.1",
+      `DB_PORT=${pg.port}`,
+      "DB_SSLMODE=verify-full",
+      "PREPARED_STATEMENTS=true",
+    ]);
+  }
+  // What the stand-in made, it made as the app's role: it owns every table.
+  expect(await query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")).toEqual([
+    { tableowner: APP },
+  ]);
+  expect(await counts()).toEqual({ superapps: 1, accounts: 1, users: 1 });
+
+  // The owner's first password: in SSM as a SecureString (the next version), on no command line and
+  // in no output.
+  const puts = putParameters();
+  expect(puts).toHaveLength(1);
+  expect(puts[0]).toMatchObject({ Name: OWNER.passwordParameter, Type: "SecureString", Overwrite: true });
+  firstPassword = String(puts[0]!["Value"]);
+  expect(firstPassword).toMatch(HEX32);
+  expect(ownerVersion()).toBe(2);
+  expect(`${run.stdout}${run.stderr}`).not.toContain(firstPassword);
+  expect(fs.readFileSync(CALLS, "utf8")).not.toContain(firstPassword);
+  expect(run.stderr).toContain("the owner's first password is in SSM parameter");
+
+  // The images unit first, before anything else; the search deploy last, in the background (fresh).
+  const all = calls();
+  expect(all[0]).toEqual({ program: "systemctl", args: ["start", IMAGES_UNIT] });
+  expect(all[all.length - 1]).toEqual({
+    program: "systemctl",
+    args: ["start", "--no-block", SEARCH_DEPLOY_UNIT],
+  });
+  expect(systemctlCalls()).toHaveLength(2);
+});
+
+test("a second prepare, nothing changed: only the pre-deployment migrations", async () => {
+  const before = await roleState();
+  const run = await prepare(production.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+  expectNothingButMigrations();
+  expect(run.stderr).toContain(`the owner account ${OWNER.username} exists: nothing to do`);
+  expect(await roleState()).toEqual(before);
+  expect(await counts()).toEqual({ superapps: 1, accounts: 1, users: 1 });
+  expect(ownerVersion()).toBe(2);
+});
+
+test("changed fleet sizes leave the role's limit and its SQL as they were: the prepare changes nothing", async () => {
+  const grown = configFor("grown", (raw) => {
+    raw.fleets["sidekiq-default"].maxSize += 1;
+  });
+  // One more host of the default queue: 12 more PgBouncer server connections, still within the budget.
+  expect(grown.budget.fleetConnections).toBe(budget.fleetConnections + 12);
+  expect(grown.budget.fleetConnections + grown.budget.headroom).toBeLessThanOrEqual(
+    grown.budget.roleConnectionLimit,
+  );
+  expect(grown.budget.alarmThreshold).toBeLessThan(grown.budget.roleConnectionLimit);
+  expect(grown.budget.roleConnectionLimit).toBe(budget.roleConnectionLimit);
+  expect(grown.sql).toBe(production.sql);
+
+  const before = await roleState();
+  const run = await prepare(grown.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+  expectNothingButMigrations();
+  expect(await roleState()).toEqual(before);
+});
+
+test("a changed max_connections changes the role's limit, and the prepare applies it", async () => {
+  const lowered = configFor("lowered", (raw) => {
+    raw.database.maxConnections = 480;
+  });
+  // 90% of 475 usable: 427, still above the fleets and the headroom (423).
+  expect(lowered.budget.roleConnectionLimit).toBe(427);
+  expect(lowered.budget.roleConnectionLimit).not.toBe(budget.roleConnectionLimit);
+  expect(lowered.budget.fleetConnections + lowered.budget.headroom).toBeLessThanOrEqual(
+    lowered.budget.roleConnectionLimit,
+  );
+  expect(lowered.budget.alarmThreshold).toBeLessThan(lowered.budget.roleConnectionLimit);
+  expect(lowered.sql).not.toBe(production.sql);
+
+  const run = await prepare(lowered.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+  expectNothingButMigrations();
+  expect((await roleState()).rolconnlimit).toBe(427);
+
+  // And back, with the production config again.
+  expect((await prepare(production.file)).status).toBe(0);
+  expect((await roleState()).rolconnlimit).toBe(budget.roleConnectionLimit);
+});
+
+test("an owner that never signed in, whose password was never stored, gets a new one in SSM", async () => {
+  // As if the run that created the account had failed to store its password.
+  ownerParameterDeclared();
+  expect(await query("SELECT sign_in_count FROM users")).toEqual([{ sign_in_count: 0 }]);
+  const run = await prepare(production.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+  expect(podmanRuns().map((r) => r.command)).toEqual([
+    "rails db:migrate",
+    `bin/tootctl accounts modify ${OWNER.username} --reset-password`,
+  ]);
+  // The reset runs without SKIP_POST_DEPLOYMENT_MIGRATIONS: that was the migrations' alone.
+  expect(podmanRuns()[1]!.env).not.toContain("SKIP_POST_DEPLOYMENT_MIGRATIONS=true");
+  const puts = putParameters();
+  expect(puts).toHaveLength(1);
+  expect(puts[0]).toMatchObject({ Name: OWNER.passwordParameter, Type: "SecureString", Overwrite: true });
+  const password = String(puts[0]!["Value"]);
+  expect(password).toMatch(HEX32);
+  expect(password).not.toBe(firstPassword);
+  expect(`${run.stdout}${run.stderr}`).not.toContain(password);
+  expect(fs.readFileSync(CALLS, "utf8")).not.toContain(password);
+  expect(ownerVersion()).toBe(2);
+  expect(await counts()).toEqual({ superapps: 1, accounts: 1, users: 1 });
+  expect(systemctlCalls()).toEqual([["start", IMAGES_UNIT]]);
+});
+
+test("an owner that has signed in keeps its password, stored or not", async () => {
+  ownerParameterDeclared();
+  await query("UPDATE users SET sign_in_count = 1");
+  const run = await prepare(production.file);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(run.leftBehind).toEqual([]);
+  expectNothingButMigrations();
+  expect(run.stderr).toContain(`the owner account ${OWNER.username} exists and has signed in`);
+  expect(ownerVersion()).toBe(1);
+  expect(fs.readFileSync(ssmFile(OWNER.passwordParameter), "utf8")).toBe(`${PLACEHOLDER}\n`);
+});
+
+test("a wrong master password fails the prepare before Rails runs, and leaves nothing in TMPDIR", async () => {
+  const before = await roleState();
+  fs.writeFileSync(ssmFile(ROLE.adminPasswordParameter), "WrongPassword0123\n");
+  try {
+    const run = await prepare(production.file);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/password authentication failed for user "mastodon_admin"/);
+    expect(run.stderr).not.toContain("WrongPassword0123");
+    expect(run.leftBehind).toEqual([]);
+    expect(podmanRuns()).toEqual([]);
+    expect(putParameters()).toEqual([]);
+    expect(systemctlCalls()).toEqual([["start", IMAGES_UNIT]]);
+    expect(await roleState()).toEqual(before);
+  } finally {
+    fs.writeFileSync(ssmFile(ROLE.adminPasswordParameter), `${ADMIN_PASSWORD}\n`);
+  }
+});
