@@ -94,7 +94,7 @@ function outputString(outputs: OutputMap, key: string, stack: string): string {
  * (each is the component's URN up to its name, then `$` and the child's type and name): a build
  * left out would hand the template the old version's AMI, as the state holds it.
  */
-function schedulerTargets(outputs: OutputMap, stack: string, source: ImageSource): string[] {
+export function schedulerTargets(outputs: OutputMap, stack: string, source: ImageSource): string[] {
   const urns = [
     outputString(outputs, "schedulerTemplateUrn", stack),
     outputString(outputs, "schedulerGroupUrn", stack),

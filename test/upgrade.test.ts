@@ -6,6 +6,7 @@
  * at any step stops there and says what state the stack is in; bad tags and downgrades are refused
  * before anything changes; a stack already on the version is left alone; a re-run resumes.
  */
+import { schedulerTargets } from "../bin/upgrade";
 import { stackConfigSchema } from "../core/config";
 import { checkReleaseTag, compareReleases, parseTag } from "../core/release";
 import { refreshVerdict, type RefreshStatus, waitForRefreshes } from "../core/upgrade/refreshes";
@@ -386,6 +387,74 @@ describe("refusals, no-ops and re-runs", () => {
       expect(p.steps[1]!.ifFails).toContain("the other fleets run the version it runs now");
     },
   );
+});
+
+describe("what pulumi up targets to roll the scheduler's fleet alone (bin/upgrade.ts)", () => {
+  const urn = (type: string, name: string) =>
+    `urn:pulumi:production::mastodon-aws::mastodon:index:MastodonStack$${type}::${name}`;
+  const fleet = (name: string, type: string, suffix: string) =>
+    urn(`mastodon:index:Fleet$${type}`, `mastodon-${name}-${suffix}`);
+  const build = urn("mastodon:index:ImageBuild", "mastodon-image");
+  const outputs = (extra: Record<string, string> = {}) =>
+    Object.fromEntries(
+      Object.entries({
+        schedulerTemplateUrn: fleet("scheduler", "aws:ec2/launchTemplate:LaunchTemplate", "template"),
+        schedulerGroupUrn: fleet("scheduler", "aws:autoscaling/group:Group", "group"),
+        ...extra,
+      }).map(([k, value]) => [k, { value, secret: false }]),
+    );
+  /** Pulumi's engine matches a --target this way (pkg/resource/deploy: UrnTargets.getMatcher). */
+  const matches = (targets: string[], candidate: string) =>
+    targets.some((glob) => {
+      const quote = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const source = glob
+        .split("**")
+        .map((segment) => segment.split("*").map(quote).join("[^:]*"))
+        .join(".*");
+      return new RegExp(`^${source}$`).test(candidate);
+    });
+
+  test.each(["official", "ami"] as const)(
+    "image source %s: the scheduler's launch template and group",
+    (source) => {
+      expect(schedulerTargets(outputs(), "production", source)).toEqual([
+        fleet("scheduler", "aws:ec2/launchTemplate:LaunchTemplate", "template"),
+        fleet("scheduler", "aws:autoscaling/group:Group", "group"),
+      ]);
+    },
+  );
+
+  test("image source image-builder: with the image build and everything under it, nothing else", () => {
+    const targets = schedulerTargets(outputs({ imageBuildUrn: build }), "production", "image-builder");
+    const child = (type: string, name: string) =>
+      urn(`mastodon:index:ImageBuild$${type}`, `mastodon-image-${name}`);
+    for (const inside of [
+      build,
+      fleet("scheduler", "aws:ec2/launchTemplate:LaunchTemplate", "template"),
+      fleet("scheduler", "aws:autoscaling/group:Group", "group"),
+      child("aws:imagebuilder/image:Image", "arm64-image"),
+      child("aws:imagebuilder/imageRecipe:ImageRecipe", "x86-64-recipe"),
+      child("aws:imagebuilder/component:Component", "mastodon"),
+      child("aws:imagebuilder/distributionConfiguration:DistributionConfiguration", "arm64-distribution"),
+      child("aws:ec2/securityGroup:SecurityGroup", "build"),
+    ])
+      expect([inside, matches(targets, inside)]).toEqual([inside, true]);
+    for (const outside of [
+      fleet("web", "aws:ec2/launchTemplate:LaunchTemplate", "template"),
+      fleet("web", "aws:autoscaling/group:Group", "group"),
+      fleet("scheduler", "aws:autoscaling/policy:Policy", "cpu"),
+      urn("aws:ssm/document:Document", "mastodon-migrations"),
+      urn("mastodon:index:ImageBuilder", "mastodon-image"),
+      "urn:pulumi:production::mastodon-aws::pulumi:pulumi:Stack::mastodon-aws-production",
+    ])
+      expect([outside, matches(targets, outside)]).toEqual([outside, false]);
+  });
+
+  test("image source image-builder without the output imageBuildUrn: refused, saying which output", () => {
+    expect(() => schedulerTargets(outputs(), "production", "image-builder")).toThrow(
+      "stack production has no output imageBuildUrn",
+    );
+  });
 });
 
 describe("release tags", () => {

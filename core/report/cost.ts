@@ -380,6 +380,8 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     excluded: [
       "data transfer out, ALB LCU-hours above the assumed floor, NAT gateway per-GB processing",
       "S3 storage and requests, CloudFront, SES, CloudWatch alarms, dashboard and metrics, SSM API calls (usage-based or monitoring)",
+      // Operators' most common cost complaint: without removal the media cache only grows.
+      `S3 media: local uploads grow with the instance; cached remote media is kept ${config.retention.mediaDays} days and preview cards ${config.retention.previewCardsDays} (mastodon:retention, removed daily on the scheduler's host; without it the cache grows forever)`,
       ...(otherRegion ? [`prices are us-east-1's; ${region} is estimated with them`] : []),
     ],
   };

@@ -307,7 +307,7 @@ function runProgram(config: string): Promise<Run> {
   });
 }
 
-async function query(sql: string, database = DATABASE): Promise<any[]> {
+async function query(sql: string, database: string = DATABASE): Promise<any[]> {
   const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database });
   await su.connect();
   try {
@@ -380,7 +380,7 @@ beforeAll(async () => {
   for (const [name, value] of [
     [ROLE.adminPasswordParameter, ADMIN_PASSWORD],
     [ROLE.appPasswordParameter, APP_PASSWORD],
-  ]) {
+  ] as const) {
     fs.mkdirSync(path.dirname(ssmFile(name)), { recursive: true });
     fs.writeFileSync(ssmFile(name), `${value}\n`);
   }

@@ -245,20 +245,20 @@ test("beside PgBouncer's servers, direct connections as the role get the headroo
   };
   // Migrations and tootctl connect as the role straight to PostgreSQL, as these do: the headroom gets
   // in, and so does the rest of the role's limit; one more is refused by PostgreSQL itself.
-  const one_offs: Client[] = [];
+  const oneOffs: Client[] = [];
   try {
     let refusal: Error | undefined;
-    while (!refusal && one_offs.length <= budget.roleConnectionLimit) {
+    while (!refusal && oneOffs.length <= budget.roleConnectionLimit) {
       const c = direct(APP, PASSWORD);
       try {
         await c.connect();
-        one_offs.push(c);
+        oneOffs.push(c);
       } catch (e) {
         refusal = e as Error;
       }
     }
-    expect(one_offs.length).toBe(budget.roleConnectionLimit - pool);
-    expect(one_offs.length).toBeGreaterThanOrEqual(budget.headroom);
+    expect(oneOffs.length).toBe(budget.roleConnectionLimit - pool);
+    expect(oneOffs.length).toBeGreaterThanOrEqual(budget.headroom);
     expect(refusal?.message).toBe(`too many connections for role "${APP}"`);
     expect(await serverSide()).toEqual({
       connections: budget.roleConnectionLimit,
@@ -271,7 +271,7 @@ test("beside PgBouncer's servers, direct connections as the role get the headroo
     expect(rows).toEqual([{ rolconnlimit: budget.roleConnectionLimit }]);
   } finally {
     // PgBouncer may need to open its servers again in the tests below: the one-offs leave.
-    await Promise.allSettled(one_offs.map((c) => c.end()));
+    await Promise.allSettled(oneOffs.map((c) => c.end()));
   }
 });
 
