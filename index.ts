@@ -54,6 +54,8 @@ function program() {
       Object.fromEntries(mastodon.fleetComponents.map((f) => [f.fleetName, f.group.name] as const)),
     ),
     schedulerTemplateUrn: scheduler?.launchTemplate.urn,
+    // Image source image-builder: the build, rolled with the scheduler's fleet by npm run upgrade.
+    imageBuildUrn: mastodon.imageBuild?.urn,
     // With mastodon:owner: how to read the owner's first password (never the password itself).
     ownerPassword: mastodon.ownerPassword,
     mailNote: mastodon.mail.note,

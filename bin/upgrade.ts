@@ -1,5 +1,11 @@
 /**
  * npm run upgrade -- --stack <name> --version <tag> [--dry-run]
+ * npm run upgrade -- --stack <name> --search-deploy
+ *
+ * --search-deploy: `tootctl search deploy` on the scheduler's in-service host (the migrations
+ * document's search phase, with the release the stack runs), waited for until it ends: for search
+ * turned on over existing data, or an upgrade whose release notes ask for it (a new database gets
+ * its indices at the scheduler's first boot, core/host/database.ts).
  *
  * Moves one stack to a Mastodon release in Mastodon's order (core/upgrade/upgrade.ts): the version
  * set, the scheduler's fleet rolled alone first (its new host runs the pre-deployment migrations on
@@ -24,6 +30,7 @@ import {
   type Scope,
   type StackState,
   imageSourceOf,
+  officialImage,
   UpgradeFailed,
   type UpgradeOperations,
   UpgradeRefused,
@@ -31,7 +38,8 @@ import {
 } from "../core/upgrade/upgrade";
 
 const ROOT = path.join(__dirname, "..");
-const USAGE = "usage: npm run upgrade -- --stack <name> --version <tag, e.g. v4.6.5> [--dry-run]";
+const USAGE =
+  "usage: npm run upgrade -- --stack <name> --version <tag, e.g. v4.6.5> [--dry-run]\n       npm run upgrade -- --stack <name> --search-deploy";
 const MINUTE = 60_000;
 /** The migrations document's own limit is 2 h (core/host/migrations.ts); a little more here. */
 const MIGRATION_TIMEOUT_MS = 130 * MINUTE;
@@ -163,7 +171,11 @@ async function schedulerInstance(w: Wiring): Promise<string> {
 
 const TERMINAL_COMMAND = new Set(["Success", "Cancelled", "TimedOut", "Failed"]);
 
-async function runMigrations(w: Wiring, run: MigrationRun): Promise<void> {
+/** The document's search phase, beside the migration runs. */
+type DocumentRun =
+  MigrationRun | { readonly phase: "search"; readonly version: string; readonly image?: string };
+
+async function runMigrations(w: Wiring, run: DocumentRun): Promise<void> {
   const instance = await schedulerInstance(w);
   const parameters = { phase: [run.phase], version: [run.version], image: [run.image ?? ""] };
   const commandId = (await awsJson(w.region, [
@@ -176,7 +188,9 @@ async function runMigrations(w: Wiring, run: MigrationRun): Promise<void> {
     "--parameters",
     JSON.stringify(parameters),
     "--comment",
-    `npm run upgrade: ${run.phase}-deployment migrations, ${run.version}`,
+    run.phase === "search"
+      ? `npm run upgrade: tootctl search deploy, ${run.version}`
+      : `npm run upgrade: ${run.phase}-deployment migrations, ${run.version}`,
     "--query",
     "Command.CommandId",
   ])) as string;
@@ -286,6 +300,28 @@ function realOperations(stackName: string): UpgradeOperations {
   };
 }
 
+async function searchDeploy(stackName: string): Promise<void> {
+  const stack = await LocalWorkspace.selectStack({ stackName, workDir: ROOT });
+  const w = await readWiring(stack);
+  const version = w.state.deployedVersion;
+  if (!version) fail(`stack ${stackName} reports no mastodonVersion: run pulumi up first`);
+  say(
+    `stack ${stackName}: tootctl search deploy on the scheduler's host (${version}); this waits for the import`,
+  );
+  try {
+    await runMigrations(w, {
+      phase: "search",
+      version,
+      ...(w.state.source === "official" && { image: officialImage(version, w.state.imageRegistry) }),
+    });
+  } catch (e) {
+    fail(
+      `search deploy failed: ${(e as Error).message}\nRun the same command again: the indices already up to date are left as they are.`,
+    );
+  }
+  say("the search indices are deployed");
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -294,12 +330,14 @@ async function main(): Promise<void> {
         stack: { type: "string" },
         version: { type: "string" },
         "dry-run": { type: "boolean", default: false },
+        "search-deploy": { type: "boolean", default: false },
       },
       allowPositionals: false,
     }).values;
   } catch (e) {
     fail(`${(e as Error).message}\n${USAGE}`);
   }
+  if (args.stack && args["search-deploy"] && !args.version) return searchDeploy(args.stack);
   if (!args.stack || !args.version) fail(`--stack and --version are both required\n${USAGE}`);
   try {
     await runUpgrade(

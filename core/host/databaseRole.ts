@@ -73,6 +73,8 @@ export function renderRoleSetupSql(role: DatabaseRole): string {
     "r.rolname = 'rds_superuser' OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls";
   return [
     "\\set ON_ERROR_STOP on",
+    // The GRANT below says NOTICE on every run after the first: only warnings reach the journal.
+    "SET client_min_messages = warning;",
     `SELECT 'CREATE ROLE ${app} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS'`,
     `  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${app}') \\gexec`,
     `ALTER ROLE ${app} WITH LOGIN NOCREATEDB NOCREATEROLE CONNECTION LIMIT ${limit} PASSWORD :'${VERIFIER_VARIABLE}';`,

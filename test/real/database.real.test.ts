@@ -154,6 +154,7 @@ case "$*" in
       CREATE TABLE accounts (id bigserial PRIMARY KEY, username varchar NOT NULL, domain varchar);
       CREATE TABLE users (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts,
         sign_in_count integer NOT NULL DEFAULT 0);
+      CREATE TABLE statuses (id bigserial PRIMARY KEY, text text NOT NULL DEFAULT '');
       INSERT INTO schema_migrations VALUES ('20250101000000')" ;;
   "rails db:seed") sql "INSERT INTO oauth_applications (superapp) VALUES (true)" ;;
   "rails db:migrate") ;;
@@ -342,7 +343,7 @@ function expectNothingButMigrations(): void {
   expect(podmanRuns()[0]!.env).toContain("SKIP_POST_DEPLOYMENT_MIGRATIONS=true");
   expect(calls().filter((c) => c.program === "aws" && c.args[1] === "put-parameter")).toEqual([]);
   expect(putParameters()).toEqual([]);
-  // The images unit, and no search deploy: the database was not new.
+  // The images unit, and no search deploy: the database holds posts.
   expect(systemctlCalls()).toEqual([["start", IMAGES_UNIT]]);
 }
 
@@ -466,7 +467,7 @@ test("an empty database: the role, Mastodon's schema, the seeds, the owner with 
   expect(fs.readFileSync(CALLS, "utf8")).not.toContain(firstPassword);
   expect(run.stderr).toContain("the owner's first password is in SSM parameter");
 
-  // The images unit first, before anything else; the search deploy last, in the background (fresh).
+  // The images unit first, before anything else; the search deploy last, in the background (no post yet).
   const all = calls();
   expect(all[0]).toEqual({ program: "systemctl", args: ["start", IMAGES_UNIT] });
   expect(all[all.length - 1]).toEqual({
@@ -474,6 +475,18 @@ test("an empty database: the role, Mastodon's schema, the seeds, the owner with 
     args: ["start", "--no-block", SEARCH_DEPLOY_UNIT],
   });
   expect(systemctlCalls()).toHaveLength(2);
+});
+
+test("a prepare while the database holds no post deploys the search indices again (a first deploy that failed half-way)", async () => {
+  const run = await prepare(production.file);
+  expect(run.status).toBe(0);
+  expect(podmanRuns().map((r) => r.command)).toEqual(["rails db:migrate"]);
+  expect(systemctlCalls()).toEqual([
+    ["start", IMAGES_UNIT],
+    ["start", "--no-block", SEARCH_DEPLOY_UNIT],
+  ]);
+  // From here on the instance has posted: a re-import is the operator's call.
+  await query("INSERT INTO statuses (text) VALUES ('hello')");
 });
 
 test("a second prepare, nothing changed: only the pre-deployment migrations", async () => {

@@ -16,7 +16,8 @@
 #                                          tootctl, its first password put into an SSM SecureString
 #                                          (owner_password_parameter, which the stack declares with a
 #                                          placeholder), never printed;
-#                                       5. the search indices (search_unit), started in the background.
+#                                       5. the search indices (search_unit), started in the background
+#                                          while the database holds no post.
 #   mastodon-database role CONFIG       step 1 alone.
 #   mastodon-database run CONFIG ARG... a one-off Rails command (ARG... after `bundle exec`), straight
 #                                       to PostgreSQL like the migrations: the retention timer and the
@@ -178,16 +179,12 @@ extra_env=()
 # "t" or "f": a yes-or-no question to the database, as the master.
 ask() { master_psql -tA "$@"; }
 
-# Set by schema when this run loaded the schema into an empty database.
-fresh=0
-
 schema() {
   local loaded
   loaded=$(ask -c "SELECT to_regclass('public.schema_migrations') IS NOT NULL")
   if [ "$loaded" = f ]; then
     log "the database has no schema: loading Mastodon's (rails db:schema:load)"
     rails rails db:schema:load
-    fresh=1
   else
     log "the database has a schema: its pending pre-deployment migrations (rails db:migrate)"
     # Mastodon reads the variable's presence, not its value (lib/mastodon/database.rb); its db.rake
@@ -278,13 +275,18 @@ case "$mode" in
     role
     schema
     if [ -n "${conf[owner_username]:-}" ]; then owner; fi
-    # A new database: its (empty) indices now. On a database with data, tootctl search deploy
-    # re-imports everything (hours on a large instance): not at every boot of this host, but when
-    # the operator asks (the migrations document's search phase, README "Search"), as Mastodon's
+    # While the database holds no post, tootctl search deploy creates the indices and has next to
+    # nothing to import: at every such boot, so a first deploy that failed half-way still gets them.
+    # Once there are posts it re-imports everything (hours on a large instance): not at every boot
+    # of this host, but when the operator asks (npm run upgrade -- --search-deploy), as Mastodon's
     # docs and upgrade notes say.
-    if [ -n "${conf[search_unit]:-}" ] && [ "$fresh" = 1 ]; then
-      log "starting ${conf[search_unit]} (tootctl search deploy) in the background"
-      systemctl start --no-block "${conf[search_unit]}"
+    if [ -n "${conf[search_unit]:-}" ]; then
+      if [ "$(ask -c "SELECT NOT EXISTS (SELECT FROM statuses)")" = t ]; then
+        log "starting ${conf[search_unit]} (tootctl search deploy) in the background"
+        systemctl start --no-block "${conf[search_unit]}"
+      else
+        log "the database holds posts: the search indices are deployed on request (npm run upgrade -- --search-deploy)"
+      fi
     fi
     log "the database is ready"
     ;;
