@@ -17,6 +17,8 @@ import type {
   StackImageArgs,
   StackLoadBalancerArgs,
   StackLogsArgs,
+  StackOwnerArgs,
+  StackRetentionArgs,
   StackMailArgs,
   StackMediaArgs,
   StackNetworkArgs,
@@ -92,6 +94,10 @@ export interface MastodonStackArgs {
   alarms?: StackAlarmsArgs;
   /** (@default {}) */
   logs?: StackLogsArgs;
+  /** The owner account and where its first password goes (@default none). */
+  owner?: StackOwnerArgs;
+  /** Daily removal of cached remote media and preview cards (@default {}). */
+  retention?: StackRetentionArgs;
   /** Full-text search: an OpenSearch domain (@default none: search off). */
   search?: StackSearchArgs;
   /** Translation of posts (@default none: translation off). */

@@ -18,20 +18,23 @@ import { BOOT_PATHS } from "../core/host/boot";
 import {
   INSTALL_CLOUDWATCH_AGENT,
   MASTODON_METRICS,
+  MASTODON_DATABASE,
   RENDER_SECRETS,
   programText,
 } from "../core/host/programs";
 import { USER_DATA_LIMIT_BYTES } from "../components/fleet";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
+import { DATABASE_PATHS } from "../core/host/database";
 import { STACKS, all, find, runStack, stateOf } from "./helpers";
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
-test("the secrets renderer, the logs agent's installer and the collector are host files, each under a key holding its SHA-256", () => {
+test("the secrets renderer, the logs agent's installer, the collector and the database's program are host files, each under a key holding its SHA-256", () => {
   const expected = [
     [BOOT_PATHS.renderer, programText(RENDER_SECRETS), "mastodon-render-secrets"],
     [CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "mastodon-install-cloudwatch-agent"],
     [METRICS_PATHS.program, programText(MASTODON_METRICS), "mastodon-metrics"],
+    [DATABASE_PATHS.program, programText(MASTODON_DATABASE), "mastodon-database"],
   ].map(([path, content, name]) => {
     const sha256 = createHash("sha256").update(content!).digest("hex");
     return { path, mode: "0755", content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
@@ -88,9 +91,14 @@ describe.each(STACKS)("stack %s", (stack) => {
     for (const fleet of fleetArtifacts(run.resources)) {
       const doc = parse(fleet.userData) as { write_files: { path: string; content: string }[] };
       for (const f of HOST_FILES) expect(doc.write_files.some((w) => w.content === f.content)).toBe(false);
-      // Every host fetches the installer; the collector where the host publishes (its timer is there).
+      // Every host fetches the installer; the collector where the host publishes (its timer is there);
+      // the database's program on the host that prepares the database.
       const publishes = "mastodon-metrics.timer" in fleet.units;
-      const wanted = HOST_FILES.filter((f) => f.path !== METRICS_PATHS.program || publishes);
+      const prepares = DATABASE_PATHS.config in fleet.files;
+      const wanted = HOST_FILES.filter(
+        (f) =>
+          (f.path !== METRICS_PATHS.program || publishes) && (f.path !== DATABASE_PATHS.program || prepares),
+      );
       expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toBe(
         wanted.map((f) => `${f.sha256}  ${f.path}\n`).join(""),
       );

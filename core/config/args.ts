@@ -287,6 +287,22 @@ export interface StackLogsArgs {
   retentionDays?: number;
 }
 
+/** mastodon:owner: the owner account, created once by the scheduler's host after the schema. */
+export interface StackOwnerArgs {
+  /** 1-30 letters, digits or underscores; not a username Mastodon blocks (admin, root, ...). */
+  username: string;
+  /** The owner's e-mail address (confirmed at creation). */
+  email: string;
+}
+
+/** mastodon:retention: what the scheduler's host removes of cached remote content, daily. */
+export interface StackRetentionArgs {
+  /** Cached remote media older than this many days is removed (@default 7). */
+  mediaDays?: number;
+  /** Link preview cards older than this many days are removed (@default 180). */
+  previewCardsDays?: number;
+}
+
 /** mastodon:search: an Amazon OpenSearch Service domain; its presence turns search on. */
 export interface StackSearchArgs {
   /** Data node type (core/search.ts lists them) (@default "t3.small.search"). */
