@@ -500,14 +500,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         ? schedulerComponent
         : makeFleet(fleet, schedulerComponent?.group.name),
     );
-    this.migrations = migrationsDocument(
-      name,
-      database,
-      region,
-      images.releaseImage,
-      this,
-      search !== undefined,
-    );
+    this.migrations = migrationsDocument(name, database, images.releaseImage, this, search !== undefined);
     this.schedulerFleet = config.schedulerFleet as string;
     // Alarms on what breaks first, thresholds from the sizing core and the budget (core/aws/alarms.ts).
     const monitoring = new Monitoring(

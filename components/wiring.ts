@@ -314,13 +314,13 @@ export function monitoringTargets(
 }
 
 /**
- * The SSM document that runs Mastodon's migrations and the app role's setup on the scheduler's host
- * (core/host/migrations.ts): straight to PostgreSQL, its default image the stack's release image.
+ * The SSM document that runs Mastodon's post-deployment migrations (and the search deploy) on the
+ * scheduler's host for `npm run upgrade` (core/host/migrations.ts): straight to PostgreSQL, its
+ * default image the stack's release image.
  */
 export function migrationsDocument(
   name: string,
   database: PostgresDatabase,
-  region: pulumi.Output<string>,
   releaseImage: pulumi.Output<string> | undefined,
   parent: pulumi.Resource,
   /** Whether the stack has a search domain: adds phase `search` (tootctl search deploy). @default false */
@@ -332,8 +332,8 @@ export function migrationsDocument(
       documentType: "Command",
       documentFormat: "JSON",
       content: pulumi
-        .all([database.address, database.port, region, pulumi.output(releaseImage)])
-        .apply(([databaseHost, databasePort, r, image]) =>
+        .all([database.address, database.port, pulumi.output(releaseImage)])
+        .apply(([databaseHost, databasePort, image]) =>
           renderMigrationsDocument({
             databaseHost,
             databasePort,

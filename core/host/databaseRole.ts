@@ -35,7 +35,6 @@ export interface DatabaseRoleSetup extends DatabaseRole {
 export const VERIFIER_VARIABLE = "app_password_verifier";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 
 /** Names go into SQL and shell unquoted: plain lower-case identifiers only. */
 export function checkDatabaseRole(role: DatabaseRole): void {

@@ -78,11 +78,7 @@ export function renderMigrationsDocument(input: MigrationsInput): string {
       parameters: {
         phase: {
           type: "String",
-          allowedValues: [
-            "pre",
-            "post",
-            ...(input.search ? ["search"] : []),
-          ],
+          allowedValues: ["pre", "post", ...(input.search ? ["search"] : [])],
           description: `pre: SKIP_POST_DEPLOYMENT_MIGRATIONS=true; post: the rest${input.search ? "; search: tootctl search deploy (create and fill the search indices)" : ""}`,
         },
         image: {
