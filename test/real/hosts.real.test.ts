@@ -143,6 +143,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       ]);
       const steps = bootSteps(a.units);
       const { config } = parseStackConfig(stackConfig(stack));
+      const prepares = a.fleet === config.schedulerFleet;
       // Official images on stock Debian first install the SSM agent and the image's user (and stop
       // Debian's own PgBouncer when pooled).
       const stockDebian =
@@ -164,6 +165,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         "/usr/bin/aws",
         "/usr/bin/aws",
         ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/aws"] : []),
+        // The scheduler's host: the database's program too.
+        ...(prepares ? ["/usr/bin/aws"] : []),
         "/usr/bin/sha256sum",
         "/usr/bin/chmod",
         "/usr/bin/curl",
@@ -173,6 +176,10 @@ describe.each(STACKS)("stack %s", (stack) => {
         // redis.onHost: Debian's own redis-server.service is stopped and disabled first.
         ...(config.redis.onHost ? ["/usr/bin/systemctl"] : []),
         "/usr/bin/systemctl",
+        // The scheduler's host prepares the database before mastodon.target starts (the on-host
+        // Redis first, which Rails reaches).
+        ...(prepares && config.redis.onHost ? ["/usr/bin/systemctl"] : []),
+        ...(prepares ? ["/usr/local/sbin/mastodon-database"] : []),
         "/usr/bin/systemctl",
         "/usr/local/sbin/mastodon-ready",
         "/usr/bin/systemctl",
