@@ -29,8 +29,14 @@ export const LOGS_PATHS = {
   stateDirectory: "mastodon-journal-export",
   cursor: "/var/lib/mastodon-journal-export/cursor",
   logrotate: "/etc/logrotate.d/mastodon-journal",
-  /** The agent's default configuration path (Amazon CloudWatch User Guide, "Start the CloudWatch agent"). */
-  agentConfig: "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
+  /**
+   * The agent's configuration, where cloud-init writes it and every boot's fetch-config reads it: not
+   * the agent's own etc/amazon-cloudwatch-agent.json, which its ctl deletes after each fetch-config
+   * (aws/amazon-cloudwatch-agent, packaging/dependencies/amazon-cloudwatch-agent-ctl, cwa_config:
+   * `rm -f "${JSON}"` for multi_config "default"), so the unit would fail at the next boot and the
+   * watch would replace a rebooted host.
+   */
+  agentConfig: "/etc/mastodon/amazon-cloudwatch-agent.json",
   agentCtl: "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
 } as const;
 

@@ -109,8 +109,20 @@ mkdir -p "$(dirname "$out")"
 echo "stand-in RDS CA bundle" >"$out"
 `,
   // The CloudWatch agent's control script: records how the boot starts the agent.
+  // The agent's ctl as its own script behaves (aws/amazon-cloudwatch-agent,
+  // packaging/dependencies/amazon-cloudwatch-agent-ctl, cwa_config): fetch-config -c file:PATH has
+  // config-downloader read PATH (it fails when PATH is missing) into etc/amazon-cloudwatch-agent.d,
+  // then, its multi_config being "default", `rm -f "${JSON}"`: etc/amazon-cloudwatch-agent.json,
+  // the agent's own path, is gone after every fetch-config. Paths are the host's, under $HOME (the root).
   "cloudwatch-agent-ctl": `#!/bin/bash
 (IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/cloudwatch-agent-ctl.log"
+etc="$HOME/opt/aws/amazon-cloudwatch-agent/etc"
+while getopts ":sa:c:m:" opt; do case $opt in c) location=$OPTARG ;; *) ;; esac; done
+source="$HOME\${location#file:}"
+[ -r "$source" ] || { echo "config-downloader: cannot read \${location#file:}" >&2; exit 1; }
+mkdir -p "$etc/amazon-cloudwatch-agent.d"
+cp "$source" "$etc/amazon-cloudwatch-agent.d/file_config.json"
+rm -f "$etc/amazon-cloudwatch-agent.json"
 `,
   // The CloudWatch agent's installer: no download here (install-cloudwatch-agent.sh is shellchecked, test/programs.test.ts).
   "install-cloudwatch-agent": `#!/bin/bash
@@ -193,6 +205,8 @@ interface Boot {
   readonly systemctl: string[][];
   readonly agentCtl: string[][];
   readonly logsAgent: Step[];
+  /** The logs agent's unit again, as systemd starts it with mastodon.target at the next boot. */
+  readonly logsAgentAfterReboot: Step[];
   readonly root: string;
 }
 
@@ -353,6 +367,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
   const steps = await runUnit(BOOT_UNIT);
   // The logs agent's unit, which systemd starts with mastodon.target (the image has the agent).
   const logsAgent = await runUnit(LOGS_AGENT_UNIT);
+  const logsAgentAfterReboot = await runUnit(LOGS_AGENT_UNIT);
   const failed = steps.some((s) => s.status !== 0);
   expect(units[BOOT_UNIT]).toContain(`OnFailure=${ABANDON_UNIT}`);
   const onFailure = failed ? await runUnit(ABANDON_UNIT) : [];
@@ -371,6 +386,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     systemctl: log("systemctl.log"),
     agentCtl: log("cloudwatch-agent-ctl.log"),
     logsAgent,
+    logsAgentAfterReboot,
     root,
   };
 }
@@ -421,7 +437,16 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
     [LOGS_PATHS.agentCtl, 0],
   ]);
   expect(fs.statSync(path.join(b.root, LOGS_PATHS.dir.slice(1))).isDirectory()).toBe(true);
+  // At the next boot the same unit runs again on the same configuration: the agent's ctl removed
+  // only its own etc/amazon-cloudwatch-agent.json, not ours (a reboot is no strike).
+  expect(b.logsAgentAfterReboot.map((s) => [s.argv[0], s.status])).toEqual([
+    ["/usr/bin/install", 0],
+    [CLOUDWATCH_AGENT_INSTALLER, 0],
+    [LOGS_PATHS.agentCtl, 0],
+  ]);
+  expect(LOGS_PATHS.agentConfig.startsWith("/opt/aws/amazon-cloudwatch-agent/")).toBe(false);
   expect(b.agentCtl).toEqual([
+    ["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${LOGS_PATHS.agentConfig}`],
     ["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${LOGS_PATHS.agentConfig}`],
   ]);
   expect(JSON.parse(fs.readFileSync(path.join(b.root, LOGS_PATHS.agentConfig.slice(1)), "utf8"))).toEqual(
