@@ -80,7 +80,10 @@ export function renderTarget(): UnitFile {
       unit: [
         ["Description", "Mastodon app server"],
         ["Requires", "network.target"],
-        ["Wants", "multi-user.target"],
+        // No Wants=multi-user.target: a target is ordered after what it wants, and the watch and
+        // the drain, WantedBy=multi-user.target and After=mastodon.target, would close a cycle that
+        // systemd breaks at every boot after the first by deleting their start jobs (found by
+        // booting a whole host: test/real/wholeHost.real.test.ts).
         ["After", "network.target"],
       ],
       install: [["WantedBy", "multi-user.target"]],

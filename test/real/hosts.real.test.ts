@@ -108,6 +108,15 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(enabled).toContain("mastodon.target");
       expect(enabled).toEqual(expect.arrayContaining([JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT]));
       expect(Object.keys(a.units)).toEqual(expect.arrayContaining([BOOT_UNIT, ABANDON_UNIT, WATCH_UNIT]));
+      // Enabled as `systemctl enable` leaves them (<target>.wants/ links from [Install] WantedBy=),
+      // the watch and the drain too: a boot after the first starts exactly these.
+      const wantedBy = (unit: string) =>
+        /^WantedBy=(.+)$/m.exec(a.units[unit.replace(/@[^.]+\./, "@.")] ?? "")?.[1]?.split(" ") ?? [];
+      for (const unit of [...enabled, WATCH_UNIT, ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : [])])
+        for (const target of wantedBy(unit)) {
+          fs.mkdirSync(path.join(unitDir, `${target}.wants`), { recursive: true });
+          fs.symlinkSync(`../${unit.replace(/@[^.]+\./, "@.")}`, path.join(unitDir, `${target}.wants`, unit));
+        }
       const r = spawnSync(
         "systemd-analyze",
         [
@@ -120,6 +129,8 @@ describe.each(STACKS)("stack %s", (stack) => {
           ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
           // The scheduler's one-offs: the retention (its timer is among the enabled) and the search deploy.
           ...[RETENTION_UNITS.service, SEARCH_DEPLOY_UNIT].filter((u) => u in a.units),
+          // What a boot after the first starts: an ordering cycle through it would drop the watch.
+          "multi-user.target",
         ],
         {
           cwd: unitDir,
