@@ -1,12 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CLOUDFRONT_HOSTED_ZONE_ID } from "../core/aws/naming";
 import { providedType, withFormerType } from "./typeToken";
 
 export interface AliasTarget {
   /** The record's name, e.g. mastodon.example or files.mastodon.example. */
   name: string;
   dnsName: pulumi.Input<string>;
-  /** The target's hosted zone (the ALB's, or CloudFront's Z2FDTNDATAQYW2). */
+  /**
+   * The target's hosted zone (the ALB's, or CloudFront's Z2FDTNDATAQYW2). It decides whether Route 53
+   * evaluates the target's health: for a load balancer it does; for a CloudFront distribution Route 53
+   * refuses to (Route 53 API Reference, AliasTarget, EvaluateTargetHealth).
+   */
   zoneId: pulumi.Input<string>;
   /** Also an AAAA record (the target is dual-stack). */
   ipv6: boolean;
@@ -17,7 +22,12 @@ export interface DnsRecordsArgs {
   aliases: AliasTarget[];
 }
 
-/** Alias records (A, and AAAA for dual-stack targets) in a Route 53 zone. */
+/**
+ * Alias records (A, and AAAA for dual-stack targets) in a Route 53 zone. Each evaluates its target's
+ * health where Route 53 allows it (a load balancer: an alias to one with no healthy target is not
+ * answered), and not for a CloudFront distribution, where Route 53 refuses EvaluateTargetHealth true
+ * (Route 53 API Reference, AliasTarget; core/aws/naming/inputRules.ts).
+ */
 export class DnsRecords extends pulumi.ComponentResource {
   public readonly fqdns: pulumi.Output<string>[];
 
@@ -32,7 +42,15 @@ export class DnsRecords extends pulumi.ComponentResource {
             zoneId: args.zoneId,
             name: target.name,
             type,
-            aliases: [{ name: target.dnsName, zoneId: target.zoneId, evaluateTargetHealth: true }],
+            aliases: [
+              {
+                name: target.dnsName,
+                zoneId: target.zoneId,
+                evaluateTargetHealth: pulumi
+                  .output(target.zoneId)
+                  .apply((zoneId) => zoneId !== CLOUDFRONT_HOSTED_ZONE_ID),
+              },
+            ],
           },
           { parent: this },
         );

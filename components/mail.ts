@@ -56,7 +56,7 @@ export const SES_SANDBOX_NOTE =
 /**
  * Outgoing mail. SES: a domain identity with Easy DKIM, and with it a custom MAIL FROM domain, its
  * MX and SPF records and DMARC (core/aws/mailRecords.ts; records in the zone when it holds the
- * domain), an IAM user allowed only ses:SendRawEmail on it, and its SMTP credentials kept as SSM
+ * domain), an IAM user allowed only ses:SendRawEmail as the from address, and its SMTP credentials kept as SSM
  * SecureStrings: the login is the access key ID, the password derived from its secret
  * (sesSmtpPasswordV4). External SMTP: the given server, its password kept the same way. Either way
  * `env` carries SMTP_* with the stored values as boot-time placeholders.
@@ -143,9 +143,11 @@ export class Mail extends pulumi.ComponentResource {
           { path: "/mastodon/" },
           parent,
         );
+        // Any identity, as the from address only: in the sandbox SES also authorizes against the
+        // recipient's identity (core/aws/policies.ts).
         new aws.iam.UserPolicy(
           `${name}-smtp`,
-          { user: user.name, policy: identity.arn.apply((arn) => JSON.stringify(sesSendPolicy(arn))) },
+          { user: user.name, policy: JSON.stringify(sesSendPolicy([args.fromAddress])) },
           parent,
         );
         const key = new aws.iam.AccessKey(`${name}-smtp`, { user: user.name }, parent);

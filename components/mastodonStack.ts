@@ -39,7 +39,7 @@ import { ownerPasswordCommand, ownerPasswordParameter, ownerPasswordParameterNam
 import { LoadBalancer } from "./loadBalancer";
 import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
-import { Network } from "./network";
+import { Network, hostInstanceTypes } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
 import { OnHostRedis } from "./onHostRedis";
 import { RedisStore } from "./redisStore";
@@ -279,6 +279,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         egress: config.network.egress,
         ipv6: config.network.ipv6,
         streamingPorts: [...config.streamingPorts],
+        instanceTypes: hostInstanceTypes(config),
       },
       parent,
     );

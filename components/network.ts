@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../core/defaults";
-import { type Egress, egressPlan, ipv6Subnet, subnetLayout } from "../core/aws/subnets";
+import { type Egress, egressPlan, ipv6Subnet, subnetLayout, zonesOffering } from "../core/aws/subnets";
+import type { StackConfig } from "../core/config";
 import type { AvailabilityZoneCount } from "../core/config/args";
+import { BUILD_INSTANCE_TYPES } from "../core/host/imageBuild";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 import { providedType, withFormerType } from "./typeToken";
 
@@ -23,6 +25,28 @@ export interface NetworkArgs {
   ipv6?: boolean;
   /** Ports the ALB reaches on streaming hosts (one per mastodon-streaming@ process). (@default [4000]) */
   streamingPorts?: number[];
+  /**
+   * The EC2 instance types the hosts in these subnets run (every fleet's type and Spot types, a
+   * self-managed Redis host's, an image build's): the subnets go only in zones that offer them all,
+   * the region's first such zones (EC2 DescribeInstanceTypeOfferings). (@default none: the region's
+   * first zones)
+   */
+  instanceTypes?: string[];
+}
+
+/**
+ * Every EC2 instance type a stack's hosts run, for NetworkArgs.instanceTypes: each fleet's type and
+ * its Spot types, the self-managed Redis host's, and EC2 Image Builder's build instance per
+ * architecture (all in the fleet subnets). Sorted, once each.
+ */
+export function hostInstanceTypes(config: StackConfig): string[] {
+  const types = config.fleets.flatMap((f) => [f.instanceType, ...(f.spotInstanceTypes ?? [])]);
+  const persistent = config.redis.persistent;
+  if (!config.redis.onHost && "mode" in persistent && persistent.mode === "self-managed-aof")
+    types.push(persistent.instanceType);
+  if (config.image.source === "image-builder")
+    for (const f of config.fleets) types.push(BUILD_INSTANCE_TYPES[f.instance.architecture]);
+  return [...new Set(types)].sort();
 }
 
 const SUFFIXES = ["a", "b", "c"];
@@ -31,6 +55,13 @@ const SUFFIXES = ["a", "b", "c"];
  * A VPC over 2-3 AZs with three subnet tiers (public: ALB and NAT; app: fleets; data: RDS and
  * ElastiCache, no route out), the chosen egress, an S3 gateway endpoint, and one security group per
  * role chained ALB -> web/streaming -> database/redis (docs/design.md, "Topology").
+ *
+ * The zones are the region's first that offer every instance type in `instanceTypes` (EC2
+ * DescribeInstanceTypeOfferings), not simply its first: zones differ in what they offer, and an Auto
+ * Scaling group cannot launch a type in a zone that lacks it. Too few such zones is refused with the
+ * types and what each zone lacks. The choice follows the offerings: a type added to the stack that a
+ * chosen zone lacks moves that zone's subnets (a replacement `pulumi preview` shows), as it must for
+ * the hosts to launch; a skipped zone that later offers every type moves them back the same way.
  */
 export class Network extends pulumi.ComponentResource {
   public readonly vpc: aws.ec2.Vpc;
@@ -67,10 +98,29 @@ export class Network extends pulumi.ComponentResource {
       { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
       parent,
     );
-    this.availabilityZones = zones.names.apply((names) => {
+    const instanceTypes = [...new Set(args.instanceTypes ?? [])].sort();
+    // Which of those zones offer each type (one row per type and zone; none asked, none needed).
+    const offerings = instanceTypes.length
+      ? aws.ec2
+          .getInstanceTypeOfferingsOutput(
+            {
+              locationType: "availability-zone",
+              filters: [{ name: "instance-type", values: instanceTypes }],
+            },
+            parent,
+          )
+          .apply((o) =>
+            o.instanceTypes.map((instanceType, i) => ({ instanceType, location: o.locations[i] ?? "" })),
+          )
+      : pulumi.output([]);
+    this.availabilityZones = pulumi.all([zones.names, offerings]).apply(([names, offered]) => {
       if (names.length < azCount)
         throw new Error(`${name}: the region offers ${names.length} AZs, ${azCount} asked`);
-      return names.slice(0, azCount);
+      try {
+        return zonesOffering(names, instanceTypes, offered, azCount);
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
+      }
     });
     const az = (i: number) => this.availabilityZones.apply((names) => names[i] as string);
 

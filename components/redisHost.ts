@@ -88,9 +88,12 @@ export function selfManagedRedisHost(
   );
 
   // The same pinned Debian 12 image the fleets boot: a new Debian image arrives only by config.
+  // Deprecated images included: the pin outlives the two years after which AWS deprecates a public
+  // AMI (Amazon EC2 User Guide, "Deprecate an Amazon EC2 AMI"; components/stackImages.ts).
   const ami = aws.ec2.getAmiOutput(
     {
       owners: [DEFAULTS.image.debianOwner],
+      includeDeprecated: true,
       filters: [
         {
           name: "name",

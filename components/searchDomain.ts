@@ -8,6 +8,12 @@ import { parseSearch } from "../core/config/search";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, searchEnv } from "../core/host/env";
 import { SEARCH_MASTER_USER, SEARCH_TLS_POLICY } from "../core/search";
+import {
+  OPENSEARCH_SERVICE_ROLE,
+  SEARCH_SERVICE_ROLE_MISSING,
+  SEARCH_SERVICE_ROLE_PATTERN,
+  createServiceLinkedRoleCommand,
+} from "../core/aws/serviceLinkedRoles";
 import { providedType, withFormerType } from "./typeToken";
 
 export interface SearchDomainArgs {
@@ -35,9 +41,25 @@ export interface SearchDomainArgs {
  * Developer Guide, "Fine-grained access control", recommended configuration), and the security
  * group limits who can connect at all.
  *
- * A VPC domain needs the account's service-linked role AWSServiceRoleForAmazonOpenSearchService,
- * which AWS creates with the first domain created from the console, or `aws iam
- * create-service-linked-role --aws-service-name opensearchservice.amazonaws.com` (docs/deployed.md).
+ * A VPC domain needs the account's service-linked role AWSServiceRoleForAmazonOpenSearchService (or
+ * the legacy AWSServiceRoleForAmazonElasticsearchService, which an account that has it keeps using):
+ * without it CreateDomain is refused, "you must enable a service-linked role to give Amazon
+ * OpenSearch Service permissions to access your VPC" (Amazon OpenSearch Service Developer Guide,
+ * "Using service-linked roles to create VPC domains and direct query data sources"). The component
+ * looks the role up (aws.iam.getRoles, which answers an empty list rather than failing like getRole)
+ * and the domain waits for that answer: in an account without the role, `pulumi preview` (and so
+ * `pulumi up`) fails with an error naming the one command that creates it, once per account
+ * (docs/deployed.md); the offline plan's fake cloud refuses the domain the way AWS would.
+ *
+ * It checks the role rather than owning it. The role belongs to the account, not to a stack: one per
+ * account, shared by every VPC domain in it, and IAM refuses a second ("has been taken in this
+ * account"). Declared here, it would fail the next `pulumi up` of every deployment whose account
+ * already has it: each one that followed the documented manual step, every second stack with search
+ * in an account, every account that ever made a domain in the console; each would have to
+ * `pulumi import` it, and the stacks would then share one role in their states (retainOnDelete
+ * keeping it when one goes). Creating it only when the lookup finds none would flip the stack between
+ * declaring and not declaring it on the next run. A check costs a fresh account one command, stated
+ * at preview, and changes nothing for the others.
  */
 export class SearchDomain extends pulumi.ComponentResource {
   public readonly domain: aws.opensearch.Domain;
@@ -133,6 +155,23 @@ export class SearchDomain extends pulumi.ComponentResource {
         throw new Error(`unknown search zones ${JSON.stringify(unknown)}`);
       }
     }
+    // The account's service-linked role for VPC domains, looked up before the domain registers
+    // (its subnets wait for the answer). Without it, an error diagnostic fails `pulumi preview`, and
+    // with it `pulumi up`, with the fix (as the AMI checks do, components/stackImages.ts).
+    const serviceRole = aws.iam
+      .getRolesOutput({ pathPrefix: "/aws-service-role/", nameRegex: SEARCH_SERVICE_ROLE_PATTERN }, parent)
+      .names.apply((names) => {
+        const role = names.find((n) => n === OPENSEARCH_SERVICE_ROLE.name) ?? names[0];
+        if (!role)
+          void pulumi.log.error(
+            `${name}: ${SEARCH_SERVICE_ROLE_MISSING} This account has no ${OPENSEARCH_SERVICE_ROLE.name}: create it once per account with \`${createServiceLinkedRoleCommand(OPENSEARCH_SERVICE_ROLE)}\`, then run again (docs/deployed.md).`,
+            this,
+          );
+        return role ?? "";
+      });
+    const subnetIds = pulumi
+      .all([serviceRole, ...args.dataSubnetIds.slice(0, subnetCount)])
+      .apply(([, ...ids]) => ids);
     // OpenSearch domain names hold 28 characters; the provider autonames up to 255.
     this.domain = new aws.opensearch.Domain(
       fitLogicalName("aws:opensearch/domain:Domain", name, "es"),
@@ -156,7 +195,7 @@ export class SearchDomain extends pulumi.ComponentResource {
           },
         },
         vpcOptions: {
-          subnetIds: args.dataSubnetIds.slice(0, subnetCount),
+          subnetIds,
           securityGroupIds: [this.securityGroup.id],
         },
       },

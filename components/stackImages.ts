@@ -35,7 +35,12 @@ export function hostRuntime(config: StackConfig, registry: string): HostRuntime 
   }
 }
 
-/** The pinned Debian 12 AMI's id, by its exact name from Debian's account. */
+/**
+ * The pinned Debian 12 AMI's id, by its exact name from Debian's account. Deprecated images are
+ * included: a public AMI is deprecated two years after its creation by default, and DescribeImages
+ * then leaves it out unless asked (Amazon EC2 User Guide, "Deprecate an Amazon EC2 AMI"), but it
+ * still launches; a pinned serial must keep resolving until the config moves it.
+ */
 export function debianAmiId(
   lookup: DebianLookup,
   architecture: Architecture,
@@ -44,6 +49,7 @@ export function debianAmiId(
   return aws.ec2.getAmiOutput(
     {
       owners: [lookup.owner],
+      includeDeprecated: true,
       filters: [
         { name: "name", values: [lookup.name] },
         { name: "architecture", values: [architecture] },
@@ -102,18 +108,24 @@ export function checkedImages(
   const checks = architectures.map((architecture) => {
     const lookup = imageLookup(config, architecture);
     if (lookup.kind !== "ami") return imageFor(architecture).apply((id) => [architecture, id] as const);
-    return aws.ec2
-      .getAmiOutput({ filters: [{ name: "image-id", values: [lookup.amiId] }] }, { parent })
-      .apply((ami) => {
-        // An error diagnostic fails the update (and the offline plan) with the key to fix.
-        if (ami.architecture && ami.architecture !== architecture) {
-          void pulumi.log.error(
-            `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
-            parent,
-          );
-        }
-        return [architecture, ami.id] as const;
-      });
+    return (
+      aws.ec2
+        // A pinned id resolves however old its AMI (deprecated images included, as for Debian's).
+        .getAmiOutput(
+          { includeDeprecated: true, filters: [{ name: "image-id", values: [lookup.amiId] }] },
+          { parent },
+        )
+        .apply((ami) => {
+          // An error diagnostic fails the update (and the offline plan) with the key to fix.
+          if (ami.architecture && ami.architecture !== architecture) {
+            void pulumi.log.error(
+              `mastodon:image.amiIds.${architecture}: ${lookup.amiId} is an ${ami.architecture} AMI; the fleets it is for run ${architecture} instances`,
+              parent,
+            );
+          }
+          return [architecture, ami.id] as const;
+        })
+    );
   });
   return pulumi.all(checks).apply((pairs) => Object.fromEntries(pairs));
 }

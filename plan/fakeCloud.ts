@@ -7,8 +7,9 @@
  * references between resources resolve to the values AWS would return. Nothing here decides what
  * the program declares.
  *
- * Where the provider or AWS would refuse a name, the fake cloud records a NameRefusal (it does not
- * throw mid-run, so one plan reports every refused name at once); runUnderMocks raises them.
+ * Where the provider or AWS would refuse a name, or an input by a rule of its type
+ * (core/aws/naming/inputRules.ts), the fake cloud records a NameRefusal (it does not throw mid-run,
+ * so one plan reports every refusal at once); runUnderMocks raises them.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import {
@@ -16,10 +17,18 @@ import {
   autoname,
   autonameTooLong,
   PROPERTY_NAMING_RULES,
+  inputProblems,
   nameProblems,
   namingRule,
 } from "../core/aws/naming";
 import { COMPUTE_ANSWERS } from "./fake/computeAnswers";
+import { availabilityZonesAnswer, instanceTypeOfferingsAnswer } from "./fake/zones";
+import {
+  accountRefusal,
+  accountServiceLinkedRoles,
+  createdServiceLinkedRole,
+  getRolesAnswer,
+} from "./fake/account";
 import { SERVICE_ANSWERS } from "./fake/serviceAnswers";
 import { type Answer, type Ctx, FAKE_ACCOUNT, type State, hex } from "./fake/shapes";
 
@@ -27,10 +36,43 @@ export { FAKE_ACCESS_KEY_ID, FAKE_ACCOUNT, fakeSecret } from "./fake/shapes";
 
 const ANSWERS: Readonly<Record<string, (c: Ctx) => Answer>> = { ...COMPUTE_ANSWERS, ...SERVICE_ANSWERS };
 
-/** What the fake cloud knows beyond its rules: the architecture of AMIs the operator brings. */
+/** What the fake cloud knows beyond its rules: the architecture of AMIs the operator brings, the date. */
 export interface FakeCloudOptions {
   /** AMI id -> architecture; an AMI not listed is answered without one (the plan cannot know it). */
   readonly amis?: Readonly<Record<string, string>>;
+  /** The time AWS answers at: which public AMIs are deprecated by then. (@default the current time) */
+  readonly now?: Date;
+  /**
+   * The service principals whose service-linked role the account already has. (@default OpenSearch's:
+   * the account meets docs/deployed.md's once-per-account step; [] is a fresh account)
+   */
+  readonly serviceLinkedRoles?: readonly string[];
+  /** The account's zone name -> zone ID mapping where it differs from plan/fake/zones.ts's. */
+  readonly zoneIds?: Readonly<Record<string, string>>;
+}
+
+/** The provider's words when DescribeImages finds nothing (terraform-provider-aws ec2_ami_data_source.go). */
+export const AMI_NO_RESULTS =
+  "Your query returned no results. Please change your search criteria and try again.";
+
+/**
+ * When a public AMI is deprecated: two years after its creation, by default (Amazon EC2 User Guide,
+ * "Deprecate an Amazon EC2 AMI": "all public AMIs have their deprecation time set to 2 years after
+ * the AMI creation date"). From then on DescribeImages leaves it out unless IncludeDeprecated is set
+ * (EC2 API Reference, DescribeImages, IncludeDeprecated); it still launches.
+ */
+export function amiDeprecationTime(created: Date): Date {
+  const deprecated = new Date(created);
+  deprecated.setUTCFullYear(created.getUTCFullYear() + 2);
+  return deprecated;
+}
+
+/** A Debian cloud image's creation day, from its serial's YYYYMMDD (debian-12-arm64-20250331-1966). */
+export function debianSerialDate(serial: string): Date | undefined {
+  const m = /^([0-9]{4})([0-9]{2})([0-9]{2})-[0-9]+$/.exec(serial);
+  if (!m) return undefined;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 const filterValue = (inputs: State, name: string): string | undefined =>
@@ -39,16 +81,32 @@ const filterValue = (inputs: State, name: string): string | undefined =>
 
 /**
  * ec2.getAmi: Debian's AMIs by their exact name (debian-12-<amd64|arm64>-<serial>), any other by
- * its id. AWS refuses a query with no match; so does the fake for a Debian name it cannot parse.
+ * its id. AWS refuses a query with no match; so does the fake for a Debian name it cannot parse, and
+ * for a Debian image deprecated by `now` (two years after the day its serial names) unless the
+ * query includes deprecated images.
  */
 function getAmi(inputs: State, region: string, options: FakeCloudOptions): State {
   const name = filterValue(inputs, "name");
   if (name) {
-    const match = /^debian-12-(amd64|arm64)-[0-9]{8}-[0-9]+$/.exec(name);
-    if (!match) throw new Error(`Your query returned no results (AMI name ${name})`);
+    const match = /^debian-12-(amd64|arm64)-([0-9]{8}-[0-9]+)$/.exec(name);
+    const created = match ? debianSerialDate(match[2] as string) : undefined;
+    if (!match || !created) throw new Error(`${AMI_NO_RESULTS} (AMI name ${name})`);
+    const deprecated = amiDeprecationTime(created);
+    if (inputs["includeDeprecated"] !== true && (options.now ?? new Date()) >= deprecated)
+      throw new Error(
+        `${AMI_NO_RESULTS} (AMI name ${name}: deprecated since ${deprecated.toISOString().slice(0, 10)}, two years after its creation, and the query does not include deprecated images)`,
+      );
     const architecture = match[1] === "amd64" ? "x86_64" : "arm64";
     const id = `ami-${hex(`${region}:${name}`, 17)}`;
-    return { id, imageId: id, name, architecture, ownerId: String((inputs["owners"] as string[])[0]) };
+    return {
+      id,
+      imageId: id,
+      name,
+      architecture,
+      ownerId: String((inputs["owners"] as string[])[0]),
+      creationDate: created.toISOString(),
+      deprecationTime: deprecated.toISOString(),
+    };
   }
   const id = filterValue(inputs, "image-id");
   if (!id) throw new Error("the fake cloud answers ec2.getAmi by name or image-id only");
@@ -57,11 +115,12 @@ function getAmi(inputs: State, region: string, options: FakeCloudOptions): State
 
 const CALLS: Record<string, (inputs: State, region: string, options: FakeCloudOptions) => State> = {
   "aws:ec2/getAmi:getAmi": getAmi,
-  "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, region) => ({
-    id: region,
-    names: ["a", "b", "c", "d"].map((s) => `${region}${s}`),
-    zoneIds: ["az1", "az2", "az3", "az4"].map((z) => `use1-${z}`),
-  }),
+  "aws:iam/getRoles:getRoles": (inputs, _region, options) =>
+    getRolesAnswer(inputs, accountServiceLinkedRoles(options.serviceLinkedRoles)),
+  "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, region, options) =>
+    availabilityZonesAnswer(region, options.zoneIds),
+  "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": (inputs, region, options) =>
+    instanceTypeOfferingsAnswer(inputs, region, options.zoneIds),
   "aws:index/getRegion:getRegion": (_i, region) => ({ id: region, name: region, region }),
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
     accountId: FAKE_ACCOUNT,
@@ -76,15 +135,18 @@ const CALLS: Record<string, (inputs: State, region: string, options: FakeCloudOp
   }),
 };
 
-/** A name the provider or AWS would refuse. */
+/** A name, or another input (`kind: "input"`), the provider or AWS would refuse. */
 export interface NameRefusal {
   readonly type: string;
   /** The resource's logical name. */
   readonly resource: string;
   readonly property: string;
+  /** The refused name; for an input, its value as JSON. */
   readonly name: string;
   readonly problems: readonly string[];
   readonly source: string;
+  /** "input": an input rule (core/aws/naming/inputRules.ts) refused it, not a naming rule. */
+  readonly kind?: "name" | "input";
 }
 
 /** The name the provider settled on for a resource (explicit, or autonamed as its Check would). */
@@ -112,6 +174,8 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
   const names = new Map<string, CheckedName>();
   const answers = new Map<string, { id: string | undefined; state: State }>();
   const taken = new Map<string, string>();
+  // The account's service-linked roles: those it had, then those the run creates.
+  const serviceLinkedRoles = accountServiceLinkedRoles(options.serviceLinkedRoles);
   // Explicit providers (e.g. the us-east-1 one for CloudFront's certificate) decide the region.
   const providerRegions = new Map<string, string>();
   const mocks: pulumi.runtime.Mocks = {
@@ -203,6 +267,29 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
             source: extra.source,
           });
       }
+      for (const { rule: inputRule, problems } of inputProblems(args.type, inputs))
+        refusals.push({
+          type: args.type,
+          resource: args.name,
+          property: inputRule.property,
+          name: JSON.stringify(inputs[inputRule.property.split(/[.[]/)[0] as string]) ?? "",
+          problems,
+          source: inputRule.source,
+          kind: "input",
+        });
+      const refused = accountRefusal(args.type, inputs, serviceLinkedRoles);
+      if (refused)
+        refusals.push({
+          type: args.type,
+          resource: args.name,
+          property: refused.property,
+          name: JSON.stringify(inputs[refused.property]) ?? "",
+          problems: refused.problems,
+          source: refused.source,
+          kind: "input",
+        });
+      else if (args.type === "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+        serviceLinkedRoles.push(createdServiceLinkedRole(inputs));
       const { id, state } = answer({ logical: args.name, inputs, name, region: regionOf, seed });
       if (args.type.startsWith("pulumi:providers:")) providerRegions.set(id, regionOf);
       const answered = { id, state: { ...inputs, ...named, id, ...state } };

@@ -26,8 +26,8 @@ export interface RecordedResource {
 }
 
 /**
- * Names the provider or AWS would refuse, all of them, each with the resource, the rule's source and
- * what in the program or config produced it.
+ * Names (and inputs, by their type's input rules) the provider or AWS would refuse, all of them,
+ * each with the resource, the rule's source and what in the program or config produced it.
  */
 export class NameRefusedError extends Error {
   override name = "NameRefusedError";
@@ -37,10 +37,11 @@ export class NameRefusedError extends Error {
   ) {
     super(
       [
-        `${refusals.length} name(s) the AWS provider would refuse:`,
-        ...refusals.map(
-          (r) =>
-            `  ${r.type} ${r.resource}: ${r.property} "${r.name}": ${r.problems.join("; ")}. It comes from ${origin(r.resource)}. Rule: ${r.source}`,
+        `${refusals.length} name(s) or input(s) the AWS provider or AWS would refuse:`,
+        ...refusals.map((r) =>
+          r.kind === "input"
+            ? `  ${r.type} ${r.resource}: ${r.problems.join("; ")}. It comes from ${origin(r.resource)}. Rule: ${r.source}`
+            : `  ${r.type} ${r.resource}: ${r.property} "${r.name}": ${r.problems.join("; ")}. It comes from ${origin(r.resource)}. Rule: ${r.source}`,
         ),
       ].join("\n"),
     );
@@ -67,6 +68,8 @@ export interface MockRun {
    * inputs never hold a secret or a credential in clear.
    */
   readonly answered?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** Warning diagnostics the program logged (pulumi.log.warn), in order. */
+  readonly warnings?: readonly string[];
 }
 
 // Wire-format markers of the Pulumi RPC protocol (sdk/nodejs/runtime/rpc.ts).
@@ -178,11 +181,20 @@ export async function runUnderMocks(
     logErrors.push(message);
     return Promise.resolve();
   };
+  // Warnings the engine would show as diagnostics: the plan's summary prints the config's own
+  // (their one source, core/config), so they are kept here rather than written to stderr twice.
+  const logWarnings: string[] = [];
+  const logWarn = pulumi.log.warn;
+  (pulumi.log as { warn: typeof pulumi.log.warn }).warn = (message: string) => {
+    logWarnings.push(message);
+    return Promise.resolve();
+  };
   let run: MockRun;
   try {
     run = await record(program, resources, duplicates);
   } finally {
     (pulumi.log as { error: typeof pulumi.log.error }).error = logError;
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = logWarn;
     Error.stackTraceLimit = stackTraceLimit;
   }
   if (logErrors.length) throw new ProgramError(logErrors);
@@ -196,6 +208,7 @@ export async function runUnderMocks(
   }
   return {
     ...run,
+    warnings: logWarnings,
     answered,
     resources: run.resources.map((r) => {
       const key = `${r.type}::${r.name}`;

@@ -8,6 +8,7 @@ import { type CostEstimate, PRICE_UNITS } from "../core/report/cost";
 import { type Problem, type StackConfig, formatProblem } from "../core/config";
 import type { RecordedResource } from "./mocks";
 import { table } from "./table";
+import { OPENSEARCH_SERVICE_ROLE, createServiceLinkedRoleCommand } from "../core/aws/serviceLinkedRoles";
 
 /** Resources by component: each component with the count of each resource type it declares directly. */
 export function resourcesSection(resources: readonly RecordedResource[]): string[] {
@@ -155,6 +156,13 @@ export function dataTierSection(config: StackConfig): string[] {
             `persistent 127.0.0.1:${redis.onHost.persistentPort} (maxmemory ${redis.onHost.persistentMaxmemoryMiB} MiB, noeviction, AOF everysec on the root volume), AUTH`,
         ]
       : [redisLine("cache"), redisLine("persistent")]),
+    ...(config.search
+      ? [
+          `  OpenSearch ${config.search.engineVersion} ${config.search.instanceType} x ${config.search.nodes}, ${config.search.volumeGiB} GiB gp3 each, ES_PRESET ${config.search.preset}`,
+          `    needs, once per account, the service-linked role ${OPENSEARCH_SERVICE_ROLE.name} (this plan's account has it; ` +
+            `pulumi preview fails in one without it): ${createServiceLinkedRoleCommand(OPENSEARCH_SERVICE_ROLE)}`,
+        ]
+      : []),
   ];
 }
 

@@ -1,5 +1,10 @@
-import { ConfigError, type Problem, namespaceConfig, parseStackConfig } from "../core/config";
-import { baseConfig, withConfig } from "./helpers";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, type Problem, formatProblem, namespaceConfig, parseStackConfig } from "../core/config";
+import { planStack } from "../plan/plan";
+import program from "../index";
+import { ROOT, baseConfig, withConfig } from "./helpers";
 
 function problemsOf(raw: Record<string, unknown>): readonly Problem[] {
   try {
@@ -354,5 +359,220 @@ describe("namespaceConfig reads Pulumi's config map", () => {
       fleets: { app: { maxSize: 2, web: {} } },
       image: { amiId: "ami-12345678" },
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 20: config read as written, every key's problems at once, settings nothing reads.
+
+const keysOf = (problems: readonly Problem[], severity: Problem["severity"] = "error") =>
+  problems
+    .filter((p) => p.severity === severity)
+    .map((p) => p.key)
+    .sort();
+
+describe("one pass, whatever is malformed", () => {
+  test("a stack whose only fleet is malformed still reports every other key's problems", () => {
+    const problems = problemsOf(
+      withConfig((c) => {
+        c.fleets = {
+          app: {
+            instanceType: "t3.large", // the stack's only fleet, malformed
+            web: {},
+            streaming: {},
+            sidekiq: { queues: ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"] },
+          },
+        };
+        c.database.storageGiB = 500; // a problem of its own, elsewhere
+        c.database.maxStorageGiB = 500;
+      }),
+    );
+    expect(keysOf(problems)).toEqual(["mastodon:database.maxStorageGiB", "mastodon:fleets.app.instanceType"]);
+  });
+
+  test("an unknown key is set aside alone: the rules still run on its parent and everything else", () => {
+    const problems = problemsOf(
+      withConfig((c) => {
+        c.domian = "typo.example"; // unknown at the top
+        c.database.storageGiB = 500;
+        c.database.maxStorageGiB = 500; // same parent as the next unknown key
+        c.database.maxConnection = 100;
+        c.fleets.web.spot = true;
+      }),
+    );
+    expect(keysOf(problems)).toEqual([
+      "mastodon:database.maxConnection",
+      "mastodon:database.maxStorageGiB",
+      "mastodon:domian",
+      "mastodon:fleets.web.spot",
+    ]);
+    expect(problems.find((p) => p.key === "mastodon:domian")?.message).toContain("did you mean domain?");
+  });
+
+  test("a required value missing takes its parent aside, and no rule reports what follows from that", () => {
+    const problems = problemsOf(
+      withConfig((c) => {
+        delete c.database.instanceClass;
+        c.fleets.workers.maxSize = 20; // over db.t4g.medium's budget: not a finding without a database
+        c.fleets.web.spot = true;
+      }),
+    );
+    expect(keysOf(problems)).toEqual(["mastodon:database.instanceClass", "mastodon:fleets.web.spot"]);
+  });
+});
+
+describe("values as written", () => {
+  test("a latency target is shown as written, not in seconds", () => {
+    const problems = problemsOf(
+      withConfig((c) => {
+        c.fleets.workers.minSize = 2; // one size: nothing to act on
+        c.fleets.workers.queueLatencyTarget = "2m";
+      }),
+    );
+    const refusal = problems.find(
+      (p) =>
+        p.key === "mastodon:fleets.workers.queueLatencyTarget" && p.message.includes("nothing to act on"),
+    );
+    expect(refusal?.value).toBe("2m");
+    expect(formatProblem(refusal as Problem)).toMatch(
+      /^mastodon:fleets\.workers\.queueLatencyTarget: "2m" has/,
+    );
+  });
+
+  test("against an alarm, the target and the alarm's threshold as written", () => {
+    const problems = problemsOf(
+      withConfig((c) => {
+        c.alarms = { queueLatency: { default: "60s" } };
+        c.fleets.workers.queueLatencyTarget = "120s";
+      }),
+    );
+    const refusal = problems.find((p) => p.message.includes("the default queue's latency alarm"));
+    expect(refusal?.value).toBe("120s");
+    expect(refusal?.message).toContain("(alarms.queueLatency.default, 60s)");
+  });
+
+  test("an unknown queue under alarms.queueLatency lists the queues", () => {
+    const problems = problemsOf(withConfig((c) => (c.alarms = { queueLatency: { federation: "1m" } })));
+    expect(problems.find((p) => p.key === "mastodon:alarms.queueLatency.federation")?.message).toBe(
+      "is not a known key; known keys here: default, push, ingress, mailers, pull, scheduler, fasp",
+    );
+  });
+});
+
+describe("settings nothing reads are warned about, by key, value and what to do", () => {
+  test("PgBouncer's settings without the pooler", () => {
+    const { warnings } = parseStackConfig(
+      withConfig((c) => {
+        c.database.pgbouncer = { defaultPoolSize: 10 };
+        c.fleets.workers.pgbouncerPoolSize = 5;
+        c.alarms = { pgbouncerMaxWait: "3s" };
+      }),
+    );
+    expect(warnings.map((w) => [w.key, w.value])).toEqual([
+      ["mastodon:database.pgbouncer.defaultPoolSize", 10],
+      ["mastodon:fleets.workers.pgbouncerPoolSize", 5],
+      ["mastodon:alarms.pgbouncerMaxWait", "3s"],
+    ]);
+    for (const w of warnings) {
+      expect(w.severity).toBe("warning");
+      expect(w.message).toContain("is read only with mastodon:database.pooler pgbouncer");
+      expect(w.message).toContain("Set mastodon:database.pooler pgbouncer to pool connections, or remove it");
+    }
+    // With the pooler they are read: not this warning.
+    const pooled = parseStackConfig(
+      withConfig((c) => {
+        c.database.pooler = "pgbouncer";
+        c.database.pgbouncer = { defaultPoolSize: 5 };
+        c.fleets.workers.pgbouncerPoolSize = 5;
+      }),
+    );
+    expect(pooled.warnings.filter((w) => w.message.includes("is read only with"))).toEqual([]);
+  });
+
+  test("an SMTP block under provider ses, never showing its login or password", () => {
+    const { warnings } = parseStackConfig(
+      withConfig((c) => {
+        c.mail = {
+          provider: "ses",
+          smtp: { server: "smtp.example.org", login: "mailer-user", password: "pa55-w0rd" },
+        };
+      }),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ severity: "warning", key: "mastodon:mail.smtp" });
+    expect(warnings[0]?.value).toEqual({
+      server: "smtp.example.org",
+      login: "[hidden]",
+      password: "[hidden]",
+    });
+    expect(warnings[0]?.message).toContain("Set mastodon:mail.provider smtp");
+    expect(JSON.stringify(warnings)).not.toMatch(/mailer-user|pa55-w0rd/);
+  });
+
+  test("a production stack whose alarms reach nobody", () => {
+    const production = (email?: string) =>
+      withConfig((c) => {
+        c.environment = "production";
+        c.database.multiAz = true;
+        c.redis = { persistent: { nodes: 2 } };
+        if (email) c.alarms = { email };
+      });
+    const { warnings } = parseStackConfig(production());
+    expect(warnings).toEqual([
+      {
+        severity: "warning",
+        key: "mastodon:alarms.email",
+        value: undefined,
+        message: expect.stringContaining(
+          "alarms go to an SNS topic nobody is subscribed to. Set mastodon:alarms.email",
+        ),
+      },
+    ]);
+    expect(parseStackConfig(production("ops@test.example")).warnings).toEqual([]);
+    // Outside production nobody is paged anyway: no warning.
+    expect(parseStackConfig(baseConfig()).warnings).toEqual([]);
+  });
+
+  test("the shipped small stack (production, no alarms.email) plans with that warning in its summary", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-small-"));
+    const result = await planStack({
+      stack: "small",
+      stacksDir: path.join(ROOT, "stacks"),
+      outDir: out,
+      program,
+    });
+    expect(result.validated.warnings.map((w) => w.key)).toEqual(["mastodon:alarms.email"]);
+    expect(result.summary).toContain(
+      "Warnings:\n  mastodon:alarms.email: is not set: this production stack's alarms go to an SNS topic nobody is subscribed to",
+    );
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+});
+
+describe("docs/config.md states the range the rules enforce", () => {
+  // The reference table's row for the key, its meaning cell's first "lo-hi".
+  const stated = (key: string): [number, number] => {
+    const row = fs
+      .readFileSync(path.join(ROOT, "docs", "config.md"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`| \`${key}\``));
+    const match = /(\d+)-(\d+)/.exec(row?.split("|")[3] ?? "");
+    if (!match) throw new Error(`docs/config.md states no range for ${key}`);
+    return [Number(match[1]), Number(match[2])];
+  };
+
+  test.each([["database.maxConnections"]])("%s", (key) => {
+    const [lo, hi] = stated(key);
+    // A class whose memory takes any of these, so only the range itself can refuse.
+    const errorsAt = (value: number) =>
+      problemsOf(
+        withConfig((c) => (c.database = { instanceClass: "db.r7g.16xlarge", maxConnections: value })),
+      )
+        .filter((p) => p.severity === "error" && p.key === `mastodon:${key}`)
+        .map((p) => p.message);
+    expect(errorsAt(lo)).toEqual([]);
+    expect(errorsAt(hi)).toEqual([]);
+    expect(errorsAt(lo - 1)).not.toEqual([]);
+    expect(errorsAt(hi + 1)).not.toEqual([]);
   });
 });

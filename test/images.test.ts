@@ -7,27 +7,87 @@ import { officialImages } from "../core/host/containers";
 import { debianAmiName, imageLookup } from "../core/host/images";
 import { parseStackConfig } from "../core/config";
 import { DEFAULTS } from "../core/defaults";
-import { fakeCloud } from "../plan/fakeCloud";
+import * as path from "path";
+import { AMI_NO_RESULTS, fakeCloud } from "../plan/fakeCloud";
 import { type MockRun, runUnderMocks } from "../plan/mocks";
+import { readStackFile } from "../plan/stackFile";
 import program from "../index";
-import { STACKS, all, runStack, stackConfig } from "./helpers";
+import { ROOT, STACKS, all, find, runStack, stackConfig } from "./helpers";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 
-/** What the fake cloud answers for the pinned Debian AMI of an architecture. */
-function debianAmi(architecture: "arm64" | "x86_64"): string {
-  const answer = fakeCloud("us-east-1").mocks.call({
+/** What the fake cloud answers for a Debian AMI lookup by name, as of `now`. */
+function lookupDebian(
+  architecture: "arm64" | "x86_64",
+  serial: string,
+  options: { includeDeprecated?: boolean; now?: Date } = {},
+): Record<string, unknown> {
+  return fakeCloud("us-east-1", options.now ? { now: options.now } : {}).mocks.call({
     token: "aws:ec2/getAmi:getAmi",
     inputs: {
       owners: [DEFAULTS.image.debianOwner],
+      ...(options.includeDeprecated !== undefined && { includeDeprecated: options.includeDeprecated }),
       filters: [
-        { name: "name", values: [debianAmiName(architecture, DEFAULTS.image.debianSerial)] },
+        { name: "name", values: [debianAmiName(architecture, serial)] },
         { name: "architecture", values: [architecture] },
       ],
     },
   }) as Record<string, unknown>;
-  return String(answer["id"]);
 }
+
+/** What the fake cloud answers for the pinned Debian AMI of an architecture (as the program asks). */
+function debianAmi(architecture: "arm64" | "x86_64"): string {
+  return String(lookupDebian(architecture, DEFAULTS.image.debianSerial, { includeDeprecated: true })["id"]);
+}
+
+describe("a pinned Debian image past its deprecation (public AMIs: two years after creation)", () => {
+  // A real Debian 12 serial, deprecated by default on 2025-06-12 (Amazon EC2 User Guide, "Deprecate
+  // an Amazon EC2 AMI"); DescribeImages then finds it only with IncludeDeprecated.
+  const OLD_SERIAL = "20230612-1409";
+
+  test("the fake cloud finds it only when the query includes deprecated images, as EC2 does", () => {
+    const day = (d: string) => new Date(`${d}T00:00:00Z`);
+    expect(lookupDebian("arm64", OLD_SERIAL, { now: day("2025-06-11") })["deprecationTime"]).toBe(
+      "2025-06-12T00:00:00.000Z",
+    );
+    expect(() => lookupDebian("arm64", OLD_SERIAL, { now: day("2025-06-12") })).toThrow(AMI_NO_RESULTS);
+    expect(() => lookupDebian("arm64", OLD_SERIAL, { includeDeprecated: false })).toThrow(
+      /deprecated since 2025-06-12/,
+    );
+    expect(lookupDebian("arm64", OLD_SERIAL, { includeDeprecated: true })["name"]).toBe(
+      `debian-12-arm64-${OLD_SERIAL}`,
+    );
+  });
+
+  test("still boots every fleet and the self-managed Redis host", async () => {
+    const redis = {
+      ...(stackConfig("production")["redis"] as object),
+      persistent: { mode: "self-managed-aof", instanceType: "c7g.large", volumeGiB: 50 },
+    };
+    const run = await runStack("production", { image: { debianSerial: OLD_SERIAL }, redis });
+    const ami = String(lookupDebian("arm64", OLD_SERIAL, { includeDeprecated: true })["id"]);
+    expect(all(run, LT).length).toBeGreaterThan(1);
+    for (const template of all(run, LT)) expect(template.inputs["imageId"]).toBe(ami);
+    expect(find(run, "aws:ec2/instance:Instance", "mastodon-persistent-host").inputs["ami"]).toBe(ami);
+  });
+
+  test.each(STACKS)("%s: the shipped pin keeps resolving after its own deprecation date", async (stack) => {
+    const { config } = parseStackConfig(stackConfig(stack));
+    const file = readStackFile(path.join(ROOT, "stacks"), stack);
+    // A day after the pinned serial's second anniversary.
+    const created = /^([0-9]{4})([0-9]{2})([0-9]{2})/.exec(config.image.debianSerial) as RegExpExecArray;
+    const now = new Date(Date.UTC(Number(created[1]) + 2, Number(created[2]) - 1, Number(created[3]) + 1));
+    expect(() => lookupDebian("arm64", config.image.debianSerial, { now })).toThrow(AMI_NO_RESULTS);
+    const run = await runUnderMocks(program, {
+      project: "mastodon-aws",
+      stack,
+      config: file.config,
+      secretKeys: file.secretKeys,
+      cloud: { now },
+    });
+    for (const template of all(run, LT)) expect(template.inputs["imageId"]).toMatch(/^ami-[0-9a-f]{17}$/);
+  });
+});
 
 test("the official images are the release of the stack's version, in the configured registry", () => {
   expect(officialImages({ registry: "ghcr.io/mastodon", version: "v4.6.5" })).toEqual({

@@ -119,6 +119,95 @@ describe("SES (the production stack)", () => {
   });
 });
 
+/** A statement of an identity policy, as IAM reads the ones this package writes. */
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+/** IAM's wildcard match (* any run, ? one character), case-sensitive like ARNs and SES's keys. */
+const glob = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  ).test(value);
+
+/**
+ * Whether an identity policy allows `action` on `resource` with the request's condition keys: an
+ * Allow statement matches action, resource and every StringEquals/StringLike condition (the only
+ * operators SES's keys take, Amazon SES Developer Guide, "Sending policy examples"). No Deny here.
+ */
+function allows(
+  policy: { Statement: Statement[] },
+  action: string,
+  resource: string,
+  context: Record<string, string>,
+): boolean {
+  return policy.Statement.some(
+    (st) =>
+      st.Effect === "Allow" &&
+      list(st.Action).some((a) => glob(a, action)) &&
+      list(st.Resource).some((r) => glob(r, resource)) &&
+      Object.entries(st.Condition ?? {}).every(([operator, keys]) => {
+        if (operator !== "StringEquals" && operator !== "StringLike")
+          throw new Error(`the test's evaluator does not know ${operator}`);
+        return Object.entries(keys).every(([key, values]) => {
+          const actual = context[key];
+          return (
+            actual !== undefined &&
+            list(values).some((v) => (operator === "StringEquals" ? v === actual : glob(v, actual)))
+          );
+        });
+      }),
+  );
+}
+
+describe("SES in the sandbox: what the SMTP user's policy lets it send", () => {
+  let run: MockRun;
+  let policy: { Statement: Statement[] };
+  const identity = (name: string) => `arn:aws:ses:us-east-1:123456789012:identity/${name}`;
+  beforeAll(async () => {
+    run = await runStack("production");
+    policy = JSON.parse(String(find(run, "aws:iam/userPolicy:UserPolicy").inputs["policy"]));
+  });
+
+  test("as the stack's from address to a verified recipient: allowed on the sender's and the recipient's identity", () => {
+    const from = `notifications@${String(stackConfig("production")["domain"])}`;
+    const domain = from.split("@")[1] as string;
+    // SES authorizes against the sending identity and, in the sandbox, the verified recipient's
+    // (the known 554 "not authorized to perform ses:SendRawEmail on resource identity/<recipient>").
+    for (const resource of [identity(domain), identity("admin@gmail.example"), identity("gmail.example")])
+      expect([resource, allows(policy, "ses:SendRawEmail", resource, { "ses:FromAddress": from })]).toEqual([
+        resource,
+        true,
+      ]);
+  });
+
+  test("as any other address, or any other action: refused", () => {
+    const domain = String(stackConfig("production")["domain"]);
+    for (const from of [`admin@${domain}`, "notifications@other.example", `Notifications@${domain}`])
+      expect(allows(policy, "ses:SendRawEmail", identity(domain), { "ses:FromAddress": from })).toBe(false);
+    expect(allows(policy, "ses:SendRawEmail", identity(domain), {})).toBe(false);
+    const from = `notifications@${domain}`;
+    for (const action of ["ses:SendEmail", "ses:CreateEmailIdentity", "ses:SendBulkEmail"])
+      expect(allows(policy, action, identity(domain), { "ses:FromAddress": from })).toBe(false);
+  });
+
+  test("the address it may send as is the SMTP_FROM_ADDRESS every fleet sends as", () => {
+    const allowed = policy.Statement.flatMap((st) =>
+      list(st.Condition?.["StringEquals"]?.["ses:FromAddress"] ?? []),
+    );
+    expect(allowed).toHaveLength(1);
+    for (const { template } of envTemplates(run))
+      expect(dotenv.parse(template)["SMTP_FROM_ADDRESS"]).toBe(allowed[0]);
+  });
+});
+
 test("the login parameter holds the SMTP user's access key ID, as a Pulumi secret", async () => {
   let mastodon: MastodonStack | undefined;
   await runUnderMocks(

@@ -5,6 +5,8 @@
 import * as aws from "@pulumi/aws";
 import { MastodonStack } from "../components/mastodonStack";
 import {
+  CLOUDFRONT_HOSTED_ZONE_ID,
+  INPUT_RULES,
   NAMING_RULES,
   type NamingRule,
   PROPERTY_NAMING_RULES,
@@ -142,6 +144,42 @@ describe("the fake cloud refuses what the provider would", () => {
     });
     await expect(run).rejects.toThrow("is already taken by a (names are unique per account)");
   });
+
+  test("an alias to CloudFront that evaluates target health is refused like a name; to an ALB it is not", async () => {
+    const alias = (zoneId: string, evaluateTargetHealth: boolean) => ({
+      name: "d111111abcdef8.cloudfront.net",
+      zoneId,
+      evaluateTargetHealth,
+    });
+    const record = (name: string, a: ReturnType<typeof alias>) =>
+      new aws.route53.Record(name, {
+        zoneId: "Z0123456789TEST",
+        name: `${name}.example.org`,
+        type: "A",
+        aliases: [a],
+      });
+    const run = declare(() => {
+      record("files", alias(CLOUDFRONT_HOSTED_ZONE_ID, true));
+      record("files-ok", alias(CLOUDFRONT_HOSTED_ZONE_ID, false));
+      record("web", alias("Z35SXDOTRQ7X7K", true));
+    });
+    const error = (await run.catch((e: unknown) => e)) as NameRefusedError;
+    expect(error).toBeInstanceOf(NameRefusedError);
+    expect(error.refusals.map((r) => [r.resource, r.kind, r.property])).toEqual([
+      ["files", "input", "aliases[].evaluateTargetHealth"],
+    ]);
+    expect(error.message).toContain(
+      "aws:route53/record:Record files: aliases[0] targets the CloudFront distribution d111111abcdef8.cloudfront.net with evaluateTargetHealth true, which Route 53 refuses; set it to false. It comes from origin of files.",
+    );
+    expect(error.message).toContain("Route 53 API Reference, AliasTarget, EvaluateTargetHealth");
+  });
+
+  test.each(Object.entries(INPUT_RULES).flatMap(([type, rules]) => rules.map((r) => [type, r] as const)))(
+    "input rule of %s cites its source",
+    (_type, rule) => {
+      expect(rule.source).toMatch(/API|Guide/);
+    },
+  );
 
   test("a type the table does not know is refused, so no resource enters the plan unnamed", async () => {
     const run = declare(() => {

@@ -147,3 +147,95 @@ describe("Pulumi ESC imports, read from their exported definitions", () => {
     expect(() => readStackFile(dir, "t")).toThrow("ESC environment a imports itself: a -> b -> a");
   });
 });
+
+describe("YAML merge keys, read as the Pulumi CLI reads them (go-yaml v3)", () => {
+  // The dev stack with its two Redis sharing a node type through an anchor and a merge.
+  const merged = DEV.replace(
+    /^ {2}mastodon:redis:\n(?: {4}.*\n)+/m,
+    [
+      "  mastodon:redis:",
+      "    cache: &micro",
+      "      nodeType: cache.t4g.micro",
+      "    persistent:",
+      "      <<: *micro",
+      "      nodes: 1",
+      "",
+    ].join("\n"),
+  );
+
+  test("a stack file using <<: reads as the same stack written out", () => {
+    expect(merged).toContain("<<: *micro");
+    const dir = stacksDir({ "Pulumi.t.yaml": merged });
+    const file = readStackFile(dir, "t");
+    expect(file.config).toEqual(readStackFile(path.join(__dirname, "..", "stacks"), "dev").config);
+    expect(() => parseStackConfig(namespaceConfig(file.config), "t")).not.toThrow();
+  });
+
+  const read = (yaml: string) => {
+    const dir = stacksDir({ "Pulumi.t.yaml": `config:\n${yaml}` });
+    return JSON.parse(readStackFile(dir, "t").config["mastodon:b"] ?? "null") as unknown;
+  };
+
+  test("the mapping's own keys win wherever the << stands; in a list, earlier mappings win", () => {
+    const anchors = "  mastodon:a: &a {x: 1, y: 2}\n  mastodon:c: &c {x: 5, z: 6}\n";
+    expect(read(`${anchors}  mastodon:b: {<<: *a, x: 3}\n`)).toEqual({ x: 3, y: 2 });
+    expect(read(`${anchors}  mastodon:b: {x: 3, <<: *a}\n`)).toEqual({ x: 3, y: 2 });
+    expect(read(`${anchors}  mastodon:b: {<<: [*a, *c]}\n`)).toEqual({ x: 1, y: 2, z: 6 });
+    expect(read(`${anchors}  mastodon:b: {<<: [*c, *a], z: 0}\n`)).toEqual({ x: 5, y: 2, z: 0 });
+    // Merges inside a merged mapping are applied too, beneath its own keys.
+    expect(read(`${anchors}  mastodon:d: &d {<<: *c, w: 7}\n  mastodon:b: {<<: *d}\n`)).toEqual({
+      x: 5,
+      z: 6,
+      w: 7,
+    });
+  });
+
+  test("a quoted or otherwise tagged << is an ordinary key, as go-yaml reads it", () => {
+    expect(read(`  mastodon:b: {"<<": {x: 1}}\n`)).toEqual({ "<<": { x: 1 } });
+    expect(read(`  mastodon:b: {!!str <<: {x: 1}}\n`)).toEqual({ "<<": { x: 1 } });
+  });
+
+  test.each([
+    [
+      "two << in one mapping",
+      "  mastodon:a: &a {x: 1}\n  mastodon:b:\n    <<: *a\n    <<: *a\n",
+      'line 5: mapping key "<<" already defined at line 4',
+    ],
+    [
+      "a << and a quoted one",
+      '  mastodon:b: {<<: {x: 1}, "<<": 2}\n',
+      'line 2: mapping key "<<" already defined at line 2',
+    ],
+    [
+      "an alias of a list",
+      "  mastodon:a: &a [{x: 1}]\n  mastodon:b: {<<: *a}\n",
+      "line 3: map merge requires map or sequence of maps as the value",
+    ],
+    [
+      "a scalar",
+      "  mastodon:b: {<<: 3}\n",
+      "line 2: map merge requires map or sequence of maps as the value",
+    ],
+    [
+      "a list holding a scalar",
+      "  mastodon:b: {<<: [{x: 1}, 3]}\n",
+      "line 2: map merge requires map or sequence of maps as the value",
+    ],
+  ])("%s is invalid YAML, as go-yaml says", (_what, yaml, message) => {
+    const dir = stacksDir({ "Pulumi.t.yaml": `config:\n${yaml}` });
+    expect(() => readStackFile(dir, "t")).toThrow(`is not valid YAML: ${message}`);
+  });
+});
+
+test("docs/config.md's merge-key example reads as it says", () => {
+  const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "config.md"), "utf8");
+  const example = /merge keys included[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  expect(example).toContain("<<: *sidekiq-fleet");
+  const indented = (example ?? "").replace(/^(?=.)/gm, "  ");
+  const file = readStackFile(stacksDir({ "Pulumi.t.yaml": `config:\n${indented}` }), "t");
+  expect(JSON.parse(file.config["mastodon:fleets"] ?? "{}").scheduler).toEqual({
+    instanceType: "c7g.large",
+    maxSize: 1,
+    sidekiq: { queues: ["scheduler"] },
+  });
+});

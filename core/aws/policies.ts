@@ -156,9 +156,24 @@ export function albLogBucketPolicy(
   );
 }
 
-/** The SES SMTP user: send mail from this identity, nothing more. */
-export function sesSendPolicy(identityArn: string): PolicyDocument {
-  return doc({ Sid: "SendOnly", Effect: "Allow", Action: "ses:SendRawEmail", Resource: identityArn });
+/**
+ * The SES SMTP user: send mail as the stack's from addresses, nothing more. The resource is every
+ * identity because SES authorizes a send against more than the sender's identity: in the sandbox
+ * also against the verified recipient's (an identity-only grant is refused with 554 "not authorized
+ * to perform ses:SendRawEmail on resource identity/<recipient>"). The `ses:FromAddress` condition
+ * keeps the user to the stack's own addresses, AWS's documented shape (Amazon SES Developer Guide,
+ * "Identity and access management in Amazon SES", restricting the "From" address; StringEquals is
+ * case-sensitive, "Sending policy examples").
+ */
+export function sesSendPolicy(fromAddresses: readonly string[]): PolicyDocument {
+  if (fromAddresses.length === 0) throw new Error("sesSendPolicy: at least one from address");
+  return doc({
+    Sid: "SendAsStack",
+    Effect: "Allow",
+    Action: "ses:SendRawEmail",
+    Resource: "*",
+    Condition: { StringEquals: { "ses:FromAddress": [...fromAddresses] } },
+  });
 }
 
 /**

@@ -137,3 +137,39 @@ export function egressPlan(egress: Egress, availabilityZones: number): EgressPla
     }
   }
 }
+
+/** One row of EC2's DescribeInstanceTypeOfferings by availability zone: a type offered in a zone. */
+export interface InstanceTypeOffering {
+  readonly instanceType: string;
+  /** The zone's name (location type availability-zone). */
+  readonly location: string;
+}
+
+/**
+ * The zones a stack's subnets go in: in the region's order, the first `count` that offer every
+ * instance type the stack's hosts run (EC2 API Reference, DescribeInstanceTypeOfferings with
+ * LocationType availability-zone: a type not offered in a zone cannot launch there, and an Auto
+ * Scaling group over that zone's subnet fails every launch it places there). Not by position: a
+ * region's zones differ in what they offer (us-east-1's use1-az3 lacks most current types). Throws,
+ * naming the types and what each skipped zone lacks, when fewer than `count` zones offer them all.
+ * With no types, the region's first `count` zones.
+ */
+export function zonesOffering(
+  zones: readonly string[],
+  instanceTypes: readonly string[],
+  offerings: readonly InstanceTypeOffering[],
+  count: number,
+): string[] {
+  const types = [...new Set(instanceTypes)].sort();
+  const offered = new Set(offerings.map((o) => `${o.location} ${o.instanceType}`));
+  const lacking = (zone: string) => types.filter((t) => !offered.has(`${zone} ${t}`));
+  const usable = zones.filter((z) => lacking(z).length === 0);
+  if (usable.length >= count) return usable.slice(0, count);
+  const skipped = zones
+    .filter((z) => lacking(z).length > 0)
+    .map((z) => `${z} lacks ${lacking(z).join(", ")}`);
+  throw new Error(
+    `${count} availability zones are needed (network.availabilityZones) but ${usable.length === 0 ? "no zone" : `only ${usable.join(", ")}`} of the region's ${zones.length} offers every instance type the stack runs (${types.join(", ")}): ${skipped.join("; ")}. ` +
+      `Choose instance types every needed zone offers (aws ec2 describe-instance-type-offerings --location-type availability-zone), or fewer zones.`,
+  );
+}

@@ -2,7 +2,7 @@
  * One validation pass over the stack config (aws-cdk style): shape and per-field checks (zod),
  * then the cross-field rules, every problem reported at once by its config key.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { type Budget, stackBudgets } from "../sizing/budget";
 import {
   ConfigError,
@@ -14,7 +14,7 @@ import {
 } from "./problems";
 import { type StackConfig, resolveStackConfig } from "./resolve";
 import { checkRules, regionProblems, secretProblems } from "./rules";
-import { stackConfigSchema } from "./schema";
+import { type ParsedStackConfig, fleetName, fleetSchema, stackConfigSchema } from "./schema";
 
 export * from "./problems";
 export * from "./resolve";
@@ -61,8 +61,15 @@ function knownKeysAt(path: readonly PathSegment[]): string[] {
     else return [];
   }
   if (!schema) return [];
-  const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, AnySchema> };
-  return def.type === "object" && def.shape ? Object.keys(def.shape) : [];
+  const def = unwrap(schema)._zod.def as unknown as {
+    type: string;
+    shape?: Record<string, AnySchema>;
+    keyType?: AnySchema;
+  };
+  if (def.type === "object" && def.shape) return Object.keys(def.shape);
+  // A record keyed by an enum (alarms.queueLatency by queue): the enum's values are its keys.
+  const values = def.type === "record" ? def.keyType?._zod.values : undefined;
+  return values ? [...values].map(String) : [];
 }
 
 /** What the program knows besides the `mastodon:` namespace, checked in the same pass. */
@@ -96,44 +103,68 @@ export function strayKeyProblems(keys: readonly string[], project: string): Prob
     });
 }
 
-const MAX_PRUNE_ROUNDS = 8;
+const MAX_PRUNE_ROUNDS = 12;
 
 /**
  * Neutral values for required top-level keys that failed their shape check: neither production's
  * extra rules nor any domain-dependent rule fire on them, and their own key's findings are left out.
+ * A database set aside also leaves out the rules that read it (rules/index.ts, READS_DATABASE).
  */
 const STAND_INS: Readonly<Record<string, unknown>> = {
   environment: "staging",
   domain: "stand-in.invalid",
   version: "v4.6.0",
+  database: { instanceClass: "db.t4g.medium" },
+  fleets: {},
 };
 
 /**
- * The config with every value a shape problem points at removed (and a fleet dropped whole when
- * what is left of it is still malformed), so the cross-field rules can run on the rest in the same
- * pass. Returns the parsed remainder and the paths that were removed.
+ * The schema the remainder is parsed with: the stack's fleets may all have been set aside (a stack
+ * whose only fleet is malformed), and the rules still run on everything else.
  */
-function prunedParse(raw: Record<string, unknown>, issues: readonly { path: readonly PropertyKey[] }[]) {
+const remainderSchema = stackConfigSchema.extend({ fleets: z.record(fleetName, fleetSchema) });
+
+/**
+ * The config with every value a shape problem points at set aside, so the cross-field rules can
+ * run on the rest in the same pass: an unknown key alone; a fleet as a whole (half a fleet would
+ * skew the budget and the rules); a required value that is still missing once set aside takes its
+ * parent with it, up to a top-level key, which gets a neutral stand-in. Returns the parsed
+ * remainder, the remainder as written (for the values operators wrote), the paths set aside, and
+ * those of them the schema reads (an unknown key is read by nothing, so no rule misses it).
+ */
+function prunedParse(raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]) {
   const copy = structuredClone(raw);
   const removed: PathSegment[][] = [];
+  // Values the schema reads (not unknown keys, which nothing reads): rules that read them are left out.
+  const known: PathSegment[][] = [];
+  const isRemoved = (path: readonly PathSegment[]) => removed.some((r) => configKey(r) === configKey(path));
   let pending = issues;
   for (let round = 0; round < MAX_PRUNE_ROUNDS; round++) {
     for (const issue of pending) {
       const at = issue.path.map((s) => (typeof s === "number" ? s : String(s)));
-      // A fleet's problem prunes the whole fleet: half a fleet would skew the budget and the rules.
-      const target = at[0] === "fleets" && at.length >= 2 ? at.slice(0, 2) : at;
-      if (target.length === 0) return undefined;
-      const parent = valueAtPath(copy, target.slice(0, -1));
-      if (parent === null || typeof parent !== "object") return undefined;
-      const key = target[target.length - 1] as string | number;
-      const standIn = target.length === 1 ? STAND_INS[String(key)] : undefined;
-      // A required top-level value gets a neutral stand-in so the rest can still be checked.
-      if (standIn !== undefined) (parent as Record<string | number, unknown>)[key] = standIn;
-      else delete (parent as Record<string | number, unknown>)[key];
-      removed.push(target);
+      const targets = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...at, k]) : [at];
+      for (const found of targets) {
+        let target = found;
+        // A fleet's problem sets aside the whole fleet.
+        if (target[0] === "fleets" && target.length >= 2) target = target.slice(0, 2);
+        // Set aside already and still wrong: the value is required where it is, so its parent goes.
+        while (target.length > 1 && isRemoved(target)) target = target.slice(0, -1);
+        if (target.length === 0) return undefined;
+        if (issue.code !== "unrecognized_keys" || target !== found) known.push(target);
+        const parent = valueAtPath(copy, target.slice(0, -1));
+        if (parent === null || typeof parent !== "object") return undefined;
+        const key = target[target.length - 1] as string | number;
+        const standIn = target.length === 1 ? STAND_INS[String(key)] : undefined;
+        if (target.length === 1 && isRemoved(target) && standIn === undefined) return undefined;
+        // A required top-level value gets a neutral stand-in so the rest can still be checked.
+        if (standIn !== undefined)
+          (parent as Record<string | number, unknown>)[key] = structuredClone(standIn);
+        else delete (parent as Record<string | number, unknown>)[key];
+        if (!isRemoved(target)) removed.push(target);
+      }
     }
-    const again = stackConfigSchema.safeParse(copy);
-    if (again.success) return { parsed: again.data, removed };
+    const again = remainderSchema.safeParse(copy);
+    if (again.success) return { parsed: again.data as ParsedStackConfig, written: copy, removed, known };
     pending = again.error.issues;
   }
   return undefined;
@@ -152,8 +183,9 @@ function valueAtPath(root: unknown, path: readonly PathSegment[]): unknown {
  * Parses the `mastodon:` namespace (keys without the prefix, values already decoded from JSON)
  * into the resolved config and its budget. Throws ConfigError listing every problem: shape
  * problems, and in the same pass the cross-field rules over what is well formed (a rule whose
- * finding touches a removed value, or the fleets as a whole once a fleet was removed, is left out:
- * it would report a consequence, not a cause), the region and secrets.
+ * finding touches a removed value, the fleets as a whole once a fleet was removed, or the rules that
+ * read the database once a database value was, are left out: they would report a consequence, not
+ * a cause), the region and secrets.
  */
 export function parseStackConfig(
   raw: Record<string, unknown>,
@@ -172,9 +204,10 @@ export function parseStackConfig(
     const pruned = prunedParse(raw, parsed.error.issues);
     const removedKeys = pruned?.removed.map((p) => configKey(p)) ?? [];
     const fleetRemoved = pruned?.removed.some((p) => p[0] === "fleets") ?? false;
-    const remainder = pruned && resolveStackConfig(pruned.parsed);
+    const databaseRemoved = pruned?.known.some((p) => p[0] === "database") ?? false;
+    const remainder = pruned && resolveStackConfig(pruned.parsed, pruned.written);
     const consequences = remainder
-      ? checkRules(remainder, stackBudgets(remainder)).filter(
+      ? checkRules(remainder, stackBudgets(remainder), { databaseSetAside: databaseRemoved }).filter(
           (p) =>
             !removedKeys.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`)) &&
             !(fleetRemoved && p.key === configKey(["fleets"])),

@@ -125,6 +125,13 @@ export interface StackConfig {
   readonly streamingPorts: readonly number[];
   /** The fleet whose single process serves the scheduler queue, if any fleet does. */
   readonly schedulerFleet?: string;
+  /**
+   * What the operator wrote, by dotted key from the top, maps and leaves alike
+   * (`database.pgbouncer` -> `{ defaultPoolSize: 8 }`, `fleets.workers.queueLatencyTarget` -> "2m"):
+   * for rules about keys nothing reads, and problems that show a value as it was written. Empty
+   * without the raw config.
+   */
+  readonly written: ReadonlyMap<string, unknown>;
 }
 
 function databaseInstance(
@@ -151,6 +158,16 @@ function configuredKeys(raw: unknown, prefix = ""): string[] {
     `${prefix}${key}`,
     ...configuredKeys(value, `${prefix}${key}.`),
   ]);
+}
+
+/** Every value present in a raw config object, by dotted path: `database`, `database.pooler`, ... */
+function writtenValues(raw: unknown, prefix = "", out = new Map<string, unknown>()): Map<string, unknown> {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return out;
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    out.set(`${prefix}${key}`, value);
+    writtenValues(value, `${prefix}${key}.`, out);
+  }
+  return out;
 }
 
 /** Whether a fleet whose Sidekiq serves `queues` runs the scheduler (the rules allow one such process). */
@@ -275,5 +292,6 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     ...(fleets.some((f) => f.servesScheduler) && {
       schedulerFleet: fleets.find((f) => f.servesScheduler)?.name,
     }),
+    written: writtenValues(raw ?? {}),
   };
 }

@@ -14,6 +14,7 @@ import {
   upperAlnum,
   uuid,
 } from "./shapes";
+import { serviceLinkedRoleOf, serviceLinkedRolePath } from "../../core/aws/serviceLinkedRoles";
 
 export const COMPUTE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
   "aws:ec2/vpc:Vpc": ec2("vpc", "vpc", (c) => ({
@@ -131,6 +132,21 @@ export const COMPUTE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
     (c) => globalArn("iam", `instance-profile${c.inputs["path"] ?? "/"}${c.name}`),
     (c) => ({ uniqueId: `AIPA${upperAlnum(c.seed, 17)}` }),
   ),
+  // The provider's id is the role's ARN; AWS names and places it by its service
+  // (IAM API CreateServiceLinkedRole: /aws-service-role/<service>/<name>[_<suffix>]).
+  "aws:iam/serviceLinkedRole:ServiceLinkedRole": (c) => {
+    const suffix = c.inputs["customSuffix"];
+    const role = serviceLinkedRoleOf(
+      String(c.inputs["awsServiceName"]),
+      typeof suffix === "string" ? suffix : undefined,
+    );
+    const path = serviceLinkedRolePath(role);
+    const roleArn = globalArn("iam", `role${path}${role.name}`);
+    return {
+      id: roleArn,
+      state: { arn: roleArn, name: role.name, path, uniqueId: `AROA${upperAlnum(c.seed, 17)}` },
+    };
+  },
   // Inline policies: the provider's id is "<role>:<policy>".
   "aws:iam/rolePolicy:RolePolicy": (c) => ({ id: `${String(c.inputs["role"])}:${c.name}`, state: {} }),
   "aws:iam/userPolicy:UserPolicy": (c) => ({ id: `${String(c.inputs["user"])}:${c.name}`, state: {} }),

@@ -18,6 +18,7 @@ import {
   uuid,
 } from "./shapes";
 import { createHash } from "crypto";
+import { CLOUDFRONT_HOSTED_ZONE_ID } from "../../core/aws/naming";
 
 export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
   // The rule's id is its prefix; registryId is the account (Amazon ECR API, DescribePullThroughCacheRules).
@@ -153,7 +154,7 @@ export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
       state: {
         arn: globalArn("cloudfront", `distribution/${id}`),
         domainName: `d${hex(c.seed, 13)}.cloudfront.net`,
-        hostedZoneId: "Z2FDTNDATAQYW2",
+        hostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID,
         etag: upperAlnum(`${c.seed}:etag`, 14),
       },
     };

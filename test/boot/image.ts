@@ -73,15 +73,19 @@ export const IMAGE_CHANGES: readonly ImageChange[] = [
   {
     what: "podman runs containers with runc instead of crun (containers.conf [engine] runtime)",
     why: "crun 1.8 raises RLIMIT_MEMLOCK before loading its device filter; this machine's hard limit is 8 MiB and nspawn's container cannot raise it (no CAP_SYS_RESOURCE): crun fails with 'setrlimit (RLIM_MEMLOCK): Operation not permitted'",
-    script: "mkdir -p /etc/containers/containers.conf.d\nprintf '[engine]\\nruntime = \"runc\"\\n' >/etc/containers/containers.conf.d/50-mastodon-boot-runc.conf",
+    script:
+      "mkdir -p /etc/containers/containers.conf.d\nprintf '[engine]\\nruntime = \"runc\"\\n' >/etc/containers/containers.conf.d/50-mastodon-boot-runc.conf",
   },
   {
     what: "podman sets no pids limit (containers.conf [containers] pids_limit = 0)",
     why: "the container's cgroup v2 view has no pids controller delegated here: runc fails with 'openat2 ... pids.max: no such file or directory'",
-    script: "printf '[containers]\\npids_limit = 0\\n' >/etc/containers/containers.conf.d/50-mastodon-boot-pids.conf",
+    script:
+      "printf '[containers]\\npids_limit = 0\\n' >/etc/containers/containers.conf.d/50-mastodon-boot-pids.conf",
   },
   {
-    what: "a stand-in CloudWatch agent is installed: " + "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
+    what:
+      "a stand-in CloudWatch agent is installed: " +
+      "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
     why: "install-cloudwatch-agent.sh accepts only a package signed by AWS's key, which no stand-in can sign; with the ctl present it skips, as on an operator's AMI. The stand-in records its calls and checks the config file as the real one reads it",
     script: `mkdir -p /opt/aws/amazon-cloudwatch-agent/bin\ncat >/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl <<'CTL'\n${AGENT_CTL}CTL\nchmod 0755 /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl`,
   },
@@ -98,13 +102,14 @@ export const IMAGE_CHANGES: readonly ImageChange[] = [
   {
     what: "apt has no sources (the root's packages are those of Debian's mirror at build time)",
     why: "the boot's namespace reaches no mirror; every package the user-data names is installed already, so cloud-init's apt-get update reads nothing and its apt-get install finds them installed (a package the user-data names that the root lacks fails that step, as it should)",
-    script: "rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*\nrm -rf /var/lib/apt/lists/*\nmkdir -p /var/lib/apt/lists/partial",
+    script:
+      "rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*\nrm -rf /var/lib/apt/lists/*\nmkdir -p /var/lib/apt/lists/partial",
   },
   {
-    what: "cloud-init reads only the NoCloud datasource, keeps apt's sources, and configures no network",
-    why: "the user-data is given as a NoCloud seed (/var/lib/cloud/seed/nocloud) instead of by EC2's metadata service; the namespace's network is set up by the harness",
+    what: "cloud-init reads only the NoCloud datasource, keeps apt's (empty) sources and the harness's /etc/hosts, and configures no network",
+    why: "the user-data is given as a NoCloud seed (/var/lib/cloud/seed/nocloud) instead of by EC2's metadata service; the namespace's network and the names of the stand-ins are set up by the harness",
     script:
-      "cat >/etc/cloud/cloud.cfg.d/90-mastodon-boot.cfg <<'CFG'\ndatasource_list: [NoCloud, None]\nnetwork: {config: disabled}\napt:\n  preserve_sources_list: true\nCFG",
+      "cat >/etc/cloud/cloud.cfg.d/90-mastodon-boot.cfg <<'CFG'\ndatasource_list: [NoCloud, None]\nnetwork: {config: disabled}\nmanage_etc_hosts: false\napt:\n  preserve_sources_list: true\nCFG",
   },
   {
     what: "the test CA is trusted (update-ca-certificates)",
@@ -155,17 +160,28 @@ export function ensureRoot(): CachedRoot {
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const dir = path.join(CACHE_DIR, `root-${rootHash()}`);
   if (!fs.existsSync(path.join(dir, "complete"))) {
-    const r = spawnSync("flock", [path.join(CACHE_DIR, ".build.lock"), "/bin/bash", BUILD_SCRIPT, dir, DEBIAN_MIRROR], {
-      input: changesScript(),
-      encoding: "utf8",
-      stdio: ["pipe", "pipe", "pipe"],
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 30 * 60 * 1000,
-    });
+    const r = spawnSync(
+      "flock",
+      [path.join(CACHE_DIR, ".build.lock"), "/bin/bash", BUILD_SCRIPT, dir, DEBIAN_MIRROR],
+      {
+        input: changesScript(),
+        encoding: "utf8",
+        stdio: ["pipe", "pipe", "pipe"],
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 30 * 60 * 1000,
+      },
+    );
     if (r.status !== 0)
-      throw new Error(`building the boot root failed (status ${r.status}):\n${(r.stderr ?? "").slice(-6000)}`);
+      throw new Error(
+        `building the boot root failed (status ${r.status}):\n${(r.stderr ?? "").slice(-6000)}`,
+      );
   }
-  return { dir, root: path.join(dir, "root"), caCert: path.join(dir, "ca.crt"), caKey: path.join(dir, "ca.key") };
+  return {
+    dir,
+    root: path.join(dir, "root"),
+    caCert: path.join(dir, "ca.crt"),
+    caKey: path.join(dir, "ca.key"),
+  };
 }
 
 /** rm -rf that first unmounts anything still mounted inside (a killed run's leftovers). */
@@ -178,4 +194,43 @@ export function removeTree(dir: string): void {
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync("umount", ["-l", m]);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * `fn` under a lock directory holding the holder's pid: another process waits for it (at most
+ * 30 minutes); a lock whose holder is gone is taken over.
+ */
+export function withLock<T>(lock: string, fn: () => T): T {
+  const until = Date.now() + 30 * 60 * 1000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+      break;
+    } catch {
+      let holder = NaN;
+      try {
+        holder = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
+      } catch {
+        // being created or removed
+      }
+      if (Number.isInteger(holder) && !alive(holder)) fs.rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > until) throw new Error(`${lock} held by ${holder} for 30 minutes`);
+      else spawnSync("sleep", ["1"]);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }

@@ -29,7 +29,18 @@ export function serverCertificate(
     `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n`,
   );
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe", timeout: 60000 });
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${names[0] ?? ips[0]}`);
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    csr,
+    "-subj",
+    `/CN=${label} stand-in`,
+  );
   openssl(
     "x509",
     "-req",

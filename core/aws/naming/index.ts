@@ -17,8 +17,9 @@ import { DATA_TIER_RULES, PROPERTY_NAMING_RULES } from "./dataTierRules";
 import { OTHER_RULES } from "./otherRules";
 import type { AutonameOptions, NamingRule } from "./types";
 
-export type { AutonameOptions, NameScope, NamingRule } from "./types";
+export type { AutonameOptions, InputRule, NameScope, NamingRule } from "./types";
 export { PROPERTY_NAMING_RULES } from "./dataTierRules";
+export { CLOUDFRONT_HOSTED_ZONE_ID, INPUT_RULES, inputProblems } from "./inputRules";
 
 /** The random part of an autoname (resource.NewUniqueHex in the bridge). */
 export const AUTONAME_RANDOM_HEX = 7;

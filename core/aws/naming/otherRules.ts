@@ -258,6 +258,9 @@ export const OTHER_RULES: Readonly<Record<string, NamingRule | null>> = {
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": null,
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": null,
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": null,
+  // AWS names it after its service (core/aws/serviceLinkedRoles.ts); one per service and account,
+  // which the fake cloud checks against the account (plan/fakeCloud.ts).
+  "aws:iam/serviceLinkedRole:ServiceLinkedRole": null,
   "aws:iam/accessKey:AccessKey": null,
   // Named by its key, which the program gives (host-files/<sha256>/<name>).
   "aws:s3/bucketObjectv2:BucketObjectv2": null,

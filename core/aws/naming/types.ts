@@ -43,3 +43,13 @@ export interface NamingRule {
 export const IAM_CHARS = { pattern: /^[\w+=,.@-]+$/, charset: "letters, digits and + = , . @ _ -" };
 export const ALNUM_HYPHEN = { pattern: /^[A-Za-z0-9-]+$/, charset: "letters, digits and -" };
 export const LOWER_ALNUM_HYPHEN = { pattern: /^[a-z0-9-]+$/, charset: "lower-case letters, digits and -" };
+
+/** A rule AWS or the provider applies to a resource's inputs besides its name (./inputRules.ts). */
+export interface InputRule {
+  /** The input the rule reads, as a path for messages (`aliases[].evaluateTargetHealth`). */
+  readonly property: string;
+  /** Every way the inputs break the rule, as phrases; none when they keep it. */
+  readonly problems: (inputs: Readonly<Record<string, unknown>>) => string[];
+  /** Where the rule comes from. */
+  readonly source: string;
+}

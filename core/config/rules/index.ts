@@ -1,7 +1,9 @@
 /**
  * Rules that look across fields of an otherwise well-formed config, one group per file: queue
  * coverage and the scheduler singleton (queues), the connection budget (budget), production
- * durability, cross-tier consistency, the edge, spot, autoscaling, and AWS's own limits (limits).
+ * durability, cross-tier consistency, the edge, spot, autoscaling, AWS's own limits (limits), and
+ * settings nothing would read or act on (unread: pooler-only keys without PgBouncer, SMTP under SES,
+ * a production stack's alarms with nobody subscribed).
  */
 import type { StackBudgets } from "../../sizing/budget";
 import type { Problem } from "../problems";
@@ -18,6 +20,7 @@ import type { Rule } from "./rule";
 import { scalingFleets } from "./scaling";
 import { searchDataTier, spotInstanceTypes, translationSettings } from "./search";
 import { spotFleets } from "./spot";
+import { alarmSubscription, poolerOnlySettings, smtpUnderSes } from "./unread";
 
 export { MAX_STREAMING_PROCESSES } from "./edge";
 export { regionProblems, secretProblems } from "./limits";
@@ -40,9 +43,29 @@ export const RULES: readonly Rule[] = [
   spotInstanceTypes,
   redisOnHost,
   memoryFit,
+  poolerOnlySettings,
+  smtpUnderSes,
+  alarmSubscription,
 ];
 
+/**
+ * Rules whose findings hang on the database's settings (its class and limits against the fleets,
+ * the pooler): while a malformed database value is set aside, they would report its consequences.
+ */
+const READS_DATABASE: readonly Rule[] = [connectionBudget, poolerOnlySettings];
+
+export interface CheckOptions {
+  /** A database value failed its shape check and was set aside (parseStackConfig's remainder). */
+  readonly databaseSetAside?: boolean;
+}
+
 /** Every rule's problems for `config`, with the budgets parseStackConfig computed once. */
-export function checkRules(config: StackConfig, budgets: StackBudgets): Problem[] {
-  return RULES.flatMap((rule) => rule(config, budgets));
+export function checkRules(
+  config: StackConfig,
+  budgets: StackBudgets,
+  options: CheckOptions = {},
+): Problem[] {
+  return RULES.filter((rule) => !(options.databaseSetAside && READS_DATABASE.includes(rule))).flatMap(
+    (rule) => rule(config, budgets),
+  );
 }

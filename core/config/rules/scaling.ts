@@ -1,16 +1,25 @@
 /** Autoscaling only where it can act: between two sizes, on a fleet whose hosts are interchangeable. */
+import type { StackConfig } from "../resolve";
 import { type Rule, error } from "./rule";
 
-/** A duration as the operator would write it back. */
+/** A duration as the operator would write it, for one they did not (a default). */
 const asDuration = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`);
+
+/** A duration as the operator wrote it ("2m", not 120), or as they would have written a default. */
+const writtenDuration = (config: StackConfig, key: string, seconds: number): unknown =>
+  config.written.get(key) ?? asDuration(seconds);
 
 export const scalingFleets: Rule = (config) =>
   config.fleets.flatMap((fleet) => {
     const problems = [];
     const key = (k: string) => ["fleets", fleet.name, k] as const;
+    const latencyTarget =
+      fleet.queueLatencyTarget === undefined
+        ? undefined
+        : writtenDuration(config, `fleets.${fleet.name}.queueLatencyTarget`, fleet.queueLatencyTarget);
     for (const [k, value] of [
       ["cpuTarget", fleet.cpuTarget],
-      ["queueLatencyTarget", fleet.queueLatencyTarget],
+      ["queueLatencyTarget", latencyTarget],
     ] as const) {
       if (value === undefined) continue;
       if (fleet.servesScheduler) {
@@ -37,7 +46,7 @@ export const scalingFleets: Rule = (config) =>
         problems.push(
           error(
             key("queueLatencyTarget"),
-            target,
+            latencyTarget,
             "is refused: this fleet runs no Sidekiq, so no queue's latency moves with its size. Use cpuTarget for web or streaming",
           ),
         );
@@ -46,11 +55,12 @@ export const scalingFleets: Rule = (config) =>
         const alarmed = fleet.sidekiq.queues.filter((q) => config.alarms.queueLatency[q] <= target);
         for (const queue of alarmed) {
           const threshold = config.alarms.queueLatency[queue];
+          const written = writtenDuration(config, `alarms.queueLatency.${queue}`, threshold);
           problems.push(
             error(
               key("queueLatencyTarget"),
-              asDuration(target),
-              `is not below the ${queue} queue's latency alarm (alarms.queueLatency.${queue}, ${asDuration(threshold)}): the alarm would fire before scaling acts. Lower the target (e.g. "${asDuration(Math.max(1, Math.floor(threshold / 2)))}") or raise the alarm`,
+              latencyTarget,
+              `is not below the ${queue} queue's latency alarm (alarms.queueLatency.${queue}, ${String(written)}): the alarm would fire before scaling acts. Lower the target (e.g. "${asDuration(Math.max(1, Math.floor(threshold / 2)))}") or raise the alarm`,
             ),
           );
         }

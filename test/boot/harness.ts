@@ -1,0 +1,794 @@
+/**
+ * The whole-host boot harness: a fleet's rendered user-data, unchanged, booted by real systemd
+ * and cloud-init on the cached Debian 12 root (image.ts), under systemd-nspawn, in a network
+ * namespace of its own that holds every stand-in the host reaches:
+ *
+ *   169.254.169.254:80   instance metadata (IMDSv2)                          aws-standin.py
+ *   10.254.0.10:443      SSM, S3, Auto Scaling, CloudWatch, the RDS CA        aws-standin.py
+ *   10.254.0.20:443      the release images' registry (ghcr.io)               Debian's docker-registry
+ *   10.254.0.30:5432     the RDS primary, TLS                                 Debian's PostgreSQL 15
+ *   10.254.0.4x:6379     each ElastiCache group, TLS (stacks without on-host Redis)   redis-server
+ *
+ * The image's /etc/hosts points the real names (from the user-data) at those addresses, and its
+ * CA store trusts the test CA that signs every stand-in's certificate. Every process here is
+ * started by this module and stopped by its PID; everything is named `mboot-<pid>-<n>` (the
+ * namespace, the cgroups, the work directory under /var/tmp/mastodon-aws-boot), and
+ * `cleanStale()` removes what a run that is gone left behind.
+ *
+ * Machine needs (checked by `bootSupport()`): root with CAP_SYS_ADMIN, `ip netns`,
+ * systemd-nspawn, overlayfs, a cgroup2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { HOST_FILES } from "../../core/host/hostFiles";
+import { RDS_MASTER_SQL } from "../real/servers";
+import { type CachedRoot, INIT_WRAPPER, ensureRoot, removeTree } from "./image";
+import { type CachedImages, ensureImages, pushImages } from "./images";
+import { serverCertificate } from "./tls";
+
+export const WORK_ROOT = "/var/tmp/mastodon-aws-boot";
+const PREFIX = "mboot-";
+const STANDIN = path.join(__dirname, "aws-standin.py");
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+export const ADDRESSES = {
+  imds: "169.254.169.254",
+  aws: "10.254.0.10",
+  registry: "10.254.0.20",
+  database: "10.254.0.30",
+  redisBase: "10.254.0.4",
+} as const;
+
+/** What the role's credentials are in the stand-in IMDS, and what every AWS request must be signed with. */
+const CREDENTIALS = {
+  AccessKeyId: "ASIASTANDIN000000001",
+  SecretAccessKey: "standinSecretKey0000000000000000000000000",
+  Token: "standin-session-token",
+};
+
+const cgroupTrees = () =>
+  ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((t) =>
+    fs.existsSync(path.join(t, "cgroup.procs")),
+  );
+
+/** Why this machine cannot boot a host here, or undefined when it can. */
+export function bootSupport(): string | undefined {
+  if (process.getuid?.() !== 0) return "not root";
+  const status = fs.readFileSync("/proc/self/status", "utf8");
+  const eff = /CapEff:\s*([0-9a-f]+)/.exec(status)?.[1];
+  if (!eff || (BigInt(`0x${eff}`) & (1n << 21n)) === 0n) return "no CAP_SYS_ADMIN";
+  for (const program of [
+    "/usr/bin/systemd-nspawn",
+    "/usr/sbin/debootstrap",
+    "/usr/bin/docker-registry",
+    "/bin/busybox",
+  ])
+    if (!fs.existsSync(program)) return `${program} is missing (scripts/ensure-deps.sh --debian installs it)`;
+  if (!fs.readFileSync("/proc/filesystems", "utf8").includes("overlay")) return "no overlayfs";
+  const probe = `${PREFIX}probe-${process.pid}`;
+  const r = spawnSync("ip", ["netns", "add", probe], { encoding: "utf8" });
+  if (r.status !== 0) return `ip netns add fails: ${r.stderr.trim()}`;
+  spawnSync("ip", ["netns", "del", probe]);
+  return undefined;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const ownerPid = (name: string) => Number(/^mboot-(\d+)-/.exec(name)?.[1] ?? NaN);
+
+/** PIDs in a cgroup directory and every cgroup below it. */
+function cgroupPids(dir: string): number[] {
+  if (!fs.existsSync(dir)) return [];
+  const pids: number[] = [];
+  const walk = (d: string) => {
+    try {
+      for (const l of fs.readFileSync(path.join(d, "cgroup.procs"), "utf8").split("\n"))
+        if (l) pids.push(Number(l));
+      for (const e of fs.readdirSync(d, { withFileTypes: true }))
+        if (e.isDirectory()) walk(path.join(d, e.name));
+    } catch {
+      // removed meanwhile
+    }
+  };
+  walk(dir);
+  return pids;
+}
+
+/** rmdir of a cgroup tree, deepest first (a cgroup without processes can be removed). */
+function removeCgroup(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }))
+    if (e.isDirectory()) removeCgroup(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // still busy: left for cleanStale
+  }
+}
+
+function killPids(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+/**
+ * Removes what a boot of a process that is gone left behind: its namespace (and the stand-ins still
+ * in it), its container's cgroups (and the processes in them), its mounts and its work directory.
+ */
+export function cleanStale(): string[] {
+  const removed: string[] = [];
+  const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(PREFIX));
+  const work = fs.existsSync(WORK_ROOT) ? fs.readdirSync(WORK_ROOT).filter((n) => n.startsWith(PREFIX)) : [];
+  const cgroups = cgroupTrees().flatMap((t) =>
+    fs
+      .readdirSync(t)
+      .filter((n) => n.startsWith(PREFIX))
+      .map((n) => ({ n, dir: path.join(t, n) })),
+  );
+  const names = new Set([...netns, ...work, ...cgroups.map((c) => c.n)]);
+  for (const name of names) {
+    const owner = ownerPid(name);
+    if (Number.isInteger(owner) && alive(owner) && owner !== process.pid) continue;
+    if (owner === process.pid) continue;
+    for (const c of cgroups.filter((c) => c.n === name)) killPids(cgroupPids(c.dir));
+    if (netns.includes(name)) {
+      const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter(Boolean);
+      killPids(pids.map(Number));
+    }
+    spawnSync("sleep", ["0.5"]);
+    for (const c of cgroups.filter((c) => c.n === name)) removeCgroup(c.dir);
+    if (netns.includes(name)) spawnSync("ip", ["netns", "del", name]);
+    if (work.includes(name)) removeTree(path.join(WORK_ROOT, name));
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** One request the stand-ins served, as aws-standin.py records it. */
+export interface Recorded {
+  readonly n: number;
+  readonly t: number;
+  readonly service: string;
+  readonly action?: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly status?: number;
+  readonly [field: string]: unknown;
+}
+
+/** What the harness reads out of a fleet's user-data: every name and parameter the host will use. */
+export interface HostInputs {
+  readonly region: string;
+  readonly parameterPath: string;
+  readonly parameters: string[];
+  readonly buckets: string[];
+  readonly images: { rails: string[]; streaming: string[] };
+  readonly registryHosts: string[];
+  readonly database?: { host: string; port: number; name: string; master: string; adminParameter: string };
+  readonly redis: { host: string; port: number; passwordParameter: string }[];
+  readonly units: Record<string, string>;
+  readonly files: Record<string, string>;
+}
+
+interface UserData {
+  write_files: { path: string; content: string }[];
+}
+
+export function hostInputs(userData: string): HostInputs {
+  const doc = parse(userData) as UserData;
+  const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
+  const units = Object.fromEntries(
+    doc.write_files
+      .filter((f) => f.path.startsWith("/etc/systemd/system/"))
+      .map((f) => [path.basename(f.path), f.content]),
+  );
+  const manifest = JSON.parse(files["/etc/mastodon/secrets-manifest.json"] ?? "{}") as {
+    parameterPath: string;
+    region: string;
+  };
+  const parameters = new Set([...userData.matchAll(/\{\{ssm:([A-Za-z0-9_.\-/]+)\}\}/g)].map((m) => m[1]!));
+  const dbConf = files["/etc/mastodon/database.conf"];
+  const conf = Object.fromEntries(
+    (dbConf ?? "")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => [l.split(" ")[0]!, l.slice(l.indexOf(" ") + 1)]),
+  );
+  for (const k of ["admin_password_parameter", "app_password_parameter"])
+    if (conf[k]) parameters.add(conf[k]);
+  const boot = units["mastodon-boot.service"] ?? "";
+  const buckets = [...new Set([...boot.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
+  const pulls = [...(units["mastodon-images.service"] ?? "").matchAll(/podman pull --quiet (\S+)/g)].map(
+    (m) => m[1]!,
+  );
+  const images = {
+    rails: pulls.filter((r) => !/mastodon-streaming:/.test(r)),
+    streaming: pulls.filter((r) => /mastodon-streaming:/.test(r)),
+  };
+  const env = files["/etc/mastodon/env.production.template"] ?? "";
+  const redis = new Map<string, { host: string; port: number; passwordParameter: string }>();
+  for (const m of env.matchAll(/rediss?:\/\/:\{\{ssm:([^}]+)\}\}@([a-z0-9.-]+):(\d+)/g)) {
+    if (m[2] === "127.0.0.1" || m[2] === "localhost") continue;
+    redis.set(`${m[2]}:${m[3]}`, { host: m[2]!, port: Number(m[3]), passwordParameter: m[1]! });
+  }
+  return {
+    region: manifest.region,
+    parameterPath: manifest.parameterPath,
+    parameters: [...parameters].sort(),
+    buckets,
+    images,
+    registryHosts: [...new Set(pulls.map((r) => r.split("/")[0]!))],
+    ...(dbConf && {
+      database: {
+        host: conf["db_host"]!,
+        port: Number(conf["db_port"]),
+        name: conf["db_name"]!,
+        master: conf["master_user"]!,
+        adminParameter: conf["admin_password_parameter"]!,
+      },
+    }),
+    redis: [...redis.values()],
+    units,
+    files,
+  };
+}
+
+export interface BootOptions {
+  /** A label for the work directory and logs. */
+  readonly label: string;
+  readonly userData: string;
+  /** Host files left out of the bucket (their GetObject answers 404). */
+  readonly missingObjects?: readonly string[];
+  /** aws-standin.py's `fail`: {"Service:Action": n}. */
+  readonly fail?: Record<string, number>;
+  readonly instanceId?: string;
+  readonly group?: string;
+}
+
+let sequence = 0;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function ns(netns: string, args: string[]): string[] {
+  return ["netns", "exec", netns, ...args];
+}
+
+/** A booted (or bootable) host and its stand-ins. */
+export class HostBoot {
+  readonly name: string;
+  readonly work: string;
+  readonly inputs: HostInputs;
+  readonly parameters: Record<string, string> = {};
+  readonly instanceId: string;
+  readonly group: string;
+  /** When the container was started (ms since the epoch), for boot-to-ready. */
+  startedAt = 0;
+  private readonly processes: { what: string; child: ChildProcess; signal: NodeJS.Signals }[] = [];
+  private nspawn?: ChildProcess;
+  private mounted = false;
+  private netnsAdded = false;
+
+  private constructor(
+    readonly options: BootOptions,
+    readonly root: CachedRoot,
+    readonly images: CachedImages,
+  ) {
+    this.name = `${PREFIX}${process.pid}-${++sequence}`;
+    this.work = path.join(WORK_ROOT, this.name);
+    this.inputs = hostInputs(options.userData);
+    this.instanceId = options.instanceId ?? `i-0${randomBytes(8).toString("hex").slice(0, 16)}`;
+    this.group = options.group ?? "mastodon-standin-group";
+  }
+
+  static async prepare(options: BootOptions): Promise<HostBoot> {
+    const root = ensureRoot();
+    const images = ensureImages();
+    const boot = new HostBoot(options, root, images);
+    try {
+      await boot.setUp();
+    } catch (e) {
+      await boot.tearDown();
+      throw e;
+    }
+    return boot;
+  }
+
+  get requestsFile(): string {
+    return path.join(this.work, "requests.jsonl");
+  }
+
+  requests(): Recorded[] {
+    if (!fs.existsSync(this.requestsFile)) return [];
+    return fs
+      .readFileSync(this.requestsFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Recorded);
+  }
+
+  private get merged(): string {
+    return path.join(this.work, "merged");
+  }
+
+  private async setUp(): Promise<void> {
+    const { inputs, work } = this;
+    fs.mkdirSync(work, { recursive: true });
+    const certs = path.join(work, "certs");
+    fs.mkdirSync(certs);
+    // The namespace and its addresses, all on its loopback.
+    execFileSync("ip", ["netns", "add", this.name]);
+    this.netnsAdded = true;
+    const ip = (...args: string[]) => execFileSync("ip", ["-n", this.name, ...args]);
+    ip("link", "set", "lo", "up");
+    const redisAddresses = inputs.redis.map((_, i) => `${ADDRESSES.redisBase}${i}`);
+    for (const a of [
+      ADDRESSES.imds,
+      ADDRESSES.aws,
+      ADDRESSES.registry,
+      ADDRESSES.database,
+      ...redisAddresses,
+    ])
+      ip("addr", "add", `${a}/32`, "dev", "lo");
+
+    // Every parameter the host reads: alphanumeric, as the stack's generated secrets are.
+    for (const p of inputs.parameters) this.parameters[p] = randomBytes(18).toString("hex");
+
+    // The AWS endpoints' names, as the CLI and the collector reach them in this region.
+    const r = inputs.region;
+    const awsNames = [
+      `ssm.${r}.amazonaws.com`,
+      `autoscaling.${r}.amazonaws.com`,
+      `monitoring.${r}.amazonaws.com`,
+      `logs.${r}.amazonaws.com`,
+      `sts.${r}.amazonaws.com`,
+      `s3.${r}.amazonaws.com`,
+      "s3.amazonaws.com",
+      ...inputs.buckets.flatMap((b) => [`${b}.s3.${r}.amazonaws.com`, `${b}.s3.amazonaws.com`]),
+      "truststore.pki.rds.amazonaws.com",
+    ];
+    const awsCert = serverCertificate(certs, "aws", this.root, awsNames);
+
+    // S3: the host files by digest key, as HostFiles fills the bucket, and the SSM agent package.
+    const objects: Record<string, string> = {};
+    const objectsDir = path.join(work, "objects");
+    fs.mkdirSync(objectsDir);
+    for (const bucket of inputs.buckets) {
+      for (const f of HOST_FILES) {
+        if (this.options.missingObjects?.includes(f.key)) continue;
+        const file = path.join(objectsDir, f.sha256);
+        fs.writeFileSync(file, f.content);
+        objects[`${bucket}/${f.key}`] = file;
+      }
+    }
+    objects[`amazon-ssm-${r}/latest/debian_amd64/amazon-ssm-agent.deb`] = this.images.ssmAgentDeb;
+    fs.writeFileSync(path.join(work, "lifecycle-state"), "InService\n");
+    const config = {
+      record: this.requestsFile,
+      imds: {
+        address: ADDRESSES.imds,
+        port: 80,
+        instanceId: this.instanceId,
+        region: r,
+        availabilityZone: `${r}a`,
+        group: this.group,
+        role: "mastodon-standin-role",
+        lifecycleStateFile: path.join(work, "lifecycle-state"),
+      },
+      aws: { address: ADDRESSES.aws, port: 443, ...awsCert },
+      credentials: CREDENTIALS,
+      parameters: this.parameters,
+      objects,
+      rdsCaBundle: this.root.caCert,
+      fail: this.options.fail ?? {},
+    };
+    fs.writeFileSync(path.join(work, "standin.json"), JSON.stringify(config, null, 2));
+    fs.writeFileSync(this.requestsFile, "");
+    await this.startProcess(
+      "aws-standin",
+      "/usr/bin/python3",
+      [STANDIN, path.join(work, "standin.json")],
+      /listening/,
+    );
+
+    if (inputs.database) await this.startPostgres(certs);
+    for (const [i, redis] of inputs.redis.entries()) await this.startRedis(certs, redis, redisAddresses[i]!);
+    await this.startRegistry(certs);
+
+    // The copy: an overlay on the cached root, and podman's storage on the machine's disk.
+    for (const d of ["upper", "overlay-work", "merged", "containers"]) fs.mkdirSync(path.join(work, d));
+    execFileSync("mount", [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${this.root.root},upperdir=${path.join(work, "upper")},workdir=${path.join(work, "overlay-work")}`,
+      this.merged,
+    ]);
+    this.mounted = true;
+    const hosts = [
+      "127.0.0.1 localhost",
+      "::1 localhost ip6-localhost ip6-loopback",
+      `${ADDRESSES.aws} ${awsNames.join(" ")}`,
+      `${ADDRESSES.registry} ${inputs.registryHosts.join(" ")}`,
+      ...(inputs.database ? [`${ADDRESSES.database} ${inputs.database.host}`] : []),
+      ...inputs.redis.map((x, i) => `${redisAddresses[i]} ${x.host}`),
+      "",
+    ].join("\n");
+    this.write("/etc/hosts", hosts);
+    this.write("/etc/hostname", "ip-10-0-1-23\n");
+    const seed = "/var/lib/cloud/seed/nocloud";
+    this.write(`${seed}/user-data`, this.options.userData);
+    this.write(`${seed}/meta-data`, `instance-id: ${this.instanceId}\nlocal-hostname: ip-10-0-1-23\n`);
+  }
+
+  /** Writes a file into the booted copy (its overlay's upper layer). */
+  write(file: string, content: string, mode = 0o644): void {
+    const target = path.join(this.merged, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content, { mode });
+  }
+
+  read(file: string): string | undefined {
+    const target = path.join(this.merged, file);
+    return fs.existsSync(target) ? fs.readFileSync(target, "utf8") : undefined;
+  }
+
+  private async startProcess(
+    what: string,
+    cmd: string,
+    args: string[],
+    ready: RegExp | (() => boolean),
+    options: { signal?: NodeJS.Signals; uid?: number; gid?: number } = {},
+  ): Promise<ChildProcess> {
+    const log = path.join(this.work, `${what}.log`);
+    // setns needs root: the namespace is entered first, then setpriv drops to the server's user (both exec).
+    const asUser =
+      options.uid !== undefined
+        ? ["/usr/bin/setpriv", `--reuid=${options.uid}`, `--regid=${options.gid}`, "--clear-groups", "--"]
+        : [];
+    const child = spawn("ip", ns(this.name, [...asUser, cmd, ...args]), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.processes.push({ what, child, signal: options.signal ?? "SIGTERM" });
+    let output = "";
+    const out = fs.createWriteStream(log);
+    for (const s of [child.stdout!, child.stderr!])
+      s.on("data", (d: Buffer) => {
+        output += d.toString();
+        out.write(d);
+      });
+    const until = Date.now() + 60000;
+    while (Date.now() < until) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}): ${output.slice(-2000)}`);
+      if (typeof ready === "function" ? ready() : ready.test(output)) return child;
+      await sleep(100);
+    }
+    throw new Error(`${what} did not come up in 60 s: ${output.slice(-2000)}`);
+  }
+
+  private inNs(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("ip", ns(this.name, args), { encoding: "utf8", timeout: 30000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  private async startPostgres(certs: string): Promise<void> {
+    const db = this.inputs.database!;
+    const dir = path.join(this.work, "pg");
+    fs.mkdirSync(dir);
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
+    const cert = serverCertificate(certs, "database", this.root, [db.host]);
+    for (const f of [cert.cert, cert.key]) {
+      fs.copyFileSync(f, path.join(dir, path.basename(f)));
+      fs.chownSync(path.join(dir, path.basename(f)), uid, gid);
+      fs.chmodSync(path.join(dir, path.basename(f)), 0o600);
+    }
+    fs.chownSync(dir, uid, gid);
+    execFileSync(
+      `${PG_BIN}/initdb`,
+      ["-D", path.join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync"],
+      {
+        uid,
+        gid,
+        cwd: dir,
+        stdio: "ignore",
+        timeout: 120000,
+      },
+    );
+    // As RDS: every TCP client over TLS with its password (scram-sha-256).
+    fs.writeFileSync(
+      path.join(dir, "data", "pg_hba.conf"),
+      "local all all trust\nhostssl all all 0.0.0.0/0 scram-sha-256\n",
+    );
+    const settings = {
+      listen_addresses: ADDRESSES.database,
+      port: String(db.port),
+      unix_socket_directories: dir,
+      ssl: "on",
+      ssl_cert_file: path.join(dir, "database.crt"),
+      ssl_key_file: path.join(dir, "database.key"),
+      fsync: "off",
+      password_encryption: "scram-sha-256",
+    };
+    await this.startProcess(
+      "postgres",
+      `${PG_BIN}/postgres`,
+      ["-D", path.join(dir, "data"), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
+      /ready to accept connections/,
+      { signal: "SIGINT", uid, gid },
+    );
+    const masterPassword = this.parameters[db.adminParameter]!;
+    for (const sql of RDS_MASTER_SQL(db.master, masterPassword, db.name)) this.psql("postgres", sql);
+  }
+
+  /** SQL as the server's superuser over its socket (the test's own view of the database). */
+  psql(database: string, sql: string): string {
+    return execFileSync(
+      `${PG_BIN}/psql`,
+      [
+        "-X",
+        "-q",
+        "-tA",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        path.join(this.work, "pg"),
+        "-p",
+        String(this.inputs.database!.port),
+        "-U",
+        "postgres",
+        "-d",
+        database,
+        "-c",
+        sql,
+      ],
+      { encoding: "utf8", timeout: 30000 },
+    ).trim();
+  }
+
+  private async startRedis(
+    certs: string,
+    redis: HostInputs["redis"][number],
+    address: string,
+  ): Promise<void> {
+    const label = `redis-${address.split(".").at(-1)}`;
+    const cert = serverCertificate(certs, label, this.root, [redis.host]);
+    const dir = path.join(this.work, label);
+    fs.mkdirSync(dir);
+    const conf = path.join(dir, "redis.conf");
+    // As ElastiCache with in-transit encryption and an AUTH token: TLS only, a password.
+    fs.writeFileSync(
+      conf,
+      [
+        `bind ${address}`,
+        "port 0",
+        `tls-port ${redis.port}`,
+        `tls-cert-file ${cert.cert}`,
+        `tls-key-file ${cert.key}`,
+        `tls-ca-cert-file ${this.root.caCert}`,
+        "tls-auth-clients no",
+        `requirepass ${this.parameters[redis.passwordParameter]}`,
+        'save ""',
+        "appendonly no",
+        `dir ${dir}`,
+        "",
+      ].join("\n"),
+    );
+    await this.startProcess(label, "/usr/bin/redis-server", [conf], /Ready to accept connections/);
+  }
+
+  private async startRegistry(certs: string): Promise<void> {
+    const cert = serverCertificate(certs, "registry", this.root, this.inputs.registryHosts, [
+      ADDRESSES.registry,
+    ]);
+    const dir = path.join(this.work, "registry");
+    fs.mkdirSync(dir);
+    const conf = path.join(dir, "config.yml");
+    fs.writeFileSync(
+      conf,
+      [
+        "version: 0.1",
+        "log:",
+        "  level: info",
+        "  accesslog:",
+        "    disabled: false",
+        "storage:",
+        "  filesystem:",
+        `    rootdirectory: ${path.join(dir, "storage")}`,
+        "http:",
+        `  addr: ${ADDRESSES.registry}:443`,
+        "  tls:",
+        `    certificate: ${cert.cert}`,
+        `    key: ${cert.key}`,
+        "",
+      ].join("\n"),
+    );
+    await this.startProcess("registry", "/usr/bin/docker-registry", ["serve", conf], () => {
+      const r = this.inNs([
+        "curl",
+        "-fsS",
+        "-o",
+        "/dev/null",
+        "--cacert",
+        this.root.caCert,
+        `https://${ADDRESSES.registry}/v2/`,
+      ]);
+      return r.status === 0;
+    });
+    pushImages(this.images, this.name, ADDRESSES.registry, this.inputs.images);
+  }
+
+  /** Boots the copy (again, after a stop: a reboot of the same disk). */
+  async boot(): Promise<void> {
+    if (this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null)
+      throw new Error("already booted");
+    const trees = cgroupTrees();
+    // nspawn makes its own /payload and /supervisor cgroups where it starts: in one of ours.
+    const enter = trees
+      .map((t) => `mkdir -p ${t}/${this.name} && echo $$ > ${t}/${this.name}/cgroup.procs`)
+      .join(" && ");
+    const args = [
+      "--quiet",
+      "--register=no",
+      "--keep-unit",
+      `--directory=${this.merged}`,
+      `--machine=${this.name}`,
+      `--network-namespace-path=/run/netns/${this.name}`,
+      "--resolv-conf=off",
+      "--timezone=off",
+      "--link-journal=no",
+      "--console=pipe",
+      "--kill-signal=SIGRTMIN+3",
+      // runc joins a session keyring and queries the device cgroup's BPF program.
+      "--system-call-filter=keyctl bpf",
+      `--bind=${path.join(this.work, "containers")}:/var/lib/containers`,
+      INIT_WRAPPER,
+    ];
+    const console = fs.openSync(path.join(this.work, "console.log"), "a");
+    this.startedAt = Date.now();
+    this.nspawn = spawn("/bin/sh", ["-c", `${enter} && exec systemd-nspawn "$@"`, "sh", ...args], {
+      stdio: ["ignore", console, console],
+      env: { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
+    });
+    fs.closeSync(console);
+  }
+
+  get running(): boolean {
+    return this.nspawn !== undefined && this.nspawn.exitCode === null && this.nspawn.signalCode === null;
+  }
+
+  /** The container's PID 1, as the machine sees it. */
+  private leader(): number | undefined {
+    const nspawn = this.nspawn?.pid;
+    if (!nspawn) return undefined;
+    for (const p of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (ppid === nspawn) return Number(p);
+      } catch {
+        // gone
+      }
+    }
+    return undefined;
+  }
+
+  /** A command inside the booted host (all its namespaces), to completion. */
+  exec(args: string[], timeoutMs = 60000): { status: number | null; stdout: string; stderr: string } {
+    const leader = this.leader();
+    if (!leader) return { status: null, stdout: "", stderr: "the host is not running" };
+    const r = spawnSync("nsenter", ["--target", String(leader), "--all", "--", ...args], {
+      encoding: "utf8",
+      timeout: timeoutMs,
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
+    });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  /** Waits for a recorded request that `match` accepts; its record, or undefined after `ms`. */
+  async waitForRequest(match: (r: Recorded) => boolean, ms: number): Promise<Recorded | undefined> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const found = this.requests().find(match);
+      if (found) return found;
+      if (!this.running) return this.requests().find(match);
+      await sleep(500);
+    }
+    return undefined;
+  }
+
+  /** Sets what IMDS answers at autoscaling/target-lifecycle-state. */
+  setLifecycleState(state: string): void {
+    fs.writeFileSync(path.join(this.work, "lifecycle-state"), `${state}\n`);
+  }
+
+  /** The boot's diagnostics: the boot unit's journal and the failed units. */
+  diagnostics(): string {
+    const parts = [
+      this.exec(["systemctl", "--no-pager", "--failed"]).stdout,
+      this.exec([
+        "journalctl",
+        "--no-pager",
+        "-o",
+        "short-monotonic",
+        "-u",
+        "mastodon-boot.service",
+        "-u",
+        "mastodon-boot-abandon.service",
+      ]).stdout.slice(-8000),
+      this.exec(["cloud-init", "status", "--long"]).stdout,
+    ];
+    return parts.join("\n----\n");
+  }
+
+  /** Halts the host as systemd does (SIGRTMIN+3 through nspawn), then kills what is left of it. */
+  async halt(graceMs = 120000): Promise<void> {
+    const nspawn = this.nspawn;
+    if (nspawn && nspawn.exitCode === null && nspawn.signalCode === null) {
+      const exited = new Promise<void>((r) => nspawn.once("exit", () => r()));
+      nspawn.kill("SIGTERM");
+      const timer = setTimeout(() => nspawn.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const t of cgroupTrees()) {
+      const dir = path.join(t, this.name);
+      killPids(cgroupPids(dir));
+    }
+    await sleep(200);
+    for (const t of cgroupTrees()) removeCgroup(path.join(t, this.name));
+  }
+
+  /** Stops everything this boot started, by PID, and removes its namespace, mounts and files. */
+  async tearDown(keep = process.env["MASTODON_BOOT_KEEP"] === "1"): Promise<void> {
+    await this.halt();
+    for (const p of [...this.processes].reverse()) {
+      const { child } = p;
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill(p.signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (this.mounted) {
+      spawnSync("umount", [this.merged]);
+      this.mounted = false;
+    }
+    if (this.netnsAdded) {
+      // Anything still in the namespace was started by this boot.
+      killPids(
+        this.inNs(["true"]).status === 0
+          ? spawnSync("ip", ["netns", "pids", this.name], { encoding: "utf8" })
+              .stdout.split("\n")
+              .filter(Boolean)
+              .map(Number)
+          : [],
+      );
+      spawnSync("ip", ["netns", "del", this.name]);
+      this.netnsAdded = false;
+    }
+    if (!keep) removeTree(this.work);
+  }
+}
