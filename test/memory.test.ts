@@ -142,3 +142,15 @@ test("every figure says where it comes from; only the rows measured here (on-hos
       .map(([k]) => k),
   ).toEqual(["metricsCollector", "redisBase"]);
 });
+
+test("the scheduler's host is warned when a one-off Rails process (retention, migrations) does not fit beside its services", () => {
+  const { config, warnings } = parseStackConfig(stackConfig("small"));
+  const scheduler = config.fleets.find((f) => f.servesScheduler)!;
+  const warned = warnings.find((w) => w.key === `mastodon:fleets.${scheduler.name}.instanceType`)!;
+  expect(warned.message).toMatch(/one-off Rails process of about 200 MiB/);
+  // The other stacks' scheduler hosts have the room: no such warning.
+  for (const stack of ["dev", "staging", "production"])
+    expect(parseStackConfig(stackConfig(stack)).warnings.map((w) => w.key)).not.toContainEqual(
+      expect.stringMatching(/instanceType$/),
+    );
+});

@@ -13,7 +13,8 @@ import {
 } from "../../sizing/memory";
 import type { Fleet } from "../resolve";
 import type { Problem } from "../problems";
-import { type Rule, error } from "./rule";
+import { type Rule, error, warning } from "./rule";
+import { MEMORY_FIGURES } from "../../sizing/memory";
 
 type Service = "web" | "sidekiq" | "streaming";
 
@@ -51,11 +52,31 @@ function whatFits(fleet: Fleet, ctx: HostContext, services: readonly Service[]):
   );
 }
 
+/**
+ * The scheduler's host also runs one-off Rails processes beside its services: the daily retention's
+ * tootctl (core/host/retention.ts) and `npm run upgrade`'s post-deployment migrations. One at a time,
+ * each about a booted Rails app without workers (Puma master's figure). The boot's own migrations run
+ * before the services start, so they need no room beside them.
+ */
+export const ONE_OFF_RAILS_MIB = MEMORY_FIGURES.pumaMaster.mib;
+
 export const memoryFit: Rule = (config) => {
   const ctx = hostContextOf(config);
   const problems: Problem[] = [];
   for (const fleet of config.fleets) {
     const plan = memoryPlan(fleet, ctx);
+    if (plan.fits && fleet.servesScheduler && plan.neededMiB + ONE_OFF_RAILS_MIB > plan.availableMiB) {
+      problems.push(
+        warning(
+          ["fleets", fleet.name, "instanceType"],
+          fleet.instanceType,
+          `leaves ${plan.availableMiB - plan.neededMiB} MiB beside this host's processes, and the scheduler's host runs a ` +
+            `one-off Rails process of about ${ONE_OFF_RAILS_MIB} MiB beside them (the daily retention's tootctl, ` +
+            `upgrades' post-deployment migrations): during it the kernel may kill a Mastodon process (systemd restarts it). ` +
+            "For room: a size with more memory, fewer processes, or smaller on-host Redis.",
+        ),
+      );
+    }
     if (plan.fits) continue;
     const services = (["web", "sidekiq", "streaming"] as const).filter((s) => fleet[s]);
     const key = services[0];
