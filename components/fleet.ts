@@ -100,8 +100,11 @@ export interface FleetArgs {
   targetGroupArns?: pulumi.Input<string>[];
   /** The stack's SSM path: the hosts may read parameters under it, nothing else. */
   parameterPath: string;
-  /** The media bucket policy (JSON) from MediaStorage. */
-  mediaAccessPolicy: pulumi.Input<string>;
+  /**
+   * The media bucket policy (JSON) from MediaStorage, for fleets that read or write media (Puma's
+   * uploads, Sidekiq's fetches and removals). The streaming server never touches S3. (@default none)
+   */
+  mediaAccessPolicy?: pulumi.Input<string>;
   /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. (@default none) */
   hostFilesPolicy?: pulumi.Input<string>;
   /**
@@ -198,7 +201,8 @@ export class Fleet extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
+    if (args.mediaAccessPolicy !== undefined)
+      new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
     if (args.hostFilesPolicy)
       new aws.iam.RolePolicy(
         `${name}-host-files`,

@@ -482,7 +482,8 @@ export class MastodonStack extends pulumi.ComponentResource {
           ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
           targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
           parameterPath: this.parameterPrefix,
-          mediaAccessPolicy: media.accessPolicy,
+          // Puma stores uploads, Sidekiq fetches and removes media; the streaming server never does.
+          ...((fleet.web || fleet.sidekiq) && { mediaAccessPolicy: media.accessPolicy }),
           tags: stackTags,
           instanceTags: { "mastodon:version": config.version },
           logRetentionDays: config.logs.retentionDays,

@@ -208,7 +208,6 @@ test("Fleet: its group's facts as a named type, queues from the shared enum, inp
     [
       "fleet",
       "imageId",
-      "mediaAccessPolicy",
       "parameterPath",
       "securityGroupIds",
       "subnetIds",

@@ -175,3 +175,21 @@ describe("the owner account (mastodon:owner)", () => {
     expect(plain.outputs["ownerPassword"]).toBeUndefined();
   });
 });
+
+test.each(STACKS.map((s) => [s] as const))(
+  "%s: only fleets running Puma or Sidekiq may touch the media bucket; the streaming server never does",
+  async (stack) => {
+    const run = await runStack(stack);
+    const config = parseStackConfig(stackConfig(stack), stack).config;
+    const withMedia = all(run, "aws:iam/rolePolicy:RolePolicy")
+      .filter((p) => p.name.endsWith("-media"))
+      .map((p) => p.name)
+      .sort();
+    expect(withMedia).toEqual(
+      config.fleets
+        .filter((f) => f.web || f.sidekiq)
+        .map((f) => `mastodon-${f.name}-media`)
+        .sort(),
+    );
+  },
+);
