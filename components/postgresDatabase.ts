@@ -53,9 +53,9 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   replica?: PostgresInstanceSize;
   /** (@default "mastodon_production") */
   databaseName?: string;
-  /** The role Mastodon connects as (DB_USER), made by the migrations' setup phase. (@default "mastodon") */
+  /** The role Mastodon connects as (DB_USER), made by the scheduler's host at its first boot (core/host/database.ts). (@default "mastodon") */
   username?: string;
-  /** The RDS master user: the setup phase and administrators only. (@default "mastodon_admin") */
+  /** The RDS master user: the database's preparation and administrators only. (@default "mastodon_admin") */
   masterUsername?: string;
   /**
    * The primary's connection budget (core/sizing/budget.ts): the app role's CONNECTION LIMIT is its
@@ -72,8 +72,8 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
  * sizing core's max_connections and work_mem in its own parameter group, two generated passwords
  * kept as SSM SecureStrings (never an output in clear): the RDS master's and the app role's, and an
  * optional read replica. Mastodon connects as its own role (`username`), never as the master, an
- * rds_superuser that could take the connections the budget keeps for administrators; the migrations
- * document's `setup` phase makes that role from `roleSetup` (core/host/databaseRole.ts).
+ * rds_superuser that could take the connections the budget keeps for administrators; the scheduler's
+ * host makes that role from `roleSetup` at its first boot (core/host/database.ts, databaseRole.ts).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly instance: aws.rds.Instance;
@@ -92,11 +92,11 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly passwordParameterName: string;
   /** The RDS master user. */
   public readonly masterUsername: string;
-  /** The master's password: a Pulumi secret, read on the host only by the setup phase. */
+  /** The master's password: a Pulumi secret, read on the host only by the database's preparation. */
   public readonly adminPassword: pulumi.Output<string>;
   public readonly adminPasswordParameter: aws.ssm.Parameter;
   public readonly adminPasswordParameterName: string;
-  /** What the migrations document's setup phase needs; present when the budget was given. */
+  /** What the scheduler's host needs to make the role (core/host/database.ts); present when the budget was given. */
   public readonly roleSetup?: DatabaseRoleSetup;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -150,7 +150,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         name: this.adminPasswordParameterName,
         type: "SecureString",
         value: this.adminPassword,
-        description: `RDS master user ${this.masterUsername} (the migrations' setup phase; never the app)`,
+        description: `RDS master user ${this.masterUsername} (the database's preparation on the scheduler's host; never the app)`,
       },
       parent,
     );
