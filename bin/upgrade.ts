@@ -18,15 +18,13 @@
  * get-command-invocation, Auto Scaling describe-instance-refreshes), in the stack's `aws:region`
  * with the caller's credentials. Exit 0: done or nothing to do; 1: refused or failed.
  */
-import { execFile } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { waitForRefreshes, type RefreshStatus } from "../core/upgrade/refreshes";
+import { waitForRefreshes } from "../core/upgrade/refreshes";
+import { type AwsTarget, describeRefresh, migrationsRan, runMigrations } from "./upgradeAws";
 import {
   type ImageSource,
-  type MigrationRun,
-  type Phase,
   type Scope,
   type StackState,
   imageSourceOf,
@@ -41,8 +39,6 @@ const ROOT = path.join(__dirname, "..");
 const USAGE =
   "usage: npm run upgrade -- --stack <name> --version <tag, e.g. v4.6.5> [--dry-run]\n       npm run upgrade -- --stack <name> --search-deploy";
 const MINUTE = 60_000;
-/** The migrations document's own limit is 2 h (core/host/migrations.ts); a little more here. */
-const MIGRATION_TIMEOUT_MS = 130 * MINUTE;
 const REFRESH_TIMEOUT_MS = 6 * 60 * MINUTE;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -53,33 +49,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** `aws <args> --region <region> --output json`, parsed. */
-function awsJson(region: string, args: string[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "aws",
-      [...args, "--region", region, "--output", "json"],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(`aws ${args.slice(0, 2).join(" ")}: ${(stderr || error.message).trim()}`));
-          return;
-        }
-        try {
-          resolve(stdout.trim() ? JSON.parse(stdout) : null);
-        } catch (e) {
-          reject(e);
-        }
-      },
-    );
-  });
-}
-
-interface Wiring {
+interface Wiring extends AwsTarget {
   readonly state: StackState;
-  readonly region: string;
-  readonly document: string;
-  readonly schedulerGroup: string;
   readonly groups: readonly string[];
   readonly schedulerUrns: readonly string[];
 }
@@ -148,114 +119,6 @@ async function readWiring(stack: Stack): Promise<Wiring> {
     schedulerGroup,
     groups: Object.values(fleetGroups),
     schedulerUrns: schedulerTargets(outputs, stack.name, source),
-  };
-}
-
-/** The one in-service instance of the scheduler's group: where the post-deployment migrations run. */
-async function schedulerInstance(w: Wiring): Promise<string> {
-  const ids = (await awsJson(w.region, [
-    "autoscaling",
-    "describe-auto-scaling-groups",
-    "--auto-scaling-group-names",
-    w.schedulerGroup,
-    "--query",
-    "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId",
-  ])) as string[] | null;
-  if (!ids || ids.length !== 1) {
-    throw new Error(
-      `the scheduler's group ${w.schedulerGroup} has ${ids?.length ?? 0} in-service instances, not 1`,
-    );
-  }
-  return ids[0] as string;
-}
-
-const TERMINAL_COMMAND = new Set(["Success", "Cancelled", "TimedOut", "Failed"]);
-
-/** The document's search phase, beside the migration runs. */
-type DocumentRun =
-  MigrationRun | { readonly phase: "search"; readonly version: string; readonly image?: string };
-
-async function runMigrations(w: Wiring, run: DocumentRun): Promise<void> {
-  const instance = await schedulerInstance(w);
-  const parameters = { phase: [run.phase], version: [run.version], image: [run.image ?? ""] };
-  const commandId = (await awsJson(w.region, [
-    "ssm",
-    "send-command",
-    "--document-name",
-    w.document,
-    "--instance-ids",
-    instance,
-    "--parameters",
-    JSON.stringify(parameters),
-    "--comment",
-    run.phase === "search"
-      ? `npm run upgrade: tootctl search deploy, ${run.version}`
-      : `npm run upgrade: ${run.phase}-deployment migrations, ${run.version}`,
-    "--query",
-    "Command.CommandId",
-  ])) as string;
-  say(`  SSM command ${commandId} on ${instance}`);
-  const deadline = Date.now() + MIGRATION_TIMEOUT_MS;
-  for (;;) {
-    await sleep(15_000);
-    let invocation: { Status: string; StandardOutputContent?: string; StandardErrorContent?: string };
-    try {
-      invocation = (await awsJson(w.region, [
-        "ssm",
-        "get-command-invocation",
-        "--command-id",
-        commandId,
-        "--instance-id",
-        instance,
-      ])) as typeof invocation;
-    } catch (e) {
-      // Just after send-command the invocation may not exist yet.
-      if (/InvocationDoesNotExist/.test(String(e)) && Date.now() < deadline) continue;
-      throw e;
-    }
-    if (TERMINAL_COMMAND.has(invocation.Status)) {
-      if (invocation.Status === "Success") return;
-      const tail = (invocation.StandardErrorContent || invocation.StandardOutputContent || "")
-        .trim()
-        .split("\n")
-        .slice(-15)
-        .join("\n");
-      throw new Error(`SSM command ${commandId} ended ${invocation.Status}${tail ? `:\n${tail}` : ""}`);
-    }
-    if (Date.now() >= deadline)
-      throw new Error(`SSM command ${commandId} still ${invocation.Status} after 130 min`);
-  }
-}
-
-async function migrationsRan(w: Wiring, phase: Phase, version: string): Promise<boolean> {
-  const runs = (await awsJson(w.region, [
-    "ssm",
-    "list-commands",
-    "--filters",
-    `key=DocumentName,value=${w.document}`,
-    "key=Status,value=Success",
-    "--query",
-    "Commands[].Parameters",
-  ])) as Record<string, string[]>[] | null;
-  return (runs ?? []).some((p) => p["phase"]?.[0] === phase && p["version"]?.[0] === version);
-}
-
-async function describeRefresh(w: Wiring, group: string): Promise<RefreshStatus | undefined> {
-  const latest = (await awsJson(w.region, [
-    "autoscaling",
-    "describe-instance-refreshes",
-    "--auto-scaling-group-name",
-    group,
-    "--max-records",
-    "1",
-    "--query",
-    "InstanceRefreshes[0]",
-  ])) as { Status: string; StatusReason?: string; PercentageComplete?: number } | null;
-  if (!latest) return undefined;
-  return {
-    status: latest.Status,
-    ...(latest.StatusReason && { reason: latest.StatusReason }),
-    ...(latest.PercentageComplete !== undefined && { percentComplete: latest.PercentageComplete }),
   };
 }
 
