@@ -1,19 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
-import { fitLogicalName } from "../core/aws/naming";
 import { DEFAULTS } from "../core/defaults";
 import type { SidekiqQueue } from "../core/config/args";
 import { servesScheduler } from "../core/config/resolve";
-import {
-  assumeRolePolicy,
-  fleetLifecyclePolicy,
-  fleetLogsPolicy,
-  fleetMetricsPolicy,
-  fleetParametersPolicy,
-  parameterReadPolicy,
-  parameterWritePolicy,
-} from "../core/aws/policies";
 import { fleetLogGroupName } from "../core/host/logs";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
@@ -23,6 +13,7 @@ import {
   MAX_LIFECYCLE_HEARTBEAT_SECONDS,
   capacityWaitSeconds,
 } from "../core/host/readiness";
+import { fleetRole } from "./fleetRole";
 import { providedType, withFormerType } from "./typeToken";
 
 /**
@@ -176,84 +167,14 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
 
-    // IAM role names hold 64 characters: a long component and fleet name are cut to fit.
-    this.role = new aws.iam.Role(
-      fitLogicalName("aws:iam/role:Role", name, "role"),
-      {
-        description: `Mastodon fleet ${fleet.name}`,
-        assumeRolePolicy: assumeRolePolicy("ec2"),
-      },
-      parent,
-    );
-    // Session Manager instead of SSH.
-    new aws.iam.RolePolicyAttachment(
-      `${name}-ssm`,
-      { role: this.role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-parameters`,
-      {
-        role: this.role.id,
-        policy: pulumi
-          .all([region, identity.accountId])
-          .apply(([r, account]) => JSON.stringify(fleetParametersPolicy(r, account, args.parameterPath))),
-      },
-      parent,
-    );
-    if (args.mediaAccessPolicy !== undefined)
-      new aws.iam.RolePolicy(`${name}-media`, { role: this.role.id, policy: args.mediaAccessPolicy }, parent);
-    if (args.hostFilesPolicy)
-      new aws.iam.RolePolicy(
-        `${name}-host-files`,
-        { role: this.role.id, policy: args.hostFilesPolicy },
-        parent,
-      );
-    if (args.pullPolicy)
-      new aws.iam.RolePolicy(`${name}-registry`, { role: this.role.id, policy: args.pullPolicy }, parent);
-    if (args.adminPasswordParameterArn !== undefined)
-      new aws.iam.RolePolicy(
-        `${name}-db-admin`,
-        {
-          role: this.role.id,
-          policy: pulumi
-            .all([args.adminPasswordParameterArn, region, identity.accountId])
-            .apply(([arn, r, account]) => JSON.stringify(parameterReadPolicy(arn, r, account))),
-        },
-        parent,
-      );
-    if (args.ownerPasswordParameterArn !== undefined)
-      new aws.iam.RolePolicy(
-        `${name}-owner-password`,
-        {
-          role: this.role.id,
-          policy: pulumi
-            .all([args.ownerPasswordParameterArn, region, identity.accountId])
-            .apply(([arn, r, account]) => JSON.stringify(parameterWritePolicy(arn, r, account))),
-        },
-        parent,
-      );
-    new aws.iam.RolePolicy(
-      `${name}-logs`,
-      { role: this.role.id, policy: this.logGroup.arn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-metrics`,
-      { role: this.role.id, policy: JSON.stringify(fleetMetricsPolicy()) },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-lifecycle`,
-      {
-        role: this.role.id,
-        policy: pulumi
-          .all([region, identity.accountId])
-          .apply(([r, account]) => JSON.stringify(fleetLifecyclePolicy(r, account, tags))),
-      },
-      parent,
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
+    const { role, profile } = fleetRole(name, args, {
+      region,
+      accountId: identity.accountId,
+      tags,
+      logGroupArn: this.logGroup.arn,
+      parent: this,
+    });
+    this.role = role;
 
     const userData = pulumi.output(args.userData).apply((text) => {
       // mtime 0 in the gzip header (Node's default): the same config gives the same bytes.
