@@ -10,7 +10,17 @@ import {
   parameterReadPolicy,
   parameterWritePolicy,
 } from "../core/aws/policies";
-import type { FleetArgs } from "./fleet";
+
+/** What of a Fleet's args (components/fleet.ts, FleetArgs) its role reads. */
+export interface FleetRoleArgs {
+  readonly fleet: { readonly name: string };
+  readonly parameterPath: string;
+  readonly mediaAccessPolicy?: pulumi.Input<string>;
+  readonly hostFilesPolicy?: pulumi.Input<string>;
+  readonly pullPolicy?: pulumi.Input<string>;
+  readonly adminPasswordParameterArn?: pulumi.Input<string>;
+  readonly ownerPasswordParameterArn?: pulumi.Input<string>;
+}
 
 /** What the role's policies are scoped by, besides the fleet's args. */
 export interface FleetRoleContext {
@@ -31,7 +41,7 @@ export interface FleetRoleContext {
  */
 export function fleetRole(
   name: string,
-  args: FleetArgs,
+  args: FleetRoleArgs,
   ctx: FleetRoleContext,
 ): { role: aws.iam.Role; profile: aws.iam.InstanceProfile } {
   const parent = { parent: ctx.parent };

@@ -27,10 +27,8 @@ import {
   renderSecretsStep,
 } from "./readiness";
 import type { UnitFile } from "./systemd";
-import { MASTODON_PATHS, SIDEKIQ_TAG, enabledUnits, renderFleetUnits } from "./units";
-import { type ContainerImages, renderContainerHost } from "./containers";
+import { MASTODON_PATHS, SIDEKIQ_TAG } from "./units";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
-import { INSTALL_SSM_AGENT, programText } from "./programs";
 import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
 import {
   JOURNAL_EXPORT_UNIT,
@@ -51,26 +49,25 @@ import {
   renderMetricsEnvTemplate,
   renderMetricsUnits,
 } from "./metrics";
-import { type DatabaseHostInput, type RailsSource, databasePart, DATABASE_PATHS } from "./database";
 import {
-  DEBIAN_REDIS_UNIT,
-  ON_HOST_REDIS_ROLES,
-  type OnHostRedisInput,
-  onHostRedisPaths,
-  renderOnHostRedisAuth,
-  renderOnHostRedisConf,
-  renderOnHostRedisUnit,
-} from "./onHostRedis";
+  CONTAINER_START_BOUND_SECONDS,
+  type HostRuntime,
+  NATIVE_START_BOUND_SECONDS,
+  onHostRedisPart,
+  runtimePart,
+} from "./hostParts";
+import { type DatabaseHostInput, type RailsSource, databasePart, DATABASE_PATHS } from "./database";
+import { DEBIAN_REDIS_UNIT, type OnHostRedisInput } from "./onHostRedis";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 
-/**
- * How Mastodon runs on the host: installed in the machine image (an operator's AMI), or the
- * official release images run by podman on stock Debian (containers.ts).
- */
-export type HostRuntime =
-  { readonly kind: "native" } | { readonly kind: "containers"; readonly images: ContainerImages };
+export {
+  CONTAINER_START_BOUND_SECONDS,
+  type HostRuntime,
+  SSM_AGENT_INSTALLER,
+  STOCK_DEBIAN_PACKAGES,
+} from "./hostParts";
 
 export interface FleetHostInput {
   readonly fleet: Fleet;
@@ -115,114 +112,14 @@ const TEMPLATES = {
   userlist: `${BOOT_PATHS.dir}/pgbouncer-userlist.template`,
 } as const;
 
-/** What differs between the runtimes: units, packages, files, the first boot steps, the start bound. */
-interface RuntimePart {
-  readonly units: readonly UnitFile[];
-  readonly enabled: readonly string[];
-  readonly packages: readonly string[];
-  readonly files: readonly WriteFile[];
-  readonly setup: readonly BootStep[];
-  /** `systemctl start mastodon.target` waits for the start jobs: with containers, the image pulls. */
-  readonly startBoundSeconds: number;
-}
-
-/** A first boot pulls the release images (about 1 GB for the Rails image) before any unit starts. */
-export const CONTAINER_START_BOUND_SECONDS = 900;
-const NATIVE_START_BOUND_SECONDS = 120;
-/** Where cloud-init's commands live on Debian: the boot unit runs them by absolute path. */
-const ABSOLUTE: Readonly<Record<string, string>> = {
-  groupadd: "/usr/sbin/groupadd",
-  useradd: "/usr/sbin/useradd",
-  install: "/usr/bin/install",
-  systemctl: "/usr/bin/systemctl",
-};
-
-/** Debian packages a stock Debian 12 host needs besides the container runtime. */
-export const STOCK_DEBIAN_PACKAGES = ["awscli", "postgresql-client", "gpg", "logrotate"] as const;
-/** Where a stock Debian host keeps the SSM agent installer (programs.ts, INSTALL_SSM_AGENT). */
-export const SSM_AGENT_INSTALLER = "/usr/local/sbin/mastodon-install-ssm-agent";
-/** The installer's download (60 s an attempt, retried for at most 180 s) and dpkg. */
-const SSM_AGENT_BOUND_SECONDS = 360;
 export { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
 /** The key and signature (at most 60 s each), the package (at most 180 s), the check and dpkg (60 s). */
 const CLOUDWATCH_AGENT_BOUND_SECONDS = 60 + 60 + 180 + 60;
 
-function runtimePart(input: FleetHostInput, ctx: { pooled: boolean }): RuntimePart {
-  const runtime = input.runtime ?? { kind: "native" };
-  switch (runtime.kind) {
-    case "native":
-      return {
-        units: renderFleetUnits(input.fleet, ctx),
-        enabled: enabledUnits(input.fleet, ctx),
-        packages: [],
-        files: [],
-        setup: [],
-        startBoundSeconds: NATIVE_START_BOUND_SECONDS,
-      };
-    case "containers": {
-      const host = renderContainerHost(input.fleet, ctx, runtime.images);
-      return {
-        units: host.units,
-        enabled: host.enabled,
-        // What the machine image would bring and a stock Debian lacks: the AWS CLI (the secrets
-        // renderer, readiness, the migrations document) and psql (the database role's setup).
-        packages: [...host.packages, ...STOCK_DEBIAN_PACKAGES],
-        files: [
-          ...host.files,
-          { path: SSM_AGENT_INSTALLER, content: programText(INSTALL_SSM_AGENT), permissions: "0755" },
-        ],
-        setup: [
-          { argv: [SSM_AGENT_INSTALLER], boundSeconds: SSM_AGENT_BOUND_SECONDS },
-          ...host.runcmd.map(([command, ...args]) => {
-            const path = ABSOLUTE[command as string];
-            if (!path) throw new Error(`no absolute path for ${String(command)}`);
-            return { argv: [path, ...args], boundSeconds: 10 };
-          }),
-        ],
-        startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
-      };
-    }
-    default: {
-      const unknown: never = runtime;
-      throw new Error(`unknown runtime ${JSON.stringify(unknown)}`);
-    }
-  }
-}
-
-/** The two on-host Redis: Debian's redis-server, a config, a password include and a unit each. */
-function onHostRedisPart(input: OnHostRedisInput) {
-  const roles = ON_HOST_REDIS_ROLES;
-  return {
-    units: roles.map((role) => renderOnHostRedisUnit(role)),
-    enabled: roles.map((role) => onHostRedisPaths(role).unit),
-    files: roles.flatMap((role): WriteFile[] => [
-      {
-        path: onHostRedisPaths(role).conf,
-        content: renderOnHostRedisConf(role, input[role]),
-        permissions: "0640",
-        owner: "root:redis",
-        // The redis user exists once the package is installed.
-        defer: true,
-      },
-      {
-        path: onHostRedisPaths(role).authTemplate,
-        content: renderOnHostRedisAuth(input[role]),
-        permissions: "0600",
-      },
-    ]),
-    rendered: roles.map((role): RenderedFile => ({
-      template: onHostRedisPaths(role).authTemplate,
-      target: onHostRedisPaths(role).auth,
-      mode: "0640",
-      owner: "root:redis",
-    })),
-  };
-}
-
 export function renderFleetHost(input: FleetHostInput): FleetHost {
   const { fleet, pgbouncer, onHostRedis } = input;
   const ctx = { pooled: pgbouncer !== undefined, localRedis: onHostRedis !== undefined };
-  const runtime = runtimePart(input, ctx);
+  const runtime = runtimePart(input.fleet, input.runtime, ctx);
   const redis = onHostRedis ? onHostRedisPart(onHostRedis) : undefined;
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
