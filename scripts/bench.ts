@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--stack production] [--runs 7] [--warmup 1] [--max-ratio <x>]
+ * npm run bench -- [--stack production] [--runs 7] [--warmup 1] [--max-ratio <x>] [--boot-runs 1]
  *
  * How long `npm run plan` takes, as a whole process from start to exit, against the floor: a process
  * that only loads @pulumi/pulumi, @pulumi/aws and @pulumi/random as the program does, started the
@@ -14,12 +14,17 @@
  *
  * Then the metrics collector's cost per run at a small and a large Sidekiq backlog
  * (scripts/collectorBench.ts), with the ratio of the two.
+ *
+ * Then the whole-host boot (scripts/bootBench.ts): small's host booted to its lifecycle CONTINUE
+ * against the same root booted with an empty user-data to cloud-init's final stage, --boot-runs
+ * each (0 leaves it out), with the ratio. Skipped, with the reason, where no host can boot here.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { bootBench } from "./bootBench";
 import { collectorBench } from "./collectorBench";
 
 const ROOT = path.join(__dirname, "..");
@@ -124,16 +129,18 @@ async function main(): Promise<void> {
         runs: { type: "string", default: "7" },
         warmup: { type: "string", default: "1" },
         "max-ratio": { type: "string" },
+        "boot-runs": { type: "string", default: "1" },
       },
       allowPositionals: false,
     }).values;
   } catch (e) {
     fail(
-      `${(e as Error).message}\nusage: npm run bench -- [--stack <name>] [--runs N] [--warmup N] [--max-ratio X]`,
+      `${(e as Error).message}\nusage: npm run bench -- [--stack <name>] [--runs N] [--warmup N] [--max-ratio X] [--boot-runs N]`,
     );
   }
   const runs = positiveInteger(options.runs, "runs", 1);
   const warmup = positiveInteger(options.warmup, "warmup", 0);
+  const bootRuns = positiveInteger(options["boot-runs"], "boot-runs", 0);
   const maxRatio = options["max-ratio"] === undefined ? undefined : Number(options["max-ratio"]);
   if (maxRatio !== undefined && !(maxRatio > 0)) fail("--max-ratio must be a positive number");
 
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
   }
   try {
     await collectorBench(runs, stats);
+    if (bootRuns > 0) await bootBench(bootRuns, stats);
   } catch (e) {
     fail((e as Error).message);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stand-ins for the instance metadata service and the AWS endpoints a booting fleet host calls.
 
-Run by the whole-host boot harness (test/boot/standins.ts) inside the boot's network namespace,
+Run by the whole-host boot harness (test/boot/harness.ts) inside the boot's network namespace,
 never anywhere else:
 
     aws-standin.py CONFIG.json
@@ -9,8 +9,11 @@ never anywhere else:
 CONFIG (JSON) holds:
   record          file to append every request to, one JSON object a line, in the order served
   imds            {"address", "port", "instanceId", "region", "availabilityZone", "group", "role",
-                   "lifecycleStateFile"}: IMDSv2 on plain HTTP (a token from PUT first; every GET
-                   without a valid token is refused with 401, as IMDSv2-only instances do)
+                   "lifecycleStateFile", "instanceIdFile"}: IMDSv2 on plain HTTP (a token from PUT
+                   first; every GET without a valid token is refused with 401, as IMDSv2-only
+                   instances do); the lifecycle state and the instance id are read from their files
+                   at each request when given (the test changes them: a host told Terminated, the
+                   next host booted against the same stand-ins)
   aws             {"address", "port", "cert", "key"}: every AWS endpoint over TLS, told apart by
                    the Host header as the real service names resolve here (the image's /etc/hosts)
   credentials     {"AccessKeyId", "SecretAccessKey", "Token"}: the role's credentials IMDS hands
@@ -20,6 +23,8 @@ CONFIG (JSON) holds:
   objects         S3: {"bucket/key": file} (virtual-host or path style requests alike)
   rdsCaBundle     the file served as https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
   fail            {"Service:Action": n}: answer the first n such requests with a 500 (InternalFailure)
+  putValues       file to append each PutParameter's name and value to (the test's own view of what
+                  the host stored; the record never holds values)
 
 Services and operations: SSM GetParametersByPath (pages of 10 with NextToken, as SSM's default),
 GetParameter, PutParameter (JSON protocol); Auto Scaling CompleteLifecycleAction,
@@ -122,7 +127,7 @@ class ImdsHandler(Handler):
         item = self.path[len("/latest/meta-data/"):] if self.path.startswith("/latest/meta-data/") else None
         role = imds["role"]
         values = {
-            "instance-id": imds["instanceId"],
+            "instance-id": instance_id(),
             "placement/region": imds["region"],
             "placement/availability-zone": imds["availabilityZone"],
             "tags/instance/aws:autoscaling:groupName": imds["group"],
@@ -150,6 +155,15 @@ class ImdsHandler(Handler):
             status, body = 200, values[item]
         record({"service": "imds", "method": "GET", "path": self.path, "status": status})
         self.answer(status, body, content_type)
+
+
+def instance_id():
+    path = CONFIG["imds"].get("instanceIdFile")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or CONFIG["imds"]["instanceId"]
+    except (OSError, TypeError):
+        return CONFIG["imds"]["instanceId"]
 
 
 def lifecycle_state():
@@ -368,6 +382,9 @@ class AwsHandler(Handler):
                     STATE["versions"][name] = version
             if version is None:
                 return done(400, {"__type": "ParameterAlreadyExists", "message": ""})
+            if CONFIG.get("putValues"):
+                with LOCK, open(CONFIG["putValues"], "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"Name": name, "Value": request.get("Value", ""), "Version": version}) + "\n")
             return done(200, {"Version": version, "Tier": "Standard"})
         return done(400, {"__type": "InvalidAction", "message": f"stand-in: no {action}"})
 

@@ -33,8 +33,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.cr
 # What a Debian 12 cloud image brings that minbase lacks: systemd as init, D-Bus (hostnamectl,
 # cloud-init's hostname module), cloud-init itself, curl, CA certificates, Python, the locales.
 base=systemd,systemd-sysv,dbus,ca-certificates,curl,python3,locales,iproute2,procps,less
-# What the fleets' user-data names (packages:), and the runtime this harness uses (runc).
-user_data=(podman runc awscli postgresql-client gpg logrotate redis-server)
+# What the fleets' user-data names (packages:, every stack's fleets together: wholeHost.real checks
+# it), and the runtime this harness uses (runc).
+user_data=(podman pgbouncer awscli postgresql-client gpg logrotate redis-server runc)
 
 debootstrap --variant=minbase --include="$base" bookworm "$root" "$mirror" >&2
 

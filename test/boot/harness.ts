@@ -195,17 +195,17 @@ interface UserData {
 }
 
 export function hostInputs(userData: string): HostInputs {
-  const doc = parse(userData) as UserData;
-  const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
+  // An empty #cloud-config (the boot bench's floor) names nothing.
+  const writeFiles = (parse(userData) as UserData | null)?.write_files ?? [];
+  const files = Object.fromEntries(writeFiles.map((f) => [f.path, f.content]));
   const units = Object.fromEntries(
-    doc.write_files
+    writeFiles
       .filter((f) => f.path.startsWith("/etc/systemd/system/"))
       .map((f) => [path.basename(f.path), f.content]),
   );
-  const manifest = JSON.parse(files["/etc/mastodon/secrets-manifest.json"] ?? "{}") as {
-    parameterPath: string;
-    region: string;
-  };
+  const manifest = JSON.parse(
+    files["/etc/mastodon/secrets-manifest.json"] ?? '{"parameterPath": "", "region": "us-east-1"}',
+  ) as { parameterPath: string; region: string };
   const parameters = new Set([...userData.matchAll(/\{\{ssm:([A-Za-z0-9_.\-/]+)\}\}/g)].map((m) => m[1]!));
   const dbConf = files["/etc/mastodon/database.conf"];
   const conf = Object.fromEntries(
@@ -214,7 +214,8 @@ export function hostInputs(userData: string): HostInputs {
       .filter((l) => l && !l.startsWith("#"))
       .map((l) => [l.split(" ")[0]!, l.slice(l.indexOf(" ") + 1)]),
   );
-  for (const k of ["admin_password_parameter", "app_password_parameter"])
+  // The owner's first password: declared by the stack with a placeholder (version 1).
+  for (const k of ["admin_password_parameter", "app_password_parameter", "owner_password_parameter"])
     if (conf[k]) parameters.add(conf[k]);
   const boot = units["mastodon-boot.service"] ?? "";
   const buckets = [...new Set([...boot.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
@@ -253,6 +254,30 @@ export function hostInputs(userData: string): HostInputs {
   };
 }
 
+/**
+ * What the stand-ins answer for when hosts of several fleets boot against them in turn: every
+ * parameter, bucket, image and Redis of each, the database of the one that has it (the scheduler's).
+ */
+export function servedInputs(all: readonly HostInputs[]): HostInputs {
+  const [first, ...rest] = all;
+  if (!first) throw new Error("no user-data");
+  for (const x of rest)
+    if (x.region !== first.region || x.parameterPath !== first.parameterPath)
+      throw new Error(`fleets of different stacks: ${x.parameterPath} and ${first.parameterPath}`);
+  const union = (f: (x: HostInputs) => readonly string[]) => [...new Set(all.flatMap(f))].sort();
+  const redis = new Map(all.flatMap((x) => x.redis.map((r) => [`${r.host}:${r.port}`, r] as const)));
+  const database = all.find((x) => x.database)?.database;
+  return {
+    ...first,
+    parameters: union((x) => x.parameters),
+    buckets: union((x) => x.buckets),
+    images: { rails: union((x) => x.images.rails), streaming: union((x) => x.images.streaming) },
+    registryHosts: union((x) => x.registryHosts),
+    ...(database && { database }),
+    redis: [...redis.values()],
+  };
+}
+
 export interface BootOptions {
   /** A label for the work directory and logs. */
   readonly label: string;
@@ -263,9 +288,17 @@ export interface BootOptions {
   readonly fail?: Record<string, number>;
   readonly instanceId?: string;
   readonly group?: string;
+  /**
+   * Other fleets' user-data (of the same stack) that hosts booted later against the same stand-ins
+   * use (`nextHost`): their parameters, images and Redis are served too, and the database of the
+   * one that has it (the scheduler's).
+   */
+  readonly serves?: readonly string[];
 }
 
 let sequence = 0;
+
+const newInstanceId = () => `i-0${randomBytes(8).toString("hex").slice(0, 16)}`;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -277,9 +310,13 @@ function ns(netns: string, args: string[]): string[] {
 export class HostBoot {
   readonly name: string;
   readonly work: string;
-  readonly inputs: HostInputs;
+  /** What the booted host's user-data names (the current host's: see `nextHost`). */
+  inputs: HostInputs;
+  /** What the stand-ins answer for: this host's inputs and those of `serves`. */
+  readonly served: HostInputs;
   readonly parameters: Record<string, string> = {};
-  readonly instanceId: string;
+  instanceId: string;
+  userData: string;
   readonly group: string;
   /** When the container was started (ms since the epoch), for boot-to-ready. */
   startedAt = 0;
@@ -295,8 +332,10 @@ export class HostBoot {
   ) {
     this.name = `${PREFIX}${process.pid}-${++sequence}`;
     this.work = path.join(WORK_ROOT, this.name);
+    this.userData = options.userData;
     this.inputs = hostInputs(options.userData);
-    this.instanceId = options.instanceId ?? `i-0${randomBytes(8).toString("hex").slice(0, 16)}`;
+    this.served = servedInputs([this.inputs, ...(options.serves ?? []).map(hostInputs)]);
+    this.instanceId = options.instanceId ?? newInstanceId();
     this.group = options.group ?? "mastodon-standin-group";
   }
 
@@ -330,8 +369,19 @@ export class HostBoot {
     return path.join(this.work, "merged");
   }
 
+  /** What each PutParameter stored, in order (the test's view: values are never in the record). */
+  storedParameters(): { Name: string; Value: string; Version: number }[] {
+    const file = path.join(this.work, "put-values.jsonl");
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Name: string; Value: string; Version: number });
+  }
+
   private async setUp(): Promise<void> {
-    const { inputs, work } = this;
+    const { served: inputs, work } = this;
     fs.mkdirSync(work, { recursive: true });
     const certs = path.join(work, "certs");
     fs.mkdirSync(certs);
@@ -382,6 +432,7 @@ export class HostBoot {
     }
     objects[`amazon-ssm-${r}/latest/debian_amd64/amazon-ssm-agent.deb`] = this.images.ssmAgentDeb;
     fs.writeFileSync(path.join(work, "lifecycle-state"), "InService\n");
+    fs.writeFileSync(path.join(work, "instance-id"), `${this.instanceId}\n`);
     const config = {
       record: this.requestsFile,
       imds: {
@@ -393,6 +444,7 @@ export class HostBoot {
         group: this.group,
         role: "mastodon-standin-role",
         lifecycleStateFile: path.join(work, "lifecycle-state"),
+        instanceIdFile: path.join(work, "instance-id"),
       },
       aws: { address: ADDRESSES.aws, port: 443, ...awsCert },
       credentials: CREDENTIALS,
@@ -400,6 +452,7 @@ export class HostBoot {
       objects,
       rdsCaBundle: this.root.caCert,
       fail: this.options.fail ?? {},
+      putValues: path.join(work, "put-values.jsonl"),
     };
     fs.writeFileSync(path.join(work, "standin.json"), JSON.stringify(config, null, 2));
     fs.writeFileSync(this.requestsFile, "");
@@ -414,6 +467,23 @@ export class HostBoot {
     for (const [i, redis] of inputs.redis.entries()) await this.startRedis(certs, redis, redisAddresses[i]!);
     await this.startRegistry(certs);
 
+    this.hostsFile = [
+      "127.0.0.1 localhost",
+      "::1 localhost ip6-localhost ip6-loopback",
+      `${ADDRESSES.aws} ${awsNames.join(" ")}`,
+      ...(inputs.registryHosts.length > 0 ? [`${ADDRESSES.registry} ${inputs.registryHosts.join(" ")}`] : []),
+      ...(inputs.database ? [`${ADDRESSES.database} ${inputs.database.host}`] : []),
+      ...inputs.redis.map((x, i) => `${redisAddresses[i]} ${x.host}`),
+      "",
+    ].join("\n");
+    this.makeCopy();
+  }
+
+  private hostsFile = "";
+
+  /** A fresh copy of the root for the current host: an overlay, its podman storage, its seed. */
+  private makeCopy(): void {
+    const { work } = this;
     // The copy: an overlay on the cached root, and podman's storage on the machine's disk.
     for (const d of ["upper", "overlay-work", "merged", "containers"]) fs.mkdirSync(path.join(work, d));
     execFileSync("mount", [
@@ -425,20 +495,42 @@ export class HostBoot {
       this.merged,
     ]);
     this.mounted = true;
-    const hosts = [
-      "127.0.0.1 localhost",
-      "::1 localhost ip6-localhost ip6-loopback",
-      `${ADDRESSES.aws} ${awsNames.join(" ")}`,
-      `${ADDRESSES.registry} ${inputs.registryHosts.join(" ")}`,
-      ...(inputs.database ? [`${ADDRESSES.database} ${inputs.database.host}`] : []),
-      ...inputs.redis.map((x, i) => `${redisAddresses[i]} ${x.host}`),
-      "",
-    ].join("\n");
-    this.write("/etc/hosts", hosts);
+    this.write("/etc/hosts", this.hostsFile);
     this.write("/etc/hostname", "ip-10-0-1-23\n");
     const seed = "/var/lib/cloud/seed/nocloud";
-    this.write(`${seed}/user-data`, this.options.userData);
+    this.write(`${seed}/user-data`, this.userData);
     this.write(`${seed}/meta-data`, `instance-id: ${this.instanceId}\nlocal-hostname: ip-10-0-1-23\n`);
+  }
+
+  /**
+   * Replaces the host by a new one, as the group launches the next instance: the current copy is
+   * halted and removed, a fresh copy of the root gets `userData` (this fleet's, or another of those
+   * in `serves`) and a new instance id, which IMDS answers from now on. The stand-ins, their
+   * state (the database, the parameters put) and the record go on. Call `boot()` next.
+   */
+  async nextHost(userData: string = this.userData): Promise<void> {
+    const next = hostInputs(userData);
+    const missing = [
+      ...next.parameters.filter((p) => !this.served.parameters.includes(p)),
+      ...next.images.rails.filter((i) => !this.served.images.rails.includes(i)),
+      ...next.images.streaming.filter((i) => !this.served.images.streaming.includes(i)),
+      ...next.redis.filter((r) => !this.served.redis.some((s) => s.host === r.host)).map((r) => r.host),
+    ];
+    if (missing.length > 0)
+      throw new Error(`the stand-ins do not serve ${missing.join(", ")}: give this user-data in serves`);
+    await this.halt();
+    if (this.mounted) {
+      if (spawnSync("umount", [this.merged]).status !== 0) spawnSync("umount", ["-l", this.merged]);
+      this.mounted = false;
+    }
+    for (const d of ["upper", "overlay-work", "merged", "containers"])
+      fs.rmSync(path.join(this.work, d), { recursive: true, force: true });
+    this.userData = userData;
+    this.inputs = next;
+    this.instanceId = newInstanceId();
+    fs.writeFileSync(path.join(this.work, "instance-id"), `${this.instanceId}\n`);
+    this.setLifecycleState("InService");
+    this.makeCopy();
   }
 
   /** Writes a file into the booted copy (its overlay's upper layer). */
@@ -493,7 +585,7 @@ export class HostBoot {
   }
 
   private async startPostgres(certs: string): Promise<void> {
-    const db = this.inputs.database!;
+    const db = this.served.database!;
     const dir = path.join(this.work, "pg");
     fs.mkdirSync(dir);
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
@@ -555,7 +647,7 @@ export class HostBoot {
         "-h",
         path.join(this.work, "pg"),
         "-p",
-        String(this.inputs.database!.port),
+        String(this.served.database!.port),
         "-U",
         "postgres",
         "-d",
@@ -599,7 +691,7 @@ export class HostBoot {
   }
 
   private async startRegistry(certs: string): Promise<void> {
-    const cert = serverCertificate(certs, "registry", this.root, this.inputs.registryHosts, [
+    const cert = serverCertificate(certs, "registry", this.root, this.served.registryHosts, [
       ADDRESSES.registry,
     ]);
     const dir = path.join(this.work, "registry");
@@ -636,7 +728,7 @@ export class HostBoot {
       ]);
       return r.status === 0;
     });
-    pushImages(this.images, this.name, ADDRESSES.registry, this.inputs.images);
+    pushImages(this.images, this.name, ADDRESSES.registry, this.served.images);
   }
 
   /** Boots the copy (again, after a stop: a reboot of the same disk). */
@@ -716,6 +808,12 @@ export class HostBoot {
       await sleep(500);
     }
     return undefined;
+  }
+
+  /** What the host printed on its console (systemd's and cloud-init's output), every boot. */
+  consoleLog(): string {
+    const file = path.join(this.work, "console.log");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
   }
 
   /** Sets what IMDS answers at autoscaling/target-lifecycle-state. */

@@ -35,15 +35,25 @@ export interface ImageChange {
 
 const AGENT_CTL = `#!/bin/sh
 # Stand-in for the Amazon CloudWatch agent's control script (test/boot/image.ts, IMAGE_CHANGES).
-# Records each call; for fetch-config with file:PATH it fails, as the real agent's config
-# downloader does, when PATH is missing or is not JSON, and keeps a copy where the real one does
-# (etc/amazon-cloudwatch-agent.d/file_<name>). It starts no agent: nothing ships logs.
+# Records each call; for fetch-config with file:PATH it does to the files what the agent's own ctl
+# does (aws/amazon-cloudwatch-agent, packaging/dependencies/amazon-cloudwatch-agent-ctl, cwa_config
+# with multi_config "default"): the config downloader copies PATH to etc/amazon-cloudwatch-agent.d/
+# file_<name>.tmp, failing when PATH is missing or is not JSON; then it removes
+# etc/amazon-cloudwatch-agent.json (rm -f "\${JSON}") and every earlier config of that directory,
+# and renames the new one. A config kept at etc/amazon-cloudwatch-agent.json is thus gone after
+# the first fetch-config. It starts no agent: nothing ships logs.
 echo "$*" >>${AGENT_CTL_LOG}
+etc=/opt/aws/amazon-cloudwatch-agent/etc
 config=""
+action=""
 while [ $# -gt 0 ]; do
-  case "$1" in -c) config=$2; shift ;; esac
+  case "$1" in
+    -c) config=$2; shift ;;
+    -a) action=$2; shift ;;
+  esac
   shift
 done
+[ "$action" = fetch-config ] || exit 0
 case "$config" in
   file:*)
     file=\${config#file:}
@@ -51,8 +61,15 @@ case "$config" in
       echo "stand-in amazon-cloudwatch-agent-ctl: cannot read the config $file" >&2
       exit 1
     }
-    mkdir -p /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d
-    cp "$file" "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/file_$(basename "$file")" ;;
+    mkdir -p "$etc/amazon-cloudwatch-agent.d"
+    cp "$file" "$etc/amazon-cloudwatch-agent.d/file_$(basename "$file").tmp"
+    rm -f "$etc/amazon-cloudwatch-agent.json"
+    for f in "$etc/amazon-cloudwatch-agent.d"/*; do
+      case "$f" in
+        *.tmp) mv -f "$f" "\${f%.tmp}" ;;
+        *) rm -f "$f" ;;
+      esac
+    done ;;
 esac
 `;
 

@@ -10,13 +10,24 @@
  * (not root, no nspawn, no network namespaces) every test is skipped with the reason printed.
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { parse } from "yaml";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { HOST_FILES } from "../../core/host/hostFiles";
-import { LIFECYCLE_HOOK_NAME } from "../../core/host/readiness";
-import { runStack } from "../helpers";
-import { HostBoot, type Recorded, bootSupport, cleanStale } from "../boot/harness";
-import { AGENT_CTL_LOG } from "../boot/image";
+import { STACKS, runStack } from "../helpers";
+import { type BootOptions, HostBoot, bootSupport, cleanStale } from "../boot/harness";
+import {
+  BOOT_MS,
+  READY_MS,
+  bootToOutcome as bootWith,
+  completions,
+  expectMetrics,
+  expectReady,
+  journal,
+  readinessUnits,
+  userData,
+} from "../boot/scenarios";
 
 const BOOT_DIR = path.join(__dirname, "..", "boot");
 
@@ -36,16 +47,26 @@ test("the stand-ins' programs pass pyflakes3 and shellcheck", () => {
   expect(sh.status).toBe(0);
 });
 
+/**
+ * The root has no apt sources (IMAGE_CHANGES): a package some fleet's user-data names that the
+ * root lacks fails cloud-init's package step at boot. Every shipped stack's fleets together.
+ */
+test("the boot root installs every package the shipped stacks' user-data names", async () => {
+  const script = fs.readFileSync(path.join(BOOT_DIR, "build-root.sh"), "utf8");
+  const installed = /^user_data=\(([^)]*)\)/m.exec(script)![1]!.split(/\s+/).filter(Boolean);
+  const named = new Set<string>();
+  for (const stack of STACKS)
+    for (const a of fleetArtifacts((await runStack(stack)).resources))
+      for (const p of (parse(a.userData) as { packages?: string[] }).packages ?? []) named.add(p);
+  expect([...named].filter((p) => !installed.includes(p))).toEqual([]);
+}, 120000);
+
 const unsupported = bootSupport();
 if (unsupported) {
   // Said out loud: these tests are skipped, not passed.
   console.warn(`whole-host boot tests SKIPPED: ${unsupported}`);
 }
 const bootTest = unsupported ? test.skip : test;
-
-/** A boot's outcome may take this long on a busy 2-core machine (the first run also builds the root). */
-const BOOT_MS = 15 * 60 * 1000;
-const READY_MS = 10 * 60 * 1000;
 
 const boots: HostBoot[] = [];
 beforeAll(() => {
@@ -58,123 +79,8 @@ afterAll(async () => {
   for (const b of boots) await b.tearDown();
 }, BOOT_MS);
 
-async function userData(stack: string, fleet: string): Promise<string> {
-  const artifacts = fleetArtifacts((await runStack(stack)).resources);
-  const found = artifacts.find((a) => a.fleet === fleet);
-  if (!found) throw new Error(`${stack} has no fleet ${fleet}: ${artifacts.map((a) => a.fleet).join(", ")}`);
-  return found.userData;
-}
-
-const completions = (requests: readonly Recorded[]) =>
-  requests.filter((r) => r.service === "autoscaling" && r.action === "CompleteLifecycleAction");
-
-const index = (requests: readonly Recorded[], match: (r: Recorded) => boolean) => requests.findIndex(match);
-
-async function bootToOutcome(
-  label: string,
-  ud: string,
-  options: Partial<Parameters<typeof HostBoot.prepare>[0]> = {},
-): Promise<{ boot: HostBoot; completion?: Recorded; seconds?: number }> {
-  const boot = await HostBoot.prepare({ label, userData: ud, ...options });
-  boots.push(boot);
-  await boot.boot();
-  const completion = await boot.waitForRequest(
-    (r) => r.service === "autoscaling" && r.action === "CompleteLifecycleAction",
-    READY_MS,
-  );
-  const seconds = completion ? completion.t - boot.startedAt / 1000 : undefined;
-  console.log(
-    `${label}: ${completion ? `${String(completion["LifecycleActionResult"])} after ${seconds!.toFixed(1)} s` : "no lifecycle call"} (${boot.name})`,
-  );
-  if (!completion || completion["LifecycleActionResult"] !== "CONTINUE") console.log(boot.diagnostics());
-  return { boot, ...(completion && { completion }), ...(seconds !== undefined && { seconds }) };
-}
-
-/** The units the readiness config checks. */
-function readinessUnits(boot: HostBoot): string[] {
-  return (boot.inputs.files["/etc/mastodon/readiness.conf"] ?? "")
-    .split("\n")
-    .filter((l) => l.startsWith("unit "))
-    .map((l) => l.slice(5));
-}
-
-/**
- * What every ready host shows: the lifecycle action completed once with CONTINUE for this instance,
- * group and hook; no request refused (every AWS call signed with the role's credentials from IMDS,
- * every metadata read with a token); the secrets read before the lifecycle call; each host file the
- * fleet runs fetched by its digest key; every unit readiness checks active and none failed; cloud-init
- * without errors.
- */
-function expectReady(boot: HostBoot, completion: Recorded | undefined): void {
-  expect(completion).toBeDefined();
-  expect(completion!["LifecycleActionResult"]).toBe("CONTINUE");
-  const requests = boot.requests();
-  expect(completions(requests)).toEqual([
-    expect.objectContaining({
-      LifecycleHookName: LIFECYCLE_HOOK_NAME,
-      AutoScalingGroupName: boot.group,
-      InstanceId: boot.instanceId,
-      LifecycleActionResult: "CONTINUE",
-      status: 200,
-    }),
-  ]);
-  expect(requests.filter((r) => r["error"] || (r.status ?? 200) >= 400)).toEqual([]);
-  // IMDSv2: the first metadata request is a token.
-  const imds = requests.filter((r) => r.service === "imds");
-  expect(imds[0]).toEqual(expect.objectContaining({ method: "PUT", path: "/latest/api/token", status: 200 }));
-  // The role's credentials came from IMDS before the first signed AWS call.
-  const firstCredentials = index(
-    requests,
-    (r) => r.service === "imds" && /security-credentials\/.+/.test(r.path ?? ""),
-  );
-  const firstSigned = index(
-    requests,
-    (r) => r["signed"] === true || ["ssm", "autoscaling"].includes(r.service),
-  );
-  expect(firstCredentials).toBeGreaterThanOrEqual(0);
-  expect(firstCredentials).toBeLessThan(firstSigned);
-  // The secrets (everything under the stack's path) before the lifecycle call.
-  const byPath = index(
-    requests,
-    (r) =>
-      r.service === "ssm" && r.action === "GetParametersByPath" && r["Path"] === boot.inputs.parameterPath,
-  );
-  expect(byPath).toBeGreaterThanOrEqual(0);
-  expect(byPath).toBeLessThan(index(requests, (r) => r.action === "CompleteLifecycleAction"));
-  // Each host file this fleet runs, by its digest key from the host-files bucket, before the secrets.
-  const checksums = boot.inputs.files["/etc/mastodon/host-files.sha256"]!;
-  const wanted = HOST_FILES.filter((f) => checksums.includes(f.sha256));
-  expect(wanted.length).toBeGreaterThan(0);
-  for (const f of wanted) {
-    const i = index(
-      requests,
-      (r) =>
-        r.service === "s3" &&
-        r.action === "GetObject" &&
-        r["bucket"] === boot.inputs.buckets[0] &&
-        r["key"] === f.key &&
-        r.status === 200,
-    );
-    expect(i).toBeGreaterThanOrEqual(0);
-    expect(i).toBeLessThan(byPath);
-  }
-  // The SSM agent's package, from the region's bucket, first of all.
-  expect(
-    index(requests, (r) => r.service === "s3" && String(r["key"]).endsWith("amazon-ssm-agent.deb")),
-  ).toBeLessThan(byPath);
-  for (const unit of readinessUnits(boot))
-    expect(`${unit} ${boot.exec(["systemctl", "is-active", unit]).stdout.trim()}`).toBe(`${unit} active`);
-  expect(boot.exec(["systemctl", "--failed", "--plain", "--no-legend"]).stdout.trim()).toBe("");
-  expect(boot.exec(["cloud-init", "status", "--format", "json"]).stdout).toMatch(/"errors": \[\]/);
-  expect(boot.read(AGENT_CTL_LOG)).toContain("-a fetch-config -m ec2 -s -c file:");
-}
-
-/** The collector's first minute: a signed PutMetricData with the fleet's figures, accepted. */
-async function expectMetrics(boot: HostBoot, names: string[]): Promise<void> {
-  const put = await boot.waitForRequest((r) => r.service === "monitoring", 150000);
-  expect(put).toEqual(expect.objectContaining({ action: "PutMetricData", status: 200 }));
-  expect(put!["metrics"]).toEqual(expect.arrayContaining(names));
-}
+const bootToOutcome = (label: string, ud: string, options: Partial<BootOptions> = {}) =>
+  bootWith(boots, label, ud, options);
 
 let small: HostBoot | undefined;
 
@@ -236,6 +142,59 @@ bootTest(
     if (!small) throw new Error("the first boot of small did not happen");
     for (const u of ["mastodon-watch.service", "mastodon-drain.service"])
       expect(`${u} ${small.exec(["systemctl", "is-active", u]).stdout.trim()}`).toBe(`${u} active`);
+  },
+  BOOT_MS,
+);
+
+/**
+ * Scale-in: the group moves the instance to Terminating:Wait and IMDS's target lifecycle state says
+ * Terminated. The drain quiets Sidekiq (TSTP: it takes no new job), waits for its running job (the
+ * stand-in finishes it 6 s after TSTP), stops mastodon.target, then completes the termination hook
+ * with CONTINUE, once. On small's host after its reboot: the drain started again at boot.
+ */
+bootTest(
+  "small's host told Terminated quiets Sidekiq, waits for its job, stops mastodon.target and completes mastodon-drain once",
+  async () => {
+    if (!small) throw new Error("the first boot of small did not happen");
+    const boot = small;
+    const before = boot.requests().length;
+    const toldAt = Date.now() / 1000;
+    boot.setLifecycleState("Terminated");
+    const drained = await boot.waitForRequest(
+      (r) => r.n > before && r.service === "autoscaling" && r.action === "CompleteLifecycleAction",
+      READY_MS,
+    );
+    console.log(
+      `small/all drained: ${drained ? `hook completed ${(drained.t - toldAt).toFixed(1)} s after Terminated` : "no lifecycle call"}`,
+    );
+    expect(drained).toEqual(
+      expect.objectContaining({
+        LifecycleHookName: "mastodon-drain",
+        AutoScalingGroupName: boot.group,
+        InstanceId: boot.instanceId,
+        LifecycleActionResult: "CONTINUE",
+        status: 200,
+      }),
+    );
+    // The drain's own order, as its log and Sidekiq's show it in the host's journal.
+    const lines = journal(boot);
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const steps = [
+      at(/is being terminated: quieting Sidekiq \(mastodon\)/),
+      at(/^stand-in sidekiq: TSTP, quiet; 1 job still running$/),
+      at(/^stand-in sidekiq: the last job finished$/),
+      at(/no job running$/),
+      at(/^stand-in sidekiq: TERM with 0 job running, exiting$/),
+      at(/completed lifecycle hook mastodon-drain of /),
+    ];
+    expect(steps.every((i) => i >= 0)).toBe(true);
+    expect([...steps].sort((x, y) => x - y)).toEqual(steps);
+    expect(boot.exec(["systemctl", "is-active", "mastodon.target"]).stdout.trim()).toBe("inactive");
+    // Once: the drain has done its work and completes nothing more.
+    await new Promise((r) => setTimeout(r, 15000));
+    const after = boot.requests().slice(before);
+    expect(completions(after)).toHaveLength(1);
+    expect(after.filter((r) => (r.status ?? 200) >= 400 || r["error"])).toEqual([]);
   },
   BOOT_MS,
 );

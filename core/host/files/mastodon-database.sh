@@ -164,7 +164,11 @@ rails() {
   local direct=(RAILS_ENV=production "DB_HOST=${conf[db_host]}" "DB_PORT=${conf[db_port]}"
     DB_SSLMODE=verify-full PREPARED_STATEMENTS=true "${extra_env[@]}")
   if [ -n "${conf[image]:-}" ]; then
-    local run=(podman run --rm --pull=never --network=host --cap-drop=all --security-opt=no-new-privileges
+    # --log-driver=none: podman's default (journald) would copy the container's output into the
+    # journal, the owner's password with it; what the caller does not capture reaches the journal
+    # through this program's own stdout.
+    local run=(podman run --rm --pull=never --log-driver=none --network=host --cap-drop=all
+      --security-opt=no-new-privileges
       "--volume=${conf[env_file]}:/opt/mastodon/.env.production:ro"
       "--volume=${conf[ca_bundle]}:/opt/mastodon/.postgresql/root.crt:ro")
     local v

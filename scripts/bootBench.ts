@@ -1,0 +1,100 @@
+/**
+ * The whole-host boot, measured (scripts/bench.ts runs it after its other sections; issue 19):
+ * small's `all` host from the container's start to its launch lifecycle CONTINUE, against the floor
+ * measured in the same run: the same cached root booted with an empty user-data (`#cloud-config`
+ * and nothing else) to the end of cloud-init's final stage (its boot-finished file), which every
+ * host pays before the package's own boot does anything. Both boot under the same harness
+ * (test/boot/harness.ts: a fresh copy, its namespace and stand-ins), in turn (host, floor, floor,
+ * host, ...), so that a machine getting slower or faster weighs on both alike. Reported, never
+ * judged; skipped with the reason where no host can boot here (not root, no nspawn, ...).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { HostBoot, bootSupport, cleanStale } from "../test/boot/harness";
+import { READY_MS, outcome, userData } from "../test/boot/scenarios";
+
+interface Stats {
+  min: number;
+  median: number;
+  max: number;
+}
+
+const EMPTY_USER_DATA = "#cloud-config\n";
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Seconds from the container's start to cloud-init's final stage (boot-finished written). */
+async function toCloudInitFinal(boot: HostBoot): Promise<number> {
+  // The instance's own directory (not /var/lib/cloud/instance, a symlink absolute inside the copy).
+  const finished = `/var/lib/cloud/instances/${boot.instanceId}/boot-finished`;
+  const until = Date.now() + READY_MS;
+  while (Date.now() < until) {
+    if (boot.read(finished) !== undefined) break;
+    if (!boot.running) throw new Error("the floor's host stopped before cloud-init's final stage");
+    await sleep(100);
+  }
+  const file = path.join(boot.work, "merged", finished);
+  if (!fs.existsSync(file)) throw new Error("cloud-init's final stage did not end within 10 minutes");
+  return fs.statSync(file).mtimeMs / 1000 - boot.startedAt / 1000;
+}
+
+/** One boot of small's host (to CONTINUE) or of the floor (to cloud-init's final stage), torn down after. */
+async function once(which: "host" | "floor", hostUserData: string): Promise<number> {
+  const boot = await HostBoot.prepare({
+    label: `bench ${which}`,
+    userData: which === "host" ? hostUserData : EMPTY_USER_DATA,
+  });
+  try {
+    await boot.boot();
+    if (which === "floor") return await toCloudInitFinal(boot);
+    const o = await outcome(boot, "bench small/all");
+    if (o.completion?.["LifecycleActionResult"] !== "CONTINUE" || o.seconds === undefined)
+      throw new Error(`small/all did not reach CONTINUE:\n${boot.diagnostics()}`);
+    return o.seconds;
+  } finally {
+    await boot.tearDown();
+  }
+}
+
+export async function bootBench(runs: number, stats: (values: number[]) => Stats): Promise<void> {
+  const unsupported = bootSupport();
+  if (unsupported) {
+    console.log(`boot: skipped (no whole-host boot on this machine: ${unsupported})`);
+    return;
+  }
+  const removed = cleanStale();
+  if (removed.length > 0) console.log(`boot: removed what earlier runs left: ${removed.join(", ")}`);
+  const hostUserData = await userData("small", "all");
+  console.log(
+    `boot: small/all to its lifecycle CONTINUE, and the floor (the same root, an empty #cloud-config) to cloud-init's final stage; ${runs} runs each, interleaved (the first run may build the cached root: minutes)`,
+  );
+  const times = { host: [] as number[], floor: [] as number[] };
+  // The console lines outcome() prints for each boot are noise here.
+  const log = console.log;
+  for (let i = 0; i < runs; i++) {
+    for (const which of i % 2 === 0 ? (["host", "floor"] as const) : (["floor", "host"] as const)) {
+      console.log = () => undefined;
+      try {
+        times[which].push(await once(which, hostUserData));
+      } finally {
+        console.log = log;
+      }
+    }
+  }
+  const s = (x: number) => `${x.toFixed(1)} s`;
+  const rows = [
+    ["small/all to CONTINUE", stats(times.host)],
+    ["floor: cloud-init final", stats(times.floor)],
+  ] as const;
+  for (const [label, st] of rows)
+    console.log(
+      `  ${label.padEnd(24)}  ${s(st.min).padStart(9)}  ${s(st.median).padStart(9)}  ${s(st.max).padStart(9)}`,
+    );
+  console.log(
+    `  each run: small/all ${times.host.map(s).join(", ")}; floor ${times.floor.map(s).join(", ")}`,
+  );
+  const h = stats(times.host);
+  const f = stats(times.floor);
+  console.log(
+    `boot small/all / floor: median ${(h.median / f.median).toFixed(2)}, min ${(h.min / f.min).toFixed(2)} (the package's own boot: median ${s(h.median - f.median)})`,
+  );
+}

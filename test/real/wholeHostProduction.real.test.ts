@@ -1,0 +1,138 @@
+/**
+ * Production's fleets booted whole (issue 19; the harness and its stand-ins: test/boot/harness.ts):
+ * PgBouncer on every host in front of the (stand-in) RDS primary, two ElastiCache groups over TLS,
+ * search configured. Hosts boot one after the other against the same stand-ins, as the stack
+ * orders them: the scheduler's host first (it prepares the database: every other group waits for
+ * it), then a web host and a Sidekiq host of the default queue, each a fresh copy of the root.
+ *
+ * The stand-in Puma answers /health without the database, and nothing on these hosts talks to
+ * OpenSearch at boot (the web's readiness checks Puma's /health; the search deploy runs tootctl
+ * in the stand-in image): no stand-in OpenSearch is needed. What PgBouncer reaches is checked by a
+ * query through it, as Mastodon's processes make theirs.
+ *
+ * Boot time is measured and printed, never asserted. Skipped with the reason printed where no host
+ * can boot here.
+ */
+import { type HostBoot, bootSupport, cleanStale } from "../boot/harness";
+import {
+  BOOT_MS,
+  type Outcome,
+  bootToOutcome,
+  expectMetrics,
+  expectReady,
+  nextToOutcome,
+  userData,
+} from "../boot/scenarios";
+
+const unsupported = bootSupport();
+if (unsupported) console.warn(`whole-host boot tests (production) SKIPPED: ${unsupported}`);
+const bootTest = unsupported ? test.skip : test;
+
+const boots: HostBoot[] = [];
+beforeAll(() => {
+  if (!unsupported) {
+    const removed = cleanStale();
+    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
+  }
+});
+afterAll(async () => {
+  for (const b of boots) await b.tearDown();
+}, BOOT_MS);
+
+const fleets = async () => ({
+  scheduler: await userData("production", "sidekiq-scheduler"),
+  web: await userData("production", "web"),
+  sidekiq: await userData("production", "sidekiq-default"),
+});
+
+/**
+ * A query through the host's PgBouncer (127.0.0.1:6432, as .env.production's DB_HOST and DB_PORT
+ * say), as the app's role with its password from SSM: PgBouncer's userlist rendered from SSM, its
+ * TLS to the RDS name verified against the CA bundle the boot downloaded, the role and the schema
+ * the scheduler's host made.
+ */
+function throughPgBouncer(boot: HostBoot, sql: string): { status: number | null; out: string } {
+  const password = boot.parameters[`${boot.inputs.parameterPath}/db-password`];
+  expect(password).toBeDefined();
+  const r = boot.exec([
+    "env",
+    `PGPASSWORD=${password}`,
+    "psql",
+    "-X",
+    "-tA",
+    "-h",
+    "127.0.0.1",
+    "-p",
+    "6432",
+    "-U",
+    "mastodon",
+    "-d",
+    "mastodon_production",
+    "-c",
+    sql,
+  ]);
+  return { status: r.status, out: (r.stdout + r.stderr).trim() };
+}
+
+let scheduler: Outcome | undefined;
+
+bootTest(
+  "production's scheduler host boots to CONTINUE and prepares the database: role, schema, seeds",
+  async () => {
+    const f = await fleets();
+    scheduler = await bootToOutcome(boots, "production/sidekiq-scheduler", f.scheduler, {
+      serves: [f.web, f.sidekiq],
+    });
+    const { boot, completion } = scheduler;
+    expectReady(boot, completion);
+    expect(boot.psql("postgres", "SELECT rolname FROM pg_roles WHERE rolname = 'mastodon'")).toBe("mastodon");
+    expect(boot.psql("mastodon_production", "SELECT count(*) FROM oauth_applications WHERE superapp")).toBe(
+      "1",
+    );
+    expect(throughPgBouncer(boot, "SELECT count(*) > 0 FROM schema_migrations")).toEqual({
+      status: 0,
+      out: "t",
+    });
+  },
+  BOOT_MS,
+);
+
+bootTest(
+  "production's web host, booted after the scheduler's, reaches CONTINUE with PgBouncer serving the prepared database",
+  async () => {
+    if (!scheduler) throw new Error("the scheduler's host did not boot");
+    const { boot } = scheduler;
+    const { completion, after } = await nextToOutcome(boot, "production/web", (await fleets()).web);
+    expectReady(boot, completion, after);
+    expect(boot.inputs.files["/etc/pgbouncer/mastodon.ini"]).toBeDefined();
+    expect(throughPgBouncer(boot, "SELECT count(*) FROM accounts WHERE id = -99")).toEqual({
+      status: 0,
+      out: "1",
+    });
+    // The database's steps are the scheduler's alone: this host changed nothing there.
+    expect(
+      boot.requests().filter((r) => r.n > after && r.service === "ssm" && r.action === "PutParameter"),
+    ).toEqual([]);
+    await expectMetrics(boot, ["PgBouncerClientsWaiting", "PgBouncerMaxWait"], after);
+  },
+  BOOT_MS,
+);
+
+bootTest(
+  "production's Sidekiq host of the default queue, booted after the scheduler's, reaches CONTINUE",
+  async () => {
+    if (!scheduler) throw new Error("the scheduler's host did not boot");
+    const { boot } = scheduler;
+    const { completion, after } = await nextToOutcome(
+      boot,
+      "production/sidekiq-default",
+      (await fleets()).sidekiq,
+    );
+    expectReady(boot, completion, after);
+    expect(throughPgBouncer(boot, "SELECT 1")).toEqual({ status: 0, out: "1" });
+    // The queues' figures are the scheduler's host's to publish (one host, no duplicates); this one
+    // publishes its PgBouncer's.
+    await expectMetrics(boot, ["PgBouncerClientsWaiting", "PgBouncerMaxWait"], after);
+  },
+  BOOT_MS,
+);
