@@ -205,14 +205,7 @@ test("tier components: inputs typed as Pulumi inputs, enums from the shared enum
 test("Fleet: its group's facts as a named type, queues from the shared enum, inputs where outputs go", () => {
   const fleet = schema.resources[token("Fleet")] as Resource;
   expect(fleet.requiredInputs).toEqual(
-    [
-      "fleet",
-      "imageId",
-      "parameterPath",
-      "securityGroupIds",
-      "subnetIds",
-      "userData",
-    ].sort(),
+    ["fleet", "imageId", "parameterPath", "securityGroupIds", "subnetIds", "userData"].sort(),
   );
   // What other tiers' outputs feed is an input; what the caller knows up front is plain.
   expect(fleet.inputProperties.userData).toEqual(expect.objectContaining({ type: "string" }));
