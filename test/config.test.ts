@@ -489,6 +489,35 @@ describe("settings nothing reads are warned about, by key, value and what to do"
     expect(pooled.warnings.filter((w) => w.message.includes("is read only with"))).toEqual([]);
   });
 
+  test("the persistent Redis's settings of the mode not chosen", () => {
+    const elasticache = parseStackConfig(
+      withConfig((c) => (c.redis = { persistent: { instanceType: "c7g.large", volumeGiB: 40 } })),
+    );
+    expect(elasticache.warnings.map((w) => [w.key, w.value])).toEqual([
+      ["mastodon:redis.persistent.instanceType", "c7g.large"],
+      ["mastodon:redis.persistent.volumeGiB", 40],
+    ]);
+    expect(elasticache.warnings[0]!.message).toContain(
+      "is read only with mastodon:redis.persistent.mode self-managed-aof, and the mode here is elasticache",
+    );
+    const selfManaged = parseStackConfig(
+      withConfig(
+        (c) =>
+          (c.redis = {
+            persistent: { mode: "self-managed-aof", nodeType: "cache.t4g.small", volumeGiB: 40 },
+          }),
+      ),
+    );
+    expect(selfManaged.warnings.map((w) => [w.key, w.value])).toEqual([
+      ["mastodon:redis.persistent.nodeType", "cache.t4g.small"],
+    ]);
+    // Each mode's own keys: no such warning.
+    const own = parseStackConfig(
+      withConfig((c) => (c.redis = { persistent: { nodeType: "cache.t4g.small" } })),
+    );
+    expect(own.warnings.filter((w) => w.key.startsWith("mastodon:redis."))).toEqual([]);
+  });
+
   test("an SMTP block under provider ses, never showing its login or password", () => {
     const { warnings } = parseStackConfig(
       withConfig((c) => {

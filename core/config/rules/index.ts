@@ -20,7 +20,7 @@ import type { Rule } from "./rule";
 import { scalingFleets } from "./scaling";
 import { searchDataTier, spotInstanceTypes, translationSettings } from "./search";
 import { spotFleets } from "./spot";
-import { alarmSubscription, poolerOnlySettings, smtpUnderSes } from "./unread";
+import { alarmSubscription, persistentModeSettings, poolerOnlySettings, smtpUnderSes } from "./unread";
 
 export { MAX_STREAMING_PROCESSES } from "./edge";
 export { regionProblems, secretProblems } from "./limits";
@@ -44,6 +44,7 @@ export const RULES: readonly Rule[] = [
   redisOnHost,
   memoryFit,
   poolerOnlySettings,
+  persistentModeSettings,
   smtpUnderSes,
   alarmSubscription,
 ];

@@ -1,7 +1,8 @@
 /**
  * Settings that are well formed but that nothing would read or act on: a warning each, by key, so a
  * value the operator believes in does not sit in the stack file doing nothing. Pooler settings
- * without PgBouncer, SMTP settings with SES, and alarms that reach nobody in production.
+ * without PgBouncer, SMTP settings with SES, the persistent Redis's settings of the mode not chosen,
+ * and alarms that reach nobody in production.
  */
 import type { Problem } from "../problems";
 import type { StackConfig } from "../resolve";
@@ -70,3 +71,26 @@ export const alarmSubscription: Rule = (config): Problem[] =>
         ),
       ]
     : [];
+
+/**
+ * The persistent Redis's keys of the other mode: `instanceType` and `volumeGiB` size the
+ * self-managed AOF host (components/redisHost.ts), `nodeType` and `nodes` the ElastiCache
+ * replication group (components/redisStore.ts); each mode reads only its own. With redis.onHost,
+ * ElastiCache keys are refused already (redisOnHost.ts).
+ */
+export const persistentModeSettings: Rule = (config) => {
+  if (config.redis.onHost) return [];
+  const mode = config.redis.persistent.mode;
+  const otherKeys = mode === "elasticache" ? ["instanceType", "volumeGiB"] : ["nodeType", "nodes"];
+  const other = mode === "elasticache" ? "self-managed-aof" : "elasticache";
+  return otherKeys
+    .map((k) => `redis.persistent.${k}`)
+    .filter((key) => config.written.has(key))
+    .map((key) =>
+      warning(
+        key.split("."),
+        config.written.get(key),
+        `is read only with mastodon:redis.persistent.mode ${other}, and the mode here is ${mode}: nothing uses it. Set mastodon:redis.persistent.mode ${other}, or remove it`,
+      ),
+    );
+};
