@@ -1,7 +1,8 @@
 /**
  * The writers of the C daemons' config files, one per syntax: PgBouncer's ini (sections of
  * `key = value`, PgBouncer's "Configuration" page) and redis.conf (`directive arg ...` lines, the
- * self-documented redis.conf Redis ships). The renderers (pgbouncer.ts, redis.ts) hand them
+ * self-documented redis.conf Redis ships); and of the package's own programs' `key value` files
+ * (mastodon-ready's, mastodon-database's: each reads them with `read -r key value`). The renderers (pgbouncer.ts, redis.ts) hand them
  * key/value lists; nothing else joins config lines by hand. Each refuses what its daemon would read
  * differently from what was meant. Pure.
  */
@@ -87,4 +88,21 @@ export function renderRedisConf(file: RedisConfFile): string {
     return [directive, ...args.map((a) => redisArgument(directive, a))].join(" ");
   });
   return [`# ${noLineBreak("comment", file.comment)}`, ...lines, ""].join("\n");
+}
+
+/**
+ * A `key value` file as the package's shell programs read it (`while read -r key value`): a comment
+ * line, then one pair a line. `value` is one word as `pattern` says (no whitespace, so `read` gives it
+ * back whole); `what` names the file in the refusal.
+ */
+export function renderKeyValueFile(
+  what: string,
+  comment: string,
+  lines: readonly (readonly [key: string, value: ConfValue])[],
+  pattern: RegExp,
+): string {
+  for (const [key, value] of lines)
+    if (!pattern.test(String(value)) || /\s/.test(String(value)))
+      throw new Error(`${what} ${key}: ${JSON.stringify(value)} is not one word`);
+  return [`# ${noLineBreak(what, comment)}`, ...lines.map((l) => l.join(" ")), ""].join("\n");
 }

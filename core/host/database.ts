@@ -12,6 +12,7 @@
  * The same program runs the one-off tootctl commands of the retention timer and the search deploy.
  */
 import type { WriteFile } from "./cloudInit";
+import { renderKeyValueFile } from "./conf";
 import { type DatabaseRoleSetup, checkDatabaseRole, renderRoleSetupSql } from "./databaseRole";
 import { IMAGES_UNIT } from "./containerImages";
 import { DATABASE_PATHS, type RailsSource, renderOneOffUnit, tootctlExec } from "./oneOff";
@@ -82,14 +83,12 @@ export function renderDatabaseConfig(input: DatabaseHostInput, source: RailsSour
       : []),
     ...(input.search ? ([["search_unit", SEARCH_DEPLOY_UNIT]] as [string, string][]) : []),
   ];
-  for (const [key, value] of lines)
-    if (!VALUE.test(String(value)))
-      throw new Error(`database ${key}: ${JSON.stringify(value)} is not one word`);
-  return [
-    "# mastodon-aws: the database's lifecycle on the scheduler's host (core/host/database.ts)",
-    ...lines.map((l) => l.join(" ")),
-    "",
-  ].join("\n");
+  return renderKeyValueFile(
+    "database",
+    "mastodon-aws: the database's lifecycle on the scheduler's host (core/host/database.ts)",
+    lines,
+    VALUE,
+  );
 }
 
 function railsLines(source: RailsSource): [string, string][] {

@@ -26,6 +26,7 @@ import type { Fleet } from "../config/resolve";
 import { DEFAULTS } from "../defaults";
 import { ssmReadBoundSeconds } from "./boot";
 import { MASTODON_READY, programText } from "./programs";
+import { renderKeyValueFile } from "./conf";
 import { type Directive, renderUnit, type UnitFile } from "./systemd";
 import { enabledUnits, type UnitContext } from "./units";
 
@@ -172,14 +173,12 @@ export function renderReadinessConfig(input: ReadinessConfigInput): string {
         ] as [string, string | number][])
       : []),
   ];
-  for (const [key, value] of lines)
-    if (!WORD.test(String(value)))
-      throw new Error(`readiness ${key}: ${JSON.stringify(value)} is not one word`);
-  return [
-    "# mastodon-aws: what mastodon-ready checks (core/host/readiness.ts)",
-    ...lines.map((l) => l.join(" ")),
-    "",
-  ].join("\n");
+  return renderKeyValueFile(
+    "readiness",
+    "mastodon-aws: what mastodon-ready checks (core/host/readiness.ts)",
+    lines,
+    WORD,
+  );
 }
 
 /** One step of the boot: a command (absolute path first) and the longest it may take. */
