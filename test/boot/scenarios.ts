@@ -8,12 +8,32 @@ import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { HOST_FILES } from "../../core/host/hostFiles";
 import { LIFECYCLE_HOOK_NAME } from "../../core/host/readiness";
 import { runStack } from "../helpers";
-import { type BootOptions, HostBoot, type Recorded } from "./harness";
+import { type BootOptions, HostBoot, type Recorded, bootSupport, cleanStale } from "./harness";
 import { AGENT_CTL_LOG } from "./image";
 
 /** A boot's outcome may take this long on a busy 2-core machine (the first run also builds the root). */
 export const BOOT_MS = 15 * 60 * 1000;
 export const READY_MS = 10 * 60 * 1000;
+
+/**
+ * One whole-host test file's frame: whether this machine can boot a host (said out loud when it
+ * cannot: the tests are skipped, never passed), what earlier runs left removed before the first
+ * boot, and every boot the file records in `boots` torn down after the last test.
+ */
+export function bootSuite(what: string): { bootTest: typeof test; boots: HostBoot[]; unsupported?: string } {
+  const unsupported = bootSupport();
+  if (unsupported) console.warn(`whole-host boot tests (${what}) SKIPPED: ${unsupported}`);
+  const boots: HostBoot[] = [];
+  beforeAll(() => {
+    if (unsupported) return;
+    const removed = cleanStale();
+    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
+  });
+  afterAll(async () => {
+    for (const b of boots) await b.tearDown();
+  }, BOOT_MS);
+  return { bootTest: unsupported ? test.skip : test, boots, ...(unsupported && { unsupported }) };
+}
 
 /** A fleet's rendered user-data, as the launch template carries it (gunzipped). */
 export async function userData(

@@ -16,7 +16,7 @@ import { parse } from "yaml";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { HOST_FILES } from "../../core/host/hostFiles";
 import { STACKS, runStack } from "../helpers";
-import { type BootOptions, HostBoot, bootSupport, cleanStale } from "../boot/harness";
+import { type BootOptions, HostBoot } from "../boot/harness";
 import {
   BOOT_MS,
   READY_MS,
@@ -27,6 +27,7 @@ import {
   journal,
   readinessUnits,
   userData,
+  bootSuite,
 } from "../boot/scenarios";
 
 const BOOT_DIR = path.join(__dirname, "..", "boot");
@@ -61,23 +62,7 @@ test("the boot root installs every package the shipped stacks' user-data names",
   expect([...named].filter((p) => !installed.includes(p))).toEqual([]);
 }, 120000);
 
-const unsupported = bootSupport();
-if (unsupported) {
-  // Said out loud: these tests are skipped, not passed.
-  console.warn(`whole-host boot tests SKIPPED: ${unsupported}`);
-}
-const bootTest = unsupported ? test.skip : test;
-
-const boots: HostBoot[] = [];
-beforeAll(() => {
-  if (!unsupported) {
-    const removed = cleanStale();
-    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
-  }
-});
-afterAll(async () => {
-  for (const b of boots) await b.tearDown();
-}, BOOT_MS);
+const { bootTest, boots } = bootSuite("small and dev");
 
 const bootToOutcome = (label: string, ud: string, options: Partial<BootOptions> = {}) =>
   bootWith(boots, label, ud, options);

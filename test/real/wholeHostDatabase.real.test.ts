@@ -12,7 +12,7 @@
  *
  * Skipped with the reason printed where no host can boot here.
  */
-import { type HostBoot, bootSupport, cleanStale } from "../boot/harness";
+import { type HostBoot } from "../boot/harness";
 import {
   BOOT_MS,
   type Outcome,
@@ -21,22 +21,10 @@ import {
   expectReady,
   nextToOutcome,
   userData,
+  bootSuite,
 } from "../boot/scenarios";
 
-const unsupported = bootSupport();
-if (unsupported) console.warn(`whole-host boot tests (database) SKIPPED: ${unsupported}`);
-const bootTest = unsupported ? test.skip : test;
-
-const boots: HostBoot[] = [];
-beforeAll(() => {
-  if (!unsupported) {
-    const removed = cleanStale();
-    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
-  }
-});
-afterAll(async () => {
-  for (const b of boots) await b.tearDown();
-}, BOOT_MS);
+const { bootTest, boots } = bootSuite("database");
 
 const OWNER = { owner: { username: "alice", email: "alice@example.org" } };
 /** The release after the stack's (v4.6.5): what the upgrade's second host runs. */

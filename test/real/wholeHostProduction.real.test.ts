@@ -13,7 +13,7 @@
  * Boot time is measured and printed, never asserted. Skipped with the reason printed where no host
  * can boot here.
  */
-import { type HostBoot, bootSupport, cleanStale } from "../boot/harness";
+import { type HostBoot } from "../boot/harness";
 import {
   BOOT_MS,
   type Outcome,
@@ -22,22 +22,10 @@ import {
   expectReady,
   nextToOutcome,
   userData,
+  bootSuite,
 } from "../boot/scenarios";
 
-const unsupported = bootSupport();
-if (unsupported) console.warn(`whole-host boot tests (production) SKIPPED: ${unsupported}`);
-const bootTest = unsupported ? test.skip : test;
-
-const boots: HostBoot[] = [];
-beforeAll(() => {
-  if (!unsupported) {
-    const removed = cleanStale();
-    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
-  }
-});
-afterAll(async () => {
-  for (const b of boots) await b.tearDown();
-}, BOOT_MS);
+const { bootTest, boots } = bootSuite("production");
 
 const fleets = async () => ({
   scheduler: await userData("production", "sidekiq-scheduler"),

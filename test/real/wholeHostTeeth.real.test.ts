@@ -12,23 +12,17 @@
  *
  * Skipped with the reason printed where no host can boot here.
  */
-import { type HostBoot, bootSupport, cleanStale } from "../boot/harness";
-import { BOOT_MS, READY_MS, bootToOutcome, expectReady, readinessUnits, userData } from "../boot/scenarios";
+import {
+  BOOT_MS,
+  READY_MS,
+  bootToOutcome,
+  expectReady,
+  readinessUnits,
+  userData,
+  bootSuite,
+} from "../boot/scenarios";
 
-const unsupported = bootSupport();
-if (unsupported) console.warn(`whole-host boot tests (teeth) SKIPPED: ${unsupported}`);
-const bootTest = unsupported ? test.skip : test;
-
-const boots: HostBoot[] = [];
-beforeAll(() => {
-  if (!unsupported) {
-    const removed = cleanStale();
-    if (removed.length > 0) console.warn(`removed what earlier runs left: ${removed.join(", ")}`);
-  }
-});
-afterAll(async () => {
-  for (const b of boots) await b.tearDown();
-}, BOOT_MS);
+const { bootTest, boots } = bootSuite("teeth");
 
 /** `text` with `from` replaced everywhere; throws when it is not there (the mutation must bite). */
 function mutate(text: string, from: string, to: string): string {
