@@ -161,17 +161,23 @@ bootTest(
         status: 200,
       }),
     );
-    // The drain's own order, as its log and Sidekiq's show it in the host's journal.
-    const lines = journal(boot);
-    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
-    const steps = [
-      at(/is being terminated: quieting Sidekiq \(mastodon\)/),
-      at(/^stand-in sidekiq: TSTP, quiet; 1 job still running$/),
-      at(/^stand-in sidekiq: the last job finished$/),
-      at(/no job running$/),
-      at(/^stand-in sidekiq: TERM with 0 job running, exiting$/),
-      at(/completed lifecycle hook mastodon-drain of /),
+    // The drain's own order, as its log and Sidekiq's show it in the host's journal. The container's
+    // lines reach the journal through conmon, which may lag the hook's call: read again, bounded.
+    const PATTERNS = [
+      /is being terminated: quieting Sidekiq \(mastodon\)/,
+      /^stand-in sidekiq: TSTP, quiet; 1 job still running$/,
+      /^stand-in sidekiq: the last job finished$/,
+      /no job running$/,
+      /^stand-in sidekiq: TERM with 0 job running, exiting$/,
+      /completed lifecycle hook mastodon-drain of /,
     ];
+    let steps: number[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const lines = journal(boot);
+      steps = PATTERNS.map((pattern) => lines.findIndex((l) => pattern.test(l)));
+      if (steps.every((i) => i >= 0)) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
     expect(steps.every((i) => i >= 0)).toBe(true);
     expect([...steps].sort((x, y) => x - y)).toEqual(steps);
     expect(boot.exec(["systemctl", "is-active", "mastodon.target"]).stdout.trim()).toBe("inactive");
