@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { gzipSync } from "zlib";
 import { DEFAULTS } from "../core/defaults";
 import type { SidekiqQueue } from "../core/config/args";
-import { servesScheduler } from "../core/config/resolve";
 import { fleetLogGroupName } from "../core/host/logs";
+import { type HealthyPercentages, groupMaintenancePolicy } from "../core/sizing/replacement";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../core/host/metrics";
 import { POLICY_TAGS, fleetPolicyTags } from "../core/aws/policyTags";
 import {
@@ -13,7 +13,7 @@ import {
   MAX_LIFECYCLE_HEARTBEAT_SECONDS,
   capacityWaitSeconds,
 } from "../core/host/readiness";
-import { fleetRole } from "./fleetRole";
+import { type FleetVolumeArgs, fleetRole } from "./fleetRole";
 import { providedType, withFormerType } from "./typeToken";
 
 /**
@@ -53,16 +53,15 @@ export interface FleetGroupArgs {
   queueLatencyTarget?: number;
   /** Encrypted gp3 root volume, GiB (@default 30). */
   rootVolumeGiB?: number;
-  /**
-   * The Sidekiq queues its hosts serve. Serving scheduler makes the fleet a singleton: an instance
-   * refresh replaces its one host with none running beside it (@default none).
-   */
+  /** The Sidekiq queues its hosts serve (@default none). */
   sidekiqQueues?: SidekiqQueue[];
   /** What one host opens against PostgreSQL, after PgBouncer when pooled: the budget the policy pack checks. */
   postgresConnectionsPerHost: number;
+  /** How hosts are replaced: the budget's surge (core/sizing/replacement.ts). (@default by its role) */
+  instanceMaintenancePolicy?: HealthyPercentages;
 }
 
-export interface FleetArgs {
+export interface FleetArgs extends FleetVolumeArgs {
   /** The group: sizes, types, scaling and the budget's facts (components/wiring.ts fleetGroup). */
   fleet: FleetGroupArgs;
   imageId: pulumi.Input<string>;
@@ -89,8 +88,13 @@ export interface FleetArgs {
   schemaFromGroup?: pulumi.Input<string>;
   /** ALB target groups the instances join (web, or one per streaming port). (@default []) */
   targetGroupArns?: pulumi.Input<string>[];
-  /** The stack's SSM path: the hosts may read parameters under it, nothing else. */
+  /** The stack's SSM path: it names the fleet's log group and its metrics' Stack dimension. */
   parameterPath: string;
+  /**
+   * The SSM parameters the hosts read, each by name (core/host/fleetHost.ts, FleetHost.parameterNames):
+   * the role may read (and decrypt) these and no other parameter. (@default none)
+   */
+  parameterNames?: pulumi.Input<string[]>;
   /**
    * The media bucket policy (JSON) from MediaStorage, for fleets that read or write media (Puma's
    * uploads, Sidekiq's fetches and removals). The streaming server never touches S3. (@default none)
@@ -100,7 +104,7 @@ export interface FleetArgs {
   hostFilesPolicy?: pulumi.Input<string>;
   /**
    * The RDS master password's SSM parameter ARN, for the fleet that prepares the database (the
-   * scheduler's): it lives outside the stack's path, so no other fleet may read it. (@default none)
+   * scheduler's): no other fleet may read it. (@default none)
    */
   adminPasswordParameterArn?: pulumi.Input<string>;
   /**
@@ -123,8 +127,8 @@ export interface FleetArgs {
 
 /**
  * One role fleet: a launch template (IMDSv2 only, encrypted gp3 root, no key pair, user-data
- * compressed), an instance profile allowed only what the fleet needs (SSM agent, its stack's
- * parameters, the media bucket, its log group, metrics in the Mastodon namespace), and an Auto
+ * compressed), an instance profile allowed only what the fleet needs (SSM agent, the parameters
+ * its hosts read, the media bucket, its log group, metrics in the Mastodon namespace), and an Auto
  * Scaling group across the app subnets.
  *
  * A new instance stays in Pending:Wait on the launch lifecycle hook until its boot completes the
@@ -136,10 +140,9 @@ export interface FleetArgs {
  * launching). After the boot, the host's watch marks it Unhealthy when its units stay down; web
  * and streaming fleets also use the ALB's health checks.
  *
- * A launch-template change rolls the fleet with an instance refresh that terminates before it
- * launches (max healthy 100%): the budget counts maxSize, and launching first could briefly exceed
- * it. The scheduler's fleet (maxSize 1) replaces its one instance with min healthy 0, so two
- * schedulers never run at once.
+ * Hosts are replaced (an instance refresh on a launch-template change, a host marked Unhealthy) as
+ * the group's instance maintenance policy says: web and streaming launch first, the scheduler's one
+ * host and other Sidekiq hosts leave first (core/sizing/replacement.ts, which the budget reads).
  */
 export class Fleet extends pulumi.ComponentResource {
   public readonly fleetName: string;
@@ -153,7 +156,6 @@ export class Fleet extends pulumi.ComponentResource {
     const parent = { parent: this };
     const { fleet } = args;
     this.fleetName = fleet.name;
-    const singleton = servesScheduler(fleet.sidekiqQueues);
     const region = aws.getRegionOutput({}, parent).region;
     const identity = aws.getCallerIdentityOutput({}, parent);
     const tags = { ...(args.tags ?? {}), [POLICY_TAGS.fleet]: fleet.name };
@@ -237,6 +239,7 @@ export class Fleet extends pulumi.ComponentResource {
     const targetGroupArns = args.targetGroupArns ?? [];
     const heartbeat = pulumi.output(args.launchHeartbeatSeconds ?? MAX_LIFECYCLE_HEARTBEAT_SECONDS);
     const scaled = fleet.cpuTarget !== undefined || fleet.queueLatencyTarget !== undefined;
+    const maintenance = groupMaintenancePolicy(fleet, targetGroupArns.length > 0);
     this.group = new aws.autoscaling.Group(
       `${name}-group`,
       {
@@ -306,11 +309,12 @@ export class Fleet extends pulumi.ComponentResource {
           "GroupMinSize",
           "GroupTotalInstances",
         ],
+        instanceMaintenancePolicy: maintenance,
+        // A refresh's preferences override the policy; the provider fills left-out ones with 90/100.
         instanceRefresh: {
           strategy: "Rolling",
           preferences: {
-            minHealthyPercentage: singleton ? 0 : 90,
-            maxHealthyPercentage: 100,
+            ...maintenance,
             instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
           },
         },

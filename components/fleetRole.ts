@@ -6,16 +6,29 @@ import {
   fleetLifecyclePolicy,
   fleetLogsPolicy,
   fleetMetricsPolicy,
+} from "../core/aws/policies";
+import {
   fleetParametersPolicy,
   parameterReadPolicy,
   parameterWritePolicy,
-} from "../core/aws/policies";
+} from "../core/aws/parameterPolicies";
+
+/** Fleet's args (components/fleet.ts, FleetArgs) for the fleet that runs both Redis (redis.onHost). */
+export interface FleetVolumeArgs {
+  /**
+   * Attaching the persistent Redis's EBS volume to the fleet's own instances: the policy (JSON) from
+   * OnHostRedis.placement (core/aws/redisVolumePolicy.ts). (@default none)
+   */
+  dataVolumePolicy?: pulumi.Input<string>;
+}
 
 /** What of a Fleet's args (components/fleet.ts, FleetArgs) its role reads. */
 export interface FleetRoleArgs {
   readonly fleet: { readonly name: string };
-  readonly parameterPath: string;
+  /** The SSM parameters the hosts read, by name: the role may read these alone (none without it). */
+  readonly parameterNames?: pulumi.Input<string[]>;
   readonly mediaAccessPolicy?: pulumi.Input<string>;
+  readonly dataVolumePolicy?: pulumi.Input<string>;
   readonly hostFilesPolicy?: pulumi.Input<string>;
   readonly pullPolicy?: pulumi.Input<string>;
   readonly adminPasswordParameterArn?: pulumi.Input<string>;
@@ -34,8 +47,9 @@ export interface FleetRoleContext {
 }
 
 /**
- * A fleet's instance role and profile (components/fleet.ts): Session Manager instead of SSH, its
- * stack's parameters, the media bucket where the fleet touches media, the host files, the image
+ * A fleet's instance role and profile (components/fleet.ts): Session Manager instead of SSH, the
+ * parameters its hosts read (each by name: a host running only the streaming server reads no Rails
+ * secret), the media bucket where the fleet touches media, the host files, the image
  * registry's pull-through cache, the database's passwords on the scheduler's fleet, its own log
  * group, metrics in the Mastodon namespace, and the lifecycle actions of its own group.
  */
@@ -60,20 +74,23 @@ export function fleetRole(
     { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
     parent,
   );
-  new aws.iam.RolePolicy(
-    `${name}-parameters`,
-    {
-      role: role.id,
-      policy: pulumi
-        .all([ctx.region, ctx.accountId])
-        .apply(([r, account]) => JSON.stringify(fleetParametersPolicy(r, account, args.parameterPath))),
-    },
-    parent,
-  );
+  if (args.parameterNames !== undefined)
+    new aws.iam.RolePolicy(
+      `${name}-parameters`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([ctx.region, ctx.accountId, args.parameterNames])
+          .apply(([r, account, names]) => JSON.stringify(fleetParametersPolicy(r, account, names))),
+      },
+      parent,
+    );
   if (args.mediaAccessPolicy !== undefined)
     new aws.iam.RolePolicy(`${name}-media`, { role: role.id, policy: args.mediaAccessPolicy }, parent);
   if (args.hostFilesPolicy)
     new aws.iam.RolePolicy(`${name}-host-files`, { role: role.id, policy: args.hostFilesPolicy }, parent);
+  if (args.dataVolumePolicy)
+    new aws.iam.RolePolicy(`${name}-redis-volume`, { role: role.id, policy: args.dataVolumePolicy }, parent);
   if (args.pullPolicy)
     new aws.iam.RolePolicy(`${name}-registry`, { role: role.id, policy: args.pullPolicy }, parent);
   if (args.adminPasswordParameterArn !== undefined)

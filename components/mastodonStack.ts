@@ -29,6 +29,7 @@ import type {
 import type { Env } from "../core/host/env";
 import type { Architecture } from "../core/sizing/catalog";
 import { POLICY_TAGS, databasePolicyTags } from "../core/aws/policyTags";
+import { type DeploymentScope, deploymentScope } from "../core/aws/naming/scope";
 import { DnsRecords } from "./dnsRecords";
 import { Fleet } from "./fleet";
 import { HostFiles } from "./hostFiles";
@@ -41,7 +42,7 @@ import { Mail } from "./mail";
 import { MediaStorage } from "./mediaStorage";
 import { Network, hostInstanceTypes } from "./network";
 import { PostgresDatabase } from "./postgresDatabase";
-import { OnHostRedis } from "./onHostRedis";
+import { OnHostRedis, onHostRedisArgs } from "./onHostRedis";
 import { RedisStore } from "./redisStore";
 import { Monitoring } from "./monitoring";
 import { MastodonSecrets } from "./secrets";
@@ -259,17 +260,14 @@ export class MastodonStack extends pulumi.ComponentResource {
     // program's region and secret keys (opts.check) are checked in the same pass. args is read as
     // the raw config it is until zod has checked it.
     const { check, ...resourceOpts } = opts ?? {};
-    const validated = parseStackConfig(
-      args as unknown as Record<string, unknown>,
-      pulumi.getStack(),
-      check ?? {},
-    );
+    const scope = deploymentScope(pulumi.getProject(), pulumi.getStack(), name);
+    const validated = parseStackConfig(args as unknown as Record<string, unknown>, scope.stack, check ?? {});
     super("mastodon:index:MastodonStack", name, {}, resourceOpts);
     const config = validated.config;
     for (const warning of validated.warnings) pulumi.log.warn(formatProblem(warning), this);
     const production = config.environment === "production";
     const parent = { parent: this };
-    this.parameterPrefix = `/mastodon/${pulumi.getStack()}/${name}`;
+    this.parameterPrefix = scope.parameterPrefix;
 
     const network = new Network(
       `${name}-network`,
@@ -286,7 +284,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     const dataSubnetIds = network.dataSubnetIds;
     const groups = network.securityGroups;
 
-    const stackTags = { [POLICY_TAGS.stack]: `${pulumi.getStack()}/${name}` };
+    const stackTags = { [POLICY_TAGS.stack]: scope.tag };
     const databaseConfig = config.database;
     const database = new PostgresDatabase(
       `${name}-db`,
@@ -305,6 +303,7 @@ export class MastodonStack extends pulumi.ComponentResource {
         subnetIds: dataSubnetIds,
         securityGroupId: groups.database.id,
         parameterPrefix: this.parameterPrefix,
+        scope,
         ...(databaseConfig.replica && {
           replica: {
             instanceClass: databaseConfig.replica.instanceClass,
@@ -316,7 +315,7 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent,
     );
 
-    const redis = this.redisTiers(name, network, config, production);
+    const redis = this.redisTiers(scope, network, config, production);
     const loadBalancer = new LoadBalancer(
       `${name}-lb`,
       {
@@ -448,7 +447,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     };
     const env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
-    const images = stackImages(name, config, network, stackTags, this);
+    const images = stackImages(scope, config, network, stackTags, this);
     if (images.releaseImage) this.releaseImage = images.releaseImage;
     this.imageRegistry = images.registry;
     const hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
@@ -469,11 +468,14 @@ export class MastodonStack extends pulumi.ComponentResource {
           fleet: fleetGroup(fleet),
           imageId: images.imageFor(fleet.instance.architecture),
           rootDeviceName: config.image.rootDeviceName,
-          subnetIds: network.fleetSubnetIds,
+          // With redis.onHost, the volume's zone only, and the role may attach it (OnHostRedis).
+          ...(redis.onHostRedis?.placement ?? { subnetIds: network.fleetSubnetIds }),
           securityGroupIds: fleetSecurityGroups(fleet, network),
           associatePublicIp: network.fleetsNeedPublicIp,
           userData: launch.userData,
           launchHeartbeatSeconds: launch.launchHeartbeatSeconds,
+          // Its hosts read these SSM parameters, each by name, and its role no other.
+          parameterNames: launch.apply((l) => [...l.parameterNames]),
           ...(schemaFromGroup && { schemaFromGroup }),
           hostFilesPolicy: hostFiles.readPolicy,
           // The scheduler's host prepares the database (the RDS master's password) and the owner.
@@ -508,6 +510,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     const monitoring = new Monitoring(
       `${name}-monitoring`,
       {
+        scope,
         ...(config.alarms.email && { email: config.alarms.email }),
         targets: monitoringTargets(tiers, validated, fleetComponents),
         queues: queueMonitoringInput(tiers, this.parameterPrefix),
@@ -552,7 +555,7 @@ export class MastodonStack extends pulumi.ComponentResource {
 
   /** The two Redis: on the app host with redis.onHost, else ElastiCache (or the self-managed AOF host). */
   private redisTiers(
-    name: string,
+    scope: DeploymentScope,
     network: Network,
     config: StackConfig,
     production: boolean,
@@ -563,23 +566,20 @@ export class MastodonStack extends pulumi.ComponentResource {
     stores?: { cache: RedisStore; persistent: RedisStore };
   } {
     const parent = { parent: this };
-    const dataSubnetIds = network.dataSubnetIds;
-    const groups = network.securityGroups;
     const { cache, persistent, onHost } = config.redis;
     if (onHost) {
       const onHostRedis = new OnHostRedis(
-        `${name}-redis`,
+        `${scope.name}-redis`,
         {
           parameterPrefix: this.parameterPrefix,
-          cachePort: onHost.cachePort,
-          persistentPort: onHost.persistentPort,
+          ...onHostRedisArgs(onHost, network, config.fleets, scope.tag, production),
         },
         parent,
       );
       return { onHostRedis, cache: onHostRedis.cache, persistent: onHostRedis.persistent };
     }
     const cacheStore = new RedisStore(
-      `${name}-cache`,
+      `${scope.name}-cache`,
       {
         role: "cache",
         engine: cache.engine,
@@ -587,14 +587,15 @@ export class MastodonStack extends pulumi.ComponentResource {
         nodeType: cache.nodeType,
         nodes: cache.nodes,
         production,
-        subnetIds: dataSubnetIds,
-        securityGroupId: groups.redis.id,
+        subnetIds: network.dataSubnetIds,
+        securityGroupId: network.securityGroups.redis.id,
         parameterPrefix: this.parameterPrefix,
+        scope,
       },
       parent,
     );
     const persistentStore = new RedisStore(
-      `${name}-persistent`,
+      `${scope.name}-persistent`,
       {
         role: "persistent",
         mode: persistent.mode,
@@ -603,9 +604,10 @@ export class MastodonStack extends pulumi.ComponentResource {
         nodeType: persistent.nodeType,
         nodes: persistent.nodes,
         production,
-        subnetIds: dataSubnetIds,
-        securityGroupId: groups.redis.id,
+        subnetIds: network.dataSubnetIds,
+        securityGroupId: network.securityGroups.redis.id,
         parameterPrefix: this.parameterPrefix,
+        scope,
         host: {
           vpcId: network.vpcId,
           // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.

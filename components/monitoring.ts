@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { fitLogicalName, physicalName } from "../core/aws/naming";
+import { fitLogicalName } from "../core/aws/naming";
+import { type DeploymentIdentity, scopedName } from "../core/aws/naming/scope";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../core/aws/policies";
 import { type MetricAlarmSpec, alarmSpecs, dashboardBody } from "../core/aws/alarms";
 import type { SidekiqQueue } from "../core/config/args";
@@ -117,6 +118,8 @@ export interface QueueMonitoringArgs {
 }
 
 export interface MonitoringArgs {
+  /** The deployment (Pulumi project and stack, MastodonStack name): the dashboard is named from it. */
+  scope: DeploymentIdentity;
   /** Where notifications go: an SNS e-mail subscription, to confirm from the inbox (@default none). */
   email?: string;
   /** What to watch; core/aws/alarms.ts builds the alarms from it. */
@@ -268,8 +271,9 @@ export class Monitoring extends pulumi.ComponentResource {
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       {
-        // Dashboards are global to the account: the stack keeps two stacks' apart.
-        dashboardName: physicalName("aws:cloudwatch/dashboard:Dashboard", [name, pulumi.getStack()]),
+        // Dashboard names are unique per account (CloudWatch API PutDashboard: a name that exists is
+        // overwritten): project and stack keep two deployments' apart.
+        dashboardName: scopedName(args.scope, "aws:cloudwatch/dashboard:Dashboard", name),
         // pulumi.output resolves the identifiers nested in the specs.
         dashboardBody: pulumi
           .all([region, pulumi.output(metrics)])

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { fitLogicalName, physicalName } from "../core/aws/naming";
+import { fitLogicalName } from "../core/aws/naming";
+import { type DeploymentIdentity, scopedName } from "../core/aws/naming/scope";
 import { DEFAULTS } from "../core/defaults";
 import {
   type DatabaseRoleSetup,
@@ -34,8 +35,10 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The database role's security group (5432 from the fleets). */
   securityGroupId: pulumi.Input<string>;
-  /** Where the two passwords are stored, e.g. /mastodon/production/mastodon. */
+  /** Where the two passwords are stored, e.g. /mastodon/mastodon-aws/production/mastodon. */
   parameterPrefix: string;
+  /** The deployment (Pulumi project and stack, MastodonStack name): the final snapshot is named from it. */
+  scope: DeploymentIdentity;
   /** (@default "17") */
   engineVersion?: PostgresVersion;
   /** (@default false) */
@@ -209,11 +212,14 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: production,
         skipFinalSnapshot: !production,
-        // Snapshot names are per account and region: the stack name keeps two stacks apart.
+        // Snapshot identifiers are unique per account and Region (RDS API DeleteDBInstance,
+        // FinalDBSnapshotIdentifier): project and stack keep two deployments apart.
         ...(production && {
-          finalSnapshotIdentifier: physicalName(
+          finalSnapshotIdentifier: scopedName(
+            args.scope,
             "aws:rds/instance:Instance",
-            [name, pulumi.getStack(), "final"],
+            name,
+            ["final"],
             "finalSnapshotIdentifier",
           ),
         }),

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, parameterReadPolicy } from "../core/aws/policies";
+import { assumeRolePolicy } from "../core/aws/policies";
+import { parameterReadPolicy } from "../core/aws/parameterPolicies";
+import { scopedTag } from "../core/aws/naming/scope";
 import { DEFAULTS } from "../core/defaults";
 import { debianAmiName } from "../core/host/images";
 import { SELF_MANAGED_MAXMEMORY_FRACTION, renderSelfManagedUserData } from "../core/host/redis";
@@ -74,7 +76,10 @@ export function selfManagedRedisHost(
   );
   const profile = new aws.iam.InstanceProfile(`${name}-host`, { role: role.name }, parent);
 
-  const snapshotTag = { "mastodon:redis-snapshots": name };
+  // DLM snapshots every volume in the account and Region that carries its target tag (Amazon Data
+  // Lifecycle Manager User Guide, "Target resource tags"): the value names this deployment's
+  // volume alone, or each deployment's policy would snapshot the others' volumes too.
+  const snapshotTag = { "mastodon:redis-snapshots": scopedTag(args.scope, name) };
   const volume = new aws.ebs.Volume(
     `${name}-data`,
     {

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { fitLogicalName, physicalName } from "../core/aws/naming";
+import { fitLogicalName } from "../core/aws/naming";
+import { type DeploymentIdentity, scopedName } from "../core/aws/naming/scope";
 import { DEFAULTS } from "../core/defaults";
 import {
   type RedisEngine,
@@ -36,8 +37,10 @@ export interface RedisStoreArgs {
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The redis role's security group (6379 from the fleets). */
   securityGroupId: pulumi.Input<string>;
-  /** Where the AUTH password is stored, e.g. /mastodon/production/mastodon. */
+  /** Where the AUTH password is stored, e.g. /mastodon/mastodon-aws/production/mastodon. */
   parameterPrefix: string;
+  /** The deployment (Pulumi project and stack, MastodonStack name): final snapshot and DLM target tag are named from it. */
+  scope: DeploymentIdentity;
   /** self-managed-aof: where the host lives, with egress for packages and SSM (@default none). */
   host?: RedisHostArgs;
 }
@@ -185,9 +188,13 @@ export class RedisStore extends pulumi.ComponentResource {
         snapshotRetentionLimit: persistent ? (production ? 7 : 1) : 0,
         ...(persistent && {
           snapshotWindow: "03:00-04:00",
-          finalSnapshotIdentifier: physicalName(
+          // Unique per account and Region (ElastiCache API DeleteReplicationGroup,
+          // FinalSnapshotIdentifier): project and stack keep two deployments apart.
+          finalSnapshotIdentifier: scopedName(
+            args.scope,
             "aws:elasticache/replicationGroup:ReplicationGroup",
-            [name, pulumi.getStack(), "final"],
+            name,
+            ["final"],
             "finalSnapshotIdentifier",
           ),
         }),

@@ -9,6 +9,12 @@ import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, searchEnv } from "../core/host/env";
 import { SEARCH_MASTER_USER, SEARCH_TLS_POLICY } from "../core/search";
 import {
+  SEARCH_APP_USER,
+  SEARCH_INDEX_PREFIX,
+  type SearchAccess,
+  searchAccess,
+} from "../core/host/searchUser";
+import {
   OPENSEARCH_SERVICE_ROLE,
   SEARCH_SERVICE_ROLE_MISSING,
   SEARCH_SERVICE_ROLE_PATTERN,
@@ -27,16 +33,19 @@ export interface SearchDomainArgs {
   dataSubnetIds: pulumi.Input<string>[];
   /** The security groups of the fleets that search (web, Sidekiq): the only ones let in on 443. */
   clientSecurityGroupIds: Record<string, pulumi.Input<string>>;
-  /** Where the master password is stored, e.g. /mastodon/production/mastodon. */
+  /** Where the master's and Mastodon's user's passwords are stored, e.g. /mastodon/production/mastodon. */
   parameterPrefix: string;
 }
 
 /**
  * Full-text search: an Amazon OpenSearch Service domain in the data subnets, reachable only from the
  * fleets that search, on 443. Encrypted at rest and between nodes, HTTPS enforced with TLS 1.2 or
- * later, and fine-grained access control with a master user in the domain's internal database whose
- * password is generated here and kept as an SSM SecureString, filled into .env.production at boot
- * (never in user-data). With fine-grained access control the domain's resource policy may admit
+ * later, and fine-grained access control with a master user in the domain's internal database. Mastodon
+ * does not connect as the master: it has a user of its own (ES_USER, core/host/searchUser.ts) whose
+ * role reaches Mastodon's indices alone, made by the scheduler's host as the master at its first
+ * boot. Both passwords are generated here and kept as SSM SecureStrings: the app user's is filled
+ * into .env.production at boot (never in user-data), the master's is read by the scheduler's host
+ * alone, to make that user. With fine-grained access control the domain's resource policy may admit
  * every principal: each request still authenticates as an internal user (Amazon OpenSearch Service
  * Developer Guide, "Fine-grained access control", recommended configuration), and the security
  * group limits who can connect at all.
@@ -64,9 +73,14 @@ export interface SearchDomainArgs {
 export class SearchDomain extends pulumi.ComponentResource {
   public readonly domain: aws.opensearch.Domain;
   public readonly securityGroup: aws.ec2.SecurityGroup;
+  /** The master user's password: the scheduler's host reads it to make Mastodon's user. */
   public readonly passwordParameterName: string;
-  /** ES_*, ES_PASS as the boot-time placeholder of its parameter. */
+  /** Mastodon's own user's password (ES_PASS). */
+  public readonly appPasswordParameterName: string;
+  /** ES_* for Mastodon's own user, ES_PASS as the boot-time placeholder of its parameter. */
   public readonly env: pulumi.Output<Env>;
+  /** What the scheduler's host needs to make that user (no secret). */
+  public readonly access: pulumi.Output<SearchAccess>;
   /** The domain's name (CloudWatch's DomainName dimension). */
   public readonly domainName: pulumi.Output<string>;
 
@@ -126,7 +140,35 @@ export class SearchDomain extends pulumi.ComponentResource {
         name: this.passwordParameterName,
         type: "SecureString",
         value: pulumi.secret(password.result),
-        description: "Mastodon ES_PASS (the OpenSearch master user's password)",
+        description:
+          "The OpenSearch master user's password (the scheduler's host makes Mastodon's user with it)",
+      },
+      parent,
+    );
+    // Mastodon's own user's password: OpenSearch's internal users need upper, lower, digit and
+    // special (Amazon OpenSearch Service Developer Guide, "Fine-grained access control"); the special
+    // characters are URL-unreserved, so no client escapes them in its basic authentication.
+    const appPassword = new random.RandomPassword(
+      `${name}-app-password`,
+      {
+        length: 32,
+        special: true,
+        overrideSpecial: "-_.",
+        minUpper: 1,
+        minLower: 1,
+        minNumeric: 1,
+        minSpecial: 1,
+      },
+      parent,
+    );
+    this.appPasswordParameterName = `${args.parameterPrefix}/search-app-password`;
+    new aws.ssm.Parameter(
+      `${name}-app-password`,
+      {
+        name: this.appPasswordParameterName,
+        type: "SecureString",
+        value: pulumi.secret(appPassword.result),
+        description: `Mastodon ES_PASS (the OpenSearch user ${SEARCH_APP_USER})`,
       },
       parent,
     );
@@ -211,9 +253,23 @@ export class SearchDomain extends pulumi.ComponentResource {
       parent,
     );
 
-    const placeholder = ssmPlaceholder(this.passwordParameterName);
-    this.env = this.domain.endpoint.apply((endpoint) =>
-      searchEnv({ endpoint, user: SEARCH_MASTER_USER, password: placeholder, preset: search.preset }),
+    this.access = this.domain.endpoint.apply((endpoint) =>
+      searchAccess({
+        endpoint,
+        engineVersion: search.engineVersion,
+        masterPasswordParameter: this.passwordParameterName,
+        appPasswordParameter: this.appPasswordParameterName,
+      }),
+    );
+    const placeholder = ssmPlaceholder(this.appPasswordParameterName);
+    this.env = this.access.apply((access) =>
+      searchEnv({
+        url: access.url,
+        user: access.appUser,
+        password: placeholder,
+        preset: search.preset,
+        prefix: SEARCH_INDEX_PREFIX,
+      }),
     );
     this.registerOutputs({ domainName: this.domainName, endpoint: this.domain.endpoint });
   }

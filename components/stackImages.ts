@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../core/config";
 import type { HostRuntime } from "../core/host/fleetHost";
 import { CACHE_UPSTREAM, type DebianLookup, imageLookup, pullThroughRegistry } from "../core/host/images";
-import { physicalName } from "../core/aws/naming";
+import { type DeploymentScope, scopedName } from "../core/aws/naming/scope";
 import { officialImages } from "../core/host/containers";
 import { ecrPullThroughPolicy } from "../core/aws/policies";
 import type { Architecture } from "../core/sizing/catalog";
@@ -145,9 +145,9 @@ export interface StackImages {
   readonly pullPolicy?: pulumi.Output<string>;
 }
 
-/** The images of a stack, declared under `parent` (named from `name`). */
+/** The images of a stack, declared under `parent` (named from the scope's name). */
 export function stackImages(
-  name: string,
+  scope: DeploymentScope,
   config: StackConfig,
   network: Network,
   tags: Record<string, string>,
@@ -156,7 +156,7 @@ export function stackImages(
   const imageBuild =
     config.image.source === "image-builder"
       ? new ImageBuild(
-          `${name}-image`,
+          `${scope.name}-image`,
           {
             version: config.version,
             registry: config.image.registry,
@@ -177,7 +177,7 @@ export function stackImages(
         )
       : undefined;
   const imageFor = imageResolver(config, parent, imageBuild?.amis);
-  const cache = config.image.pullThroughCache && pullThroughCache(name, config, parent);
+  const cache = config.image.pullThroughCache && pullThroughCache(scope, config, parent);
   const registry = cache?.registry ?? pulumi.output(config.image.registry);
   const releaseImage = registry.apply((r) => {
     const runtime = hostRuntime(config, r);
@@ -198,19 +198,21 @@ export function stackImages(
  * operator keeps in Secrets Manager: the release images' path there, and the fleets' pull policy.
  */
 function pullThroughCache(
-  name: string,
+  scope: DeploymentScope,
   config: StackConfig,
   parent: pulumi.Resource,
 ): { registry: pulumi.Output<string>; policy: pulumi.Output<string> } {
   const credentialArn = config.image.pullThroughCache?.credentialArn as string;
-  // Unique per account and Region: the stack's name keeps two stacks' rules apart.
-  const prefix = physicalName(
+  // Unique per account and Region: project and stack keep two deployments' rules apart.
+  const prefix = scopedName(
+    scope,
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
-    [name, pulumi.getStack()],
+    scope.name,
+    [],
     "ecrRepositoryPrefix",
   );
   const rule = new aws.ecr.PullThroughCacheRule(
-    `${name}-ghcr`,
+    `${scope.name}-ghcr`,
     { ecrRepositoryPrefix: prefix, upstreamRegistryUrl: CACHE_UPSTREAM, credentialArn },
     { parent },
   );

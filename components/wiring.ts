@@ -8,13 +8,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stackQueues } from "../core/host/metrics";
 import { pgbouncerRow, postgresConnectionsPerHost } from "../core/sizing/budget";
+import { fleetReplacement } from "../core/sizing/replacement";
 import type { Fleet as FleetConfig, StackConfig, ValidatedConfig } from "../core/config";
 import { ssmPlaceholder } from "../core/host/boot";
 import { type Env, databaseEnv, instanceEnv, mastodonEnv, redisEnv } from "../core/host/env";
 import { renderFleetHost } from "../core/host/fleetHost";
 import { renderMigrationsDocument } from "../core/host/migrations";
-import { MIB } from "../core/sizing/memory";
 import { hostRuntime } from "./stackImages";
+import { onHostRedisInput } from "./onHostRedis";
 import type { LoadBalancer } from "./loadBalancer";
 import type { FleetGroupArgs } from "./fleet";
 import type { Mail } from "./mail";
@@ -107,10 +108,14 @@ export function stackEnv(tiers: Tiers, secrets: MastodonSecrets): pulumi.Output<
     );
 }
 
-/** What a fleet's group reads of its host: the cloud-config, and the boot's bound (the launch hook's heartbeat). */
+/**
+ * What a fleet's group reads of its host: the cloud-config, the boot's bound (the launch hook's
+ * heartbeat), and the SSM parameters its hosts read (its role may read those alone).
+ */
 export interface FleetLaunch {
   readonly userData: string;
   readonly launchHeartbeatSeconds: number;
+  readonly parameterNames: readonly string[];
 }
 
 /**
@@ -143,74 +148,68 @@ export function fleetLaunch(
       input.registry,
       input.hostFilesBucket,
       db.port,
+      // pulumi.all takes tuples of 8 at most: the tiers only some hosts have, as one.
+      pulumi.all([pulumi.output(tiers.search?.access), onHostRedisInput(tiers.config.redis.onHost, tiers)]),
     ])
-    .apply(([env, primaryHost, replicaHost, region, registry, hostFilesBucket, port]): FleetLaunch => {
-      const pooler = tiers.config.database.pooler;
-      const onHost = tiers.config.redis.onHost;
-      const server = (tier: RedisTier, maxmemoryMiB: number) => ({
-        port: tier.port,
-        maxmemoryBytes: maxmemoryMiB * MIB,
-        passwordPlaceholder: ssmPlaceholder(tier.passwordParameterName),
-      });
-      const base = {
-        fleet,
-        env,
-        parameterPath: input.parameterPath,
-        region,
-        logGroupName: fleetLogGroupName(input.parameterPath, fleet.name),
-        runtime: hostRuntime(tiers.config, registry),
-        metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
-        hostFiles: { bucket: hostFilesBucket },
-        // The rules allow redis.onHost with one fleet only: that fleet's host runs both.
-        ...(onHost && {
-          onHostRedis: {
-            cache: server(tiers.cache, onHost.cacheMaxmemoryMiB),
-            persistent: server(tiers.persistent, onHost.persistentMaxmemoryMiB),
-          },
-        }),
-        // The scheduler's one host prepares the database before any unit starts, on every stack.
-        ...(fleet.servesScheduler &&
-          db.roleSetup && {
-            database: {
-              region,
-              databaseHost: primaryHost,
-              databasePort: port,
-              role: db.roleSetup,
-              ...(config.owner &&
-                input.ownerPasswordParameter && {
-                  owner: { ...config.owner, passwordParameter: input.ownerPasswordParameter },
-                }),
-              search: config.search !== undefined,
-              retention: config.retention,
-            },
-          }),
-      };
-      const launch = (host: { userData: string; launchHeartbeatSeconds: number }): FleetLaunch => ({
-        userData: host.userData,
-        launchHeartbeatSeconds: host.launchHeartbeatSeconds,
-      });
-      switch (pooler) {
-        case "none":
-          return launch(renderFleetHost(base));
-        case "pgbouncer":
-          return launch(
-            renderFleetHost({
-              ...base,
-              pgbouncer: {
-                primaryHost,
-                ...(replicaHost && { replicaHost }),
-                databaseName: db.databaseName,
-                user: db.username,
-                passwordPlaceholder: ssmPlaceholder(db.passwordParameterName),
+    .apply(
+      ([env, primaryHost, replicaHost, region, registry, bucket, port, [search, redis]]): FleetLaunch => {
+        const pooler = tiers.config.database.pooler;
+        const base = {
+          fleet,
+          env,
+          parameterPath: input.parameterPath,
+          region,
+          logGroupName: fleetLogGroupName(input.parameterPath, fleet.name),
+          runtime: hostRuntime(tiers.config, registry),
+          metrics: { stack: input.parameterPath, region, fleets: tiers.config.fleets },
+          hostFiles: { bucket },
+          // The rules allow redis.onHost with one fleet only: that fleet's host runs both.
+          ...(redis && { onHostRedis: redis }),
+          // The scheduler's one host prepares the database before any unit starts, on every stack.
+          ...(fleet.servesScheduler &&
+            db.roleSetup && {
+              database: {
+                region,
+                databaseHost: primaryHost,
+                databasePort: port,
+                role: db.roleSetup,
+                ...(config.owner &&
+                  input.ownerPasswordParameter && {
+                    owner: { ...config.owner, passwordParameter: input.ownerPasswordParameter },
+                  }),
+                ...(search && { search }),
+                retention: config.retention,
               },
             }),
-          );
-        default: {
-          const unknown: never = pooler;
-          throw new Error(`unknown pooler ${String(unknown)}`);
+        };
+        const launch = (host: FleetLaunch): FleetLaunch => ({
+          userData: host.userData,
+          launchHeartbeatSeconds: host.launchHeartbeatSeconds,
+          parameterNames: host.parameterNames,
+        });
+        switch (pooler) {
+          case "none":
+            return launch(renderFleetHost(base));
+          case "pgbouncer":
+            return launch(
+              renderFleetHost({
+                ...base,
+                pgbouncer: {
+                  primaryHost,
+                  ...(replicaHost && { replicaHost }),
+                  databaseName: db.databaseName,
+                  user: db.username,
+                  passwordPlaceholder: ssmPlaceholder(db.passwordParameterName),
+                },
+              }),
+            );
+          default: {
+            const unknown: never = pooler;
+            throw new Error(`unknown pooler ${String(unknown)}`);
+          }
         }
-      }
-    });
+      },
+    );
 }
 
 /** The security groups of the roles a fleet runs. */
@@ -247,6 +246,7 @@ export function fleetGroup(fleet: FleetConfig): FleetGroupArgs {
     rootVolumeGiB: fleet.rootVolumeGiB,
     ...(fleet.sidekiq && { sidekiqQueues: [...fleet.sidekiq.queues] }),
     postgresConnectionsPerHost: postgresConnectionsPerHost(fleet),
+    instanceMaintenancePolicy: { ...fleetReplacement(fleet).policy },
   };
 }
 

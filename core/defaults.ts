@@ -156,6 +156,11 @@ export const DEFAULTS = {
   onHostRedis: {
     cacheMaxmemoryMiB: 64,
     persistentMaxmemoryMiB: 128,
+    /**
+     * The persistent store's own gp3 volume: 64 cents a month, and 8 GiB holds the AOF, its
+     * rewrite and the RDB of any maxmemory up to 1.5 GiB (core/host/redisVolume.ts, volumeNeedMiB).
+     */
+    persistentVolumeGiB: 8,
     cachePort: 6380,
     persistentPort: 6381,
   },

@@ -26,6 +26,7 @@ export {
   runUnderMocks,
 } from "../plan/mocks";
 export {
+  type AccountNames,
   type CheckedName,
   type FakeCloud,
   type FakeCloudOptions,

@@ -13,7 +13,6 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import {
-  type NameScope,
   autoname,
   autonameTooLong,
   PROPERTY_NAMING_RULES,
@@ -29,10 +28,12 @@ import {
   createdServiceLinkedRole,
   getRolesAnswer,
 } from "./fake/account";
+import { type AccountNames, TakenNames } from "./fake/names";
 import { SERVICE_ANSWERS } from "./fake/serviceAnswers";
 import { type Answer, type Ctx, FAKE_ACCOUNT, type State, hex } from "./fake/shapes";
 
 export { FAKE_ACCESS_KEY_ID, FAKE_ACCOUNT, fakeSecret } from "./fake/shapes";
+export type { AccountNames, NameHolder } from "./fake/names";
 
 const ANSWERS: Readonly<Record<string, (c: Ctx) => Answer>> = { ...COMPUTE_ANSWERS, ...SERVICE_ANSWERS };
 
@@ -49,6 +50,10 @@ export interface FakeCloudOptions {
   readonly serviceLinkedRoles?: readonly string[];
   /** The account's zone name -> zone ID mapping where it differs from plan/fake/zones.ts's. */
   readonly zoneIds?: Readonly<Record<string, string>>;
+  /** Who deploys: `<project>/<stack>` (runUnderMocks sets it). */
+  readonly deployment?: string;
+  /** The explicit names other deployments hold in the account (plan/fake/names.ts). (@default none) */
+  readonly accountNames?: AccountNames;
 }
 
 /** The provider's words when DescribeImages finds nothing (terraform-provider-aws ec2_ami_data_source.go). */
@@ -166,14 +171,11 @@ export interface FakeCloud {
   readonly answers: Map<string, { readonly id: string | undefined; readonly state: State }>;
 }
 
-const scopeKey = (scope: NameScope, type: string, region: string, name: string, caseless: boolean) =>
-  `${type}|${scope === "region" ? region : scope}|${caseless ? name.toLowerCase() : name}`;
-
 export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeCloud {
   const refusals: NameRefusal[] = [];
   const names = new Map<string, CheckedName>();
   const answers = new Map<string, { id: string | undefined; state: State }>();
-  const taken = new Map<string, string>();
+  const taken = new TakenNames(options.deployment ?? "", options.accountNames);
   // The account's service-linked roles: those it had, then those the run creates.
   const serviceLinkedRoles = accountServiceLinkedRoles(options.serviceLinkedRoles);
   // Explicit providers (e.g. the us-east-1 one for CloudFront's certificate) decide the region.
@@ -191,10 +193,11 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
           : (providerRegions.get(providerId) ?? region);
       const rule = namingRule(args.type);
       const answer = ANSWERS[args.type];
+      const refuse = (refusal: Omit<NameRefusal, "type" | "resource">) =>
+        refusals.push({ type: args.type, resource: args.name, ...refusal });
+      const at = { type: args.type, region: regionOf, resource: args.name };
       if (rule === undefined || !answer) {
-        refusals.push({
-          type: args.type,
-          resource: args.name,
+        refuse({
           property: "name",
           name: args.name,
           problems: [
@@ -216,40 +219,14 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
         else if (autonamed && options) {
           const tooLong = autonameTooLong(options, args.name);
           name = autoname(options, args.name, seed);
-          if (tooLong)
-            refusals.push({
-              type: args.type,
-              resource: args.name,
-              property: rule.property,
-              name,
-              problems: [tooLong],
-              source: rule.source,
-            });
+          if (tooLong) refuse({ property: rule.property, name, problems: [tooLong], source: rule.source });
         }
         if (name) {
           const problems = nameProblems(rule, name);
           if (problems.length && !refusals.some((r) => r.resource === args.name && r.type === args.type))
-            refusals.push({
-              type: args.type,
-              resource: args.name,
-              property: rule.property,
-              name,
-              problems,
-              source: rule.source,
-            });
-          // IAM names are unique regardless of case; the others as written.
-          const key = scopeKey(rule.scope, args.type, regionOf, name, rule.scope === "account");
-          const holder = taken.get(key);
-          if (holder && holder !== args.name)
-            refusals.push({
-              type: args.type,
-              resource: args.name,
-              property: rule.property,
-              name,
-              problems: [`is already taken by ${holder} (names are unique per ${rule.scope})`],
-              source: rule.source,
-            });
-          taken.set(key, args.name);
+            refuse({ property: rule.property, name, problems, source: rule.source });
+          const takenBy = taken.claim(at, rule, name, typeof explicit === "string");
+          if (takenBy) refuse({ property: rule.property, name, problems: [takenBy], source: rule.source });
           names.set(seed, { property: rule.property, value: name, autonamed });
           named[rule.property] = name;
         }
@@ -257,20 +234,13 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
       for (const extra of PROPERTY_NAMING_RULES[args.type] ?? []) {
         const value = inputs[extra.property];
         const problems = typeof value === "string" ? nameProblems(extra, value) : [];
+        const takenBy = typeof value === "string" && taken.claim(at, extra, value, true);
+        if (takenBy) problems.push(takenBy);
         if (problems.length)
-          refusals.push({
-            type: args.type,
-            resource: args.name,
-            property: extra.property,
-            name: String(value),
-            problems,
-            source: extra.source,
-          });
+          refuse({ property: extra.property, name: String(value), problems, source: extra.source });
       }
       for (const { rule: inputRule, problems } of inputProblems(args.type, inputs))
-        refusals.push({
-          type: args.type,
-          resource: args.name,
+        refuse({
           property: inputRule.property,
           name: JSON.stringify(inputs[inputRule.property.split(/[.[]/)[0] as string]) ?? "",
           problems,
@@ -279,9 +249,7 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
         });
       const refused = accountRefusal(args.type, inputs, serviceLinkedRoles);
       if (refused)
-        refusals.push({
-          type: args.type,
-          resource: args.name,
+        refuse({
           property: refused.property,
           name: JSON.stringify(inputs[refused.property]) ?? "",
           problems: refused.problems,

@@ -131,7 +131,7 @@ export async function runUnderMocks(
     stack: string;
     config: Record<string, string>;
     secretKeys?: string[];
-    /** What the fake cloud knows beyond its rules (e.g. the architecture of the operator's AMIs). */
+    /** What the fake cloud knows beyond its rules (the operator's AMIs, names other deployments hold). */
     cloud?: FakeCloudOptions;
     /** What produced a resource's name, for refusals: e.g. `mastodon:fleets.web` (the plan's nameOrigin). */
     origin?: (resource: string) => string;
@@ -139,7 +139,8 @@ export async function runUnderMocks(
 ): Promise<MockRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   const region = options.config["aws:region"] ?? "us-east-1";
-  const cloud = fakeCloud(region, options.cloud);
+  // Who deploys: another deployment sharing the account (cloud.accountNames) holds names of its own.
+  const cloud = fakeCloud(region, { ...options.cloud, deployment: `${options.project}/${options.stack}` });
   await pulumi.runtime.setMocks(cloud.mocks, options.project, options.stack, false);
 
   const resources: RecordedResource[] = [];

@@ -9,7 +9,8 @@ import { costEstimate } from "../core/report/cost";
 import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../core/config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "./mocks";
-import { escNotes, readStackFile } from "./stackFile";
+import { parse } from "yaml";
+import { PlanError, escNotes, readStackFile } from "./stackFile";
 import { topologyInput, writeTopology } from "./topology";
 import {
   budgetSection,
@@ -21,7 +22,18 @@ import {
   warningsSection,
 } from "./summary";
 
-export const PROJECT = "mastodon-aws";
+/**
+ * The Pulumi project's name as Pulumi.yaml gives it: what `pulumi up` hands this repository's program
+ * as pulumi.getProject(), which scopes the deployment's names (core/aws/naming/scope.ts). The plan
+ * runs under the same name, so it names what a real deployment names.
+ */
+export function projectName(file: string): string {
+  const name = (parse(fs.readFileSync(file, "utf8")) as { name?: unknown } | null)?.name;
+  if (typeof name !== "string" || name === "") throw new PlanError(`${file} has no project name`);
+  return name;
+}
+
+export const PROJECT = projectName(path.join(__dirname, "..", "Pulumi.yaml"));
 
 export interface PlanOptions {
   readonly stack: string;

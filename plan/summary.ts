@@ -88,18 +88,22 @@ export function budgetSection(budget: Budget): string[] {
         "service",
         "queues",
         "maxSize",
+        "+replacing",
         "processes",
         "pool",
         budget.pgbouncer ? "to PgBouncer" : "connections",
+        "+replacing",
       ],
       budget.rows.map((r) => [
         r.fleet,
         r.service,
         r.queues?.join(",") ?? "",
         r.maxSize,
+        r.surgeHosts,
         r.processes,
         r.pool,
         r.connections,
+        r.surgeConnections,
       ]),
     ).map((l) => `  ${l}`),
   ];
@@ -107,20 +111,22 @@ export function budgetSection(budget: Budget): string[] {
     lines.push(
       "  PgBouncer (one per host, transaction mode): server connections to Postgres",
       ...table(
-        ["fleet", "maxSize", "clients/host", "pool", "server"],
+        ["fleet", "maxSize", "+replacing", "clients/host", "pool", "server", "+replacing"],
         budget.pgbouncer.map((p) => [
           p.fleet,
           p.maxSize,
+          p.surgeHosts,
           p.clientConnectionsPerHost,
           p.poolSize,
           p.serverConnections,
+          p.surgeServerConnections,
         ]),
       ).map((l) => `    ${l}`),
     );
   }
   const source = budget.pgbouncer ? "PgBouncer server pools" : "fleets";
   lines.push(
-    `  total: ${source} ${budget.fleetConnections} + headroom ${budget.headroom} = ${budget.total} ` +
+    `  total: ${source} ${budget.fleetConnections} + replacements launched first ${budget.surgeConnections} + headroom ${budget.headroom} = ${budget.total} ` +
       `of limit ${budget.limit} (90% of ${budget.usable} usable = ${budget.maxConnections} - 3 - 2); spare ${budget.spare}`,
     `  work_mem ${budget.workMemMiB} MiB x ${budget.maxConnections} = ${budget.workMemTotalMiB} MiB ` +
       `of ${budget.workMemCeilingMiB} MiB (2 x RAM)`,
@@ -153,7 +159,7 @@ export function dataTierSection(config: StackConfig): string[] {
     ...(redis.onHost
       ? [
           `  Redis on the app host: cache 127.0.0.1:${redis.onHost.cachePort} (maxmemory ${redis.onHost.cacheMaxmemoryMiB} MiB, allkeys-lru, no persistence), ` +
-            `persistent 127.0.0.1:${redis.onHost.persistentPort} (maxmemory ${redis.onHost.persistentMaxmemoryMiB} MiB, noeviction, AOF everysec on the root volume), AUTH`,
+            `persistent 127.0.0.1:${redis.onHost.persistentPort} (maxmemory ${redis.onHost.persistentMaxmemoryMiB} MiB, noeviction, AOF everysec on its own ${redis.onHost.persistentVolumeGiB} GiB gp3 volume in the first zone, kept across hosts), AUTH`,
         ]
       : [redisLine("cache"), redisLine("persistent")]),
     ...(config.search

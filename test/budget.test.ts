@@ -80,13 +80,21 @@ describe("the compendium's worked example", () => {
   test("185 connections, 15 left of 200", () => {
     expect(budget.clientConnections).toBe(185);
     expect(budget.maxConnections - budget.clientConnections).toBe(15);
-    expect(budget.total).toBe(200);
   });
 
-  test("but it does not fit our 90% rule: 200 > 175 (90% of 195 usable)", () => {
+  test("and one more web and streaming host while each launches its replacement first: 75", () => {
+    expect(budget.rows.filter((r) => r.surgeHosts > 0).map((r) => [r.fleet, r.surgeConnections])).toEqual([
+      ["web", 30],
+      ["streaming", 45],
+    ]);
+    expect(budget.surgeConnections).toBe(75);
+    expect(budget.total).toBe(185 + 75 + 15);
+  });
+
+  test("it does not fit our 90% rule: 275 > 175 (90% of 195 usable)", () => {
     expect(budget.usable).toBe(195);
     expect(budget.limit).toBe(175);
-    expect(budget.spare).toBe(-25);
+    expect(budget.spare).toBe(-100);
   });
 
   test("as stack config it is refused by the budget rule, with the figures and the keys to change", () => {
@@ -126,7 +134,7 @@ describe("the compendium's worked example", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ severity: "error", key: "mastodon:fleets" });
     expect(problems[0]?.message).toContain(
-      "fleets hold 185 connections at maximum size (+ 15 headroom = 200)",
+      "fleets hold 185 connections at maximum size and 75 more while replacements launch first (+ 15 headroom = 275)",
     );
     expect(problems[0]?.message).toContain(
       "allows 175: 90% of 195 usable (200 - 3 superuser - 2 rds_superuser reserved)",
@@ -176,6 +184,9 @@ describe("PgBouncer: Postgres sees hosts x default_pool_size", () => {
       clientConnectionsPerHost: clients,
       poolSize,
       serverConnections: server,
+      // A queue fleet terminates before it launches: no host beside maxSize.
+      surgeHosts: 0,
+      surgeServerConnections: 0,
     });
   });
 
@@ -192,7 +203,9 @@ describe("PgBouncer: Postgres sees hosts x default_pool_size", () => {
     });
     expect(b.clientConnections).toBe(720 + 600);
     expect(b.fleetConnections).toBe(144 + 120);
-    expect(b.total).toBe(279);
+    // The web fleet's one replacement launched first opens its PgBouncer's pool beside the ten.
+    expect(b.surgeConnections).toBe(12);
+    expect(b.total).toBe(144 + 120 + 12 + 15);
     expect(b.limit).toBe(445);
   });
 

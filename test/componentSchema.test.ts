@@ -175,11 +175,14 @@ test("tier components: inputs typed as Pulumi inputs, enums from the shared enum
       "instanceClass",
       "maxConnections",
       "parameterPrefix",
+      "scope",
       "securityGroupId",
       "subnetIds",
       "workMemMiB",
     ].sort(),
   );
+  // The deployment its explicit names are built from (core/aws/naming/scope.ts): three plain strings.
+  expect(typeOf(db.inputProperties.scope?.$ref as string).required).toEqual(["name", "project", "stack"]);
   // An Input<string> is not plain: another language may pass an output.
   expect(db.inputProperties.securityGroupId).toMatchObject({ type: "string" });
   expect(db.inputProperties.securityGroupId).not.toHaveProperty("plain");
@@ -245,7 +248,7 @@ test("SearchDomain takes mastodon:search as written: the very type MastodonStack
 
 test("Monitoring: targets and queue thresholds as named types, one latency per Sidekiq queue", () => {
   const monitoring = schema.resources[token("Monitoring")] as Resource;
-  expect(monitoring.requiredInputs).toEqual(["targets"]);
+  expect(monitoring.requiredInputs).toEqual(["scope", "targets"]);
   const targets = typeOf(monitoring.inputProperties.targets?.$ref as string);
   expect(targets.required).toEqual(["databases", "fleets", "loadBalancer", "redis", "targetGroups"]);
   const redis = typeOf(targets.properties?.redis?.items?.$ref as string);
@@ -493,6 +496,11 @@ describe("the provider host constructs the new components from plain inputs, as 
     });
     const group = find(run, "aws:autoscaling/group:Group").inputs as Record<string, any>;
     expect(group["instanceRefresh"].preferences.minHealthyPercentage).toBe(0);
+    // Given no policy, the group gets its role's: the scheduler's one host leaves before the next boots.
+    expect(group["instanceMaintenancePolicy"]).toEqual({
+      minHealthyPercentage: 0,
+      maxHealthyPercentage: 100,
+    });
     expect(group["tags"]).toEqual(
       expect.arrayContaining([
         { key: "mastodon:postgres-connections", value: "6", propagateAtLaunch: true },
@@ -531,6 +539,7 @@ describe("the provider host constructs the new components from plain inputs, as 
 
   test("Monitoring: alarms from plain targets, one latency alarm per queue given", async () => {
     const run = await construct("Monitoring", {
+      scope: { project: "other", stack: "production", name: "standalone" },
       targets: {
         databases: [
           {
@@ -575,6 +584,10 @@ describe("the provider host constructs the new components from plain inputs, as 
       ["standalone-queue-default-latency", 30],
       ["standalone-queue-push-latency", 600],
     ]);
+    // Named from the scope the caller gives: its project and stack, not this package's.
+    expect(all(run, "aws:cloudwatch/dashboard:Dashboard")[0]?.inputs["dashboardName"]).toBe(
+      "other-production-standalone",
+    );
   });
 });
 

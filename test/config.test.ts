@@ -111,7 +111,7 @@ const BROKEN: [string, (c: any) => void, string, string][] = [
     "the 90% budget",
     (c) => (c.fleets.workers.maxSize = 20),
     "mastodon:fleets",
-    "fleets hold 455 connections at maximum size (+ 15 headroom = 470) but the database (db.t4g.medium, max_connections 450) allows 400",
+    "fleets hold 455 connections at maximum size and 25 more while replacements launch first (+ 15 headroom = 495) but the database (db.t4g.medium, max_connections 450) allows 400",
   ],
   [
     "max_connections over 1000",

@@ -1,14 +1,15 @@
 /**
- * The container host's units (core/host/containers.ts), per fleet shape: the same unit names and
- * enabled instances as the machine image's units, and in each ExecStart the pools the budget
- * counted, the weighted queues, the pinned image, and the container's sandbox.
+ * The release-image host's units (core/host/containers.ts, imageRoot.ts), per fleet shape: the
+ * same unit names and enabled instances as the machine image's units, each running in its image's
+ * tree with at least the machine image's sandbox; the pools the budget counted, the weighted
+ * queues, the pinned images and the lay-out that the units' binds and variables need.
  */
 import { parseStackConfig } from "../core/config";
 import {
   checkedReference,
   IMAGES_UNIT,
+  IMAGE_ROOT_PROGRAM,
   officialImages,
-  PODMAN_STOP_MARGIN_SEC,
   REGISTRY_AUTH_FILE,
   renderContainerHost,
   renderContainerUnits,
@@ -37,23 +38,19 @@ const valuesOf = (content: string, key: string) =>
   lines(content)
     .filter((l) => l.startsWith(`${key}=`))
     .map((l) => l.slice(key.length + 1));
-
-/** The podman command line of a unit: its argv, the -e pairs, the image and the command after it. */
-function podmanRun(content: string, image: string) {
-  const [execStart] = valuesOf(content, "ExecStart");
-  const argv = execStart!.split(" ");
-  const at = argv.indexOf(image);
-  expect(at).toBeGreaterThan(0);
-  const options = argv.slice(0, at);
-  const env: Record<string, string> = {};
-  options.forEach((a, i) => {
-    if (a === "-e") {
-      const [k, ...v] = options[i + 1]!.split("=");
-      env[k!] = v.join("=");
-    }
-  });
-  return { argv, options, env, command: argv.slice(at + 1) };
-}
+/** A unit's Environment= lines as an object (systemd.exec(5): `Environment="K=V"`). */
+const envOf = (content: string) =>
+  Object.fromEntries(
+    valuesOf(content, "Environment").map((v) => {
+      const [k, ...rest] = v.replace(/^"|"$/g, "").split("=");
+      return [k!, rest.join("=")];
+    }),
+  );
+/** The settings of Mastodon's dist/ sandbox (unitPolicy.ts) in a unit. */
+const SANDBOX =
+  /^(CapabilityBoundingSet|NoNewPrivileges|Protect\w+|Private\w+|Restrict\w+|LockPersonality|RemoveIPC|SystemCall\w+)=/;
+const sandboxOf = (content: string) => lines(content).filter((l) => SANDBOX.test(l));
+const rootOf = (name: string) => (name.startsWith("mastodon-streaming") ? "streaming" : "rails");
 
 const SHAPES = [
   ["combined (dev app: web, streaming, every queue)", dev.fleets[0]!, false],
@@ -66,29 +63,57 @@ describe.each(SHAPES)("%s", (_name, f, pooled) => {
   const ctx = { pooled };
   const host = renderContainerHost(f, ctx, images);
   const byName = new Map(host.units.map((u) => [u.name, u.content]));
+  const native = new Map(renderFleetUnits(f, ctx).map((u) => [u.name, u.content]));
+  const services = [...byName].filter(([n]) => n !== "mastodon.target" && n !== IMAGES_UNIT);
 
   test("the machine image's unit names and enabled instances, plus the image pull", () => {
-    const native = renderFleetUnits(f, ctx).map((u) => u.name);
-    expect(host.units.map((u) => u.name)).toEqual([native[0], IMAGES_UNIT, ...native.slice(1)]);
+    const names = [...native.keys()];
+    expect(host.units.map((u) => u.name)).toEqual([names[0], IMAGES_UNIT, ...names.slice(1)]);
     expect(host.enabled).toEqual(enabledUnits(f, ctx));
     expect(host.packages).toEqual(["podman", ...(pooled ? ["pgbouncer"] : [])]);
   });
 
-  test("the pull fetches exactly the images this fleet runs, pinned", () => {
-    const pulls = valuesOf(byName.get(IMAGES_UNIT)!, "ExecStart");
-    expect(pulls).toEqual([
-      ...(f.web || f.sidekiq ? [`/usr/bin/podman pull --quiet ${RAILS}`] : []),
-      ...(f.streaming ? [`/usr/bin/podman pull --quiet ${STREAMING}`] : []),
+  test("the pull fetches exactly the images this fleet runs, pinned, then lays out each tree its units run in", () => {
+    const steps = valuesOf(byName.get(IMAGES_UNIT)!, "ExecStart");
+    const roots = [...new Set(services.map(([n]) => rootOf(n)))];
+    expect(steps.map((s) => s.split(" ").slice(0, 3).join(" "))).toEqual([
+      ...(f.web || f.sidekiq ? [`/usr/bin/podman pull --quiet`] : []),
+      ...(f.streaming ? [`/usr/bin/podman pull --quiet`] : []),
+      ...roots.map((r) => `${IMAGE_ROOT_PROGRAM} ${r} ${r === "rails" ? RAILS : STREAMING}`),
     ]);
+    // Each lay-out leaves out of the image's environment every variable its units set (an
+    // EnvironmentFile= would win over them), and makes every target its units bind.
+    for (const root of roots) {
+      const step = steps.find((s) => s.startsWith(`${IMAGE_ROOT_PROGRAM} ${root} `))!.split(" ");
+      const option = (o: string) => step.flatMap((a, i) => (step[i - 1] === o ? [a] : []));
+      const units = services.filter(([n]) => rootOf(n) === root).map(([, c]) => c);
+      expect(new Set(option("-e"))).toEqual(new Set(units.flatMap((c) => Object.keys(envOf(c)))));
+      expect(new Set(option("-m"))).toEqual(
+        new Set(
+          units.flatMap((c) =>
+            valuesOf(c, "BindReadOnlyPaths").flatMap((v) =>
+              v.split(" ").map((b) => b.replace(/^-/, "").split(":").at(-1)!),
+            ),
+          ),
+        ),
+      );
+    }
   });
 
-  test("every Mastodon unit: restart policy, start limits, the pull and PgBouncer before it", () => {
-    for (const [name, content] of byName) {
-      if (name === "mastodon.target" || name === IMAGES_UNIT) continue;
+  test("every Mastodon unit: the image's tree as the machine image's unit, with at least its sandbox", () => {
+    for (const [name, content] of services) {
+      const root = rootOf(name);
       expect(lines(content)).toEqual(
         expect.arrayContaining([
-          "Type=notify",
-          "NotifyAccess=all",
+          "Type=simple",
+          "User=mastodon",
+          `RootDirectory=/run/mastodon/root/${root}`,
+          "MountAPIVFS=true",
+          "BindReadOnlyPaths=-/etc/resolv.conf -/etc/hosts",
+          "BindReadOnlyPaths=/home/mastodon/live/.env.production:/opt/mastodon/.env.production",
+          `EnvironmentFile=/run/mastodon/root/${root}.env`,
+          'Environment="HOME=/opt/mastodon"',
+          "WorkingDirectory=/opt/mastodon",
           "Restart=always",
           `RestartSec=${RESTART_SEC}`,
           `StartLimitIntervalSec=${START_LIMIT_INTERVAL_SEC}`,
@@ -96,69 +121,54 @@ describe.each(SHAPES)("%s", (_name, f, pooled) => {
           "PartOf=mastodon.target",
           "WantedBy=mastodon.target",
           `After=network-online.target ${IMAGES_UNIT}${pooled ? " mastodon-pgbouncer.service" : ""}`,
-          "ExecStartPre=/bin/rm -f %t/%n.ctr-id",
+          "ProtectHome=true",
         ]),
       );
-      const { options } = podmanRun(content, name.startsWith("mastodon-streaming") ? STREAMING : RAILS);
-      expect(options).toEqual(
-        expect.arrayContaining([
-          "--pull=never",
-          "--network=host",
-          "--read-only",
-          "--cap-drop=all",
-          "--security-opt=no-new-privileges",
-          "--rm",
-          "--replace",
-          `--volume=/home/mastodon/live/.env.production:/opt/mastodon/.env.production:ro`,
-        ]),
-      );
-      // Not --env-file: podman would keep dotenv's quotes (test/real/containers.real.test.ts).
-      expect(options.some((o) => o.startsWith("--env-file"))).toBe(false);
+      // Every sandbox setting of the machine image's unit of the same process (Mastodon's dist/).
+      expect(sandboxOf(content)).toEqual(expect.arrayContaining(sandboxOf(native.get(name)!)));
       // The image's Ruby links jemalloc itself (Mastodon's Dockerfile): no LD_PRELOAD.
       expect(content).not.toContain("LD_PRELOAD");
+      expect(content).not.toContain("podman");
     }
   });
 
   if (f.web) {
     test("web: Puma with the budget's pools, tmp writable, RDS's CA for libpq when direct", () => {
       const content = byName.get("mastodon-web.service")!;
-      const run = podmanRun(content, RAILS);
-      expect(run.env).toEqual({
+      expect(envOf(content)).toEqual({
+        HOME: "/opt/mastodon",
         RAILS_ENV: "production",
         PORT: "3000",
         BIND: "0.0.0.0",
         WEB_CONCURRENCY: String(f.web!.processes),
         MAX_THREADS: String(poolOf(f, "web")),
       });
-      expect(run.command).toEqual(["bundle", "exec", "puma", "-C", "config/puma.rb"]);
-      expect(run.options).toEqual(
-        expect.arrayContaining([
-          "--name=mastodon-web",
-          "--tmpfs=/opt/mastodon/tmp:rw,nosuid,nodev",
-          `--stop-timeout=${MASTODON_TIMEOUT_SEC}`,
-        ]),
-      );
-      const ca = "--volume=/etc/ssl/certs/rds-global-bundle.pem:/opt/mastodon/.postgresql/root.crt:ro";
-      expect(run.options.includes(ca)).toBe(!pooled);
-      expect(valuesOf(content, "TimeoutStopSec")).toEqual([
-        String(MASTODON_TIMEOUT_SEC + PODMAN_STOP_MARGIN_SEC),
+      expect(valuesOf(content, "ExecStart")).toEqual(["/usr/local/bin/bundle exec puma -C config/puma.rb"]);
+      expect(valuesOf(content, "BindPaths")).toEqual([
+        "/run/mastodon/root/rails/opt/mastodon/tmp:/opt/mastodon/tmp",
       ]);
+      expect(
+        valuesOf(content, "BindReadOnlyPaths").includes(
+          "/etc/ssl/certs/rds-global-bundle.pem:/opt/mastodon/.postgresql/root.crt",
+        ),
+      ).toBe(!pooled);
+      expect(valuesOf(content, "TimeoutSec")).toEqual([String(MASTODON_TIMEOUT_SEC)]);
     });
   }
 
   if (f.streaming) {
-    test("streaming: one container per port (%i), its DB_POOL, node's CA when direct", () => {
-      const run = podmanRun(byName.get("mastodon-streaming@.service")!, STREAMING);
-      expect(run.env).toEqual({
+    test("streaming: one process per port (%i), its DB_POOL, node's CA when direct, nothing writable", () => {
+      const content = byName.get("mastodon-streaming@.service")!;
+      expect(envOf(content)).toEqual({
+        HOME: "/opt/mastodon",
         NODE_ENV: "production",
         PORT: "%i",
         BIND: "0.0.0.0",
         DB_POOL: String(poolOf(f, "streaming")),
         ...(pooled ? {} : { NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/rds-global-bundle.pem" }),
       });
-      expect(run.command).toEqual(["node", "./streaming/index.js"]);
-      expect(run.options).toContain("--name=mastodon-streaming-%i");
-      expect(run.options.some((o) => o.startsWith("--tmpfs"))).toBe(false);
+      expect(valuesOf(content, "ExecStart")).toEqual(["/usr/local/bin/node ./streaming/index.js"]);
+      expect(valuesOf(content, "BindPaths")).toEqual([]);
       expect(host.enabled.filter((u) => u.startsWith("mastodon-streaming@"))).toEqual(
         f.streaming!.ports.map((p) => `mastodon-streaming@${p}.service`),
       );
@@ -170,30 +180,19 @@ describe.each(SHAPES)("%s", (_name, f, pooled) => {
       const units = host.units.filter((u) => u.name.startsWith("mastodon-sidekiq-"));
       expect(units).toHaveLength(f.sidekiq!.processes);
       for (const unit of units) {
-        const run = podmanRun(unit.content, RAILS);
-        expect(run.env).toEqual({ RAILS_ENV: "production", DB_POOL: "%i", MALLOC_ARENA_MAX: "2" });
-        expect(run.command).toEqual([
-          "bundle",
-          "exec",
-          "sidekiq",
-          "-g",
-          SIDEKIQ_TAG,
-          "-c",
-          "%i",
-          ...sidekiqQueueArgs(f.sidekiq!.queues).split(" "),
+        expect(envOf(unit.content)).toEqual({
+          HOME: "/opt/mastodon",
+          RAILS_ENV: "production",
+          DB_POOL: "%i",
+          MALLOC_ARENA_MAX: "2",
+        });
+        expect(valuesOf(unit.content, "ExecStart")).toEqual([
+          `/usr/local/bin/bundle exec sidekiq -g ${SIDEKIQ_TAG} -c %i ${sidekiqQueueArgs(f.sidekiq!.queues)}`,
         ]);
-        expect(run.options).toEqual(
-          expect.arrayContaining([
-            `--name=${unit.name.replace("@.service", "")}-%i`,
-            `--stop-timeout=${SIDEKIQ_STOP_TIMEOUT_SECONDS}`,
-          ]),
-        );
-        expect(lines(unit.content)).toEqual(
-          expect.arrayContaining([
-            `ExecStop=/usr/bin/podman stop --ignore -t ${SIDEKIQ_STOP_TIMEOUT_SECONDS} --cidfile=%t/%n.ctr-id`,
-            `TimeoutStopSec=${SIDEKIQ_STOP_TIMEOUT_SECONDS + PODMAN_STOP_MARGIN_SEC}`,
-          ]),
-        );
+        expect(valuesOf(unit.content, "TimeoutStopSec")).toEqual([String(SIDEKIQ_STOP_TIMEOUT_SECONDS)]);
+        expect(valuesOf(unit.content, "BindPaths")).toEqual([
+          "/run/mastodon/root/rails/opt/mastodon/tmp:/opt/mastodon/tmp",
+        ]);
       }
       // Enabled with the budget's thread count, as the native units are.
       for (const u of host.enabled.filter((n) => n.startsWith("mastodon-sidekiq-")))
@@ -206,9 +205,9 @@ test("the combined dev fleet's single Sidekiq weights every queue", () => {
   const [unit] = renderContainerUnits(dev.fleets[0]!, { pooled: false }, images).filter((u) =>
     u.name.startsWith("mastodon-sidekiq-"),
   );
-  expect(valuesOf(unit!.content, "ExecStart")[0]).toMatch(
-    / ghcr\.io\/mastodon\/mastodon:v4\.6\.5 bundle exec sidekiq -g mastodon -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1$/,
-  );
+  expect(valuesOf(unit!.content, "ExecStart")).toEqual([
+    "/usr/local/bin/bundle exec sidekiq -g mastodon -c %i -q default,8 -q ingress,4 -q push,6 -q pull,1 -q mailers,2 -q scheduler,1 -q fasp,1",
+  ]);
 });
 
 test.each(STACKS)("stack %s: every fleet renders, and each host runs as the image's uid", (stack) => {

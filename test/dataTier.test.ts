@@ -62,7 +62,10 @@ describe.each(STACKS)("stack %s", (stack) => {
       username: "mastodon_admin",
       password: "[secret]",
     });
-    expect(db["finalSnapshotIdentifier"]).toBe(production ? `mastodon-db-${stack}-final` : undefined);
+    // Project and stack (Pulumi.yaml's mastodon-aws): another project's `production` keeps its own.
+    expect(db["finalSnapshotIdentifier"]).toBe(
+      production ? `mastodon-aws-${stack}-mastodon-db-final` : undefined,
+    );
     const params = find(run, RDS_PARAMS, "mastodon-db-params").inputs;
     expect(params["family"]).toBe(`postgres${config.database.engineVersion}`);
     expect(params["parameters"]).toEqual(
@@ -99,7 +102,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       automaticFailoverEnabled: nodes >= 2,
       multiAzEnabled: nodes >= 2,
       snapshotRetentionLimit: production ? 7 : 1,
-      finalSnapshotIdentifier: `mastodon-persistent-${stack}-final`,
+      finalSnapshotIdentifier: `mastodon-aws-${stack}-mastodon-persistent-final`,
     });
     if (production) expect(nodes).toBeGreaterThanOrEqual(2);
     expect(find(run, REDIS_PARAMS, "mastodon-cache-params").inputs["parameters"]).toEqual([
@@ -121,15 +124,16 @@ describe.each(STACKS)("stack %s", (stack) => {
         "db-password",
         "redis-cache-password",
         "redis-persistent-password",
-        ...(config.search ? ["search-password"] : []),
+        // The search domain's master's and Mastodon's own user's.
+        ...(config.search ? ["search-app-password", "search-password"] : []),
         "secret-key-base",
         "smtp-login",
         "smtp-password",
         "vapid-private-key",
       ]
-        .map((slug) => `/mastodon/${stack}/mastodon/${slug}`)
+        .map((slug) => `/mastodon/mastodon-aws/${stack}/mastodon/${slug}`)
         // The RDS master's, beside the stack's path: no fleet but the scheduler's reads it.
-        .concat(`/mastodon/${stack}/mastodon-admin/db-admin-password`)
+        .concat(`/mastodon/mastodon-aws/${stack}/mastodon-admin/db-admin-password`)
         .sort(),
     );
     for (const p of params) expect(p.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });
@@ -144,6 +148,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     if (config.mail.provider === "ses") generated.push(fakeSecret("mastodon-mail-smtp-smtp", 44));
     // The search domain's master password: in its parameter and the domain's input, as "[secret]" only.
     if (config.search) generated.push(fakeSecret("mastodon-search-master-password", 32));
+    if (config.search) generated.push(fakeSecret("mastodon-search-app-password", 32));
     const everything = JSON.stringify(run.resources);
     for (const secret of generated) expect(everything).not.toContain(secret);
     // The SMTP login (the access key's id) reaches the hosts through its parameter only.
@@ -274,7 +279,7 @@ describe("the self-managed AOF persistent store", () => {
     expect(userData).toContain("maxmemory-policy noeviction");
     // The setup script (core/host/files/redis-host-setup.sh) reads the password by this name at boot.
     expect(userData).toContain(
-      "    - --password-parameter\n    - /mastodon/production/mastodon/redis-persistent-password\n",
+      "    - --password-parameter\n    - /mastodon/mastodon-aws/production/mastodon/redis-persistent-password\n",
     );
     expect(userData).not.toContain(fakeSecret("mastodon-persistent-auth", 64));
   });
@@ -306,7 +311,10 @@ describe("the self-managed AOF persistent store", () => {
   });
   test("daily snapshots of the data volume, kept 7 days in production", () => {
     const dlm = find(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy").inputs as any;
-    expect(dlm.policyDetails.targetTags).toEqual({ "mastodon:redis-snapshots": "mastodon-persistent" });
+    // DLM selects by tag across the account and Region: the value names this deployment's volume only.
+    const target = { "mastodon:redis-snapshots": "mastodon-aws/production/mastodon-persistent" };
+    expect(dlm.policyDetails.targetTags).toEqual(target);
+    expect(find(run, "aws:ebs/volume:Volume").inputs["tags"]).toMatchObject(target);
     expect(dlm.policyDetails.schedules[0]).toMatchObject({
       createRule: { interval: 24, intervalUnit: "HOURS" },
       retainRule: { count: 7 },
@@ -326,6 +334,7 @@ test("every data-tier component twice in one stack: no duplicate (type, name)", 
           subnetIds: net.dataSubnetIds,
           securityGroupId: net.securityGroups.database.id,
           parameterPrefix: `/m/${n}`,
+          scope: { project: "p", stack: "s", name: n },
           replica: { instanceClass: "db.t4g.small", maxConnections: 225, workMemMiB: 9 },
         });
         for (const role of ["cache", "persistent"] as const) {
@@ -334,6 +343,7 @@ test("every data-tier component twice in one stack: no duplicate (type, name)", 
             subnetIds: net.dataSubnetIds,
             securityGroupId: net.securityGroups.redis.id,
             parameterPrefix: `/m/${n}`,
+            scope: { project: "p", stack: "s", name: n },
           });
         }
         new RedisStore(`${n}-aof`, {
@@ -342,6 +352,7 @@ test("every data-tier component twice in one stack: no duplicate (type, name)", 
           subnetIds: net.dataSubnetIds,
           securityGroupId: net.securityGroups.redis.id,
           parameterPrefix: `/m/${n}-aof`,
+          scope: { project: "p", stack: "s", name: n },
           host: { vpcId: net.vpcId, subnetId: net.fleetSubnetIds[0]!, availabilityZone: "us-east-1a" },
         });
       }
@@ -388,11 +399,11 @@ describe("the Mastodon env the data tier implies", () => {
       DB_PORT: "5432",
       DB_NAME: "mastodon_production",
       DB_USER: "mastodon",
-      DB_PASS: "{{ssm:/mastodon/dev/m/db-password}}",
+      DB_PASS: "{{ssm:/mastodon/p/dev/m/db-password}}",
       DB_SSLMODE: "verify-full",
-      REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
-      SIDEKIQ_REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
-      CACHE_REDIS_URL: `rediss://:{{ssm:/mastodon/dev/m/redis-cache-password}}@${cache}:6379/0`,
+      REDIS_URL: `rediss://:{{ssm:/mastodon/p/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
+      SIDEKIQ_REDIS_URL: `rediss://:{{ssm:/mastodon/p/dev/m/redis-persistent-password}}@${persistent}:6379/0`,
+      CACHE_REDIS_URL: `rediss://:{{ssm:/mastodon/p/dev/m/redis-cache-password}}@${cache}:6379/0`,
       REDIS_DRIVER: "ruby",
       RAILS_ENV: "production",
       NODE_ENV: "production",
@@ -435,6 +446,7 @@ describe("the app's own database role", () => {
     subnetIds: ["subnet-1"],
     securityGroupId: "sg-1",
     parameterPrefix: "/m/p",
+    scope: { project: "p", stack: "s", name: "d" },
   };
   async function declare(extra: Partial<ConstructorParameters<typeof PostgresDatabase>[1]>) {
     let db: PostgresDatabase | undefined;

@@ -127,7 +127,7 @@ describe("the owner account (mastodon:owner)", () => {
     const [parameter] = all(run, "aws:ssm/parameter:Parameter").filter(
       (p) => p.name === "mastodon-owner-password",
     );
-    expect(parameter!.inputs["name"]).toBe("/mastodon/staging/mastodon-admin/owner-password");
+    expect(parameter!.inputs["name"]).toBe("/mastodon/mastodon-aws/staging/mastodon-admin/owner-password");
     expect(parameter!.inputs["type"]).toBe("SecureString");
     const policies = all(run, "aws:iam/rolePolicy:RolePolicy").filter((p) =>
       p.name.endsWith("-owner-password"),
@@ -163,9 +163,11 @@ describe("the owner account (mastodon:owner)", () => {
     const conf = host.files[DATABASE_PATHS.config]!;
     expect(conf).toContain("\nowner_username alice\n");
     expect(conf).toContain("\nowner_email alice@example.org\n");
-    expect(conf).toContain("\nowner_password_parameter /mastodon/staging/mastodon-admin/owner-password\n");
+    expect(conf).toContain(
+      "\nowner_password_parameter /mastodon/mastodon-aws/staging/mastodon-admin/owner-password\n",
+    );
     expect(run.outputs["ownerPassword"]).toBe(
-      "aws ssm get-parameter --region us-east-1 --with-decryption --name /mastodon/staging/mastodon-admin/owner-password --query Parameter.Value --output text",
+      "aws ssm get-parameter --region us-east-1 --with-decryption --name /mastodon/mastodon-aws/staging/mastodon-admin/owner-password --query Parameter.Value --output text",
     );
     // Without mastodon:owner, none of it.
     const plain = await runStack("staging");

@@ -305,18 +305,18 @@ describe("the env the edge implies", () => {
       S3_PERMISSION: "private",
       SMTP_SERVER: "email-smtp.us-east-1.amazonaws.com",
       SMTP_PORT: "587",
-      SMTP_LOGIN: "{{ssm:/mastodon/production/m/smtp-login}}",
-      SMTP_PASSWORD: "{{ssm:/mastodon/production/m/smtp-password}}",
+      SMTP_LOGIN: "{{ssm:/mastodon/p/production/m/smtp-login}}",
+      SMTP_PASSWORD: "{{ssm:/mastodon/p/production/m/smtp-password}}",
       SMTP_FROM_ADDRESS: "notifications@mastodon.example",
       SMTP_ENABLE_STARTTLS: "always",
     });
     expect(env["WEB_DOMAIN"]).toBeUndefined();
     // The placeholders name the parameters the stack writes.
     expect(nameOf(run, "aws:ssm/parameter:Parameter", "m-mail-smtp-login")).toBe(
-      "/mastodon/production/m/smtp-login",
+      "/mastodon/p/production/m/smtp-login",
     );
     expect(nameOf(run, "aws:ssm/parameter:Parameter", "m-mail-smtp-password")).toBe(
-      "/mastodon/production/m/smtp-password",
+      "/mastodon/p/production/m/smtp-password",
     );
     // The fleets' media policy: objects of this bucket, and listing it. Nothing else.
     expect(policy.Statement).toEqual([
@@ -364,7 +364,7 @@ describe("the env the edge implies", () => {
       SMTP_SERVER: "smtp.example.org",
       SMTP_PORT: "465",
       SMTP_TLS: "true",
-      SMTP_PASSWORD: "{{ssm:/mastodon/dev/m/smtp-password}}",
+      SMTP_PASSWORD: "{{ssm:/mastodon/p/dev/m/smtp-password}}",
     });
     const run = await runStack("dev", { mail: raw.mail });
     expect(find(run, "aws:ssm/parameter:Parameter", "mastodon-mail-smtp-password").inputs["value"]).toBe(

@@ -12,6 +12,9 @@ import program from "../index";
 import type { MastodonStackArgs } from "../components/mastodonStack";
 
 export const ROOT = path.join(__dirname, "..");
+/** The Pulumi project, read from Pulumi.yaml as `pulumi up` reads it: the shipped stacks run under it. */
+export const PROJECT = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string })
+  .name;
 export const STACKS = ["dev", "small", "staging", "production"] as const;
 
 /** The `mastodon:` namespace of a shipped stack file, keys without the prefix. */
@@ -84,7 +87,7 @@ async function runStackOnce(stack: string, override: Record<string, unknown>): P
   // An operator sets the SMTP password with --secret, which makes the whole mastodon:mail secret.
   const mailSecret = (override["mail"] as { smtp?: { password?: string } } | undefined)?.smtp?.password;
   const secretKeys = [...file.secretKeys, ...(mailSecret ? ["mastodon:mail"] : [])];
-  return runUnderMocks(program, { project: "mastodon-aws", stack, config, secretKeys });
+  return runUnderMocks(program, { project: PROJECT, stack, config, secretKeys });
 }
 
 export function find(run: MockRun, type: string, name?: string): RecordedResource {
@@ -139,9 +142,9 @@ export function productionRoleSetup() {
     appUser: DEFAULTS.mastodon.username,
     databaseName: DEFAULTS.mastodon.databaseName,
     connectionLimit: budget.roleConnectionLimit,
-    // The parameter prefix MastodonStack gives the stack: /mastodon/<stack>/<component name>.
-    adminPasswordParameter: adminPasswordParameterName(`/mastodon/${stack}/mastodon`),
-    appPasswordParameter: `/mastodon/${stack}/mastodon/db-password`,
+    // The parameter prefix MastodonStack gives the stack: /mastodon/<project>/<stack>/<component name>.
+    adminPasswordParameter: adminPasswordParameterName(`/mastodon/${PROJECT}/${stack}/mastodon`),
+    appPasswordParameter: `/mastodon/${PROJECT}/${stack}/mastodon/db-password`,
   };
 }
 

@@ -19,12 +19,18 @@ import {
   INSTALL_CLOUDWATCH_AGENT,
   MASTODON_METRICS,
   MASTODON_DATABASE,
+  MASTODON_IMAGE_ROOT,
+  MASTODON_REDIS_VOLUME,
+  MASTODON_SEARCH_USER,
   RENDER_SECRETS,
   programText,
 } from "../core/host/programs";
+import { IMAGE_ROOT_PROGRAM } from "../core/host/imageRoot";
+import { SEARCH_USER_PATHS } from "../core/host/searchUser";
 import { USER_DATA_LIMIT_BYTES } from "../components/fleet";
 import { fleetArtifacts } from "../plan/fleetArtifacts";
 import { DATABASE_PATHS } from "../core/host/database";
+import { REDIS_VOLUME_PATHS } from "../core/host/redisVolume";
 import { STACKS, all, find, runStack, stateOf } from "./helpers";
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -35,6 +41,9 @@ test("the secrets renderer, the logs agent's installer, the collector and the da
     [CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "mastodon-install-cloudwatch-agent"],
     [METRICS_PATHS.program, programText(MASTODON_METRICS), "mastodon-metrics"],
     [DATABASE_PATHS.program, programText(MASTODON_DATABASE), "mastodon-database"],
+    [SEARCH_USER_PATHS.program, programText(MASTODON_SEARCH_USER), "mastodon-search-user"],
+    [IMAGE_ROOT_PROGRAM, programText(MASTODON_IMAGE_ROOT), "mastodon-image-root"],
+    [REDIS_VOLUME_PATHS.program, programText(MASTODON_REDIS_VOLUME), "mastodon-redis-volume"],
   ].map(([path, content, name]) => {
     const sha256 = createHash("sha256").update(content!).digest("hex");
     return { path, mode: "0755", content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
@@ -95,9 +104,16 @@ describe.each(STACKS)("stack %s", (stack) => {
       // the database's program on the host that prepares the database.
       const publishes = "mastodon-metrics.timer" in fleet.units;
       const prepares = DATABASE_PATHS.config in fleet.files;
+      // Mastodon's OpenSearch user's program where the database's prepare makes that user.
+      const makesSearchUser = SEARCH_USER_PATHS.role in fleet.files;
+      // The on-host Redis's host: the persistent store's volume program (its unit is there).
+      const mountsVolume = REDIS_VOLUME_PATHS.unit in fleet.units;
       const wanted = HOST_FILES.filter(
         (f) =>
-          (f.path !== METRICS_PATHS.program || publishes) && (f.path !== DATABASE_PATHS.program || prepares),
+          (f.path !== METRICS_PATHS.program || publishes) &&
+          (f.path !== DATABASE_PATHS.program || prepares) &&
+          (f.path !== SEARCH_USER_PATHS.program || makesSearchUser) &&
+          (f.path !== REDIS_VOLUME_PATHS.program || mountsVolume),
       );
       expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toBe(
         wanted.map((f) => `${f.sha256}  ${f.path}\n`).join(""),

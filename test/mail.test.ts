@@ -18,6 +18,7 @@ import { fleetArtifacts } from "../plan/fleetArtifacts";
 import type { MockRun } from "../plan/mocks";
 import { runUnderMocks } from "../plan/mocks";
 import { planStack } from "../plan/plan";
+import { parseStackConfig } from "../core/config";
 import { ROOT, all, find, resolve, runStack, stackConfig } from "./helpers";
 import { requireProgram } from "./real/servers";
 
@@ -25,13 +26,22 @@ import { requireProgram } from "./real/servers";
 const ACCESS_KEY_ID = FAKE_ACCESS_KEY_ID;
 const SSM = "aws:ssm/parameter:Parameter";
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
-const LOGIN_PARAMETER = "/mastodon/production/mastodon/smtp-login";
+const LOGIN_PARAMETER = "/mastodon/mastodon-aws/production/mastodon/smtp-login";
+
+/** The production fleets that run Rails (web or Sidekiq): a streaming-only host sends no mail. */
+const RAILS_FLEETS = new Set(
+  parseStackConfig(stackConfig("production"))
+    .config.fleets.filter((f) => f.web || f.sidekiq)
+    .map((f) => f.name),
+);
 
 const envTemplates = (run: MockRun) =>
-  fleetArtifacts(run.resources).map((a) => ({
-    fleet: a.fleet,
-    template: Object.entries(a.files).find(([p]) => p.endsWith("/env.production.template"))![1],
-  }));
+  fleetArtifacts(run.resources)
+    .filter((a) => RAILS_FLEETS.has(a.fleet))
+    .map((a) => ({
+      fleet: a.fleet,
+      template: Object.entries(a.files).find(([p]) => p.endsWith("/env.production.template"))![1],
+    }));
 
 describe("SES (the production stack)", () => {
   let run: MockRun;
@@ -46,7 +56,7 @@ describe("SES (the production stack)", () => {
       value: "[secret]",
     });
     expect(find(run, SSM, "mastodon-mail-smtp-password").inputs["name"]).toBe(
-      "/mastodon/production/mastodon/smtp-password",
+      "/mastodon/mastodon-aws/production/mastodon/smtp-password",
     );
   });
 
@@ -57,8 +67,10 @@ describe("SES (the production stack)", () => {
       expect(JSON.stringify(lt.inputs)).not.toContain(ACCESS_KEY_ID);
       const userData = gunzipSync(Buffer.from(String(lt.inputs["userData"]), "base64")).toString("utf8");
       expect(userData).not.toContain(ACCESS_KEY_ID);
-      expect(userData).toContain(`SMTP_LOGIN=${ssmPlaceholder(LOGIN_PARAMETER)}`);
     }
+    // Where Rails runs, the login is its parameter's placeholder; a streaming-only host has none.
+    for (const { template } of envTemplates(run))
+      expect(template).toContain(`SMTP_LOGIN=${ssmPlaceholder(LOGIN_PARAMETER)}`);
     expect(JSON.stringify(run.resources)).not.toContain(ACCESS_KEY_ID);
     expect(JSON.stringify(run.outputs)).not.toContain(ACCESS_KEY_ID);
   });
@@ -80,7 +92,7 @@ describe("SES (the production stack)", () => {
     }
   });
 
-  test("every fleet's env has the login's placeholder, and the boot renderer fills in the key ID", () => {
+  test("every fleet running Rails has the login's placeholder in its env, and the boot renderer fills in the key ID", () => {
     const python = requireProgram("/usr/bin/python3");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-mail-boot-"));
     try {
@@ -105,7 +117,7 @@ describe("SES (the production stack)", () => {
         const manifest = path.join(dir, `${fleet}.manifest.json`);
         fs.writeFileSync(
           manifest,
-          renderManifest("/mastodon/production/mastodon", "us-east-1", [
+          renderManifest("/mastodon/mastodon-aws/production/mastodon", "us-east-1", [
             { template: templateFile, target, mode: "0600", owner },
           ]),
         );
@@ -218,11 +230,11 @@ test("the login parameter holds the SMTP user's access key ID, as a Pulumi secre
     { project: "p", stack: "production", config: { "aws:region": "us-east-1" } },
   );
   const mail = mastodon!.mail;
-  expect(mail.loginParameterName).toBe("/mastodon/production/m/smtp-login");
+  expect(mail.loginParameterName).toBe("/mastodon/p/production/m/smtp-login");
   const value = mail.loginParameter!.value;
   expect(await resolve(value)).toBe(ACCESS_KEY_ID);
   expect(await pulumi.isSecret(value)).toBe(true);
-  expect((await resolve(mail.env))["SMTP_LOGIN"]).toBe("{{ssm:/mastodon/production/m/smtp-login}}");
+  expect((await resolve(mail.env))["SMTP_LOGIN"]).toBe("{{ssm:/mastodon/p/production/m/smtp-login}}");
 });
 
 test("external SMTP keeps its configured login in the env and declares no login parameter", async () => {
@@ -236,6 +248,8 @@ test("external SMTP keeps its configured login in the env and declares no login 
   expect(all(run, SSM).filter((p) => String(p.inputs["name"]).endsWith("/smtp-login"))).toEqual([]);
   for (const { template } of envTemplates(run)) {
     expect(template).toContain("\nSMTP_LOGIN=mastodon\n");
-    expect(template).toContain(`\nSMTP_PASSWORD=${ssmPlaceholder("/mastodon/dev/mastodon/smtp-password")}\n`);
+    expect(template).toContain(
+      `\nSMTP_PASSWORD=${ssmPlaceholder("/mastodon/mastodon-aws/dev/mastodon/smtp-password")}\n`,
+    );
   }
 });

@@ -19,14 +19,13 @@ test.each(STACKS)("the shipped stack %s fits every host", (stack) => {
   }
 });
 
-test("small's one host, summed by hand from the table: Mastodon, the agents, podman and both Redis", () => {
+test("small's one host, summed by hand from the table: Mastodon, the agents and both Redis", () => {
   const { config } = parseStackConfig(stackConfig("small"));
   const [all] = config.fleets;
   const plan = memoryPlan(all!, hostContextOf(config));
   const onHost = config.redis.onHost!;
   const byHand =
     AGENTS +
-    3 * F.podmanPerContainer.mib + // web, streaming, sidekiq containers
     F.pumaMaster.mib +
     1 * F.pumaWorker.mib +
     1 * F.sidekiqProcess.mib +
@@ -56,7 +55,7 @@ const OVERPACKED: [string, (c: any) => void, string, string[]][] = [
     "eight Sidekiq processes on a c7g.large",
     (c) => (c.fleets.workers.sidekiq.processes = 8),
     "mastodon:fleets.workers.sidekiq.processes",
-    ["Sidekiq processes 8 x 512", "at most 6 Sidekiq processes", "or use c7g.xlarge"],
+    ["Sidekiq processes 8 x 512", "at most 7 Sidekiq processes", "or use c7g.xlarge"],
   ],
   [
     "web, streaming and Sidekiq with 3 workers on one c7g.medium",
@@ -123,12 +122,18 @@ test("what the message offers is what the rule accepts: the most it names fits, 
   expect(larger.filter((p) => p.key.startsWith("mastodon:fleets.web"))).toEqual([]);
 });
 
-test("PgBouncer and podman count only where they run", () => {
+test("PgBouncer counts only where it runs; the image source changes nothing (no runtime beside Mastodon)", () => {
   const { config } = parseStackConfig(withConfig(() => undefined));
   const web = config.fleets.find((f) => f.name === "web")!;
-  const native = memoryPlan(web, { pooled: false, containers: false });
-  const pooled = memoryPlan(web, { pooled: true, containers: true });
-  expect(pooled.neededMiB - native.neededMiB).toBe(F.pgbouncer.mib + F.podmanPerContainer.mib);
+  const direct = memoryPlan(web, { pooled: false });
+  const pooled = memoryPlan(web, { pooled: true });
+  expect(pooled.neededMiB - direct.neededMiB).toBe(F.pgbouncer.mib);
+  const ami = parseStackConfig(
+    withConfig((c) => {
+      c.image = { source: "ami", amiIds: { arm64: "ami-0123456789abcdef0" } };
+    }),
+  ).config;
+  expect(hostContextOf(ami)).toEqual(hostContextOf(config));
 });
 
 test("every figure says where it comes from; only the rows measured here (on-host Redis, the collector) claim it", () => {

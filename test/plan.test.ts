@@ -42,7 +42,7 @@ describe("plan on the production stack", () => {
       /sidekiq-default\s+c7g\.2xlarge\s+8\s+16\s+4\s+6\s+12\s+sidekiq \[default\] 4 x -c 15/,
     );
     expect(r.stdout).toContain(
-      "total: PgBouncer server pools 408 + headroom 15 = 423 of limit 445 (90% of 495 usable = 500 - 3 - 2); spare 22",
+      "total: PgBouncer server pools 408 + replacements launched first 18 + headroom 15 = 441 of limit 445 (90% of 495 usable = 500 - 3 - 2); spare 4",
     );
   });
 
@@ -61,7 +61,14 @@ describe("plan on the production stack", () => {
 
   test("writes budget.json in the documented shape", () => {
     const budget = JSON.parse(fs.readFileSync(path.join(out, "budget.json"), "utf8"));
-    expect(budget).toMatchObject({ maxConnections: 500, usable: 495, limit: 445, total: 423, headroom: 15 });
+    expect(budget).toMatchObject({
+      maxConnections: 500,
+      usable: 495,
+      limit: 445,
+      surgeConnections: 18,
+      total: 441,
+      headroom: 15,
+    });
     const row = budget.rows.find((x: { fleet: string }) => x.fleet === "sidekiq-default");
     expect(row).toEqual({
       fleet: "sidekiq-default",
@@ -72,6 +79,8 @@ describe("plan on the production stack", () => {
       pool: 15,
       poolVariable: "DB_POOL",
       connections: 720,
+      surgeHosts: 0,
+      surgeConnections: 0,
     });
     expect(budget.pgbouncer.find((x: { fleet: string }) => x.fleet === "sidekiq-default")).toEqual({
       fleet: "sidekiq-default",
@@ -79,6 +88,8 @@ describe("plan on the production stack", () => {
       clientConnectionsPerHost: 60,
       poolSize: 12,
       serverConnections: 144,
+      surgeHosts: 0,
+      surgeServerConnections: 0,
     });
   });
 });

@@ -14,7 +14,8 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { parseStackConfig } from "../core/config";
 import { POLICY_TAGS } from "../core/aws/policyTags";
-import { postgresConnectionsPerHost } from "../core/sizing/budget";
+import { fleetRows, postgresConnectionsPerHost } from "../core/sizing/budget";
+import { fleetReplacement, surgeHosts } from "../core/sizing/replacement";
 import { POLICIES } from "../policy/policies";
 import { connectionBudgets } from "../policy/rules/budget";
 import type { StackResource } from "../policy/rules/resources";
@@ -106,9 +107,13 @@ describe.each(STACKS)("%s: the shipped plan", (stack) => {
       headroom: budget.headroom,
       total: budget.total,
     });
-    expect(db.shares.map((s) => [s.resource.name, s.hosts, s.perHost])).toEqual(
+    // Each group's hosts: its maxSize, and the replacements its maintenance policy launches first.
+    expect(db.shares.map((s) => [s.resource.name, s.hosts, s.surgeHosts, s.perHost])).toEqual(
       expect.arrayContaining(
-        config.fleets.map((f) => [`mastodon-${f.name}-group`, f.maxSize, postgresConnectionsPerHost(f)]),
+        config.fleets.map((f) => {
+          const surge = fleetRows(f)[0]!.surgeHosts;
+          return [`mastodon-${f.name}-group`, f.maxSize + surge, surge, postgresConnectionsPerHost(f)];
+        }),
       ),
     );
     expect(db.shares).toHaveLength(config.fleets.length);
@@ -144,10 +149,16 @@ describe("the connection budget", () => {
     expect(found.map((f) => f.policy)).toEqual(["mastodon-connection-budget"]);
     const db = pick(resources, RDS, "mastodon-db-primary");
     expect(found[0]!.urn).toBe(db.urn);
-    const total = budget.total + extra * perHost;
+    // The group's policy is unchanged (max healthy 110% of the desired capacity): a larger maxSize
+    // lets more hosts launch first beside it, and the policy counts those too.
+    const { policy, surgeHosts: surge } = fleetReplacement(web);
+    const grownSurge = surgeHosts({ maxSize: web.maxSize + extra, policy });
+    const total = budget.total + (extra + grownSurge - surge) * perHost;
     expect(found[0]!.message).toContain(`"mastodon-db-primary"`);
     expect(found[0]!.message).toContain(`= ${total}, over ${budget.limit}`);
-    expect(found[0]!.message).toContain(`mastodon-web-group ${web.maxSize + extra} x ${perHost}`);
+    expect(found[0]!.message).toContain(
+      `mastodon-web-group (${web.maxSize + extra} + ${grownSurge} replacing) x ${perHost}`,
+    );
     expect(found[0]!.message).toContain("Fix: lower the groups' maxSize");
     // One fewer host fits: the policy's limit is the sizing core's, not a rounder one.
     const fits = broken(planResources(run, "outputs"), ASG, "mastodon-web-group", (p) => {
@@ -203,13 +214,21 @@ describe("the connection budget", () => {
 });
 
 describe("the connection budget over a foreign program", () => {
-  const group = (name: string, maxSize: number, perHost: number): AnalyzedResource => ({
+  // Terminate and launch: no host beside maxSize while hosts are replaced.
+  const terminateFirst = { minHealthyPercentage: 90, maxHealthyPercentage: 100 };
+  const group = (
+    name: string,
+    maxSize: number,
+    perHost: number,
+    instanceMaintenancePolicy: object | null = terminateFirst,
+  ): AnalyzedResource => ({
     type: ASG,
     name,
     urn: `urn:pulumi:prod::platform::${ASG}::${name}`,
     props: {
       maxSize,
       minSize: 1,
+      ...(instanceMaintenancePolicy && { instanceMaintenancePolicy }),
       tags: [
         { key: "mastodon:stack", value: "social", propagateAtLaunch: true },
         { key: "mastodon:postgres-connections", value: String(perHost), propagateAtLaunch: true },
@@ -237,6 +256,26 @@ describe("the connection budget over a foreign program", () => {
     (other.props.tags as { key: string; value: string }[])[0]!.value = "other";
     expect(await analyzeStack(POLICIES, [db, group("puma", 10, 20), other])).toEqual([]);
   });
+
+  test("hosts a group launches before terminating count beside its maxSize", async () => {
+    // Launch first at up to 150% of a desired capacity of 10: 5 more pumas, 10 x 20 + 5 x 20 + 5 x 30 + 15 = 465.
+    const launchFirst = { minHealthyPercentage: 100, maxHealthyPercentage: 150 };
+    const found = await analyzeStack(POLICIES, [
+      db,
+      group("puma", 10, 20, launchFirst),
+      group("workers", 5, 30),
+    ]);
+    expect(found.map((f) => f.policy)).toEqual(["mastodon-connection-budget"]);
+    expect(found[0]!.message).toContain("= 465, over 400");
+    expect(found[0]!.message).toContain("puma (10 + 5 replacing) x 20 = 300");
+    // No policy at all: rebalancing launches first, up to 10% of the maximum capacity (one host each).
+    const unset = await analyzeStack(POLICIES, [
+      db,
+      group("puma", 10, 20, null),
+      group("workers", 5, 30, null),
+    ]);
+    expect(unset[0]!.message).toContain("= 415, over 400");
+  });
 });
 
 describe("the scheduler singleton", () => {
@@ -260,19 +299,20 @@ describe("the scheduler singleton", () => {
     const messages = found.map((f) => f.message).join("\n");
     expect(messages).toContain(`"mastodon-sidekiq-group" serves the scheduler queue with maxSize 3`);
     expect(messages).toContain(
-      `"mastodon-scheduler-group" serves the scheduler queue, and so does mastodon-sidekiq-group (deployment staging/mastodon): only one may. Fix: drop "scheduler"`,
+      `"mastodon-scheduler-group" serves the scheduler queue, and so does mastodon-sidekiq-group (deployment mastodon-aws/staging/mastodon): only one may. Fix: drop "scheduler"`,
     );
   });
 
   test("fires on the scheduler's group growing past one host", async () => {
-    const run = await runStack("production");
-    const resources = broken(planResources(run, "outputs"), ASG, "mastodon-sidekiq-scheduler-group", (p) => {
+    // Staging: production's budget has 4 connections spare, and a second scheduler host takes 5.
+    const run = await runStack("staging");
+    const resources = broken(planResources(run, "outputs"), ASG, "mastodon-scheduler-group", (p) => {
       p.maxSize = 2;
     });
     const found = await analyzeStack(POLICIES, resources);
     expect(found.map((f) => f.policy)).toEqual(["mastodon-scheduler-singleton"]);
     expect(found[0]!.message).toContain(
-      `"mastodon-sidekiq-scheduler-group" serves the scheduler queue with maxSize 2`,
+      `"mastodon-scheduler-group" serves the scheduler queue with maxSize 2`,
     );
     expect(found[0]!.message).toContain("Fix: set its maxSize (and minSize) to 1");
   });

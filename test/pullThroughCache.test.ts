@@ -26,9 +26,9 @@ describe("staging through the cache", () => {
     run = await runStack("staging", { image: { pullThroughCache: { credentialArn: CREDENTIAL } } });
   });
 
-  test("one cache rule of ghcr.io with the operator's credential, its prefix unique to the stack", () => {
+  test("one cache rule of ghcr.io with the operator's credential, its prefix unique to the project, stack and component", () => {
     expect(find(run, RULE).inputs).toEqual({
-      ecrRepositoryPrefix: "mastodon-staging",
+      ecrRepositoryPrefix: "mastodon-aws-staging-mastodon",
       upstreamRegistryUrl: "ghcr.io",
       credentialArn: CREDENTIAL,
     });
@@ -37,7 +37,7 @@ describe("staging through the cache", () => {
   test("the hosts pull the release images from the cache's path, with the ECR credential helper", () => {
     const text = userData(run, "web");
     expect(text).toContain(
-      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-staging/mastodon/mastodon:v4.6.5",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-aws-staging-mastodon/mastodon/mastodon:v4.6.5",
     );
     expect(text).not.toContain("ghcr.io/mastodon/mastodon:");
     expect(text).toContain("amazon-ecr-credential-helper");
@@ -49,21 +49,23 @@ describe("staging through the cache", () => {
     for (const p of policies) {
       const doc = JSON.parse(String(p.inputs["policy"]));
       const pull = doc.Statement.find((s: { Sid: string }) => s.Sid === "PullThroughTheCache");
-      expect(pull.Resource).toBe("arn:aws:ecr:us-east-1:123456789012:repository/mastodon-staging/*");
+      expect(pull.Resource).toBe(
+        "arn:aws:ecr:us-east-1:123456789012:repository/mastodon-aws-staging-mastodon/*",
+      );
       expect(pull.Action).toContain("ecr:BatchImportUpstreamImage");
     }
   });
 
   test("the stack tells npm run upgrade where its hosts pull from: the cache", () => {
     expect(run.outputs["imageRegistry"]).toBe(
-      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-staging/mastodon",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-aws-staging-mastodon/mastodon",
     );
   });
 
   test("the migrations document's default image is the cached release", () => {
     const doc = JSON.parse(String(find(run, "aws:ssm/document:Document").inputs["content"]));
     expect(doc.parameters.image.default).toBe(
-      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-staging/mastodon/mastodon:v4.6.5",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-aws-staging-mastodon/mastodon/mastodon:v4.6.5",
     );
   });
 });

@@ -15,7 +15,7 @@ import { all, find, runStack, stackConfig, stateOf } from "./helpers";
 
 const POLICY = "aws:autoscaling/policy:Policy";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const STACK = "/mastodon/production/mastodon";
+const STACK = "/mastodon/mastodon-aws/production/mastodon";
 const production = parseStackConfig(stackConfig("production")).config;
 
 let run: MockRun;
@@ -197,7 +197,7 @@ describe("small: both Redis on the app host", () => {
       const a = find(smallRun, ALARM, `mastodon-monitoring-redis-${role}-on-host-memory`).inputs;
       expect([a["metricName"], a["dimensions"], a["threshold"]]).toEqual([
         METRICS.redisMemoryPercent.name,
-        { Stack: "/mastodon/small/mastodon", Role: role },
+        { Stack: "/mastodon/mastodon-aws/small/mastodon", Role: role },
         80,
       ]);
     }

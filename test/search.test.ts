@@ -134,7 +134,7 @@ describe("search: the production plan", () => {
     expect(doc.Statement[0].Action.every((a: string) => a.startsWith("es:ESHttp"))).toBe(true);
   });
 
-  test("every web and Sidekiq host gets ES_* with the endpoint over HTTPS and the password as an SSM placeholder", () => {
+  test("every web and Sidekiq host gets ES_* with the endpoint over HTTPS, Mastodon's own user (not the master) and its password as an SSM placeholder", () => {
     const endpoint = stateOf(run, DOMAIN, find(run, DOMAIN).name)["endpoint"];
     for (const fleet of ["web", "sidekiq-default", "sidekiq-scheduler"]) {
       const env = envOf(run, fleet);
@@ -145,19 +145,23 @@ describe("search: the production plan", () => {
         ES_USER: env["ES_USER"],
         ES_PASS: env["ES_PASS"],
         ES_PRESET: env["ES_PRESET"],
+        ES_PREFIX: env["ES_PREFIX"],
       }).toEqual({
         ES_ENABLED: "true",
         ES_HOST: `https://${endpoint}`,
         ES_PORT: "443",
-        ES_USER: "mastodon",
-        ES_PASS: "{{ssm:/mastodon/production/mastodon/search-password}}",
+        ES_USER: "mastodon_app",
+        ES_PASS: "{{ssm:/mastodon/mastodon-aws/production/mastodon/search-app-password}}",
         ES_PRESET: "small_cluster",
+        ES_PREFIX: "mastodon",
       });
     }
-    // The parameter exists, a SecureString, and no launch template carries the password.
-    const parameter = find(run, "aws:ssm/parameter:Parameter", "mastodon-search-password");
-    expect(parameter.inputs["type"]).toBe("SecureString");
-    expect(parameter.inputs["value"]).toBe("[secret]");
+    // Both parameters exist, SecureStrings, and no launch template carries either password.
+    for (const name of ["mastodon-search-password", "mastodon-search-app-password"]) {
+      const parameter = find(run, "aws:ssm/parameter:Parameter", name);
+      expect(parameter.inputs["type"]).toBe("SecureString");
+      expect(parameter.inputs["value"]).toBe("[secret]");
+    }
   });
 
   test("the migrations document has phase search: tootctl search deploy", () => {
@@ -485,7 +489,7 @@ describe("the showcase fixture stack: IPv6 dual-stack, Spot across several types
     expect(inputs["vpcOptions"].subnetIds).toHaveLength(2);
     const env = envOf(run, "sidekiq");
     expect(env["ES_PRESET"]).toBe("small_cluster");
-    expect(env["DEEPL_API_KEY"]).toBe("{{ssm:/mastodon/showcase/mastodon/translation-api-key}}");
+    expect(env["DEEPL_API_KEY"]).toBe("{{ssm:/mastodon/mastodon-aws/showcase/mastodon/translation-api-key}}");
     expect(env["DEEPL_PLAN"]).toBe("free");
     const key = find(run, "aws:ssm/parameter:Parameter", "mastodon-translation-api-key");
     expect(key.inputs).toMatchObject({ type: "SecureString", value: "[secret]" });

@@ -43,7 +43,7 @@ test("production's default queue reaches Pawoo's 720 threads at maximum size", (
   // 720 threads cannot each hold a Postgres connection under 1000: PgBouncer carries them.
   expect(budget.pooler).toBe("pgbouncer");
   expect(budget.clientConnections).toBeGreaterThan(1000);
-  expect(budget.fleetConnections + budget.headroom).toBe(budget.total);
+  expect(budget.fleetConnections + budget.surgeConnections + budget.headroom).toBe(budget.total);
   expect(budget.total).toBeLessThanOrEqual(budget.limit);
 });
 

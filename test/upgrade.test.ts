@@ -193,7 +193,9 @@ describe.each(SOURCES)("image source %s: the scheduler's boot is the pre-deploym
         "may have no host in service",
         "The other fleets still run v4.6.4 and serve",
         "start-instance-refresh",
-        "MinHealthyPercentage 0",
+        // No --preferences: the group's instance maintenance policy keeps the one scheduler.
+        "no --preferences: each group's instance maintenance policy applies",
+        "MinHealthyPercentage 0, MaxHealthyPercentage 100",
         "set mastodon:version back to v4.6.4",
       ],
     ],
@@ -209,7 +211,12 @@ describe.each(SOURCES)("image source %s: the scheduler's boot is the pre-deploym
     [
       5,
       "waitForRefreshes all",
-      ["not every fleet finished rolling", "some hosts may still run v4.6.4", "MinHealthyPercentage 0"],
+      [
+        "not every fleet finished rolling",
+        "some hosts may still run v4.6.4",
+        "web and streaming launch first",
+        "MinHealthyPercentage 0, MaxHealthyPercentage 100",
+      ],
     ],
     [
       6,

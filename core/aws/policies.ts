@@ -1,5 +1,6 @@
 /**
  * IAM and bucket policy documents, built from ARNs by pure functions so tests can read them exactly.
+ * Those of SSM parameters are in parameterPolicies.ts.
  */
 import { HOST_FILES_PREFIX } from "../host/hostFiles";
 import { METRICS_NAMESPACE } from "../host/metrics";
@@ -9,62 +10,17 @@ export interface PolicyDocument {
   readonly Statement: readonly Record<string, unknown>[];
 }
 
-const doc = (...statements: Record<string, unknown>[]): PolicyDocument => ({
+/** A policy document of these statements. */
+export const policyDocument = (...statements: Record<string, unknown>[]): PolicyDocument => ({
   Version: "2012-10-17",
   Statement: statements,
 });
+const doc = policyDocument;
 
 /** The trust policy that lets an AWS service (ec2, dlm, ...) assume a role. */
 export function assumeRolePolicy(service: string): string {
   return JSON.stringify(
     doc({ Effect: "Allow", Principal: { Service: `${service}.amazonaws.com` }, Action: "sts:AssumeRole" }),
-  );
-}
-
-/**
- * Decrypt SecureStrings through SSM only, with the account's aws/ssm key. KMS authorizes Decrypt on
- * the key's ARN, never on an alias ARN (AWS KMS Developer Guide, "Using aliases to control access to
- * KMS keys"): the alias is matched with the kms:ResourceAliases condition key instead.
- */
-function decryptThroughSsm(region: string, accountId: string) {
-  return {
-    Sid: "DecryptThroughSsm",
-    Effect: "Allow",
-    Action: "kms:Decrypt",
-    Resource: `arn:aws:kms:${region}:${accountId}:key/*`,
-    Condition: {
-      StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` },
-      "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/ssm" },
-    },
-  };
-}
-
-/** Read one SecureString parameter (the self-managed Redis host's password). */
-export function parameterReadPolicy(parameterArn: string, region: string, accountId: string): PolicyDocument {
-  return doc(
-    { Sid: "ReadParameter", Effect: "Allow", Action: "ssm:GetParameter", Resource: parameterArn },
-    decryptThroughSsm(region, accountId),
-  );
-}
-
-/**
- * Read and overwrite one SecureString parameter (the owner's first password, which the scheduler's
- * host writes once: core/host/database.ts). Encrypting with the aws/ssm key goes through SSM too.
- */
-export function parameterWritePolicy(
-  parameterArn: string,
-  region: string,
-  accountId: string,
-): PolicyDocument {
-  const { Condition, Resource } = decryptThroughSsm(region, accountId);
-  return doc(
-    {
-      Sid: "ReadAndWriteParameter",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter", "ssm:PutParameter"],
-      Resource: parameterArn,
-    },
-    { Sid: "EncryptThroughSsm", Effect: "Allow", Action: "kms:Encrypt", Resource, Condition },
   );
 }
 
@@ -174,27 +130,6 @@ export function sesSendPolicy(fromAddresses: readonly string[]): PolicyDocument 
     Resource: "*",
     Condition: { StringEquals: { "ses:FromAddress": [...fromAddresses] } },
   });
-}
-
-/**
- * A fleet host reads its stack's parameters (the boot-time renderer) and nothing else in SSM, and
- * decrypts them only through SSM with the account's aws/ssm key.
- */
-export function fleetParametersPolicy(
-  region: string,
-  accountId: string,
-  parameterPath: string,
-): PolicyDocument {
-  const base = `arn:aws:ssm:${region}:${accountId}:parameter${parameterPath}`;
-  return doc(
-    {
-      Sid: "ReadStackParameters",
-      Effect: "Allow",
-      Action: ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"],
-      Resource: [base, `${base}/*`],
-    },
-    decryptThroughSsm(region, accountId),
-  );
 }
 
 /** Write to the fleet's own log group only. */

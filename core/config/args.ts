@@ -184,7 +184,9 @@ export interface StackOnHostRedisArgs {
   cacheMaxmemoryMiB?: number;
   /** maxmemory of the persistent store, MiB (@default 128). */
   persistentMaxmemoryMiB?: number;
-  /** Production only, and required there: jobs and feeds are lost with the host (@default false). */
+  /** The persistent store's encrypted gp3 volume, kept across host replacements, GiB (@default 8). */
+  persistentVolumeGiB?: number;
+  /** Production: accepts what the volume does not keep (no snapshot, one zone); else a warning (@default false). */
   acceptJobLoss?: boolean;
 }
 

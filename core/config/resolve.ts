@@ -64,6 +64,8 @@ export interface OnHostRedis {
   readonly persistentMaxmemoryMiB: number;
   readonly cachePort: number;
   readonly persistentPort: number;
+  /** The persistent store's own EBS volume (components/onHostRedis.ts). */
+  readonly persistentVolumeGiB: number;
   readonly acceptJobLoss: boolean;
 }
 

@@ -20,6 +20,14 @@ export function placeholdersIn(text: string): string[] {
 }
 
 /**
+ * Every SSM parameter a host reads: those its templates name (the renderer reads exactly these) and
+ * `others` its own programs read by name. Its role may read these and no other (fleetRole.ts).
+ */
+export function hostParameterNames(templates: readonly string[], others: readonly string[] = []): string[] {
+  return [...new Set([...placeholdersIn(templates.join("\n")), ...others])].sort();
+}
+
+/**
  * An env file Ruby's dotenv and Node's dotenv read alike: one KEY=value per line, sorted. Values
  * are refused if they could be read differently by either (spaces, quotes, #, $, backslashes):
  * everything this package emits is a URL, a name, a number or a placeholder. A placeholder that is
@@ -100,12 +108,12 @@ export const BOOT_PATHS = {
 
 /** How the renderer retries its SSM read (the manifest's "retry"; render-secrets.py's DEFAULT_RETRY). */
 export interface SsmReadRetry {
-  /** Calls in all, the first included. */
+  /** Calls in all, the first included, over every batch of 10 names (a host names at most 20 or so). */
   readonly attempts: number;
   /** The wait after the first failure; it doubles after each one, up to maxDelaySeconds. */
   readonly baseSeconds: number;
   readonly maxDelaySeconds: number;
-  /** One `aws ssm get-parameters-by-path` call is killed after this long and counts as a failure. */
+  /** One `aws ssm get-parameters` call is killed after this long and counts as a failure. */
   readonly callTimeoutSeconds: number;
 }
 
@@ -113,7 +121,7 @@ export interface SsmReadRetry {
  * 8 attempts, waiting 5, 10, 20, 40, 80, 80, 80 s at most between them (half of each wait is
  * random jitter, so a fleet launched at once does not retry in step): 158-315 s of waiting, about
  * five minutes, long enough to ride out IAM's eventual consistency for a new instance profile and
- * SSM throttling (AWS Systems Manager User Guide, Parameter Store quotas: GetParametersByPath is
+ * SSM throttling (AWS Systems Manager User Guide, Parameter Store quotas: GetParameters is
  * throttled per account and region).
  */
 export const SSM_READ_RETRY: SsmReadRetry = {
@@ -131,7 +139,11 @@ export function ssmReadBoundSeconds(retry: SsmReadRetry = SSM_READ_RETRY): numbe
   return retry.attempts * retry.callTimeoutSeconds + waits;
 }
 
-/** The manifest the renderer reads: which templates to fill, where to put them, with what mode, how to retry. */
+/**
+ * The manifest the renderer reads: which templates to fill, where to put them, with what mode, how to
+ * retry; `parameterPath` (the stack's SSM path) only names the stack in its messages: the renderer
+ * reads the parameters the templates name, by name.
+ */
 export function renderManifest(
   parameterPath: string,
   region: string,
@@ -143,9 +155,13 @@ export function renderManifest(
 
 /**
  * The boot-time renderer, core/host/files/render-secrets.py (Python 3, standard library only). It
- * reads every parameter under the stack's path with the instance role (`aws ssm get-parameters-by-path --with-decryption`),
- * retrying a failed read as the manifest's "retry" says (SSM_READ_RETRY), fills each template, and writes the result atomically with its mode and owner. It fails, writing
- * nothing, if a placeholder names a parameter that does not exist, or if a value cannot be written
+ * reads exactly the parameters its templates name, with the instance role, by name
+ * (`aws ssm get-parameters --with-decryption`, at most 10 names a call: AWS Systems Manager API
+ * Reference, GetParameters), retrying a failed read as the manifest's "retry" says
+ * (SSM_READ_RETRY), fills each template, and writes the result atomically with its mode and owner.
+ * The role may read those names only (fleetHost.ts, FleetHost.parameterNames). It fails, writing
+ * nothing, if a placeholder names a parameter that does not exist (GetParameters answers it among
+ * its InvalidParameters), or if a value cannot be written
  * where its placeholder stands: a line's whole value must pass dotenvQuote, a value inside a larger
  * one must be alphanumeric. Its messages name parameters, never values. `--parameters FILE` reads the
  * parameters from a JSON file in the same shape instead of calling AWS (used by the tests).

@@ -42,12 +42,6 @@ export const IMAGES_UNIT = "mastodon-images.service";
 /** podman's registry credentials when the images come through an ECR pull-through cache. */
 export const REGISTRY_AUTH_FILE = "/etc/mastodon/registry-auth.json";
 
-/**
- * podman-generate-systemd(1) gives a unit TimeoutStopSec = the container's stop timeout + 60 s:
- * room for `podman stop` to SIGKILL after the timeout and for `podman rm` to clean up.
- */
-export const PODMAN_STOP_MARGIN_SEC = 60;
-
 /** An ECR registry host (a pull-through cache prefix lives under one): pulls need the ECR helper. */
 export const ECR_HOST = /^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 

@@ -3,12 +3,12 @@
  * Debian's podman (4.3): the same units as the machine image's (units.ts, after
  * eigenmagic-systemd-template-units.txt): mastodon.target, mastodon-web.service,
  * mastodon-streaming@<port>.service, mastodon-sidekiq-<queues>[-N]@<threads>.service. Each
- * unit's ExecStart runs one container in the shape of podman-generate-systemd(1)'s `--new`
- * units. Pure.
+ * unit runs its process in the image's own tree under systemd's sandbox (imageRoot.ts); podman
+ * pulls the images and lays the trees out at boot (mastodon-images.service). Pure.
  *
  * What the images are (Mastodon's Dockerfile and streaming/Dockerfile, 4.3 onwards):
- * - `mastodon` (Rails: web and Sidekiq): ENTRYPOINT ["/usr/bin/tini", "--"] with no CMD, so the
- *   unit gives the command (Mastodon's docker-compose.yml: `bundle exec puma -C config/puma.rb`,
+ * - `mastodon` (Rails: web and Sidekiq): ENTRYPOINT ["/usr/bin/tini", "--"] with no CMD; the units
+ *   run the command without tini (systemd reaps and signals) and give it (Mastodon's docker-compose.yml: `bundle exec puma -C config/puma.rb`,
  *   `bundle exec sidekiq`). WORKDIR /opt/mastodon, USER mastodon (uid and gid 991), RAILS_ENV
  *   and NODE_ENV production, BIND 0.0.0.0. jemalloc is linked into Ruby itself
  *   (`patchelf --add-needed libjemalloc.so.2 /usr/local/bin/ruby`) and tuned with
@@ -20,23 +20,12 @@
  *   0.0.0.0, NODE_ENV production. It handles SIGTERM itself (streaming/index.js: onExit).
  * - Both read `/opt/mastodon/.env.production` with dotenv (Rails at boot; streaming/index.js
  *   loads `../.env.production` beside it), and neither parser overrides a variable the process
- *   already has: the per-process variables given with `-e` win, as the units' Environment= do.
+ *   already has: the units' Environment= win, as on the machine image.
  */
-import { poolOf } from "../sizing/budget";
 import type { Fleet } from "../config/resolve";
-import { DEFAULTS } from "../defaults";
 import type { WriteFile } from "./cloudInit";
 import { type Directive, environment as env, renderUnit, type UnitFile } from "./systemd";
-import {
-  enabledUnits,
-  MASTODON_PATHS,
-  MASTODON_TIMEOUT_SEC,
-  renderTarget,
-  SIDEKIQ_STOP_TIMEOUT_SECONDS,
-  SIDEKIQ_TAG,
-  sidekiqQueueArgs,
-  sidekiqUnitPrefix,
-} from "./units";
+import { enabledUnits, MASTODON_PATHS, renderTarget, sidekiqUnitPrefix } from "./units";
 import { RESTART_SEC, startLimits } from "./unitPolicy";
 import {
   type ContainerImages,
@@ -51,136 +40,88 @@ import {
 } from "./containerImages";
 import {
   type ContainerContext,
-  type ContainerSpec,
-  PODMAN_UNIT_SANDBOX,
+  type ImageRoot,
+  IMAGES_UNIT_SANDBOX,
+  IMAGE_ROOT_PROGRAM,
+  bindTargets,
   command,
   install,
-  mountsFor,
   serviceSection,
+  unitEnvironment,
   unitSection,
-} from "./podman";
+} from "./imageRoot";
+import { fleetSpecs, sidekiqSpec, streamingSpec, webSpec } from "./processSpecs";
 
 export * from "./containerImages";
-export * from "./podman";
+export * from "./imageRoot";
 
-export function renderContainerWebUnit(
-  fleet: Fleet,
-  ctx: ContainerContext,
-  images: ContainerImages,
-): UnitFile {
-  if (!fleet.web) throw new Error(`fleet ${fleet.name} runs no web`);
-  const spec: ContainerSpec = {
-    name: "mastodon-web",
-    image: checkedReference(images.rails),
-    // Read by config/puma.rb before .env.production is loaded (units.ts, renderWebUnit).
-    env: [
-      ["RAILS_ENV", "production"],
-      ["PORT", DEFAULTS.web.port],
-      ["BIND", "0.0.0.0"],
-      ["WEB_CONCURRENCY", fleet.web.processes],
-      ["MAX_THREADS", poolOf(fleet, "web")],
-    ],
-    mounts: mountsFor("rails", ctx),
-    writableTmp: true,
-    stopTimeout: MASTODON_TIMEOUT_SEC,
-    command: ["bundle", "exec", "puma", "-C", "config/puma.rb"],
-  };
+export function renderContainerWebUnit(fleet: Fleet, ctx: ContainerContext): UnitFile {
   return {
     name: "mastodon-web.service",
     content: renderUnit({
-      unit: unitSection("mastodon-web (container)", ctx),
-      service: serviceSection(spec),
+      unit: unitSection("mastodon-web (release image)", ctx),
+      service: serviceSection(webSpec(fleet, ctx)),
       install,
     }),
   };
 }
 
-/** One container per port, %i = port, as mastodon-streaming@.service. */
-export function renderContainerStreamingUnit(
-  fleet: Fleet,
-  ctx: ContainerContext,
-  images: ContainerImages,
-): UnitFile {
-  if (!fleet.streaming) throw new Error(`fleet ${fleet.name} runs no streaming`);
-  const spec: ContainerSpec = {
-    name: "mastodon-streaming-%i",
-    image: checkedReference(images.streaming),
-    env: [
-      ["NODE_ENV", "production"],
-      ["PORT", "%i"],
-      ["BIND", "0.0.0.0"],
-      ["DB_POOL", poolOf(fleet, "streaming")],
-      ...(ctx.pooled ? [] : [["NODE_EXTRA_CA_CERTS", MASTODON_PATHS.rdsCaBundle] as const]),
-    ],
-    mounts: mountsFor("streaming", ctx),
-    writableTmp: false,
-    stopTimeout: MASTODON_TIMEOUT_SEC,
-    command: ["node", "./streaming/index.js"],
-  };
+export function renderContainerStreamingUnit(fleet: Fleet, ctx: ContainerContext): UnitFile {
   return {
     name: "mastodon-streaming@.service",
     content: renderUnit({
-      unit: unitSection("mastodon-streaming on port %i (container)", ctx),
-      service: serviceSection(spec),
+      unit: unitSection("mastodon-streaming on port %i (release image)", ctx),
+      service: serviceSection(streamingSpec(fleet, ctx)),
       install,
     }),
   };
 }
 
-/** One template per Sidekiq process, %i = threads (units.ts, renderSidekiqUnits). */
-export function renderContainerSidekiqUnits(
-  fleet: Fleet,
-  ctx: ContainerContext,
-  images: ContainerImages,
-): UnitFile[] {
+export function renderContainerSidekiqUnits(fleet: Fleet, ctx: ContainerContext): UnitFile[] {
   const sidekiq = fleet.sidekiq;
   if (!sidekiq) throw new Error(`fleet ${fleet.name} runs no sidekiq`);
-  const queues = sidekiqQueueArgs(sidekiq.queues).split(" ");
-  return Array.from({ length: sidekiq.processes }, (_, i) => {
-    const prefix = sidekiqUnitPrefix(fleet, i + 1);
-    const spec: ContainerSpec = {
-      name: `${prefix}-%i`,
-      image: checkedReference(images.rails),
-      env: [
-        ["RAILS_ENV", "production"],
-        ["DB_POOL", "%i"],
-        // eigenmagic-systemd-template-units.txt; the image's Ruby allocates with jemalloc
-        // (narenas:2 in its MALLOC_CONF), so this bounds only what glibc's malloc still serves.
-        ["MALLOC_ARENA_MAX", 2],
-      ],
-      mounts: mountsFor("rails", ctx),
-      writableTmp: true,
-      stopTimeout: SIDEKIQ_STOP_TIMEOUT_SECONDS,
-      command: ["bundle", "exec", "sidekiq", "-g", SIDEKIQ_TAG, "-c", "%i", ...queues],
-    };
-    return {
-      name: `${prefix}@.service`,
-      content: renderUnit({
-        unit: unitSection(
-          `mastodon-sidekiq ${sidekiq.queues.join(",")} (process ${i + 1}, %i threads, container)`,
-          ctx,
-        ),
-        service: serviceSection(spec),
-        install,
-      }),
-    };
-  });
+  const spec = sidekiqSpec(fleet, ctx);
+  return Array.from({ length: sidekiq.processes }, (_, i) => ({
+    name: `${sidekiqUnitPrefix(fleet, i + 1)}@.service`,
+    content: renderUnit({
+      unit: unitSection(
+        `mastodon-sidekiq ${sidekiq.queues.join(",")} (process ${i + 1}, %i threads, release image)`,
+        ctx,
+      ),
+      service: serviceSection(spec),
+      install,
+    }),
+  }));
 }
 
 /**
- * mastodon-images.service: pulls this fleet's pinned images once per boot, retried RESTART_SEC
- * apart until it succeeds (Restart=on-failure, allowed for Type=oneshot). The Mastodon units
- * Want it and start After it; should it still be failing, their `--pull=never` start fails and
- * Restart=always retries them until the image is there.
+ * mastodon-images.service: pulls this fleet's pinned images and lays out each tree its units run
+ * in (mastodon-image-root, given the variables the units set themselves), once per boot, retried
+ * RESTART_SEC apart until it succeeds (Restart=on-failure, allowed for Type=oneshot). The Mastodon
+ * units Want it and start After it; should it still be failing, their start fails (no tree at
+ * their RootDirectory=) and Restart=always retries them until it is there.
  */
-export function renderImagesUnit(fleet: Fleet, images: ContainerImages): UnitFile {
+export function renderImagesUnit(fleet: Fleet, images: ContainerImages, ctx: ContainerContext): UnitFile {
   const refs = fleetImages(fleet, images);
   const ecr = refs.some((r) => ECR_HOST.test(registryHost(r)));
+  const specs = fleetSpecs(fleet, ctx);
+  const roots = [...new Set(specs.map((s) => s.root))];
+  const ofRoot = (root: ImageRoot) => specs.filter((s) => s.root === root);
+  // The targets its units bind (made in the tree when missing), the variables they set (left out
+  // of the image's).
+  const layOutArgs = (root: ImageRoot) => [
+    ...[...new Set(ofRoot(root).flatMap(bindTargets))].flatMap((p) => ["-m", p]),
+    ...[...new Set(ofRoot(root).flatMap((s) => unitEnvironment(s).map(([k]) => k)))].flatMap((k) => [
+      "-e",
+      k,
+    ]),
+  ];
+  const reference = (root: ImageRoot) => checkedReference(root === "rails" ? images.rails : images.streaming);
   return {
     name: IMAGES_UNIT,
     content: renderUnit({
       unit: [
-        ["Description", "Pull the pinned Mastodon images"],
+        ["Description", "Pull the pinned Mastodon images and lay out their trees"],
         ["Wants", "network-online.target"],
         ["After", "network-online.target"],
         ["RequiresMountsFor", "/var/lib/containers"],
@@ -191,9 +132,13 @@ export function renderImagesUnit(fleet: Fleet, images: ContainerImages): UnitFil
         ["RemainAfterExit", "yes"],
         ...(ecr ? [env("REGISTRY_AUTH_FILE", REGISTRY_AUTH_FILE)] : []),
         ...refs.map((r): Directive => ["ExecStart", command([PODMAN, "pull", "--quiet", r])]),
+        ...roots.map((root): Directive => [
+          "ExecStart",
+          command([IMAGE_ROOT_PROGRAM, root, reference(root), ...layOutArgs(root)]),
+        ]),
         ["Restart", "on-failure"],
         ["RestartSec", RESTART_SEC],
-        ...PODMAN_UNIT_SANDBOX,
+        ...IMAGES_UNIT_SANDBOX,
       ],
     }),
   };
@@ -207,10 +152,10 @@ export function renderContainerUnits(
 ): UnitFile[] {
   return [
     renderTarget(),
-    renderImagesUnit(fleet, images),
-    ...(fleet.web ? [renderContainerWebUnit(fleet, ctx, images)] : []),
-    ...(fleet.streaming ? [renderContainerStreamingUnit(fleet, ctx, images)] : []),
-    ...(fleet.sidekiq ? renderContainerSidekiqUnits(fleet, ctx, images) : []),
+    renderImagesUnit(fleet, images, ctx),
+    ...(fleet.web ? [renderContainerWebUnit(fleet, ctx)] : []),
+    ...(fleet.streaming ? [renderContainerStreamingUnit(fleet, ctx)] : []),
+    ...(fleet.sidekiq ? renderContainerSidekiqUnits(fleet, ctx) : []),
   ];
 }
 

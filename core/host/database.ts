@@ -4,7 +4,8 @@
  * (docs/design.md, "The database inside the deploy"). core/host/files/mastodon-database.sh does the
  * work: the app's role as the RDS master, Mastodon's schema on an empty database (its pending
  * pre-deployment migrations on one that has it), the seeds while the instance actor is missing,
- * the owner account once, and the search indices in the background.
+ * the owner account once, Mastodon's own OpenSearch user (searchUser.ts) and the search indices in
+ * the background.
  *
  * Why the scheduler's host: exactly one runs (its group's maxSize is 1, the config rules see to
  * it), so two hosts never migrate at once, and every other fleet's group is created only after that
@@ -21,6 +22,7 @@ export { DATABASE_PATHS, type RailsSource } from "./oneOff";
 import type { BootStep } from "./readiness";
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS } from "./units";
+import { type SearchAccess, SEARCH_USER_PATHS, renderSearchRole, searchConfigLines } from "./searchUser";
 import { type RetentionInput, RETENTION_UNITS, renderRetentionUnits } from "./retention";
 
 /** `tootctl search deploy`, started in the background by the prepare step when search is on. */
@@ -31,10 +33,12 @@ export const SEARCH_DEPLOY_UNIT = "mastodon-search-deploy.service";
  * of pauses each) and one psql run. schema: Rails boots and loads the schema in a minute or two on
  * an empty database; an upgrade's pre-deployment migrations get the rest (Mastodon's release notes
  * flag the ones that take long on large databases). seeds: a Rails boot and three records. owner:
- * a Rails boot, tootctl, and one SSM write. The pull of the release image, when it comes first, has
- * its own bound (fleetHost.ts, CONTAINER_START_BOUND_SECONDS).
+ * a Rails boot, tootctl, and one SSM write. search: two SSM reads and three PUTs, which take a second
+ * each, retried within this bound (mastodon-search-user.py reads it as search_seconds): the
+ * scheduler's boot must stay inside the launch hook's longest heartbeat (readiness.ts). The pull of
+ * the release image, when it comes first, has its own bound (fleetHost.ts, CONTAINER_START_BOUND_SECONDS).
  */
-export const DATABASE_BOUNDS = { role: 420, schema: 1500, seeds: 300, owner: 420 } as const;
+export const DATABASE_BOUNDS = { role: 420, schema: 1500, seeds: 300, owner: 420, search: 180 } as const;
 
 export interface DatabaseHostInput {
   readonly region: string;
@@ -47,8 +51,11 @@ export interface DatabaseHostInput {
     readonly email: string;
     readonly passwordParameter: string;
   };
-  /** Whether the host runs `tootctl search deploy` after the schema. @default false */
-  readonly search?: boolean;
+  /**
+   * With a search domain: the host makes Mastodon's own OpenSearch user as its master user, then runs
+   * `tootctl search deploy` after the schema. @default none
+   */
+  readonly search?: SearchAccess;
   /** The daily removal of cached remote content (retention.ts). */
   readonly retention: RetentionInput;
 }
@@ -81,7 +88,13 @@ export function renderDatabaseConfig(input: DatabaseHostInput, source: RailsSour
           ["owner_password_parameter", input.owner.passwordParameter],
         ] as [string, string][])
       : []),
-    ...(input.search ? ([["search_unit", SEARCH_DEPLOY_UNIT]] as [string, string][]) : []),
+    ...(input.search
+      ? ([
+          ["search_unit", SEARCH_DEPLOY_UNIT],
+          ...searchConfigLines(input.search),
+          ["search_seconds", String(DATABASE_BOUNDS.search)],
+        ] as [string, string][])
+      : []),
   ];
   return renderKeyValueFile(
     "database",
@@ -115,6 +128,21 @@ export function databaseFiles(input: DatabaseHostInput, source: RailsSource): Wr
   return [
     { path: DATABASE_PATHS.config, content: renderDatabaseConfig(input, source), permissions: "0600" },
     { path: DATABASE_PATHS.roleSql, content: renderRoleSetupSql(input.role), permissions: "0600" },
+    ...(input.search
+      ? [{ path: SEARCH_USER_PATHS.role, content: renderSearchRole(), permissions: "0644" }]
+      : []),
+  ];
+}
+
+/**
+ * The SSM parameters the host's database programs read themselves (besides the RDS master's and
+ * the owner's, which have policies of their own): the app role's password, and with search both
+ * OpenSearch users' passwords. The fleet's role may read them (components/fleetRole.ts).
+ */
+export function databaseParameterReads(input: DatabaseHostInput): string[] {
+  return [
+    input.role.appPasswordParameter,
+    ...(input.search ? [input.search.masterPasswordParameter, input.search.appPasswordParameter] : []),
   ];
 }
 
@@ -126,7 +154,13 @@ export function databasePrepareStep(input: DatabaseHostInput, pullBoundSeconds: 
   const b = DATABASE_BOUNDS;
   return {
     argv: [DATABASE_PATHS.program, "prepare", DATABASE_PATHS.config],
-    boundSeconds: pullBoundSeconds + b.role + b.schema + b.seeds + (input.owner ? b.owner : 0),
+    boundSeconds:
+      pullBoundSeconds +
+      b.role +
+      b.schema +
+      b.seeds +
+      (input.owner ? b.owner : 0) +
+      (input.search ? b.search : 0),
   };
 }
 

@@ -104,9 +104,9 @@ export function renderRoleSetupSql(role: DatabaseRole): string {
 }
 
 /**
- * Where the RDS master's password lives: beside the stack's path, not under it. Every fleet may read
- * the stack's path (its secrets renderer reads all of it at boot); only the scheduler's fleet, which
- * prepares the database, may read this one parameter (components/fleet.ts).
+ * Where the RDS master's password lives: beside the stack's path, not under it. Each fleet may read
+ * the parameters its hosts name and no other (components/fleetRole.ts); only the scheduler's fleet,
+ * which prepares the database, may read this one (components/fleet.ts).
  */
 export function adminPasswordParameterName(parameterPrefix: string): string {
   return `${parameterPrefix}-admin/db-admin-password`;

@@ -168,28 +168,72 @@ export function instanceEnv(input: { domain: string; webDomain: string; vpcCidr:
 }
 
 export interface SearchEnvInput {
-  /** The domain's VPC endpoint (no scheme). */
-  readonly endpoint: string;
+  /** `https://` and the domain's VPC endpoint (core/host/searchUser.ts, SearchAccess.url). */
+  readonly url: string;
+  /** Mastodon's own user (searchUser.ts), never the domain's master. */
   readonly user: string;
-  /** Always a placeholder of the master password's SSM parameter, filled at boot. */
+  /** Always a placeholder of that user's password parameter, filled at boot. */
   readonly password: string;
   readonly preset: string;
+  /** The indices' prefix, which the user's role is limited to (searchUser.ts, SEARCH_INDEX_PREFIX). */
+  readonly prefix: string;
 }
 
 /**
  * ES_*: Mastodon's Chewy client connects to `ES_HOST:ES_PORT` (config/initializers/chewy.rb), so
  * the scheme goes into ES_HOST: the domain enforces HTTPS on 443 (Mastodon docs, "Configuring
- * full-text search"; ES_PRESET from core/search.ts).
+ * full-text search"; ES_PRESET from core/search.ts). ES_PREFIX names every index Chewy makes.
  */
 export function searchEnv(input: SearchEnvInput): Env {
   return mastodonEnv({
     ES_ENABLED: "true",
-    ES_HOST: `https://${input.endpoint}`,
+    ES_HOST: input.url,
     ES_PORT: "443",
     ES_USER: input.user,
     ES_PASS: input.password,
     ES_PRESET: input.preset,
+    ES_PREFIX: input.prefix,
   });
+}
+
+/**
+ * What Mastodon's streaming server reads of the environment (Mastodon 4.6's streaming/index.js,
+ * database.js, redis.js, logging.js): NODE_ENV, its database (DB_*, DATABASE_URL), its one Redis
+ * (REDIS_*), the trusted proxies, where to listen and how much to log. No Rails secret, no mail, no
+ * media, no search: a host that runs only the streaming server is given these and nothing else, so
+ * its role need not read the rest (components/fleetRole.ts).
+ */
+export const STREAMING_ENV_NAMES: ReadonlySet<string> = new Set([
+  "NODE_ENV",
+  "DB_HOST",
+  "DB_PORT",
+  "DB_NAME",
+  "DB_USER",
+  "DB_PASS",
+  "DB_SSLMODE",
+  "DB_POOL",
+  "DATABASE_URL",
+  "REDIS_URL",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_DB",
+  "REDIS_PASSWORD",
+  "REDIS_NAMESPACE",
+  "TRUSTED_PROXY_IP",
+  "BIND",
+  "PORT",
+  "SOCKET",
+  "LOG_LEVEL",
+]);
+
+/**
+ * The env a fleet's hosts get: all of it where Rails runs (web or Sidekiq: Rails reads its secrets,
+ * mail, media, search and translation at boot), only what the streaming server reads where nothing
+ * else runs.
+ */
+export function fleetEnv(env: Env, fleet: { readonly web?: unknown; readonly sidekiq?: unknown }): Env {
+  if (fleet.web !== undefined || fleet.sidekiq !== undefined) return env;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => STREAMING_ENV_NAMES.has(name)));
 }
 
 export type TranslationEnvInput =

@@ -5,10 +5,10 @@
  * the units this fleet runs, starts mastodon.target and completes the launch lifecycle action with
  * CONTINUE once they all serve (ABANDON if any step fails or they do not within the bound).
  */
-import { BOOT_PATHS, type RenderedFile, renderEnvFile, renderManifest } from "./boot";
+import { BOOT_PATHS, type RenderedFile, hostParameterNames, renderEnvFile, renderManifest } from "./boot";
 import { renderCloudConfig, type WriteFile } from "./cloudInit";
 import type { Fleet } from "../config/resolve";
-import type { Env } from "./env";
+import { type Env, fleetEnv } from "./env";
 import {
   PGBOUNCER_PATHS,
   renderPgbouncerIni,
@@ -29,6 +29,7 @@ import {
 import type { UnitFile } from "./systemd";
 import { MASTODON_PATHS, SIDEKIQ_TAG } from "./units";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
+import { IMAGE_ROOT_PROGRAM } from "./imageRoot";
 import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
 import {
   JOURNAL_EXPORT_UNIT,
@@ -56,8 +57,16 @@ import {
   onHostRedisPart,
   runtimePart,
 } from "./hostParts";
-import { type DatabaseHostInput, type RailsSource, databasePart, DATABASE_PATHS } from "./database";
-import { DEBIAN_REDIS_UNIT, type OnHostRedisInput } from "./onHostRedis";
+import {
+  type DatabaseHostInput,
+  type RailsSource,
+  databaseParameterReads,
+  databasePart,
+  DATABASE_PATHS,
+} from "./database";
+import { SEARCH_USER_PATHS } from "./searchUser";
+import type { OnHostRedisInput } from "./onHostRedis";
+import { REDIS_VOLUME_PATHS } from "./redisVolume";
 
 /** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
 export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -105,6 +114,8 @@ export interface FleetHost {
   /** Files besides the units, by path (templates, PgBouncer config, the renderer). */
   readonly files: readonly WriteFile[];
   readonly userData: string;
+  /** The SSM parameters the host reads, each by name: all its role may read (components/fleetRole.ts). */
+  readonly parameterNames: readonly string[];
 }
 
 const TEMPLATES = {
@@ -133,11 +144,14 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ? databasePart(input.database, railsSource, CONTAINER_START_BOUND_SECONDS)
     : undefined;
   // A host fetches what it runs: the secrets renderer, the logs agent's installer, the collector
-  // where it publishes, and the database's program on the scheduler's host.
+  // where it publishes, the database's program on the scheduler's host, the trees' lay-out with images.
   const fetched = HOST_FILES.filter(
     (f) =>
       (f.path !== METRICS_PATHS.program || metricsUnits.length > 0) &&
-      (f.path !== DATABASE_PATHS.program || database !== undefined),
+      (f.path !== DATABASE_PATHS.program || database !== undefined) &&
+      (f.path !== SEARCH_USER_PATHS.program || input.database?.search !== undefined) &&
+      (f.path !== IMAGE_ROOT_PROGRAM || runtimeKind.kind === "containers") &&
+      (f.path !== REDIS_VOLUME_PATHS.program || redis !== undefined),
   );
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
@@ -193,11 +207,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       boundSeconds: 10,
     },
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
-    // Debian's package starts its own redis-server on 6379 at install: not ours, and memory we do not
-    // budget. Empty, it stops at once; the bound keeps the boot inside the lifecycle hook's heartbeat.
-    ...(redis
-      ? [{ argv: ["/usr/bin/systemctl", "disable", "--now", DEBIAN_REDIS_UNIT], boundSeconds: 10 }]
-      : []),
+    // The on-host Redis: Debian's own stopped, the persistent store's volume mounted (hostParts.ts).
+    ...(redis?.setup ?? []),
     {
       argv: [
         "/usr/bin/systemctl",
@@ -271,7 +282,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     {
       path: TEMPLATES.env,
       content: renderEnvFile(
-        input.env,
+        // A host running only the streaming server gets only what that server reads (env.ts).
+        fleetEnv(input.env, fleet),
         `mastodon-aws: .env.production for fleet ${fleet.name}; the SSM placeholders are filled at boot`,
       ),
       permissions: "0600",
@@ -339,5 +351,9 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ],
     runcmd: bootCommands(),
   });
-  return { launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps), units, files, userData };
+  const parameterNames = hostParameterNames(
+    files.filter((f) => rendered.some((r) => r.template === f.path)).map((f) => f.content),
+    input.database ? databaseParameterReads(input.database) : [],
+  );
+  return { launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps), units, files, userData, parameterNames };
 }

@@ -14,7 +14,18 @@ import { createHash } from "crypto";
 import { BOOT_PATHS, renderSecretsProgram } from "./boot";
 import { DATABASE_PATHS } from "./database";
 import { METRICS_PATHS } from "./metrics";
-import { INSTALL_CLOUDWATCH_AGENT, MASTODON_DATABASE, MASTODON_METRICS, programText } from "./programs";
+import { IMAGE_ROOT_PROGRAM } from "./imageRoot";
+import {
+  INSTALL_CLOUDWATCH_AGENT,
+  MASTODON_DATABASE,
+  MASTODON_IMAGE_ROOT,
+  MASTODON_METRICS,
+  MASTODON_REDIS_VOLUME,
+  MASTODON_SEARCH_USER,
+  programText,
+} from "./programs";
+import { REDIS_VOLUME_PATHS } from "./redisVolume";
+import { SEARCH_USER_PATHS } from "./searchUser";
 import type { BootStep } from "./readiness";
 
 export const HOST_FILES_PREFIX = "host-files";
@@ -47,6 +58,12 @@ export const HOST_FILES: readonly HostFile[] = [
   hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
   // The scheduler's host only: the database's lifecycle (database.ts), run after the fetch.
   hostFile(DATABASE_PATHS.program, programText(MASTODON_DATABASE), "0755"),
+  // The scheduler's host with search: Mastodon's own OpenSearch user, which the database's prepare makes.
+  hostFile(SEARCH_USER_PATHS.program, programText(MASTODON_SEARCH_USER), "0755"),
+  // Hosts of the release images: lays out the trees their units run in (imageRoot.ts).
+  hostFile(IMAGE_ROOT_PROGRAM, programText(MASTODON_IMAGE_ROOT), "0755"),
+  // The on-host Redis's host (redis.onHost): its persistent store's volume, attached and mounted.
+  hostFile(REDIS_VOLUME_PATHS.program, programText(MASTODON_REDIS_VOLUME), "0755"),
 ];
 
 /** `sha256sum --check` input: the digest, two spaces, the path. */

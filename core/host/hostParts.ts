@@ -8,6 +8,7 @@ import type { WriteFile } from "./cloudInit";
 import type { Fleet } from "../config/resolve";
 import { type ContainerImages, renderContainerHost } from "./containers";
 import {
+  DEBIAN_REDIS_UNIT,
   ON_HOST_REDIS_ROLES,
   type OnHostRedisInput,
   onHostRedisPaths,
@@ -17,6 +18,7 @@ import {
 } from "./onHostRedis";
 import { INSTALL_SSM_AGENT, programText } from "./programs";
 import type { BootStep } from "./readiness";
+import { redisVolumeStep, renderRedisVolumeUnit } from "./redisVolume";
 import type { UnitFile } from "./systemd";
 import { enabledUnits, renderFleetUnits } from "./units";
 
@@ -102,12 +104,30 @@ export function runtimePart(
   }
 }
 
-/** The two on-host Redis: Debian's redis-server, a config, a password include and a unit each. */
+/**
+ * The two on-host Redis: Debian's redis-server, a config, a password include and a unit each; the
+ * persistent store's volume and the unit that attaches and mounts it (redisVolume.ts; its program
+ * is fetched from the host-files bucket, hostFiles.ts). Their first
+ * boot steps: Debian's own redis-server on 6379 stopped (it is not ours, and its memory is not
+ * budgeted; empty, it stops at once), then the volume mounted, before any Redis starts.
+ */
 export function onHostRedisPart(input: OnHostRedisInput) {
   const roles = ON_HOST_REDIS_ROLES;
+  const volume = renderRedisVolumeUnit({
+    volumeId: input.persistentVolumeId,
+    dataDir: onHostRedisPaths("persistent").dataDir,
+    owner: "redis:redis",
+  });
   return {
-    units: roles.map((role) => renderOnHostRedisUnit(role)),
+    units: [
+      ...roles.map((role) => renderOnHostRedisUnit(role, role === "persistent" ? volume.name : undefined)),
+      volume,
+    ],
     enabled: roles.map((role) => onHostRedisPaths(role).unit),
+    setup: [
+      { argv: ["/usr/bin/systemctl", "disable", "--now", DEBIAN_REDIS_UNIT], boundSeconds: 10 },
+      redisVolumeStep(),
+    ] satisfies BootStep[],
     files: roles.flatMap((role): WriteFile[] => [
       {
         path: onHostRedisPaths(role).conf,

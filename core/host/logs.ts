@@ -53,8 +53,10 @@ export const LOG_FILE_MAX_MEGABYTES = 100;
 export const LOG_FILE_ROTATIONS = 2;
 
 /**
- * The fleet's log group: `/mastodon/<stack>/<fleet>` for a stack under /mastodon/<stack>
- * (Fleet's log group and the agent's config both read it here).
+ * The fleet's log group: `/mastodon/<project>/<stack>/<name>/<fleet>` for a deployment whose SSM
+ * path is /mastodon/<project>/<stack>/<name> (core/aws/naming/scope.ts): log group names are unique
+ * per account and Region, so they carry the same scope. Fleet's log group and the agent's config
+ * both read it here.
  */
 export function fleetLogGroupName(parameterPath: string, fleetName: string): string {
   return `/mastodon${parameterPath.replace(/^\/mastodon/, "")}/${fleetName}`;

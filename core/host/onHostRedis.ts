@@ -3,9 +3,10 @@
  * the host"), each with its own config, data directory and unit, never one server for both
  * (compendium, "Lies, damned lies, and redis"). The cache: allkeys-lru, no persistence. The
  * persistent store: noeviction, AOF with fsync every second, the same redis.conf as the
- * self-managed host (redis.ts). Both listen on 127.0.0.1 only and require a password, read from SSM
- * at boot into a root-owned include only redis can read. Pure; the real redis-server runs these
- * files in test/real/onHostRedis.real.test.ts.
+ * self-managed host (redis.ts), in a directory on an EBS volume of its own that the next host
+ * attaches (redisVolume.ts), so its data outlives the instance. Both listen on 127.0.0.1 only and
+ * require a password, read from SSM at boot into a root-owned include only redis can read. Pure;
+ * the real redis-server runs these files in test/real/onHostRedis.real.test.ts.
  */
 import { renderRedisConf, type RedisDirective } from "./conf";
 import {
@@ -28,6 +29,8 @@ export interface OnHostRedisServer {
 export interface OnHostRedisInput {
   readonly cache: OnHostRedisServer;
   readonly persistent: OnHostRedisServer;
+  /** The persistent store's own EBS volume (components/onHostRedis.ts), mounted at its data directory. */
+  readonly persistentVolumeId: string;
 }
 
 export const ON_HOST_REDIS_ROLES = ["cache", "persistent"] as const satisfies readonly RedisRole[];
@@ -105,19 +108,32 @@ export function renderOnHostRedisAuth(server: OnHostRedisServer): string {
 /**
  * The unit, modelled on Debian's redis-server.service and sandboxed like PgBouncer (unitPolicy.ts):
  * it writes only its data directory. Part of mastodon.target, so it starts and stops with Mastodon.
+ *
+ * With `volumeUnit` (the persistent store: redisVolume.ts) its data directory is a volume that unit
+ * mounts: Redis starts after it and not at all when it fails (Requires=), stops before the volume
+ * is unmounted (RequiresMountsFor=), and refuses to start on a data directory that is not a mount
+ * point, which would put a new, empty AOF on the root volume. That check runs outside the sandbox
+ * (the `+` prefix, systemd.service(5)): inside it every ReadWritePaths= entry is a bind mount.
  */
-export function renderOnHostRedisUnit(role: RedisRole): UnitFile {
+export function renderOnHostRedisUnit(role: RedisRole, volumeUnit?: string): UnitFile {
   const p = onHostRedisPaths(role);
   return {
     name: p.unit,
     content: renderUnit({
       unit: [
         ["Description", `Redis for Mastodon on this host (${role})`],
-        ["After", "network.target"],
+        ...(volumeUnit
+          ? ([
+              ["Requires", volumeUnit],
+              ["After", `network.target ${volumeUnit}`],
+              ["RequiresMountsFor", p.dataDir],
+            ] as const)
+          : ([["After", "network.target"]] as const)),
         ["PartOf", "mastodon.target"],
         ...startLimits,
       ],
       service: [
+        ...(volumeUnit ? [["ExecStartPre", `+/usr/bin/mountpoint -q ${p.dataDir}`] as const] : []),
         ["Type", "notify"],
         ["ExecStart", `/usr/bin/redis-server ${p.conf}`],
         ["User", "redis"],

@@ -27,7 +27,7 @@ export function tootctlExec(args: readonly string[]): string[] {
  * logged to the journal (hence to the fleet's log group), bounded by TimeoutStartSec. Not enabled:
  * a timer or the prepare step starts it. The image is the one the boot pulled (the program runs it
  * with --pull=never). No NoNewPrivileges (sudo is set-uid) and, with podman, no private mounts
- * (podman's own sandbox: core/host/podman.ts, PODMAN_UNIT_SANDBOX).
+ * (podman builds its container's sandbox itself: podman-run(1)).
  */
 export function renderOneOffUnit(
   name: string,

@@ -31,6 +31,13 @@ export const MASTODON_METRICS = "mastodon-metrics.py";
 
 /** The database's lifecycle on the scheduler's host, and its one-off tootctl commands (database.ts). */
 export const MASTODON_DATABASE = "mastodon-database.sh";
+/** Mastodon's own OpenSearch user, made by the master user on the scheduler's host (searchUser.ts). */
+export const MASTODON_SEARCH_USER = "mastodon-search-user.py";
+
+/** Lays out a pulled release image as the tree its units run in (imageRoot.ts). */
+export const MASTODON_IMAGE_ROOT = "mastodon-image-root.sh";
+/** Attaches and mounts the on-host persistent Redis's EBS volume at every boot (redisVolume.ts). */
+export const MASTODON_REDIS_VOLUME = "mastodon-redis-volume.sh";
 
 export type Program =
   | typeof RENDER_SECRETS
@@ -40,7 +47,10 @@ export type Program =
   | typeof INSTALL_SSM_AGENT
   | typeof INSTALL_CLOUDWATCH_AGENT
   | typeof MASTODON_METRICS
-  | typeof MASTODON_DATABASE;
+  | typeof MASTODON_DATABASE
+  | typeof MASTODON_SEARCH_USER
+  | typeof MASTODON_IMAGE_ROOT
+  | typeof MASTODON_REDIS_VOLUME;
 
 const cache = new Map<Program, string>();
 

@@ -185,6 +185,8 @@ export function renderReadinessConfig(input: ReadinessConfigInput): string {
 export interface BootStep {
   readonly argv: readonly string[];
   readonly boundSeconds: number;
+  /** A wait that ends at the latest when the host has been up this long, then boundSeconds. @default none */
+  readonly untilUptimeSeconds?: number;
 }
 
 /**
@@ -219,8 +221,12 @@ export function renderSecretsStep(renderer: string, manifest: string): BootStep 
 }
 
 /** The boot unit's TimeoutStartSec: every step at its bound. */
+/**
+ * The steps one after another, each at its bound; a step that waits until an uptime ends no later
+ * than that uptime (the boot unit starts after the host does) plus its bound.
+ */
 export function bootTimeoutSeconds(steps: readonly BootStep[]): number {
-  return steps.reduce((sum, s) => sum + s.boundSeconds, 0);
+  return steps.reduce((sum, s) => Math.max(sum, s.untilUptimeSeconds ?? 0) + s.boundSeconds, 0);
 }
 
 const ABANDON_REASON = `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`;

@@ -180,16 +180,17 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
 
   const onHost = config.redis.onHost;
   if (onHost) {
+    // Both servers run on the fleet's host: the persistent one's own EBS volume is all they add.
     add({
       component: "redis",
-      resource: `on the app host: cache ${onHost.cacheMaxmemoryMiB} MiB + persistent ${onHost.persistentMaxmemoryMiB} MiB (AOF)`,
-      quantityDesired: 1,
-      quantityMax: 1,
-      unitPrice: 0,
-      unit: "month",
-      source: "redis.onHost: two redis-server processes on the fleet's own host and root volume",
-      estimated: false,
-      note: "no ElastiCache node, no extra instance or volume",
+      resource: `on the app host: persistent store's gp3 volume ${onHost.persistentVolumeGiB} GiB (AOF)`,
+      quantityDesired: onHost.persistentVolumeGiB,
+      quantityMax: onHost.persistentVolumeGiB,
+      unitPrice: other("ebs:gp3").usd,
+      unit: "gb-month",
+      source: OTHER_SOURCE,
+      estimated: true,
+      note: `cache ${onHost.cacheMaxmemoryMiB} MiB + persistent ${onHost.persistentMaxmemoryMiB} MiB: no ElastiCache node, no extra instance`,
     });
   }
   for (const role of onHost ? [] : (["cache", "persistent"] as const)) {

@@ -5,7 +5,8 @@
  *     web:       pool = MAX_THREADS      (processes = WEB_CONCURRENCY)
  *     streaming: pool = DB_POOL          (one process per port)
  *     sidekiq:   pool = DB_POOL = -c
- *   total = sum over fleets + admin headroom   <=   90% of (max_connections - 3 - 2)
+ *   surge(fleet) = the same for the hosts a replacement runs beyond maxSize (./replacement.ts)
+ *   total = sum over fleets + surges + admin headroom   <=   90% of (max_connections - 3 - 2)
  *
  * With PgBouncer (one per host, transaction mode) the processes hold client connections to their
  * local PgBouncer, and Postgres sees hosts x default_pool_size server connections per fleet.
@@ -16,6 +17,7 @@
 import { BUDGET_RULES } from "../defaults";
 import type { DatabaseInstance, Fleet, StackConfig } from "../config/resolve";
 import { connectionLimit, usableConnections } from "./postgres";
+import { fleetReplacement } from "./replacement";
 
 export type ServiceKind = "web" | "streaming" | "sidekiq";
 
@@ -33,6 +35,10 @@ export interface BudgetRow {
   readonly poolVariable: "MAX_THREADS" | "DB_POOL";
   /** maxSize x processes x pool: to Postgres, or to the local PgBouncer when pooled. */
   readonly connections: number;
+  /** Hosts beyond maxSize while hosts are replaced (./replacement.ts): 0 when the fleet terminates first. */
+  readonly surgeHosts: number;
+  /** surgeHosts x processes x pool. */
+  readonly surgeConnections: number;
 }
 
 export interface PgbouncerRow {
@@ -44,6 +50,10 @@ export interface PgbouncerRow {
   readonly poolSize: number;
   /** maxSize x poolSize: what this fleet's PgBouncers open to Postgres. */
   readonly serverConnections: number;
+  /** Hosts beyond maxSize while hosts are replaced, as in the fleet's rows. */
+  readonly surgeHosts: number;
+  /** surgeHosts x poolSize: what their PgBouncers open beside the others'. */
+  readonly surgeServerConnections: number;
 }
 
 export interface Budget {
@@ -58,18 +68,20 @@ export interface Budget {
   readonly pgbouncer?: readonly PgbouncerRow[];
   /** Sum of rows: what the processes hold (against Postgres, or against PgBouncer when pooled). */
   readonly clientConnections: number;
-  /** What reaches Postgres from the fleets: clientConnections, or the PgBouncers' server pools. */
+  /** What reaches Postgres from the fleets at maximum size: clientConnections, or the PgBouncers' server pools. */
   readonly fleetConnections: number;
+  /** What the surge hosts add to that while web and streaming launch their replacements first. */
+  readonly surgeConnections: number;
   /** Kept free for migrations and consoles (the compendium keeps 15). */
   readonly headroom: number;
-  /** fleetConnections + headroom: what the budget checks against limit. */
+  /** fleetConnections + surgeConnections + headroom: what the budget checks against limit. */
   readonly total: number;
   /** limit - total; negative when the budget does not fit. */
   readonly spare: number;
   /**
    * The app role's CONNECTION LIMIT: the budget's limit, from max_connections alone. The fleets and
    * the one-off processes (migrations, tootctl) all log in as that role, so it must hold both
-   * (fleetConnections + headroom = total <= limit, the budget's rule); and it does not move when
+   * (fleetConnections + surgeConnections + headroom = total <= limit, the budget's rule); and it does not move when
    * fleet sizes do, so scaling never touches the database.
    */
   readonly roleConnectionLimit: number;
@@ -95,6 +107,7 @@ export interface BudgetInput {
 /** The rows of one fleet: one per service it runs. */
 export function fleetRows(fleet: Fleet): BudgetRow[] {
   const rows: BudgetRow[] = [];
+  const { surgeHosts } = fleetReplacement(fleet);
   const add = (service: ServiceKind, processes: number, pool: number, extra: Partial<BudgetRow> = {}) =>
     rows.push({
       fleet: fleet.name,
@@ -105,6 +118,8 @@ export function fleetRows(fleet: Fleet): BudgetRow[] {
       pool,
       poolVariable: service === "web" ? "MAX_THREADS" : "DB_POOL",
       connections: fleet.maxSize * processes * pool,
+      surgeHosts,
+      surgeConnections: surgeHosts * processes * pool,
     });
   if (fleet.web) add("web", fleet.web.processes, fleet.web.threads);
   if (fleet.streaming) add("streaming", fleet.streaming.processes, fleet.streaming.dbPool);
@@ -131,19 +146,23 @@ export function pgbouncerRow(fleet: Fleet): PgbouncerRow {
     throw new Error(`fleet ${fleet.name} has no PgBouncer pool size`);
   const perHost = clientConnectionsPerHost(fleet);
   const poolSize = Math.min(fleet.pgbouncerPoolSize, perHost);
+  const { surgeHosts } = fleetReplacement(fleet);
   return {
     fleet: fleet.name,
     maxSize: fleet.maxSize,
     clientConnectionsPerHost: perHost,
     poolSize,
     serverConnections: fleet.maxSize * poolSize,
+    surgeHosts,
+    surgeServerConnections: surgeHosts * poolSize,
   };
 }
 
 /**
  * What one host of `fleet` opens against Postgres: its PgBouncer's pool when pooled (resolve.ts sets
  * pgbouncerPoolSize exactly then), else its processes' pools. maxSize times this is the fleet's share
- * of fleetConnections; the policy pack reads it from the group's tag (core/aws/policyTags.ts).
+ * of fleetConnections, surgeHosts times it of surgeConnections; the policy pack reads it from the
+ * group's tag (core/aws/policyTags.ts).
  */
 export function postgresConnectionsPerHost(fleet: Fleet): number {
   return fleet.pgbouncerPoolSize === undefined
@@ -159,8 +178,11 @@ export function computeBudget(input: BudgetInput): Budget {
   const clientConnections = sum(rows.map((r) => r.connections));
   const pgbouncer = pooler === "pgbouncer" ? input.fleets.map((f) => pgbouncerRow(f)) : undefined;
   const fleetConnections = pgbouncer ? sum(pgbouncer.map((p) => p.serverConnections)) : clientConnections;
+  const surgeConnections = pgbouncer
+    ? sum(pgbouncer.map((p) => p.surgeServerConnections))
+    : sum(rows.map((r) => r.surgeConnections));
   const limit = connectionLimit(database.maxConnections);
-  const total = fleetConnections + headroom;
+  const total = fleetConnections + surgeConnections + headroom;
   const ramMiB = database.spec.memoryGiB * 1024;
   return {
     target: input.target ?? "primary",
@@ -173,6 +195,7 @@ export function computeBudget(input: BudgetInput): Budget {
     ...(pgbouncer && { pgbouncer }),
     clientConnections,
     fleetConnections,
+    surgeConnections,
     headroom,
     total,
     spare: limit - total,

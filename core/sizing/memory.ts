@@ -29,7 +29,6 @@ export type MemoryItem =
   | "os"
   | "ssmAgent"
   | "cloudwatchAgent"
-  | "podmanPerContainer"
   | "pumaMaster"
   | "pumaWorker"
   | "sidekiqProcess"
@@ -57,12 +56,6 @@ export const MEMORY_FIGURES: Readonly<Record<MemoryItem, MemoryFigure>> = {
     basis: "assumed",
     source:
       "the Amazon CloudWatch agent (a Go process shipping journald and host metrics; AWS's .deb, not measurable here), on every host",
-  },
-  podmanPerContainer: {
-    mib: 8,
-    basis: "assumed",
-    source:
-      "image.source official: one conmon per container plus podman's own short-lived processes at start; podman runs no daemon",
   },
   pumaMaster: {
     mib: 200,
@@ -127,8 +120,6 @@ export interface OnHostRedisMemory {
 export interface HostContext {
   /** PgBouncer on the host (database.pooler pgbouncer). */
   readonly pooled: boolean;
-  /** image.source official: Mastodon in podman containers. */
-  readonly containers: boolean;
   /** Both Redis as redis-server processes on this host. */
   readonly onHostRedis?: OnHostRedisMemory;
 }
@@ -168,11 +159,6 @@ export function redisServerMiB(maxmemoryMiB: number): number {
 /** The processes one host of `fleet` runs, each with its figure. */
 export function hostMemoryLines(fleet: Fleet, ctx: HostContext): MemoryLine[] {
   const f = MEMORY_FIGURES;
-  const containers = [
-    fleet.web ? 1 : 0,
-    fleet.streaming?.processes ?? 0,
-    fleet.sidekiq?.processes ?? 0,
-  ].reduce((a, b) => a + b, 0);
   const redis = ctx.onHostRedis;
   return [
     line("SSM agent", 1, f.ssmAgent.mib),
@@ -180,7 +166,6 @@ export function hostMemoryLines(fleet: Fleet, ctx: HostContext): MemoryLine[] {
     // Every host publishes something (PgBouncer, streaming or the backlog) but a web-only one without
     // PgBouncer; counted on all: 24 MiB a minute at most.
     line("metrics collector (each minute)", 1, f.metricsCollector.mib),
-    ...(ctx.containers ? [line("podman (conmon per container)", containers, f.podmanPerContainer.mib)] : []),
     ...(fleet.web
       ? [
           line("Puma master", 1, f.pumaMaster.mib),
@@ -241,8 +226,7 @@ export function mostThatFit(
   const perProcess = {
     web: MEMORY_FIGURES.pumaWorker.mib,
     sidekiq: MEMORY_FIGURES.sidekiqProcess.mib,
-    streaming:
-      MEMORY_FIGURES.streamingProcess.mib + (ctx.containers ? MEMORY_FIGURES.podmanPerContainer.mib : 0),
+    streaming: MEMORY_FIGURES.streamingProcess.mib,
   }[service];
   const current = fleet[service]?.processes ?? 0;
   const plan = memoryPlan(fleet, ctx);
@@ -257,11 +241,14 @@ export function smallestThatFits(fleet: Fleet, ctx: HostContext): Ec2InstanceSpe
   );
 }
 
-/** What shapes a fleet host's memory besides its services: PgBouncer, podman, on-host Redis. */
+/**
+ * What shapes a fleet host's memory besides its services: PgBouncer, on-host Redis. The image
+ * source does not: with the release images, systemd runs Mastodon's processes in the image's tree
+ * (core/host/imageRoot.ts) and podman runs only at boot, to pull.
+ */
 export function hostContextOf(config: StackConfig): HostContext {
   return {
     pooled: config.database.pooler === "pgbouncer",
-    containers: config.image.source === "official",
     ...(config.redis.onHost && { onHostRedis: config.redis.onHost }),
   };
 }

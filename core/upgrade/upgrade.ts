@@ -11,10 +11,11 @@
  * (core/host/files/mastodon-database.sh prepare): on a database that has a schema, that is the
  * pending pre-deployment migrations. So the command sets the version and rolls the scheduler's
  * fleet alone first (`pulumi up` of its launch template and group; image-builder: with the build of
- * the AMI they boot). Its refresh terminates the one old host before it launches the next, so two
- * schedulers never run, and the new host goes InService only once its migrations succeeded: that
- * fleet's refresh succeeding IS the pre-deployment migrations on the new code, run while every other
- * fleet serves the old one. Then every fleet rolls, and the post-deployment migrations run through
+ * the AMI they boot). Its refresh terminates the one old host before it launches the next (its
+ * group's instance maintenance policy, core/sizing/replacement.ts), so two schedulers never run,
+ * and the new host goes InService only once its migrations succeeded: that fleet's refresh
+ * succeeding IS the pre-deployment migrations on the new code, run while every other fleet serves
+ * the old one. Then every fleet rolls, and the post-deployment migrations run through
  * the migrations SSM document on the scheduler's host.
  *
  * Pure: what touches Pulumi and AWS is an `UpgradeOperations` the caller passes in (the CLI's real
@@ -29,6 +30,7 @@
 import { DEFAULTS } from "../defaults";
 import { officialImages } from "../host/containers";
 import { checkReleaseTag, compareReleases, parseTag } from "../release";
+import { SCHEDULER_POLICY } from "../sizing/replacement";
 
 export type ImageSource = "official" | "ami" | "image-builder";
 /** The migrations the command runs through SSM: the pre-deployment ones run at the scheduler's boot. */
@@ -185,6 +187,8 @@ export function planUpgrade(input: PlanInput): Plan {
       ? ` If the document says the host runs another version, ${pinned} does not hold ${version}: no host runs it and none of its migrations ran; pin one that does and run the same command again (the scheduler's fleet rolls first again).`
       : "";
   const after = `the scheduler's fleet runs ${version}, whose boot ran the pre-deployment migrations`;
+  // With no preferences a refresh takes the group's policy (API Reference, RefreshPreferences).
+  const restart = `aws autoscaling start-instance-refresh --auto-scaling-group-name <group>, no --preferences: each group's instance maintenance policy applies (web and streaming launch first; the scheduler's MinHealthyPercentage ${SCHEDULER_POLICY.minHealthyPercentage}, MaxHealthyPercentage ${SCHEDULER_POLICY.maxHealthyPercentage})`;
 
   const steps: Step[] = [
     {
@@ -200,7 +204,7 @@ export function planUpgrade(input: PlanInput): Plan {
     {
       title: `wait for the scheduler fleet's instance refresh: its new host runs the pre-deployment migrations on ${version} at boot, while the other fleets serve ${old}`,
       action: { kind: "wait-for-refreshes", scope: "scheduler" },
-      ifFails: `${set}; the scheduler fleet's refresh did not succeed, most likely because the pre-deployment migrations on ${version} failed at its new host's boot (mastodon-boot.service, in that fleet's CloudWatch log group, says why); those that ran are kept, and ${old} tolerates them. Its ${old} host was terminated first, so that fleet may have no host in service (scheduled jobs wait) while Auto Scaling replaces each new host whose boot fails. The other fleets still run ${old} and serve; no post-deployment migration ran. Fix the cause; once the refresh has ended, start it again (aws autoscaling start-instance-refresh on the scheduler's group, MinHealthyPercentage 0), then run the same command again. ${rollBack}`,
+      ifFails: `${set}; the scheduler fleet's refresh did not succeed, most likely because the pre-deployment migrations on ${version} failed at its new host's boot (mastodon-boot.service, in that fleet's CloudWatch log group, says why); those that ran are kept, and ${old} tolerates them. Its ${old} host was terminated first, so that fleet may have no host in service (scheduled jobs wait) while Auto Scaling replaces each new host whose boot fails. The other fleets still run ${old} and serve; no post-deployment migration ran. Fix the cause; once the refresh has ended, start it again on the scheduler's group (${restart}), then run the same command again. ${rollBack}`,
     },
     {
       title: `pulumi up: every fleet rolls onto ${version} by instance refresh`,
@@ -210,7 +214,7 @@ export function planUpgrade(input: PlanInput): Plan {
     {
       title: `wait for every fleet's instance refresh`,
       action: { kind: "wait-for-refreshes", scope: "all" },
-      ifFails: `${after}; pulumi up finished, but not every fleet finished rolling: some hosts may still run ${old}; the post-deployment migrations did not run. Start a failed refresh again with its preferences (aws autoscaling start-instance-refresh; the scheduler's keeps MinHealthyPercentage 0) or fix its cause. ${again}`,
+      ifFails: `${after}; pulumi up finished, but not every fleet finished rolling: some hosts may still run ${old}; the post-deployment migrations did not run. Start a failed refresh again (${restart}) or fix its cause. ${again}`,
     },
     {
       title: `post-deployment migrations on ${version} (${image ? `${image} on the scheduler's host` : `the scheduler host's installation, which must report ${version}`})`,

@@ -1,7 +1,8 @@
 /**
  * The Postgres connection budget over any program's resources (docs/budget.md, docs/policy.md):
  * for each RDS instance tagged with a deployment (mastodon:stack), the groups and instances of that
- * deployment may open at most maxSize x mastodon:postgres-connections each, and with the admin
+ * deployment may open at most (maxSize + the hosts a replacement runs beyond it, from the group's
+ * instance maintenance policy: core/sizing/replacement.ts) x mastodon:postgres-connections each, and with the admin
  * headroom that must fit in 90% of max_connections less the superuser slots, the sizing core's
  * connectionLimit. The same arithmetic as core/sizing/budget.ts, from resource properties alone.
  */
@@ -9,6 +10,7 @@ import { POLICY_TAGS } from "../../core/aws/policyTags";
 import { DEFAULTS } from "../../core/defaults";
 import { rdsClassSpec } from "../../core/sizing/catalog";
 import { connectionLimit, rdsDefaultMaxConnections, usableConnections } from "../../core/sizing/postgres";
+import { type HealthyPercentages, surgeHosts } from "../../core/sizing/replacement";
 import { type StackResource, type Violation, known, label, referenced, tagsOf } from "./resources";
 
 export const GROUP = "aws:autoscaling/group:Group";
@@ -20,8 +22,10 @@ export const DB_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup";
 export interface BudgetShare {
   readonly resource: StackResource;
   readonly stack: string | undefined;
-  /** maxSize of a group; 1 for an instance. */
+  /** maxSize of a group plus its surgeHosts; 1 for an instance. */
   readonly hosts: number;
+  /** Hosts beyond maxSize while the group replaces hosts. */
+  readonly surgeHosts: number;
   readonly perHost: number;
 }
 
@@ -38,8 +42,31 @@ export interface DatabaseBudget {
 
 const NON_NEGATIVE_INT = /^(0|[1-9][0-9]*)$/;
 
+/** A pair of healthy percentages as a group's property holds it; a refresh's max defaults to 100. */
+function percentagesOf(value: unknown, maxDefault?: number): HealthyPercentages | undefined {
+  const p = (value ?? {}) as Record<string, unknown>;
+  const min = p["minHealthyPercentage"];
+  const max = p["maxHealthyPercentage"] ?? maxDefault;
+  return typeof min === "number" && typeof max === "number" && min !== -1 && max !== -1
+    ? { minHealthyPercentage: min, maxHealthyPercentage: max }
+    : undefined;
+}
+
+/** Hosts beyond maxSize while a group replaces hosts: its policy's, or its refreshes' when they override it. */
+function surgeOf(r: StackResource): number {
+  if (r.type !== GROUP) return 0;
+  const maxSize = Number(r.props["maxSize"]);
+  const policy = percentagesOf(r.props["instanceMaintenancePolicy"]);
+  const capacityRebalance = r.props["capacityRebalance"] === true;
+  const refresh = percentagesOf((r.props["instanceRefresh"] as { preferences?: unknown })?.preferences, 100);
+  return Math.max(
+    surgeHosts({ maxSize, ...(policy && { policy }), capacityRebalance }),
+    refresh ? surgeHosts({ maxSize, policy: refresh }) : 0,
+  );
+}
+
 function hostsOf(r: StackResource): number {
-  return r.type === GROUP ? Number(r.props["maxSize"]) : 1;
+  return r.type === GROUP ? Number(r.props["maxSize"]) + surgeOf(r) : 1;
 }
 
 /** Every group or instance that carries a budget tag or the fleet tag, with problems in its tags. */
@@ -68,7 +95,13 @@ export function budgetShares(resources: readonly StackResource[]): {
       });
       continue;
     }
-    shares.push({ resource: r, stack: tags[POLICY_TAGS.stack], hosts: hostsOf(r), perHost: Number(value) });
+    shares.push({
+      resource: r,
+      stack: tags[POLICY_TAGS.stack],
+      hosts: hostsOf(r),
+      surgeHosts: surgeOf(r),
+      perHost: Number(value),
+    });
   }
   return { shares, violations };
 }
@@ -138,13 +171,16 @@ export function connectionBudgets(resources: readonly StackResource[]): {
     const limit = connectionLimit(maxConnections);
     budgets.push({ database: db, maxConnections, limit, headroom, shares: mine, total });
     if (total > limit) {
-      const lines = mine.map((s) => `${s.resource.name} ${s.hosts} x ${s.perHost} = ${s.hosts * s.perHost}`);
+      const lines = mine.map(
+        (s) =>
+          `${s.resource.name} ${s.surgeHosts ? `(${s.hosts - s.surgeHosts} + ${s.surgeHosts} replacing)` : s.hosts} x ${s.perHost} = ${s.hosts * s.perHost}`,
+      );
       violations.push({
         urn: db.urn,
         message:
           `${label(db)} (${stack}): the fleets may open ${total - headroom} connections plus ${headroom} of headroom = ${total}, ` +
           `over ${limit} (90% of max_connections ${maxConnections} less its ${maxConnections - usableConnections(maxConnections)} superuser slots) by ${total - limit}. ` +
-          `Shares (maxSize x ${POLICY_TAGS.postgresConnections}): ${lines.join(", ") || "none"}. ` +
+          `Shares ((maxSize + hosts a replacement adds) x ${POLICY_TAGS.postgresConnections}): ${lines.join(", ") || "none"}. ` +
           `Fix: lower the groups' maxSize or their pools (PgBouncer's default_pool_size), or give the database a larger class or max_connections.`,
       });
     }

@@ -20,18 +20,31 @@ CONFIG (JSON) holds:
                    out; every AWS request must be signed with them (Signature Version 4), or it is
                    refused as AWS refuses it
   parameters      SSM Parameter Store: {name: value}, each a SecureString at version 1
+  search          {"host", "api", "masterUser", "passwordParameter"}: the search domain's security
+                  REST API at its endpoint's name, over the same TLS: PUT of roles, internal users and
+                  role mappings (201 created, 200 replaced; a mapping needs its role), as the master
+                  user only (HTTP basic authentication against the parameter's value, else 401)
   objects         S3: {"bucket/key": file} (virtual-host or path style requests alike)
   rdsCaBundle     the file served as https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
   fail            {"Service:Action": n}: answer the first n such requests with a 500 (InternalFailure)
   putValues       file to append each PutParameter's name and value to (the test's own view of what
                   the host stored; the record never holds values)
+  volumes         EC2 EBS volumes: {volumeId: {"availabilityZone", "device", "byIdRoot",
+                  "releaseAfter"}}: `device` is the block device that stands for the volume; once it
+                  is attached to an instance, a node of it appears as byIdRoot/<instance id>/<the
+                  NVMe name udev gives it> (the harness binds that directory at /dev/disk/by-id);
+                  attached to an instance that is no longer the current one (a replaced host), it
+                  still shows so for releaseAfter reads, then its termination detaches it
 
-Services and operations: SSM GetParametersByPath (pages of 10 with NextToken, as SSM's default),
-GetParameter, PutParameter (JSON protocol); Auto Scaling CompleteLifecycleAction,
+Services and operations: SSM GetParameters (1 to 10 names, else ValidationException; the names it
+lacks in InvalidParameters), GetParameter, PutParameter (JSON protocol); the search domain's
+security API; Auto Scaling CompleteLifecycleAction,
 RecordLifecycleActionHeartbeat, SetInstanceHealth (query protocol); CloudWatch PutMetricData
-(query protocol); S3 HeadObject and GetObject. Anything else is recorded and answered 400.
+(query protocol); EC2 DescribeVolumes and AttachVolume (EC2's query protocol); S3 HeadObject and
+GetObject. Anything else is recorded and answered 400.
 Parameter values are never recorded, only names.
 """
+import base64
 import datetime
 import hashlib
 import hmac
@@ -42,6 +55,7 @@ import re
 import secrets
 import socketserver
 import ssl
+import stat
 import sys
 import threading
 import time
@@ -51,7 +65,7 @@ from xml.sax.saxutils import escape
 
 CONFIG = {}
 LOCK = threading.Lock()
-STATE = {"n": 0, "tokens": set(), "versions": {}, "failed": {}}
+STATE = {"n": 0, "tokens": set(), "versions": {}, "failed": {}, "volumes": {}, "search": set()}
 
 
 def record(entry):
@@ -245,6 +259,8 @@ class AwsHandler(Handler):
         region = CONFIG["imds"]["region"]
         if host == "truststore.pki.rds.amazonaws.com":
             return "rds-truststore", None
+        if host == CONFIG.get("search", {}).get("host"):
+            return "es", None
         m = re.fullmatch(r"(?:(.+)\.)?s3(?:[.-]" + re.escape(region) + r")?\.amazonaws\.com", host)
         if m:
             return "s3", m.group(1)
@@ -277,7 +293,10 @@ class AwsHandler(Handler):
                 return self.answer(200, f.read(), "application/x-pem-file")
         if service == "s3":
             return self.s3(bucket, body)
-        handlers = {"ssm": self.ssm, "autoscaling": self.autoscaling, "monitoring": self.monitoring}
+        if service == "es":
+            return self.search(body)
+        handlers = {"ssm": self.ssm, "autoscaling": self.autoscaling, "monitoring": self.monitoring,
+                    "ec2": self.ec2}
         if service not in handlers:
             record({"service": service, "method": self.command, "path": self.path, "status": 400,
                     "error": "no stand-in for this endpoint"})
@@ -331,7 +350,7 @@ class AwsHandler(Handler):
         except ValueError:
             request = {}
         entry = {"service": "ssm", "action": action}
-        for field in ("Path", "Name", "Recursive", "WithDecryption", "NextToken", "Overwrite", "Type"):
+        for field in ("Names", "Name", "WithDecryption", "Overwrite", "Type"):
             if field in request:
                 entry[field] = request[field]
 
@@ -353,18 +372,16 @@ class AwsHandler(Handler):
                     "LastModifiedDate": time.time(), "DataType": "text",
                     "ARN": f"arn:aws:ssm:{CONFIG['imds']['region']}:123456789012:parameter{name}"}
 
-        if action == "GetParametersByPath":
-            path = request.get("Path", "").rstrip("/")
-            names = sorted(n for n in params if n.startswith(path + "/")
-                           and (request.get("Recursive") or "/" not in n[len(path) + 1:]))
-            start = int(request.get("NextToken") or 0)
-            size = int(request.get("MaxResults") or 10)
-            page = names[start:start + size]
-            payload = {"Parameters": [parameter(n) for n in page]}
-            if start + size < len(names):
-                payload["NextToken"] = str(start + size)
-            entry["returned"] = page
-            return done(200, payload)
+        if action == "GetParameters":
+            # AWS Systems Manager API Reference, GetParameters: 1 to 10 names; names it does not have
+            # come back in InvalidParameters, not as an error.
+            names = request.get("Names") or []
+            if not 1 <= len(names) <= 10:
+                return done(400, {"__type": "ValidationException",
+                                  "message": "Member must have length less than or equal to 10"})
+            entry["invalid"] = [n for n in names if n not in params]
+            return done(200, {"Parameters": [parameter(n) for n in names if n in params],
+                              "InvalidParameters": entry["invalid"]})
         if action == "GetParameter":
             name = request.get("Name", "")
             if name not in params:
@@ -390,6 +407,41 @@ class AwsHandler(Handler):
 
     def query(self, body):
         return dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+
+    # The search domain's security REST API (OpenSearch Security plugin, "API"): what
+    # mastodon-search-user calls. Neither the credentials nor a body is ever recorded.
+    def search(self, body):
+        conf = CONFIG["search"]
+        entry = {"service": "es", "method": self.command, "path": self.path}
+        header = self.headers.get("Authorization") or ""
+        try:
+            user, _, password = base64.b64decode(header[len("Basic "):]).decode().partition(":")
+        except ValueError:
+            user, password = "", ""
+        entry["user"] = user
+        m = re.fullmatch("/" + re.escape(conf["api"]) + r"/(roles|internalusers|rolesmapping)/([A-Za-z0-9_-]+)",
+                         self.path)
+        if not header.startswith("Basic ") or user != conf["masterUser"] \
+                or password != CONFIG.get("parameters", {}).get(conf["passwordParameter"]):
+            status, payload = 401, {"status": "UNAUTHORIZED"}
+        elif self.command != "PUT" or not m:
+            status, payload = 404, {"status": "NOT_FOUND"}
+        else:
+            try:
+                json.loads(body)
+                kind, name = m.groups()
+                with LOCK:
+                    if kind == "rolesmapping" and f"roles/{name}" not in STATE["search"]:
+                        status, payload = 404, {"status": "NOT_FOUND", "message": f"The role {name} does not exist."}
+                    else:
+                        existed = f"{kind}/{name}" in STATE["search"]
+                        STATE["search"].add(f"{kind}/{name}")
+                        status, payload = (200, {"status": "OK"}) if existed else (201, {"status": "CREATED"})
+            except ValueError:
+                status, payload = 400, {"status": "BAD_REQUEST", "reason": "not JSON"}
+        entry["status"] = status
+        record(entry)
+        self.answer(status, json.dumps(payload), "application/json")
 
     # Auto Scaling (Amazon EC2 Auto Scaling API Reference): query protocol, XML answers.
     def autoscaling(self, body, problem):
@@ -427,6 +479,113 @@ class AwsHandler(Handler):
         entry["status"] = status
         record(entry)
         self.answer(status, text, "text/xml")
+
+
+    # EC2 (Amazon EC2 API Reference): its own query protocol; errors as <Response><Errors><Error>.
+    def ec2(self, body, problem):
+        params = self.query(body)
+        action = params.get("Action", "")
+        volume_id = params.get("VolumeId") or params.get("VolumeId.1", "")
+        entry = {"service": "ec2", "action": action, "VolumeId": volume_id,
+                 **{k: params[k] for k in ("InstanceId", "Device") if k in params}}
+        namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+        def done(status, text):
+            entry["status"] = status
+            record(entry)
+            self.answer(status, text, "text/xml")
+
+        def error(status, code, message):
+            entry["error"] = code
+            done(status, f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{escape(code)}</Code>"
+                         f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
+
+        if problem:
+            return error(401, "AuthFailure", problem)
+        if should_fail("ec2", action):
+            return error(500, "InternalError", "stand-in: injected failure")
+        config = CONFIG.get("volumes", {}).get(volume_id)
+        if config is None:
+            return error(400, "InvalidVolume.NotFound", f"The volume '{volume_id}' does not exist.")
+        if action not in ("DescribeVolumes", "AttachVolume"):
+            return error(400, "InvalidAction", f"stand-in: no {action}")
+        # The answer is made under LOCK (the volume's state); it is recorded and sent after.
+        with LOCK:
+            answer = self.ec2_volume(action, params, volume_id, config, namespace, entry)
+        if answer[0] == 200:
+            return done(*answer)
+        return error(*answer)
+
+    def ec2_volume(self, action, params, volume_id, config, namespace, entry):
+        """DescribeVolumes or AttachVolume of one volume, under LOCK: (status, body) or (status, code, message)."""
+        state = volume_state(volume_id, config, count_read=action == "DescribeVolumes")
+        if action == "DescribeVolumes":
+            entry["answered"] = [state["instance"], state["attachment"]]
+            text = describe_volume(namespace, volume_id, config, state)
+            if state["attachment"] == "attaching":
+                # Attached by the next read, and only then does the device show on the instance.
+                state["attachment"] = "attached"
+                show_device(volume_id, config, state["instance"])
+            return 200, text
+        instance = params.get("InstanceId", "")
+        if instance != instance_id():
+            return 400, "InvalidInstanceID.NotFound", f"The instance ID '{instance}' does not exist"
+        if state["instance"] is not None:
+            return 400, "VolumeInUse", f"{volume_id} is already attached to an instance"
+        state.update(instance=instance, attachment="attaching", device=params.get("Device", ""))
+        return 200, (f"<AttachVolumeResponse xmlns=\"{namespace}\"><requestId>{uuid.uuid4()}</requestId>"
+                     f"<volumeId>{volume_id}</volumeId><instanceId>{instance}</instanceId>"
+                     f"<device>{escape(state['device'])}</device><status>attaching</status>"
+                     f"<attachTime>{now_iso()}</attachTime></AttachVolumeResponse>")
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def nvme_name(volume_id):
+    """The name udev gives an EBS volume on a Nitro instance (Amazon EBS User Guide, "Amazon EBS and NVMe")."""
+    return "nvme-Amazon_Elastic_Block_Store_" + volume_id.replace("-", "", 1)
+
+
+def show_device(volume_id, config, instance):
+    """The volume's device node on `instance`: a block special file of the standing-in device."""
+    directory = os.path.join(config["byIdRoot"], instance)
+    os.makedirs(directory, exist_ok=True)
+    node = os.path.join(directory, nvme_name(volume_id))
+    if not os.path.exists(node):
+        os.mknod(node, stat.S_IFBLK | 0o600, os.stat(config["device"]).st_rdev)
+
+
+def volume_state(volume_id, config, count_read):
+    """The volume's attachment (under LOCK). One held by an instance that is no longer the current one
+    (its host was replaced) shows so for releaseAfter reads; then that instance's termination
+    detaches it, and its device leaves that instance."""
+    state = STATE["volumes"].setdefault(volume_id, {"instance": None, "attachment": None, "device": "", "reads": 0})
+    if state["instance"] is not None and state["instance"] != instance_id():
+        if state["reads"] >= int(config.get("releaseAfter", 2)):
+            node = os.path.join(config["byIdRoot"], state["instance"], nvme_name(volume_id))
+            if os.path.exists(node):
+                os.remove(node)
+            state.update(instance=None, attachment=None, device="", reads=0)
+        elif count_read:
+            state["reads"] += 1
+    return state
+
+
+def describe_volume(namespace, volume_id, config, state):
+    attachment = ""
+    if state["instance"] is not None:
+        attachment = (f"<item><volumeId>{volume_id}</volumeId><instanceId>{state['instance']}</instanceId>"
+                      f"<device>{escape(state['device'])}</device><status>{state['attachment']}</status>"
+                      f"<attachTime>{now_iso()}</attachTime><deleteOnTermination>false</deleteOnTermination></item>")
+    status = "available" if state["instance"] is None else "in-use"
+    return (f"<DescribeVolumesResponse xmlns=\"{namespace}\"><requestId>{uuid.uuid4()}</requestId><volumeSet><item>"
+            f"<volumeId>{volume_id}</volumeId><size>8</size><snapshotId/>"
+            f"<availabilityZone>{config['availabilityZone']}</availabilityZone><status>{status}</status>"
+            f"<createTime>{now_iso()}</createTime><attachmentSet>{attachment}</attachmentSet>"
+            f"<volumeType>gp3</volumeType><encrypted>true</encrypted><multiAttachEnabled>false</multiAttachEnabled>"
+            f"</item></volumeSet></DescribeVolumesResponse>")
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -9,6 +9,12 @@
  *   10.254.0.30:5432     the RDS primary, TLS                                 Debian's PostgreSQL 15
  *   10.254.0.4x:6379     each ElastiCache group, TLS (stacks without on-host Redis)   redis-server
  *
+ * With redis.onHost, the persistent Redis's EBS volume is a loop device over a file image in the
+ * boot's work directory: EC2's stand-in makes its node appear under by-id/<instance id>/ once the
+ * volume is attached to that instance, and the copy booted as that instance has the directory at
+ * /dev/disk/by-id, where udev would name the NVMe device. It outlives the copies, as the volume
+ * outlives instances: the next host (`nextHost`) attaches the same device.
+ *
  * The image's /etc/hosts points the real names (from the user-data) at those addresses, and its
  * CA store trusts the test CA that signs every stand-in's certificate. Every process here is
  * started by this module and stopped by its PID; everything is named `mboot-<pid>-<n>` (the
@@ -24,6 +30,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { HOST_FILES } from "../../core/host/hostFiles";
+import { REDIS_VOLUME_PATHS } from "../../core/host/redisVolume";
 import { RDS_MASTER_SQL } from "../real/servers";
 import { type CachedRoot, INIT_WRAPPER, ensureRoot, removeTree } from "./image";
 import { type CachedImages, ensureImages, pushImages } from "./images";
@@ -158,7 +165,17 @@ export function cleanStale(): string[] {
     spawnSync("sleep", ["0.5"]);
     for (const c of cgroups.filter((c) => c.n === name)) removeCgroup(c.dir);
     if (netns.includes(name)) spawnSync("ip", ["netns", "del", name]);
-    if (work.includes(name)) removeTree(path.join(WORK_ROOT, name));
+    if (work.includes(name)) {
+      // The loop devices over its volume images (redis.onHost), then the files.
+      for (const line of spawnSync("losetup", ["--list", "--noheadings", "--raw", "-O", "NAME,BACK-FILE"], {
+        encoding: "utf8",
+      }).stdout.split("\n")) {
+        const [device, file] = line.split(" ");
+        if (device && file?.startsWith(`${path.join(WORK_ROOT, name)}/`))
+          spawnSync("losetup", ["-d", device]);
+      }
+      removeTree(path.join(WORK_ROOT, name));
+    }
     removed.push(name);
   }
   return removed;
@@ -186,6 +203,10 @@ export interface HostInputs {
   readonly registryHosts: string[];
   readonly database?: { host: string; port: number; name: string; master: string; adminParameter: string };
   readonly redis: { host: string; port: number; passwordParameter: string }[];
+  /** The search domain's security API the scheduler's host makes Mastodon's user through (its database.conf). */
+  readonly search?: { host: string; api: string; masterUser: string; passwordParameter: string };
+  /** redis.onHost: the persistent Redis's EBS volume, which the host attaches at boot. */
+  readonly volumeId?: string;
   readonly units: Record<string, string>;
   readonly files: Record<string, string>;
 }
@@ -215,7 +236,13 @@ export function hostInputs(userData: string): HostInputs {
       .map((l) => [l.split(" ")[0]!, l.slice(l.indexOf(" ") + 1)]),
   );
   // The owner's first password: declared by the stack with a placeholder (version 1).
-  for (const k of ["admin_password_parameter", "app_password_parameter", "owner_password_parameter"])
+  for (const k of [
+    "admin_password_parameter",
+    "app_password_parameter",
+    "owner_password_parameter",
+    "search_master_password_parameter",
+    "search_app_password_parameter",
+  ])
     if (conf[k]) parameters.add(conf[k]);
   const boot = units["mastodon-boot.service"] ?? "";
   const buckets = [...new Set([...boot.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
@@ -226,6 +253,7 @@ export function hostInputs(userData: string): HostInputs {
     rails: pulls.filter((r) => !/mastodon-streaming:/.test(r)),
     streaming: pulls.filter((r) => /mastodon-streaming:/.test(r)),
   };
+  const volumeId = /--volume-id (vol-[0-9a-f]+) /.exec(units[REDIS_VOLUME_PATHS.unit] ?? "")?.[1];
   const env = files["/etc/mastodon/env.production.template"] ?? "";
   const redis = new Map<string, { host: string; port: number; passwordParameter: string }>();
   for (const m of env.matchAll(/rediss?:\/\/:\{\{ssm:([^}]+)\}\}@([a-z0-9.-]+):(\d+)/g)) {
@@ -249,6 +277,15 @@ export function hostInputs(userData: string): HostInputs {
       },
     }),
     redis: [...redis.values()],
+    ...(volumeId && { volumeId }),
+    ...(conf["search_url"] && {
+      search: {
+        host: new URL(conf["search_url"]).hostname,
+        api: conf["search_api"]!,
+        masterUser: conf["search_master_user"]!,
+        passwordParameter: conf["search_master_password_parameter"]!,
+      },
+    }),
     units,
     files,
   };
@@ -267,6 +304,8 @@ export function servedInputs(all: readonly HostInputs[]): HostInputs {
   const union = (f: (x: HostInputs) => readonly string[]) => [...new Set(all.flatMap(f))].sort();
   const redis = new Map(all.flatMap((x) => x.redis.map((r) => [`${r.host}:${r.port}`, r] as const)));
   const database = all.find((x) => x.database)?.database;
+  const volumeId = all.find((x) => x.volumeId)?.volumeId;
+  const search = all.find((x) => x.search)?.search;
   return {
     ...first,
     parameters: union((x) => x.parameters),
@@ -274,6 +313,8 @@ export function servedInputs(all: readonly HostInputs[]): HostInputs {
     images: { rails: union((x) => x.images.rails), streaming: union((x) => x.images.streaming) },
     registryHosts: union((x) => x.registryHosts),
     ...(database && { database }),
+    ...(volumeId && { volumeId }),
+    ...(search && { search }),
     redis: [...redis.values()],
   };
 }
@@ -411,10 +452,13 @@ export class HostBoot {
       `monitoring.${r}.amazonaws.com`,
       `logs.${r}.amazonaws.com`,
       `sts.${r}.amazonaws.com`,
+      `ec2.${r}.amazonaws.com`,
       `s3.${r}.amazonaws.com`,
       "s3.amazonaws.com",
       ...inputs.buckets.flatMap((b) => [`${b}.s3.${r}.amazonaws.com`, `${b}.s3.amazonaws.com`]),
       "truststore.pki.rds.amazonaws.com",
+      // The search domain's endpoint: its security API answers there too (aws-standin.py).
+      ...(inputs.search ? [inputs.search.host] : []),
     ];
     const awsCert = serverCertificate(certs, "aws", this.root, awsNames);
 
@@ -453,6 +497,8 @@ export class HostBoot {
       rdsCaBundle: this.root.caCert,
       fail: this.options.fail ?? {},
       putValues: path.join(work, "put-values.jsonl"),
+      ...(inputs.search && { search: inputs.search }),
+      ...(inputs.volumeId && { volumes: { [inputs.volumeId]: this.makeVolume(`${r}a`) } }),
     };
     fs.writeFileSync(path.join(work, "standin.json"), JSON.stringify(config, null, 2));
     fs.writeFileSync(this.requestsFile, "");
@@ -480,6 +526,22 @@ export class HostBoot {
   }
 
   private hostsFile = "";
+
+  /** The loop device standing for the persistent Redis's EBS volume, when the stack has one. */
+  private volumeDevice?: string;
+
+  /** A blank volume (a sparse image, as a new EBS volume reads zeros) and where its node appears per instance. */
+  private makeVolume(availabilityZone: string) {
+    const image = path.join(this.work, "redis-volume.img");
+    fs.writeFileSync(image, "");
+    fs.truncateSync(image, 256 * 1024 * 1024);
+    this.volumeDevice = execFileSync("losetup", ["--find", "--show", image], { encoding: "utf8" }).trim();
+    return { availabilityZone, device: this.volumeDevice, byIdRoot: this.byIdRoot, releaseAfter: 2 };
+  }
+
+  private get byIdRoot(): string {
+    return path.join(this.work, "by-id");
+  }
 
   /** A fresh copy of the root for the current host: an overlay, its podman storage, its seed. */
   private makeCopy(): void {
@@ -731,6 +793,13 @@ export class HostBoot {
     pushImages(this.images, this.name, ADDRESSES.registry, this.served.images);
   }
 
+  /** This instance's /dev/disk/by-id: where its attached volumes' nodes appear. */
+  private instanceById(): string {
+    const dir = path.join(this.byIdRoot, this.instanceId);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
   /** Boots the copy (again, after a stop: a reboot of the same disk). */
   async boot(): Promise<void> {
     if (this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null)
@@ -755,6 +824,8 @@ export class HostBoot {
       // runc joins a session keyring and queries the device cgroup's BPF program.
       "--system-call-filter=keyctl bpf",
       `--bind=${path.join(this.work, "containers")}:/var/lib/containers`,
+      // The instance's attached EBS volumes, by udev's names (aws-standin.py makes them appear).
+      ...(this.volumeDevice ? [`--bind=${this.instanceById()}:/dev/disk/by-id`] : []),
       INIT_WRAPPER,
     ];
     const console = fs.openSync(path.join(this.work, "console.log"), "a");
@@ -823,8 +894,23 @@ export class HostBoot {
 
   /** The boot's diagnostics: the boot unit's journal and the failed units. */
   diagnostics(): string {
+    // Failed units, and those restarting (Restart=always keeps a crashing service "activating").
+    const failed = this.exec([
+      "systemctl",
+      "--no-pager",
+      "--state=failed,activating",
+      "--plain",
+      "--no-legend",
+    ])
+      .stdout.split("\n")
+      .map((l) => l.trim().split(/\s+/)[0]!)
+      .filter((u) => u && u !== "mastodon-boot.service");
     const parts = [
       this.exec(["systemctl", "--no-pager", "--failed"]).stdout,
+      // What the failed units said, each (a failed pull or lay-out shows here, not in the boot's).
+      ...failed.map((u) =>
+        this.exec(["journalctl", "--no-pager", "-o", "short-monotonic", "-u", u]).stdout.slice(-3000),
+      ),
       this.exec([
         "journalctl",
         "--no-pager",
@@ -834,6 +920,9 @@ export class HostBoot {
         "mastodon-boot.service",
         "-u",
         "mastodon-boot-abandon.service",
+        // The pull and lay-out the Mastodon units wait for: retried, so never listed as failed.
+        "-u",
+        "mastodon-images.service",
       ]).stdout.slice(-8000),
       this.exec(["cloud-init", "status", "--long"]).stdout,
     ];
@@ -873,6 +962,10 @@ export class HostBoot {
     if (this.mounted) {
       spawnSync("umount", [this.merged]);
       this.mounted = false;
+    }
+    if (this.volumeDevice) {
+      spawnSync("losetup", ["-d", this.volumeDevice]);
+      this.volumeDevice = undefined;
     }
     if (this.netnsAdded) {
       // Anything still in the namespace was started by this boot.

@@ -1,9 +1,10 @@
 /**
  * Stand-in release images for the whole-host boot, and the SSM agent's stand-in package. The
- * images are `podman import`s of one small root: busybox-static (its httpd answers Puma's /health
- * and the streaming server's health and metrics), Perl for Sidekiq's process title, and psql with
- * its libraries (ldd) for the database steps (test/boot/release-image/: bundle, node, sidekiq,
- * rails, schema.sql). They live in a podman storage of their own in the cache, and each boot pushes
+ * images are `podman import`s of one small root: Perl (without modules) for what the units run,
+ * bundle, node, a web server answering Puma's /health and the streaming server's health and
+ * metrics, Sidekiq with its process title (the units' sandbox kills busybox, which calls setgid(2)
+ * at every start); busybox-static and psql with its libraries (ldd) for the database steps, which
+ * run in podman (test/boot/release-image/: bundle, node, httpd, sidekiq, rails, schema.sql). They live in a podman storage of their own in the cache, and each boot pushes
  * them into its registry under the names and tags the rendered units pull.
  */
 import { execFileSync } from "child_process";
@@ -79,7 +80,7 @@ function imageRoot(root: string): void {
   for (const f of ["bundle", "node"])
     w(`/usr/local/bin/${f}`, fs.readFileSync(path.join(SOURCES, f), "utf8"), 0o755);
   w("/usr/local/bin/psql", `#!/bin/sh\nexec ${PSQL} "$@"\n`, 0o755);
-  for (const f of ["rails", "sidekiq", "schema.sql"])
+  for (const f of ["rails", "sidekiq", "httpd", "schema.sql"])
     w(
       `/usr/local/lib/standin/${f}`,
       fs.readFileSync(path.join(SOURCES, f), "utf8"),
@@ -99,6 +100,8 @@ function imageRoot(root: string): void {
   w("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n");
   for (const d of ["/opt/mastodon/tmp", "/tmp", "/root"])
     fs.mkdirSync(path.join(root, d), { recursive: true });
+  // Mastodon's Dockerfile: `chown -R mastodon:mastodon /opt/mastodon/tmp`, the one place it writes.
+  fs.chownSync(path.join(root, "opt/mastodon/tmp"), MASTODON_UID, MASTODON_UID);
 }
 
 function ssmAgentPackage(dir: string): string {
@@ -160,12 +163,19 @@ function buildImages(result: CachedImages): void {
   imageRoot(root);
   ssmAgentPackage(dir);
   const tar = path.join(dir, "root.tar");
-  execFileSync("tar", ["-C", root, "--numeric-owner", "--owner=0", "--group=0", "-cf", tar, "."]);
+  // Owned as made here: root's, but tmp/ (the image's mastodon user's).
+  execFileSync("tar", ["-C", root, "--numeric-owner", "-cf", tar, "."]);
   const changes = [
     "WORKDIR=/opt/mastodon",
     `USER=${MASTODON_UID}`,
     "ENV=PATH=/usr/local/bin:/usr/bin:/bin",
     "ENV=HOME=/opt/mastodon",
+    // The units' own PORT must win over the image's (the streaming image sets PORT 4000): were the
+    // image's to win, Puma's stand-in would listen on 9 and readiness would never see it serve.
+    "ENV=PORT=9",
+    // Every character systemd's environment-file parser treats specially, for mastodon-image-root
+    // to carry through to the process unchanged (the stand-in Puma prints what it got).
+    'ENV MASTODON_STANDIN_ENV="a \\"b\\" \\\\c $d `e`"',
   ].flatMap((c) => ["--change", c]);
   for (const name of Object.values(STANDIN_IMAGES)) {
     execFileSync("podman", [...podman(result), "import", "--quiet", ...changes, tar, name], {

@@ -5,6 +5,7 @@
  * boot alone).
  */
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
+import { BOOT_PATHS, placeholdersIn } from "../../core/host/boot";
 import { HOST_FILES } from "../../core/host/hostFiles";
 import { LIFECYCLE_HOOK_NAME } from "../../core/host/readiness";
 import { runStack } from "../helpers";
@@ -156,14 +157,22 @@ export function expectReady(boot: HostBoot, completion: Recorded | undefined, af
   );
   expect(firstCredentials).toBeGreaterThanOrEqual(0);
   expect(firstCredentials).toBeLessThan(firstSigned);
-  // The secrets (everything under the stack's path) before the lifecycle call.
-  const byPath = index(
-    requests,
-    (r) =>
-      r.service === "ssm" && r.action === "GetParametersByPath" && r["Path"] === boot.inputs.parameterPath,
+  // The secrets before the lifecycle call: exactly those the host's templates name, by name, at most
+  // 10 a call (SSM's GetParameters), each found; never a whole path.
+  const manifest = JSON.parse(boot.inputs.files[BOOT_PATHS.manifest]!) as { files: { template: string }[] };
+  const named = placeholdersIn(manifest.files.map((f) => boot.inputs.files[f.template] ?? "").join("\n"));
+  const reads = requests.filter((r) => r.service === "ssm" && r.action === "GetParameters");
+  expect(reads.map((r) => (r["Names"] as string[]).length <= 10 && r["WithDecryption"] === true)).toEqual(
+    reads.map(() => true),
   );
-  expect(byPath).toBeGreaterThanOrEqual(0);
-  expect(byPath).toBeLessThan(index(requests, (r) => r.action === "CompleteLifecycleAction"));
+  expect(reads.flatMap((r) => r["Names"] as string[]).sort()).toEqual(named);
+  expect(reads.flatMap((r) => r["invalid"] as string[])).toEqual([]);
+  expect(requests.filter((r) => r.action === "GetParametersByPath")).toEqual([]);
+  const firstRead = index(requests, (r) => r.service === "ssm" && r.action === "GetParameters");
+  expect(firstRead).toBeGreaterThanOrEqual(0);
+  expect(requests.indexOf(reads[reads.length - 1]!)).toBeLessThan(
+    index(requests, (r) => r.action === "CompleteLifecycleAction"),
+  );
   // Each host file this fleet runs, by its digest key from the host-files bucket, before the secrets.
   const checksums = boot.inputs.files["/etc/mastodon/host-files.sha256"]!;
   const wanted = HOST_FILES.filter((f) => checksums.includes(f.sha256));
@@ -179,12 +188,12 @@ export function expectReady(boot: HostBoot, completion: Recorded | undefined, af
         r.status === 200,
     );
     expect(i).toBeGreaterThanOrEqual(0);
-    expect(i).toBeLessThan(byPath);
+    expect(i).toBeLessThan(firstRead);
   }
   // The SSM agent's package, from the region's bucket, first of all.
   expect(
     index(requests, (r) => r.service === "s3" && String(r["key"]).endsWith("amazon-ssm-agent.deb")),
-  ).toBeLessThan(byPath);
+  ).toBeLessThan(firstRead);
   for (const unit of readinessUnits(boot))
     expect(`${unit} ${boot.exec(["systemctl", "is-active", unit]).stdout.trim()}`).toBe(`${unit} active`);
   expect(boot.exec(["systemctl", "--failed", "--plain", "--no-legend"]).stdout.trim()).toBe("");

@@ -29,6 +29,7 @@ import { CLOUDWATCH_AGENT_INSTALLER, renderFleetHost } from "../../core/host/fle
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../../core/host/readiness";
 import { stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
+import { SSM_GET_PARAMETERS_PY } from "./ssmStandIn";
 
 const INSTANCE = "i-0123456789abcdef0";
 const GROUP = "mastodon-app-group-7f3a2c1";
@@ -72,14 +73,14 @@ const STANDINS: Record<string, string> = {
   aws: `#!/bin/bash
 (IFS=$'\\x1f'; printf '%s\\n' "$*") >>"$FAKE_DIR/aws.log"
 case "$1 $2" in
-  "ssm get-parameters-by-path")
+  "ssm get-parameters")
     n=$(cat "$FAKE_DIR/ssm-count" 2>/dev/null || echo 0)
     echo $((n + 1)) >"$FAKE_DIR/ssm-count"
     if [ "$n" -lt "\${FAKE_SSM_FAILURES:-0}" ]; then
-      printf '\\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 2): Rate exceeded\\n' >&2
+      printf '\\nAn error occurred (ThrottlingException) when calling the GetParameters operation (reached max retries: 2): Rate exceeded\\n' >&2
       exit 254
     fi
-    cat "$FAKE_DIR/parameters.json" ;;
+    exec /usr/bin/python3 "$FAKE_DIR/ssm-get-parameters.py" "$FAKE_DIR/parameters.json" "$@" ;;
   "autoscaling complete-lifecycle-action" | "autoscaling set-instance-health") ;;
   "s3 cp")
     # S3 as the HostFiles objects hold them: $FAKE_DIR/s3/<bucket>/<key>; the last argument is where to.
@@ -253,6 +254,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
   fs.mkdirSync(bin, { recursive: true });
   for (const [name, text] of Object.entries(STANDINS))
     fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+  fs.writeFileSync(path.join(fakeDir, "ssm-get-parameters.py"), SSM_GET_PARAMETERS_PY);
   fs.writeFileSync(
     path.join(fakeDir, "parameters.json"),
     JSON.stringify({
@@ -455,23 +457,24 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
     ),
   );
 
-  // The render: one failure, logged without a value, then the read that succeeded.
+  // The render: one failure, logged without a value, then the read that succeeded: the parameters
+  // the templates name, by name, and no other.
   expect(ssmReads(b)).toHaveLength(2);
   expect(ssmReads(b)[0]).toEqual([
     "ssm",
-    "get-parameters-by-path",
+    "get-parameters",
     "--region",
     "us-east-1",
-    "--path",
-    PARAMETER_PATH,
-    "--recursive",
     "--with-decryption",
     "--output",
     "json",
+    "--names",
+    ...Object.keys(SECRETS).sort(),
   ]);
+  expect(ssmReads(b)[1]).toEqual(ssmReads(b)[0]);
   const render = stepOf(b, BOOT_PATHS.renderer)!;
   expect(render.stderr).toMatch(
-    /^SSM read attempt 1 of 8 failed \(exit 254: An error occurred \(ThrottlingException\) when calling the GetParametersByPath operation \(reached max retries: 2\): Rate exceeded\); retrying in 0\.\d s\n$/,
+    /^SSM read attempt 1 of 8 failed \(exit 254: An error occurred \(ThrottlingException\) when calling the GetParameters operation \(reached max retries: 2\): Rate exceeded\); retrying in 0\.\d s\n$/,
   );
   for (const value of Object.values(SECRETS)) {
     for (const s of b.steps) expect(s.stderr).not.toContain(value);
@@ -563,7 +566,7 @@ test("an SSM read that never succeeds stops the boot after its attempts, and OnF
     ),
     expect.stringMatching(/^SSM read attempt 2 of 3 failed \(exit 254: .*\); retrying in/),
     expect.stringMatching(/^SSM read attempt 3 of 3 failed \(exit 254: .*\); giving up$/),
-    `could not read the SSM parameters under ${PARAMETER_PATH}; nothing was written`,
+    `could not read the 3 SSM parameters of ${PARAMETER_PATH}; nothing was written`,
   ]);
   expect(fs.existsSync(path.join(b.root, "home/mastodon/live/.env.production"))).toBe(false);
   // No unit was enabled or started.

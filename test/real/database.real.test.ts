@@ -5,7 +5,8 @@
  * superuser, owning the database) and scram-sha-256 passwords. The config is the one
  * core/host/database.ts renders for the production stack (the release image, the owner account,
  * search), its host paths relocated (test/real/servers.ts testDatabaseConfig); the role's SQL is
- * renderRoleSetupSql's.
+ * renderRoleSetupSql's. Search's user is made by the real mastodon-search-user against the
+ * stand-in security API of test/real/searchStandIn.ts (HTTPS, its requests in the same log).
  *
  * What the host has and the test cannot run is played by stand-ins written here, each a small
  * /bin/sh program on PATH that records its argv into one log, in order:
@@ -31,6 +32,14 @@ import { BUDGET_RULES, DEFAULTS } from "../../core/defaults";
 import { IMAGES_UNIT } from "../../core/host/containerImages";
 import { SEARCH_DEPLOY_UNIT } from "../../core/host/database";
 import { renderRoleSetupSql } from "../../core/host/databaseRole";
+import { MASTODON_SEARCH_USER, PROGRAMS_DIR } from "../../core/host/programs";
+import {
+  SEARCH_APP_ROLE,
+  SEARCH_APP_USER,
+  SEARCH_USER_PATHS,
+  renderSearchRole,
+  searchAccess,
+} from "../../core/host/searchUser";
 import { productionRoleSetup, stackConfig } from "../helpers";
 import {
   DATABASE_PROGRAM,
@@ -46,6 +55,7 @@ import {
   testDatabaseConfig,
 } from "./servers";
 import { AWS, PODMAN, SYSTEMCTL } from "./databaseStandIns";
+import { type SearchStandIn, startSearchStandIn } from "./searchStandIn";
 
 // Generous bounds for every test and hook here: RSA keys, TLS handshakes, a bash program running
 // psql and python3 several times, on a machine that may be busy.
@@ -64,11 +74,23 @@ const OWNER = {
   username: "admin",
   email: "owner@mastodon.example",
   // components/ownerPassword.ts ownerPasswordParameterName for the production stack's prefix.
-  passwordParameter: "/mastodon/production/mastodon-admin/owner-password",
+  passwordParameter: "/mastodon/mastodon-aws/production/mastodon-admin/owner-password",
 };
 /** The parameter's value as the stack declares it (components/ownerPassword.ts). */
 const PLACEHOLDER = "not-yet-created";
 const HEX32 = /^[0-9a-f]{32}$/;
+// The search domain's two users' passwords (components/searchDomain.ts), beside the database's.
+const SEARCH_API = "_opendistro/_security/api";
+const SEARCH_MASTER_PARAMETER = ROLE.appPasswordParameter.replace(/db-password$/, "search-password");
+const SEARCH_APP_PARAMETER = ROLE.appPasswordParameter.replace(/db-password$/, "search-app-password");
+const SEARCH_MASTER_PASSWORD = "Search-Master.0123456789abcdefghij";
+const SEARCH_APP_PASSWORD = "Search-App.0123456789abcdefghijklm";
+/** The three PUTs the search user's program makes at every prepare, in order (searchUser.ts). */
+const SEARCH_PUTS = [
+  `/${SEARCH_API}/roles/${SEARCH_APP_ROLE}`,
+  `/${SEARCH_API}/internalusers/${SEARCH_APP_USER}`,
+  `/${SEARCH_API}/rolesmapping/${SEARCH_APP_ROLE}`,
+].map((p) => ({ program: "search", args: ["PUT", p] }));
 
 const dir = tempDir("mastodon-database-");
 const bin = path.join(dir, "bin");
@@ -80,6 +102,7 @@ const PUTS = path.join(logs, "put-parameter.log");
 const ssmFile = (name: string) => path.join(ssm, name);
 let pg: Postgres;
 let ca: string;
+let search: SearchStandIn;
 
 /** One call of a stand-in: its program and its arguments. */
 interface Call {
@@ -150,19 +173,30 @@ function configFor(name: string, change: (raw: any) => void = () => undefined) {
   const roleSql = path.join(dir, `${name}-role.sql`);
   fs.writeFileSync(roleSql, sql, { mode: 0o600 });
   const file = path.join(dir, `${name}.conf`);
-  fs.writeFileSync(
-    file,
-    testDatabaseConfig({
-      pg,
-      role,
-      roleSql,
-      envFile: path.join(dir, "env.production"),
-      caFile: ca,
-      owner: OWNER,
-      search: true,
-    }),
-    { mode: 0o600 },
-  );
+  const access = searchAccess({
+    endpoint: "search.example",
+    engineVersion: "Elasticsearch_7.10",
+    masterPasswordParameter: SEARCH_MASTER_PARAMETER,
+    appPasswordParameter: SEARCH_APP_PARAMETER,
+  });
+  const searchRole = path.join(dir, "search-role.json");
+  fs.writeFileSync(searchRole, renderSearchRole());
+  const conf = testDatabaseConfig({
+    pg,
+    role,
+    roleSql,
+    envFile: path.join(dir, "env.production"),
+    caFile: ca,
+    owner: OWNER,
+    search: { ...access, url: search.url },
+  })
+    // The program from this repository (bin/mastodon-search-user), its role file the rendered one, here.
+    .replace(
+      `search_program ${SEARCH_USER_PATHS.program}`,
+      `search_program ${path.join(bin, "mastodon-search-user")}`,
+    )
+    .replace(`search_role_file ${SEARCH_USER_PATHS.role}`, `search_role_file ${searchRole}`);
+  fs.writeFileSync(file, conf, { mode: 0o600 });
   return { budget: changed, role, sql, file };
 }
 
@@ -178,9 +212,11 @@ interface Run {
 async function prepare(config: string): Promise<Run> {
   for (const log of [CALLS, PUTS]) fs.rmSync(log, { force: true });
   const run = await runProgram(config);
-  // Neither database password ever reaches the program's output.
-  expect(`${run.stdout}${run.stderr}`).not.toContain(ADMIN_PASSWORD);
-  expect(`${run.stdout}${run.stderr}`).not.toContain(APP_PASSWORD);
+  // No password, the database's or the search domain's, ever reaches the output or a command line.
+  for (const secret of [ADMIN_PASSWORD, APP_PASSWORD, SEARCH_MASTER_PASSWORD, SEARCH_APP_PASSWORD]) {
+    expect(`${run.stdout}${run.stderr}`).not.toContain(secret);
+    expect(fs.existsSync(CALLS) ? fs.readFileSync(CALLS, "utf8") : "").not.toContain(secret);
+  }
   return run;
 }
 
@@ -195,6 +231,8 @@ function runProgram(config: string): Promise<Run> {
         FAKE_SSM: ssm,
         FAKE_LOG: logs,
         TMPDIR: tmp,
+        // The search stand-in's certificate is the test CA's, as the domain's is a public CA's.
+        SSL_CERT_FILE: ca,
       },
     });
     let stdout = "";
@@ -251,6 +289,9 @@ function expectNothingButMigrations(): void {
   expect(putParameters()).toEqual([]);
   // The images unit, and no search deploy: the database holds posts.
   expect(systemctlCalls()).toEqual([["start", IMAGES_UNIT]]);
+  // The search user made again, as at every boot: the same three PUTs, each replacing what it made.
+  expect(calls().filter((c) => c.program === "search")).toEqual(SEARCH_PUTS);
+  expect(search.requests.slice(-3).map((r) => r.status)).toEqual([200, 200, 200]);
 }
 
 let production: ReturnType<typeof configFor>;
@@ -263,6 +304,12 @@ beforeAll(async () => {
     ["aws", AWS],
     ["podman", PODMAN],
     ["systemctl", SYSTEMCTL],
+    // Debian's python3, as on the host: a python3 found first on this machine's PATH may put its own
+    // directory (and an aws CLI in it) before the stand-ins.
+    [
+      "mastodon-search-user",
+      `#!/bin/sh\nexec /usr/bin/python3 ${path.join(PROGRAMS_DIR, MASTODON_SEARCH_USER)} "$@"\n`,
+    ],
   ] as const)
     fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
   // A CA and a server certificate for 127.0.0.1: the program and Rails connect with verify-full.
@@ -283,10 +330,21 @@ beforeAll(async () => {
     { passwords: true },
   );
   for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) await query(sql, "postgres");
-  // SSM as the stack leaves it: both database passwords, the owner's placeholder.
+  // The search domain's security API, answering on the test CA's certificate for 127.0.0.1.
+  search = await startSearchStandIn({
+    cert: path.join(dir, "server.crt"),
+    key: path.join(dir, "server.key"),
+    api: SEARCH_API,
+    masterUser: "mastodon",
+    masterPassword: SEARCH_MASTER_PASSWORD,
+    callLog: CALLS,
+  });
+  // SSM as the stack leaves it: both database passwords, both search users', the owner's placeholder.
   for (const [name, value] of [
     [ROLE.adminPasswordParameter, ADMIN_PASSWORD],
     [ROLE.appPasswordParameter, APP_PASSWORD],
+    [SEARCH_MASTER_PARAMETER, SEARCH_MASTER_PASSWORD],
+    [SEARCH_APP_PARAMETER, SEARCH_APP_PASSWORD],
   ] as const) {
     fs.mkdirSync(path.dirname(ssmFile(name)), { recursive: true });
     fs.writeFileSync(ssmFile(name), `${value}\n`);
@@ -310,6 +368,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await search?.close();
   await pg?.stop();
   await stopAllServers();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -373,12 +432,23 @@ test("an empty database: the role, Mastodon's schema, the seeds, the owner with 
   expect(fs.readFileSync(CALLS, "utf8")).not.toContain(firstPassword);
   expect(run.stderr).toContain("the owner's first password is in SSM parameter");
 
-  // The images unit first, before anything else; the search deploy last, in the background (no post yet).
+  // The images unit first, before anything else; then Mastodon's own search user made as the master
+  // (role, user, mapping: each created); the search deploy last, in the background (no post yet).
   const all = calls();
   expect(all[0]).toEqual({ program: "systemctl", args: ["start", IMAGES_UNIT] });
-  expect(all[all.length - 1]).toEqual({
-    program: "systemctl",
-    args: ["start", "--no-block", SEARCH_DEPLOY_UNIT],
+  expect(all.slice(-4)).toEqual([
+    ...SEARCH_PUTS,
+    { program: "systemctl", args: ["start", "--no-block", SEARCH_DEPLOY_UNIT] },
+  ]);
+  expect(search.requests.map((r) => [r.user, r.status])).toEqual([
+    ["mastodon", 201],
+    ["mastodon", 201],
+    ["mastodon", 201],
+  ]);
+  expect(search.resources.get(`internalusers/${SEARCH_APP_USER}`)).toEqual({
+    password: SEARCH_APP_PASSWORD,
+    backend_roles: [],
+    attributes: {},
   });
   expect(systemctlCalls()).toHaveLength(2);
 });
@@ -409,20 +479,21 @@ test("a second prepare, nothing changed: only the pre-deployment migrations", as
 });
 
 test("changed fleet sizes leave the role's limit and its SQL as they were: the prepare changes nothing", async () => {
-  const grown = configFor("grown", (raw) => {
-    raw.fleets["sidekiq-default"].maxSize += 1;
+  const shrunk = configFor("shrunk", (raw) => {
+    raw.fleets["sidekiq-default"].maxSize -= 1;
   });
-  // One more host of the default queue: 12 more PgBouncer server connections, still within the budget.
-  expect(grown.budget.fleetConnections).toBe(budget.fleetConnections + 12);
-  expect(grown.budget.fleetConnections + grown.budget.headroom).toBeLessThanOrEqual(
-    grown.budget.roleConnectionLimit,
+  // One host fewer on the default queue (production has 4 connections spare, not one more host's
+  // 12): 12 fewer PgBouncer server connections.
+  expect(shrunk.budget.fleetConnections).toBe(budget.fleetConnections - 12);
+  expect(shrunk.budget.fleetConnections + shrunk.budget.headroom).toBeLessThanOrEqual(
+    shrunk.budget.roleConnectionLimit,
   );
-  expect(grown.budget.alarmThreshold).toBeLessThan(grown.budget.roleConnectionLimit);
-  expect(grown.budget.roleConnectionLimit).toBe(budget.roleConnectionLimit);
-  expect(grown.sql).toBe(production.sql);
+  expect(shrunk.budget.alarmThreshold).toBeLessThan(shrunk.budget.roleConnectionLimit);
+  expect(shrunk.budget.roleConnectionLimit).toBe(budget.roleConnectionLimit);
+  expect(shrunk.sql).toBe(production.sql);
 
   const before = await roleState();
-  const run = await prepare(grown.file);
+  const run = await prepare(shrunk.file);
   expect(run.stderr).not.toMatch(/ERROR|FATAL/);
   expect(run.status).toBe(0);
   expect(run.leftBehind).toEqual([]);
@@ -431,24 +502,25 @@ test("changed fleet sizes leave the role's limit and its SQL as they were: the p
 });
 
 test("a changed max_connections changes the role's limit, and the prepare applies it", async () => {
-  const lowered = configFor("lowered", (raw) => {
-    raw.database.maxConnections = 480;
+  // Raised: production's fleets, their replacements and the headroom (441) fill 445 of 500 already.
+  const raised = configFor("raised", (raw) => {
+    raw.database.maxConnections = 520;
   });
-  // 90% of 475 usable: 427, still above the fleets and the headroom (423).
-  expect(lowered.budget.roleConnectionLimit).toBe(427);
-  expect(lowered.budget.roleConnectionLimit).not.toBe(budget.roleConnectionLimit);
-  expect(lowered.budget.fleetConnections + lowered.budget.headroom).toBeLessThanOrEqual(
-    lowered.budget.roleConnectionLimit,
+  // 90% of 515 usable: 463.
+  expect(raised.budget.roleConnectionLimit).toBe(463);
+  expect(raised.budget.roleConnectionLimit).not.toBe(budget.roleConnectionLimit);
+  expect(raised.budget.fleetConnections + raised.budget.headroom).toBeLessThanOrEqual(
+    raised.budget.roleConnectionLimit,
   );
-  expect(lowered.budget.alarmThreshold).toBeLessThan(lowered.budget.roleConnectionLimit);
-  expect(lowered.sql).not.toBe(production.sql);
+  expect(raised.budget.alarmThreshold).toBeLessThan(raised.budget.roleConnectionLimit);
+  expect(raised.sql).not.toBe(production.sql);
 
-  const run = await prepare(lowered.file);
+  const run = await prepare(raised.file);
   expect(run.stderr).not.toMatch(/ERROR|FATAL/);
   expect(run.status).toBe(0);
   expect(run.leftBehind).toEqual([]);
   expectNothingButMigrations();
-  expect((await roleState()).rolconnlimit).toBe(427);
+  expect((await roleState()).rolconnlimit).toBe(463);
 
   // And back, with the production config again.
   expect((await prepare(production.file)).status).toBe(0);

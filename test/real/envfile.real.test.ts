@@ -132,7 +132,9 @@ describe.each(["dev", "production"])("stack %s", (stack) => {
     // Not only what parametersFor supplies: a placeholder-shaped comment (the header once said
     // "{{ssm:...}} are filled at boot") would name a parameter "..." that no stack has, and every
     // real boot would fail on it.
-    expect(placeholdersIn(template).filter((n) => !n.startsWith(`/mastodon/${stack}/`))).toEqual([]);
+    expect(placeholdersIn(template).filter((n) => !n.startsWith(`/mastodon/mastodon-aws/${stack}/`))).toEqual(
+      [],
+    );
     expect(Object.keys(expectedEnv(template, values)).length).toBeGreaterThan(30);
   });
 

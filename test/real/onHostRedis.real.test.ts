@@ -4,7 +4,11 @@
  * directory and the include's path moved to a temporary directory): both refuse commands without
  * AUTH; the cache evicts under pressure without a failed write and leaves nothing on disk; the
  * persistent store answers OOM at its maxmemory and keeps every acknowledged write across kill -9;
- * filled to maxmemory, each stays under the memory-fit table's figure (core/sizing/memory.ts).
+ * filled to maxmemory, each stays under the memory-fit table's figure (core/sizing/memory.ts). And
+ * across a host replacement: the persistent store on its own volume (a loop device, attached and
+ * mounted by the real volume program: test/real/volumeStandIns.ts), its host killed, the next host
+ * attaching the same volume once the old one has let it go, and a new redis-server there finding
+ * every queued job.
  */
 import * as fs from "fs";
 import Redis from "ioredis";
@@ -20,6 +24,17 @@ import type { RedisRole } from "../../core/host/redis";
 import { MIB, redisServerMiB } from "../../core/sizing/memory";
 import { stackConfig } from "../helpers";
 import { freePort, startRedis, stopAllServers, tempDir } from "./servers";
+import {
+  type LoopDevice,
+  ec2StandIn,
+  isMountPoint,
+  loopDevice,
+  loopSupport,
+  metadataService,
+  probe,
+  runVolumeProgram,
+  unmount,
+} from "./volumeStandIns";
 
 jest.setTimeout(180000);
 afterAll(() => stopAllServers());
@@ -31,17 +46,25 @@ const maxmemoryMiB: Record<RedisRole, number> = {
   persistent: onHost.persistentMaxmemoryMiB,
 };
 
-/** The rendered files, with the data directory and the include moved under `dir`; the placeholder filled. */
-function renderedServer(role: RedisRole, port: number, dir: string): { conf: string; dataDir: string } {
+/**
+ * The rendered files, with the data directory and the include moved under `dir` (the data directory
+ * to `dataDirIn` when given: a mount point); the placeholder filled.
+ */
+function renderedServer(
+  role: RedisRole,
+  port: number,
+  dir: string,
+  dataDirIn?: string,
+): { conf: string; dataDir: string } {
   const p = onHostRedisPaths(role);
   const server: OnHostRedisServer = {
     port,
     maxmemoryBytes: maxmemoryMiB[role] * MIB,
     passwordPlaceholder: `{{ssm:/mastodon/small/mastodon/redis-${role}-password}}`,
   };
-  const dataDir = path.join(dir, "data");
+  const dataDir = dataDirIn ?? path.join(dir, "data");
   const auth = path.join(dir, "auth.conf");
-  fs.mkdirSync(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(auth, renderOnHostRedisAuth(server).replace(server.passwordPlaceholder, PASSWORD), {
     mode: 0o600,
   });
@@ -143,3 +166,101 @@ test("the persistent store refuses writes at maxmemory and keeps every acknowled
     await second.stop();
   }
 });
+
+const unsupported = loopSupport();
+if (unsupported) console.warn(`on-host Redis across a host replacement SKIPPED: ${unsupported}`);
+
+/**
+ * Issue #20: small keeps its queues across a host replacement. Host 1 attaches the blank volume
+ * (the program makes its filesystem), its persistent Redis takes Sidekiq's queued, scheduled and
+ * retrying jobs and a home feed, and the host dies (kill -9: no clean stop at all). EC2 still shows
+ * the volume on host 1 for a few reads; then host 2, another instance with another root, attaches
+ * it, finds the filesystem (never formatted again) and its redis-server reads every job back.
+ */
+(unsupported ? test.skip : test)(
+  "the persistent store's data outlives its host: the next host attaches the volume and finds every queued job",
+  async () => {
+    const volumeId = "vol-0fedcba9876543210";
+    const volume: LoopDevice = loopDevice(64);
+    const ec2 = ec2StandIn(volumeId, volume.device);
+    const persistentDir = onHostRedisPaths("persistent").dataDir;
+    const host = (n: number) => {
+      const root = tempDir(`onhost-host${n}-`);
+      return { root, dataDir: path.join(root, persistentDir) };
+    };
+    const [one, two] = [host(1), host(2)];
+    const identity = (instanceId: string) => ({ instanceId, zone: "us-east-1a", region: "us-east-1" });
+    const input = (dataDir: string) => ({ volumeId, dataDir, owner: "redis:redis" });
+    const jobs = Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify({ class: "ActivityPub::DeliveryWorker", args: [`payload-${i}`], jid: `jid${i}` }),
+    );
+    try {
+      // Host 1: a new stack's first boot.
+      ec2.set({ state: "available", zone: "us-east-1a" });
+      const imds1 = await metadataService(identity("i-0aaaaaaaaaaaaaaa1"));
+      const attached1 = await runVolumeProgram(input(one.dataDir), { imds: imds1.url, ec2 });
+      await imds1.close();
+      expect(attached1.stderr).toContain("is blank: making an ext4 filesystem");
+      expect(attached1.status).toBe(0);
+      const uuid = probe(volume.device)["UUID"];
+
+      const port = await freePort();
+      const { conf } = renderedServer("persistent", port, one.root, one.dataDir);
+      const first = await startRedis([conf], port, PASSWORD);
+      const redis = client(port, PASSWORD);
+      try {
+        await redis.connect();
+        await redis.lpush("queue:push", ...jobs);
+        await redis.zadd("schedule", Date.now() / 1000 + 3600, jobs[0]!);
+        await redis.zadd("retry", Date.now() / 1000 + 60, jobs[1]!);
+        await redis.zadd("feed:home:1", 1, "113000000000000001");
+        // appendfsync everysec: written within about a second; on a busy machine Redis may hold a
+        // write back while a background fsync is slow, so wait until nothing is buffered.
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const info = await redis.info("persistence");
+          const buffered = Number(/aof_buffer_length:(\d+)/.exec(info)?.[1] ?? "0");
+          const pending = Number(/aof_pending_bio_fsync:(\d+)/.exec(info)?.[1] ?? "0");
+          if (buffered === 0 && pending === 0) break;
+          if (Date.now() > deadline) throw new Error(`AOF buffer not flushed: ${buffered} bytes`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        redis.disconnect();
+      }
+      await first.kill9();
+      // Host 1 is gone: its termination unmounts and detaches the volume; EC2 says so a little later.
+      unmount(one.dataDir);
+      ec2.detach();
+      ec2.set({ state: "in-use", zone: "us-east-1a", holder: "i-0aaaaaaaaaaaaaaa1", attachment: "attached" });
+      ec2.holdFor(2);
+
+      // Host 2: the replacement, another instance.
+      const imds2 = await metadataService(identity("i-0bbbbbbbbbbbbbbb2"));
+      const attached2 = await runVolumeProgram(input(two.dataDir), { imds: imds2.url, ec2 });
+      await imds2.close();
+      expect(attached2.stderr).toContain("waiting until it is free");
+      expect(attached2.stderr).toContain("holds an ext4 filesystem: keeping its data");
+      expect(attached2.status).toBe(0);
+      expect(probe(volume.device)["UUID"]).toBe(uuid);
+      expect(fs.readdirSync(two.dataDir)).toContain("appendonlydir");
+
+      const { conf: conf2 } = renderedServer("persistent", port, two.root, two.dataDir);
+      const second = await startRedis([conf2], port, PASSWORD);
+      const again = client(port, PASSWORD);
+      try {
+        await again.connect();
+        expect(await again.lrange("queue:push", 0, -1)).toEqual([...jobs].reverse());
+        expect(await again.zrange("schedule", 0, -1)).toEqual([jobs[0]]);
+        expect(await again.zrange("retry", 0, -1)).toEqual([jobs[1]]);
+        expect(await again.zrange("feed:home:1", 0, -1)).toEqual(["113000000000000001"]);
+      } finally {
+        again.disconnect();
+        await second.stop();
+      }
+    } finally {
+      for (const dir of [one.dataDir, two.dataDir]) if (isMountPoint(dir)) unmount(dir);
+      volume.detach();
+    }
+  },
+);

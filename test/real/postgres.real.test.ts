@@ -177,18 +177,22 @@ test("the server runs with the rendered max_connections and work_mem", async () 
   ]);
 });
 
-test("the app role holds the fleets and the headroom up to its limit; the master gets the rest of the usable connections, a superuser the reserved slots", async () => {
-  // Production: 408 PgBouncer server connections at maximum fleet sizes, 15 of headroom, a role limit
-  // of 445; the alarm (above 423) fires while the role still accepts connections.
-  expect([budget.fleetConnections, budget.headroom, budget.roleConnectionLimit]).toEqual([408, 15, 445]);
-  expect(budget.fleetConnections + budget.headroom).toBeLessThanOrEqual(budget.roleConnectionLimit);
+test("the app role holds the fleets, their replacements launched first and the headroom up to its limit; the master gets the rest of the usable connections, a superuser the reserved slots", async () => {
+  // Production: 408 PgBouncer server connections at maximum fleet sizes, 18 more while a web and a
+  // streaming host launch their replacements first, 15 of headroom, a role limit of 445; the alarm
+  // (above 441) fires while the role still accepts connections.
+  expect([budget.fleetConnections, budget.surgeConnections, budget.headroom]).toEqual([408, 18, 15]);
+  expect(budget.roleConnectionLimit).toBe(445);
+  expect(budget.total).toBeLessThanOrEqual(budget.roleConnectionLimit);
   expect(budget.alarmThreshold).toBe(budget.total);
   expect(budget.alarmThreshold).toBeLessThan(budget.roleConnectionLimit);
   expect(budget.roleConnectionLimit).toBeLessThan(budget.usable);
 
-  // Everything the fleets hold at maximum size, then the one-offs' headroom: migrations and tootctl
-  // log in as the same role, straight to PostgreSQL. All of it gets in.
+  // Everything the fleets hold at maximum size and beside it while replacing hosts, then the
+  // one-offs' headroom: migrations and tootctl log in as the same role, straight to PostgreSQL. All
+  // of it gets in.
   await open(budget.fleetConnections, connectMastodon);
+  await open(budget.surgeConnections, connectMastodon);
   await open(budget.headroom, connectMastodon);
   // What the budget leaves spare below the role's limit gets in too, and not one connection more.
   const app = await untilRefused(connectMastodon);

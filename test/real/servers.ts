@@ -347,7 +347,8 @@ export interface TestDatabaseConfig {
   /** verify-full against this CA (ca_bundle); without it ssl_mode disable, the server having no TLS. */
   readonly caFile?: string;
   readonly owner?: DatabaseHostInput["owner"];
-  readonly search?: boolean;
+  /** Mastodon's OpenSearch user (core/host/searchUser.ts): search_* lines as rendered, not relocated. */
+  readonly search?: DatabaseHostInput["search"];
 }
 
 /**

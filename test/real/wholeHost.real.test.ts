@@ -15,6 +15,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { HOST_FILES } from "../../core/host/hostFiles";
+import { onHostRedisPaths } from "../../core/host/onHostRedis";
+import { REDIS_VOLUME_PATHS, nvmeDevicePath } from "../../core/host/redisVolume";
 import { STACKS, runStack } from "../helpers";
 import { type BootOptions, HostBoot } from "../boot/harness";
 import {
@@ -25,6 +27,7 @@ import {
   expectMetrics,
   expectReady,
   journal,
+  nextToOutcome,
   readinessUnits,
   userData,
   bootSuite,
@@ -32,20 +35,21 @@ import {
 
 const BOOT_DIR = path.join(__dirname, "..", "boot");
 
-test("the stand-ins' programs pass pyflakes3 and shellcheck", () => {
+test("the stand-ins' programs pass pyflakes3, shellcheck and perl -c", () => {
   const py = spawnSync("pyflakes3", [path.join(BOOT_DIR, "aws-standin.py")], { encoding: "utf8" });
   expect(py.stdout + py.stderr).toBe("");
   expect(py.status).toBe(0);
   const sh = spawnSync(
     "shellcheck",
-    [
-      path.join(BOOT_DIR, "build-root.sh"),
-      ...["bundle", "node", "rails"].map((f) => path.join(BOOT_DIR, "release-image", f)),
-    ],
+    [path.join(BOOT_DIR, "build-root.sh"), path.join(BOOT_DIR, "release-image", "rails")],
     { encoding: "utf8" },
   );
   expect(sh.stdout + sh.stderr).toBe("");
   expect(sh.status).toBe(0);
+  for (const f of ["bundle", "node", "httpd", "sidekiq"]) {
+    const pl = spawnSync("perl", ["-c", path.join(BOOT_DIR, "release-image", f)], { encoding: "utf8" });
+    expect(`${f}: ${pl.stderr.trim()}`).toBe(`${f}: ${path.join(BOOT_DIR, "release-image", f)} syntax OK`);
+  }
 });
 
 /**
@@ -81,6 +85,14 @@ bootTest(
       boot.psql(boot.inputs.database!.name, "SELECT count(*) FROM oauth_applications WHERE superapp"),
     ).toBe("1");
     await expectMetrics(boot, ["RedisMemoryPercent", "StreamingConnections"]);
+    // Puma ran from the release image's tree under systemd's sandbox (core/host/imageRoot.ts): as
+    // the image's user, its home and directory, the unit's PORT over the image's 9, the image's own
+    // variable unchanged through the environment file, the tree read-only but tmp/, the env file
+    // readable.
+    expect(journal(boot).filter((l) => l.startsWith("stand-in bundle: probe"))).toEqual([
+      "stand-in bundle: probe uid=991 home=/opt/mastodon cwd=/opt/mastodon port=3000 " +
+        'image-env=[a \\"b\\" \\\\c $d `e`] root-writable=no tmp-writable=yes env-file-readable=yes',
+    ]);
   },
   BOOT_MS,
 );
@@ -127,6 +139,53 @@ bootTest(
     if (!small) throw new Error("the first boot of small did not happen");
     for (const u of ["mastodon-watch.service", "mastodon-drain.service"])
       expect(`${u} ${small.exec(["systemctl", "is-active", u]).stdout.trim()}`).toBe(`${u} active`);
+  },
+  BOOT_MS,
+);
+
+/** The persistent Redis's password on the booted host (its rendered include), and redis-cli with it. */
+function persistentRedis(boot: HostBoot, ...args: string[]): string {
+  const password = /^requirepass (\S+)$/m.exec(boot.read(onHostRedisPaths("persistent").auth) ?? "")?.[1];
+  if (!password) throw new Error("no rendered password include for the persistent Redis");
+  const r = boot.exec(["redis-cli", "-p", "6381", "--no-auth-warning", "-a", password, ...args]);
+  if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** The on-host persistent Redis's queue the replacement must find (issue 20). */
+const MARKER = ["queue:marker", "job-1", "job-2", "job-3"] as const;
+
+/**
+ * small's persistent Redis keeps its data on an EBS volume of its own (core/host/redisVolume.ts):
+ * the first boot read it (free), attached it to its own instance and read it again until attached,
+ * every call signed and accepted; the reboot found the device and asked EC2 nothing; the Redis's
+ * directory is that volume's filesystem, and its AOF is there.
+ */
+bootTest(
+  "small's persistent Redis runs on its own volume: attached by its instance at the first boot only, mounted, its AOF there",
+  async () => {
+    if (!small) throw new Error("the first boot of small did not happen");
+    const boot = small;
+    const ec2 = boot.requests().filter((r) => r.service === "ec2");
+    expect(ec2.map((r) => [r.action, r.status])).toEqual([
+      ["DescribeVolumes", 200],
+      ["AttachVolume", 200],
+      ["DescribeVolumes", 200],
+      ["DescribeVolumes", 200],
+    ]);
+    expect(ec2[1]).toMatchObject({
+      VolumeId: boot.inputs.volumeId,
+      InstanceId: boot.instanceId,
+      Device: "/dev/sdf",
+    });
+    const dataDir = onHostRedisPaths("persistent").dataDir;
+    const mount = boot.exec(["findmnt", "-n", "-o", "SOURCE,FSTYPE", "--mountpoint", dataDir]).stdout.trim();
+    expect(mount).toBe(`${nvmeDevicePath(boot.inputs.volumeId!)} ext4`);
+    expect(boot.exec(["ls", dataDir]).stdout.split("\n")).toContain("appendonlydir");
+    expect(journal(boot, "-u", REDIS_VOLUME_PATHS.unit).join("\n")).toContain(
+      "is blank: making an ext4 filesystem",
+    );
+    persistentRedis(boot, "RPUSH", ...MARKER);
   },
   BOOT_MS,
 );
@@ -190,6 +249,58 @@ bootTest(
   BOOT_MS,
 );
 
+/**
+ * The drained host is replaced (issue 20: small keeps its queues across a host replacement). Its
+ * drain stopped Sidekiq, then the persistent Redis, which wrote its AOF out on the way; the next
+ * instance boots while EC2 still shows the volume on the old one, waits, attaches it once it is
+ * free, keeps its filesystem, and its Redis finds the queue the old one held.
+ */
+bootTest(
+  "small's replacement attaches the drained host's volume once it is free and finds its queue",
+  async () => {
+    if (!small) throw new Error("the first boot of small did not happen");
+    const boot = small;
+    // The drain's order: Sidekiq gone, then the persistent Redis's last shutdown, which fsyncs its
+    // AOF and saves a final RDB (journal entries in order, each with its unit; earlier boots' too).
+    const entries = boot
+      .exec(["journalctl", "--no-pager", "-o", "json", "--output-fields=MESSAGE,_SYSTEMD_UNIT"], 120000)
+      .stdout.split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { MESSAGE?: unknown; _SYSTEMD_UNIT?: string })
+      .map((e) => ({ unit: e._SYSTEMD_UNIT ?? "", message: typeof e.MESSAGE === "string" ? e.MESSAGE : "" }));
+    const lastWhere = (match: (e: (typeof entries)[number]) => boolean) =>
+      entries.reduce((found, e, i) => (match(e) ? i : found), -1);
+    const last = (unit: string, pattern: RegExp) =>
+      lastWhere((e) => e.unit === unit && pattern.test(e.message));
+    const sidekiqGone = lastWhere((e) =>
+      /^stand-in sidekiq: TERM with 0 job running, exiting/.test(e.message),
+    );
+    const persistentUnit = onHostRedisPaths("persistent").unit;
+    const fsynced = last(persistentUnit, /Calling fsync\(\) on the AOF file/);
+    const saved = last(persistentUnit, /DB saved on disk/);
+    const exited = last(persistentUnit, /Redis is now ready to exit/);
+    expect(sidekiqGone).toBeGreaterThanOrEqual(0);
+    expect(fsynced).toBeGreaterThan(sidekiqGone);
+    expect(saved).toBeGreaterThan(sidekiqGone);
+    expect(exited).toBeGreaterThan(Math.max(fsynced, saved));
+    const old = boot.instanceId;
+    const { completion, after } = await nextToOutcome(boot, "small/all replaced");
+    expectReady(boot, completion, after);
+    const ec2 = boot.requests().filter((r) => r.n > after && r.service === "ec2");
+    // Read while the old instance held it, then attached by the new one, once.
+    expect(ec2[0]).toMatchObject({ action: "DescribeVolumes", answered: [old, "attached"], status: 200 });
+    expect(ec2.filter((r) => r.action === "AttachVolume")).toEqual([
+      expect.objectContaining({ InstanceId: boot.instanceId, VolumeId: boot.inputs.volumeId, status: 200 }),
+    ]);
+    const volumeLog = journal(boot, "-u", REDIS_VOLUME_PATHS.unit).join("\n");
+    expect(volumeLog).toContain("waiting until it is free");
+    expect(volumeLog).toContain("holds an ext4 filesystem: keeping its data");
+    expect(volumeLog).not.toContain("making an ext4 filesystem");
+    expect(persistentRedis(boot, "LRANGE", MARKER[0], "0", "-1").split("\n")).toEqual(MARKER.slice(1));
+  },
+  BOOT_MS,
+);
+
 bootTest(
   "dev's one fleet boots to CONTINUE against TLS Redis at the ElastiCache names",
   async () => {
@@ -218,7 +329,7 @@ bootTest(
     expect(requests).toContainEqual(
       expect.objectContaining({ service: "s3", key: missing.key, status: 404 }),
     );
-    expect(requests.filter((r) => r.service === "ssm" && r.action === "GetParametersByPath")).toEqual([]);
+    expect(requests.filter((r) => r.service === "ssm" && r.action === "GetParameters")).toEqual([]);
     await new Promise((r) => setTimeout(r, 15000));
     expect(completions(boot.requests())).toHaveLength(1);
     expect(boot.exec(["systemctl", "is-failed", "mastodon-boot.service"]).stdout.trim()).toBe("failed");

@@ -5,10 +5,11 @@
  * orders them: the scheduler's host first (it prepares the database: every other group waits for
  * it), then a web host and a Sidekiq host of the default queue, each a fresh copy of the root.
  *
- * The stand-in Puma answers /health without the database, and nothing on these hosts talks to
- * OpenSearch at boot (the web's readiness checks Puma's /health; the search deploy runs tootctl
- * in the stand-in image): no stand-in OpenSearch is needed. What PgBouncer reaches is checked by a
- * query through it, as Mastodon's processes make theirs.
+ * The stand-in Puma answers /health without the database, and Mastodon's processes do not talk to
+ * OpenSearch at boot (the web's readiness checks Puma's /health; the search deploy runs tootctl in
+ * the stand-in image). The scheduler's host does: it makes Mastodon's own search user as the
+ * domain's master, through the security API aws-standin.py answers at the domain's endpoint. What
+ * PgBouncer reaches is checked by a query through it, as Mastodon's processes make theirs.
  *
  * Boot time is measured and printed, never asserted. Skipped with the reason printed where no host
  * can boot here.
@@ -81,6 +82,16 @@ bootTest(
       status: 0,
       out: "t",
     });
+    // Mastodon's own search user, made as the master over HTTPS after the schema, before the host
+    // was ready: role, user, mapping, each created.
+    const api = boot.inputs.search!.api;
+    const search = boot.requests().filter((r) => r.service === "es");
+    expect(search.map((r) => [r["method"], r["path"], r["user"], r.status])).toEqual([
+      ["PUT", `/${api}/roles/mastodon_app`, "mastodon", 201],
+      ["PUT", `/${api}/internalusers/mastodon_app`, "mastodon", 201],
+      ["PUT", `/${api}/rolesmapping/mastodon_app`, "mastodon", 201],
+    ]);
+    expect(search[2]!.n).toBeLessThan(completion!.n);
   },
   BOOT_MS,
 );

@@ -71,6 +71,10 @@ function budgetProblems(budget: Budget, instance: DatabaseInstance, base: readon
     const what = pooled
       ? `PgBouncers open ${budget.fleetConnections} server connections at maximum size`
       : `fleets hold ${budget.fleetConnections} connections at maximum size`;
+    // Web and streaming launch their replacements first (core/sizing/replacement.ts).
+    const surge = budget.surgeConnections
+      ? ` and ${budget.surgeConnections} more while replacements launch first`
+      : "";
     const fixes = pooled
       ? "lower fleets' maxSize or pgbouncerPoolSize (mastodon:fleets.<name>.pgbouncerPoolSize)"
       : "lower fleets' maxSize, processes or threads, or pool them (mastodon:database.pooler pgbouncer)";
@@ -78,7 +82,7 @@ function budgetProblems(budget: Budget, instance: DatabaseInstance, base: readon
       error(
         ["fleets"],
         undefined,
-        `${what} (+ ${budget.headroom} headroom = ${budget.total}) but ${label} (${instance.instanceClass}, max_connections ${maxConnections}) allows ${budget.limit}: 90% of ${budget.usable} usable (${maxConnections} - 3 superuser - 2 rds_superuser reserved). Largest: ${largestRows(budget)}. Either ${fixes}, or give ${label} more: a larger ${configKey([...base, "instanceClass"])} or ${configKey(maxKey)}.`,
+        `${what}${surge} (+ ${budget.headroom} headroom = ${budget.total}) but ${label} (${instance.instanceClass}, max_connections ${maxConnections}) allows ${budget.limit}: 90% of ${budget.usable} usable (${maxConnections} - 3 superuser - 2 rds_superuser reserved). Largest: ${largestRows(budget)}. Either ${fixes}, or give ${label} more: a larger ${configKey([...base, "instanceClass"])} or ${configKey(maxKey)}.`,
       ),
     );
   }

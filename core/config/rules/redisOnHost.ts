@@ -1,10 +1,12 @@
 /**
  * Both Redis on the app host (redis.onHost; docs/design.md, "Redis on the host") works only where
- * every Mastodon process shares that one host, and in production only when the operator has said
- * that losing queued jobs with the host is accepted.
+ * every Mastodon process shares that one host, with a volume that holds what the persistent store
+ * writes. Its volume outlives the host, so a replacement loses no queued job; what it does not
+ * keep (no snapshot of it, one zone) is said in a production plan until the operator accepts it.
  */
+import { volumeNeedMiB } from "../../host/redisVolume";
 import type { Problem } from "../problems";
-import { type Rule, error } from "./rule";
+import { type Rule, error, warning } from "./rule";
 
 export const redisOnHost: Rule = (config) => {
   const onHost = config.redis.onHost;
@@ -32,15 +34,30 @@ export const redisOnHost: Rule = (config) => {
       );
     }
   }
-  if (config.environment === "production" && !onHost.acceptJobLoss) {
+  const needMiB = volumeNeedMiB(onHost.persistentMaxmemoryMiB);
+  if (onHost.persistentVolumeGiB * 1024 < needMiB) {
     problems.push(
       error(
+        ["redis", "onHost", "persistentVolumeGiB"],
+        onHost.persistentVolumeGiB,
+        `cannot hold what the persistent Redis writes with persistentMaxmemoryMiB ${onHost.persistentMaxmemoryMiB}: ` +
+          `up to ${needMiB} MiB (the AOF at twice its base before a rewrite, the rewrite's new base beside it, the RDB ` +
+          `snapshot and the next one's temporary file). A full disk stops its writes: Sidekiq cannot enqueue. Set at ` +
+          `least ${Math.ceil(needMiB / 1024)}, or lower persistentMaxmemoryMiB.`,
+      ),
+    );
+  }
+  if (config.environment === "production" && !onHost.acceptJobLoss) {
+    problems.push(
+      warning(
         ["redis", "onHost", "acceptJobLoss"],
         onHost.acceptJobLoss,
-        "must be true in production to keep Redis on the app host: its AOF survives a restart of redis-server or a " +
-          "reboot, but not the host's replacement (an instance refresh on every upgrade, a failed health check, the loss " +
-          "of its AZ), which loses the queued, scheduled and retrying Sidekiq jobs and the home feeds (rebuilt by " +
-          "tootctl feeds build). Set it to accept that, or remove redis.onHost to use ElastiCache.",
+        "is not set: the persistent Redis's AOF is on an EBS volume of its own, so replacing the host (an upgrade's " +
+          "instance refresh, a failed health check) keeps the queued jobs and home feeds, but the volume has no " +
+          "snapshot and lives in one zone: losing the volume loses them (tootctl feeds build rebuilds the feeds), an " +
+          "outage of its zone stops the host until the zone is back, and a crash of the host loses at most the last " +
+          "second of writes (appendfsync everysec). Set it true to accept that, or remove redis.onHost to use ElastiCache " +
+          "(Multi-AZ replicas) or redis.persistent.mode self-managed-aof (daily snapshots).",
       ),
     );
   }

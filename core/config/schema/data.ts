@@ -51,11 +51,18 @@ export const persistentRedisSchema = z.strictObject({
 export const onHostRedisSchema = z.strictObject({
   /** maxmemory of the cache (allkeys-lru, no persistence), MiB. @default 64 */
   cacheMaxmemoryMiB: z.int().min(16).max(65536).default(DEFAULTS.onHostRedis.cacheMaxmemoryMiB),
-  /** maxmemory of the persistent store (noeviction, AOF everysec on the root volume), MiB. @default 128 */
+  /** maxmemory of the persistent store (noeviction, AOF everysec on its own volume), MiB. @default 128 */
   persistentMaxmemoryMiB: z.int().min(16).max(65536).default(DEFAULTS.onHostRedis.persistentMaxmemoryMiB),
   /**
-   * Production only, and required there: queued and scheduled Sidekiq jobs and home feeds live on
-   * the host's root volume and are lost when the host is replaced (docs/design.md). @default false
+   * The persistent store's encrypted gp3 EBS volume, GiB: its AOF and RDB outlive the host, which
+   * attaches it at boot, in the network's first zone (docs/design.md, "Redis on the host"). At least
+   * four times persistentMaxmemoryMiB (rules/redisOnHost.ts). @default 8
+   */
+  persistentVolumeGiB: z.int().min(1).max(16384).default(DEFAULTS.onHostRedis.persistentVolumeGiB),
+  /**
+   * Production: says that what the volume does not keep is accepted (a failed volume, having no
+   * snapshot; its zone's outage stops the host until the zone is back); without it the plan warns.
+   * @default false
    */
   acceptJobLoss: z.boolean().default(false),
 });

@@ -16,8 +16,8 @@
 #                                          tootctl, its first password put into an SSM SecureString
 #                                          (owner_password_parameter, which the stack declares with a
 #                                          placeholder), never printed;
-#                                       5. the search indices (search_unit), started in the background
-#                                          while the database holds no post.
+#                                       5. Mastodon's OpenSearch user (search_program), then the search
+#                                          indices (search_unit) in the background while no post exists.
 #   mastodon-database role CONFIG       step 1 alone.
 #   mastodon-database run CONFIG ARG... a one-off Rails command (ARG... after `bundle exec`), straight
 #                                       to PostgreSQL like the migrations: the retention timer and the
@@ -44,6 +44,7 @@
 #   live DIR, bundle PATH        the host's installation (without image)
 #   owner_username U, owner_email E, owner_password_parameter P   the owner account (optional)
 #   search_unit UNIT             the unit that runs tootctl search deploy (optional)
+#   search_program PATH, search_* ...  Mastodon's OpenSearch user (mastodon-search-user reads them)
 #
 # Passwords never reach a command line, the journal or a file that outlives the run: the master's
 # goes to libpq through a PGPASSFILE (mode 0600, removed on exit), the app role's only as a
@@ -72,7 +73,7 @@ esac
 [ -r "$config" ] || { log "cannot read $config"; exit 2; }
 
 declare -A conf=()
-readonly KEYS=" region db_host db_port db_name master_user app_user admin_password_parameter app_password_parameter role_sql ssl_mode ca_bundle env_file image images_unit live bundle owner_username owner_email owner_password_parameter search_unit "
+readonly KEYS=" region db_host db_port db_name master_user app_user admin_password_parameter app_password_parameter role_sql ssl_mode ca_bundle env_file image images_unit live bundle owner_username owner_email owner_password_parameter search_unit search_program search_url search_api search_master_user search_master_password_parameter search_app_user search_app_password_parameter search_role search_role_file search_seconds "
 while read -r key value; do
   case "$key" in
     "" | "#"*) continue ;;
@@ -285,6 +286,8 @@ case "$mode" in
     # of this host, but when the operator asks (npm run upgrade -- --search-deploy), as Mastodon's
     # docs and upgrade notes say.
     if [ -n "${conf[search_unit]:-}" ]; then
+      # At every boot (it changes nothing once made): before anything indexes as that user.
+      "${conf[search_program]:?search_unit needs search_program}" "$config"
       if [ "$(ask -c "SELECT NOT EXISTS (SELECT FROM statuses)")" = t ]; then
         log "starting ${conf[search_unit]} (tootctl search deploy) in the background"
         systemctl start --no-block "${conf[search_unit]}"

@@ -7,12 +7,17 @@ server) both read the secret back byte for byte (dotenv_quote). A placeholder in
 userlist) is filled only with an alphanumeric value, which needs no quoting anywhere. Any other
 value stops the boot, naming the parameter, never printing its value, and nothing is written.
 
+It reads exactly the parameters the templates name, by name: SSM GetParameters, at most 10 names a
+call (AWS Systems Manager API Reference, GetParameters: "Maximum number of 10 items"), with
+decryption. The instance role may read those names and no others (components/fleetRole.ts).
+
 The SSM read is retried: right after launch the instance profile's credentials may not be usable
 yet (IAM is eventually consistent), and SSM may throttle a fleet that launches at once. Attempts
 are spaced by exponential backoff with jitter, bounded by the manifest's "retry" (core/host/boot.ts,
-SSM_READ_RETRY); each failure is logged to stderr with the AWS CLI's error line, never a value. What
-a successful read reveals (a parameter missing, a value that cannot be written) is a configuration
-error and fails at once.
+SSM_READ_RETRY: its attempts count every call, of every batch); each failure is logged to stderr
+with the AWS CLI's error line, never a value. What a successful read reveals (a parameter missing:
+GetParameters' InvalidParameters; a value that cannot be written) is a configuration error and
+fails at once.
 """
 import json, os, pwd, grp, random, re, subprocess, sys, tempfile, time
 
@@ -93,46 +98,67 @@ def last_line(text):
     return lines[-1][:300] if lines else "no message"
 
 
-def read_ssm(manifest, retry, sleep=time.sleep):
-    """Every parameter under the stack's path, as the AWS CLI prints them. The CLI's stdout (which
-    holds the values) is never logged; its stderr (an error code and message) is."""
-    command = ["aws", "ssm", "get-parameters-by-path", "--region", manifest["region"],
-               "--path", manifest["parameterPath"], "--recursive", "--with-decryption",
-               "--output", "json"]
+# GetParameters takes at most 10 names a call (AWS Systems Manager API Reference, GetParameters).
+BATCH = 10
+
+
+class NotFound(Exception):
+    """SSM answered that some names do not exist (GetParameters' InvalidParameters)."""
+
+
+def read_ssm(manifest, names, retry, sleep=time.sleep):
+    """{name: value} of exactly `names`, read by GetParameters in batches of BATCH. The CLI's stdout
+    (which holds the values) is never logged; its stderr (an error code and message) is. Every call
+    counts against retry["attempts"], so the whole read stays within SSM_READ_RETRY's bound."""
     attempts = int(retry["attempts"])
-    for attempt in range(1, attempts + 1):
-        try:
-            out = subprocess.run(command, capture_output=True, encoding="utf-8",
-                                 timeout=retry["callTimeoutSeconds"])
-            if out.returncode == 0:
-                data = json.loads(out.stdout)
-                if isinstance(data, dict) and isinstance(data.get("Parameters"), list):
-                    return data
-                why = "the answer has no Parameters list"
-            else:
-                why = "exit %d: %s" % (out.returncode, last_line(out.stderr))
-        except subprocess.TimeoutExpired:
-            why = "no answer within %s s" % retry["callTimeoutSeconds"]
-        except ValueError:
-            why = "the answer is not JSON"
-        if attempt == attempts:
-            sys.stderr.write("SSM read attempt %d of %d failed (%s); giving up\n" % (attempt, attempts, why))
-            break
-        delay = backoff_delay(attempt, retry)
-        sys.stderr.write("SSM read attempt %d of %d failed (%s); retrying in %.1f s\n"
-                         % (attempt, attempts, why, delay))
-        sys.stderr.flush()
-        sleep(delay)
-    raise ReadFailed()
+    attempt, values, invalid = 0, {}, []
+    for start in range(0, len(names), BATCH):
+        batch = names[start:start + BATCH]
+        command = ["aws", "ssm", "get-parameters", "--region", manifest["region"], "--with-decryption",
+                   "--output", "json", "--names", *batch]
+        while True:
+            attempt += 1
+            try:
+                out = subprocess.run(command, capture_output=True, encoding="utf-8",
+                                     timeout=retry["callTimeoutSeconds"])
+                if out.returncode == 0:
+                    data = json.loads(out.stdout)
+                    if isinstance(data, dict) and isinstance(data.get("Parameters"), list):
+                        values.update({p["Name"]: p["Value"] for p in data["Parameters"]})
+                        invalid += data.get("InvalidParameters") or []
+                        break
+                    why = "the answer has no Parameters list"
+                else:
+                    why = "exit %d: %s" % (out.returncode, last_line(out.stderr))
+            except subprocess.TimeoutExpired:
+                why = "no answer within %s s" % retry["callTimeoutSeconds"]
+            except ValueError:
+                why = "the answer is not JSON"
+            if attempt >= attempts:
+                sys.stderr.write("SSM read attempt %d of %d failed (%s); giving up\n" % (attempt, attempts, why))
+                raise ReadFailed()
+            delay = backoff_delay(attempt, retry)
+            sys.stderr.write("SSM read attempt %d of %d failed (%s); retrying in %.1f s\n"
+                             % (attempt, attempts, why, delay))
+            sys.stderr.flush()
+            sleep(delay)
+    if invalid:
+        raise NotFound(sorted(invalid))
+    return values
 
 
-def load_parameters(manifest, parameters_file):
-    if parameters_file:
-        with open(parameters_file, encoding="utf-8") as f:
-            data = json.load(f)
-    else:
-        data = read_ssm(manifest, {**DEFAULT_RETRY, **manifest.get("retry", {})})
-    return {p["Name"]: p["Value"] for p in data["Parameters"]}
+def load_parameters(manifest, names, parameters_file):
+    """{name: value} of `names`: from SSM, or (the tests) from a JSON file in GetParameters' shape."""
+    if not names:
+        return {}
+    if not parameters_file:
+        return read_ssm(manifest, names, {**DEFAULT_RETRY, **manifest.get("retry", {})})
+    with open(parameters_file, encoding="utf-8") as f:
+        known = {p["Name"]: p["Value"] for p in json.load(f)["Parameters"]}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise NotFound(missing)
+    return {n: known[n] for n in names}
 
 
 def main(argv):
@@ -140,16 +166,23 @@ def main(argv):
     parameters_file = argv[3] if len(argv) > 3 and argv[2] == "--parameters" else None
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
-    try:
-        values = load_parameters(manifest, parameters_file)
-    except ReadFailed:
-        sys.stderr.write("could not read the SSM parameters under %s; nothing was written\n"
-                         % manifest["parameterPath"])
-        return 1
-    rendered, problems, missing = [], [], set()
+    templates = []
     for spec in manifest["files"]:
         with open(spec["template"], encoding="utf-8") as f:
-            text, file_problems, file_missing = fill(f.read(), values, spec["target"])
+            templates.append((spec, f.read()))
+    names = sorted({name for _, text in templates for name in PLACEHOLDER.findall(text)})
+    try:
+        values = load_parameters(manifest, names, parameters_file)
+    except ReadFailed:
+        sys.stderr.write("could not read the %d SSM parameters of %s; nothing was written\n"
+                         % (len(names), manifest["parameterPath"]))
+        return 1
+    except NotFound as e:
+        sys.stderr.write("missing SSM parameters: %s\n" % ", ".join(e.args[0]))
+        return 1
+    rendered, problems, missing = [], [], set()
+    for spec, template in templates:
+        text, file_problems, file_missing = fill(template, values, spec["target"])
         problems += file_problems
         missing |= file_missing
         rendered.append((spec, text))
