@@ -24,6 +24,7 @@ import {
   sidekiqQueueArgs,
 } from "../core/host/units";
 import { poolOf } from "../core/sizing/budget";
+import { renderOneOffUnit } from "../core/host/oneOff";
 import { STACKS, stackConfig } from "./helpers";
 
 const production = parseStackConfig(stackConfig("production")).config;
@@ -86,7 +87,24 @@ describe.each(SHAPES)("%s", (_name, f, pooled) => {
     for (const root of roots) {
       const step = steps.find((s) => s.startsWith(`${IMAGE_ROOT_PROGRAM} ${root} `))!.split(" ");
       const option = (o: string) => step.flatMap((a, i) => (step[i - 1] === o ? [a] : []));
-      const units = services.filter(([n]) => rootOf(n) === root).map(([, c]) => c);
+      // The scheduler's host runs the one-offs (retention, search deploy) in the Rails tree too.
+      const oneOffs =
+        root === "rails" && f.servesScheduler
+          ? [
+              renderOneOffUnit(
+                "o.service",
+                "o",
+                [],
+                1,
+                { kind: "image", image: RAILS },
+                { host: "h", port: 1 },
+              ),
+            ]
+          : [];
+      const units = [
+        ...services.filter(([n]) => rootOf(n) === root).map(([, c]) => c),
+        ...oneOffs.map((u) => u.content),
+      ];
       expect(new Set(option("-e"))).toEqual(new Set(units.flatMap((c) => Object.keys(envOf(c)))));
       expect(new Set(option("-m"))).toEqual(
         new Set(

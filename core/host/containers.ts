@@ -51,6 +51,7 @@ import {
   unitSection,
 } from "./imageRoot";
 import { fleetSpecs, sidekiqSpec, streamingSpec, webSpec } from "./processSpecs";
+import { oneOffSpec } from "./oneOff";
 
 export * from "./containerImages";
 export * from "./imageRoot";
@@ -104,7 +105,10 @@ export function renderContainerSidekiqUnits(fleet: Fleet, ctx: ContainerContext)
 export function renderImagesUnit(fleet: Fleet, images: ContainerImages, ctx: ContainerContext): UnitFile {
   const refs = fleetImages(fleet, images);
   const ecr = refs.some((r) => ECR_HOST.test(registryHost(r)));
-  const specs = fleetSpecs(fleet, ctx);
+  // The scheduler's host also runs the one-offs in the Rails tree (oneOff.ts); only the names they
+  // set and the files they bind matter here, not the database they reach.
+  const oneOffs = fleet.servesScheduler ? [oneOffSpec([], 1, { host: "localhost", port: 5432 })] : [];
+  const specs = [...fleetSpecs(fleet, ctx), ...oneOffs];
   const roots = [...new Set(specs.map((s) => s.root))];
   const ofRoot = (root: ImageRoot) => specs.filter((s) => s.root === root);
   // The targets its units bind (made in the tree when missing), the variables they set (left out

@@ -16,7 +16,7 @@ import type { WriteFile } from "./cloudInit";
 import { renderKeyValueFile } from "./conf";
 import { type DatabaseRoleSetup, checkDatabaseRole, renderRoleSetupSql } from "./databaseRole";
 import { IMAGES_UNIT } from "./containerImages";
-import { DATABASE_PATHS, type RailsSource, renderOneOffUnit, tootctlExec } from "./oneOff";
+import { DATABASE_PATHS, type DirectDatabase, type RailsSource, renderOneOffUnit } from "./oneOff";
 import { MASTODON_DATABASE, programText } from "./programs";
 export { DATABASE_PATHS, type RailsSource } from "./oneOff";
 import type { BootStep } from "./readiness";
@@ -181,8 +181,8 @@ export function databasePart(
   return {
     files: databaseFiles(input, source),
     units: [
-      ...renderRetentionUnits(input.retention, source),
-      ...(input.search ? [renderSearchDeployUnit(source)] : []),
+      ...renderRetentionUnits(input.retention, source, directDatabase(input)),
+      ...(input.search ? [renderSearchDeployUnit(source, directDatabase(input))] : []),
     ],
     enabled: [RETENTION_UNITS.timer],
     step: databasePrepareStep(input, source.kind === "image" ? pullBoundSeconds : 0),
@@ -195,15 +195,22 @@ export function databasePart(
  * nothing. In the background, as an import on a large database takes hours and Mastodon serves
  * without its indices meanwhile; bounded at a day.
  */
-export function renderSearchDeployUnit(source: RailsSource): UnitFile {
+export function renderSearchDeployUnit(source: RailsSource, db: DirectDatabase): UnitFile {
   return renderOneOffUnit(
     SEARCH_DEPLOY_UNIT,
     "Mastodon: create and fill the search indices (tootctl search deploy)",
-    [tootctlExec(["search", "deploy", "--concurrency", "4"])],
+    [["search", "deploy", "--concurrency", "4"]],
     86400,
     source,
+    db,
   );
 }
+
+/** PostgreSQL itself, where the one-offs connect (oneOff.ts). */
+const directDatabase = (input: DatabaseHostInput): DirectDatabase => ({
+  host: input.databaseHost,
+  port: input.databasePort,
+});
 
 /** The program's text, byte for byte (a host file the scheduler's host fetches). */
 export function databaseProgram(): string {

@@ -48,8 +48,13 @@ export interface RootedSpec {
   readonly writableTmp: boolean;
   /** TimeoutSec= or TimeoutStopSec=, as the machine image's unit of the same process. */
   readonly timeouts: readonly Directive[];
-  /** Absolute inside the image. */
-  readonly command: readonly string[];
+  /** Each an ExecStart=, the program absolute inside the image; a service has one. */
+  readonly commands: readonly (readonly string[])[];
+  /**
+   * A one-off (tootctl's retention, the search deploy): Type=oneshot, its commands in order, never
+   * restarted. @default false: a service that serves, restarted always.
+   */
+  readonly oneshot?: boolean;
 }
 
 /** What podman's `--network host` bound into a container: the host's resolver configuration and hosts file. */
@@ -95,7 +100,7 @@ export function unitSection(description: string, ctx: ContainerContext): Directi
  */
 export function serviceSection(spec: RootedSpec): Directive[] {
   return [
-    ["Type", "simple"],
+    ["Type", spec.oneshot ? "oneshot" : "simple"],
     ["User", "mastodon"],
     ["RootDirectory", imageRootDir(spec.root)],
     ["MountAPIVFS", "true"],
@@ -105,9 +110,9 @@ export function serviceSection(spec: RootedSpec): Directive[] {
     ["EnvironmentFile", imageRootEnvFile(spec.root)],
     ...unitEnvironment(spec).map(([k, v]) => env(k, v)),
     ["WorkingDirectory", IMAGE_PATHS.home],
-    ["ExecStart", command(spec.command)],
+    ...spec.commands.map((c): Directive => ["ExecStart", command(c)]),
     ...spec.timeouts,
-    ...restartAlways,
+    ...(spec.oneshot ? [] : restartAlways),
     ...mastodonSandbox(spec.runtime),
     // The image's /home is empty and its user's home is /opt/mastodon.
     ["ProtectHome", "true"],

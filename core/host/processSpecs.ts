@@ -32,7 +32,7 @@ export function webSpec(fleet: Fleet, ctx: ContainerContext): RootedSpec {
     mounts: mountsFor("rails", ctx),
     writableTmp: true,
     timeouts: [["TimeoutSec", MASTODON_TIMEOUT_SEC]],
-    command: [IMAGE_PROGRAMS.bundle, "exec", "puma", "-C", "config/puma.rb"],
+    commands: [[IMAGE_PROGRAMS.bundle, "exec", "puma", "-C", "config/puma.rb"]],
   };
 }
 
@@ -52,7 +52,7 @@ export function streamingSpec(fleet: Fleet, ctx: ContainerContext): RootedSpec {
     mounts: mountsFor("streaming", ctx),
     writableTmp: false,
     timeouts: [["TimeoutSec", MASTODON_TIMEOUT_SEC]],
-    command: [IMAGE_PROGRAMS.node, "./streaming/index.js"],
+    commands: [[IMAGE_PROGRAMS.node, "./streaming/index.js"]],
   };
 }
 
@@ -73,15 +73,17 @@ export function sidekiqSpec(fleet: Fleet, ctx: ContainerContext): RootedSpec {
     mounts: mountsFor("rails", ctx),
     writableTmp: true,
     timeouts: [["TimeoutStopSec", SIDEKIQ_STOP_TIMEOUT_SECONDS]],
-    command: [
-      IMAGE_PROGRAMS.bundle,
-      "exec",
-      "sidekiq",
-      "-g",
-      SIDEKIQ_TAG,
-      "-c",
-      "%i",
-      ...sidekiqQueueArgs(sidekiq.queues).split(" "),
+    commands: [
+      [
+        IMAGE_PROGRAMS.bundle,
+        "exec",
+        "sidekiq",
+        "-g",
+        SIDEKIQ_TAG,
+        "-c",
+        "%i",
+        ...sidekiqQueueArgs(sidekiq.queues).split(" "),
+      ],
     ],
   };
 }

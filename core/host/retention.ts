@@ -14,7 +14,7 @@
  * headroom: each holds at most its --concurrency threads' connections plus one.
  */
 import { DEFAULTS } from "../defaults";
-import { type RailsSource, renderOneOffUnit, tootctlExec } from "./oneOff";
+import { type DirectDatabase, type RailsSource, renderOneOffUnit } from "./oneOff";
 import { renderUnit, type UnitFile } from "./systemd";
 
 export const RETENTION_UNITS = {
@@ -43,15 +43,20 @@ export function retentionCommands(input: RetentionInput): string[][] {
 }
 
 /** The service and its timer; the timer is what the boot enables. */
-export function renderRetentionUnits(input: RetentionInput, source: RailsSource): UnitFile[] {
+export function renderRetentionUnits(
+  input: RetentionInput,
+  source: RailsSource,
+  db: DirectDatabase,
+): UnitFile[] {
   const r = DEFAULTS.retention;
   return [
     renderOneOffUnit(
       RETENTION_UNITS.service,
       "Mastodon: remove cached remote media and preview cards (tootctl)",
-      retentionCommands(input).map(tootctlExec),
+      retentionCommands(input),
       r.timeoutSeconds,
       source,
+      db,
     ),
     {
       name: RETENTION_UNITS.timer,

@@ -1,23 +1,21 @@
 /**
  * The retention timer on the scheduler's host (core/host/retention.ts), as the programs that
  * consume it read it: systemd-analyze verifies the service and its timer and computes the timer's
- * next elapse; the service's ExecStart lines run through the real core/host/files/mastodon-database.sh
- * with a stand-in podman that records the command each would run in the release image, so the
- * tootctl arguments are what tootctl receives. One host: only the scheduler's fleet, whose group
- * holds one instance, has the timer.
+ * next elapse, and scores the one-offs' sandbox; a booted host runs the service
+ * (test/real/wholeHost.real.test.ts). One host: only the scheduler's fleet, whose group holds one
+ * instance, has the timer.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../../core/config";
 import { DEFAULTS } from "../../core/defaults";
-import { DATABASE_PATHS } from "../../core/host/database";
-import { PROGRAMS_DIR } from "../../core/host/programs";
-import { RETENTION_UNITS } from "../../core/host/retention";
+import { DATABASE_PATHS, SEARCH_DEPLOY_UNIT } from "../../core/host/database";
+import { RETENTION_UNITS, renderRetentionUnits } from "../../core/host/retention";
 import { fleetArtifacts } from "../../plan/fleetArtifacts";
 import { runStack, stackConfig } from "../helpers";
 import { requireProgram, tempDir } from "./servers";
-import { systemdRoot } from "./systemd";
+import { exposure, systemdRoot } from "./systemd";
 
 jest.setTimeout(120000);
 
@@ -33,7 +31,7 @@ async function schedulerHost() {
 test("systemd-analyze verifies the service and the timer, and the timer elapses daily at 04:00 UTC", async () => {
   requireProgram("/usr/bin/systemd-analyze");
   const { host } = await schedulerHost();
-  const root = systemdRoot("mastodon-retention-", ["usr/local/sbin/mastodon-database"]);
+  const root = systemdRoot("mastodon-retention-", ["usr/local/bin/bundle"]);
   try {
     const unitDir = path.join(root, "etc/systemd/system");
     fs.mkdirSync(unitDir, { recursive: true });
@@ -62,51 +60,61 @@ test("systemd-analyze verifies the service and the timer, and the timer elapses 
   expect(second! - first!).toBe(86400000);
 });
 
-test("each ExecStart, run by the real program, hands tootctl exactly the configured days in the release image", async () => {
-  requireProgram("/bin/bash");
+test("each ExecStart hands tootctl exactly the configured days, as the mastodon user, straight to PostgreSQL", async () => {
   const { config, host } = await schedulerHost();
-  const dir = tempDir("mastodon-retention-run-");
+  const unit = host.units[RETENTION_UNITS.service]!;
+  const values = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].map((m) => m[1]!);
+  // The release image's tree (small runs the official images): run by a booted host in
+  // test/real/wholeHost.real.test.ts, where the stand-in tootctl reports what it was given.
+  expect(values("ExecStart")).toEqual([
+    `/usr/local/bin/bundle exec bin/tootctl media remove --days ${config.retention.mediaDays} --concurrency 5`,
+    `/usr/local/bin/bundle exec bin/tootctl preview_cards remove --days ${config.retention.previewCardsDays} --concurrency 5`,
+  ]);
+  expect(config.retention).toEqual({
+    mediaDays: DEFAULTS.retention.mediaDays,
+    previewCardsDays: DEFAULTS.retention.previewCardsDays,
+  });
+  expect(values("User")).toEqual(["mastodon"]);
+  expect(values("Type")).toEqual(["oneshot"]);
+  // PostgreSQL itself, where the prepare step's program connects too (the same database.conf).
+  const dbHost = /^db_host (\S+)$/m.exec(host.files[DATABASE_PATHS.config]!)![1];
+  expect(values("Environment")).toEqual(
+    expect.arrayContaining([`"DB_HOST=${dbHost}"`, '"DB_PORT=5432"', '"DB_SSLMODE=verify-full"']),
+  );
+  expect(values("Restart")).toEqual([]);
+});
+
+test("the one-offs are as sandboxed as the services: at most 2.0 by systemd-analyze security, in every image source", async () => {
+  requireProgram("/usr/bin/systemd-analyze");
+  const dir = tempDir("mastodon-oneoff-security-");
   try {
-    const log = path.join(dir, "podman.log");
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin);
-    // podman: records its arguments, one line per call.
-    fs.writeFileSync(path.join(bin, "podman"), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${log}\n`, { mode: 0o755 });
-    const conf = path.join(dir, "database.conf");
-    fs.writeFileSync(conf, host.files[DATABASE_PATHS.config]!);
-    const lines = [...host.units[RETENTION_UNITS.service]!.matchAll(/^ExecStart=(.*)$/gm)].map((m) =>
-      m[1]!.split(" "),
-    );
-    expect(lines).toHaveLength(2);
-    for (const [program, ...args] of lines) {
-      expect(program).toBe(DATABASE_PATHS.program);
-      expect(args.slice(0, 2)).toEqual(["run", DATABASE_PATHS.config]);
-      const r = spawnSync(
-        "bash",
-        [path.join(PROGRAMS_DIR, "mastodon-database.sh"), "run", conf, ...args.slice(2)],
-        {
-          encoding: "utf8",
-          env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` },
-        },
-      );
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const scores: string[] = [];
+    for (const stack of ["small", "production"]) {
+      const hosts = fleetArtifacts((await runStack(stack)).resources);
+      for (const h of hosts)
+        for (const name of [RETENTION_UNITS.service, SEARCH_DEPLOY_UNIT].filter((u) => u in h.units)) {
+          const file = path.join(dir, `${stack}-${name}`);
+          fs.writeFileSync(file, h.units[name]!);
+          scores.push(`${stack} ${name} ${exposure(file)}`);
+        }
     }
-    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
-    const image = /^image (\S+)$/m.exec(host.files[DATABASE_PATHS.config]!)![1];
-    const tootctl = calls.map((c) => c.slice(c.indexOf(`${image} `) + image!.length + 1));
-    expect(tootctl).toEqual([
-      `bundle exec bin/tootctl media remove --days ${config.retention.mediaDays} --concurrency 5`,
-      `bundle exec bin/tootctl preview_cards remove --days ${config.retention.previewCardsDays} --concurrency 5`,
+    // small runs the release images; production too; the machine image's are checked below.
+    expect(scores).toEqual([
+      "small mastodon-retention.service 1.5",
+      "production mastodon-retention.service 1.5",
+      "production mastodon-search-deploy.service 1.5",
     ]);
-    expect(config.retention).toEqual({
-      mediaDays: DEFAULTS.retention.mediaDays,
-      previewCardsDays: DEFAULTS.retention.previewCardsDays,
-    });
-    for (const call of calls) {
-      // Straight to PostgreSQL, never a registry: the image the boot pulled.
-      expect(call).toContain("--pull=never");
-      expect(call).toMatch(/-e DB_PORT=5432 /);
-    }
+    const native = renderRetentionUnits(
+      { mediaDays: 7, previewCardsDays: 180 },
+      { kind: "installation" },
+      {
+        host: "db.example",
+        port: 5432,
+      },
+    )[0]!;
+    const file = path.join(dir, "native-retention.service");
+    fs.writeFileSync(file, native.content);
+    expect(exposure(file)).toBeLessThanOrEqual(2.0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -93,6 +93,18 @@ bootTest(
       "stand-in bundle: probe uid=991 home=/opt/mastodon cwd=/opt/mastodon port=3000 " +
         'image-env=[a \\"b\\" \\\\c $d `e`] root-writable=no tmp-writable=yes env-file-readable=yes',
     ]);
+    // The daily retention, run now: tootctl in the same tree and sandbox, as uid 991, straight to
+    // PostgreSQL with libpq's CA in place (core/host/oneOff.ts).
+    expect(boot.exec(["systemctl", "start", "mastodon-retention.service"]).status).toBe(0);
+    const tootctl = journal(boot).filter((l) => l.startsWith("stand-in bundle: tootctl "));
+    expect(tootctl).toEqual([
+      expect.stringMatching(
+        /^stand-in bundle: tootctl media remove --days 7 --concurrency 5 as uid 991 \[DB_HOST=\S+\.rds\.amazonaws\.com DB_PORT=5432 DB_SSLMODE=verify-full ca=readable\]$/,
+      ),
+      expect.stringMatching(
+        /^stand-in bundle: tootctl preview_cards remove --days 180 --concurrency 5 as uid 991 /,
+      ),
+    ]);
   },
   BOOT_MS,
 );

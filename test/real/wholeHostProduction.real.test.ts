@@ -15,12 +15,14 @@
  * can boot here.
  */
 import { type HostBoot } from "../boot/harness";
+import { SEARCH_DEPLOY_UNIT } from "../../core/host/database";
 import {
   BOOT_MS,
   type Outcome,
   bootToOutcome,
   expectMetrics,
   expectReady,
+  journal,
   nextToOutcome,
   userData,
   bootSuite,
@@ -92,6 +94,21 @@ bootTest(
       ["PUT", `/${api}/rolesmapping/mastodon_app`, "mastodon", 201],
     ]);
     expect(search[2]!.n).toBeLessThan(completion!.n);
+    // The search deploy the prepare started: tootctl in the release image's tree and sandbox, as
+    // uid 991, straight to PostgreSQL (core/host/oneOff.ts); ended, successfully.
+    let deploy: string[] = [];
+    for (let attempt = 0; attempt < 30 && deploy.length === 0; attempt++) {
+      deploy = journal(boot).filter((l) => l.startsWith("stand-in bundle: tootctl search deploy"));
+      if (deploy.length === 0) await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(deploy).toEqual([
+      expect.stringMatching(
+        /^stand-in bundle: tootctl search deploy --concurrency 4 as uid 991 \[DB_HOST=\S+ DB_PORT=5432 DB_SSLMODE=verify-full ca=readable\]$/,
+      ),
+    ]);
+    expect(
+      boot.exec(["systemctl", "show", "-p", "Result", "--value", SEARCH_DEPLOY_UNIT]).stdout.trim(),
+    ).toBe("success");
   },
   BOOT_MS,
 );
