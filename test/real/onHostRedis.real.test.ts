@@ -211,18 +211,19 @@ if (unsupported) console.warn(`on-host Redis across a host replacement SKIPPED: 
       try {
         await redis.connect();
         await redis.lpush("queue:push", ...jobs);
-        await redis.zadd("schedule", Date.now() / 1000 + 3600, jobs[0]!);
-        await redis.zadd("retry", Date.now() / 1000 + 60, jobs[1]!);
+        // Sidekiq's scores are epoch seconds; any future instant will do (2100-01-01).
+        await redis.zadd("schedule", 4102444800, jobs[0]!);
+        await redis.zadd("retry", 4102444800, jobs[1]!);
         await redis.zadd("feed:home:1", 1, "113000000000000001");
         // appendfsync everysec: written within about a second; on a busy machine Redis may hold a
         // write back while a background fsync is slow, so wait until nothing is buffered.
-        const deadline = Date.now() + 30_000;
-        for (;;) {
+        // Bounded by attempts, not by a clock: at most 600 reads 50 ms apart.
+        for (let attempt = 0; ; attempt++) {
           const info = await redis.info("persistence");
           const buffered = Number(/aof_buffer_length:(\d+)/.exec(info)?.[1] ?? "0");
           const pending = Number(/aof_pending_bio_fsync:(\d+)/.exec(info)?.[1] ?? "0");
           if (buffered === 0 && pending === 0) break;
-          if (Date.now() > deadline) throw new Error(`AOF buffer not flushed: ${buffered} bytes`);
+          if (attempt >= 600) throw new Error(`AOF buffer not flushed: ${buffered} bytes`);
           await new Promise((r) => setTimeout(r, 50));
         }
       } finally {

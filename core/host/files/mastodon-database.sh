@@ -19,10 +19,9 @@
 #                                       5. Mastodon's OpenSearch user (search_program), then the search
 #                                          indices (search_unit) in the background while no post exists.
 #   mastodon-database role CONFIG       step 1 alone.
-#   mastodon-database run CONFIG ARG... a one-off Rails command (ARG... after `bundle exec`), straight
-#                                       to PostgreSQL like the migrations, for an operator on the host
-#                                       (the README's `tootctl accounts modify`); the retention timer
-#                                       and the search deploy have sandboxed units (core/host/oneOff.ts).
+#   mastodon-database run CONFIG ARG... a one-off Rails command (ARG... after `bundle exec`) for an
+#                                       operator (the README), straight to PostgreSQL; the timers'
+#                                       tootctl runs in sandboxed units (core/host/oneOff.ts).
 #
 # Every step is idempotent: a second run on a prepared database creates, loads and seeds nothing.
 # The one-offs connect straight to PostgreSQL (DB_HOST and DB_PORT override .env.production, which
