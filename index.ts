@@ -3,8 +3,8 @@
  * Config is read from the `mastodon:` namespace of stacks/Pulumi.<stack>.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonStack, type MastodonStackArgs } from "./components/mastodonStack";
-import { ConfigError, namespaceConfig } from "./core/config";
+import { MastodonStack, type MastodonStackArgs } from "./src/stack/mastodonStack";
+import { ConfigError, namespaceConfig } from "./src/config";
 
 /** Which top-level config keys are secrets (`--secret` or `secure:`): Pulumi knows them per key. */
 function secretPaths(all: Record<string, string>): string[][] {

@@ -7,10 +7,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError } from "../core/config";
-import { NameRefusedError, ProgramError } from "../plan/mocks";
-import { planStack } from "../plan/plan";
-import { PlanError } from "../plan/stackFile";
+import { ConfigError } from "../src/config";
+import { NameRefusedError, ProgramError } from "../src/testing/mocks";
+import { planStack } from "../src/cli/plan";
+import { PlanError } from "../src/config/stackFile";
 import program from "../index";
 
 const ROOT = path.join(__dirname, "..");

@@ -5,9 +5,9 @@
  * --search-deploy: `tootctl search deploy` on the scheduler's in-service host (the migrations
  * document's search phase, with the release the stack runs), waited for until it ends: for search
  * turned on over existing data, or an upgrade whose release notes ask for it (a new database gets
- * its indices at the scheduler's first boot, core/host/database.ts).
+ * its indices at the scheduler's first boot, src/database/database.ts).
  *
- * Moves one stack to a Mastodon release in Mastodon's order (core/upgrade/upgrade.ts): the version
+ * Moves one stack to a Mastodon release in Mastodon's order (src/upgrade/upgrade.ts): the version
  * set, the scheduler's fleet rolled alone first (its new host runs the pre-deployment migrations on
  * the new version at boot, while the other fleets serve the old one), then `pulumi up` and every
  * fleet's instance refresh, then the post-deployment migrations. Stops at the first failure and says
@@ -21,7 +21,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { waitForRefreshes } from "../core/upgrade/refreshes";
+import { waitForRefreshes } from "../src/upgrade/refreshes";
 import { type AwsTarget, describeRefresh, migrationsRan, runMigrations } from "./upgradeAws";
 import {
   type ImageSource,
@@ -33,7 +33,7 @@ import {
   type UpgradeOperations,
   UpgradeRefused,
   runUpgrade,
-} from "../core/upgrade/upgrade";
+} from "../src/upgrade/upgrade";
 
 const ROOT = path.join(__dirname, "..");
 const USAGE =

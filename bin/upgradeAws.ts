@@ -5,11 +5,11 @@
  * instance refresh.
  */
 import { execFile } from "child_process";
-import type { RefreshStatus } from "../core/upgrade/refreshes";
-import type { MigrationRun, Phase } from "../core/upgrade/upgrade";
+import type { RefreshStatus } from "../src/upgrade/refreshes";
+import type { MigrationRun, Phase } from "../src/upgrade/upgrade";
 
 const MINUTE = 60_000;
-/** The migrations document's own limit is 2 h (core/host/migrations.ts); a little more here. */
+/** The migrations document's own limit is 2 h (src/database/migrations.ts); a little more here. */
 const MIGRATION_TIMEOUT_MS = 130 * MINUTE;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -5,23 +5,23 @@
  * `mastodon-aws/config`, the fake cloud as `mastodon-aws/testing`, and the whole config-driven
  * program (this repository's index.ts) as `mastodon-aws/program`.
  */
-export * from "../components/mastodonStack";
-export * from "../components/network";
-export * from "../components/postgresDatabase";
-export * from "../components/redisStore";
-export * from "../components/onHostRedis";
-export * from "../components/loadBalancer";
-export * from "../components/mediaStorage";
-export * from "../components/dnsRecords";
-export * from "../components/mail";
-export * from "../components/fleet";
-export * from "../components/monitoring";
-export * from "../components/searchDomain";
-export * from "../components/translation";
-export * from "../components/secrets";
-export * from "../core/config";
+export * from "../src/stack/mastodonStack";
+export * from "../src/network/network";
+export * from "../src/database/postgresDatabase";
+export * from "../src/redis/redisStore";
+export * from "../src/redis/onHostRedis";
+export * from "../src/edge/loadBalancer";
+export * from "../src/media/mediaStorage";
+export * from "../src/edge/dnsRecords";
+export * from "../src/mail/mail";
+export * from "../src/fleet/fleet";
+export * from "../src/monitoring/monitoring";
+export * from "../src/search/searchDomain";
+export * from "../src/translation/translation";
+export * from "../src/stack/secrets";
+export * from "../src/config";
 // The config's resolved `Fleet` and `OnHostRedis` shapes share their names with the components; here
 // the names are the components, and the shapes are `mastodon-aws/config`'s.
-export { Fleet } from "../components/fleet";
-export { OnHostRedis } from "../components/onHostRedis";
+export { Fleet } from "../src/fleet/fleet";
+export { OnHostRedis } from "../src/redis/onHostRedis";
 export * from "./sizing";

@@ -2,7 +2,7 @@
  * The sizing core (`mastodon-aws/sizing`): the Postgres connection budget, the instance catalogs,
  * the per-host memory fit and RDS's connection arithmetic. Pure functions of the config: no Pulumi.
  */
-export * from "../core/sizing/budget";
-export * from "../core/sizing/catalog";
-export * from "../core/sizing/memory";
-export * from "../core/sizing/postgres";
+export * from "../src/budget/budget";
+export * from "../src/vocabulary/catalog";
+export * from "../src/fleet/memory";
+export * from "../src/database/postgres";

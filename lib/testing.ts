@@ -24,7 +24,7 @@ export {
   NameRefusedError,
   ProgramError,
   runUnderMocks,
-} from "../plan/mocks";
+} from "../src/testing/mocks";
 export {
   type AccountNames,
   type CheckedName,
@@ -34,5 +34,5 @@ export {
   FAKE_ACCESS_KEY_ID,
   FAKE_ACCOUNT,
   fakeCloud,
-} from "../plan/fakeCloud";
-export { SECRET_PLACEHOLDER } from "../plan/stackFile";
+} from "../src/testing/fakeCloud";
+export { SECRET_PLACEHOLDER } from "../src/config/stackFile";

@@ -1,25 +1,25 @@
 /**
  * The components other Pulumi languages get (Python, Go, C#, Java, YAML): MastodonStack and every
  * tier component, their args interfaces read by Pulumi's component analyzer
- * (test/componentSchema.test.ts). Each registers the token the provider host constructs it by,
- * `mastodon:index:<Class>` (components/typeToken.ts).
+ * (provider/componentSchema.test.ts). Each registers the token the provider host constructs it by,
+ * `mastodon:index:<Class>` (src/aws/typeToken.ts).
  */
-import { DnsRecords } from "../components/dnsRecords";
-import { Fleet } from "../components/fleet";
-import { HostFiles } from "../components/hostFiles";
-import { ImageBuild } from "../components/imageBuild";
-import { LoadBalancer } from "../components/loadBalancer";
-import { Mail } from "../components/mail";
-import { MastodonStack } from "../components/mastodonStack";
-import { MediaStorage } from "../components/mediaStorage";
-import { Monitoring } from "../components/monitoring";
-import { Network } from "../components/network";
-import { OnHostRedis } from "../components/onHostRedis";
-import { PostgresDatabase } from "../components/postgresDatabase";
-import { RedisStore } from "../components/redisStore";
-import { SearchDomain } from "../components/searchDomain";
-import { MastodonSecrets } from "../components/secrets";
-import { Translation } from "../components/translation";
+import { DnsRecords } from "../src/edge/dnsRecords";
+import { Fleet } from "../src/fleet/fleet";
+import { HostFiles } from "../src/fleet/hostFiles";
+import { ImageBuild } from "../src/images/imageBuild";
+import { LoadBalancer } from "../src/edge/loadBalancer";
+import { Mail } from "../src/mail/mail";
+import { MastodonStack } from "../src/stack/mastodonStack";
+import { MediaStorage } from "../src/media/mediaStorage";
+import { Monitoring } from "../src/monitoring/monitoring";
+import { Network } from "../src/network/network";
+import { OnHostRedis } from "../src/redis/onHostRedis";
+import { PostgresDatabase } from "../src/database/postgresDatabase";
+import { RedisStore } from "../src/redis/redisStore";
+import { SearchDomain } from "../src/search/searchDomain";
+import { MastodonSecrets } from "../src/stack/secrets";
+import { Translation } from "../src/translation/translation";
 
 export {
   DnsRecords,

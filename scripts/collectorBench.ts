@@ -1,6 +1,6 @@
 /**
  * The metrics collector's cost per run against the size of the backlog (part of `npm run bench`):
- * core/host/files/mastodon-metrics.py, as its unit runs it (--dry-run: no AWS call), against a real
+ * src/monitoring/files/mastodon-metrics.py, as its unit runs it (--dry-run: no AWS call), against a real
  * redis-server holding 10 jobs in one database and 100,000 in another, runs interleaved. Printed:
  * the whole process's time and the Redis pipeline's (the collector's own figure), min, median and
  * max, and the ratio of the large backlog's median to the small one's: the reads are O(1) per

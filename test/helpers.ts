@@ -2,14 +2,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../core/config";
-import { DEFAULTS } from "../core/defaults";
-import { adminPasswordParameterName } from "../core/host/databaseRole";
+import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../src/config";
+import { DEFAULTS } from "../src/vocabulary/defaults";
+import { adminPasswordParameterName } from "../src/database/databaseRole";
 import * as pulumi from "@pulumi/pulumi";
-import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
-import { readStackFile } from "../plan/stackFile";
+import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testing/mocks";
+import { readStackFile } from "../src/config/stackFile";
 import program from "../index";
-import type { MastodonStackArgs } from "../components/mastodonStack";
+import type { MastodonStackArgs } from "../src/stack/mastodonStack";
 
 export const ROOT = path.join(__dirname, "..");
 /** The Pulumi project, read from Pulumi.yaml as `pulumi up` reads it: the shipped stacks run under it. */

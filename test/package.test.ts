@@ -14,11 +14,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MastodonStack } from "../components/mastodonStack";
-import { connectionLimit } from "../core/sizing/postgres";
-import type { Budget } from "../core/sizing/budget";
-import { type MockRun, type RecordedResource, runUnderMocks } from "../plan/mocks";
+import { MastodonStack } from "../src/stack/mastodonStack";
+import { connectionLimit } from "../src/database/postgres";
+import type { Budget } from "../src/budget/budget";
+import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testing/mocks";
 import { ROOT, baseArgs, baseConfig } from "./helpers";
+import { PROGRAM_FOLDERS } from "../src/host/programs";
 
 const SLOW = 600_000;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "consumer");
@@ -114,14 +115,15 @@ describe("the packed tarball", () => {
     const files = packed.files.map((f) => f.path);
     const outside = files.filter(
       (f) =>
-        !/^(dist|data|core\/host\/files)\//.test(f) && !["package.json", "README.md", "LICENSE"].includes(f),
+        !/^(dist|data|src\/([a-z]+\/)+files)\//.test(f) &&
+        !["package.json", "README.md", "LICENSE"].includes(f),
     );
     expect(outside).toEqual([]);
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
-    // Everything the package reads at run time, from the package root (core/data.ts).
+    // Everything the package reads at run time, from the package root (src/vocabulary/data.ts).
     for (const f of filesUnder(path.join(ROOT, "data"))) expect(files).toContain(`data/${f}`);
-    for (const f of filesUnder(path.join(ROOT, "core", "host", "files")))
-      expect(files).toContain(`core/host/files/${f}`);
+    for (const [name, folder] of Object.entries(PROGRAM_FOLDERS))
+      expect(files).toContain(`${folder}/${name}`);
     // Every target of the exports map exists in the tarball.
     const targets = Object.values(manifest["exports"] as Record<string, string | Record<string, string>>)
       .flatMap((t) => (typeof t === "string" ? [t] : Object.values(t)))
@@ -138,7 +140,7 @@ describe("the packed tarball", () => {
       ]),
     );
     expect(files).toEqual(
-      expect.arrayContaining(["dist/components/mastodonStack.js", "dist/components/mastodonStack.d.ts"]),
+      expect.arrayContaining(["dist/src/stack/mastodonStack.js", "dist/src/stack/mastodonStack.d.ts"]),
     );
   });
 

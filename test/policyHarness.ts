@@ -9,7 +9,7 @@ import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import * as serverModule from "@pulumi/policy/server";
 import type { Policies } from "@pulumi/policy";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import type { MockRun } from "../plan/mocks";
+import type { MockRun } from "../src/testing/mocks";
 
 /** @pulumi/policy's handlers (server.js exports them; its .d.ts marks them internal). */
 type Handler = (

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { z } from "zod";
-import { parseStackConfig, stackConfigSchema } from "../core/config";
+import { parseStackConfig, stackConfigSchema } from "../src/config";
 
 const ROOT = path.join(__dirname, "..");
 const DOCS = path.join(ROOT, "docs");

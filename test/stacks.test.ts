@@ -1,5 +1,5 @@
-import { SIDEKIQ_QUEUES } from "../core/defaults";
-import { parseStackConfig } from "../core/config";
+import { SIDEKIQ_QUEUES } from "../src/vocabulary/defaults";
+import { parseStackConfig } from "../src/config";
 import { STACKS, stackConfig } from "./helpers";
 
 /**

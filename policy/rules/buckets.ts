@@ -1,6 +1,6 @@
 /**
  * Every S3 bucket declares its default encryption and a public access block with all four
- * settings on, as the package's buckets do (components/privateBucket.ts). S3 has encrypted new
+ * settings on, as the package's buckets do (src/aws/privateBucket.ts). S3 has encrypted new
  * objects with SSE-S3 by default since January 2023 and blocks public access on new buckets by
  * default (Amazon S3 User Guide, "Setting default server-side encryption behavior" and "Blocking
  * public access"); the rule asks for both in the program so neither rests on an account setting

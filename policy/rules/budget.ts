@@ -2,15 +2,15 @@
  * The Postgres connection budget over any program's resources (docs/budget.md, docs/policy.md):
  * for each RDS instance tagged with a deployment (mastodon:stack), the groups and instances of that
  * deployment may open at most (maxSize + the hosts a replacement runs beyond it, from the group's
- * instance maintenance policy: core/sizing/replacement.ts) x mastodon:postgres-connections each, and with the admin
+ * instance maintenance policy: src/fleet/replacement.ts) x mastodon:postgres-connections each, and with the admin
  * headroom that must fit in 90% of max_connections less the superuser slots, the sizing core's
- * connectionLimit. The same arithmetic as core/sizing/budget.ts, from resource properties alone.
+ * connectionLimit. The same arithmetic as src/budget/budget.ts, from resource properties alone.
  */
-import { POLICY_TAGS } from "../../core/aws/policyTags";
-import { DEFAULTS } from "../../core/defaults";
-import { rdsClassSpec } from "../../core/sizing/catalog";
-import { connectionLimit, rdsDefaultMaxConnections, usableConnections } from "../../core/sizing/postgres";
-import { type HealthyPercentages, surgeHosts } from "../../core/sizing/replacement";
+import { POLICY_TAGS } from "../../src/aws/policyTags";
+import { DEFAULTS } from "../../src/vocabulary/defaults";
+import { rdsClassSpec } from "../../src/vocabulary/catalog";
+import { connectionLimit, rdsDefaultMaxConnections, usableConnections } from "../../src/database/postgres";
+import { type HealthyPercentages, surgeHosts } from "../../src/fleet/replacement";
 import { type StackResource, type Violation, known, label, referenced, tagsOf } from "./resources";
 
 export const GROUP = "aws:autoscaling/group:Group";

@@ -1,11 +1,11 @@
 /**
  * The scheduler singleton: sidekiq-scheduler enqueues scheduled jobs from every process that listens
  * to `scheduler`, so a deployment runs exactly one (scaling-mastodon-compendium.txt: one scheduler
- * per cluster; core/config/rules/queues.ts refuses it in config). Over resources: at most one group
+ * per cluster; src/fleet/rules/queues.ts refuses it in config). Over resources: at most one group
  * or instance of a deployment lists `scheduler` in its mastodon:sidekiq-queues tag, and that
  * group's maxSize is 1.
  */
-import { POLICY_TAGS } from "../../core/aws/policyTags";
+import { POLICY_TAGS } from "../../src/aws/policyTags";
 import { GROUP, INSTANCE } from "./budget";
 import { type StackResource, type Violation, label, tagsOf } from "./resources";
 

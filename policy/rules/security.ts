@@ -6,8 +6,8 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { POLICY_TAGS } from "../../core/aws/policyTags";
-import { C_FAMILY_PATTERN } from "../../core/sizing/catalog";
+import { POLICY_TAGS } from "../../src/aws/policyTags";
+import { C_FAMILY_PATTERN } from "../../src/vocabulary/catalog";
 import { tagsOf } from "./resources";
 
 export type Props<Args> = Unwrap<NonNullable<Args>>;

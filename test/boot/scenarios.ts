@@ -4,10 +4,10 @@
  * ready host passes. Used by the tests (with jest's `expect`) and by scripts/bootBench.ts (the
  * boot alone).
  */
-import { fleetArtifacts } from "../../plan/fleetArtifacts";
-import { BOOT_PATHS, placeholdersIn } from "../../core/host/boot";
-import { HOST_FILES } from "../../core/host/hostFiles";
-import { LIFECYCLE_HOOK_NAME } from "../../core/host/readiness";
+import { fleetArtifacts } from "../../src/cli/fleetArtifacts";
+import { BOOT_PATHS, placeholdersIn } from "../../src/host/boot";
+import { HOST_FILES } from "../../src/fleet/host/hostFiles";
+import { LIFECYCLE_HOOK_NAME } from "../../src/fleet/host/readiness";
 import { runStack } from "../helpers";
 import { type BootOptions, HostBoot, type Recorded, bootSupport, cleanStale } from "./harness";
 import { AGENT_CTL_LOG } from "./image";

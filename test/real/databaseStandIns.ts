@@ -1,5 +1,5 @@
 /**
- * The stand-ins test/real/database.real.test.ts puts on PATH for what the scheduler's host has and
+ * The stand-ins src/database/database.real.test.ts puts on PATH for what the scheduler's host has and
  * the test cannot run: each a small /bin/sh program that records its argv into $FAKE_LOG/calls.log,
  * in order (that file's header says what each plays).
  */

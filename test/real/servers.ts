@@ -23,11 +23,11 @@ import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import { promisify } from "util";
-import { type DatabaseHostInput, renderDatabaseConfig } from "../../core/host/database";
-import { type DatabaseRoleSetup, renderRoleSetupSql } from "../../core/host/databaseRole";
-import { DATABASE_PATHS } from "../../core/host/oneOff";
-import { MASTODON_DATABASE, PROGRAMS_DIR } from "../../core/host/programs";
-import { MASTODON_PATHS } from "../../core/host/units";
+import { type DatabaseHostInput, renderDatabaseConfig } from "../../src/database/database";
+import { type DatabaseRoleSetup, renderRoleSetupSql } from "../../src/database/databaseRole";
+import { DATABASE_PATHS } from "../../src/fleet/host/oneOff";
+import { MASTODON_DATABASE, programPath } from "../../src/host/programs";
+import { MASTODON_PATHS } from "../../src/fleet/host/units";
 
 const execFileAsync = promisify(execFile);
 
@@ -328,8 +328,8 @@ export const RDS_MASTER_SQL = (master: string, password: string, database: strin
   `CREATE DATABASE ${database} OWNER ${master}`,
 ];
 
-/** The database's lifecycle program the scheduler's host runs (core/host/files/mastodon-database.sh). */
-export const DATABASE_PROGRAM = path.join(PROGRAMS_DIR, MASTODON_DATABASE);
+/** The database's lifecycle program the scheduler's host runs (src/database/files/mastodon-database.sh). */
+export const DATABASE_PROGRAM = programPath(MASTODON_DATABASE);
 
 /** Where PostgreSQL 15's own programs (psql above all) are: first on a test program's PATH. */
 export const POSTGRES_BIN = PG_BIN;
@@ -347,12 +347,12 @@ export interface TestDatabaseConfig {
   /** verify-full against this CA (ca_bundle); without it ssl_mode disable, the server having no TLS. */
   readonly caFile?: string;
   readonly owner?: DatabaseHostInput["owner"];
-  /** Mastodon's OpenSearch user (core/host/searchUser.ts): search_* lines as rendered, not relocated. */
+  /** Mastodon's OpenSearch user (src/search/searchUser.ts): search_* lines as rendered, not relocated. */
   readonly search?: DatabaseHostInput["search"];
 }
 
 /**
- * /etc/mastodon/database.conf as core/host/database.ts renders it for the release image, for `pg`
+ * /etc/mastodon/database.conf as src/database/database.ts renders it for the release image, for `pg`
  * on 127.0.0.1 in region test-1, with the host paths relocated to the test's own files: role_sql,
  * env_file, ca_bundle (and ssl_mode disable without a CA). Every other line is the rendered one.
  */
@@ -390,7 +390,7 @@ export function testDatabaseConfig(input: TestDatabaseConfig): string {
 
 /**
  * Step 1 of the scheduler's host's first boot alone: `mastodon-database role CONFIG`
- * (core/host/files/mastodon-database.sh, run by bash as on the host) against `pg`, with the config
+ * (src/database/files/mastodon-database.sh, run by bash as on the host) against `pg`, with the config
  * testDatabaseConfig renders, the role's SQL renderRoleSetupSql renders, and a stand-in `aws` that
  * answers get-parameter from `parameters` (name -> value). Without `caFile` the connection is plain
  * (the server has no TLS); with it, verify-full against that CA instead of the RDS bundle. TMPDIR is

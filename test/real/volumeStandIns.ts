@@ -1,5 +1,5 @@
 /**
- * What the on-host persistent Redis's volume program (core/host/files/mastodon-redis-volume.sh) is
+ * What the on-host persistent Redis's volume program (src/redis/files/mastodon-redis-volume.sh) is
  * run against in the real tests: a real block device (a loop device over a file image: losetup,
  * needs root), an instance metadata service (IMDSv2, on loopback), and a stand-in AWS CLI that
  * plays EC2's part for one volume. The stand-in keeps the volume's state in files, records every
@@ -11,11 +11,11 @@ import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { PROGRAMS_DIR } from "../../core/host/programs";
-import { type RedisVolumeInput, redisVolumeCommand } from "../../core/host/redisVolume";
+import { programPath } from "../../src/host/programs";
+import { type RedisVolumeInput, redisVolumeCommand } from "../../src/redis/redisVolume";
 import { isRoot, tempDir } from "./servers";
 
-export const VOLUME_PROGRAM = path.join(PROGRAMS_DIR, "mastodon-redis-volume.sh");
+export const VOLUME_PROGRAM = programPath("mastodon-redis-volume.sh");
 
 /** Why the volume tests cannot run here, or undefined: they need root and a working losetup. */
 export function loopSupport(): string | undefined {

@@ -13,10 +13,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { fleetArtifacts } from "../../plan/fleetArtifacts";
-import { HOST_FILES } from "../../core/host/hostFiles";
-import { onHostRedisPaths } from "../../core/host/onHostRedis";
-import { REDIS_VOLUME_PATHS, nvmeDevicePath } from "../../core/host/redisVolume";
+import { fleetArtifacts } from "../../src/cli/fleetArtifacts";
+import { HOST_FILES } from "../../src/fleet/host/hostFiles";
+import { onHostRedisPaths } from "../../src/redis/onHostRedisUnits";
+import { REDIS_VOLUME_PATHS, nvmeDevicePath } from "../../src/redis/redisVolume";
 import { STACKS, runStack } from "../helpers";
 import { type BootOptions, HostBoot } from "../boot/harness";
 import {
@@ -85,7 +85,7 @@ bootTest(
       boot.psql(boot.inputs.database!.name, "SELECT count(*) FROM oauth_applications WHERE superapp"),
     ).toBe("1");
     await expectMetrics(boot, ["RedisMemoryPercent", "StreamingConnections"]);
-    // Puma ran from the release image's tree under systemd's sandbox (core/host/imageRoot.ts): as
+    // Puma ran from the release image's tree under systemd's sandbox (src/images/imageRoot.ts): as
     // the image's user, its home and directory, the unit's PORT over the image's 9, the image's own
     // variable unchanged through the environment file, the tree read-only but tmp/, the env file
     // readable.
@@ -94,7 +94,7 @@ bootTest(
         'image-env=[a \\"b\\" \\\\c $d `e`] root-writable=no tmp-writable=yes env-file-readable=yes',
     ]);
     // The daily retention, run now: tootctl in the same tree and sandbox, as uid 991, straight to
-    // PostgreSQL with libpq's CA in place (core/host/oneOff.ts).
+    // PostgreSQL with libpq's CA in place (src/fleet/host/oneOff.ts).
     expect(boot.exec(["systemctl", "start", "mastodon-retention.service"]).status).toBe(0);
     const tootctl = journal(boot).filter((l) => l.startsWith("stand-in bundle: tootctl "));
     expect(tootctl).toEqual([
@@ -138,9 +138,9 @@ bootTest(
 );
 
 /**
- * Once a defect: mastodon.target had Wants=multi-user.target (core/host/units.ts, renderTarget),
+ * Once a defect: mastodon.target had Wants=multi-user.target (src/fleet/host/units.ts, renderTarget),
  * which gives it an implicit After=multi-user.target; the watch and the drain are After=mastodon.target
- * and WantedBy=multi-user.target (core/host/readiness.ts, readinessLoopUnit), so multi-user.target
+ * and WantedBy=multi-user.target (src/fleet/host/readiness.ts, readinessLoopUnit), so multi-user.target
  * was After= them: an ordering cycle. At every boot after the first, systemd deleted their start jobs
  * to break it ("Job mastodon-watch.service/start deleted to break ordering cycle"): a rebooted host
  * ran neither, was never marked Unhealthy and never drained.
@@ -168,7 +168,7 @@ function persistentRedis(boot: HostBoot, ...args: string[]): string {
 const MARKER = ["queue:marker", "job-1", "job-2", "job-3"] as const;
 
 /**
- * small's persistent Redis keeps its data on an EBS volume of its own (core/host/redisVolume.ts):
+ * small's persistent Redis keeps its data on an EBS volume of its own (src/redis/redisVolume.ts):
  * the first boot read it (free), attached it to its own instance and read it again until attached,
  * every call signed and accepted; the reboot found the device and asked EC2 nothing; the Redis's
  * directory is that volume's filesystem, and its AOF is there.

@@ -82,7 +82,7 @@ bootTest(
 );
 
 /**
- * Red while the defect stands: the one-off's `podman run` (core/host/files/mastodon-database.sh,
+ * Red while the defect stands: the one-off's `podman run` (src/database/files/mastodon-database.sh,
  * rails()) has podman's default log driver, journald on Debian 12, so conmon writes tootctl's
  * output, "New password: ..." included, to the journal (as mastodon-boot.service's), from where
  * the journal export ships it to CloudWatch Logs; the $(...) that captures it for SSM does not

@@ -15,7 +15,7 @@
  * can boot here.
  */
 import { type HostBoot } from "../boot/harness";
-import { SEARCH_DEPLOY_UNIT } from "../../core/host/database";
+import { SEARCH_DEPLOY_UNIT } from "../../src/database/database";
 import {
   BOOT_MS,
   type Outcome,
@@ -95,7 +95,7 @@ bootTest(
     ]);
     expect(search[2]!.n).toBeLessThan(completion!.n);
     // The search deploy the prepare started: tootctl in the release image's tree and sandbox, as
-    // uid 991, straight to PostgreSQL (core/host/oneOff.ts); ended, successfully.
+    // uid 991, straight to PostgreSQL (src/fleet/host/oneOff.ts); ended, successfully.
     let deploy: string[] = [];
     for (let attempt = 0; attempt < 30 && deploy.length === 0; attempt++) {
       deploy = journal(boot).filter((l) => l.startsWith("stand-in bundle: tootctl search deploy"));

@@ -1,0 +1,268 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { fitLogicalName } from "../aws/naming";
+import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
+import { DEFAULTS } from "../vocabulary/defaults";
+import { type DatabaseRoleSetup, adminPasswordParameterName, checkDatabaseRole } from "./databaseRole";
+import type { PostgresVersion } from "../config/args";
+import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "./postgres";
+import { providedType, withFormerType } from "../aws/typeToken";
+
+export interface PostgresInstanceSize {
+  /** e.g. db.r7g.2xlarge */
+  instanceClass: string;
+  /** Computed by the sizing core (src/database/postgres.ts). */
+  maxConnections: number;
+  workMemMiB: number;
+}
+
+/** What the database reads of the connection budget (src/budget/budget.ts Budget). */
+export interface DatabaseBudgetArgs {
+  /**
+   * The app role's CONNECTION LIMIT (src/budget/budget.ts Budget.roleConnectionLimit): from
+   * max_connections alone, holding the fleets and the admin headroom the one-off processes use.
+   */
+  roleConnectionLimit: number;
+}
+
+export interface PostgresDatabaseArgs extends PostgresInstanceSize {
+  /** Isolated data subnets, one per AZ. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The database role's security group (5432 from the fleets). */
+  securityGroupId: pulumi.Input<string>;
+  /** Where the two passwords are stored, e.g. /mastodon/mastodon-aws/production/mastodon. */
+  parameterPrefix: string;
+  /** The deployment (Pulumi project and stack, MastodonStack name): the final snapshot is named from it. */
+  scope: DeploymentIdentity;
+  /** (@default "17") */
+  engineVersion?: PostgresVersion;
+  /** (@default false) */
+  multiAz?: boolean;
+  /** (@default 20) */
+  storageGiB?: number;
+  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). (@default max(200, 1.26 x storageGiB)) */
+  maxStorageGiB?: number;
+  /**
+   * Production: deletion protection, a final snapshot, 14 days of backups. Elsewhere 7 days and no
+   * final snapshot. (@default false)
+   */
+  production?: boolean;
+  /** A read replica, sized on its own; the budget counts it against its own max_connections (@default none). */
+  replica?: PostgresInstanceSize;
+  /** (@default "mastodon_production") */
+  databaseName?: string;
+  /** The role Mastodon connects as (DB_USER), made by the scheduler's host at its first boot (src/database/database.ts). (@default "mastodon") */
+  username?: string;
+  /** The RDS master user: the database's preparation and administrators only. (@default "mastodon_admin") */
+  masterUsername?: string;
+  /**
+   * The primary's connection budget (src/budget/budget.ts): the app role's CONNECTION LIMIT is its
+   * roleConnectionLimit, so the role never takes RDS's reserved slots or the 10% the budget keeps
+   * for the master. Without it, no `roleSetup` (@default none).
+   */
+  budget?: DatabaseBudgetArgs;
+  /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack (@default {}). */
+  tags?: { [key: string]: string };
+}
+
+/**
+ * RDS PostgreSQL for Mastodon: gp3 with storage autoscaling, encrypted, private, TLS forced, the
+ * sizing core's max_connections and work_mem in its own parameter group, two generated passwords
+ * kept as SSM SecureStrings (never an output in clear): the RDS master's and the app role's, and an
+ * optional read replica. Mastodon connects as its own role (`username`), never as the master, an
+ * rds_superuser that could take the connections the budget keeps for administrators; the scheduler's
+ * host makes that role from `roleSetup` at its first boot (src/database/database.ts, databaseRole.ts).
+ */
+export class PostgresDatabase extends pulumi.ComponentResource {
+  public readonly instance: aws.rds.Instance;
+  public readonly replica?: aws.rds.Instance;
+  public readonly parameterGroup: aws.rds.ParameterGroup;
+  public readonly address: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  public readonly replicaAddress?: pulumi.Output<string>;
+  public readonly databaseName: string;
+  /** The app's role (DB_USER). */
+  public readonly username: string;
+  /** The app role's password (DB_PASS): a Pulumi secret. */
+  public readonly password: pulumi.Output<string>;
+  /** The SSM SecureString parameter the hosts read the app role's password from at boot. */
+  public readonly passwordParameter: aws.ssm.Parameter;
+  public readonly passwordParameterName: string;
+  /** The RDS master user. */
+  public readonly masterUsername: string;
+  /** The master's password: a Pulumi secret, read on the host only by the database's preparation. */
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly adminPasswordParameter: aws.ssm.Parameter;
+  public readonly adminPasswordParameterName: string;
+  /** What the scheduler's host needs to make the role (src/database/database.ts); present when the budget was given. */
+  public readonly roleSetup?: DatabaseRoleSetup;
+
+  constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(
+      providedType("PostgresDatabase"),
+      name,
+      {},
+      withFormerType("mastodon:database:PostgresDatabase", opts),
+    );
+    const parent = { parent: this };
+    const engineVersion = args.engineVersion ?? DEFAULTS.database.engineVersion;
+    const production = args.production ?? false;
+    const storageGiB = args.storageGiB ?? DEFAULTS.database.storageGiB;
+    this.databaseName = args.databaseName ?? DEFAULTS.mastodon.databaseName;
+    this.username = args.username ?? DEFAULTS.mastodon.username;
+    this.masterUsername = args.masterUsername ?? DEFAULTS.mastodon.masterUsername;
+    if (this.masterUsername === this.username)
+      throw new Error(`${name}: the app role and the RDS master user must differ (both ${this.username})`);
+
+    // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production, PgBouncer's
+    // userlist, a pgpass line and a psql literal. The app role's resources keep the logical names they
+    // had when the app connected as the master: the parameter hosts read (db-password) and its value
+    // stay what they were.
+    const password = new random.RandomPassword(
+      `${name}-master-password`,
+      { length: 40, special: false },
+      parent,
+    );
+    this.password = pulumi.secret(password.result);
+    this.passwordParameterName = `${args.parameterPrefix}/db-password`;
+    this.passwordParameter = new aws.ssm.Parameter(
+      `${name}-master-password`,
+      {
+        name: this.passwordParameterName,
+        type: "SecureString",
+        value: this.password,
+        description: `Mastodon's PostgreSQL role ${this.username} (DB_PASS)`,
+      },
+      parent,
+    );
+    const adminPassword = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 40, special: false },
+      parent,
+    );
+    this.adminPassword = pulumi.secret(adminPassword.result);
+    this.adminPasswordParameterName = adminPasswordParameterName(args.parameterPrefix);
+    this.adminPasswordParameter = new aws.ssm.Parameter(
+      `${name}-admin-password`,
+      {
+        name: this.adminPasswordParameterName,
+        type: "SecureString",
+        value: this.adminPassword,
+        description: `RDS master user ${this.masterUsername} (the database's preparation on the scheduler's host; never the app)`,
+      },
+      parent,
+    );
+    if (args.budget) {
+      this.roleSetup = {
+        masterUser: this.masterUsername,
+        appUser: this.username,
+        databaseName: this.databaseName,
+        connectionLimit: args.budget.roleConnectionLimit,
+        adminPasswordParameter: this.adminPasswordParameterName,
+        appPasswordParameter: this.passwordParameterName,
+      };
+      checkDatabaseRole(this.roleSetup);
+    }
+
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: `${name}: data subnets` },
+      parent,
+    );
+    const parameterGroup = (suffix: string, size: PostgresInstanceSize) =>
+      new aws.rds.ParameterGroup(
+        `${name}-${suffix}`,
+        {
+          family: postgresFamily(engineVersion),
+          description: `${name}: max_connections ${size.maxConnections}, work_mem ${size.workMemMiB} MiB (mastodon-aws sizing core)`,
+          parameters: rdsParameters(size.maxConnections, size.workMemMiB),
+        },
+        parent,
+      );
+    this.parameterGroup = parameterGroup("params", args);
+
+    // RDS identifiers hold 63 characters, the provider's random suffix included.
+    this.instance = new aws.rds.Instance(
+      fitLogicalName("aws:rds/instance:Instance", name, "primary"),
+      {
+        engine: "postgres",
+        engineVersion,
+        instanceClass: args.instanceClass,
+        dbName: this.databaseName,
+        // A new master username replaces the instance (RDS cannot rename it).
+        username: this.masterUsername,
+        password: this.adminPassword,
+        port: 5432,
+        parameterGroupName: this.parameterGroup.name,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [args.securityGroupId],
+        publiclyAccessible: false,
+        multiAz: args.multiAz ?? false,
+        storageType: "gp3",
+        allocatedStorage: storageGiB,
+        maxAllocatedStorage: args.maxStorageGiB ?? defaultMaxStorageGiB(storageGiB),
+        storageEncrypted: true,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        backupRetentionPeriod: production ? 14 : 7,
+        copyTagsToSnapshot: true,
+        deletionProtection: production,
+        skipFinalSnapshot: !production,
+        // Snapshot identifiers are unique per account and Region (RDS API DeleteDBInstance,
+        // FinalDBSnapshotIdentifier): project and stack keep two deployments apart.
+        ...(production && {
+          finalSnapshotIdentifier: scopedName(
+            args.scope,
+            "aws:rds/instance:Instance",
+            name,
+            ["final"],
+            "finalSnapshotIdentifier",
+          ),
+        }),
+        performanceInsightsEnabled: true,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql"],
+        autoMinorVersionUpgrade: true,
+        // Major upgrades are a runbook step, never a side effect of `pulumi up`.
+        allowMajorVersionUpgrade: false,
+        ...(args.tags && { tags: args.tags }),
+      },
+      { parent: this, protect: production },
+    );
+
+    if (args.replica) {
+      const replicaParameters = parameterGroup("replica-params", args.replica);
+      this.replica = new aws.rds.Instance(
+        fitLogicalName("aws:rds/instance:Instance", name, "replica"),
+        {
+          replicateSourceDb: this.instance.identifier,
+          instanceClass: args.replica.instanceClass,
+          parameterGroupName: replicaParameters.name,
+          vpcSecurityGroupIds: [args.securityGroupId],
+          publiclyAccessible: false,
+          storageType: "gp3",
+          storageEncrypted: true,
+          caCertIdentifier: "rds-ca-rsa2048-g1",
+          performanceInsightsEnabled: true,
+          performanceInsightsRetentionPeriod: 7,
+          enabledCloudwatchLogsExports: ["postgresql"],
+          skipFinalSnapshot: true,
+          autoMinorVersionUpgrade: true,
+          ...(args.tags && { tags: args.tags }),
+        },
+        parent,
+      );
+      this.replicaAddress = this.replica.address;
+    }
+
+    this.address = this.instance.address;
+    this.port = this.instance.port;
+    this.registerOutputs({
+      address: this.address,
+      port: this.port,
+      replicaAddress: this.replicaAddress,
+      passwordParameterName: this.passwordParameter.name,
+      adminPasswordParameterName: this.adminPasswordParameter.name,
+    });
+  }
+}

@@ -1,0 +1,384 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { gzipSync } from "zlib";
+import { DEFAULTS } from "../vocabulary/defaults";
+import type { SidekiqQueue } from "../config/args";
+import { fleetLogGroupName } from "../monitoring/logs";
+import { type HealthyPercentages, groupMaintenancePolicy } from "./replacement";
+import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../monitoring/metrics";
+import { POLICY_TAGS, fleetPolicyTags } from "../aws/policyTags";
+import {
+  DRAIN,
+  LIFECYCLE_HOOK_NAME,
+  MAX_LIFECYCLE_HEARTBEAT_SECONDS,
+  capacityWaitSeconds,
+} from "./host/readiness";
+import { type FleetVolumeArgs, fleetRole } from "./fleetRole";
+import { providedType, withFormerType } from "../aws/typeToken";
+
+/**
+ * A new host counts in the group's figures this long after it is InService. The launch lifecycle
+ * hook keeps it out of InService until its units serve (readiness.ts), so what is left is the
+ * metrics' own lag: two of the collector's one-minute periods.
+ */
+const INSTANCE_WARMUP_SECONDS = 2 * METRICS_PERIOD_SECONDS;
+
+/** The group tag naming the group whose host prepared the database before this one was created. */
+export const SCHEMA_FROM_TAG = "mastodon:schema-from";
+
+/** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * One fleet as its Auto Scaling group reads it: sizes, instance types and scaling targets as
+ * resolved from config (src/config/resolve.ts), and the two facts the policy pack reads from the
+ * group's tags (src/aws/policyTags.ts). What the hosts run is in userData.
+ */
+export interface FleetGroupArgs {
+  /** The fleet's name (its mastodon:fleets key): tags, log group, the FleetQueueLatency dimension. */
+  name: string;
+  /** A c-family instance type, e.g. c7g.large. */
+  instanceType: string;
+  minSize: number;
+  desiredSize: number;
+  /** The connection budget counts this size. */
+  maxSize: number;
+  /** Run above minSize on Spot, the minimum on demand (@default false). */
+  spot?: boolean;
+  /** With spot: further types the Spot capacity may run on, alike in architecture and vCPUs (@default none). */
+  spotInstanceTypes?: string[];
+  /** Target tracking on average CPU, percent (@default none). */
+  cpuTarget?: number;
+  /** Target tracking on the largest latency of the fleet's queues, seconds (@default none). */
+  queueLatencyTarget?: number;
+  /** Encrypted gp3 root volume, GiB (@default 30). */
+  rootVolumeGiB?: number;
+  /** The Sidekiq queues its hosts serve (@default none). */
+  sidekiqQueues?: SidekiqQueue[];
+  /** What one host opens against PostgreSQL, after PgBouncer when pooled: the budget the policy pack checks. */
+  postgresConnectionsPerHost: number;
+  /** How hosts are replaced: the budget's surge (src/fleet/replacement.ts). (@default by its role) */
+  instanceMaintenancePolicy?: HealthyPercentages;
+}
+
+export interface FleetArgs extends FleetVolumeArgs {
+  /** The group: sizes, types, scaling and the budget's facts (src/stack/wiring.ts fleetGroup). */
+  fleet: FleetGroupArgs;
+  imageId: pulumi.Input<string>;
+  /** (@default "/dev/xvda") */
+  rootDeviceName?: string;
+  subnetIds: pulumi.Input<string>[];
+  securityGroupIds: pulumi.Input<string>[];
+  /** Fleets in public subnets (no NAT) need a public IPv4 for egress. (@default false) */
+  associatePublicIp?: boolean;
+  /** cloud-config (plain text); compressed and encoded here. */
+  userData: pulumi.Input<string>;
+  /**
+   * The launch hook's heartbeat timeout: the boot's own bound (src/fleet/host/readiness.ts,
+   * lifecycleHeartbeatSeconds of the steps userData runs). `pulumi up` waits for the group's
+   * capacity this long plus a launch. (@default 7200, AWS's longest)
+   */
+  launchHeartbeatSeconds?: pulumi.Input<number>;
+  /**
+   * The group of the host that prepares the database (the scheduler's fleet; src/database/database.ts).
+   * This group is created only once that group has its host InService, so no host of this fleet
+   * boots before the schema exists: the name is a tag of this group (`mastodon:schema-from`, not on
+   * the instances), a reference the engine must resolve first. (@default none: this fleet prepares it)
+   */
+  schemaFromGroup?: pulumi.Input<string>;
+  /** ALB target groups the instances join (web, or one per streaming port). (@default []) */
+  targetGroupArns?: pulumi.Input<string>[];
+  /** The stack's SSM path: it names the fleet's log group and its metrics' Stack dimension. */
+  parameterPath: string;
+  /**
+   * The SSM parameters the hosts read, each by name (src/fleet/host/fleetHost.ts, FleetHost.parameterNames):
+   * the role may read (and decrypt) these and no other parameter. (@default none)
+   */
+  parameterNames?: pulumi.Input<string[]>;
+  /**
+   * The media bucket policy (JSON) from MediaStorage, for fleets that read or write media (Puma's
+   * uploads, Sidekiq's fetches and removals). The streaming server never touches S3. (@default none)
+   */
+  mediaAccessPolicy?: pulumi.Input<string>;
+  /** The host-files bucket's read policy (JSON): the programs the hosts fetch at boot. (@default none) */
+  hostFilesPolicy?: pulumi.Input<string>;
+  /**
+   * The RDS master password's SSM parameter ARN, for the fleet that prepares the database (the
+   * scheduler's): no other fleet may read it. (@default none)
+   */
+  adminPasswordParameterArn?: pulumi.Input<string>;
+  /**
+   * The owner's first-password SSM parameter ARN, for the fleet that creates the owner account: it
+   * may read (whether it exists) and write that one parameter. (@default none)
+   */
+  ownerPasswordParameterArn?: pulumi.Input<string>;
+  /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). (@default none) */
+  pullPolicy?: pulumi.Input<string>;
+  /** Tags on every instance, e.g. the stack that owns it. (@default {}) */
+  tags?: Record<string, string>;
+  /**
+   * Tags on the instances and volumes only, through the launch template (e.g. the Mastodon version
+   * they run): a change rolls the fleet, and touches nothing else. (@default {})
+   */
+  instanceTags?: Record<string, string>;
+  /** (@default 30) */
+  logRetentionDays?: number;
+}
+
+/**
+ * One role fleet: a launch template (IMDSv2 only, encrypted gp3 root, no key pair, user-data
+ * compressed), an instance profile allowed only what the fleet needs (SSM agent, the parameters
+ * its hosts read, the media bucket, its log group, metrics in the Mastodon namespace), and an Auto
+ * Scaling group across the app subnets.
+ *
+ * A new instance stays in Pending:Wait on the launch lifecycle hook until its boot completes the
+ * action (src/fleet/host/readiness.ts): CONTINUE when every unit serves, ABANDON (the instance is
+ * terminated and replaced) when a step fails or it is not ready in time, and ABANDON by default
+ * when nothing answers within the heartbeat timeout. The hook is declared with the group
+ * (initialLifecycleHooks), so even the first instances wait on it (Amazon EC2 Auto Scaling User
+ * Guide, "Add lifecycle hooks": a hook added after the group misses the instances already
+ * launching). After the boot, the host's watch marks it Unhealthy when its units stay down; web
+ * and streaming fleets also use the ALB's health checks.
+ *
+ * Hosts are replaced (an instance refresh on a launch-template change, a host marked Unhealthy) as
+ * the group's instance maintenance policy says: web and streaming launch first, the scheduler's one
+ * host and other Sidekiq hosts leave first (src/fleet/replacement.ts, which the budget reads).
+ */
+export class Fleet extends pulumi.ComponentResource {
+  public readonly fleetName: string;
+  public readonly launchTemplate: aws.ec2.LaunchTemplate;
+  public readonly group: aws.autoscaling.Group;
+  public readonly role: aws.iam.Role;
+  public readonly logGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(providedType("Fleet"), name, {}, withFormerType("mastodon:compute:Fleet", opts));
+    const parent = { parent: this };
+    const { fleet } = args;
+    this.fleetName = fleet.name;
+    const region = aws.getRegionOutput({}, parent).region;
+    const identity = aws.getCallerIdentityOutput({}, parent);
+    const tags = { ...(args.tags ?? {}), [POLICY_TAGS.fleet]: fleet.name };
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        name: fleetLogGroupName(args.parameterPath, fleet.name),
+        retentionInDays: args.logRetentionDays ?? DEFAULTS.fleet.logRetentionDays,
+      },
+      parent,
+    );
+
+    const { role, profile } = fleetRole(name, args, {
+      region,
+      accountId: identity.accountId,
+      tags,
+      logGroupArn: this.logGroup.arn,
+      parent: this,
+    });
+    this.role = role;
+
+    const userData = pulumi.output(args.userData).apply((text) => {
+      // mtime 0 in the gzip header (Node's default): the same config gives the same bytes.
+      const compressed = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+      if (compressed.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(
+          `${name}: user-data is ${compressed.length} bytes compressed, over EC2's ${USER_DATA_LIMIT_BYTES}`,
+        );
+      }
+      return compressed.toString("base64");
+    });
+
+    this.launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-template`,
+      {
+        description: `Mastodon fleet ${fleet.name}`,
+        imageId: args.imageId,
+        instanceType: fleet.instanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        metadataOptions: {
+          httpTokens: "required",
+          httpEndpoint: "enabled",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "enabled",
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: args.rootDeviceName ?? DEFAULTS.fleet.rootDeviceName,
+            ebs: {
+              volumeType: "gp3",
+              volumeSize: fleet.rootVolumeGiB ?? DEFAULTS.fleet.rootVolumeGiB,
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            associatePublicIpAddress: String(args.associatePublicIp ?? false),
+            securityGroups: args.securityGroupIds,
+            deleteOnTermination: "true",
+          },
+        ],
+        monitoring: { enabled: true },
+        userData,
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags: { ...tags, ...args.instanceTags, Name: name } },
+          { resourceType: "volume", tags: { ...tags, ...args.instanceTags, Name: name } },
+        ],
+      },
+      parent,
+    );
+
+    const launchTemplate = {
+      id: this.launchTemplate.id,
+      version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
+    };
+    const targetGroupArns = args.targetGroupArns ?? [];
+    const heartbeat = pulumi.output(args.launchHeartbeatSeconds ?? MAX_LIFECYCLE_HEARTBEAT_SECONDS);
+    const scaled = fleet.cpuTarget !== undefined || fleet.queueLatencyTarget !== undefined;
+    const maintenance = groupMaintenancePolicy(fleet, targetGroupArns.length > 0);
+    this.group = new aws.autoscaling.Group(
+      `${name}-group`,
+      {
+        vpcZoneIdentifiers: args.subnetIds,
+        minSize: fleet.minSize,
+        maxSize: fleet.maxSize,
+        desiredCapacity: fleet.desiredSize,
+        ...(fleet.spot === true
+          ? {
+              capacityRebalance: true,
+              mixedInstancesPolicy: {
+                // The minimum stays on-demand; what autoscaling adds above it runs on Spot.
+                instancesDistribution: {
+                  onDemandBaseCapacity: fleet.minSize,
+                  onDemandPercentageAboveBaseCapacity: 0,
+                  spotAllocationStrategy: "price-capacity-optimized",
+                },
+                launchTemplate: {
+                  launchTemplateSpecification: {
+                    launchTemplateId: launchTemplate.id,
+                    version: launchTemplate.version,
+                  },
+                  // Several types widen the Spot pools price-capacity-optimized draws from. The
+                  // rules keep them alike in architecture and vCPUs and no smaller in memory than
+                  // instanceType (src/search/rules.ts), so one launch template and the
+                  // sizing done for instanceType hold on each; the on-demand base takes the first.
+                  ...(fleet.spotInstanceTypes?.length && {
+                    overrides: [fleet.instanceType, ...fleet.spotInstanceTypes].map((instanceType) => ({
+                      instanceType,
+                    })),
+                  }),
+                },
+              },
+            }
+          : { launchTemplate }),
+        targetGroupArns,
+        // The provider's default is 10 minutes, shorter than a first boot: the boot's own bound.
+        waitForCapacityTimeout: heartbeat.apply((h) => `${capacityWaitSeconds(h)}s`),
+        initialLifecycleHooks: [
+          {
+            name: LIFECYCLE_HOOK_NAME,
+            lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+            defaultResult: "ABANDON",
+            heartbeatTimeout: heartbeat,
+          },
+          // A host running Sidekiq leaving the group (scale-in, an instance refresh) first lets its
+          // jobs finish: its drain quiets Sidekiq and completes this hook (src/fleet/host/readiness.ts,
+          // DRAIN); if nothing does, the termination goes on when the heartbeat runs out.
+          ...((fleet.sidekiqQueues?.length ?? 0) > 0
+            ? [
+                {
+                  name: DRAIN.hookName,
+                  lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                  defaultResult: "CONTINUE",
+                  heartbeatTimeout: DRAIN.heartbeatSeconds,
+                },
+              ]
+            : []),
+        ],
+        healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
+        healthCheckGracePeriod: 300,
+        defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
+        enabledMetrics: [
+          "GroupDesiredCapacity",
+          "GroupInServiceInstances",
+          "GroupMaxSize",
+          "GroupMinSize",
+          "GroupTotalInstances",
+        ],
+        instanceMaintenancePolicy: maintenance,
+        // A refresh's preferences override the policy; the provider fills left-out ones with 90/100.
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: {
+            ...maintenance,
+            instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
+          },
+        },
+        // The budget's and the scheduler's facts for the policy pack (src/aws/policyTags.ts); kept
+        // off `tags`, which also scopes the lifecycle policy.
+        tags: [
+          ...Object.entries({ ...tags, ...fleetPolicyTags(fleet), Name: name }).map(([key, value]) => ({
+            key,
+            value,
+            propagateAtLaunch: true,
+          })),
+          ...(args.schemaFromGroup !== undefined
+            ? [{ key: SCHEMA_FROM_TAG, value: args.schemaFromGroup, propagateAtLaunch: false }]
+            : []),
+        ],
+      },
+      // Target tracking owns the desired size between min and max once it is on.
+      { parent: this, ...(scaled && { ignoreChanges: ["desiredCapacity"] }) },
+    );
+
+    if (fleet.cpuTarget !== undefined) {
+      new aws.autoscaling.Policy(
+        `${name}-cpu`,
+        {
+          autoscalingGroupName: this.group.name,
+          policyType: "TargetTrackingScaling",
+          targetTrackingConfiguration: {
+            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+            targetValue: fleet.cpuTarget,
+          },
+        },
+        parent,
+      );
+    }
+    if (fleet.queueLatencyTarget !== undefined) {
+      // The largest latency of this fleet's queues, as the scheduler's host publishes it each minute
+      // (src/monitoring/metrics.ts). Latency falls as hosts are added, which target tracking needs; scale
+      // in follows it down slowly (target tracking removes capacity gradually, Amazon EC2 Auto
+      // Scaling User Guide, "Target tracking scaling policies"). A host taken away stops as Sidekiq
+      // does on SIGTERM: it fetches no more jobs, finishes what it can in its shutdown timeout, and
+      // pushes the rest back onto their queues (units.ts, SIDEKIQ_STOP_TIMEOUT_SECONDS).
+      new aws.autoscaling.Policy(
+        `${name}-queue-latency`,
+        {
+          autoscalingGroupName: this.group.name,
+          policyType: "TargetTrackingScaling",
+          estimatedInstanceWarmup: INSTANCE_WARMUP_SECONDS,
+          targetTrackingConfiguration: {
+            customizedMetricSpecification: {
+              namespace: METRICS_NAMESPACE,
+              metricName: METRICS.fleetQueueLatency.name,
+              metricDimensions: [
+                { name: "Stack", value: args.parameterPath },
+                { name: "Fleet", value: fleet.name },
+              ],
+              statistic: "Maximum",
+              unit: METRICS.fleetQueueLatency.unit,
+            },
+            targetValue: fleet.queueLatencyTarget,
+          },
+        },
+        parent,
+      );
+    }
+    this.registerOutputs({ groupName: this.group.name, launchTemplateId: this.launchTemplate.id });
+  }
+}

@@ -1,0 +1,60 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { hostFilesBucketPolicy, hostFilesReadPolicy } from "../aws/policies";
+import { HOST_FILES, hostFile } from "./host/hostFiles";
+import { privateBucket } from "../aws/privateBucket";
+import { providedType, withFormerType } from "../aws/typeToken";
+
+/** A program the hosts fetch; its object key holds the SHA-256 of its content (src/fleet/host/hostFiles.ts). */
+export interface HostFileArgs {
+  /** Where the host installs it, e.g. /usr/local/sbin/mastodon-metrics. */
+  path: string;
+  /** Its octal mode on the host, e.g. "0755". */
+  mode: string;
+  content: string;
+}
+
+export interface HostFilesArgs {
+  /** The files to hold (@default the package's host programs, HOST_FILES in src/fleet/host/hostFiles.ts). */
+  files?: HostFileArgs[];
+}
+
+/**
+ * The programs the hosts fetch at boot instead of carrying them in user-data (src/fleet/host/hostFiles.ts):
+ * a private bucket (public access blocked, SSE-S3, TLS only), one object per file under a key holding
+ * its SHA-256. The objects are derived from the package, so the bucket may be emptied on delete.
+ */
+export class HostFiles extends pulumi.ComponentResource {
+  public readonly bucket: aws.s3.Bucket;
+  /** The IAM policy the fleets attach: GetObject under host-files/ in this bucket only (JSON). */
+  public readonly readPolicy: pulumi.Output<string>;
+
+  constructor(name: string, args: HostFilesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super(providedType("HostFiles"), name, {}, withFormerType("mastodon:compute:HostFiles", opts));
+    const parent = { parent: this };
+    this.bucket = privateBucket(`${name}-bucket`, { forceDestroy: true }, this);
+    new aws.s3.BucketPolicy(
+      `${name}-bucket`,
+      {
+        bucket: this.bucket.id,
+        policy: this.bucket.arn.apply((arn) => JSON.stringify(hostFilesBucketPolicy(arn))),
+      },
+      parent,
+    );
+    const files = args.files?.map((f) => hostFile(f.path, f.content, f.mode)) ?? HOST_FILES;
+    for (const file of files) {
+      new aws.s3.BucketObjectv2(
+        `${name}-${file.key.slice(file.key.lastIndexOf("/") + 1)}`,
+        {
+          bucket: this.bucket.id,
+          key: file.key,
+          content: file.content,
+          contentType: "text/plain; charset=utf-8",
+        },
+        parent,
+      );
+    }
+    this.readPolicy = this.bucket.arn.apply((arn) => JSON.stringify(hostFilesReadPolicy(arn)));
+    this.registerOutputs({ bucket: this.bucket.bucket });
+  }
+}
