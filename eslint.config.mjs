@@ -39,6 +39,7 @@ const RESOURCE_MODULES = [
   "src/fleet/fleet.ts",
   "src/fleet/fleetRole.ts",
   "src/fleet/hostFiles.ts",
+  "src/fleet/scalingPolicies.ts",
   "src/images/imageBuild.ts",
   "src/images/stackImages.ts",
   "src/mail/mail.ts",

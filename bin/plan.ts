@@ -10,7 +10,7 @@ import { parseArgs } from "util";
 import { ConfigError } from "../src/config";
 import { NameRefusedError, ProgramError } from "../src/testing/mocks";
 import { planStack } from "../src/cli/plan";
-import { PlanError } from "../src/config/stackFile";
+import { PlanError } from "../src/config/planError";
 import program from "../index";
 
 const ROOT = path.join(__dirname, "..");

@@ -9,6 +9,7 @@ export * from "../src/stack/mastodonStack";
 export * from "../src/network/network";
 export * from "../src/database/postgresDatabase";
 export * from "../src/redis/redisStore";
+export type { RedisHostArgs } from "../src/redis/redisHost";
 export * from "../src/redis/onHostRedis";
 export * from "../src/edge/loadBalancer";
 export * from "../src/media/mediaStorage";

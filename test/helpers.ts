@@ -1,13 +1,16 @@
 /** Shared test helpers: stack files as the program sees them, and a small valid config to mutate. */
+import { type SpawnSyncReturns, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { gunzipSync } from "zlib";
 import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../src/config";
 import { DEFAULTS } from "../src/vocabulary/defaults";
 import { adminPasswordParameterName } from "../src/database/databaseRole";
 import * as pulumi from "@pulumi/pulumi";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testing/mocks";
 import { readStackFile } from "../src/config/stackFile";
+import { fleetArtifacts } from "../src/cli/fleetArtifacts";
 import program from "../index";
 import type { MastodonStackArgs } from "../src/stack/mastodonStack";
 
@@ -90,6 +93,20 @@ async function runStackOnce(stack: string, override: Record<string, unknown>): P
   return runUnderMocks(program, { project: PROJECT, stack, config, secretKeys });
 }
 
+/** The fixture stacks (not shipped): they turn on what the shipped stacks leave off. */
+export const FIXTURES = path.join(ROOT, "test", "fixtures", "stacks");
+
+/** Runs the real program under mocks on a fixture stack of test/fixtures/stacks, as the plan would. */
+export function runFixtureStack(stack: string): Promise<MockRun> {
+  const file = readStackFile(FIXTURES, stack);
+  return runUnderMocks(program, {
+    project: PROJECT,
+    stack,
+    config: file.config,
+    secretKeys: file.secretKeys,
+  });
+}
+
 export function find(run: MockRun, type: string, name?: string): RecordedResource {
   const found = run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
   if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
@@ -148,13 +165,84 @@ export function productionRoleSetup() {
   };
 }
 
-/** The errors parseStackConfig refuses `raw` with (none when it accepts it). */
-export function configErrors(raw: Record<string, unknown>): Problem[] {
+/**
+ * Every problem parseStackConfig finds in `raw`: the warnings of a config it accepts, or every
+ * problem (errors and warnings) of one it refuses. Any other exception is thrown on.
+ */
+export function configProblems(
+  raw: Record<string, unknown>,
+  options?: Parameters<typeof parseStackConfig>[2],
+): readonly Problem[] {
   try {
-    parseStackConfig(raw);
-    return [];
+    return parseStackConfig(raw, "test", options).warnings;
   } catch (e) {
-    if (e instanceof ConfigError) return e.problems.filter((p) => p.severity === "error");
+    if (e instanceof ConfigError) return e.problems;
     throw e;
   }
+}
+
+/** The errors parseStackConfig refuses `raw` with (none when it accepts it). */
+export function configErrors(
+  raw: Record<string, unknown>,
+  options?: Parameters<typeof parseStackConfig>[2],
+): Problem[] {
+  return configProblems(raw, options).filter((p) => p.severity === "error");
+}
+
+/** Problems as key and message only, the two a refusal is read by. */
+export function keysAndMessages(problems: readonly Problem[]): { key: string; message: string }[] {
+  return problems.map(({ key, message }) => ({ key, message }));
+}
+
+/** A launch template's user-data as the instance reads it: base64, then gunzip. */
+export function decodeUserData(launchTemplate: RecordedResource): string {
+  return gunzipSync(Buffer.from(String(launchTemplate.inputs["userData"]), "base64")).toString("utf8");
+}
+
+/** The decoded user-data of a fleet's launch template (`mastodon-<fleet>-template`). */
+export function userDataOf(run: MockRun, fleet: string): string {
+  return decodeUserData(find(run, "aws:ec2/launchTemplate:LaunchTemplate", `mastodon-${fleet}-template`));
+}
+
+/** The parts of a cloud-config document the tests read. */
+export interface CloudConfig {
+  write_files: { path: string; content: string; permissions: string }[];
+  runcmd: string[][];
+  packages?: string[];
+}
+
+/** A `#cloud-config` document (plain text, as a host's user-data decodes to), parsed. */
+export function cloudConfig(userData: string): CloudConfig {
+  return parse(userData) as CloudConfig;
+}
+
+/** The env template a fleet's hosts fill at boot, as KEY -> value (placeholders unfilled). */
+export function fleetEnv(run: MockRun, fleet: string): Record<string, string> {
+  const artifact = fleetArtifacts(run.resources).find((a) => a.fleet === fleet);
+  if (!artifact) throw new Error(`no fleet ${fleet}`);
+  const template = Object.entries(artifact.files).find(([p]) => p.endsWith("/env.production.template"))?.[1];
+  if (!template) throw new Error(`no env template for ${fleet}`);
+  return Object.fromEntries(
+    template
+      .split("\n")
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+/**
+ * `npm run plan` in a child process, as package.json runs it (inline source maps, no
+ * source-map-support on every stack capture), with `env` over this process's environment. How long
+ * the plan takes is measured by `npm run bench` (scripts/bench.ts), not asserted by the tests.
+ */
+export function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(
+    process.execPath,
+    ["-r", "@swc-node/register", path.join(ROOT, "bin", "plan.ts"), ...args],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, SWC_NODE_SOURCE_MAP_MODE: "inline", ...env },
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { computeBudget, fleetRows, pgbouncerRow, poolOf } from "./budget";
 import { rdsClassSpec } from "../vocabulary/catalog";
 import { ConfigError, type DatabaseInstance, type Fleet, parseStackConfig } from "../config";
+import { configProblems } from "../../test/helpers";
 
 const c7gLarge = {
   instanceType: "c7g.large",
@@ -113,24 +114,16 @@ describe("the compendium's worked example", () => {
       "ingress",
       "fasp",
     );
-    const attempt = () =>
-      parseStackConfig({
-        environment: "staging",
-        domain: "test.example",
-        dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
-        version: "v4.6.5",
-        database: { instanceClass: "db.t4g.small", maxConnections: 200 },
-        fleets,
-      });
-    expect(attempt).toThrow(ConfigError);
-    const problems = (() => {
-      try {
-        attempt();
-      } catch (e) {
-        return (e as ConfigError).problems;
-      }
-      return [];
-    })();
+    const raw = {
+      environment: "staging",
+      domain: "test.example",
+      dns: { zoneId: "Z0123456789TEST", zoneName: "test.example" },
+      version: "v4.6.5",
+      database: { instanceClass: "db.t4g.small", maxConnections: 200 },
+      fleets,
+    };
+    expect(() => parseStackConfig(raw)).toThrow(ConfigError);
+    const problems = configProblems(raw);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ severity: "error", key: "mastodon:fleets" });
     expect(problems[0]?.message).toContain(

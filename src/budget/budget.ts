@@ -15,7 +15,7 @@
  * `poolOf` so the pool a process gets is the pool the budget counted.
  */
 import { BUDGET_RULES } from "../vocabulary/defaults";
-import type { DatabaseInstance, Fleet, StackConfig } from "../config/resolve";
+import type { DatabaseInstance, Fleet, StackConfig } from "../config/stackConfig";
 import { connectionLimit, usableConnections } from "../database/postgres";
 import { fleetReplacement } from "../fleet/replacement";
 

@@ -6,7 +6,7 @@ import { BUDGET_RULES } from "../vocabulary/defaults";
 import { type Budget, clientConnectionsPerHost } from "./budget";
 import { rdsDefaultMaxConnections } from "../database/postgres";
 import { type PathSegment, type Problem, configKey } from "../config/problems";
-import type { DatabaseInstance } from "../config/resolve";
+import type { DatabaseInstance } from "../config/stackConfig";
 import { type Rule, error, warning } from "../config/rules/rule";
 
 function largestRows(budget: Budget): string {

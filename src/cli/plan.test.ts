@@ -1,32 +1,15 @@
 /**
  * `npm run plan` end to end: the real CLI in a child process, on shipped and on broken stack files.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { ROOT } from "../../test/helpers";
+import { ROOT, runPlan } from "../../test/helpers";
 
-/** How long the plan takes is measured by `npm run bench` (scripts/bench.ts), not asserted here. */
-function plan(...args: string[]) {
-  return spawnSync(
-    process.execPath,
-    ["-r", "@swc-node/register", path.join(ROOT, "bin", "plan.ts"), ...args],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      // As `npm run plan` runs it (package.json): inline source maps, no source-map-support on every stack capture.
-      env: {
-        ...process.env,
-        SWC_NODE_SOURCE_MAP_MODE: "inline",
-        AWS_ACCESS_KEY_ID: "",
-        AWS_SECRET_ACCESS_KEY: "",
-        PULUMI_ACCESS_TOKEN: "",
-      },
-    },
-  );
-}
+/** The plan without credentials: it needs none. */
+const plan = (...args: string[]) =>
+  runPlan(args, { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", PULUMI_ACCESS_TOKEN: "" });
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-plan-"));
 

@@ -10,7 +10,9 @@ import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../conf
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "../testing/mocks";
 import { parse } from "yaml";
-import { PlanError, escNotes, readStackFile } from "../config/stackFile";
+import { escNotes } from "../config/escEnvironments";
+import { PlanError } from "../config/planError";
+import { readStackFile } from "../config/stackFile";
 import { topologyInput, writeTopology } from "./topology";
 import { PACKAGE_ROOT } from "../vocabulary/data";
 import {

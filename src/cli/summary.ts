@@ -4,7 +4,8 @@
  */
 import { hostContextOf, memoryPlan } from "../fleet/memory";
 import type { Budget } from "../budget/budget";
-import { type CostEstimate, PRICE_UNITS } from "../report/cost";
+import type { CostEstimate } from "../report/cost";
+import { PRICE_UNITS } from "../report/prices";
 import { type Problem, type StackConfig, formatProblem } from "../config";
 import type { RecordedResource } from "../testing/mocks";
 import { table } from "./table";

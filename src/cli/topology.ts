@@ -5,8 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { StackConfig } from "../config/resolve";
-import { renderDot, renderMermaid, type TopologyInput } from "../report/topology";
+import type { StackConfig } from "../config/stackConfig";
+import { renderDot, type TopologyInput } from "../report/topology";
+import { renderMermaid } from "../report/topologyMermaid";
 import type { Budget } from "../budget/budget";
 import type { RecordedResource } from "../testing/mocks";
 

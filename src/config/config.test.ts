@@ -4,16 +4,7 @@ import * as path from "path";
 import { ConfigError, type Problem, formatProblem, namespaceConfig, parseStackConfig } from "./index";
 import { planStack } from "../cli/plan";
 import program from "../../index";
-import { ROOT, baseConfig, withConfig } from "../../test/helpers";
-
-function problemsOf(raw: Record<string, unknown>): readonly Problem[] {
-  try {
-    return parseStackConfig(raw).warnings;
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-}
+import { ROOT, baseConfig, configErrors, configProblems, withConfig } from "../../test/helpers";
 
 test("the base config is valid and resolves its defaults", () => {
   const { config, warnings } = parseStackConfig(baseConfig());
@@ -276,7 +267,7 @@ const BROKEN: [string, (c: any) => void, string, string][] = [
 
 describe.each(BROKEN)("refuses %s", (_name, mutate, key, fragment) => {
   test(`names ${key}`, () => {
-    const problems = problemsOf(withConfig(mutate)).filter((p) => p.severity === "error");
+    const problems = configErrors(withConfig(mutate));
     const match = problems.find((p) => p.key === key);
     expect(match).toBeDefined();
     expect(match?.message).toContain(fragment);
@@ -373,7 +364,7 @@ const keysOf = (problems: readonly Problem[], severity: Problem["severity"] = "e
 
 describe("one pass, whatever is malformed", () => {
   test("a stack whose only fleet is malformed still reports every other key's problems", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.fleets = {
           app: {
@@ -391,7 +382,7 @@ describe("one pass, whatever is malformed", () => {
   });
 
   test("an unknown key is set aside alone: the rules still run on its parent and everything else", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.domian = "typo.example"; // unknown at the top
         c.database.storageGiB = 500;
@@ -410,7 +401,7 @@ describe("one pass, whatever is malformed", () => {
   });
 
   test("a required value missing takes its parent aside, and no rule reports what follows from that", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         delete c.database.instanceClass;
         c.fleets.workers.maxSize = 20; // over db.t4g.medium's budget: not a finding without a database
@@ -423,7 +414,7 @@ describe("one pass, whatever is malformed", () => {
 
 describe("values as written", () => {
   test("a latency target is shown as written, not in seconds", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.fleets.workers.minSize = 2; // one size: nothing to act on
         c.fleets.workers.queueLatencyTarget = "2m";
@@ -440,7 +431,7 @@ describe("values as written", () => {
   });
 
   test("against an alarm, the target and the alarm's threshold as written", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.alarms = { queueLatency: { default: "60s" } };
         c.fleets.workers.queueLatencyTarget = "120s";
@@ -452,7 +443,7 @@ describe("values as written", () => {
   });
 
   test("an unknown queue under alarms.queueLatency lists the queues", () => {
-    const problems = problemsOf(withConfig((c) => (c.alarms = { queueLatency: { federation: "1m" } })));
+    const problems = configProblems(withConfig((c) => (c.alarms = { queueLatency: { federation: "1m" } })));
     expect(problems.find((p) => p.key === "mastodon:alarms.queueLatency.federation")?.message).toBe(
       "is not a known key; known keys here: default, push, ingress, mailers, pull, scheduler, fasp",
     );
@@ -594,7 +585,7 @@ describe("docs/config.md states the range the rules enforce", () => {
     const [lo, hi] = stated(key);
     // A class whose memory takes any of these, so only the range itself can refuse.
     const errorsAt = (value: number) =>
-      problemsOf(
+      configProblems(
         withConfig((c) => (c.database = { instanceClass: "db.r7g.16xlarge", maxConnections: value })),
       )
         .filter((p) => p.severity === "error" && p.key === `mastodon:${key}`)

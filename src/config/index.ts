@@ -12,12 +12,14 @@ import {
   configKey,
   problemsFromZod,
 } from "./problems";
-import { type StackConfig, resolveStackConfig } from "./resolve";
+import { resolveStackConfig } from "./resolve";
+import type { StackConfig } from "./stackConfig";
 import { checkRules, regionProblems, secretProblems } from "./rules";
 import { type ParsedStackConfig, fleetName, fleetSchema, stackConfigSchema } from "./schema";
 
 export * from "./problems";
 export * from "./resolve";
+export * from "./stackConfig";
 export { stackConfigSchema } from "./schema";
 
 const VALIDATED: unique symbol = Symbol("mastodon-aws validated config");

@@ -24,7 +24,7 @@ import {
 } from "../fleet/host/oneOff";
 import { MASTODON_DATABASE, programText } from "../host/programs";
 export { DATABASE_PATHS, type RailsSource } from "../fleet/host/oneOff";
-import type { BootStep } from "../fleet/host/readiness";
+import type { BootStep } from "../fleet/host/bootStep";
 import type { UnitFile } from "../host/systemd";
 import { MASTODON_PATHS } from "../fleet/host/units";
 import {

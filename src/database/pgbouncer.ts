@@ -3,7 +3,7 @@
  * that wants to connect to it"): transaction mode, the budget's pool size, TLS to RDS. Pure.
  */
 import { clientConnectionsPerHost, pgbouncerRow } from "../budget/budget";
-import type { Fleet } from "../config/resolve";
+import type { Fleet } from "../config/stackConfig";
 import { connectionString, renderIni } from "../host/conf";
 import { PGBOUNCER_HOST, PGBOUNCER_PORT, PGBOUNCER_REPLICA_DB } from "../host/env";
 import { renderUnit, type UnitFile } from "../host/systemd";

@@ -5,7 +5,7 @@ import { fitLogicalName } from "../aws/naming";
 import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { type DatabaseRoleSetup, adminPasswordParameterName, checkDatabaseRole } from "./databaseRole";
-import type { PostgresVersion } from "../config/args";
+import type { PostgresVersion } from "./args";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "./postgres";
 import { providedType, withFormerType } from "../aws/typeToken";
 

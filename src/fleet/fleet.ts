@@ -1,68 +1,26 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { gzipSync } from "zlib";
 import { DEFAULTS } from "../vocabulary/defaults";
-import type { SidekiqQueue } from "../config/args";
 import { fleetLogGroupName } from "../monitoring/logs";
-import { type HealthyPercentages, groupMaintenancePolicy } from "./replacement";
-import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "../monitoring/metrics";
+import { groupMaintenancePolicy } from "./replacement";
 import { POLICY_TAGS, fleetPolicyTags } from "../aws/policyTags";
-import {
-  DRAIN,
-  LIFECYCLE_HOOK_NAME,
-  MAX_LIFECYCLE_HEARTBEAT_SECONDS,
-  capacityWaitSeconds,
-} from "./host/readiness";
+import { MAX_LIFECYCLE_HEARTBEAT_SECONDS, capacityWaitSeconds } from "./host/readiness";
 import { type FleetVolumeArgs, fleetRole } from "./fleetRole";
 import { providedType, withFormerType } from "../aws/typeToken";
+import type { FleetGroupArgs } from "./fleetGroup";
+import { compressUserData } from "./userData";
+import { groupLifecycleHooks } from "./lifecycleHooks";
+import { INSTANCE_WARMUP_SECONDS, scalingPolicies } from "./scalingPolicies";
 
-/**
- * A new host counts in the group's figures this long after it is InService. The launch lifecycle
- * hook keeps it out of InService until its units serve (readiness.ts), so what is left is the
- * metrics' own lag: two of the collector's one-minute periods.
- */
-const INSTANCE_WARMUP_SECONDS = 2 * METRICS_PERIOD_SECONDS;
+// The group's args and the user-data limit are part of the package's API (lib/index.ts).
+export type { FleetGroupArgs } from "./fleetGroup";
+export { USER_DATA_LIMIT_BYTES } from "./userData";
 
 /** The group tag naming the group whose host prepared the database before this one was created. */
 export const SCHEMA_FROM_TAG = "mastodon:schema-from";
 
-/** EC2 refuses user-data over 16 KiB (before base64); cloud-init reads it gzip-compressed. */
-export const USER_DATA_LIMIT_BYTES = 16 * 1024;
-
-/**
- * One fleet as its Auto Scaling group reads it: sizes, instance types and scaling targets as
- * resolved from config (src/config/resolve.ts), and the two facts the policy pack reads from the
- * group's tags (src/aws/policyTags.ts). What the hosts run is in userData.
- */
-export interface FleetGroupArgs {
-  /** The fleet's name (its mastodon:fleets key): tags, log group, the FleetQueueLatency dimension. */
-  name: string;
-  /** A c-family instance type, e.g. c7g.large. */
-  instanceType: string;
-  minSize: number;
-  desiredSize: number;
-  /** The connection budget counts this size. */
-  maxSize: number;
-  /** Run above minSize on Spot, the minimum on demand (@default false). */
-  spot?: boolean;
-  /** With spot: further types the Spot capacity may run on, alike in architecture and vCPUs (@default none). */
-  spotInstanceTypes?: string[];
-  /** Target tracking on average CPU, percent (@default none). */
-  cpuTarget?: number;
-  /** Target tracking on the largest latency of the fleet's queues, seconds (@default none). */
-  queueLatencyTarget?: number;
-  /** Encrypted gp3 root volume, GiB (@default 30). */
-  rootVolumeGiB?: number;
-  /** The Sidekiq queues its hosts serve (@default none). */
-  sidekiqQueues?: SidekiqQueue[];
-  /** What one host opens against PostgreSQL, after PgBouncer when pooled: the budget the policy pack checks. */
-  postgresConnectionsPerHost: number;
-  /** How hosts are replaced: the budget's surge (src/fleet/replacement.ts). (@default by its role) */
-  instanceMaintenancePolicy?: HealthyPercentages;
-}
-
 export interface FleetArgs extends FleetVolumeArgs {
-  /** The group: sizes, types, scaling and the budget's facts (src/stack/wiring.ts fleetGroup). */
+  /** The group: sizes, types, scaling and the budget's facts (src/stack/fleetGroup.ts). */
   fleet: FleetGroupArgs;
   imageId: pulumi.Input<string>;
   /** (@default "/dev/xvda") */
@@ -178,16 +136,7 @@ export class Fleet extends pulumi.ComponentResource {
     });
     this.role = role;
 
-    const userData = pulumi.output(args.userData).apply((text) => {
-      // mtime 0 in the gzip header (Node's default): the same config gives the same bytes.
-      const compressed = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
-      if (compressed.length > USER_DATA_LIMIT_BYTES) {
-        throw new Error(
-          `${name}: user-data is ${compressed.length} bytes compressed, over EC2's ${USER_DATA_LIMIT_BYTES}`,
-        );
-      }
-      return compressed.toString("base64");
-    });
+    const userData = pulumi.output(args.userData).apply((text) => compressUserData(name, text));
 
     this.launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-template`,
@@ -278,27 +227,7 @@ export class Fleet extends pulumi.ComponentResource {
         targetGroupArns,
         // The provider's default is 10 minutes, shorter than a first boot: the boot's own bound.
         waitForCapacityTimeout: heartbeat.apply((h) => `${capacityWaitSeconds(h)}s`),
-        initialLifecycleHooks: [
-          {
-            name: LIFECYCLE_HOOK_NAME,
-            lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
-            defaultResult: "ABANDON",
-            heartbeatTimeout: heartbeat,
-          },
-          // A host running Sidekiq leaving the group (scale-in, an instance refresh) first lets its
-          // jobs finish: its drain quiets Sidekiq and completes this hook (src/fleet/host/readiness.ts,
-          // DRAIN); if nothing does, the termination goes on when the heartbeat runs out.
-          ...((fleet.sidekiqQueues?.length ?? 0) > 0
-            ? [
-                {
-                  name: DRAIN.hookName,
-                  lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-                  defaultResult: "CONTINUE",
-                  heartbeatTimeout: DRAIN.heartbeatSeconds,
-                },
-              ]
-            : []),
-        ],
+        initialLifecycleHooks: groupLifecycleHooks(fleet, heartbeat),
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
         healthCheckGracePeriod: 300,
         defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
@@ -335,50 +264,7 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this, ...(scaled && { ignoreChanges: ["desiredCapacity"] }) },
     );
 
-    if (fleet.cpuTarget !== undefined) {
-      new aws.autoscaling.Policy(
-        `${name}-cpu`,
-        {
-          autoscalingGroupName: this.group.name,
-          policyType: "TargetTrackingScaling",
-          targetTrackingConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-            targetValue: fleet.cpuTarget,
-          },
-        },
-        parent,
-      );
-    }
-    if (fleet.queueLatencyTarget !== undefined) {
-      // The largest latency of this fleet's queues, as the scheduler's host publishes it each minute
-      // (src/monitoring/metrics.ts). Latency falls as hosts are added, which target tracking needs; scale
-      // in follows it down slowly (target tracking removes capacity gradually, Amazon EC2 Auto
-      // Scaling User Guide, "Target tracking scaling policies"). A host taken away stops as Sidekiq
-      // does on SIGTERM: it fetches no more jobs, finishes what it can in its shutdown timeout, and
-      // pushes the rest back onto their queues (units.ts, SIDEKIQ_STOP_TIMEOUT_SECONDS).
-      new aws.autoscaling.Policy(
-        `${name}-queue-latency`,
-        {
-          autoscalingGroupName: this.group.name,
-          policyType: "TargetTrackingScaling",
-          estimatedInstanceWarmup: INSTANCE_WARMUP_SECONDS,
-          targetTrackingConfiguration: {
-            customizedMetricSpecification: {
-              namespace: METRICS_NAMESPACE,
-              metricName: METRICS.fleetQueueLatency.name,
-              metricDimensions: [
-                { name: "Stack", value: args.parameterPath },
-                { name: "Fleet", value: fleet.name },
-              ],
-              statistic: "Maximum",
-              unit: METRICS.fleetQueueLatency.unit,
-            },
-            targetValue: fleet.queueLatencyTarget,
-          },
-        },
-        parent,
-      );
-    }
+    scalingPolicies(name, fleet, this.group.name, args.parameterPath, this);
     this.registerOutputs({ groupName: this.group.name, launchTemplateId: this.launchTemplate.id });
   }
 }

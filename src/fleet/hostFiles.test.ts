@@ -27,7 +27,7 @@ import {
 } from "../host/programs";
 import { IMAGE_ROOT_PROGRAM } from "../images/imageRoot";
 import { SEARCH_USER_PATHS } from "../search/searchUser";
-import { USER_DATA_LIMIT_BYTES } from "./fleet";
+import { USER_DATA_LIMIT_BYTES } from "./userData";
 import { fleetArtifacts } from "../cli/fleetArtifacts";
 import { DATABASE_PATHS } from "../database/database";
 import { REDIS_VOLUME_PATHS } from "../redis/redisVolume";

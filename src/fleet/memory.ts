@@ -8,7 +8,7 @@
  * redis-server with the rendered configs, filled to maxmemory, stays under them). Mastodon itself is
  * not installed here, so the Puma, Sidekiq and streaming figures stay cited, not measured.
  */
-import type { Fleet, StackConfig } from "../config/resolve";
+import type { Fleet, StackConfig } from "../config/stackConfig";
 import { type Ec2InstanceSpec, ec2TypesOfFamily } from "../vocabulary/catalog";
 
 export const MIB = 1024 * 1024;

@@ -17,11 +17,12 @@
  * "by up to 10 percent of the desired capacity". So a fleet that launches first may run hosts beyond
  * maxSize, their pools open beside the old hosts' own, and the budget counts them.
  *
- * Pure: the budget (src/budget/budget.ts) and the groups (src/stack/wiring.ts fleetGroup passes
+ * Pure: the budget (src/budget/budget.ts) and the groups (src/stack/fleetGroup.ts passes
  * it to src/fleet/fleet.ts) read fleetReplacement; a Fleet component given no policy takes its
  * role's (groupMaintenancePolicy); the policy pack reads surgeHosts from a group's own properties.
  */
-import { type Fleet, servesScheduler } from "../config/resolve";
+import type { Fleet } from "../config/stackConfig";
+import { servesScheduler } from "../config/resolve";
 import type { SidekiqQueue } from "../vocabulary/defaults";
 
 /** InstanceMaintenancePolicy's two figures, percentages of the desired capacity (Auto Scaling API Reference). */

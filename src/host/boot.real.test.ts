@@ -20,14 +20,13 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { parseStackConfig } from "../config";
 import { BOOT_PATHS, ssmPlaceholder } from "./boot";
 import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../fleet/host/hostFiles";
 import { METRICS_PATHS } from "../monitoring/metrics";
 import { CLOUDWATCH_AGENT_INSTALLER, renderFleetHost } from "../fleet/host/fleetHost";
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "../fleet/host/readiness";
-import { stackConfig } from "../../test/helpers";
+import { cloudConfig, stackConfig } from "../../test/helpers";
 import { requireProgram, tempDir } from "../../test/real/servers";
 import { SSM_GET_PARAMETERS_PY } from "../../test/real/ssmStandIn";
 
@@ -272,10 +271,7 @@ async function boot(options: BootOptions = {}): Promise<Boot> {
     fs.mkdirSync(path.dirname(object), { recursive: true });
     fs.writeFileSync(object, options.tamperHostFiles ? `${f.content}\nprint("altered")\n` : f.content);
   }
-  const doc = parse(host().userData) as {
-    write_files: { path: string; content: string; permissions: string }[];
-    runcmd: string[][];
-  };
+  const doc = cloudConfig(host().userData);
   expect(doc.runcmd.at(-1)).toEqual(["systemctl", "start", "--no-block", BOOT_UNIT]);
   const inRoot = (p: string) => path.join(root, p);
   for (const f of doc.write_files) {

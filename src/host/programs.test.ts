@@ -8,7 +8,6 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { parseStackConfig } from "../config";
 import { BOOT_PATHS } from "./boot";
 import { HOST_FILES, HOST_FILES_CHECKSUMS } from "../fleet/host/hostFiles";
@@ -40,7 +39,7 @@ import {
 import { BOOT_UNIT, MASTODON_READY, READINESS_PATHS } from "../fleet/host/readiness";
 import { SELF_MANAGED_PATHS, renderSelfManagedUserData } from "../redis/redisServer";
 import { requireProgram } from "../../test/real/servers";
-import { ROOT, stackConfig } from "../../test/helpers";
+import { ROOT, cloudConfig, stackConfig } from "../../test/helpers";
 
 /** Every file in a files/ folder under src/, as `<folder>/<name>` from the package root. */
 const programFiles = (fs.readdirSync(path.join(ROOT, "src"), { recursive: true }) as string[])
@@ -49,11 +48,6 @@ const programFiles = (fs.readdirSync(path.join(ROOT, "src"), { recursive: true }
   .sort();
 const files = programFiles.map((f) => path.posix.basename(f) as Program).sort();
 const withExt = (ext: string) => files.filter((f) => f.endsWith(ext));
-
-interface CloudConfigDoc {
-  write_files: { path: string; content: string; permissions: string }[];
-  runcmd: string[][];
-}
 
 test("each part's files/ folder holds the programs the renderers name, where PROGRAM_FOLDERS says, and nothing else", () => {
   expect(programFiles).toEqual(
@@ -152,7 +146,7 @@ function devHost(runtime?: HostRuntime) {
 
 test("a fleet host gets the readiness program byte for byte, and the secret renderer from the host files", () => {
   const host = devHost();
-  const doc = parse(host.userData) as CloudConfigDoc;
+  const doc = cloudConfig(host.userData);
   // The renderer runs after the host files are fetched and checked: it is one of them.
   const renderer = HOST_FILES.find((f) => f.path === BOOT_PATHS.renderer)!;
   expect([renderer.content, renderer.mode]).toEqual([
@@ -174,7 +168,7 @@ test("a fleet host gets the readiness program byte for byte, and the secret rend
 
 test("a stock Debian host (official images) gets the SSM agent installer byte for byte, run first", () => {
   const host = devHost({ kind: "containers", images: officialImages({ version: "v4.6.5" }) });
-  const doc = parse(host.userData) as CloudConfigDoc;
+  const doc = cloudConfig(host.userData);
   const installer = doc.write_files.find((f) => f.path === SSM_AGENT_INSTALLER)!;
   expect(installer.content).toBe(fs.readFileSync(programPath(INSTALL_SSM_AGENT), "utf8"));
   expect(installer.permissions).toBe("0755");
@@ -206,7 +200,7 @@ describe("the self-managed Redis host's setup script", () => {
     port: 6379,
     maxmemoryBytes: 2 ** 31,
   };
-  const doc = parse(renderSelfManagedUserData(input)) as CloudConfigDoc;
+  const doc = cloudConfig(renderSelfManagedUserData(input));
 
   test("is the file byte for byte, and its stack values are its arguments", () => {
     const script = doc.write_files.find((f) => f.path === SELF_MANAGED_PATHS.bootScript)!;

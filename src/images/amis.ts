@@ -3,7 +3,7 @@
  * images run on it; Image Builder bakes on it), or the operator's AMI. The release images
  * themselves are containerImages.ts's. Pure.
  */
-import type { StackConfig } from "../config/resolve";
+import type { StackConfig } from "../config/stackConfig";
 import { DEFAULTS } from "../vocabulary/defaults";
 import type { Architecture } from "../vocabulary/catalog";
 

@@ -2,7 +2,7 @@
  * The official release images a container host runs: their references, pinned by tag (and digest
  * when given), and what is inside them (containers.ts has the facts, from Mastodon's Dockerfiles).
  */
-import type { Fleet } from "../config/resolve";
+import type { Fleet } from "../config/stackConfig";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { parseTag } from "../vocabulary/release";
 

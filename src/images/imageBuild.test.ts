@@ -7,9 +7,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { gunzipSync } from "zlib";
 import { parse } from "yaml";
-import { ConfigError, parseStackConfig } from "../config";
+import { parseStackConfig } from "../config";
 import {
   BUILD_VOLUME_GIB,
   COMPONENT_DATA_MAX,
@@ -24,7 +23,7 @@ import {
 import { programPath } from "../host/programs";
 import { fakeCloud } from "../testing/fakeCloud";
 import type { MockRun, RecordedResource } from "../testing/mocks";
-import { all, runStack, stackConfig } from "../../test/helpers";
+import { all, configProblems, decodeUserData, runStack, stackConfig } from "../../test/helpers";
 
 const SCRIPT = programPath(IMAGE_BUILD_SCRIPT);
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -205,8 +204,6 @@ describe("a stack whose source is image-builder", () => {
     } as never) as unknown as { state: { outputResources: { amis: { image: string }[] }[] } };
     return answer.state.outputResources[0]?.amis[0]?.image as string;
   };
-  const userData = (template: RecordedResource) =>
-    gunzipSync(Buffer.from(String(template.inputs["userData"]), "base64")).toString();
 
   test.each(["staging", "production"])(
     "%s: one build per architecture; each launch template boots its architecture's AMI, natively",
@@ -224,7 +221,7 @@ describe("a stack whose source is image-builder", () => {
         const image = images.find((i) => i.name === `mastodon-image-${arch}-image`) as RecordedResource;
         expect(template?.inputs["imageId"]).toBe(builtAmi(image));
         // The native units: no container runtime on the host.
-        const text = userData(template as RecordedResource);
+        const text = decodeUserData(template as RecordedResource);
         expect(text).not.toMatch(/podman|ghcr\.io/);
         expect(text).toMatch(/\/home\/mastodon\/\.rbenv\/shims\/bundle exec|\/usr\/bin\/node \.\/streaming/);
       }
@@ -268,19 +265,14 @@ describe("a stack whose source is image-builder", () => {
     ];
     const expected = types.flatMap((t) => all(before, t).map((r) => r.urn));
     expect(changed(before, after).sort()).toEqual(expected.sort());
-    for (const template of all(after, LT)) expect(userData(template)).not.toContain("v4.6.5");
+    for (const template of all(after, LT)) expect(decodeUserData(template)).not.toContain("v4.6.5");
   });
 
   describe("is refused by key", () => {
-    const problems = (override: Record<string, unknown>) => {
-      try {
-        parseStackConfig({ ...stackConfig("staging"), image: IMAGE_SOURCE, ...override });
-        return [];
-      } catch (e) {
-        if (e instanceof ConfigError) return e.problems.map((p) => `${p.key}: ${p.message}`);
-        throw e;
-      }
-    };
+    const problems = (override: Record<string, unknown>) =>
+      configProblems({ ...stackConfig("staging"), image: IMAGE_SOURCE, ...override }).map(
+        (p) => `${p.key}: ${p.message}`,
+      );
     test("with an operator's AMIs", () => {
       expect(problems({ image: { ...IMAGE_SOURCE, amiIds: { arm64: "ami-0aaaaaaaaaaaaaaa1" } } })).toEqual([
         expect.stringMatching(/^mastodon:image\.amiIds: is read only with mastodon:image.source ami/),

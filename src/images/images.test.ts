@@ -2,7 +2,6 @@
  * Which Mastodon a stack runs and on what image: pinned per stack, never "latest", and a version
  * change touches only the resources that carry the image.
  */
-import { gunzipSync } from "zlib";
 import { officialImages } from "../fleet/host/containers";
 import { debianAmiName, imageLookup } from "./amis";
 import { parseStackConfig } from "../config";
@@ -12,7 +11,7 @@ import { AMI_NO_RESULTS, fakeCloud } from "../testing/fakeCloud";
 import { type MockRun, runUnderMocks } from "../testing/mocks";
 import { readStackFile } from "../config/stackFile";
 import program from "../../index";
-import { ROOT, STACKS, all, find, runStack, stackConfig } from "../../test/helpers";
+import { ROOT, STACKS, all, decodeUserData, find, runStack, stackConfig } from "../../test/helpers";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 
@@ -181,10 +180,7 @@ describe("a version change touches only what carries the image", () => {
       expect(expected.length).toBe(parseStackConfig(stackConfig(stack)).config.fleets.length + 1);
       expect(changed(before, after).sort()).toEqual(expected.sort());
       // Their user-data names the new release's images; no other stack's file is read.
-      for (const template of all(after, LT)) {
-        const userData = Buffer.from(String(template.inputs["userData"]), "base64");
-        expect(gunzipSync(userData).toString()).toContain(":v4.6.6");
-      }
+      for (const template of all(after, LT)) expect(decodeUserData(template)).toContain(":v4.6.6");
     },
   );
 

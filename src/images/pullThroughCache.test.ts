@@ -2,23 +2,12 @@
  * The official images through an ECR pull-through cache of ghcr.io: the rule, the images' path in
  * the account's ECR, and a pull policy scoped to the rule's repositories.
  */
-import { gunzipSync } from "zlib";
-import { parseStackConfig, ConfigError, type Problem } from "../config";
+import { parseStackConfig } from "../config";
 import { type MockRun } from "../testing/mocks";
-import { all, find, runStack, stackConfig } from "../../test/helpers";
+import { all, configProblems, find, runStack, stackConfig, userDataOf } from "../../test/helpers";
 
 const CREDENTIAL = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/ghcr-AbCdEf";
 const RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule";
-
-const userData = (run: MockRun, fleet: string) =>
-  gunzipSync(
-    Buffer.from(
-      String(
-        find(run, "aws:ec2/launchTemplate:LaunchTemplate", `mastodon-${fleet}-template`).inputs["userData"],
-      ),
-      "base64",
-    ),
-  ).toString();
 
 describe("staging through the cache", () => {
   let run: MockRun;
@@ -35,7 +24,7 @@ describe("staging through the cache", () => {
   });
 
   test("the hosts pull the release images from the cache's path, with the ECR credential helper", () => {
-    const text = userData(run, "web");
+    const text = userDataOf(run, "web");
     expect(text).toContain(
       "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-aws-staging-mastodon/mastodon/mastodon:v4.6.5",
     );
@@ -77,14 +66,7 @@ test("without a cache, no rule and no ECR permission", async () => {
 });
 
 describe("refusals", () => {
-  const problems = (image: Record<string, unknown>): readonly Problem[] => {
-    try {
-      return parseStackConfig({ ...stackConfig("staging"), image }).warnings;
-    } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
-      throw e;
-    }
-  };
+  const problems = (image: Record<string, unknown>) => configProblems({ ...stackConfig("staging"), image });
   test.each([
     [
       { pullThroughCache: { credentialArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ghcr" } },

@@ -5,7 +5,7 @@ import { DEFAULTS } from "../vocabulary/defaults";
 import { type Env, s3Env } from "../host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../aws/policies";
 import { dnsValidatedCertificate } from "../edge/certificate";
-import type { PriceClass } from "../config/args";
+import type { PriceClass } from "./args";
 import { privateBucket } from "../aws/privateBucket";
 import { providedType, withFormerType } from "../aws/typeToken";
 

@@ -6,40 +6,16 @@
  * evicted job is lost), and the fleets' CPU (pawoo: c-family after t-family credits ran out).
  */
 
-export const MEMORY_ALARM_PERCENT = 80;
-export const CPU_ALARM_PERCENT = 85;
-export const ALB_5XX_ALARM_PERCENT = 5;
-
 import type { Budget } from "../budget/budget";
-import type { PanelMetric } from "./queueAlarms";
+import {
+  ALB_5XX_ALARM_PERCENT,
+  CPU_ALARM_PERCENT,
+  type ErrorRateAlarmSpec,
+  MEMORY_ALARM_PERCENT,
+  type MetricAlarmSpec,
+  type PanelMetric,
+} from "./alarmSpecs";
 import { type SearchTarget, searchAlarmSpecs } from "../search/alarms";
-
-/** `Id` is how identifiers AWS assigns are carried: strings in tests, Pulumi outputs in components. */
-export interface MetricAlarmSpec<Id = string> {
-  /** Unique within the stack; the alarm's resource name suffix. */
-  readonly id: string;
-  readonly tier: "database" | "redis" | "edge" | "fleets" | "search" | "sidekiq" | "pgbouncer" | "streaming";
-  readonly description: string;
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: Readonly<Record<string, Id>>;
-  readonly statistic: "Average" | "Sum" | "Maximum" | "Minimum" | "SampleCount";
-  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
-  readonly threshold: number;
-  readonly periodSeconds: number;
-  readonly evaluationPeriods: number;
-  /** What a period without data counts as. @default "notBreaching" */
-  readonly missingData?: "breaching" | "notBreaching";
-}
-
-/** ALB 5xx as a share of requests: CloudWatch metric math. */
-export interface ErrorRateAlarmSpec<Id = string> {
-  readonly id: string;
-  readonly tier: "edge";
-  readonly description: string;
-  readonly loadBalancer: Id;
-  readonly thresholdPercent: number;
-}
 
 export interface MonitoringInput<Id = string> {
   readonly databases: readonly {

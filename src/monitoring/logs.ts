@@ -8,7 +8,7 @@
  * place in a cursor file, so a restarted export resumes after the last entry it wrote, with no
  * duplicate and no gap (journalctl(1), --cursor-file). logrotate bounds the file.
  */
-import { type BootStep, execLine } from "../fleet/host/readiness";
+import { type BootStep, execLine } from "../fleet/host/bootStep";
 import { type Directive, renderUnit, type UnitFile } from "../host/systemd";
 import { daemonSandbox, restartAlways, startLimits } from "../host/unitPolicy";
 

@@ -26,6 +26,7 @@ import {
   type RedisServer,
   freePort,
   makeTestCertificates,
+  redisCli,
   requireProgram,
   startRedis,
   stopAllServers,
@@ -179,14 +180,11 @@ const value = (data: Datum[], metric: string, dimension?: string) =>
   )?.Value;
 
 /** redis-cli against the test Redis, over TLS with the password. */
-function redisCli(...args: string[]): string {
-  const login = ["--tls", "--cacert", ca, "-h", "127.0.0.1", "-p", String(redis.port), "--no-auth-warning"];
-  return execFileSync("redis-cli", [...login, "-a", PASSWORD, ...args], { encoding: "utf8" });
-}
+const tlsRedisCli = (...args: string[]) => redisCli(redis.port, PASSWORD, args, { tls: ca });
 
 /** Redis's calls per command since CONFIG RESETSTAT. */
 function commandCalls(): Record<string, number> {
-  const rows = [...redisCli("INFO", "commandstats").matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter(
+  const rows = [...tlsRedisCli("INFO", "commandstats").matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter(
     // The reset and INFO themselves.
     (m) => !["config", "info"].includes(m[1]!),
   );
@@ -513,7 +511,7 @@ test("a wrong password is refused by Redis and reported, not retried within the 
 // How long a run takes at each backlog is measured by `npm run bench` (scripts/collectorBench.ts).
 test.each([10, 100_000])("at %d queued jobs a run sends the same Redis commands, none that scans", (jobs) => {
   enqueue({ default: jobs });
-  redisCli("CONFIG", "RESETSTAT");
+  tlsRedisCli("CONFIG", "RESETSTAT");
   const run = dryRun();
   const calls = commandCalls();
   expect(value(run.metricData, METRICS.queueSize.name, "default")).toBe(jobs);
@@ -548,10 +546,7 @@ test("redis.onHost: each Redis's memory as a share of its maxmemory, as its own 
   );
   try {
     const cacheUrl = `redis://:${PASSWORD}@127.0.0.1:${port}/0`;
-    const cli = (...args: string[]) =>
-      execFileSync("redis-cli", ["-p", String(port), "--no-auth-warning", "-a", PASSWORD, ...args], {
-        encoding: "utf8",
-      });
+    const cli = (...args: string[]) => redisCli(port, PASSWORD, args);
     cli("DEBUG", "POPULATE", "20000", "key", "100");
     const config = writeConfig({
       queues: [],

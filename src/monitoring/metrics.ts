@@ -19,7 +19,7 @@
  * done in every Sidekiq process instead of one. One reader in the VPC gives one authoritative figure
  * per queue with no scraper to operate.
  */
-import type { Fleet } from "../config/resolve";
+import type { Fleet } from "../config/stackConfig";
 import type { SidekiqQueue } from "../vocabulary/defaults";
 import { PGBOUNCER_PORT } from "../host/env";
 import { PGBOUNCER_PATHS } from "../database/pgbouncer";

@@ -3,10 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../aws/naming";
 import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../aws/policies";
-import { type MetricAlarmSpec, alarmSpecs, dashboardBody } from "./alarms";
+import { alarmSpecs, dashboardBody } from "./alarms";
+import type { MetricAlarmSpec, PanelMetric } from "./alarmSpecs";
 import type { SidekiqQueue } from "../config/args";
 import type { RedisRole } from "../redis/redisServer";
-import { type PanelMetric, queueMonitoring } from "./queueAlarms";
+import { queueMonitoring } from "./queueAlarms";
 import { providedType, withFormerType } from "../aws/typeToken";
 
 /** The connection budget a database was sized with (src/budget/budget.ts): its alarm fires above alarmThreshold. */

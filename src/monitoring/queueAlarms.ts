@@ -7,16 +7,10 @@
  * streaming servers holding no client while the web serves (nobody's timeline updates live), and
  * the collector falling silent (every alarm above would then stay quiet).
  */
-import type { StackConfig } from "../config/resolve";
+import type { StackConfig } from "../config/stackConfig";
 import type { SidekiqQueue } from "../vocabulary/defaults";
 import { METRICS, METRICS_NAMESPACE, METRICS_PERIOD_SECONDS } from "./metrics";
-import { MEMORY_ALARM_PERCENT, type MetricAlarmSpec } from "./alarms";
-
-/** A graph-only metric on the dashboard (an alarm's metric is drawn too). */
-export type PanelMetric = Pick<
-  MetricAlarmSpec,
-  "tier" | "namespace" | "metricName" | "dimensions" | "statistic" | "periodSeconds"
->;
+import { MEMORY_ALARM_PERCENT, type MetricAlarmSpec, type PanelMetric } from "./alarmSpecs";
 
 /** An alarm on a metric math expression over several metrics. */
 export interface MathAlarmSpec<Id = string> {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { type Egress, egressPlan, ipv6Subnet, subnetLayout, zonesOffering } from "./subnets";
 import type { StackConfig } from "../config";
-import type { AvailabilityZoneCount } from "../config/args";
+import type { AvailabilityZoneCount } from "./args";
 import { BUILD_INSTANCE_TYPES } from "../images/imageRecipe";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 import { providedType, withFormerType } from "../aws/typeToken";

@@ -11,7 +11,7 @@
  * every queued job.
  */
 import * as fs from "fs";
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import * as path from "path";
 import { parseStackConfig } from "../config";
 import {
@@ -23,7 +23,13 @@ import {
 import type { RedisRole } from "./redisServer";
 import { MIB, redisServerMiB } from "../fleet/memory";
 import { stackConfig } from "../../test/helpers";
-import { freePort, startRedis, stopAllServers, tempDir } from "../../test/real/servers";
+import {
+  freePort,
+  redisClient as client,
+  startRedis,
+  stopAllServers,
+  tempDir,
+} from "../../test/real/servers";
 import {
   type LoopDevice,
   ec2StandIn,
@@ -74,17 +80,6 @@ function renderedServer(
   fs.writeFileSync(conf, text);
   return { conf, dataDir };
 }
-
-const client = (port: number, password?: string) =>
-  new Redis({
-    port,
-    host: "127.0.0.1",
-    password,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-    enableReadyCheck: false,
-    retryStrategy: () => null,
-  });
 
 /** Writes 4 KiB values until `bytes` are written or a write fails; the keys acknowledged. */
 async function fill(redis: Redis, bytes: number): Promise<{ acknowledged: string[]; refused?: string }> {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { POLICY_TAGS } from "../aws/policyTags";
 import { REDIS_VOLUME_TAG, redisVolumePolicy } from "./redisVolumePolicy";
-import type { OnHostRedis as OnHostRedisConfig } from "../config/resolve";
+import type { OnHostRedis as OnHostRedisConfig } from "../config/stackConfig";
 import { ssmPlaceholder } from "../host/boot";
 import type { OnHostRedisInput } from "./onHostRedisUnits";
 import type { RedisRole } from "./redisServer";
@@ -138,7 +138,7 @@ export class OnHostRedis extends pulumi.ComponentResource {
   }
 }
 
-/** What MastodonStack hands the component (src/stack/mastodonStack.ts, redisTiers). */
+/** What MastodonStack hands the component (src/stack/dataTiers.ts, redisTiers). */
 export function onHostRedisArgs(
   onHost: OnHostRedisConfig,
   network: { availabilityZones: pulumi.Output<string[]>; fleetSubnetIds: pulumi.Output<string>[] },

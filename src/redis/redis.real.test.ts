@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import * as path from "path";
 import {
   elasticacheParameters,
@@ -14,7 +14,14 @@ import {
   renderSelfManagedRedisUnit,
   renderSelfManagedUserData,
 } from "./redisServer";
-import { freePort, requireProgram, startRedis, stopAllServers, tempDir } from "../../test/real/servers";
+import {
+  freePort,
+  redisClient as client,
+  requireProgram,
+  startRedis,
+  stopAllServers,
+  tempDir,
+} from "../../test/real/servers";
 
 const VALUE = "x".repeat(1024);
 
@@ -24,19 +31,6 @@ jest.setTimeout(180000);
 
 // A test that failed before it stopped its server leaves it to this.
 afterAll(() => stopAllServers());
-
-/** A client that never retries: a refusal must surface, and nothing lingers after the test. */
-function client(port: number, password?: string): Redis {
-  return new Redis({
-    port,
-    host: "127.0.0.1",
-    password,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-    enableReadyCheck: false,
-    retryStrategy: () => null,
-  });
-}
 
 /** ElastiCache applies the parameter group; here the same parameters go on the command line. */
 function parameterFlags(role: "cache" | "persistent"): string[] {

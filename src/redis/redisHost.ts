@@ -7,7 +7,34 @@ import { DEFAULTS } from "../vocabulary/defaults";
 import { debianAmiName } from "../images/amis";
 import { SELF_MANAGED_MAXMEMORY_FRACTION, renderSelfManagedUserData } from "./redisServer";
 import { ec2InstanceSpec } from "../vocabulary/catalog";
-import type { RedisStoreArgs } from "./redisStore";
+import type { DeploymentIdentity } from "../aws/naming/scope";
+
+/** A self-managed-aof store's host. */
+export interface RedisHostArgs {
+  vpcId: pulumi.Input<string>;
+  subnetId: pulumi.Input<string>;
+  availabilityZone: pulumi.Input<string>;
+  /** (@default "c7g.large") */
+  instanceType?: string;
+  /** (@default 20) */
+  volumeGiB?: number;
+  /** Public IPv4 for egress when the subnet has no NAT. (@default false) */
+  publicIp?: boolean;
+  /** The pinned Debian 12 image serial the host boots (never "latest"). (@default DEFAULTS.image.debianSerial) */
+  debianSerial?: string;
+}
+
+/** What the host takes from its RedisStore's args. */
+export interface SelfManagedRedisArgs {
+  /** Longer snapshot retention and a protected volume. */
+  production?: boolean;
+  /** The redis role's security group (6379 from the fleets). */
+  securityGroupId: pulumi.Input<string>;
+  /** The deployment: the DLM target tag is named from it. */
+  scope: DeploymentIdentity;
+  /** Where the host lives. */
+  host?: RedisHostArgs;
+}
 
 /**
  * The persistent Redis as Redis from Debian on a c-family instance, with appendonly on an
@@ -17,7 +44,7 @@ import type { RedisStoreArgs } from "./redisStore";
  */
 export function selfManagedRedisHost(
   name: string,
-  args: RedisStoreArgs,
+  args: SelfManagedRedisArgs,
   passwordParameter: aws.ssm.Parameter,
   port: number,
   owner: pulumi.Resource,

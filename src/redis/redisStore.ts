@@ -5,8 +5,8 @@ import { fitLogicalName } from "../aws/naming";
 import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { type RedisEngine, type RedisRole, elasticacheFamily, elasticacheParameters } from "./redisServer";
-import type { PersistentRedisMode } from "../config/args";
-import { selfManagedRedisHost } from "./redisHost";
+import type { PersistentRedisMode } from "./args";
+import { type RedisHostArgs, selfManagedRedisHost } from "./redisHost";
 import { providedType, withFormerType } from "../aws/typeToken";
 
 export interface RedisStoreArgs {
@@ -38,21 +38,6 @@ export interface RedisStoreArgs {
   scope: DeploymentIdentity;
   /** self-managed-aof: where the host lives, with egress for packages and SSM (@default none). */
   host?: RedisHostArgs;
-}
-
-/** A self-managed-aof store's host. */
-export interface RedisHostArgs {
-  vpcId: pulumi.Input<string>;
-  subnetId: pulumi.Input<string>;
-  availabilityZone: pulumi.Input<string>;
-  /** (@default "c7g.large") */
-  instanceType?: string;
-  /** (@default 20) */
-  volumeGiB?: number;
-  /** Public IPv4 for egress when the subnet has no NAT. (@default false) */
-  publicIp?: boolean;
-  /** The pinned Debian 12 image serial the host boots (never "latest"). (@default DEFAULTS.image.debianSerial) */
-  debianSerial?: string;
 }
 
 const PORT = 6379;

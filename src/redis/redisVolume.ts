@@ -11,7 +11,8 @@
  * same zone), and is attached to one instance at a time (Multi-Attach is for io1/io2 only): the
  * replacement attaches it once the old instance has let it go, which its termination does.
  */
-import { DRAIN, type BootStep, execLine } from "../fleet/host/readiness";
+import { DRAIN } from "../fleet/host/readiness";
+import { type BootStep, execLine } from "../fleet/host/bootStep";
 import { type Directive, renderUnit, type UnitFile } from "../host/systemd";
 
 export const REDIS_VOLUME_PATHS = {

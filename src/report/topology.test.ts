@@ -12,7 +12,7 @@ import { egressPlan } from "../network/subnets";
 import { parseStackConfig } from "../config";
 import { renderSvg } from "../cli/topology";
 import { crossings, svgEdges } from "../../test/scripts/crossings";
-import { ROOT, STACKS, stackConfig } from "../../test/helpers";
+import { ROOT, STACKS, runPlan, stackConfig } from "../../test/helpers";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-topology-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +23,7 @@ fs.mkdirSync(emptyBin);
 
 function plan(stack: string) {
   const out = path.join(dir, stack);
-  const r = spawnSync(
-    process.execPath,
-    ["-r", "@swc-node/register", path.join(ROOT, "bin", "plan.ts"), "--stack", stack, "--out", out],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env, PATH: emptyBin, SWC_NODE_SOURCE_MAP_MODE: "inline" },
-    },
-  );
-  return { ...r, out };
+  return { ...runPlan(["--stack", stack, "--out", out], { PATH: emptyBin }), out };
 }
 
 /** The ids of the nodes Graphviz drew (each node's <title> in its SVG). */

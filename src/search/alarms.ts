@@ -5,7 +5,7 @@
  * means something else is wrong), writes blocked, and free storage under 25% of a node's volume.
  * Metrics are in AWS/ES by DomainName and ClientId (the account).
  */
-import type { MetricAlarmSpec } from "../monitoring/alarms";
+import type { MetricAlarmSpec } from "../monitoring/alarmSpecs";
 
 export interface SearchTarget<Id = string> {
   readonly domainName: Id;

@@ -3,9 +3,7 @@
  * volume, from data/other-prices-us-east-1.tsv (Amazon OpenSearch Service prices; estimates).
  */
 import type { SearchConfig } from "./config";
-import type { CostRow, PriceUnit } from "../report/cost";
-
-export type CostRowInput = Omit<CostRow, "monthlyDesired" | "monthlyMax">;
+import type { CostRowInput, PriceUnit } from "../report/prices";
 
 export function searchCostRows(
   search: SearchConfig,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName } from "../aws/naming";
 import { searchDomainPolicy } from "../aws/policies";
-import type { StackSearchArgs } from "../config/args";
+import type { StackSearchArgs } from "./args";
 import { parseSearch } from "./config";
 import { ssmPlaceholder } from "../host/boot";
 import { type Env, searchEnv } from "../host/env";

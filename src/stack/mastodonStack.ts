@@ -8,61 +8,45 @@ import {
   formatProblem,
   parseStackConfig,
 } from "../config";
-import type {
-  Environment,
-  StackAlarmsArgs,
-  StackDatabaseArgs,
-  StackDnsArgs,
-  StackFleetArgs,
-  StackImageArgs,
-  StackLoadBalancerArgs,
-  StackLogsArgs,
-  StackOwnerArgs,
-  StackRetentionArgs,
-  StackMailArgs,
-  StackMediaArgs,
-  StackNetworkArgs,
-  StackRedisArgs,
-  StackSearchArgs,
-  StackTranslationArgs,
-} from "../config/args";
+import type { Environment } from "../config/args";
+import type { StackAlarmsArgs, StackLogsArgs } from "../monitoring/args";
+import type { StackDatabaseArgs, StackOwnerArgs } from "../database/args";
+import type { StackDnsArgs, StackLoadBalancerArgs } from "../edge/args";
+import type { StackFleetArgs } from "../fleet/args";
+import type { StackImageArgs } from "../images/args";
+import type { StackRetentionArgs, StackMediaArgs } from "../media/args";
+import type { StackMailArgs } from "../mail/args";
+import type { StackNetworkArgs } from "../network/args";
+import type { StackRedisArgs } from "../redis/args";
+import type { StackSearchArgs } from "../search/args";
+import type { StackTranslationArgs } from "../translation/args";
 import type { Env } from "../host/env";
 import type { Architecture } from "../vocabulary/catalog";
-import { POLICY_TAGS, databasePolicyTags } from "../aws/policyTags";
-import { type DeploymentScope, deploymentScope } from "../aws/naming/scope";
-import { DnsRecords } from "../edge/dnsRecords";
-import { Fleet } from "../fleet/fleet";
+import { POLICY_TAGS } from "../aws/policyTags";
+import { deploymentScope } from "../aws/naming/scope";
+import type { DnsRecords } from "../edge/dnsRecords";
+import type { Fleet } from "../fleet/fleet";
 import { HostFiles } from "../fleet/hostFiles";
 import type { ImageBuild } from "../images/imageBuild";
 import { stackImages } from "../images/stackImages";
-import { migrationsDocument } from "./wiring";
-import {
-  ownerPasswordCommand,
-  ownerPasswordParameter,
-  ownerPasswordParameterName,
-} from "../database/ownerPassword";
-import { LoadBalancer } from "../edge/loadBalancer";
-import { Mail } from "../mail/mail";
-import { MediaStorage } from "../media/mediaStorage";
-import { Network, hostInstanceTypes } from "../network/network";
-import { PostgresDatabase } from "../database/postgresDatabase";
-import { OnHostRedis, onHostRedisArgs } from "../redis/onHostRedis";
-import { RedisStore } from "../redis/redisStore";
-import { Monitoring } from "../monitoring/monitoring";
+import { ownerPasswordCommand, ownerPasswordParameter } from "../database/ownerPassword";
+import type { LoadBalancer } from "../edge/loadBalancer";
+import type { Mail } from "../mail/mail";
+import type { MediaStorage } from "../media/mediaStorage";
+import type { Network } from "../network/network";
+import type { PostgresDatabase } from "../database/postgresDatabase";
+import type { OnHostRedis } from "../redis/onHostRedis";
+import type { RedisStore } from "../redis/redisStore";
+import type { Monitoring } from "../monitoring/monitoring";
 import { MastodonSecrets } from "./secrets";
-import { SearchDomain } from "../search/searchDomain";
-import { Translation } from "../translation/translation";
-import {
-  type RedisTier,
-  type Tiers,
-  fleetSecurityGroups,
-  fleetTargetGroups,
-  fleetLaunch,
-  fleetGroup,
-  monitoringTargets,
-  queueMonitoringInput,
-  stackEnv,
-} from "./wiring";
+import type { SearchDomain } from "../search/searchDomain";
+import type { Translation } from "../translation/translation";
+import { migrationsDocument } from "./migrationsDocument";
+import { stackEnv } from "./stackEnv";
+import { stackFleets } from "./stackFleets";
+import { stackMonitoring } from "./stackMonitoring";
+import type { StackParts } from "./stackParts";
+import { stackTiers } from "./stackTiers";
 
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -119,34 +103,6 @@ export interface MastodonStackOptions extends pulumi.ComponentResourceOptions {
   readonly check?: ParseOptions;
 }
 
-/**
- * What TypeScript callers read of a stack besides its schema outputs: the tiers as components and
- * the resolved config. Pulumi's analyzer makes every field of a component an output of its schema,
- * and these have no cross-language form (components of this package, zod-derived types), so they
- * are getters over this table rather than fields.
- */
-interface StackParts {
-  readonly validated: ValidatedConfig;
-  readonly network: Network;
-  readonly database: PostgresDatabase;
-  readonly cache?: RedisStore;
-  readonly persistent?: RedisStore;
-  readonly onHostRedis?: OnHostRedis;
-  readonly loadBalancer: LoadBalancer;
-  readonly media: MediaStorage;
-  readonly mail: Mail;
-  readonly dns?: DnsRecords;
-  readonly search?: SearchDomain;
-  readonly translation?: Translation;
-  readonly env: pulumi.Output<Env>;
-  readonly fleetComponents: Fleet[];
-  readonly hostFiles: HostFiles;
-  readonly monitoring: Monitoring;
-  readonly imageBuild?: ImageBuild;
-  readonly images: pulumi.Output<Partial<Record<Architecture, string>>>;
-  readonly budget: pulumi.Output<Budget>;
-  readonly replicaBudget: pulumi.Output<Budget | undefined>;
-}
 const PARTS = new WeakMap<MastodonStack, StackParts>();
 
 /**
@@ -269,186 +225,13 @@ export class MastodonStack extends pulumi.ComponentResource {
     super("mastodon:index:MastodonStack", name, {}, resourceOpts);
     const config = validated.config;
     for (const warning of validated.warnings) pulumi.log.warn(formatProblem(warning), this);
-    const production = config.environment === "production";
     const parent = { parent: this };
     this.parameterPrefix = scope.parameterPrefix;
 
-    const network = new Network(
-      `${name}-network`,
-      {
-        cidr: config.network.cidr,
-        availabilityZones: config.network.availabilityZones,
-        egress: config.network.egress,
-        ipv6: config.network.ipv6,
-        streamingPorts: [...config.streamingPorts],
-        instanceTypes: hostInstanceTypes(config),
-      },
-      parent,
-    );
-    const dataSubnetIds = network.dataSubnetIds;
-    const groups = network.securityGroups;
-
     const stackTags = { [POLICY_TAGS.stack]: scope.tag };
-    const databaseConfig = config.database;
-    const database = new PostgresDatabase(
-      `${name}-db`,
-      {
-        instanceClass: databaseConfig.primary.instanceClass,
-        maxConnections: databaseConfig.primary.maxConnections,
-        workMemMiB: databaseConfig.primary.workMemMiB,
-        engineVersion: databaseConfig.engineVersion,
-        multiAz: databaseConfig.multiAz,
-        storageGiB: databaseConfig.storageGiB,
-        maxStorageGiB: databaseConfig.maxStorageGiB,
-        // The app's role may hold what the budget plans for the fleets, no more (its CONNECTION LIMIT).
-        budget: validated.budget,
-        tags: { ...stackTags, ...databasePolicyTags(databaseConfig.adminHeadroom) },
-        production,
-        subnetIds: dataSubnetIds,
-        securityGroupId: groups.database.id,
-        parameterPrefix: this.parameterPrefix,
-        scope,
-        ...(databaseConfig.replica && {
-          replica: {
-            instanceClass: databaseConfig.replica.instanceClass,
-            maxConnections: databaseConfig.replica.maxConnections,
-            workMemMiB: databaseConfig.replica.workMemMiB,
-          },
-        }),
-      },
-      parent,
-    );
-
-    const redis = this.redisTiers(scope, network, config, production);
-    const loadBalancer = new LoadBalancer(
-      `${name}-lb`,
-      {
-        vpcId: network.vpcId,
-        publicSubnetIds: network.publicSubnetIds,
-        securityGroupId: groups.alb.id,
-        webDomain: config.webDomain,
-        ...(config.loadBalancer.certificateArn && { certificateArn: config.loadBalancer.certificateArn }),
-        ...(config.dns && { zoneId: config.dns.zoneId }),
-        streamingPorts: [...config.streamingPorts],
-        dualStack: config.network.ipv6,
-        idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
-        accessLogs: config.loadBalancer.accessLogs,
-        deletionProtection: config.loadBalancer.deletionProtection,
-      },
-      parent,
-    );
-    const media = new MediaStorage(
-      `${name}-media`,
-      {
-        ...(config.media.customDomain && { customDomain: config.media.customDomain }),
-        ...(config.media.certificateArn && { certificateArn: config.media.certificateArn }),
-        ...(config.dns && { zoneId: config.dns.zoneId }),
-        versioning: config.media.versioning,
-        priceClass: config.media.priceClass,
-        protect: production,
-      },
-      parent,
-    );
-    let dns: DnsRecords | undefined;
-    if (config.dns) {
-      dns = new DnsRecords(
-        `${name}-dns`,
-        {
-          zoneId: config.dns.zoneId,
-          aliases: [
-            {
-              name: config.webDomain,
-              dnsName: loadBalancer.dnsName,
-              zoneId: loadBalancer.zoneId,
-              ipv6: config.network.ipv6,
-            },
-            ...(config.media.customDomain
-              ? [
-                  {
-                    name: config.media.customDomain,
-                    dnsName: media.distribution.domainName,
-                    zoneId: media.distribution.hostedZoneId,
-                    ipv6: true,
-                  },
-                ]
-              : []),
-          ],
-        },
-        parent,
-      );
-    }
-    const smtp = config.mail.smtp;
-    const mail = new Mail(
-      `${name}-mail`,
-      {
-        provider: config.mail.provider,
-        fromAddress: config.mail.fromAddress,
-        parameterPrefix: this.parameterPrefix,
-        ...(config.dns && { zone: config.dns }),
-        // Stack config secrets arrive decrypted: wrap the password before it touches a resource.
-        ...(smtp && {
-          smtp: {
-            server: smtp.server,
-            port: smtp.port,
-            login: smtp.login,
-            password: pulumi.secret(smtp.password),
-          },
-        }),
-      },
-      parent,
-    );
-
-    let search: SearchDomain | undefined;
-    if (config.search) {
-      search = new SearchDomain(
-        `${name}-search`,
-        {
-          // The config as written: the domain derives its preset and zones from it (src/search/config.ts).
-          search: {
-            instanceType: config.search.instanceType,
-            nodes: config.search.nodes,
-            volumeGiB: config.search.volumeGiB,
-            engineVersion: config.search.engineVersion,
-          },
-          vpcId: network.vpcId,
-          dataSubnetIds,
-          // Puma answers searches and Sidekiq indexes; streaming never queries the index.
-          clientSecurityGroupIds: { web: groups.web.id, sidekiq: groups.sidekiq.id },
-          parameterPrefix: this.parameterPrefix,
-        },
-        parent,
-      );
-    }
-    const translationConfig = config.translation;
-    let translation: Translation | undefined;
-    if (translationConfig) {
-      translation = new Translation(
-        `${name}-translation`,
-        {
-          provider: translationConfig.provider,
-          // Stack config secrets arrive decrypted: wrap the key before it touches a resource.
-          ...(translationConfig.apiKey !== undefined && { apiKey: pulumi.secret(translationConfig.apiKey) }),
-          deeplPlan: translationConfig.deeplPlan,
-          ...(translationConfig.endpoint && { endpoint: translationConfig.endpoint }),
-          parameterPrefix: this.parameterPrefix,
-        },
-        parent,
-      );
-    }
-
+    const { tiers, onHostRedis, stores, dns } = stackTiers(name, scope, validated, stackTags, this);
+    const { network, database, loadBalancer, media, mail, search, translation } = tiers;
     const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
-    const tiers: Tiers = {
-      config,
-      network: network,
-      database: database,
-      cache: redis.cache,
-      persistent: redis.persistent,
-      loadBalancer: loadBalancer,
-      media: media,
-      mail: mail,
-      ...(search && { search: search }),
-      ...(translation && { translation: translation }),
-    };
     const env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
     const images = stackImages(scope, config, network, stackTags, this);
@@ -457,70 +240,24 @@ export class MastodonStack extends pulumi.ComponentResource {
     const hostFiles = new HostFiles(`${name}-host-files`, {}, parent);
     const owner =
       config.owner && ownerPasswordParameter(name, this.parameterPrefix, config.owner.username, this);
-    const makeFleet = (fleet: (typeof config.fleets)[number], schemaFromGroup?: pulumi.Output<string>) => {
-      const launch = fleetLaunch(fleet, tiers, {
-        env: env,
-        parameterPath: this.parameterPrefix,
-        region,
-        registry: images.registry,
-        hostFilesBucket: hostFiles.bucket.bucket,
-        ...(owner && { ownerPasswordParameter: ownerPasswordParameterName(this.parameterPrefix) }),
-      });
-      return new Fleet(
-        `${name}-${fleet.name}`,
-        {
-          fleet: fleetGroup(fleet),
-          imageId: images.imageFor(fleet.instance.architecture),
-          rootDeviceName: config.image.rootDeviceName,
-          // With redis.onHost, the volume's zone only, and the role may attach it (OnHostRedis).
-          ...(redis.onHostRedis?.placement ?? { subnetIds: network.fleetSubnetIds }),
-          securityGroupIds: fleetSecurityGroups(fleet, network),
-          associatePublicIp: network.fleetsNeedPublicIp,
-          userData: launch.userData,
-          launchHeartbeatSeconds: launch.launchHeartbeatSeconds,
-          // Its hosts read these SSM parameters, each by name, and its role no other.
-          parameterNames: launch.apply((l) => [...l.parameterNames]),
-          ...(schemaFromGroup && { schemaFromGroup }),
-          hostFilesPolicy: hostFiles.readPolicy,
-          // The scheduler's host prepares the database (the RDS master's password) and the owner.
-          ...(fleet.servesScheduler && { adminPasswordParameterArn: database.adminPasswordParameter.arn }),
-          ...(fleet.servesScheduler && owner && { ownerPasswordParameterArn: owner.arn }),
-          ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
-          targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
-          parameterPath: this.parameterPrefix,
-          // Puma stores uploads, Sidekiq fetches and removes media; the streaming server never does.
-          ...((fleet.web || fleet.sidekiq) && { mediaAccessPolicy: media.accessPolicy }),
-          tags: stackTags,
-          instanceTags: { "mastodon:version": config.version },
-          logRetentionDays: config.logs.retentionDays,
-        },
-        parent,
-      );
-    };
     if (owner)
       this.ownerPassword = pulumi.all([owner.name, region]).apply(([n, r]) => ownerPasswordCommand(n, r));
-    // The scheduler's fleet first: its one host prepares the database, and every other group is
-    // created only once that host is InService (Fleet's schemaFromGroup).
-    const schedulerConfig = config.fleets.find((f) => f.servesScheduler);
-    const schedulerComponent = schedulerConfig && makeFleet(schedulerConfig);
-    const fleetComponents = config.fleets.map((fleet) =>
-      fleet === schedulerConfig && schedulerComponent
-        ? schedulerComponent
-        : makeFleet(fleet, schedulerComponent?.group.name),
-    );
+    const fleetComponents = stackFleets({
+      name,
+      tiers,
+      env,
+      parameterPrefix: this.parameterPrefix,
+      region,
+      images,
+      hostFiles,
+      owner,
+      onHostRedis,
+      stackTags,
+      parent: this,
+    });
     this.migrations = migrationsDocument(name, database, images.releaseImage, this, search !== undefined);
     this.schedulerFleet = config.schedulerFleet as string;
-    // Alarms on what breaks first, thresholds from the sizing core and the budget (src/monitoring/alarms.ts).
-    const monitoring = new Monitoring(
-      `${name}-monitoring`,
-      {
-        scope,
-        ...(config.alarms.email && { email: config.alarms.email }),
-        targets: monitoringTargets(tiers, validated, fleetComponents),
-        queues: queueMonitoringInput(tiers, this.parameterPrefix),
-      },
-      parent,
-    );
+    const monitoring = stackMonitoring(name, scope, tiers, validated, fleetComponents, this);
     const budget = pulumi.output(validated.budget);
     const replicaBudget = pulumi.output(validated.replicaBudget);
     this.albDnsName = loadBalancer.dnsName;
@@ -529,8 +266,8 @@ export class MastodonStack extends pulumi.ComponentResource {
       validated,
       network,
       database,
-      ...(redis.stores && { cache: redis.stores.cache, persistent: redis.stores.persistent }),
-      ...(redis.onHostRedis && { onHostRedis: redis.onHostRedis }),
+      ...(stores && { cache: stores.cache, persistent: stores.persistent }),
+      ...(onHostRedis && { onHostRedis }),
       loadBalancer,
       media,
       mail,
@@ -555,80 +292,5 @@ export class MastodonStack extends pulumi.ComponentResource {
       schedulerFleet: this.schedulerFleet,
       imageRegistry: this.imageRegistry,
     });
-  }
-
-  /** The two Redis: on the app host with redis.onHost, else ElastiCache (or the self-managed AOF host). */
-  private redisTiers(
-    scope: DeploymentScope,
-    network: Network,
-    config: StackConfig,
-    production: boolean,
-  ): {
-    cache: RedisTier;
-    persistent: RedisTier;
-    onHostRedis?: OnHostRedis;
-    stores?: { cache: RedisStore; persistent: RedisStore };
-  } {
-    const parent = { parent: this };
-    const { cache, persistent, onHost } = config.redis;
-    if (onHost) {
-      const onHostRedis = new OnHostRedis(
-        `${scope.name}-redis`,
-        {
-          parameterPrefix: this.parameterPrefix,
-          ...onHostRedisArgs(onHost, network, config.fleets, scope.tag, production),
-        },
-        parent,
-      );
-      return { onHostRedis, cache: onHostRedis.cache, persistent: onHostRedis.persistent };
-    }
-    const cacheStore = new RedisStore(
-      `${scope.name}-cache`,
-      {
-        role: "cache",
-        engine: cache.engine,
-        engineVersion: cache.engineVersion,
-        nodeType: cache.nodeType,
-        nodes: cache.nodes,
-        production,
-        subnetIds: network.dataSubnetIds,
-        securityGroupId: network.securityGroups.redis.id,
-        parameterPrefix: this.parameterPrefix,
-        scope,
-      },
-      parent,
-    );
-    const persistentStore = new RedisStore(
-      `${scope.name}-persistent`,
-      {
-        role: "persistent",
-        mode: persistent.mode,
-        engine: persistent.engine,
-        engineVersion: persistent.engineVersion,
-        nodeType: persistent.nodeType,
-        nodes: persistent.nodes,
-        production,
-        subnetIds: network.dataSubnetIds,
-        securityGroupId: network.securityGroups.redis.id,
-        parameterPrefix: this.parameterPrefix,
-        scope,
-        host: {
-          vpcId: network.vpcId,
-          // The host needs egress (packages, SSM), so it lives with the fleets, not in the data tier.
-          subnetId: network.fleetSubnetIds[0] as pulumi.Output<string>,
-          availabilityZone: network.availabilityZones.apply((zones) => zones[0] as string),
-          instanceType: persistent.instanceType,
-          volumeGiB: persistent.volumeGiB,
-          publicIp: network.fleetsNeedPublicIp,
-          debianSerial: config.image.debianSerial,
-        },
-      },
-      parent,
-    );
-    return {
-      cache: cacheStore,
-      persistent: persistentStore,
-      stores: { cache: cacheStore, persistent: persistentStore },
-    };
   }
 }

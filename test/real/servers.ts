@@ -18,6 +18,7 @@ import {
   spawnSync,
 } from "child_process";
 import * as fs from "fs";
+import Redis from "ioredis";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -314,6 +315,36 @@ export async function startRedis(
     stop: () => stopProcess(server),
     kill9: () => stopProcess(server, "SIGKILL"),
   };
+}
+
+/**
+ * An ioredis client of a test Redis on loopback that never retries: a refusal must surface, and
+ * nothing lingers after the test. It connects on its first command, or on `connect()`.
+ */
+export function redisClient(port: number, password?: string): Redis {
+  return new Redis({
+    port,
+    host: "127.0.0.1",
+    password,
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    retryStrategy: () => null,
+  });
+}
+
+/** redis-cli against a test Redis on loopback with its password (over TLS given the CA's file); its output. */
+export function redisCli(
+  port: number,
+  password: string,
+  args: string[],
+  opts: { tls?: string } = {},
+): string {
+  const login = [
+    ...(opts.tls === undefined ? [] : ["--tls", "--cacert", opts.tls, "-h", "127.0.0.1"]),
+    ...["-p", String(port), "--no-auth-warning", "-a", password],
+  ];
+  return execFileSync("redis-cli", [...login, ...args], { encoding: "utf8" });
 }
 
 export function tempDir(prefix: string): string {

@@ -12,12 +12,11 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { fleetArtifacts } from "../../src/cli/fleetArtifacts";
 import { HOST_FILES } from "../../src/fleet/host/hostFiles";
 import { onHostRedisPaths } from "../../src/redis/onHostRedisUnits";
 import { REDIS_VOLUME_PATHS, nvmeDevicePath } from "../../src/redis/redisVolume";
-import { STACKS, runStack } from "../helpers";
+import { STACKS, cloudConfig, runStack } from "../helpers";
 import { type BootOptions, HostBoot } from "../boot/harness";
 import {
   BOOT_MS,
@@ -62,7 +61,7 @@ test("the boot root installs every package the shipped stacks' user-data names",
   const named = new Set<string>();
   for (const stack of STACKS)
     for (const a of fleetArtifacts((await runStack(stack)).resources))
-      for (const p of (parse(a.userData) as { packages?: string[] }).packages ?? []) named.add(p);
+      for (const p of cloudConfig(a.userData).packages ?? []) named.add(p);
   expect([...named].filter((p) => !installed.includes(p))).toEqual([]);
 }, 120000);
 

@@ -1,5 +1,5 @@
 // Parses Mermaid architecture diagrams with Mermaid's own parser (ESM-only, so run as a child
-// process by src/monitoring/operations.test.ts). Prints { services: [{ id, title, in }], edges } as JSON per file.
+// process by src/report/mermaid.test.ts). Prints { services: [{ id, title, in }], edges } as JSON per file.
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parse } from "@mermaid-js/parser";

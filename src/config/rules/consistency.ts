@@ -3,7 +3,7 @@ import { BUILD_VOLUME_GIB } from "../../images/imageRecipe";
 import { isSupportedEngineVersion } from "../../redis/redisServer";
 import { DEFAULTS } from "../../vocabulary/defaults";
 import type { Problem } from "../problems";
-import type { StackConfig } from "../resolve";
+import type { StackConfig } from "../stackConfig";
 import { type Rule, error } from "./rule";
 
 export const crossTierConsistency: Rule = (config) => {

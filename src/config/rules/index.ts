@@ -7,7 +7,7 @@
  */
 import type { StackBudgets } from "../../budget/budget";
 import type { Problem } from "../problems";
-import type { StackConfig } from "../resolve";
+import type { StackConfig } from "../stackConfig";
 import { connectionBudget } from "../../budget/rules";
 import { crossTierConsistency } from "./consistency";
 import { productionDurability } from "./durability";

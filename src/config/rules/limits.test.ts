@@ -11,19 +11,8 @@ import { ConfigError, type Problem, namespaceConfig, parseStackConfig } from "..
 import { runUnderMocks } from "../../testing/mocks";
 import { planStack } from "../../cli/plan";
 import program from "../../../index";
-import { baseConfig, stackConfig, withConfig } from "../../../test/helpers";
+import { baseConfig, configProblems, stackConfig, withConfig } from "../../../test/helpers";
 
-function problemsOf(
-  raw: Record<string, unknown>,
-  options?: Parameters<typeof parseStackConfig>[2],
-): readonly Problem[] {
-  try {
-    return parseStackConfig(raw, "test", options).warnings;
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-}
 const errorKeys = (problems: readonly Problem[]) =>
   problems
     .filter((p) => p.severity === "error")
@@ -32,7 +21,7 @@ const errorKeys = (problems: readonly Problem[]) =>
 
 describe("one pass: shape and cross-field problems together", () => {
   test("a shape error no longer hides the cross-field rules", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.environment = "prod"; // shape
         c.fleets.web.spot = true; // cross-field: spot on web
@@ -48,7 +37,7 @@ describe("one pass: shape and cross-field problems together", () => {
   });
 
   test("a malformed fleet is reported, and the rules run on the rest without reporting its consequences", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         c.fleets.web.instanceType = "t3.large"; // the only web fleet: "no fleet runs web" would follow
         c.fleets.streaming.spot = true; // a real second problem
@@ -72,13 +61,13 @@ describe("names and limits AWS enforces", () => {
       ),
     ],
   ])("the media domain equal to %s is refused by its key, not by a URN clash", (_what, mutate) => {
-    const problem = problemsOf(withConfig(mutate)).find((p) => p.key === "mastodon:media.customDomain");
+    const problem = configProblems(withConfig(mutate)).find((p) => p.key === "mastodon:media.customDomain");
     expect(problem?.message).toContain("one name holds one alias record");
     expect(problem?.message).toContain("files.test.example");
   });
 
   test("a storage ceiling less than 10% above the allocated storage is refused with the least RDS takes", () => {
-    const problem = problemsOf(
+    const problem = configProblems(
       withConfig((c) => {
         c.database.storageGiB = 1000;
         c.database.maxStorageGiB = 1099;
@@ -87,7 +76,7 @@ describe("names and limits AWS enforces", () => {
     expect(problem?.value).toBe(1099);
     expect(problem?.message).toMatch(/^is below 1100: RDS refuses/);
     expect(
-      problemsOf(withConfig((c) => ((c.database.storageGiB = 1000), (c.database.maxStorageGiB = 1100)))),
+      configProblems(withConfig((c) => ((c.database.storageGiB = 1000), (c.database.maxStorageGiB = 1100)))),
     ).toEqual([]);
   });
 
@@ -104,14 +93,14 @@ describe("names and limits AWS enforces", () => {
     ["us-gov-west-1", "GovCloud (aws-us-gov) is not supported"],
     [undefined, "is required"],
   ])("aws:region %s is refused by its key", (region, fragment) => {
-    const problem = problemsOf(baseConfig() as Record<string, unknown>, { region }).find(
+    const problem = configProblems(baseConfig() as Record<string, unknown>, { region }).find(
       (p) => p.key === "aws:region",
     );
     expect(problem?.message).toContain(fragment);
   });
 
   test("a Region of the aws partition passes", () => {
-    expect(problemsOf(baseConfig() as Record<string, unknown>, { region: "eu-central-1" })).toEqual([]);
+    expect(configProblems(baseConfig() as Record<string, unknown>, { region: "eu-central-1" })).toEqual([]);
   });
 });
 
@@ -121,7 +110,7 @@ describe("secrets", () => {
   };
 
   test("a secret where a plain value is required is refused by its key, never showing the value", () => {
-    const problems = problemsOf(withConfig(smtp), {
+    const problems = configProblems(withConfig(smtp), {
       secretPaths: [["domain"], ["database", "instanceClass"], ["mail", "smtp", "password"]],
     });
     expect(errorKeys(problems)).toEqual(["mastodon:database.instanceClass", "mastodon:domain"]);
@@ -130,11 +119,11 @@ describe("secrets", () => {
   });
 
   test("a whole secret mastodon:mail (Pulumi marks top-level keys) is fine", () => {
-    expect(problemsOf(withConfig(smtp), { secretPaths: [["mail"]] })).toEqual([]);
+    expect(configProblems(withConfig(smtp), { secretPaths: [["mail"]] })).toEqual([]);
   });
 
   test("an SMTP password kept in plain text in the stack file is refused, without showing it", () => {
-    const problem = problemsOf(withConfig(smtp), { secretPaths: [] }).find(
+    const problem = configProblems(withConfig(smtp), { secretPaths: [] }).find(
       (p) => p.key === "mastodon:mail.smtp.password",
     );
     expect(problem?.message).toContain("pulumi config set --secret");
@@ -142,7 +131,7 @@ describe("secrets", () => {
   });
 
   test("an SMTP password no dotenv quoting carries is refused at plan time, without showing it", () => {
-    const problems = problemsOf(
+    const problems = configProblems(
       withConfig((c) => {
         smtp(c);
         c.mail.smtp.password = `it's "$HOME"`;

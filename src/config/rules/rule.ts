@@ -4,7 +4,7 @@
  */
 import type { StackBudgets } from "../../budget/budget";
 import { type PathSegment, type Problem, configKey } from "../problems";
-import type { StackConfig } from "../resolve";
+import type { StackConfig } from "../stackConfig";
 
 export type Rule = (config: StackConfig, budgets: StackBudgets) => Problem[];
 

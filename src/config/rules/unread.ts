@@ -5,7 +5,7 @@
  * and alarms that reach nobody in production.
  */
 import type { Problem } from "../problems";
-import type { StackConfig } from "../resolve";
+import type { StackConfig } from "../stackConfig";
 import { type Rule, warning } from "./rule";
 
 /** The written keys under `prefix` that hold a value (the deepest ones), or `prefix` itself when it is written empty. */

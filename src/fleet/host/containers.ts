@@ -22,7 +22,7 @@
  *   loads `../.env.production` beside it), and neither parser overrides a variable the process
  *   already has: the units' Environment= win, as on the machine image.
  */
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import type { WriteFile } from "../../host/cloudInit";
 import { type Directive, environment as env, renderUnit, type UnitFile } from "../../host/systemd";
 import { enabledUnits, MASTODON_PATHS, renderTarget, sidekiqUnitPrefix } from "./units";

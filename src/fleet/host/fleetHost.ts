@@ -1,9 +1,10 @@
 /**
  * Everything a fleet host is given at launch, rendered from the resolved config (pure): its systemd
  * units, the env and PgBouncer templates, and the cloud-config that installs them and starts the
- * boot unit (readiness.ts), which fetches the RDS CA bundle, fills the secrets from SSM, enables
- * the units this fleet runs, starts mastodon.target and completes the launch lifecycle action with
- * CONTINUE once they all serve (ABANDON if any step fails or they do not within the bound).
+ * boot unit (bootUnits.ts; its steps, fleetBootSteps.ts), which fetches the RDS CA bundle, fills
+ * the secrets from SSM, enables the units this fleet runs, starts mastodon.target and completes the
+ * launch lifecycle action with CONTINUE once they all serve (ABANDON if any step fails or they do
+ * not within the bound).
  */
 import {
   BOOT_PATHS,
@@ -13,7 +14,7 @@ import {
   renderManifest,
 } from "../../host/boot";
 import { renderCloudConfig, type WriteFile } from "../../host/cloudInit";
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import { type Env, fleetEnv } from "../../host/env";
 import {
   PGBOUNCER_PATHS,
@@ -22,19 +23,17 @@ import {
   renderPgbouncerUserlist,
 } from "../../database/pgbouncer";
 import {
-  type BootStep,
   READINESS_PATHS,
-  bootCommands,
   fleetReadinessChecks,
   lifecycleHeartbeatSeconds,
   readinessProgram,
-  renderBootUnits,
   renderReadinessConfig,
-  renderSecretsStep,
 } from "./readiness";
+import { bootCommands, renderBootUnits } from "./bootUnits";
+import { fleetBootSteps } from "./fleetBootSteps";
 import type { UnitFile } from "../../host/systemd";
 import { MASTODON_PATHS, SIDEKIQ_TAG } from "./units";
-import { HOST_FILES, HOST_FILES_CHECKSUMS, hostFilesSteps, renderChecksums } from "./hostFiles";
+import { HOST_FILES, HOST_FILES_CHECKSUMS, renderChecksums } from "./hostFiles";
 import { IMAGE_ROOT_PROGRAM } from "../../images/imageRoot";
 import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
 import {
@@ -56,13 +55,7 @@ import {
   renderMetricsEnvTemplate,
   renderMetricsUnits,
 } from "../../monitoring/metrics";
-import {
-  CONTAINER_START_BOUND_SECONDS,
-  type HostRuntime,
-  NATIVE_START_BOUND_SECONDS,
-  onHostRedisPart,
-  runtimePart,
-} from "./hostParts";
+import { CONTAINER_START_BOUND_SECONDS, type HostRuntime, onHostRedisPart, runtimePart } from "./hostParts";
 import {
   type DatabaseHostInput,
   type RailsSource,
@@ -73,9 +66,6 @@ import {
 import { SEARCH_USER_PATHS } from "../../search/searchUser";
 import type { OnHostRedisInput } from "../../redis/onHostRedisUnits";
 import { REDIS_VOLUME_PATHS } from "../../redis/redisVolume";
-
-/** The RDS CA bundle, from AWS's trust store: libpq and node verify RDS with it. */
-export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 
 export {
   CONTAINER_START_BOUND_SECONDS,
@@ -138,7 +128,6 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   const ctx = { pooled: pgbouncer !== undefined, localRedis: onHostRedis !== undefined };
   const runtime = runtimePart(input.fleet, input.runtime, ctx);
   const redis = onHostRedis ? onHostRedisPart(onHostRedis) : undefined;
-  const caBundle = MASTODON_PATHS.rdsCaBundle;
   const metrics = hostMetricsConfig(fleet, input.metrics, ctx);
   const metricsUnits = hasMetrics(metrics) ? renderMetricsUnits(metrics) : [];
   const runtimeKind = input.runtime ?? { kind: "native" };
@@ -161,86 +150,13 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   );
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
-  // Each step with its bound: the boot unit's TimeoutStartSec is their sum (readiness.ts).
-  const steps: BootStep[] = [
-    // Containers: the image's user (uid 991) on the host, before anything is owned by it.
-    ...runtime.setup,
-    // The programs too large for user-data, checked against the digests it carries.
-    ...hostFilesSteps(input.hostFiles.bucket, input.region, fetched),
-    {
-      // 30 s an attempt, retried for at most 120 s.
-      argv: [
-        "/usr/bin/curl",
-        "-fsS",
-        "--max-time",
-        "30",
-        "--retry",
-        "5",
-        "--retry-max-time",
-        "120",
-        "-o",
-        caBundle,
-        RDS_CA_BUNDLE_URL,
-      ],
-      boundSeconds: 150,
-    },
-    {
-      argv: [
-        "/usr/bin/install",
-        "-d",
-        "-o",
-        "mastodon",
-        "-g",
-        "mastodon",
-        "-m",
-        "0700",
-        `${MASTODON_PATHS.home}/.postgresql`,
-      ],
-      boundSeconds: 10,
-    },
-    {
-      argv: [
-        "/usr/bin/install",
-        "-o",
-        "mastodon",
-        "-g",
-        "mastodon",
-        "-m",
-        "0644",
-        caBundle,
-        `${MASTODON_PATHS.home}/.postgresql/root.crt`,
-      ],
-      boundSeconds: 10,
-    },
-    renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
-    // The on-host Redis: Debian's own stopped, the persistent store's volume mounted (hostParts.ts).
-    ...(redis?.setup ?? []),
-    {
-      argv: [
-        "/usr/bin/systemctl",
-        "enable",
-        ...(redis?.enabled ?? []),
-        ...runtime.enabled,
-        JOURNAL_EXPORT_UNIT,
-        LOGS_AGENT_UNIT,
-        ...(metricsUnits.length > 0 ? [METRICS_UNITS.timer] : []),
-        ...(database?.enabled ?? []),
-      ],
-      boundSeconds: 30,
-    },
-    // The scheduler's host: the role, the schema and the seeds before any Mastodon process starts;
-    // Rails reaches Redis there too (caches, jobs the seeds enqueue), so the on-host servers first.
-    ...(database && redis
-      ? [{ argv: ["/usr/bin/systemctl", "start", ...redis.enabled], boundSeconds: 30 }]
-      : []),
-    ...(database ? [database.step] : []),
-    // Waits for the start jobs only (PgBouncer, then the Mastodon units); readiness waits for them to serve.
-    {
-      argv: ["/usr/bin/systemctl", "start", "mastodon.target"],
-      // The database step already waited for the pull: what is left is a native start.
-      boundSeconds: database ? NATIVE_START_BOUND_SECONDS : runtime.startBoundSeconds,
-    },
-  ];
+  const steps = fleetBootSteps({
+    runtime,
+    redis,
+    database,
+    metrics: metricsUnits.length > 0,
+    hostFiles: { bucket: input.hostFiles.bucket, region: input.region, fetched },
+  });
   // The collector's timer is part of a ready host: without it the scheduler's host publishes no backlog.
   const serviceChecks = fleetReadinessChecks(fleet, ctx);
   const readinessChecks = {

@@ -26,7 +26,7 @@ import {
 } from "../../host/programs";
 import { REDIS_VOLUME_PATHS } from "../../redis/redisVolume";
 import { SEARCH_USER_PATHS } from "../../search/searchUser";
-import type { BootStep } from "./readiness";
+import type { BootStep } from "./bootStep";
 
 export const HOST_FILES_PREFIX = "host-files";
 /** Where every fleet host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */

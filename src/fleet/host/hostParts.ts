@@ -5,7 +5,7 @@
  */
 import type { RenderedFile } from "../../host/boot";
 import type { WriteFile } from "../../host/cloudInit";
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import { type ContainerImages, renderContainerHost } from "./containers";
 import {
   DEBIAN_REDIS_UNIT,
@@ -17,7 +17,7 @@ import {
   renderOnHostRedisUnit,
 } from "../../redis/onHostRedisUnits";
 import { INSTALL_SSM_AGENT, programText } from "../../host/programs";
-import type { BootStep } from "./readiness";
+import type { BootStep } from "./bootStep";
 import { redisVolumeStep, renderRedisVolumeUnit } from "../../redis/redisVolume";
 import type { UnitFile } from "../../host/systemd";
 import { enabledUnits, renderFleetUnits } from "./units";

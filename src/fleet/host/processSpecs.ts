@@ -4,7 +4,7 @@
  * (imageRoot.ts renders the units from these). Pure.
  */
 import { poolOf } from "../../budget/budget";
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import { DEFAULTS } from "../../vocabulary/defaults";
 import {
   MASTODON_PATHS,

@@ -1,7 +1,8 @@
 /**
- * A fleet host's boot as one systemd oneshot that ends by telling the Auto Scaling group whether
- * the host is ready (pure): the boot unit, its OnFailure= companion, the watch that follows, and
- * the checks src/fleet/host/files/mastodon-ready.sh runs.
+ * How a fleet host's boot tells the Auto Scaling group whether the host is ready (pure): the launch
+ * and drain lifecycle hooks and their time bounds, the names of the boot's units (bootUnits.ts
+ * renders them), the readiness step that ends every boot, and the checks
+ * src/fleet/host/files/mastodon-ready.sh runs.
  *
  * The group holds every new instance in Pending:Wait on a launch lifecycle hook whose default
  * result is ABANDON (src/fleet/fleet.ts). The boot unit runs the steps in order (RDS CA bundle,
@@ -13,21 +14,12 @@
  * no network) is abandoned by the hook's heartbeat timeout. So an instance reaches InService only
  * ready, and one that is not is terminated and replaced (Amazon EC2 Auto Scaling User Guide,
  * "Amazon EC2 Auto Scaling lifecycle hooks": an abandoned launch terminates the instance).
- *
- * Why a systemd oneshot rather than cloud-init's runcmd: cloud-init runs runcmd as one sh script
- * without `set -e` (a failed step does not stop the next: the units would start on a missing
- * .env.production), it has no failure hook to send ABANDON from, and no bound on a hung step.
- * A oneshot's ExecStart= lines run in order and stop at the first failure, TimeoutStartSec bounds
- * the whole boot, OnFailure= fires on a failed step, a timeout or a signal alike, and the journal
- * keeps the boot's log under one name (`journalctl -u mastodon-boot`). runcmd only starts it, once
- * per instance, as cloud-init runs runcmd once per instance.
  */
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import { DEFAULTS } from "../../vocabulary/defaults";
-import { ssmReadBoundSeconds } from "../../host/boot";
 import { MASTODON_READY, programText } from "../../host/programs";
 import { renderKeyValueFile } from "../../host/conf";
-import { type Directive, renderUnit, type UnitFile } from "../../host/systemd";
+import { type BootStep, bootTimeoutSeconds } from "./bootStep";
 import { enabledUnits, type UnitContext } from "./units";
 
 /** src/fleet/host/files/mastodon-ready.sh, installed as READINESS_PATHS.program. */
@@ -86,7 +78,7 @@ export const READINESS = {
  * each `curl --max-time 5`), IMDS (two bounded curl calls of at most 30 s each), and completing the
  * action (AWS_ATTEMPTS = 5 calls of at most AWS_CALL_SECONDS = 30 s, 2+4+8+16 s apart).
  */
-const READY_OVERHEAD_SECONDS = 300;
+export const READY_OVERHEAD_SECONDS = 300;
 
 /** Allowance for everything before the boot unit: the OS, cloud-init's stages, and the OnFailure ABANDON call. */
 const BEFORE_AND_AFTER_BOOT_SECONDS = 600;
@@ -182,32 +174,6 @@ export function renderReadinessConfig(input: ReadinessConfigInput): string {
   );
 }
 
-/** One step of the boot: a command (absolute path first) and the longest it may take. */
-export interface BootStep {
-  readonly argv: readonly string[];
-  readonly boundSeconds: number;
-  /** A wait that ends at the latest when the host has been up this long, then boundSeconds. @default none */
-  readonly untilUptimeSeconds?: number;
-}
-
-/**
- * A command line as systemd reads ExecStart= (systemd.service(5), "Command lines"): `%` is a
- * specifier and `$` a variable, so both are doubled; an argument with spaces is double-quoted.
- * Quotes and backslashes, which systemd would unescape, are refused.
- */
-export function execLine(argv: readonly string[]): string {
-  if (!argv[0]?.startsWith("/"))
-    throw new Error(`ExecStart needs an absolute path, not ${JSON.stringify(argv[0])}`);
-  return argv
-    .map((arg) => {
-      if (arg === "" || /["'\\\n\r;]/.test(arg))
-        throw new Error(`ExecStart argument ${JSON.stringify(arg)} cannot be written`);
-      const escaped = arg.replace(/%/g, "%%").replace(/\$/g, "$$$$");
-      return /\s/.test(arg) ? `"${escaped}"` : escaped;
-    })
-    .join(" ");
-}
-
 /** The readiness step: the last of every boot. */
 export function readinessStep(): BootStep {
   return {
@@ -216,29 +182,8 @@ export function readinessStep(): BootStep {
   };
 }
 
-/** The renderer's step, bounded by its SSM retries (boot.ts, SSM_READ_RETRY). */
-export function renderSecretsStep(renderer: string, manifest: string): BootStep {
-  return { argv: [renderer, manifest], boundSeconds: ssmReadBoundSeconds() + 10 };
-}
-
-/** The boot unit's TimeoutStartSec: every step at its bound. */
-/**
- * The steps one after another, each at its bound; a step that waits until an uptime ends no later
- * than that uptime (the boot unit starts after the host does) plus its bound.
- */
-export function bootTimeoutSeconds(steps: readonly BootStep[]): number {
-  return steps.reduce((sum, s) => Math.max(sum, s.untilUptimeSeconds ?? 0) + s.boundSeconds, 0);
-}
-
-const ABANDON_REASON = `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`;
-
-/**
- * The boot unit (the steps, then readiness, then the watch enabled), the unit that abandons the
- * launch when it fails, and the watch. Started by cloud-init's runcmd with
- * `systemctl start --no-block` (bootCommands): cloud-init finishes its stage at once, and the
- * boot's outcome is the lifecycle action, not cloud-init's status.
- */
-function withReadiness(steps: readonly BootStep[], opts: { drain?: boolean } = {}): BootStep[] {
+/** The boot's steps, then readiness, then the watch (and the drain) enabled: what the boot unit runs. */
+export function withReadiness(steps: readonly BootStep[], opts: { drain?: boolean } = {}): BootStep[] {
   return [
     ...steps,
     readinessStep(),
@@ -246,97 +191,6 @@ function withReadiness(steps: readonly BootStep[], opts: { drain?: boolean } = {
       argv: ["/usr/bin/systemctl", "enable", "--now", WATCH_UNIT, ...(opts.drain ? [DRAIN_UNIT] : [])],
       boundSeconds: 30,
     },
-  ];
-}
-
-export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: boolean } = {}): UnitFile[] {
-  const all = withReadiness(steps, opts);
-  lifecycleHeartbeatSeconds(steps);
-  const timeout = bootTimeoutSeconds(all);
-  const boot: UnitFile = {
-    name: BOOT_UNIT,
-    content: renderUnit({
-      unit: [
-        [
-          "Description",
-          "Mastodon first boot: secrets, units, readiness (completes the launch lifecycle action)",
-        ],
-        ["Wants", "network-online.target"],
-        ["After", "network-online.target"],
-        ["OnFailure", ABANDON_UNIT],
-      ],
-      service: [
-        ["Type", "oneshot"],
-        ["RemainAfterExit", "yes"],
-        ["TimeoutStartSec", timeout],
-        ...all.map((s): Directive => ["ExecStart", execLine(s.argv)]),
-      ],
-    }),
-  };
-  const abandon: UnitFile = {
-    name: ABANDON_UNIT,
-    content: renderUnit({
-      unit: [
-        ["Description", "Mastodon first boot failed: complete the launch lifecycle action with ABANDON"],
-      ],
-      service: [
-        ["Type", "oneshot"],
-        ["TimeoutStartSec", READY_OVERHEAD_SECONDS],
-        [
-          "ExecStart",
-          execLine([READINESS_PATHS.program, "--abandon", ABANDON_REASON, READINESS_PATHS.config]),
-        ],
-      ],
-    }),
-  };
-  const watch = readinessLoopUnit(
-    WATCH_UNIT,
-    "Mastodon watch: mark the instance Unhealthy when its services stay down",
-    "--watch",
-    READINESS.watchIntervalSeconds,
-  );
-  // The drain signals Sidekiq's processes (another user's) and stops mastodon.target through systemd.
-  const drain = readinessLoopUnit(
-    DRAIN_UNIT,
-    "Mastodon drain: quiet Sidekiq and let its jobs finish when the group terminates the host",
-    "--drain",
-    DRAIN.intervalSeconds,
-  );
-  return [boot, abandon, watch, ...(opts.drain ? [drain] : [])];
-}
-
-/**
- * A unit that runs mastodon-ready in one of its loops (`--watch`, `--drain`) for as long as the host
- * runs, after mastodon.target: root with its capabilities (it marks the instance's health, signals
- * Mastodon's processes, stops units), the system read-only but /etc and /var, a private /tmp.
- */
-function readinessLoopUnit(name: string, description: string, mode: string, restartSec: number): UnitFile {
-  return {
-    name,
-    content: renderUnit({
-      unit: [
-        ["Description", description],
-        ["After", "mastodon.target"],
-      ],
-      service: [
-        ["Type", "simple"],
-        ["ExecStart", execLine([READINESS_PATHS.program, mode, READINESS_PATHS.config])],
-        ["Restart", "on-failure"],
-        ["RestartSec", restartSec],
-        ["NoNewPrivileges", "true"],
-        ["ProtectSystem", "full"],
-        ["PrivateTmp", "true"],
-      ],
-      install: [["WantedBy", "multi-user.target"]],
-    }),
-  };
-}
-
-/** What cloud-init's runcmd does: load the units it wrote, start the boot without waiting for it. */
-export function bootCommands(): string[][] {
-  return [
-    ["systemctl", "daemon-reload"],
-    ["systemctl", "start", "--no-block", BOOT_UNIT],
   ];
 }
 

@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { renderSidekiqUnits } from "./units";
@@ -19,6 +19,7 @@ import { stackConfig } from "../../../test/helpers";
 import {
   type RedisServer,
   freePort,
+  redisClient,
   requireProgram,
   startRedis,
   stopProcess,
@@ -91,13 +92,7 @@ beforeAll(async () => {
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
     port,
   );
-  redis = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+  redis = redisClient(port);
   await redis.connect();
   // Right after start redis-server may still answer LOADING.
   await waitFor(async () => (await redis.ping().catch(() => "")) === "PONG", "redis-server PONG");

@@ -4,7 +4,7 @@
  * are read from src/budget/budget.ts, so a unit's DB_POOL is the pool the budget counted.
  */
 import { poolOf } from "../../budget/budget";
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import { DEFAULTS, SIDEKIQ_QUEUE_WEIGHTS, type SidekiqQueue } from "../../vocabulary/defaults";
 import { type Directive, environment as env, renderUnit, type UnitFile } from "../../host/systemd";
 import { ON_HOST_REDIS_UNITS } from "../../redis/onHostRedisUnits";

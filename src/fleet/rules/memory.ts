@@ -11,7 +11,7 @@ import {
   mostThatFit,
   smallestThatFits,
 } from "../memory";
-import type { Fleet } from "../../config/resolve";
+import type { Fleet } from "../../config/stackConfig";
 import type { Problem } from "../../config/problems";
 import { type Rule, error, warning } from "../../config/rules/rule";
 import { MEMORY_FIGURES } from "../memory";

@@ -1,5 +1,5 @@
 /** Autoscaling only where it can act: between two sizes, on a fleet whose hosts are interchangeable. */
-import type { StackConfig } from "../../config/resolve";
+import type { StackConfig } from "../../config/stackConfig";
 import { type Rule, error } from "../../config/rules/rule";
 
 /** A duration as the operator would write it, for one they did not (a default). */

@@ -1,9 +1,8 @@
 /**
  * The fleets under Pulumi's mocks: launch templates, roles, Auto Scaling groups, rolling updates,
- * secrets at boot, migrations; and the blast radius of a config change.
+ * lifecycle hooks, and no secret in any host's user-data.
  */
-import { createECDH, createHash } from "crypto";
-import { gunzipSync } from "zlib";
+import { createHash } from "crypto";
 import { parseStackConfig } from "../config";
 import {
   BOOT_UNIT,
@@ -15,20 +14,15 @@ import {
   READINESS_PATHS,
 } from "./host/readiness";
 import { vapidKeysFromPrivate } from "../stack/vapid";
-import { LOGS_PATHS, agentConfig, fleetLogGroupName } from "../monitoring/logs";
 import { fakeSecret } from "../testing/fakeCloud";
 import { fleetArtifacts } from "../cli/fleetArtifacts";
 import type { MockRun } from "../testing/mocks";
-import { STACKS, all, arnOf, find, idOf, runStack, stackConfig, stateOf } from "../../test/helpers";
+import { STACKS, all, arnOf, find, idOf, runStack, stackConfig, userDataOf } from "../../test/helpers";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const ASG = "aws:autoscaling/group:Group";
 const SG = "aws:ec2/securityGroup:SecurityGroup";
 const TG = "aws:lb/targetGroup:TargetGroup";
-const userDataOf = (run: MockRun, fleet: string) =>
-  gunzipSync(
-    Buffer.from(String(find(run, LT, `mastodon-${fleet}-template`).inputs["userData"]), "base64"),
-  ).toString("utf8");
 
 describe.each(STACKS)("stack %s", (stack) => {
   const { config } = parseStackConfig(stackConfig(stack), stack);
@@ -267,133 +261,4 @@ describe.each(STACKS)("stack %s", (stack) => {
       ).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
     }
   });
-});
-
-test("the migrations document goes straight to PostgreSQL and skips post-deployment migrations only in phase pre", async () => {
-  const run = await runStack("production");
-  const doc = find(run, "aws:ssm/document:Document");
-  expect(doc.inputs["documentType"]).toBe("Command");
-  const content = JSON.parse(String(doc.inputs["content"]));
-  expect(content.parameters.phase.allowedValues).toEqual(expect.arrayContaining(["pre", "post"]));
-  // npm run upgrade passes the new image (official) and the release it deploys.
-  expect(Object.keys(content.parameters)).toEqual(expect.arrayContaining(["image", "version"]));
-  const commands: string[] = content.mainSteps[0].inputs.runCommand;
-  // The primary's endpoint, as RDS gives it.
-  const address = stateOf(run, "aws:rds/instance:Instance", "mastodon-db-primary")["address"];
-  const direct = `DB_HOST=${address} DB_PORT=5432 DB_SSLMODE=verify-full PREPARED_STATEMENTS=true`;
-  // On the host's installation, and in a container of the given image (src/database/migrations.test.ts runs both).
-  expect(commands).toContain(`set -- sudo -u mastodon env RAILS_ENV=production ${direct}`);
-  expect(commands.join("\n")).toContain(`-e RAILS_ENV=production -e ${direct.replace(/ /g, " -e ")}`);
-  // The flag is added to the command's arguments in phase pre, and nowhere else.
-  expect(commands.filter((c) => c.includes("SKIP_POST_DEPLOYMENT_MIGRATIONS"))).toEqual([
-    '  if [ "$stage" = "pre" ]; then set -- "$@" -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true; fi',
-    'if [ "$stage" = "pre" ]; then set -- "$@" SKIP_POST_DEPLOYMENT_MIGRATIONS=true; fi',
-  ]);
-  // Never in a file on any host.
-  for (const lt of all(run, LT)) {
-    expect(gunzipSync(Buffer.from(String(lt.inputs["userData"]), "base64")).toString()).not.toContain(
-      "SKIP_POST_DEPLOYMENT_MIGRATIONS",
-    );
-  }
-});
-
-test("VAPID keys are a real P-256 pair in Mastodon's urlsafe base64", () => {
-  const seed = Buffer.alloc(32, 7).toString("base64");
-  const keys = vapidKeysFromPrivate(seed);
-  expect(keys.privateKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
-  expect(keys.publicKey).toMatch(/^[A-Za-z0-9_-]{87}=$/);
-  const publicKey = Buffer.from(keys.publicKey.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-  expect(publicKey[0]).toBe(0x04); // uncompressed point
-  // An independent ECDH with the same private key agrees with the derived public key.
-  const other = createECDH("prime256v1");
-  other.generateKeys();
-  const mine = createECDH("prime256v1");
-  mine.setPrivateKey(Buffer.from(seed, "base64"));
-  expect(mine.computeSecret(other.getPublicKey()).equals(other.computeSecret(publicKey))).toBe(true);
-});
-
-test("spot and CPU tracking where configured", async () => {
-  const fleets = { ...(stackConfig("production")["fleets"] as Record<string, any>) };
-  // One host fewer: Capacity Rebalancing may launch a Spot replacement before the old host leaves,
-  // which the budget counts (src/fleet/replacement.ts), and production has 4 connections spare.
-  const push = fleets["sidekiq-push"];
-  fleets["sidekiq-push"] = { ...push, spot: true, cpuTarget: 60, maxSize: push.maxSize - 1 };
-  const run = await runStack("production", { fleets });
-  const asg = find(run, ASG, "mastodon-sidekiq-push-group").inputs as any;
-  expect(asg.launchTemplate).toBeUndefined();
-  expect(asg.capacityRebalance).toBe(true);
-  expect(asg.mixedInstancesPolicy.instancesDistribution).toEqual({
-    onDemandBaseCapacity: 1,
-    onDemandPercentageAboveBaseCapacity: 0,
-    spotAllocationStrategy: "price-capacity-optimized",
-  });
-  expect(find(run, "aws:autoscaling/policy:Policy", "mastodon-sidekiq-push-cpu").inputs).toMatchObject({
-    policyType: "TargetTrackingScaling",
-    targetTrackingConfiguration: {
-      predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-      targetValue: 60,
-    },
-  });
-  expect(() =>
-    parseStackConfig({
-      ...stackConfig("production"),
-      fleets: { ...fleets, "sidekiq-scheduler": { ...fleets["sidekiq-scheduler"], spot: true } },
-    }),
-  ).toThrow("mastodon:fleets.sidekiq-scheduler.spot: true is refused: this fleet serves the scheduler queue");
-});
-
-describe("blast radius", () => {
-  const changed = (a: MockRun, b: MockRun) => {
-    const before = new Map(a.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
-    return b.resources
-      .filter((r) => before.get(`${r.type}::${r.name}`) !== JSON.stringify(r.inputs))
-      .map((r) => `${r.type}::${r.name}`);
-  };
-  const withDefault = (change: (f: any) => void) => {
-    const fleets = structuredClone(stackConfig("production")["fleets"]) as Record<string, any>;
-    change(fleets["sidekiq-default"]);
-    return { fleets };
-  };
-  let baseline: MockRun;
-  beforeAll(async () => {
-    baseline = await runStack("production");
-  });
-
-  test("a Sidekiq fleet's maxSize changes only its group and the connection alarm: never the database, never a host", async () => {
-    const run = await runStack(
-      "production",
-      withDefault((f) => (f.maxSize = 11)),
-    );
-    // maxSize counts in the connection budget, whose total is the connection alarm's threshold. The
-    // app role's CONNECTION LIMIT comes from max_connections alone (src/budget/budget.ts), so the
-    // scheduler's host, which applies it at boot, does not roll: scaling is `pulumi up` alone.
-    expect(changed(baseline, run).sort()).toEqual([
-      "aws:autoscaling/group:Group::mastodon-sidekiq-default-group",
-      "aws:cloudwatch/metricAlarm:MetricAlarm::mastodon-monitoring-db-primary-connections",
-    ]);
-  });
-
-  test("its threads change only its launch template", async () => {
-    const run = await runStack(
-      "production",
-      withDefault((f) => (f.sidekiq.threads = 12)),
-    );
-    expect(changed(baseline, run)).toEqual([
-      "aws:ec2/launchTemplate:LaunchTemplate::mastodon-sidekiq-default-template",
-    ]);
-    expect(userDataOf(run, "sidekiq-default")).toContain("mastodon-sidekiq-default@12.service");
-  });
-});
-
-test("each fleet's log group keeps logs.retentionDays, and its hosts' agent ships to that group", async () => {
-  const run = await runStack("dev", { logs: { retentionDays: 90 } });
-  const { config } = parseStackConfig(stackConfig("dev"));
-  for (const fleet of config.fleets) {
-    const group = find(run, "aws:cloudwatch/logGroup:LogGroup", `mastodon-${fleet.name}-logs`);
-    expect(group.inputs["retentionInDays"]).toBe(90);
-    const name = fleetLogGroupName("/mastodon/mastodon-aws/dev/mastodon", fleet.name);
-    expect(group.inputs["name"]).toBe(name);
-    const host = fleetArtifacts(run.resources).find((a) => a.fleet === fleet.name)!;
-    expect(JSON.parse(host.files[LOGS_PATHS.agentConfig]!)).toEqual(agentConfig(name));
-  }
 });

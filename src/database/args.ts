@@ -1,0 +1,68 @@
+/**
+ * mastodon:database and mastodon:owner written out for Pulumi's component analyzer: MastodonStack's
+ * `database` arg, the RDS PostgreSQL and its pooler, and `owner`, the account created in it. Only
+ * what the analyzer reads (interfaces, `as const` enums, doc comments with `(@default ...)`);
+ * src/config/args.ts says why.
+ */
+/** PostgreSQL major version (RDS parameter group family postgres16 / postgres17). */
+export const PostgresVersion = { V16: "16", V17: "17" } as const;
+export type PostgresVersion = (typeof PostgresVersion)[keyof typeof PostgresVersion];
+
+/** How the hosts reach PostgreSQL. */
+export const Pooler = {
+  /** Each process opens its own connections. */
+  None: "none",
+  /** One PgBouncer per host in transaction mode (compendium). */
+  Pgbouncer: "pgbouncer",
+} as const;
+export type Pooler = (typeof Pooler)[keyof typeof Pooler];
+
+/** mastodon:database.pgbouncer */
+export interface StackPgbouncerArgs {
+  /** default_pool_size per host unless a fleet sets pgbouncerPoolSize (@default 20). */
+  defaultPoolSize?: number;
+}
+
+/** mastodon:database.replica */
+export interface StackReplicaArgs {
+  /** RDS class of the read replica, e.g. db.r7g.large. */
+  instanceClass: string;
+  /** (@default min(RDS's memory formula, 500)) */
+  maxConnections?: number;
+}
+
+/** mastodon:database */
+export interface StackDatabaseArgs {
+  /** PostgreSQL major version (@default "17"). */
+  engineVersion?: PostgresVersion;
+  /** RDS class, e.g. db.r7g.2xlarge. */
+  instanceClass: string;
+  /** (@default true in production, false elsewhere) */
+  multiAz?: boolean;
+  /** Production refuses a single-AZ database unless this says the risk is accepted (@default false). */
+  allowSingleAz?: boolean;
+  /** (@default 20) */
+  storageGiB?: number;
+  /** Storage autoscaling ceiling, at least 10% above storageGiB (@default max(200, 1.26 x storageGiB)). */
+  maxStorageGiB?: number;
+  /** (@default min(RDS's memory formula, 500)) */
+  maxConnections?: number;
+  /** (@default clamp(RAM / max_connections, 4, 64) MiB) */
+  workMemMiB?: number;
+  /** Connections kept free for migrations and consoles (@default 15). */
+  adminHeadroom?: number;
+  /** (@default "none") */
+  pooler?: Pooler;
+  /** PgBouncer settings, pooler pgbouncer only (@default {}). */
+  pgbouncer?: StackPgbouncerArgs;
+  /** A read replica (REPLICA_DB_*); the budget counts the same pools again against its own limit (@default none). */
+  replica?: StackReplicaArgs;
+}
+
+/** mastodon:owner: the owner account, created once by the scheduler's host after the schema. */
+export interface StackOwnerArgs {
+  /** 1-30 letters, digits or underscores; not a username Mastodon blocks (admin, root, ...). */
+  username: string;
+  /** The owner's e-mail address (confirmed at creation). */
+  email: string;
+}
