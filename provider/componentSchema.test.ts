@@ -6,11 +6,13 @@
  * aliases to the tokens deployed stacks hold.
  */
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import type { z } from "zod";
 import { COMPONENTS, PROVIDER_NAME, SearchDomain } from "./components";
+import { MastodonProvider } from "./mastodonProvider";
+import { INPUT_LEAVES } from "../src/stack/stackInputs";
 import { stackConfigSchema } from "../src/config";
 import { SIDEKIQ_QUEUES } from "../src/vocabulary/defaults";
 import { RedisRole } from "../src/redis/redisServer";
@@ -18,8 +20,8 @@ import { Architecture } from "../src/vocabulary/catalog";
 import { runUnderMocks } from "../src/testing/mocks";
 import { readStackFile } from "../src/config/stackFile";
 import program from "../index";
-import { ConfigError } from "../src/config";
-import { ROOT, all, find } from "../test/helpers";
+import { ConfigError, parseStackConfig } from "../src/config";
+import { ROOT, all, baseArgs, find, withConfig } from "../test/helpers";
 
 interface Property {
   type?: string;
@@ -27,6 +29,7 @@ interface Property {
   description?: string;
   optional?: boolean;
   plain?: boolean;
+  secret?: boolean;
   items?: Property;
   additionalProperties?: Property;
 }
@@ -49,14 +52,11 @@ interface Schema {
 }
 
 let schema: Schema;
-let provider: ComponentProvider;
+let provider: MastodonProvider;
 
 beforeAll(async () => {
-  provider = new ComponentProvider({
-    name: PROVIDER_NAME,
-    dirname: path.join(ROOT, "provider"),
-    components: COMPONENTS,
-  });
+  // What provider/index.ts serves: the analyzer's schema with the credentials marked secret.
+  provider = new MastodonProvider(path.join(ROOT, "provider"));
   schema = JSON.parse(await provider.getSchema()) as Schema;
 }, 180_000);
 
@@ -66,6 +66,14 @@ const typeOf = (ref: string): SchemaType => {
   if (!t) throw new Error(`no type ${ref}`);
   return t;
 };
+
+test("the provider's entry exports nothing, so Pulumi's plugin runner starts no second host", () => {
+  // cmd/run-plugin hosts every component the entry exports with a plain ComponentProvider: a second
+  // server, whose schema has no secrets. index.ts starts the one server itself.
+  const entry = fs.readFileSync(path.join(ROOT, "provider", "index.ts"), "utf8");
+  expect(entry).toMatch(/^void main\(new MastodonProvider\(__dirname\)/m);
+  expect(entry).not.toMatch(/^export /m);
+});
 
 test("a component resource per component: MastodonStack and each tier", () => {
   expect(Object.keys(schema.resources).sort()).toEqual(COMPONENTS.map((c) => token(c.name)).sort());
@@ -150,10 +158,11 @@ test("MastodonStack: required keys, enums and descriptions as other languages se
     "scheduler",
     "fasp",
   ]);
-  // Outputs other languages can hold: strings and the migrations document (an aws resource).
+  // Outputs other languages can hold: strings, the budget and the migrations document (an aws resource).
   expect(Object.keys(stack.properties).sort()).toEqual(
     [
       "albDnsName",
+      "budget",
       "imageRegistry",
       "mediaHost",
       "migrations",
@@ -295,6 +304,131 @@ test("HostFiles: nothing required; a file is its path, mode and content (the key
   expect(Object.keys(hostFiles.properties).sort()).toEqual(["bucket", "readPolicy"]);
 });
 
+// ---- What other languages read: every property documented, credentials secret, the budget out ----
+
+/** Every property of the schema: each component's inputs and outputs, each object type's properties. */
+function everyProperty(): { where: string; name: string; prop: Property }[] {
+  const found: { where: string; name: string; prop: Property }[] = [];
+  for (const [name, resource] of Object.entries(schema.resources)) {
+    for (const [key, prop] of Object.entries(resource.inputProperties))
+      found.push({ where: `${name} input ${key}`, name: key, prop });
+    for (const [key, prop] of Object.entries(resource.properties))
+      found.push({ where: `${name} output ${key}`, name: key, prop });
+  }
+  for (const [name, type] of Object.entries(schema.types))
+    for (const [key, prop] of Object.entries(type.properties ?? {}))
+      found.push({ where: `${name}.${key}`, name: key, prop });
+  return found;
+}
+
+/** A description's text besides its default: `(@default ...)`, one level of parentheses inside. */
+const withoutDefault = (text: string) => text.replace(/\(@default (?:[^()]|\([^()]*\))*\)/g, "").trim();
+
+test("every input and output of every component, and every property of every type, is documented", () => {
+  const all = everyProperty();
+  expect(all.length).toBeGreaterThan(400);
+  expect(all.filter(({ prop }) => !prop.description?.trim()).map(({ where }) => where)).toEqual([]);
+  // A default alone says nothing of what the value is.
+  const defaultOnly = all.filter(({ prop }) => prop.description && !withoutDefault(prop.description));
+  expect(defaultOnly.map(({ where }) => where)).toEqual([]);
+});
+
+/** A credential, by its name: a password, an API key, a token or a secret. */
+const CREDENTIAL = /(^|[a-z])(password|apiKey|token|secret)$/i;
+/** Named like one, and not one. */
+const NOT_CREDENTIALS: Record<string, string> = {
+  "mastodon:index:MastodonStack output ownerPassword":
+    "the command that prints the password, not the password",
+};
+
+test("every credential, in or out, is marked secret: the SMTP password and the translation key among them", () => {
+  const credentials = everyProperty().filter(
+    ({ where, name }) => CREDENTIAL.test(name) && !NOT_CREDENTIALS[where],
+  );
+  expect(credentials.filter(({ prop }) => prop.secret !== true).map(({ where }) => where)).toEqual([]);
+  expect(credentials.map(({ where }) => where)).toEqual(
+    expect.arrayContaining([
+      "mastodon:index:StackSmtpArgs.password",
+      "mastodon:index:StackTranslationArgs.apiKey",
+      "mastodon:index:MailSmtpArgs.password",
+      "mastodon:index:Translation input apiKey",
+      "mastodon:index:PostgresDatabase output password",
+    ]),
+  );
+  // Nothing else is: a secret where the package needs plain text would hide it from the plan.
+  const secret = everyProperty().filter(({ prop }) => prop.secret === true);
+  expect(secret.map(({ where }) => where).sort()).toEqual(credentials.map(({ where }) => where).sort());
+});
+
+test("MastodonStack's budget is an output, typed field by field as the budget the stack computes", () => {
+  const stack = schema.resources[token("MastodonStack")] as Resource;
+  const budget = stack.properties.budget as Property;
+  expect(budget).toBeDefined();
+  expect(budget.description).toMatch(/connection budget/i);
+  // A stack with PgBouncer and a replica: every optional field of the budget is there.
+  const validated = parseStackConfig(
+    withConfig((c) => {
+      c.database.pooler = "pgbouncer";
+      c.database.replica = { instanceClass: "db.t4g.medium" };
+    }),
+    "staging",
+  );
+  const real = validated.budget as unknown as Record<string, unknown>;
+  const type = typeOf(budget.$ref as string);
+  expect(Object.keys(type.properties ?? {}).sort()).toEqual(Object.keys(real).sort());
+  const keysOf = (rows: readonly object[]) => [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
+  const rows = type.properties?.rows as Property;
+  expect(Object.keys(typeOf(rows.items?.$ref as string).properties ?? {}).sort()).toEqual(
+    keysOf(validated.budget.rows),
+  );
+  const pooled = type.properties?.pgbouncer as Property;
+  expect(Object.keys(typeOf(pooled.items?.$ref as string).properties ?? {}).sort()).toEqual(
+    keysOf(validated.budget.pgbouncer ?? []),
+  );
+  // Its enums hold every value a budget takes.
+  const enumOf = (p: Property | undefined) => typeOf(p?.$ref as string).enum?.map((e) => e.value);
+  expect(enumOf(type.properties?.target)).toEqual(["primary", "replica"]);
+  expect(enumOf(type.properties?.pooler)).toEqual(["none", "pgbouncer"]);
+  const row = typeOf(rows.items?.$ref as string).properties ?? {};
+  expect(enumOf(row.service)).toEqual(["web", "streaming", "sidekiq"]);
+  expect(enumOf(row.poolVariable)).toEqual(["MAX_THREADS", "DB_POOL"]);
+  expect(validated.replicaBudget?.target).toBe("replica");
+});
+
+/** The paths under MastodonStack's inputs whose values may be Outputs (not `plain`). */
+function nonPlainPaths(): string[] {
+  const stack = schema.resources[token("MastodonStack")] as Resource;
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const walk = (path: string, prop: Property) => {
+    if (!prop.plain) found.push(path);
+    const ref = prop.$ref ?? prop.items?.$ref ?? prop.additionalProperties?.$ref;
+    if (!ref?.startsWith("#/types/")) return;
+    const t = typeOf(ref);
+    const at = `${path}${prop.items ? "[]" : prop.additionalProperties ? ".*" : ""}`;
+    if (seen.has(`${at}:${ref}`)) return;
+    seen.add(`${at}:${ref}`);
+    for (const [key, p] of Object.entries(t.properties ?? {})) walk(`${at}.${key}`, p);
+  };
+  for (const [key, prop] of Object.entries(stack.inputProperties)) walk(key, prop);
+  return found.sort();
+}
+
+test("MastodonStack: the leaves an Output may fill are not plain; everything that sizes or names the stack is", () => {
+  expect(nonPlainPaths()).toEqual(
+    [
+      "dns.zoneId",
+      "loadBalancer.certificateArn",
+      "media.certificateArn",
+      "mail.smtp.password",
+      "translation.apiKey",
+      "image.pullThroughCache.credentialArn",
+    ].sort(),
+  );
+  // The very leaves the stack sets aside while it validates (src/stack/stackInputs.ts).
+  expect(nonPlainPaths()).toEqual(INPUT_LEAVES.map((l) => l.path.join(".")).sort());
+});
+
 // ---- The tokens the components register ----
 
 /**
@@ -425,6 +559,28 @@ describe("the provider host constructs the new components from plain inputs, as 
       }),
       { project: "other-language", stack: "dev", config: {} },
     );
+
+  test("MastodonStack: a zone ID another resource outputs, and the budget in the state it returns", async () => {
+    const args = baseArgs();
+    const run = await runUnderMocks(
+      () => ({
+        budget: provider
+          .construct(
+            "social",
+            token("MastodonStack"),
+            // As the provider host hands it over: the leaf an Output, the rest plain values.
+            { ...args, dns: { ...args.dns, zoneId: pulumi.output("Z0123456789TEST") } } as never,
+            {} as never,
+          )
+          .then((r) => r.state["budget"] as pulumi.Output<unknown>),
+      }),
+      { project: "other-language", stack: "staging", config: { "aws:region": "us-east-1" } },
+    );
+    expect(run.outputs["budget"]).toEqual(parseStackConfig(baseArgs(), "staging").budget);
+    const records = all(run, "aws:route53/record:Record");
+    expect(records.length).toBeGreaterThan(2);
+    for (const record of records) expect(record.inputs["zoneId"]).toBe("Z0123456789TEST");
+  }, 120_000);
 
   test("SearchDomain: two nodes over two data subnets spread over both zones", async () => {
     const run = await construct("SearchDomain", {

@@ -1,13 +1,15 @@
 /**
- * The component provider other Pulumi languages run (PulumiPlugin.yaml beside this file): Pulumi's
- * Node component provider host serves the components, with the schema its analyzer builds from
- * their args interfaces. `pulumi package add <this directory>` generates the SDK of the caller's
- * language from it (Pulumi docs, "Build a Component").
+ * The component provider other Pulumi languages run from a clone (PulumiPlugin.yaml beside this
+ * file): Pulumi's provider server serving the components, with the schema the analyzer builds from
+ * their args interfaces and the credentials marked secret (./mastodonProvider.ts). `pulumi package
+ * add <this directory>` generates the SDK of the caller's language from it (Pulumi docs, "Build a
+ * Component").
+ *
+ * It exports nothing: Pulumi's plugin runner (@pulumi/pulumi's cmd/run-plugin) starts a host of its
+ * own, a plain ComponentProvider without the secrets, for any component the entry exports. The
+ * analyzer finds the components through this file's imports (./mastodonProvider, ./components).
  */
-import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { COMPONENTS, PROVIDER_NAME } from "./components";
+import { main } from "@pulumi/pulumi/provider";
+import { MastodonProvider } from "./mastodonProvider";
 
-// Exported too: the analyzer looks for the components from this entry's imports and exports.
-export * from "./components";
-
-void componentProviderHost({ name: PROVIDER_NAME, components: COMPONENTS, dirname: __dirname });
+void main(new MastodonProvider(__dirname), process.argv.slice(2));

@@ -1,6 +1,7 @@
 /** Shared test helpers: stack files as the program sees them, and a small valid config to mutate. */
 import { type SpawnSyncReturns, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { gunzipSync } from "zlib";
@@ -13,6 +14,7 @@ import { readStackFile } from "../src/config/stackFile";
 import { fleetArtifacts } from "../src/cli/fleetArtifacts";
 import program from "../index";
 import type { MastodonStackArgs } from "../src/stack/mastodonStack";
+import type { Plain } from "../src/config/args";
 
 export const ROOT = path.join(__dirname, "..");
 /** The Pulumi project, read from Pulumi.yaml as `pulumi up` reads it: the shipped stacks run under it. */
@@ -39,7 +41,7 @@ export function baseConfig(): StackConfigInput {
 }
 
 /** baseConfig as MastodonStack's args (the interface other Pulumi languages see). */
-export function baseArgs(): MastodonStackArgs {
+export function baseArgs(): Plain<MastodonStackArgs> {
   return {
     environment: "staging",
     domain: "test.example",
@@ -91,6 +93,21 @@ async function runStackOnce(stack: string, override: Record<string, unknown>): P
   const mailSecret = (override["mail"] as { smtp?: { password?: string } } | undefined)?.smtp?.password;
   const secretKeys = [...file.secretKeys, ...(mailSecret ? ["mastodon:mail"] : [])];
   return runUnderMocks(program, { project: PROJECT, stack, config, secretKeys });
+}
+
+/**
+ * A fresh stacks directory holding the shipped stack files and `extra` (file name -> text). stacks/
+ * also holds whatever stacks the user adds (`pulumi stack init blue` puts Pulumi.blue.yaml there, as
+ * Pulumi.yaml's stackConfigDir says), so a test that lists a stacks directory lists this one.
+ */
+export function shippedStacksDir(extra: Readonly<Record<string, string>> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-stacks-"));
+  for (const stack of STACKS) {
+    const file = `Pulumi.${stack}.yaml`;
+    fs.copyFileSync(path.join(ROOT, "stacks", file), path.join(dir, file));
+  }
+  for (const [name, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
 }
 
 /** The fixture stacks (not shipped): they turn on what the shipped stacks leave off. */

@@ -4,7 +4,10 @@
  * the @pulumi packages it names as peers, then a component rendered there under the fake cloud by
  * (a) a plain JavaScript program run with `node` and (b) a TypeScript program run by Pulumi's own
  * Node.js runner (ts-node, type-checked against the shipped .d.ts). Both must declare exactly what
- * the sources declare in this process.
+ * the sources declare in this process. And the package as it would be published: its license,
+ * changelog and the docs its declarations cite in the tarball, `npm publish --dry-run` accepting
+ * it, the component provider answering from the installed copy as the Pulumi CLI starts it, and
+ * the README's install commands naming what npm and the tarball hold.
  *
  * Slow (a build, an install, ts-node's type-check): generous timeouts, nothing timed. The install
  * takes tarballs from the local npm cache and asks the registry only for what it lacks
@@ -20,6 +23,7 @@ import type { Budget } from "../src/budget/budget";
 import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testing/mocks";
 import { ROOT, baseArgs, baseConfig } from "./helpers";
 import { PROGRAM_FOLDERS } from "../src/host/programs";
+import { MastodonProvider } from "../provider/mastodonProvider";
 
 const SLOW = 600_000;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "consumer");
@@ -35,8 +39,14 @@ function npmEnv(): NodeJS.ProcessEnv {
   );
 }
 
-function sh(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: npmEnv(), maxBuffer: 256 * 1024 * 1024 });
+function sh(cmd: string, args: string[], cwd: string, timeout?: number): string {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    env: npmEnv(),
+    maxBuffer: 256 * 1024 * 1024,
+    ...(timeout ? { timeout, killSignal: "SIGKILL" as const } : {}),
+  });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status}:\n${r.stderr}`);
   return r.stdout;
@@ -62,17 +72,16 @@ const plain = (run: Pick<MockRun, "resources" | "outputs">) => JSON.parse(JSON.s
 
 let scratch: string;
 let consumer: string;
-let packed: { files: { path: string }[] };
+let packed: { filename: string; files: { path: string }[] };
 let manifest: Record<string, unknown>;
 /** What the sources declare for the consumers' component, in this process. */
 let expected: MockRun;
 
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-aws-package-"));
-  const [result] = JSON.parse(sh("npm", ["pack", "--json", "--pack-destination", scratch], ROOT)) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
+  const [result] = JSON.parse(
+    sh("npm", ["pack", "--json", "--pack-destination", scratch], ROOT),
+  ) as (typeof packed)[];
   if (!result) throw new Error("npm pack printed no result");
   packed = result;
   const tarball = path.join(scratch, path.basename(result.filename));
@@ -115,8 +124,8 @@ describe("the packed tarball", () => {
     const files = packed.files.map((f) => f.path);
     const outside = files.filter(
       (f) =>
-        !/^(dist|data|src\/([a-z]+\/)+files)\//.test(f) &&
-        !["package.json", "README.md", "LICENSE"].includes(f),
+        !/^(dist|data|docs|src\/([a-z]+\/)+files)\//.test(f) &&
+        !["package.json", "README.md", "LICENSE", "CHANGELOG.md"].includes(f),
     );
     expect(outside).toEqual([]);
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -208,4 +217,129 @@ describe("a consumer's program", () => {
     },
     SLOW,
   );
+});
+
+// ---- Ready to publish and to pin ----
+
+/** The installed copy of the package in the consumer's project. */
+const installed = () => path.join(consumer, "node_modules", "mastodon-aws");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+describe("ready to publish", () => {
+  test("the tarball holds the license package.json names, the changelog and every docs page", () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(["LICENSE", "CHANGELOG.md"]));
+    expect(manifest["license"]).toBe("Apache-2.0");
+    const license = fs.readFileSync(path.join(installed(), "LICENSE"), "utf8");
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s/);
+    expect(license).toContain("TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION");
+    for (const f of filesUnder(path.join(ROOT, "docs"))) expect(files).toContain(`docs/${f}`);
+  });
+
+  test("every docs/ page a shipped .d.ts comment cites is in the tarball", () => {
+    const files = new Set(packed.files.map((f) => f.path));
+    const cited = [...files]
+      .filter((f) => f.endsWith(".d.ts"))
+      .flatMap((f) =>
+        [...fs.readFileSync(path.join(installed(), f), "utf8").matchAll(/\bdocs\/[\w./-]*\w/g)].map(
+          (m) => `${f} -> ${m[0]}`,
+        ),
+      );
+    // The comments cite the pages from the package root (docs/design.md, "The two Redis").
+    expect(cited.length).toBeGreaterThan(10);
+    expect(cited.filter((c) => !files.has(c.split(" -> ")[1] as string))).toEqual([]);
+  });
+
+  test("npm publish --dry-run accepts it: offline, with a throwaway npm config and cache", () => {
+    const npmrc = path.join(scratch, "publish.npmrc");
+    fs.writeFileSync(npmrc, "");
+    // --offline: the registry is never asked (with it, npm would look the version up first);
+    // --ignore-scripts: `npm pack` above has just built dist/ through prepare, publish would again.
+    const out = JSON.parse(
+      sh(
+        "npm",
+        [
+          "publish",
+          "--dry-run",
+          "--json",
+          "--offline",
+          "--ignore-scripts",
+          "--userconfig",
+          npmrc,
+          "--cache",
+          path.join(scratch, "publish-cache"),
+        ],
+        ROOT,
+      ),
+    ) as Record<string, { id: string; files: { path: string }[] }>;
+    const result = out["mastodon-aws"] ?? (out as unknown as { id: string; files: { path: string }[] });
+    expect(result.id).toBe(`mastodon-aws@${manifest["version"] as string}`);
+    const paths = (r: { files: { path: string }[] }) => r.files.map((f) => f.path).sort();
+    expect(paths(result)).toEqual(paths(packed));
+  });
+
+  test(
+    "the component provider answers from the installed package as the Pulumi CLI starts it",
+    async () => {
+      const dir = path.join(installed(), "dist", "provider");
+      expect(fs.readFileSync(path.join(dir, "PulumiPlugin.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+      const plugin = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      expect(plugin).toMatchObject({ name: "mastodon", version: manifest["version"], main: "serve.js" });
+      // None of its own: it must share the project's @pulumi/pulumi with the components.
+      expect(plugin["dependencies"]).toBeUndefined();
+      // `pulumi package add <dir>` first installs the plugin's dependencies in its directory (the
+      // Node.js language host's InstallDependencies: npm install there), then runs it.
+      sh("npm", ["install", "--offline", "--no-audit", "--no-fund"], dir);
+      const served = JSON.parse(sh("node", ["provider.js", dir], consumer, 120_000)) as {
+        version: string;
+        schema: string;
+      };
+      expect(served.version).toBe(manifest["version"]);
+      // The schema a clone's provider builds from the sources, secrets marked.
+      const sources = await new MastodonProvider(path.join(ROOT, "provider")).getSchema();
+      expect(JSON.parse(served.schema)).toEqual(JSON.parse(sources));
+    },
+    SLOW,
+  );
+});
+
+describe("ready to pin", () => {
+  const version = () => manifest["version"] as string;
+
+  test("the install commands in README.md and docs/development.md are the ones that work today", () => {
+    expect(path.basename(packed.filename)).toBe(`mastodon-aws-${version()}.tgz`);
+    const peers = PEERS.join(" ");
+    for (const doc of ["README.md", "docs/development.md"]) {
+      const text = read(doc);
+      expect(text).toMatch(/not on the npm registry\s+yet\s+\(`npm install mastodon-aws` answers 404\)/);
+      expect(text).toMatch(/`<owner>\/<repo>` is a\s+\*\*placeholder\*\*/);
+      expect(text).toContain(`npm install github:<owner>/<repo>#<tag> ${peers}`);
+      expect(text).toContain("npm pack");
+      // npm pack names the tarball <name>-<version>.tgz (asserted above).
+      expect(text).toContain(`npm install ./mastodon-aws-<version>.tgz ${peers}`);
+      expect(text).toContain(`npm install mastodon-aws@<version> ${peers}`);
+      // No bare registry install left that would 404.
+      expect(text).not.toMatch(/npm install mastodon-aws(?!@<version>)\s+@pulumi/);
+    }
+  });
+
+  test("README's pulumi package add names the provider's directory in an installed project", () => {
+    const [, dir] = /pulumi package add (\S+)/.exec(read("README.md")) ?? [];
+    expect(dir).toBe("./node_modules/mastodon-aws/dist/provider");
+    expect(fs.existsSync(path.join(consumer, dir as string, "PulumiPlugin.yaml"))).toBe(true);
+  });
+
+  test("the changelog has the package's version and an Unreleased section; the provider the same version", () => {
+    const changelog = read("CHANGELOG.md");
+    expect(changelog).toMatch(/^## Unreleased$/m);
+    expect(changelog).toMatch(
+      new RegExp(`^## ${version().replace(/\./g, "\\.")} - \\d{4}-\\d{2}-\\d{2}$`, "m"),
+    );
+    expect(changelog).toMatch(/^## Versioning$/m);
+    const provider = JSON.parse(read("provider/package.json")) as { version: string };
+    expect(provider.version).toBe(version());
+  });
 });

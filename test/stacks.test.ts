@@ -1,6 +1,9 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
 import { SIDEKIQ_QUEUES } from "../src/vocabulary/defaults";
 import { parseStackConfig } from "../src/config";
-import { STACKS, stackConfig } from "./helpers";
+import { ROOT, STACKS, stackConfig } from "./helpers";
 
 /**
  * The warnings a shipped stack is meant to carry, by key: small is production with nobody subscribed
@@ -66,4 +69,55 @@ test("small runs everything in one fleet (xkcd-network-three-users.txt)", () => 
     streaming: expect.anything(),
     sidekiq: expect.anything(),
   });
+});
+
+/** The calls that list a directory: given the repository's stacks/, they list the user's stacks too. */
+const LISTING = new Set([
+  "readdirSync",
+  "readdir",
+  "opendirSync",
+  "opendir",
+  "globSync",
+  "glob",
+  "listStacks",
+]);
+
+/** `file`'s calls that list the repository's stacks/, by line: the argument, or the variable it names. */
+function stacksListings(file: string): number[] {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+  const initializers = new Map<string, string>();
+  const calls: ts.CallExpression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer)
+      initializers.set(node.name.text, node.initializer.getText(source));
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.getText(source);
+      if (LISTING.has(name)) calls.push(node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return calls
+    .filter((call) => {
+      const arg = call.arguments[0];
+      if (!arg) return false;
+      const text = ts.isIdentifier(arg) ? (initializers.get(arg.text) ?? arg.text) : arg.getText(source);
+      return /ROOT|__dirname/.test(text) && /["'`]stacks["'`/]/.test(text);
+    })
+    .map((call) => source.getLineAndCharacterOfPosition(call.getStart(source)).line + 1);
+}
+
+test("no test lists stacks/, where `pulumi stack init` puts the user's own stacks: they name STACKS", () => {
+  const tests = ["src", "test", "provider", "policy"]
+    .flatMap((dir) =>
+      (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).map((f) => path.join(dir, f)),
+    )
+    .filter(
+      (f) => f.endsWith(".ts") && !f.split(path.sep).includes("fixtures") && !f.includes("node_modules"),
+    )
+    .filter((f) => f.endsWith(".test.ts") || f.startsWith(`test${path.sep}`));
+  expect(tests.length).toBeGreaterThan(20);
+  const listings = tests.flatMap((f) => stacksListings(path.join(ROOT, f)).map((line) => `${f}:${line}`));
+  expect(listings).toEqual([]);
 });

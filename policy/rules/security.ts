@@ -1,5 +1,5 @@
 /**
- * The security the package promises (docs/design.md, "Secure by default"), as checks on one
+ * The security the package promises (docs/policy.md), as checks on one
  * resource's properties: IMDSv2, encryption at rest and in transit, no public data store, nothing
  * but 80/443 from the internet, and c-family fleets. Each returns the problems it finds, each with
  * its fix; policy/policies.ts reports them against the resource. Types only from @pulumi/aws.

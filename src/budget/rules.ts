@@ -35,7 +35,7 @@ function budgetProblems(budget: Budget, instance: DatabaseInstance, base: readon
       error(
         maxKey,
         maxConnections,
-        `exceeds ${BUDGET_RULES.maxConnectionsError}; past that Postgres loses up to 46% of its queries per second to contention (compendium). Put PgBouncer in front (mastodon:database.pooler pgbouncer) and lower max_connections.`,
+        `exceeds ${BUDGET_RULES.maxConnectionsError}; past that Postgres loses up to 46% of its queries per second to contention (docs/budget.md#the-rules). Put PgBouncer in front (mastodon:database.pooler pgbouncer) and lower max_connections.`,
       ),
     );
   } else if (maxConnections > BUDGET_RULES.maxConnectionsWarn) {
@@ -43,7 +43,7 @@ function budgetProblems(budget: Budget, instance: DatabaseInstance, base: readon
       warning(
         maxKey,
         maxConnections,
-        `is above ${BUDGET_RULES.maxConnectionsWarn} (compendium: "If you have to set max_connections above 512, don't"); consider mastodon:database.pooler pgbouncer`,
+        `is above ${BUDGET_RULES.maxConnectionsWarn}, where operators of large instances stop raising it (docs/budget.md#the-rules); consider mastodon:database.pooler pgbouncer`,
       ),
     );
   }
@@ -62,7 +62,7 @@ function budgetProblems(budget: Budget, instance: DatabaseInstance, base: readon
       error(
         [...(instance.maxConnectionsOverridden ? maxKey : ["database", "workMemMiB"])],
         instance.maxConnectionsOverridden ? maxConnections : budget.workMemMiB,
-        `gives work_mem ${budget.workMemMiB} MiB x max_connections ${maxConnections} = ${budget.workMemTotalMiB} MiB, more than 2 x the ${instance.spec.memoryGiB} GiB of ${instance.instanceClass} (${budget.workMemCeilingMiB} MiB; compendium: work_mem x max_connections <= 2 x RAM). Lower mastodon:database.workMemMiB or max_connections, or choose a larger instanceClass.`,
+        `gives work_mem ${budget.workMemMiB} MiB x max_connections ${maxConnections} = ${budget.workMemTotalMiB} MiB, more than 2 x the ${instance.spec.memoryGiB} GiB of ${instance.instanceClass} (${budget.workMemCeilingMiB} MiB; docs/budget.md#max_connections-and-work_mem). Lower mastodon:database.workMemMiB or max_connections, or choose a larger instanceClass.`,
       ),
     );
   }

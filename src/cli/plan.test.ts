@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { ROOT, runPlan } from "../../test/helpers";
+import { ROOT, runPlan, shippedStacksDir } from "../../test/helpers";
 
 /** The plan without credentials: it needs none. */
 const plan = (...args: string[]) =>
@@ -148,10 +148,13 @@ describe("a broken stack file", () => {
   });
 });
 
-test("an unknown stack names the stacks there are", () => {
-  const r = plan("--stack", "nope", "--out", path.join(tmp(), "x"));
+test("an unknown stack names the stacks there are, the user's own too", () => {
+  // Not stacks/, where the user's own stacks sit beside the shipped ones: a directory of known
+  // contents, with the file `pulumi stack init blue` and `pulumi config set aws:region` write.
+  const stacksDir = shippedStacksDir({ "Pulumi.blue.yaml": "config:\n  aws:region: us-east-1\n" });
+  const r = plan("--stack", "nope", "--stacks-dir", stacksDir, "--out", path.join(tmp(), "x"));
   expect(r.status).toBe(1);
-  expect(r.stderr).toContain("stacks here: dev, production, small, staging");
+  expect(r.stderr).toContain("stacks here: blue, dev, production, small, staging");
 });
 
 test("secure values in a stack file stay out of the plan's files", () => {

@@ -45,6 +45,8 @@ export interface PlanOptions {
   readonly outDir: string;
   /** The Pulumi program (index.ts's export). */
   readonly program: () => Record<string, unknown>;
+  /** Where the summary's paths are relative to: where the operator ran npm (default the process's cwd). */
+  readonly relativeTo?: string;
 }
 
 export interface PlanResult {
@@ -134,12 +136,13 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     ...(await writeTopology(options.outDir, topologyInput(config, budget, replicaBudget, run.resources))),
   );
 
+  const shown = (file: string) => path.relative(options.relativeTo ?? process.cwd(), file);
   const summary = [
-    `mastodon-aws plan: stack ${options.stack} (${path.relative(process.cwd(), stackFile.file)})`,
+    `mastodon-aws plan: stack ${options.stack} (${shown(stackFile.file)})`,
     `environment ${config.environment}, domain ${config.domain}, region ${stackFile.config["aws:region"] ?? "(aws:region unset)"}`,
     "",
     `Resources: ${run.resources.length} declared, ${run.resources.filter((r) => r.custom).length} cloud resources ` +
-      `(by component in ${path.relative(process.cwd(), listingFile)}; --verbose prints them)`,
+      `(by component in ${shown(listingFile)}; --verbose prints them)`,
     "",
     ...dataTierSection(config),
     "",
@@ -153,8 +156,8 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     ...costSection(cost),
     ...(validated.warnings.length ? ["", ...warningsSection(validated.warnings)] : []),
     "",
-    `wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")} and ${fleetFiles.length} fleet files ` +
-      `(user-data, units, .env.production with {{ssm:...}} placeholders) under ${path.relative(process.cwd(), path.join(options.outDir, "fleets"))}/`,
+    `wrote ${files.map(shown).join(", ")} and ${fleetFiles.length} fleet files ` +
+      `(user-data, units, .env.production with {{ssm:...}} placeholders) under ${shown(path.join(options.outDir, "fleets"))}/`,
   ].join("\n");
   return {
     validated,

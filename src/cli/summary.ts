@@ -135,8 +135,23 @@ export function budgetSection(budget: Budget): string[] {
   return lines;
 }
 
+/**
+ * Each problem once. A rule may find one thing through several fleets (a stack-wide default that
+ * fleets alike inherit gives one line per fleet, word for word): the same line again says nothing more.
+ */
+export function distinctProblems(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const line = `${p.severity} ${formatProblem(p)}`;
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
+}
+
 export function warningsSection(warnings: readonly Problem[]): string[] {
-  return warnings.length ? ["Warnings:", ...warnings.map((w) => `  ${formatProblem(w)}`)] : [];
+  const lines = distinctProblems(warnings).map((w) => `  ${formatProblem(w)}`);
+  return lines.length ? ["Warnings:", ...lines] : [];
 }
 
 export function dataTierSection(config: StackConfig): string[] {
@@ -208,6 +223,26 @@ export function costSection(cost: CostEstimate): string[] {
       ]),
     ).map((l) => `  ${l}`),
     `  total: ${usd(cost.monthly.desired)} a month at desired size, ${usd(cost.monthly.max)} at maximum size`,
-    `  not included: ${cost.excluded.join("; ")}`,
+    `  not included: ${notIncluded(cost).join("; ")}`,
   ];
+}
+
+/** How src/report/cost.ts names CloudWatch among what the estimate leaves out (cost.json keeps it). */
+const CLOUDWATCH_EXCLUDED = "CloudWatch alarms, dashboard and metrics";
+
+/**
+ * The footer says only what no row prices. The hosts' custom metrics and the alarms on them are rows
+ * (src/monitoring/cost.ts); the dashboard is not, nor are the alarms on the metrics AWS publishes for
+ * the tiers (RDS, ElastiCache, OpenSearch, the ALB, EC2: the alarm row's note), which vary by stack.
+ */
+function notIncluded(cost: CostEstimate): string[] {
+  const priced = (resource: string) => cost.rows.some((r) => r.resource.startsWith(resource));
+  const metrics = priced("CloudWatch custom metrics");
+  const alarms = priced("CloudWatch alarms");
+  const cloudWatch = [
+    "the CloudWatch dashboard",
+    alarms ? "the alarms on the tiers' own AWS metrics" : "CloudWatch alarms",
+    ...(metrics ? [] : ["CloudWatch metrics"]),
+  ].join(", ");
+  return cost.excluded.map((item) => item.replace(CLOUDWATCH_EXCLUDED, cloudWatch));
 }

@@ -27,7 +27,7 @@ export interface StackPgbouncerArgs {
 export interface StackReplicaArgs {
   /** RDS class of the read replica, e.g. db.r7g.large. */
   instanceClass: string;
-  /** (@default min(RDS's memory formula, 500)) */
+  /** The replica's max_connections; its budget is checked against it (@default min(RDS's memory formula, 500)). */
   maxConnections?: number;
 }
 
@@ -37,21 +37,21 @@ export interface StackDatabaseArgs {
   engineVersion?: PostgresVersion;
   /** RDS class, e.g. db.r7g.2xlarge. */
   instanceClass: string;
-  /** (@default true in production, false elsewhere) */
+  /** A standby in a second zone, failed over to by RDS (@default true in production, false elsewhere). */
   multiAz?: boolean;
   /** Production refuses a single-AZ database unless this says the risk is accepted (@default false). */
   allowSingleAz?: boolean;
-  /** (@default 20) */
+  /** Allocated gp3 storage, GiB, 20-65536; storage autoscaling grows it (@default 20). */
   storageGiB?: number;
   /** Storage autoscaling ceiling, at least 10% above storageGiB (@default max(200, 1.26 x storageGiB)). */
   maxStorageGiB?: number;
-  /** (@default min(RDS's memory formula, 500)) */
+  /** PostgreSQL's max_connections: what the connection budget is checked against (@default min(RDS's memory formula, 500)). */
   maxConnections?: number;
-  /** (@default clamp(RAM / max_connections, 4, 64) MiB) */
+  /** PostgreSQL's work_mem, MiB, 1-2048 (@default clamp(RAM / max_connections, 4, 64) MiB). */
   workMemMiB?: number;
   /** Connections kept free for migrations and consoles (@default 15). */
   adminHeadroom?: number;
-  /** (@default "none") */
+  /** How the hosts reach PostgreSQL: directly, or through one PgBouncer per host (@default "none"). */
   pooler?: Pooler;
   /** PgBouncer settings, pooler pgbouncer only (@default {}). */
   pgbouncer?: StackPgbouncerArgs;

@@ -1,5 +1,5 @@
 /**
- * The role Mastodon connects as, made by the RDS master user (docs/budget.md, "Reserved slots"):
+ * The role Mastodon connects as, made by the RDS master user (docs/budget.md, "The app role"):
  * LOGIN, no SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS, in no privileged role
  * (rds_superuser above all), owner of the database and of schema public, and limited to the
  * connections the budget's limit allows (the fleets and the admin headroom the one-off processes
@@ -19,6 +19,7 @@ export interface DatabaseRole {
   readonly masterUser: string;
   /** The role Mastodon connects as (DB_USER). */
   readonly appUser: string;
+  /** The database the role owns (DB_NAME). */
   readonly databaseName: string;
   /** The budget's roleConnectionLimit: the fleets and the admin headroom, never RDS's reserved slots. */
   readonly connectionLimit: number;

@@ -14,6 +14,7 @@ export interface PostgresInstanceSize {
   instanceClass: string;
   /** Computed by the sizing core (src/database/postgres.ts). */
   maxConnections: number;
+  /** PostgreSQL's work_mem, MiB, in the instance's parameter group. */
   workMemMiB: number;
 }
 
@@ -35,11 +36,11 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   parameterPrefix: string;
   /** The deployment (Pulumi project and stack, MastodonStack name): the final snapshot is named from it. */
   scope: DeploymentIdentity;
-  /** (@default "17") */
+  /** PostgreSQL major version (parameter group family postgres16 / postgres17) (@default "17"). */
   engineVersion?: PostgresVersion;
-  /** (@default false) */
+  /** A standby in a second zone, failed over to by RDS (@default false). */
   multiAz?: boolean;
-  /** (@default 20) */
+  /** Allocated gp3 storage, GiB; storage autoscaling grows it (@default 20). */
   storageGiB?: number;
   /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). (@default max(200, 1.26 x storageGiB)) */
   maxStorageGiB?: number;
@@ -50,7 +51,7 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
   production?: boolean;
   /** A read replica, sized on its own; the budget counts it against its own max_connections (@default none). */
   replica?: PostgresInstanceSize;
-  /** (@default "mastodon_production") */
+  /** The database Mastodon uses (DB_NAME) (@default "mastodon_production"). */
   databaseName?: string;
   /** The role Mastodon connects as (DB_USER), made by the scheduler's host at its first boot (src/database/database.ts). (@default "mastodon") */
   username?: string;
@@ -75,12 +76,19 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
  * host makes that role from `roleSetup` at its first boot (src/database/database.ts, databaseRole.ts).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
+  /** The primary RDS instance. */
   public readonly instance: aws.rds.Instance;
+  /** The read replica, when one was asked for. */
   public readonly replica?: aws.rds.Instance;
+  /** The parameter group with the sizing core's max_connections and work_mem. */
   public readonly parameterGroup: aws.rds.ParameterGroup;
+  /** The primary's host name (DB_HOST). */
   public readonly address: pulumi.Output<string>;
+  /** The primary's port (DB_PORT). */
   public readonly port: pulumi.Output<number>;
+  /** The replica's host name (REPLICA_DB_HOST), when there is a replica. */
   public readonly replicaAddress?: pulumi.Output<string>;
+  /** The database Mastodon uses (DB_NAME). */
   public readonly databaseName: string;
   /** The app's role (DB_USER). */
   public readonly username: string;
@@ -88,12 +96,15 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly password: pulumi.Output<string>;
   /** The SSM SecureString parameter the hosts read the app role's password from at boot. */
   public readonly passwordParameter: aws.ssm.Parameter;
+  /** That parameter's name, <parameterPrefix>/db-password. */
   public readonly passwordParameterName: string;
   /** The RDS master user. */
   public readonly masterUsername: string;
   /** The master's password: a Pulumi secret, read on the host only by the database's preparation. */
   public readonly adminPassword: pulumi.Output<string>;
+  /** The SSM SecureString parameter holding the master's password, beside the stack's path: only the scheduler's fleet may read it. */
   public readonly adminPasswordParameter: aws.ssm.Parameter;
+  /** That parameter's name, <parameterPrefix>-admin/db-admin-password. */
   public readonly adminPasswordParameterName: string;
   /** What the scheduler's host needs to make the role (src/database/database.ts); present when the budget was given. */
   public readonly roleSetup?: DatabaseRoleSetup;

@@ -4,22 +4,27 @@
  * analyzer reads (interfaces, `as const` enums, doc comments with `(@default ...)`);
  * src/config/args.ts says why.
  */
+import type * as pulumi from "@pulumi/pulumi";
+
 /** mastodon:loadBalancer */
 export interface StackLoadBalancerArgs {
-  /** ACM certificate for webDomain in the stack's region (@default one requested and DNS-validated in dns.zoneId). */
-  certificateArn?: string;
+  /**
+   * The ARN of an ACM certificate for webDomain in the stack's region; may be another resource's
+   * output (@default one requested and DNS-validated in dns.zoneId).
+   */
+  certificateArn?: pulumi.Input<string>;
   /** Seconds an idle connection stays open (@default 60). */
   idleTimeoutSeconds?: number;
-  /** Access logs to a private, encrypted bucket (@default true in production). */
+  /** Access logs to a private, encrypted S3 bucket (@default true in production). */
   accessLogs?: boolean;
-  /** (@default true in production) */
+  /** The ALB refuses deletion until this is turned off (@default true in production). */
   deletionProtection?: boolean;
 }
 
 /** mastodon:dns */
 export interface StackDnsArgs {
-  /** Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ. */
-  zoneId: string;
+  /** Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ; may be a zone resource's output. */
+  zoneId: pulumi.Input<string>;
   /** The zone's domain; webDomain and media.customDomain must be inside it. */
   zoneName: string;
 }

@@ -6,6 +6,7 @@ import { providedType, withFormerType } from "../aws/typeToken";
 export interface AliasTarget {
   /** The record's name, e.g. mastodon.example or files.mastodon.example. */
   name: string;
+  /** The target's DNS name: the ALB's, or the CloudFront distribution's domain. */
   dnsName: pulumi.Input<string>;
   /**
    * The target's hosted zone (the ALB's, or CloudFront's Z2FDTNDATAQYW2). It decides whether Route 53
@@ -18,7 +19,9 @@ export interface AliasTarget {
 }
 
 export interface DnsRecordsArgs {
-  zoneId: string;
+  /** The Route 53 hosted zone the records go in, e.g. Z0123456789ABCDEFGHIJ. */
+  zoneId: pulumi.Input<string>;
+  /** The alias records: an A record each, and an AAAA record beside it where ipv6 is set. */
   aliases: AliasTarget[];
 }
 
@@ -29,6 +32,7 @@ export interface DnsRecordsArgs {
  * (Route 53 API Reference, AliasTarget; src/aws/naming/inputRules.ts).
  */
 export class DnsRecords extends pulumi.ComponentResource {
+  /** Each alias's fully qualified name (of its A record), in the order of aliases. */
   public readonly fqdns: pulumi.Output<string>[];
 
   constructor(name: string, args: DnsRecordsArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -11,13 +11,16 @@ import { providedType, withFormerType } from "../aws/typeToken";
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 export interface LoadBalancerArgs {
+  /** The VPC the target groups are in. */
   vpcId: pulumi.Input<string>;
+  /** The public subnets the ALB spans, one per zone. */
   publicSubnetIds: pulumi.Input<string>[];
+  /** The ALB's security group: 80 and 443 from anywhere, out to the web and streaming hosts. */
   securityGroupId: pulumi.Input<string>;
   /** The web domain the certificate covers. */
   webDomain: string;
   /** An ACM certificate in the stack's region. (@default one requested and DNS-validated in zoneId) */
-  certificateArn?: string;
+  certificateArn?: pulumi.Input<string>;
   /** Route 53 zone for certificate validation, needed without certificateArn (@default none). */
   zoneId?: string;
   /**
@@ -25,13 +28,13 @@ export interface LoadBalancerArgs {
    * (@default [4000])
    */
   streamingPorts?: number[];
-  /** (@default false) */
+  /** Dual-stack: the ALB answers on IPv6 as well as IPv4 (the subnets must be dual-stack) (@default false). */
   dualStack?: boolean;
-  /** (@default 60) */
+  /** Seconds an idle connection stays open, 1-4000 (@default 60). */
   idleTimeoutSeconds?: number;
-  /** (@default false) */
+  /** Access logs to a private, encrypted S3 bucket the component creates (@default false). */
   accessLogs?: boolean;
-  /** (@default false) */
+  /** The ALB refuses deletion, and Pulumi protects it, until this is turned off (@default false). */
   deletionProtection?: boolean;
 }
 
@@ -46,13 +49,19 @@ export interface LoadBalancerArgs {
  * refuses more than 5 streaming processes per host (src/edge/rules.ts, streamingRouting).
  */
 export class LoadBalancer extends pulumi.ComponentResource {
+  /** The application load balancer. */
   public readonly alb: aws.lb.LoadBalancer;
+  /** The ALB's DNS name: where the web domain's alias records point. */
   public readonly dnsName: pulumi.Output<string>;
+  /** The ALB's canonical hosted zone ID, for alias records. */
   public readonly zoneId: pulumi.Output<string>;
+  /** Puma's target group (port 3000, health check /health). */
   public readonly webTargetGroup: aws.lb.TargetGroup;
   /** One per streaming port, in port order. */
   public readonly streamingTargetGroups: aws.lb.TargetGroup[];
+  /** The HTTPS listener on 443: streaming paths to the streaming target groups, the rest to web. */
   public readonly httpsListener: aws.lb.Listener;
+  /** The certificate the HTTPS listener serves: certificateArn, or the one requested and validated. */
   public readonly certificateArn: pulumi.Output<string>;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {

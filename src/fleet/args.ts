@@ -35,17 +35,17 @@ export interface StackSidekiqServiceArgs {
 export interface StackFleetArgs {
   /** A c-family instance type from the catalog, e.g. c7g.large. */
   instanceType: string;
-  /** (@default 1) */
+  /** The fewest hosts the fleet's Auto Scaling group runs (@default 1). */
   minSize?: number;
-  /** (@default minSize) */
+  /** The hosts it runs when deployed; autoscaling moves it between minSize and maxSize (@default minSize). */
   desiredSize?: number;
   /** The budget counts this size: autoscaling can reach it (@default desiredSize). */
   maxSize?: number;
-  /** (@default none) */
+  /** Puma on the fleet's hosts, behind the ALB's web target group; `{}` takes every default (@default none). */
   web?: StackWebServiceArgs;
-  /** (@default none) */
+  /** The streaming API on the fleet's hosts, behind the ALB's /api/v1/streaming route (@default none). */
   streaming?: StackStreamingServiceArgs;
-  /** (@default none) */
+  /** Sidekiq on the fleet's hosts, serving the queues it names (@default none). */
   sidekiq?: StackSidekiqServiceArgs;
   /** PgBouncer default_pool_size on this fleet's hosts (@default database.pgbouncer.defaultPoolSize). */
   pgbouncerPoolSize?: number;

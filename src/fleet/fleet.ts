@@ -22,10 +22,13 @@ export const SCHEMA_FROM_TAG = "mastodon:schema-from";
 export interface FleetArgs extends FleetVolumeArgs {
   /** The group: sizes, types, scaling and the budget's facts (src/stack/fleetGroup.ts). */
   fleet: FleetGroupArgs;
+  /** The AMI the hosts boot; its architecture must be fleet.instanceType's. */
   imageId: pulumi.Input<string>;
-  /** (@default "/dev/xvda") */
+  /** The AMI's root device, which the launch template encrypts and sizes (@default "/dev/xvda"). */
   rootDeviceName?: string;
+  /** The subnets the group launches hosts in, one per zone (the app subnets, or the public ones without NAT). */
   subnetIds: pulumi.Input<string>[];
+  /** The hosts' security groups: those of the roles the fleet runs (web, streaming, sidekiq). */
   securityGroupIds: pulumi.Input<string>[];
   /** Fleets in public subnets (no NAT) need a public IPv4 for egress. (@default false) */
   associatePublicIp?: boolean;
@@ -79,7 +82,7 @@ export interface FleetArgs extends FleetVolumeArgs {
    * they run): a change rolls the fleet, and touches nothing else. (@default {})
    */
   instanceTags?: Record<string, string>;
-  /** (@default 30) */
+  /** Days the fleet's log group keeps its logs, one of CloudWatch Logs' periods (@default 30). */
   logRetentionDays?: number;
 }
 
@@ -103,10 +106,15 @@ export interface FleetArgs extends FleetVolumeArgs {
  * host and other Sidekiq hosts leave first (src/fleet/replacement.ts, which the budget reads).
  */
 export class Fleet extends pulumi.ComponentResource {
+  /** The fleet's name, fleet.name (its mastodon:fleets key). */
   public readonly fleetName: string;
+  /** The hosts' launch template: the AMI, user-data, IMDSv2 only, the encrypted root volume. */
   public readonly launchTemplate: aws.ec2.LaunchTemplate;
+  /** The fleet's Auto Scaling group. */
   public readonly group: aws.autoscaling.Group;
+  /** The hosts' IAM role: SSM, the parameters they read, media, their log group, metrics. */
   public readonly role: aws.iam.Role;
+  /** The CloudWatch log group the hosts' journald logs go to. */
   public readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -16,7 +16,9 @@ export interface FleetGroupArgs {
   name: string;
   /** A c-family instance type, e.g. c7g.large. */
   instanceType: string;
+  /** The fewest hosts the group runs. */
   minSize: number;
+  /** The hosts it runs when deployed; autoscaling moves it between minSize and maxSize. */
   desiredSize: number;
   /** The connection budget counts this size. */
   maxSize: number;

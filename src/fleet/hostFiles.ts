@@ -11,6 +11,7 @@ export interface HostFileArgs {
   path: string;
   /** Its octal mode on the host, e.g. "0755". */
   mode: string;
+  /** The file's text, UTF-8. */
   content: string;
 }
 
@@ -25,6 +26,7 @@ export interface HostFilesArgs {
  * its SHA-256. The objects are derived from the package, so the bucket may be emptied on delete.
  */
 export class HostFiles extends pulumi.ComponentResource {
+  /** The private bucket holding the files (emptied on delete: its objects come from the package). */
   public readonly bucket: aws.s3.Bucket;
   /** The IAM policy the fleets attach: GetObject under host-files/ in this bucket only (JSON). */
   public readonly readPolicy: pulumi.Output<string>;

@@ -9,9 +9,9 @@ const threads = positiveInt.max(SIDEKIQ_THREAD_RULES.errorAbove, {
     const processes = Math.ceil(wanted / SIDEKIQ_THREAD_RULES.warnAbove);
     return (
       `exceeds ${SIDEKIQ_THREAD_RULES.errorAbove} threads per Sidekiq process; Ruby's global lock stops a process ` +
-      `scaling long before that (eigenmagic: 25-50 is the ceiling; hachyderm keeps -c at 25 or under; tooting: ` +
-      `4 x 15 beat 1 x 60). Add processes instead, e.g. sidekiq.processes ${processes} with sidekiq.threads ` +
-      `${Math.ceil(wanted / processes)}`
+      `scaling long before that (25-50 is the ceiling; 4 x 15 beat 1 x 60 on a busy instance: ` +
+      `docs/design.md#processes-threads-and-units). Add processes instead, e.g. sidekiq.processes ` +
+      `${processes} with sidekiq.threads ${Math.ceil(wanted / processes)}`
     );
   },
 });

@@ -3,6 +3,8 @@
  * Mastodon's images come from. Only what the analyzer reads (interfaces, `as const` enums, doc
  * comments with `(@default ...)`); src/config/args.ts says why.
  */
+import type * as pulumi from "@pulumi/pulumi";
+
 /** Where Mastodon comes from (README, "Images"). */
 export const ImageSource = {
   /** Mastodon's release images on a pinned stock Debian 12 AMI. */
@@ -16,21 +18,24 @@ export type ImageSource = (typeof ImageSource)[keyof typeof ImageSource];
 
 /** mastodon:image.pullThroughCache */
 export interface StackPullThroughCacheArgs {
-  /** Secrets Manager secret named ecr-pullthroughcache/<name> with a GitHub username and token. */
-  credentialArn: string;
+  /**
+   * The ARN of the Secrets Manager secret named ecr-pullthroughcache/<name> holding a GitHub user
+   * name and access token; may be a secret resource's output.
+   */
+  credentialArn: pulumi.Input<string>;
 }
 
 /** mastodon:image.amiIds: image source ami, an AMI per architecture the fleets run. */
 export interface StackAmiIdsArgs {
-  /** (@default none) */
+  /** The AMI for the Graviton fleets (c7g, c6g, ...), Mastodon's version installed (@default none). */
   arm64?: string;
-  /** (@default none) */
+  /** The AMI for the Intel and AMD fleets (c7i, c7a, ...), Mastodon's version installed (@default none). */
   x86_64?: string;
 }
 
 /** mastodon:image */
 export interface StackImageArgs {
-  /** (@default "official") */
+  /** Where Mastodon comes from: the release images, an AMI baked in the account, or the operator's AMI (@default "official"). */
   source?: ImageSource;
   /** Where the release images are pulled from (@default "ghcr.io/mastodon"). */
   registry?: string;
@@ -40,6 +45,6 @@ export interface StackImageArgs {
   pullThroughCache?: StackPullThroughCacheArgs;
   /** Image source ami: the AMI per architecture (@default none). */
   amiIds?: StackAmiIdsArgs;
-  /** (@default "/dev/xvda") */
+  /** The AMI's root device (Debian's is /dev/xvda, Ubuntu's /dev/sda1) (@default "/dev/xvda"). */
   rootDeviceName?: string;
 }

@@ -22,21 +22,25 @@ import { providedType, withFormerType } from "../aws/typeToken";
 
 /** An AMI id per architecture (the parent images the builds start from). */
 export interface ArchitectureImagesArgs {
-  /** (@default none: no arm64 build) */
+  /** The arm64 (Graviton) parent AMI (@default none: no arm64 build). */
   arm64?: pulumi.Input<string>;
-  /** (@default none: no x86_64 build) */
+  /** The x86_64 (Intel, AMD) parent AMI (@default none: no x86_64 build). */
   x86_64?: pulumi.Input<string>;
 }
 
 /** The AMI each build distributed, by architecture. */
 export interface BuiltImages {
+  /** The arm64 AMI's id, when parentImages had one. */
   arm64?: pulumi.Output<string>;
+  /** The x86_64 AMI's id, when parentImages had one. */
   x86_64?: pulumi.Output<string>;
 }
 
 /** The Image Builder image of each architecture built. */
 export interface ImageBuilds {
+  /** The arm64 build, when parentImages had one. */
   arm64?: aws.imagebuilder.Image;
+  /** The x86_64 build, when parentImages had one. */
   x86_64?: aws.imagebuilder.Image;
 }
 
@@ -52,6 +56,7 @@ export interface ImageBuildArgs {
   parentImages: ArchitectureImagesArgs;
   /** The parent images' root device (@default "/dev/xvda", Debian's). */
   rootDeviceName?: string;
+  /** The VPC the build instances run in. */
   vpcId: pulumi.Input<string>;
   /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
   subnetId: pulumi.Input<string>;
@@ -65,7 +70,9 @@ const ARCHITECTURES: Architecture[] = Object.values(Architecture);
 export class ImageBuild extends pulumi.ComponentResource {
   /** The built AMI id by architecture. */
   public readonly amis: BuiltImages;
+  /** The Image Builder component that installs Mastodon's version on the build instance. */
   public readonly component: aws.imagebuilder.Component;
+  /** The Image Builder image of each architecture built: each waits for its build. */
   public readonly images: ImageBuilds = {};
 
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -17,22 +17,29 @@ import { providedType, withFormerType } from "../aws/typeToken";
 
 /** SES: the Route 53 zone DKIM records go in. */
 export interface MailZoneArgs {
-  zoneId: string;
+  /** The Route 53 hosted zone ID. */
+  zoneId: pulumi.Input<string>;
+  /** The zone's domain: the records go in only when the from address's domain is inside it. */
   zoneName: string;
 }
 
 /** An external SMTP server. */
 export interface MailSmtpArgs {
+  /** The relay's host name (SMTP_SERVER). */
   server: string;
+  /** The relay's port (SMTP_PORT): 465 uses SMTPS, others STARTTLS. */
   port: number;
+  /** The user name (SMTP_LOGIN), written as is into .env.production. */
   login: string;
-  /** A Pulumi secret. */
+  /** The password (SMTP_PASSWORD), a secret: kept as an SSM SecureString, filled in at boot. */
   password: pulumi.Input<string>;
 }
 
 /** A DKIM CNAME record the SES identity's domain must publish. */
 export interface DkimRecord {
+  /** The record's name, <token>._domainkey.<domain>. */
   name: string;
+  /** What it points to, <token>.dkim.amazonses.com. */
   value: string;
 }
 
@@ -64,7 +71,9 @@ export const SES_SANDBOX_NOTE =
 export class Mail extends pulumi.ComponentResource {
   /** SMTP_*, the password (and SES's login) as boot-time placeholders of SSM parameters (src/host/boot.ts). */
   public readonly env: pulumi.Output<Env>;
+  /** The SSM SecureString parameter holding SMTP_PASSWORD, <parameterPrefix>/smtp-password. */
   public readonly passwordParameterName: string;
+  /** That parameter. */
   public readonly passwordParameter: aws.ssm.Parameter;
   /**
    * SES only: SMTP_LOGIN's parameter. The login is the SMTP user's access key ID (SES's "Obtaining
@@ -73,11 +82,13 @@ export class Mail extends pulumi.ComponentResource {
    * the plan's resources.json.
    */
   public readonly loginParameterName?: string;
+  /** SES only: that parameter. */
   public readonly loginParameter?: aws.ssm.Parameter;
   /** SES only: the DKIM CNAMEs to publish (already published when a zone was given). */
   public readonly dkimRecords?: pulumi.Output<DkimRecord[]>;
   /** SES with a zone holding the domain: the custom MAIL FROM domain (bounce.<domain>). */
   public readonly mailFromDomain?: string;
+  /** SES only: the sandbox reminder (200 messages a day, to verified recipients, until AWS grants production access). */
   public readonly note?: string;
 
   constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {

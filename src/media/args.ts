@@ -4,11 +4,15 @@
  * media is kept. Only what the analyzer reads (interfaces, `as const` enums, doc comments with
  * `(@default ...)`); src/config/args.ts says why.
  */
+import type * as pulumi from "@pulumi/pulumi";
+
 /** CloudFront price class. */
 export const PriceClass = {
   /** North America and Europe. */
   PriceClass100: "PriceClass_100",
+  /** Those, and most of Asia, the Middle East and Africa. */
   PriceClass200: "PriceClass_200",
+  /** Every edge location. */
   PriceClassAll: "PriceClass_All",
 } as const;
 export type PriceClass = (typeof PriceClass)[keyof typeof PriceClass];
@@ -17,11 +21,14 @@ export type PriceClass = (typeof PriceClass)[keyof typeof PriceClass];
 export interface StackMediaArgs {
   /** A domain for media (S3_ALIAS_HOST) (@default the CloudFront domain). */
   customDomain?: string;
-  /** ACM certificate in us-east-1 for customDomain (@default one requested and DNS-validated in dns.zoneId). */
-  certificateArn?: string;
-  /** (@default false) */
+  /**
+   * The ARN of an ACM certificate for customDomain in us-east-1 (CloudFront reads only there); may
+   * be another resource's output (@default one requested and DNS-validated in dns.zoneId).
+   */
+  certificateArn?: pulumi.Input<string>;
+  /** S3 versioning on the media bucket: a removed or overwritten file stays as a noncurrent version (@default false). */
   versioning?: boolean;
-  /** (@default "PriceClass_100") */
+  /** Where CloudFront serves media from (@default "PriceClass_100"). */
   priceClass?: PriceClass;
 }
 

@@ -16,12 +16,12 @@ export interface MediaStorageArgs {
   /** Serve media from this domain (S3_ALIAS_HOST). (@default the distribution's cloudfront.net domain) */
   customDomain?: string;
   /** ACM certificate in us-east-1 for customDomain. (@default one requested in us-east-1 and validated in zoneId) */
-  certificateArn?: string;
+  certificateArn?: pulumi.Input<string>;
   /** Route 53 zone to validate a requested certificate in (@default none). */
   zoneId?: string;
-  /** (@default false) */
+  /** S3 versioning on the bucket: a removed or overwritten file stays as a noncurrent version (@default false). */
   versioning?: boolean;
-  /** (@default "PriceClass_100") */
+  /** Where CloudFront serves media from: North America and Europe, more, or everywhere (@default "PriceClass_100"). */
   priceClass?: PriceClass;
   /** Deletion protection for the bucket (Pulumi `protect`). (@default false) */
   protect?: boolean;
@@ -33,7 +33,9 @@ export interface MediaStorageArgs {
  * `Access-Control-Allow-Origin: *`, which Mastodon's web client needs for media.
  */
 export class MediaStorage extends pulumi.ComponentResource {
+  /** The private media bucket (S3_BUCKET). */
   public readonly bucket: aws.s3.Bucket;
+  /** The CloudFront distribution serving the bucket through Origin Access Control. */
   public readonly distribution: aws.cloudfront.Distribution;
   /** Where media is served from: the custom domain or the distribution's domain. */
   public readonly aliasHost: pulumi.Output<string>;

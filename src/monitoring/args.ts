@@ -6,19 +6,19 @@
  */
 /** mastodon:alarms.queueLatency: a duration per queue, e.g. "30s", "10m". */
 export interface StackQueueLatencyArgs {
-  /** (@default "30s") */
+  /** The default queue: home timelines and local posts, what users notice first (@default "30s"). */
   default?: string;
-  /** (@default "10m") */
+  /** Deliveries to other servers (@default "10m"). */
   push?: string;
-  /** (@default "1m") */
+  /** Activities arriving from other servers (@default "1m"). */
   ingress?: string;
-  /** (@default "5m") */
+  /** Mail: sign-up confirmations and password resets (@default "5m"). */
   mailers?: string;
-  /** (@default "15m") */
+  /** Fetches from other servers: remote media, link previews (@default "15m"). */
   pull?: string;
-  /** (@default "5m") */
+  /** Sidekiq's scheduled jobs (@default "5m"). */
   scheduler?: string;
-  /** (@default "15m") */
+  /** Fediverse auxiliary service providers (FASP) (@default "15m"). */
   fasp?: string;
 }
 

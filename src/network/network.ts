@@ -1,38 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../vocabulary/defaults";
-import { type Egress, egressPlan, ipv6Subnet, subnetLayout, zonesOffering } from "./subnets";
+import { egressPlan, ipv6Subnet, subnetLayout, zonesOffering } from "./subnets";
 import type { StackConfig } from "../config";
-import type { AvailabilityZoneCount } from "./args";
+import type { NetworkArgs } from "./args";
 import { BUILD_INSTANCE_TYPES } from "../images/imageRecipe";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 import { providedType, withFormerType } from "../aws/typeToken";
 
 export type { Egress } from "./subnets";
 
-export interface NetworkArgs {
-  /** IPv4 CIDR of the VPC, /16 to /20, cut by subnets.ts. (@default "10.0.0.0/16") */
-  cidr?: string;
-  /** (@default 2) */
-  availabilityZones?: AvailabilityZoneCount;
-  /**
-   * How fleets reach the internet (federation, SSM, S3): a NAT gateway per AZ, one shared NAT
-   * gateway, or no NAT with fleets in public subnets whose security groups admit nothing from the
-   * internet. (@default "single-nat")
-   */
-  egress?: Egress;
-  /** Dual-stack: an Amazon-provided /56, a /64 per subnet, egress-only IPv6 for app subnets. (@default false) */
-  ipv6?: boolean;
-  /** Ports the ALB reaches on streaming hosts (one per mastodon-streaming@ process). (@default [4000]) */
-  streamingPorts?: number[];
-  /**
-   * The EC2 instance types the hosts in these subnets run (every fleet's type and Spot types, a
-   * self-managed Redis host's, an image build's): the subnets go only in zones that offer them all,
-   * the region's first such zones (EC2 DescribeInstanceTypeOfferings). (@default none: the region's
-   * first zones)
-   */
-  instanceTypes?: string[];
-}
+// The args are part of the package's API (lib/index.ts).
+export type { NetworkArgs } from "./args";
 
 /**
  * Every EC2 instance type a stack's hosts run, for NetworkArgs.instanceTypes: each fleet's type and
@@ -64,18 +43,27 @@ const SUFFIXES = ["a", "b", "c"];
  * the hosts to launch; a skipped zone that later offers every type moves them back the same way.
  */
 export class Network extends pulumi.ComponentResource {
+  /** The VPC. */
   public readonly vpc: aws.ec2.Vpc;
+  /** The VPC's ID. */
   public readonly vpcId: pulumi.Output<string>;
+  /** The VPC's IPv4 CIDR, e.g. 10.0.0.0/16. */
   public readonly cidr: string;
+  /** The zones the subnets are in, in subnet order (e.g. us-east-1a, us-east-1b). */
   public readonly availabilityZones: pulumi.Output<string[]>;
+  /** One public subnet per zone: the ALB, the NAT gateways (and the fleets without NAT). */
   public readonly publicSubnetIds: pulumi.Output<string>[];
+  /** One app subnet per zone: the fleets, out through NAT. */
   public readonly appSubnetIds: pulumi.Output<string>[];
+  /** One data subnet per zone, with no route out: RDS, ElastiCache, OpenSearch. */
   public readonly dataSubnetIds: pulumi.Output<string>[];
   /** Where fleets run: app subnets, or public subnets when egress is "public-subnets". */
   public readonly fleetSubnetIds: pulumi.Output<string>[];
   /** True when fleets sit in public subnets and need a public IPv4 address for egress. */
   public readonly fleetsNeedPublicIp: boolean;
+  /** Whether the VPC is dual-stack (an Amazon-provided IPv6 /56, a /64 per subnet). */
   public readonly ipv6: boolean;
+  /** One security group per role, chained ALB -> web/streaming -> database/redis. */
   public readonly securityGroups: RoleSecurityGroups;
 
   constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {

@@ -4,11 +4,17 @@ import { DEFAULTS } from "../vocabulary/defaults";
 
 /** Security groups by role; rules reference groups, never 0.0.0.0/0 (the ALB's 80/443 excepted). */
 export interface RoleSecurityGroups {
+  /** The ALB's: 80 and 443 from the internet, out to Puma and the streaming ports. */
   readonly alb: aws.ec2.SecurityGroup;
+  /** Puma's hosts: Puma's port from the ALB. */
   readonly web: aws.ec2.SecurityGroup;
+  /** The streaming hosts: the streaming ports from the ALB. */
   readonly streaming: aws.ec2.SecurityGroup;
+  /** The Sidekiq hosts: nothing inbound; out to SMTP as well. */
   readonly sidekiq: aws.ec2.SecurityGroup;
+  /** RDS PostgreSQL: 5432 from the fleets. */
   readonly database: aws.ec2.SecurityGroup;
+  /** Redis: 6379 from the fleets. */
   readonly redis: aws.ec2.SecurityGroup;
 }
 

@@ -16,11 +16,11 @@ export type PersistentRedisMode = (typeof PersistentRedisMode)[keyof typeof Pers
 
 /** mastodon:redis.cache */
 export interface StackCacheRedisArgs {
-  /** (@default "valkey") */
+  /** The ElastiCache engine (@default "valkey"). */
   engine?: RedisEngine;
-  /** (@default "8.0" for valkey, "7.1" for redis) */
+  /** The engine's version: 7.x for redis, 8.x for valkey (@default "8.0" for valkey, "7.1" for redis). */
   engineVersion?: string;
-  /** (@default "cache.t4g.small") */
+  /** The ElastiCache node type (@default "cache.t4g.small"). */
   nodeType?: string;
   /** The cache may run on one node (@default 1). */
   nodes?: number;
@@ -28,13 +28,13 @@ export interface StackCacheRedisArgs {
 
 /** mastodon:redis.persistent */
 export interface StackPersistentRedisArgs {
-  /** (@default "elasticache") */
+  /** Where the store of Sidekiq's jobs and the home feeds runs (@default "elasticache"). */
   mode?: PersistentRedisMode;
-  /** (@default "valkey") */
+  /** The ElastiCache engine (@default "valkey"). */
   engine?: RedisEngine;
-  /** (@default "8.0" for valkey, "7.1" for redis) */
+  /** The engine's version: 7.x for redis, 8.x for valkey (@default "8.0" for valkey, "7.1" for redis). */
   engineVersion?: string;
-  /** (@default "cache.t4g.small") */
+  /** The ElastiCache node type (@default "cache.t4g.small"). */
   nodeType?: string;
   /** Primary plus replicas; production needs at least 2 for automatic failover (@default 2). */
   nodes?: number;
@@ -42,7 +42,7 @@ export interface StackPersistentRedisArgs {
   appendOnly?: boolean;
   /** self-managed-aof only: the EC2 instance type (@default "c7g.large"). */
   instanceType?: string;
-  /** self-managed-aof only: size of the encrypted gp3 data volume (@default 20). */
+  /** self-managed-aof only: the encrypted gp3 data volume, GiB (@default 20). */
   volumeGiB?: number;
 }
 
@@ -60,9 +60,9 @@ export interface StackOnHostRedisArgs {
 
 /** mastodon:redis */
 export interface StackRedisArgs {
-  /** (@default {}) */
+  /** The volatile cache (allkeys-lru): Rails' cache (@default {}). */
   cache?: StackCacheRedisArgs;
-  /** (@default {}) */
+  /** The persistent store (noeviction): Sidekiq's jobs and the home feeds (@default {}). */
   persistent?: StackPersistentRedisArgs;
   /** Both Redis on the app host instead of ElastiCache (@default none). */
   onHost?: StackOnHostRedisArgs;

@@ -33,16 +33,23 @@ export interface OnHostRedisArgs {
 
 /** Where the fleet that runs both Redis goes, and what its role may do with the volume (src/fleet/fleet.ts). */
 export interface OnHostRedisPlacement {
+  /** The fleet's only subnet: subnetId, in the volume's zone. */
   readonly subnetIds: pulumi.Output<string>[];
+  /** The IAM policy (JSON) that lets the fleet's role attach that one volume (FleetArgs.dataVolumePolicy). */
   readonly dataVolumePolicy: pulumi.Output<string>;
 }
 
 /** One on-host server as the wiring reads it: the same shape as a RedisStore's endpoint. */
 export interface OnHostRedisEndpoint {
+  /** Which of the two Redis this is. */
   readonly role: RedisRole;
+  /** Where Mastodon reaches it: 127.0.0.1. */
   readonly host: pulumi.Output<string>;
+  /** Its port on 127.0.0.1: cachePort or persistentPort. */
   readonly port: number;
+  /** Always false: loopback traffic never leaves the host. */
   readonly tls: boolean;
+  /** The SSM SecureString parameter holding its AUTH password. */
   readonly passwordParameterName: string;
   /** No ElastiCache members: nothing for the ElastiCache alarms to watch. */
   readonly memberClusterIds: pulumi.Output<string>[];
@@ -69,9 +76,13 @@ export interface OnHostRedisEndpoint {
  * database does.
  */
 export class OnHostRedis extends pulumi.ComponentResource {
+  /** The cache (allkeys-lru, no persistence). */
   public readonly cache: OnHostRedisEndpoint;
+  /** The persistent store (noeviction, AOF on its own volume). */
   public readonly persistent: OnHostRedisEndpoint;
+  /** The persistent store's encrypted gp3 EBS volume, which the host attaches at boot. */
   public readonly persistentVolume: aws.ebs.Volume;
+  /** Where the fleet that runs both Redis goes, and what its role may do with the volume. */
   public readonly placement: OnHostRedisPlacement;
 
   constructor(name: string, args: OnHostRedisArgs, opts?: pulumi.ComponentResourceOptions) {

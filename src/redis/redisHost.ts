@@ -11,12 +11,15 @@ import type { DeploymentIdentity } from "../aws/naming/scope";
 
 /** A self-managed-aof store's host. */
 export interface RedisHostArgs {
+  /** The VPC the host runs in. */
   vpcId: pulumi.Input<string>;
+  /** The subnet the host runs in, with egress for Debian's packages and SSM. */
   subnetId: pulumi.Input<string>;
+  /** The subnet's zone: the data volume is created there. */
   availabilityZone: pulumi.Input<string>;
-  /** (@default "c7g.large") */
+  /** The host's EC2 instance type (@default "c7g.large"). */
   instanceType?: string;
-  /** (@default 20) */
+  /** The encrypted gp3 data volume holding the AOF, GiB (@default 20). */
   volumeGiB?: number;
   /** Public IPv4 for egress when the subnet has no NAT. (@default false) */
   publicIp?: boolean;

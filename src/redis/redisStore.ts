@@ -18,11 +18,11 @@ export interface RedisStoreArgs {
    * (@default "elasticache")
    */
   mode?: PersistentRedisMode;
-  /** (@default "valkey") */
+  /** The ElastiCache engine (@default "valkey"). */
   engine?: RedisEngine;
-  /** (@default "8.0" for valkey, "7.1" for redis) */
+  /** The engine's version: 7.x for redis, 8.x for valkey (@default "8.0" for valkey, "7.1" for redis). */
   engineVersion?: string;
-  /** (@default "cache.t4g.small") */
+  /** The ElastiCache node type (@default "cache.t4g.small"). */
   nodeType?: string;
   /** Primary plus replicas; 2 or more turns on automatic failover and Multi-AZ. (@default 1 for cache, 2 for persistent) */
   nodes?: number;
@@ -47,17 +47,25 @@ const PORT = 6379;
  * the AUTH password is generated, kept as an SSM SecureString and exposed only as a Pulumi secret.
  */
 export class RedisStore extends pulumi.ComponentResource {
+  /** Which of the two Redis this is. */
   public readonly role: RedisRole;
+  /** Where the hosts reach it: the replication group's primary endpoint, or the host's private IP. */
   public readonly host: pulumi.Output<string>;
+  /** Its port: 6379. */
   public readonly port: number;
+  /** Whether clients connect with TLS: on ElastiCache, not to the self-managed host. */
   public readonly tls: boolean;
   /** The AUTH password: a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
+  /** The SSM SecureString parameter holding the AUTH password, which the hosts read at boot. */
   public readonly passwordParameter: aws.ssm.Parameter;
+  /** That parameter's name, <parameterPrefix>/redis-<role>-password. */
   public readonly passwordParameterName: string;
+  /** ElastiCache: the replication group. */
   public readonly replicationGroup?: aws.elasticache.ReplicationGroup;
   /** ElastiCache's member clusters (<group>-001, -002, ...), one per node: CloudWatch's dimensions. */
   public readonly memberClusterIds: pulumi.Output<string>[];
+  /** self-managed-aof: the Redis host. */
   public readonly instance?: aws.ec2.Instance;
 
   constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {

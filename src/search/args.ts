@@ -19,6 +19,6 @@ export interface StackSearchArgs {
   nodes?: number;
   /** Encrypted gp3 EBS volume per node, GiB (@default 20). */
   volumeGiB?: number;
-  /** (@default "Elasticsearch_7.10", what Mastodon is tested with) */
+  /** The engine and its version; Mastodon is tested with Elasticsearch 7 (@default "Elasticsearch_7.10"). */
   engineVersion?: SearchEngine;
 }

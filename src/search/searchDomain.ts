@@ -23,6 +23,7 @@ export interface SearchDomainArgs {
    * follow from the nodes and the VPC's zones (src/search/engines.ts).
    */
   search: StackSearchArgs;
+  /** The VPC the domain and its security group are in. */
   vpcId: pulumi.Input<string>;
   /** The data subnets, one per zone of the VPC (2 or 3); the domain takes as many as its zone layout uses. */
   dataSubnetIds: pulumi.Input<string>[];
@@ -66,7 +67,9 @@ export interface SearchDomainArgs {
  * at preview, and changes nothing for the others.
  */
 export class SearchDomain extends pulumi.ComponentResource {
+  /** The OpenSearch Service domain, in the VPC, with fine-grained access control. */
   public readonly domain: aws.opensearch.Domain;
+  /** The domain's security group: 443 from clientSecurityGroupIds only. */
   public readonly securityGroup: aws.ec2.SecurityGroup;
   /** The master user's password: the scheduler's host reads it to make Mastodon's user. */
   public readonly passwordParameterName: string;

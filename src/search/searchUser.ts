@@ -57,13 +57,17 @@ export function securityApiPath(engineVersion: SearchEngineVersion): string {
 export interface SearchAccess {
   /** `https://<the domain's VPC endpoint>`. */
   readonly url: string;
+  /** The security plugin's REST API path: _plugins/_security/api, or _opendistro/ on Elasticsearch. */
   readonly api: string;
+  /** The domain's master user (fine-grained access control's internal user database). */
   readonly masterUser: string;
   /** The master's password: read by the scheduler's host alone. */
   readonly masterPasswordParameter: string;
+  /** The user Mastodon authenticates as (ES_USER). */
   readonly appUser: string;
   /** The app user's password (ES_PASS): read by every host running Rails. */
   readonly appPasswordParameter: string;
+  /** The role mapped to that user alone: Mastodon's indices, nothing else. */
   readonly role: string;
 }
 

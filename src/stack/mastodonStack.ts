@@ -1,13 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Budget } from "../budget/budget";
-import {
-  type ParseOptions,
-  type StackConfig,
-  type ValidatedConfig,
-  formatProblem,
-  parseStackConfig,
-} from "../config";
+import { type ConnectionBudget, asConnectionBudget } from "../budget/connectionBudget";
+import { type ParseOptions, type StackConfig, type ValidatedConfig, formatProblem } from "../config";
 import type { Environment } from "../config/args";
 import type { StackAlarmsArgs, StackLogsArgs } from "../monitoring/args";
 import type { StackDatabaseArgs, StackOwnerArgs } from "../database/args";
@@ -47,6 +42,7 @@ import { stackFleets } from "./stackFleets";
 import { stackMonitoring } from "./stackMonitoring";
 import type { StackParts } from "./stackParts";
 import { stackTiers } from "./stackTiers";
+import { validateStackArgs } from "./stackInputs";
 
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -54,7 +50,9 @@ const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
  * The arguments of a whole Mastodon deployment: the keys of the `mastodon:` stack config (README,
  * "Config reference"), so a platform engineer can pass an object built in code, from any Pulumi
  * language. Written out as an interface (src/config/args.ts) for Pulumi's component analyzer;
- * provider/componentSchema.test.ts keeps it equal to the zod schema, which validates it.
+ * provider/componentSchema.test.ts keeps it equal to the zod schema, which validates it. Values are
+ * plain, but for the leaves an Output may fill (src/stack/stackInputs.ts: dns.zoneId, the
+ * certificate ARNs, the SMTP password, the translation key, the pull-through cache's credential).
  */
 export interface MastodonStackArgs {
   /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
@@ -77,11 +75,11 @@ export interface MastodonStackArgs {
   loadBalancer?: StackLoadBalancerArgs;
   /** Alias records, certificate validation and DKIM records go in this zone when set (@default none). */
   dns?: StackDnsArgs;
-  /** (@default {}) */
+  /** How Mastodon sends mail: SES, or an SMTP relay (@default {}). */
   mail?: StackMailArgs;
-  /** (@default {}) */
+  /** The alarms' thresholds and where they notify (@default {}). */
   alarms?: StackAlarmsArgs;
-  /** (@default {}) */
+  /** How long the fleets' logs are kept (@default {}). */
   logs?: StackLogsArgs;
   /** The owner account and where its first password goes (@default none). */
   owner?: StackOwnerArgs;
@@ -91,7 +89,7 @@ export interface MastodonStackArgs {
   search?: StackSearchArgs;
   /** Translation of posts (@default none: translation off). */
   translation?: StackTranslationArgs;
-  /** (@default {}) */
+  /** Where Mastodon comes from: release images, an AMI baked in the account, or the operator's AMI (@default {}). */
   image?: StackImageArgs;
   /** The fleets by name (2-32 characters of a-z, 0-9 and -); at least one. */
   fleets: { [name: string]: StackFleetArgs };
@@ -126,23 +124,21 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly albDnsName: pulumi.Output<string>;
   /** Where media is served from (S3_ALIAS_HOST): media.customDomain or the CloudFront domain. */
   public readonly mediaHost: pulumi.Output<string>;
+  /** The Postgres connection budget at maximum fleet sizes: what the stack was sized with (docs/budget.md). */
+  public readonly budget: pulumi.Output<ConnectionBudget>;
 
   private get parts(): StackParts {
     const parts = PARTS.get(this);
     if (!parts) throw new Error("MastodonStack: read before its constructor finished");
     return parts;
   }
-  /** The resolved config every tier reads (defaults filled in). */
+  /** The resolved config every tier reads (defaults filled in; a leaf given as an Output holds it). */
   public get config(): StackConfig {
     return this.parts.validated.config;
   }
   /** Problems that did not stop the deployment (e.g. more than 25 Sidekiq threads). */
   public get warnings(): ValidatedConfig["warnings"] {
     return this.parts.validated.warnings;
-  }
-  /** The Postgres connection budget at maximum fleet sizes. */
-  public get budget(): pulumi.Output<Budget> {
-    return this.parts.budget;
   }
   /** The read replica's budget, when there is a replica. */
   public get replicaBudget(): pulumi.Output<Budget | undefined> {
@@ -221,7 +217,7 @@ export class MastodonStack extends pulumi.ComponentResource {
     // the raw config it is until zod has checked it.
     const { check, ...resourceOpts } = opts ?? {};
     const scope = deploymentScope(pulumi.getProject(), pulumi.getStack(), name);
-    const validated = parseStackConfig(args as unknown as Record<string, unknown>, scope.stack, check ?? {});
+    const validated = validateStackArgs(args as unknown as Record<string, unknown>, scope.stack, check ?? {});
     super("mastodon:index:MastodonStack", name, {}, resourceOpts);
     const config = validated.config;
     for (const warning of validated.warnings) pulumi.log.warn(formatProblem(warning), this);
@@ -258,10 +254,11 @@ export class MastodonStack extends pulumi.ComponentResource {
     this.migrations = migrationsDocument(name, database, images.releaseImage, this, search !== undefined);
     this.schedulerFleet = config.schedulerFleet as string;
     const monitoring = stackMonitoring(name, scope, tiers, validated, fleetComponents, this);
-    const budget = pulumi.output(validated.budget);
+    const budget = pulumi.output(asConnectionBudget(validated.budget));
     const replicaBudget = pulumi.output(validated.replicaBudget);
     this.albDnsName = loadBalancer.dnsName;
     this.mediaHost = media.aliasHost;
+    this.budget = budget;
     PARTS.set(this, {
       validated,
       network,

@@ -10,7 +10,8 @@ import { pgbouncerRow } from "../budget/budget";
 import type { ValidatedConfig } from "../config";
 import type { DeploymentScope } from "../aws/naming/scope";
 import type { Fleet } from "../fleet/fleet";
-import { Monitoring, type MonitoringTargetsArgs, type QueueMonitoringArgs } from "../monitoring/monitoring";
+import { Monitoring } from "../monitoring/monitoring";
+import type { MonitoringTargetsArgs, QueueMonitoringArgs } from "../monitoring/monitoringArgs";
 import type { Tiers } from "./tiers";
 
 /** The stack's alarms, dashboard and their topic, watching the tiers and the fleets. */

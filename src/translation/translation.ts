@@ -6,10 +6,11 @@ import { type Env, translationEnv } from "../host/env";
 import { providedType, withFormerType } from "../aws/typeToken";
 
 export interface TranslationArgs {
+  /** Which service translates posts: DeepL's API or a LibreTranslate server. */
   provider: TranslationProvider;
-  /** DeepL: required; LibreTranslate: optional. A Pulumi secret. (@default none) */
+  /** The provider's API key, a secret: DeepL requires it, LibreTranslate may (@default none). */
   apiKey?: pulumi.Input<string>;
-  /** DeepL's plan. (@default "free") */
+  /** DeepL's API plan (DEEPL_PLAN): the free API or pro. (@default "free") */
   deeplPlan?: DeeplPlan;
   /** LibreTranslate's base URL (https). (@default none (required for libretranslate)) */
   endpoint?: string;
@@ -23,7 +24,9 @@ export interface TranslationArgs {
  * LIBRE_TRANSLATE_* (src/host/env.ts).
  */
 export class Translation extends pulumi.ComponentResource {
+  /** DEEPL_* or LIBRE_TRANSLATE_* for .env.production, the key as the boot-time placeholder of its parameter. */
   public readonly env: Env;
+  /** With a key: the SSM SecureString parameter holding it, <parameterPrefix>/translation-api-key. */
   public readonly apiKeyParameterName?: string;
 
   constructor(name: string, args: TranslationArgs, opts?: pulumi.ComponentResourceOptions) {

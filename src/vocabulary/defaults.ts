@@ -203,7 +203,7 @@ export const DEFAULTS = {
   },
   image: {
     source: "official",
-    /** Mastodon's own registry for its release images (docs/design.md, "Where Mastodon comes from"). */
+    /** Mastodon's own registry for its release images (docs/images.md, "The image sources"). */
     registry: "ghcr.io/mastodon",
     /** Debian's AWS account, which publishes the official Debian AMIs (wiki.debian.org, Cloud/AmazonEC2Image). */
     debianOwner: "136693071363",

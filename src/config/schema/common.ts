@@ -58,7 +58,7 @@ export const instanceType = z.string().superRefine((value, ctx) => {
     code: "custom",
     message: cFamily
       ? "is not in the c-family catalog (data/ec2-c-family-prices-us-east-1.tsv); pick a listed size such as c7g.large or c7i.xlarge (metal sizes are not supported)"
-      : "is not a c-family instance type; fleets run on compute-optimised c-family instances only (pawoo-running-mastodon-at-scale.txt: t-family ran out of CPU credits), e.g. c7g.large or c7i.xlarge",
+      : "is not a c-family instance type; fleets run on compute-optimised c-family instances only (burstable t-family hosts run out of CPU credits under Mastodon's steady load: docs/design.md#topology), e.g. c7g.large or c7i.xlarge",
   });
 });
 

@@ -87,7 +87,7 @@ export const memoryFit: Rule = (config) => {
         fleet[key]?.processes,
         `does not fit ${fleet.instanceType}: one host needs ${plan.neededMiB} MiB (${breakdown(plan)}) and has ` +
           `${plan.availableMiB} MiB (${plan.ramMiB} MiB less ${plan.osMiB} for the OS; figures in ` +
-          `docs/design.md, "Memory fit"). ${whatFits(fleet, ctx, services)}`,
+          `docs/design.md#memory-fit). ${whatFits(fleet, ctx, services)}`,
       ),
     );
   }

@@ -48,7 +48,7 @@ export const schedulerSingleton: Rule = (config) => {
   if (processes <= 1) return [];
   const why =
     `would run ${processes} scheduler processes at maximum size; sidekiq-scheduler enqueues scheduled jobs from every ` +
-    `process that listens to "scheduler", so the cluster must run exactly one (compendium: one scheduler per cluster).`;
+    `process that listens to "scheduler", so the cluster must run exactly one (docs/design.md#processes-threads-and-units).`;
   const problems: Problem[] = [];
   serving.forEach((fleet, index) => {
     if (index > 0) {
@@ -91,7 +91,7 @@ export const sidekiqThreads: Rule = (config) =>
           warning(
             ["fleets", fleet.name, "sidekiq", "threads"],
             fleet.sidekiq.threads,
-            `is above ${SIDEKIQ_THREAD_RULES.warnAbove} threads per Sidekiq process (hachyderm's tested ceiling in the compendium); prefer more processes with fewer threads (tooting: 4 x 15 beat 1 x 60)`,
+            `is above ${SIDEKIQ_THREAD_RULES.warnAbove} threads per Sidekiq process, the ceiling large instances keep to; prefer more processes with fewer threads (4 x 15 beat 1 x 60 on a busy instance: docs/design.md#processes-threads-and-units)`,
           ),
         ]
       : [],
