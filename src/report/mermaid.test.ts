@@ -61,4 +61,25 @@ describe("topology", () => {
     );
     expect(text).toContain("max_connections 500, budget 441 of 445");
   });
+
+  test("every tier the stack deploys is in the Data group: OpenSearch where search is on, drawn from web and Sidekiq only", () => {
+    const production = parseStackConfig(stackConfig("production"));
+    const text = renderMermaid(production.config, production.budget);
+    expect(text).toMatch(
+      /service search\(database\)\[OpenSearch Elasticsearch 7\.10, r7g\.large\.search x 3\] in data/,
+    );
+    const into = text
+      .split("\n")
+      .filter((l) => l.endsWith("T:search"))
+      .map((l) => l.trim().split(":")[0]);
+    expect(into.sort()).toEqual(
+      production.config.fleets
+        .filter((f) => f.web || f.sidekiq)
+        .map((f) => `fleet_${f.name.replace(/-/g, "_")}`)
+        .sort(),
+    );
+    expect(into).not.toContain("fleet_streaming");
+    const dev = parseStackConfig(stackConfig("dev"));
+    expect(renderMermaid(dev.config, dev.budget)).not.toContain("search");
+  });
 });

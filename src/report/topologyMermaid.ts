@@ -67,6 +67,16 @@ function graph(config: StackConfig, budget: Budget): { nodes: Node[]; edges: Edg
     },
     { id: "redis_cache", group: "data", icon: "database", label: "Redis cache allkeys-lru" },
     { id: "media", group: "data", icon: "disk", label: "S3 media bucket" },
+    ...(config.search
+      ? [
+          {
+            id: "search",
+            group: "data" as const,
+            icon: "database" as const,
+            label: `OpenSearch ${config.search.engineVersion.replace("_", " ")}, ${config.search.instanceType} x ${config.search.nodes}`,
+          },
+        ]
+      : []),
   ];
   const edges: Edge[] = [{ from: "cdn", to: "media" }];
   for (const f of config.fleets) {
@@ -77,6 +87,8 @@ function graph(config: StackConfig, budget: Budget): { nodes: Node[]; edges: Edg
       { from: id, to: "redis_persistent" },
       { from: id, to: "redis_cache" },
     );
+    // Mastodon's web and Sidekiq index and query the domain; streaming never reaches it.
+    if (config.search && (f.web || f.sidekiq)) edges.push({ from: id, to: "search" });
   }
   return { nodes, edges };
 }
