@@ -19,13 +19,16 @@ import { type StackResource, type Violation, label } from "./rules/resources";
 import { schedulerViolations } from "./rules/scheduler";
 import * as rules from "./rules/security";
 
-/** A validation of one resource type by one rule: each problem is reported naming the resource. */
+/**
+ * A validation of one resource type by one rule: each problem is reported naming the resource. The
+ * rule gets the resource's URN too (where it is declared: its parents' types).
+ */
 function check<TResource extends Resource, TArgs>(
   resourceClass: Parameters<typeof validateResourceOfType<TResource, TArgs>>[0],
-  rule: (props: Unwrap<NonNullable<TArgs>>) => string[],
+  rule: (props: Unwrap<NonNullable<TArgs>>, urn: string) => string[],
 ): ResourceValidation {
   return validateResourceOfType(resourceClass, (props, args, report) => {
-    for (const problem of rule(props)) report(`${label(args)}: ${problem}.`, args.urn);
+    for (const problem of rule(props, args.urn)) report(`${label(args)}: ${problem}.`, args.urn);
   });
 }
 
@@ -145,6 +148,18 @@ export const internetIngress: ResourceValidationPolicy = {
   ],
 };
 
+export const noAccountWideParameterReads: ResourceValidationPolicy = {
+  name: "no-account-wide-parameter-reads",
+  description:
+    "Roles the mastodon-aws components declare carry no AWS managed policy that reads every SSM parameter (AmazonSSMManagedInstanceCore and its kin); Image Builder's build role excepted.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  validateResource: [
+    check(aws.iam.RolePolicyAttachment, rules.attachedParameterReadProblems),
+    check(aws.iam.Role, rules.roleParameterReadProblems),
+  ],
+};
+
 /** Every policy of the pack, in the order `pulumi preview` lists them. */
 export const POLICIES: Policies = [
   connectionBudget,
@@ -156,4 +171,5 @@ export const POLICIES: Policies = [
   noPublicDataStores,
   bucketProtection,
   internetIngress,
+  noAccountWideParameterReads,
 ];

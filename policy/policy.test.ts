@@ -491,6 +491,54 @@ describe("resource rules fire on one broken property of a real plan resource", (
       "ingress[0] opens every protocol and port to ::/0",
     );
   });
+
+  test("no account-wide parameter reads: a managed policy that reads every parameter on a role the components declare", async () => {
+    // A fleet's role as it was: AmazonSSMManagedInstanceCore attached beside its own parameter policy.
+    const agent = the("aws:iam/rolePolicy:RolePolicy", "mastodon-web-ssm-agent");
+    const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+    const attachment = (policyArn: string, urn = agent.urn): AnalyzedResource => ({
+      type: ATTACHMENT,
+      name: "mastodon-web-ssm",
+      urn: urn.replace(/aws:iam\/rolePolicy:RolePolicy::[^:]+$/, `${ATTACHMENT}::mastodon-web-ssm`),
+      props: { role: agent.props["role"], policyArn },
+    });
+    for (const arn of [
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      "arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM",
+      "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess",
+      "arn:aws:iam::aws:policy/AmazonSSMFullAccess",
+    ])
+      await expectOne(
+        attachment(arn),
+        "no-account-wide-parameter-reads",
+        `${arn} lets the role read every SSM parameter of the account`,
+      );
+    const role = the("aws:iam/role:Role", "mastodon-web-role");
+    await expectOne(
+      variant(role, (p) => (p.managedPolicyArns = ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"])),
+      "no-account-wide-parameter-reads",
+      "give a host's role the SSM Agent's actions inline",
+    );
+    // The agent's own actions, and another managed policy, are not the rule's business.
+    expect(
+      await analyzeResource(
+        POLICIES,
+        attachment("arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"),
+      ),
+    ).toEqual([]);
+    // Image Builder's build role must carry it (EC2 Image Builder User Guide, "Prerequisites"), and a
+    // foreign program's roles are their own.
+    const stackAndProject = agent.urn.split("::").slice(0, 2).join("::");
+    const build = `${stackAndProject}::mastodon:index:MastodonStack$mastodon:index:ImageBuild$aws:iam/rolePolicy:RolePolicy::ib-build`;
+    const foreign = "urn:pulumi:prod::platform::aws:iam/rolePolicy:RolePolicy::bastion";
+    for (const urn of [build, foreign])
+      expect(
+        await analyzeResource(
+          POLICIES,
+          attachment("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", urn),
+        ),
+      ).toEqual([]);
+  });
 });
 
 describe("resource rules fire on a foreign program's resources too", () => {

@@ -14,6 +14,7 @@ import { readStackFile } from "../src/config/stackFile";
 import { fleetArtifacts } from "../src/cli/fleetArtifacts";
 import program from "../index";
 import type { MastodonStackArgs } from "../src/stack/mastodonStack";
+import { sharedRun } from "./sharedRuns";
 import type { Plain } from "../src/config/args";
 
 export const ROOT = path.join(__dirname, "..");
@@ -80,7 +81,12 @@ const runs = new Map<string, Promise<MockRun>>();
  */
 export function runStack(stack: string, override: Record<string, unknown> = {}): Promise<MockRun> {
   const key = `${stack}:${JSON.stringify(override)}`;
-  if (!runs.has(key)) runs.set(key, runStackOnce(stack, override));
+  // A shipped stack as it is: shared with the other test files of this jest run (sharedRuns.ts).
+  const made = () =>
+    Object.keys(override).length === 0
+      ? sharedRun(`stack-${stack}`, () => runStackOnce(stack, override))
+      : runStackOnce(stack, override);
+  if (!runs.has(key)) runs.set(key, made());
   return runs.get(key) as Promise<MockRun>;
 }
 

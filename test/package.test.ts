@@ -7,7 +7,9 @@
  * the sources declare in this process. And the package as it would be published: its license,
  * changelog and the docs its declarations cite in the tarball, `npm publish --dry-run` accepting
  * it, the component provider answering from the installed copy as the Pulumi CLI starts it, and
- * the README's install commands naming what npm and the tarball hold.
+ * the README's install commands naming what npm and the tarball hold. And examples/typescript run
+ * from the installed package, compiled to JavaScript and run with `node` in the consumer's project
+ * through a stand-in for the SDK `pulumi package add` generates.
  *
  * Slow (a build, an install, ts-node's type-check): generous timeouts, nothing timed. The install
  * takes tarballs from the local npm cache and asks the registry only for what it lacks
@@ -17,6 +19,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
+import { parse } from "yaml";
 import { MastodonStack } from "../src/stack/mastodonStack";
 import { connectionLimit } from "../src/database/postgres";
 import type { Budget } from "../src/budget/budget";
@@ -24,6 +29,11 @@ import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testi
 import { ROOT, baseArgs, baseConfig } from "./helpers";
 import { PROGRAM_FOLDERS } from "../src/host/programs";
 import { MastodonProvider } from "../provider/mastodonProvider";
+import { COMPONENTS } from "../provider/components";
+
+// The SDK `pulumi package add` generates (@pulumi/mastodon) stands for the components it constructs,
+// for running examples/typescript from the sources in this process (as provider/examples.test.ts).
+jest.mock("@pulumi/mastodon", () => jest.requireActual("../provider/components"), { virtual: true });
 
 const SLOW = 600_000;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "consumer");
@@ -214,6 +224,178 @@ describe("a consumer's program", () => {
         total: budget.total,
         limit: connectionLimit(budget.maxConnections),
       });
+    },
+    SLOW,
+  );
+});
+
+// ---- The examples, run from the installed package ----
+
+const EXAMPLE = path.join(ROOT, "examples", "typescript");
+/** The hosted zone Route 53 answers the example's lookup with. */
+const ZONE_ID = "Z0123456789EXAMPLE";
+/** What the README's `pulumi config set --secret smtpPassword <password>` sets. */
+const SMTP_PASSWORD = "correct horse battery";
+const GET_ZONE = "aws:route53/getZone:getZone";
+
+/**
+ * examples/typescript's stack as its README sets it up (`pulumi stack init`, `pulumi config set
+ * [--secret]`), in its Pulumi.yaml's project: runUnderMocks's options, with the config keys
+ * Pulumi.yaml declares (secret or not) to check them against.
+ */
+function exampleStack() {
+  const project = parse(fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    config: Record<string, { secret?: boolean }>;
+  };
+  const readme = fs.readFileSync(path.join(EXAMPLE, "README.md"), "utf8");
+  const [, stack] = /^pulumi stack init (\S+)$/m.exec(readme) ?? [];
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [, secret, key, value] of readme.matchAll(/^pulumi config set (--secret )?(\S+) (\S+)/gm)) {
+    const qualified = (key as string).includes(":") ? (key as string) : `${project.name}:${key}`;
+    config[qualified] = value === "<password>" ? SMTP_PASSWORD : (value as string);
+    if (secret) secretKeys.push(qualified);
+  }
+  const declared = (secret: boolean) =>
+    Object.entries(project.config)
+      .filter(([, c]) => Boolean(c.secret) === secret)
+      .map(([k]) => `${project.name}:${k}`)
+      .sort();
+  return {
+    options: { project: project.name, stack: stack as string, config, secretKeys },
+    zoneName: config[`${project.name}:zoneName`] as string,
+    declared: { plain: declared(false), secret: declared(true) },
+  };
+}
+
+/** Route 53 answering a hosted zone lookup by name, in the fake cloud the current run installed. */
+function answerZoneLookups(zones: Record<string, string>) {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    mocks: { call(args: pulumi.runtime.MockCallArgs): unknown };
+  };
+  const call = monitor.mocks.call.bind(monitor.mocks);
+  monitor.mocks.call = (args) => {
+    if (args.token !== GET_ZONE) return call(args);
+    const zoneId = zones[args.inputs["name"] as string];
+    if (!zoneId) throw new Error(`no hosted zone named ${args.inputs["name"]} in the account`);
+    return { id: zoneId, zoneId, name: args.inputs["name"] };
+  };
+}
+
+describe("the examples, run from the installed package", () => {
+  // Only the TypeScript example runs here. The Python and YAML programs need the Pulumi CLI and its
+  // language hosts to run at all (pulumi-language-python with the `pulumi` Python SDK,
+  // pulumi-language-yaml, and `pulumi package add` to generate the Python SDK from the installed
+  // provider), and this machine has none of them: no `pulumi` or pulumi-language-* on PATH and
+  // `python3 -c "import pulumi"` fails with ModuleNotFoundError. provider/examples.test.ts checks
+  // them instead: the YAML program's resource type, properties and outputs against the provider's
+  // schema (the schema the installed provider serves, as "the component provider answers from the
+  // installed package" above asserts), and the Python program compiled and run through pyflakes.
+  test(
+    "TypeScript: compiled to JavaScript, run with node through the SDK's stand-in, under the package's mocks",
+    async () => {
+      const { options, zoneName, declared } = exampleStack();
+      // The README sets every key Pulumi.yaml declares, the secret one with --secret.
+      expect(
+        Object.keys(options.config)
+          .filter((k) => !k.startsWith("aws:"))
+          .filter((k) => !options.secretKeys.includes(k))
+          .sort(),
+      ).toEqual(declared.plain);
+      expect([...options.secretKeys].sort()).toEqual(declared.secret);
+      expect(options.secretKeys).toEqual([`${options.project}:smtpPassword`]);
+
+      // @pulumi/mastodon, as `pulumi package add ./node_modules/mastodon-aws/dist/provider` would
+      // leave it in node_modules: the installed provider's components (test/fixtures/consumer/mastodon-sdk.js).
+      const sdk = path.join(consumer, "node_modules", "@pulumi", "mastodon");
+      fs.mkdirSync(sdk, { recursive: true });
+      fs.copyFileSync(path.join(FIXTURE, "mastodon-sdk.js"), path.join(sdk, "index.js"));
+      fs.writeFileSync(
+        path.join(sdk, "package.json"),
+        JSON.stringify({ name: "@pulumi/mastodon", version: manifest["version"], main: "index.js" }),
+      );
+
+      // The example compiled as Pulumi's runner would (CommonJS), by the repository's TypeScript.
+      const compiled = ts.transpileModule(fs.readFileSync(path.join(EXAMPLE, "index.ts"), "utf8"), {
+        compilerOptions: {
+          module: ts.ModuleKind.CommonJS,
+          target: ts.ScriptTarget.ES2022,
+          esModuleInterop: true,
+        },
+        fileName: "index.ts",
+        reportDiagnostics: true,
+      });
+      expect(
+        (compiled.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+      ).toEqual([]);
+      const dir = path.join(consumer, "example");
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "index.js"), compiled.outputText);
+      fs.writeFileSync(
+        path.join(dir, "options.json"),
+        JSON.stringify({ ...options, zones: { [zoneName]: ZONE_ID } }),
+      );
+
+      const stdout = sh(
+        "node",
+        ["run-example.js", path.join("example", "index.js"), path.join("example", "options.json")],
+        consumer,
+      );
+      const out = JSON.parse(stdout) as MockRun & {
+        lookups: Record<string, unknown>[];
+        sdk: { resolved: string; classes: string[]; mastodonStackIsPackages: boolean };
+      };
+
+      // The program's @pulumi/mastodon was the stand-in: every component the provider serves, the
+      // installed package's own classes.
+      expect(out.sdk.resolved).toBe(path.join(sdk, "index.js"));
+      expect([...out.sdk.classes].sort()).toEqual(COMPONENTS.map((c) => c.name).sort());
+      expect(out.sdk.mastodonStackIsPackages).toBe(true);
+
+      // The MastodonStack with the example's fleets, each sized as the example asks.
+      const of = (type: string) => out.resources.filter((r) => r.type === type);
+      expect(of("mastodon:index:MastodonStack")).toEqual([
+        expect.objectContaining({ name: "social", parent: null }),
+      ]);
+      const fleets = of("mastodon:index:Fleet");
+      expect(fleets.map((f) => f.name).sort()).toEqual(["social-scheduler", "social-web", "social-workers"]);
+      for (const fleet of fleets) expect(fleet.parent).toBe("social");
+      const groups = Object.fromEntries(of("aws:autoscaling/group:Group").map((g) => [g.parent, g.inputs]));
+      expect(groups).toEqual({
+        "social-web": expect.objectContaining({ minSize: 2, maxSize: 4 }),
+        "social-workers": expect.objectContaining({ maxSize: 3 }),
+        "social-scheduler": expect.objectContaining({ maxSize: 1 }),
+      });
+
+      // Route 53 was asked once, for the config's zone, and its zone ID reached every DNS record.
+      expect(out.lookups).toEqual([expect.objectContaining({ name: zoneName })]);
+      const records = of("aws:route53/record:Record");
+      expect(records.length).toBeGreaterThanOrEqual(2);
+      for (const record of records) expect(record.inputs["zoneId"]).toBe(ZONE_ID);
+
+      // The SMTP password stayed a secret: recorded as such, never in clear.
+      const password = of("aws:ssm/parameter:Parameter").filter((p) =>
+        /\/smtp-password$/.test(String(p.inputs["name"])),
+      );
+      expect(password.map((p) => p.inputs["value"])).toEqual(["[secret]"]);
+      expect(stdout).not.toContain(SMTP_PASSWORD);
+
+      // The exported budget fits its limit, and `connections` says so.
+      const budget = out.outputs["budget"] as Budget;
+      expect(budget.total).toBeGreaterThan(0);
+      expect(budget.total).toBeLessThanOrEqual(budget.limit);
+      expect(out.outputs["connections"]).toBe(`${budget.total} of ${budget.limit}`);
+
+      // And all of it exactly what the sources declare for the example in this process.
+      const sources = plain(
+        await runUnderMocks(() => {
+          answerZoneLookups({ [zoneName]: ZONE_ID });
+          return jest.requireActual(path.join(EXAMPLE, "index.ts")) as Record<string, unknown>;
+        }, options),
+      );
+      expect(out.resources).toEqual(sources.resources);
+      expect(out.outputs).toEqual(sources.outputs);
     },
     SLOW,
   );

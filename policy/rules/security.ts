@@ -7,8 +7,9 @@
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
 import { POLICY_TAGS } from "../../src/aws/policyTags";
+import { PARAMETER_READING_MANAGED_POLICIES } from "../../src/aws/ssmAgentPolicy";
 import { C_FAMILY_PATTERN } from "../../src/vocabulary/catalog";
-import { tagsOf } from "./resources";
+import { known, tagsOf } from "./resources";
 
 export type Props<Args> = Unwrap<NonNullable<Args>>;
 type LaunchTemplate = Props<aws.ec2.LaunchTemplateArgs>;
@@ -241,4 +242,40 @@ export function ingressRuleProblems(props: Props<aws.vpc.SecurityGroupIngressRul
     toPort: props.toPort,
     cidrs: [props.cidrIpv4, props.cidrIpv6].filter((c): c is string => typeof c === "string"),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// No host reads every SSM parameter (docs/design.md, "Secrets": each fleet reads its own, by name).
+// The AWS managed policies that allow ssm:GetParameter(s) on "*" (src/aws/ssmAgentPolicy.ts) are
+// refused on the roles the package's components declare; the hosts carry the SSM Agent's actions
+// inline instead. Image Builder's build role keeps AmazonSSMManagedInstanceCore: the EC2 Image
+// Builder User Guide ("Prerequisites") requires it on the build instance's profile.
+
+/** The component types a URN's resource is declared under (`...::Parent$Child$type::name`). */
+const parentTypes = (urn: string): string[] => (urn.split("::")[2] ?? "").split("$").slice(0, -1);
+
+function readsEveryParameter(arn: unknown, urn: string): boolean {
+  const parents = parentTypes(urn);
+  return (
+    typeof arn === "string" &&
+    PARAMETER_READING_MANAGED_POLICIES.includes(arn) &&
+    parents.some((t) => t.startsWith("mastodon:")) &&
+    !parents.some((t) => /^mastodon:[a-z]+:ImageBuild$/.test(t))
+  );
+}
+
+const everyParameter = (arn: string) =>
+  `${arn} lets the role read every SSM parameter of the account (the RDS master's password, SECRET_KEY_BASE, other stacks' secrets); give a host's role the SSM Agent's actions inline without ssm:GetParameter(s) (ssmAgentPolicy) and its parameters by name`;
+
+export function attachedParameterReadProblems(
+  props: Props<aws.iam.RolePolicyAttachmentArgs>,
+  urn: string,
+): string[] {
+  const arn = known(() => props.policyArn);
+  return readsEveryParameter(arn, urn) ? [everyParameter(arn as string)] : [];
+}
+
+export function roleParameterReadProblems(props: Props<aws.iam.RoleArgs>, urn: string): string[] {
+  const arns = known(() => props.managedPolicyArns) ?? [];
+  return arns.filter((arn) => readsEveryParameter(arn, urn)).map(everyParameter);
 }

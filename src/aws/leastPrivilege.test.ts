@@ -11,7 +11,7 @@ import { DATABASE_PATHS } from "../fleet/host/oneOff";
 import { SEARCH_APP_USER, searchAppRole, securityApiPath } from "../search/searchUser";
 import { SEARCH_ENGINE_VERSIONS } from "../search/engines";
 import { type FleetArtifacts, fleetArtifacts } from "../cli/fleetArtifacts";
-import type { MockRun } from "../testing/mocks";
+import type { MockRun, RecordedResource } from "../testing/mocks";
 import { STACKS, all, runStack, stackConfig } from "../../test/helpers";
 
 /**
@@ -86,6 +86,127 @@ const reaches = (resources: readonly string[], name: string) =>
     return new RegExp("^" + escaped.replace(/\*/g, ".*") + "$").test(name);
   });
 
+interface Statement {
+  readonly Effect?: string;
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
+  readonly Resource?: string | string[];
+  readonly NotResource?: string | string[];
+}
+
+/**
+ * What the AWS managed policies grant of SSM parameter reads, as AWS publishes them (AWS Managed
+ * Policy Reference Guide, each policy's JSON document, the version named): written out here, not
+ * taken from the package. A role with a managed policy not in this table fails the test below
+ * until its grants are tabled.
+ */
+const MANAGED_PARAMETER_READS: Readonly<Record<string, readonly Statement[]>> = {
+  // v2 (default since 2019-05-23): the agent's actions, and ssm:GetParameter(s) on every parameter.
+  "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore": [
+    { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: "*" },
+  ],
+  // v8: the deprecated predecessor, ssm:GetParameters on every parameter.
+  "arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM": [
+    { Effect: "Allow", Action: "ssm:GetParameters", Resource: "*" },
+  ],
+  // v1: ssm:Describe*, ssm:Get*, ssm:List* on everything.
+  "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess": [{ Effect: "Allow", Action: "ssm:Get*", Resource: "*" }],
+  // ssm:* on everything.
+  "arn:aws:iam::aws:policy/AmazonSSMFullAccess": [{ Effect: "Allow", Action: "ssm:*", Resource: "*" }],
+  // v1: AmazonSSMManagedInstanceCore's statements without ssm:GetParameter(s).
+  "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy": [],
+  // v3: imagebuilder:GetComponent, kms:Decrypt via Image Builder, its buckets and log groups.
+  "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder": [],
+};
+
+const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : [v].flat());
+/** Whether an IAM action pattern (`*` and `?`, case-insensitive) matches an action. */
+const matchesAction = (pattern: string, action: string) =>
+  new RegExp(
+    "^" +
+      pattern
+        .replace(/[.+^$()|[\]\\{}]/g, (c) => "\\" + c)
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".") +
+      "$",
+    "i",
+  ).test(action);
+/** Whether a statement allows reading parameters (GetParameter or GetParameters). */
+const allowsParameterRead = (s: Statement) =>
+  s.Effect === "Allow" &&
+  ["ssm:GetParameter", "ssm:GetParameters"].some((action) =>
+    s.NotAction !== undefined
+      ? !listOf(s.NotAction).some((p) => matchesAction(p, action))
+      : listOf(s.Action).some((p) => matchesAction(p, action)),
+  );
+const statementsOf = (policy: unknown): Statement[] =>
+  [(JSON.parse(String(policy)) as { Statement: Statement | Statement[] }).Statement].flat();
+
+/**
+ * Every policy of a role, where it comes from: its inline policies (RolePolicy and the role's own
+ * inlinePolicies) and the policies attached to it (RolePolicyAttachment and managedPolicyArns):
+ * a policy the stack declares by its document, an AWS managed one by its tabled grants.
+ */
+function rolePolicies(run: MockRun, role: RecordedResource): { source: string; statements: Statement[] }[] {
+  const refs = new Set([role.id, role.inputs["name"]]);
+  const attached = (arn: string) => {
+    const declared = all(run, "aws:iam/policy:Policy").find((p) => p.arn === arn);
+    if (declared) return statementsOf(declared.inputs["policy"]);
+    const managed = MANAGED_PARAMETER_READS[arn];
+    if (!managed)
+      throw new Error(`${arn} (on ${role.name}): table its parameter reads in MANAGED_PARAMETER_READS`);
+    return [...managed];
+  };
+  return [
+    ...all(run, "aws:iam/rolePolicy:RolePolicy")
+      .filter((p) => refs.has(p.inputs["role"] as string))
+      .map((p) => ({ source: `inline ${p.name}`, statements: statementsOf(p.inputs["policy"]) })),
+    ...((role.inputs["inlinePolicies"] ?? []) as { name: string; policy: string }[]).map((p) => ({
+      source: `inline ${p.name}`,
+      statements: statementsOf(p.policy),
+    })),
+    ...all(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      .filter((a) => refs.has(a.inputs["role"] as string))
+      .map((a) => String(a.inputs["policyArn"]))
+      .concat((role.inputs["managedPolicyArns"] ?? []) as string[])
+      .map((arn) => ({ source: `attached ${arn}`, statements: attached(arn) })),
+  ];
+}
+
+/** The roles hosts run as: those of the instance profiles launch templates and instances name. */
+function hostRoles(run: MockRun): RecordedResource[] {
+  const named = new Set<unknown>();
+  for (const t of all(run, "aws:ec2/launchTemplate:LaunchTemplate")) {
+    const p = t.inputs["iamInstanceProfile"] as { arn?: string; name?: string } | undefined;
+    named.add(p?.arn).add(p?.name);
+  }
+  for (const i of all(run, "aws:ec2/instance:Instance")) named.add(i.inputs["iamInstanceProfile"]);
+  const roleNames = all(run, "aws:iam/instanceProfile:InstanceProfile")
+    .filter((p) => named.has(p.arn) || named.has(p.inputs["name"]))
+    .map((p) => p.inputs["role"]);
+  return all(run, "aws:iam/role:Role").filter((r) => roleNames.includes(r.inputs["name"]));
+}
+
+/** A fleet's role: the one its parameters policy is on. */
+function fleetRoleOf(run: MockRun, fleet: string): RecordedResource {
+  const policy = all(run, "aws:iam/rolePolicy:RolePolicy").find(
+    (p) => p.name === `mastodon-${fleet}-parameters`,
+  );
+  const role = all(run, "aws:iam/role:Role").find((r) => r.id === policy?.inputs["role"]);
+  if (!role) throw new Error(`no role for fleet ${fleet}`);
+  return role;
+}
+
+/** Every parameter a fleet's hosts name: its templates' placeholders and its database.conf's parameters. */
+function hostParameterNames(a: FleetArtifacts): string[] {
+  const conf = (a.files[DATABASE_PATHS.config] ?? "")
+    .split("\n")
+    .map((l) => l.split(" "))
+    .filter(([k]) => k!.endsWith("_parameter"))
+    .map(([, v]) => v!);
+  return [...new Set([...templateNames(a), ...conf])].sort();
+}
+
 describe.each(STACKS)("the %s stack", (stack) => {
   let run: MockRun;
   let artifacts: FleetArtifacts[];
@@ -118,6 +239,37 @@ describe.each(STACKS)("the %s stack", (stack) => {
       expect(everything).not.toContain("GetParametersByPath");
     },
   );
+
+  test.each(fleets.map((f) => f.name))(
+    "fleet %s: no policy of its role, inline or attached, lets its hosts read a parameter they do not name",
+    (name) => {
+      const own = new Set(hostParameterNames(artifact(name)));
+      const reads = rolePolicies(run, fleetRoleOf(run, name)).flatMap(({ source, statements }) =>
+        statements
+          .filter(allowsParameterRead)
+          .flatMap((s) =>
+            s.NotResource !== undefined
+              ? [{ source, resource: `NotResource ${listOf(s.NotResource).join(",")}` }]
+              : listOf(s.Resource).map((resource) => ({ source, resource })),
+          ),
+      );
+      const exact = /^arn:aws:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+$/;
+      const others = reads.filter((r) => !exact.test(r.resource) || !own.has(arnName(r.resource)));
+      expect(others.map((r) => `${r.source}: ${r.resource}`)).toEqual([]);
+      // And every parameter its hosts name stays readable, by name.
+      const readable = new Set(reads.map((r) => arnName(r.resource)));
+      expect([...own].filter((n) => !readable.has(n))).toEqual([]);
+      expect(own.size).toBeGreaterThan(0);
+    },
+  );
+
+  test("the roles hosts run as are the fleets' roles: the test above covers every one", () => {
+    expect(
+      hostRoles(run)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(fleets.map((f) => fleetRoleOf(run, f.name).name).sort());
+  });
 
   const streamingOnly = fleets.filter((f) => f.streaming && !f.web && !f.sidekiq).map((f) => f.name);
   if (streamingOnly.length > 0)

@@ -29,7 +29,9 @@ export function privateBucket(name: string, args: PrivateBucketArgs, parent: pul
   const bucket = new aws.s3.Bucket(
     fitName("aws:s3/bucket:Bucket", name),
     { forceDestroy: args.forceDestroy ?? false, tags: { Name: name } },
-    { parent, protect: args.protect ?? false },
+    // Set only when asked: an explicit false would undo the protection a protected parent passes on to
+    // its children (Pulumi docs, "Resource options: protect").
+    { parent, ...(args.protect ? { protect: true } : {}) },
   );
   const publicAccess = new aws.s3.BucketPublicAccessBlock(
     name,

@@ -238,7 +238,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         allowMajorVersionUpgrade: false,
         ...(args.tags && { tags: args.tags }),
       },
-      { parent: this, protect: production },
+      { parent: this, ...(production ? { protect: true } : {}) },
     );
 
     if (args.replica) {

@@ -90,7 +90,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
         enableDeletionProtection: args.deletionProtection ?? false,
         ...(logs && { accessLogs: { bucket: logs.id, prefix: name, enabled: true } }),
       },
-      { parent: this, ...(logs && { dependsOn: [logs] }), protect: args.deletionProtection ?? false },
+      {
+        parent: this,
+        ...(logs && { dependsOn: [logs] }),
+        ...(args.deletionProtection ? { protect: true } : {}),
+      },
     );
 
     const targetGroup = (suffix: string, port: number, healthPath: string, algorithm: string) =>

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../aws/naming";
 import { assumeRolePolicy, fleetLifecyclePolicy, fleetLogsPolicy, fleetMetricsPolicy } from "../aws/policies";
 import { fleetParametersPolicy, parameterReadPolicy, parameterWritePolicy } from "../aws/parameterPolicies";
+import { ssmAgentPolicy } from "../aws/ssmAgentPolicy";
 
 /** Fleet's args (src/fleet/fleet.ts, FleetArgs) for the fleet that runs both Redis (redis.onHost). */
 export interface FleetVolumeArgs {
@@ -59,10 +60,11 @@ export function fleetRole(
     },
     parent,
   );
-  // Session Manager instead of SSH.
-  new aws.iam.RolePolicyAttachment(
-    `${name}-ssm`,
-    { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+  // Session Manager instead of SSH, and Run Command: the SSM Agent's actions without the managed
+  // AmazonSSMManagedInstanceCore's read of every parameter (src/aws/ssmAgentPolicy.ts).
+  new aws.iam.RolePolicy(
+    `${name}-ssm-agent`,
+    { role: role.id, policy: JSON.stringify(ssmAgentPolicy()) },
     parent,
   );
   if (args.parameterNames !== undefined)

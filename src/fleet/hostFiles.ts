@@ -44,9 +44,18 @@ export class HostFiles extends pulumi.ComponentResource {
       parent,
     );
     const files = args.files?.map((f) => hostFile(f.path, f.content, f.mode)) ?? HOST_FILES;
+    // One object per key. An object is named by its file's name, as it always was (so deployed
+    // objects keep their URNs); a second file of that name in another directory adds its digest.
+    const named = new Set<string>();
+    const stored = new Set<string>();
     for (const file of files) {
+      if (stored.has(file.key)) continue;
+      stored.add(file.key);
+      const fileName = file.key.slice(file.key.lastIndexOf("/") + 1);
+      const objectName = named.has(fileName) ? `${fileName}-${file.sha256.slice(0, 12)}` : fileName;
+      named.add(fileName);
       new aws.s3.BucketObjectv2(
-        `${name}-${file.key.slice(file.key.lastIndexOf("/") + 1)}`,
+        `${name}-${objectName}`,
         {
           bucket: this.bucket.id,
           key: file.key,

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../vocabulary/defaults";
 import { duration, instanceType, positiveInt } from "../config/schema/common";
+import { DATABASE_ALARM_IDS } from "../monitoring/alarmSpecs";
 
 const threads = positiveInt.max(SIDEKIQ_THREAD_RULES.errorAbove, {
   error: (iss) => {
@@ -110,7 +111,13 @@ export const fleetSchema = z
     }
   });
 
-export const fleetName = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
-  error:
-    "fleet names are 2-32 characters of a-z, 0-9 and -, starting with a letter (they become resource and unit names)",
-});
+export const fleetName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
+    error:
+      "fleet names are 2-32 characters of a-z, 0-9 and -, starting with a letter (they become resource and unit names)",
+  })
+  .refine((name) => !(Object.values(DATABASE_ALARM_IDS) as string[]).includes(name), {
+    error: (issue) =>
+      `fleet name ${String(issue.input)} is taken by the database's alarms (${String(issue.input)}-cpu); name the fleet otherwise`,
+  });

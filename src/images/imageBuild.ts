@@ -99,7 +99,15 @@ export class ImageBuild extends pulumi.ComponentResource {
         parent,
       );
     }
-    // EC2 Image Builder User Guide, "Prerequisites": the instance profile needs these two policies.
+    // EC2 Image Builder User Guide, "Prerequisites": these managed policies "must be attached" to the
+    // instance profile's role, AmazonSSMManagedInstanceCore among them (Image Builder drives the
+    // build through the SSM Agent), so this role keeps it where the hosts carry an inline copy
+    // without its read of every parameter (src/aws/ssmAgentPolicy.ts). The build reads no parameter:
+    // the component pulls the release images from mastodon:image.registry and installs them
+    // (mastodon-image-build.sh), and no secret is rendered into the AMI. It does run in the stack's
+    // account, where the stack's parameters may already exist (on every rebuild they do), for the
+    // build's length only, running the same release's programs the fleets later run with their
+    // narrower roles.
     const role = new aws.iam.Role(
       fitLogicalName("aws:iam/role:Role", name, "build"),
       {

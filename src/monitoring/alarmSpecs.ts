@@ -4,6 +4,12 @@
  * (src/search/alarms.ts), kept below all three so none imports another to name them.
  */
 
+/**
+ * The databases' ids, which name their alarms (db-primary-cpu, ...) beside the fleets' (<fleet>-cpu):
+ * a fleet may not take one (src/fleet/schema.ts refuses it as a fleet name).
+ */
+export const DATABASE_ALARM_IDS = { primary: "db-primary", replica: "db-replica" } as const;
+
 export const MEMORY_ALARM_PERCENT = 80;
 export const CPU_ALARM_PERCENT = 85;
 export const ALB_5XX_ALARM_PERCENT = 5;

@@ -5,7 +5,7 @@
 import { parseStackConfig } from "../config";
 import { alarmSpecs } from "./alarms";
 import { type MockRun } from "../testing/mocks";
-import { STACKS, arnOf, find, runStack, stackConfig } from "../../test/helpers";
+import { STACKS, arnOf, configErrors, find, runStack, stackConfig, withConfig } from "../../test/helpers";
 
 const TOPIC = "aws:sns/topic:Topic";
 const KEY = "aws:kms/key:Key";
@@ -86,4 +86,49 @@ test("a replica's alarm reads the replica's own budget", () => {
   });
   expect(metrics.find((m) => m.id === "db-replica-connections")?.threshold).toBe(replicaBudget.total);
   expect(metrics.find((m) => m.id === "db-primary-connections")?.threshold).toBe(budget.total);
+});
+
+describe("a fleet may not take a database's alarm names", () => {
+  test("the config refuses a fleet named db-primary or db-replica by its key, with the fix", () => {
+    for (const name of ["db-primary", "db-replica"]) {
+      const errors = configErrors(
+        withConfig((c) => {
+          c.fleets[name] = c.fleets.scheduler;
+          delete c.fleets.scheduler;
+        }),
+      );
+      expect(errors).toEqual([
+        expect.objectContaining({
+          key: expect.stringContaining(`fleets`),
+          message: expect.stringContaining(
+            `fleet name ${name} is taken by the database's alarms (${name}-cpu)`,
+          ),
+        }),
+      ]);
+    }
+    expect(configErrors(withConfig((c) => void (c.fleets["db-primaries"] = c.fleets.scheduler)))).not.toEqual(
+      expect.arrayContaining([expect.objectContaining({ message: expect.stringContaining("taken") })]),
+    );
+  });
+
+  test("the alarms refuse a fleet whose alarms would take a database's names (a component used on its own)", () => {
+    const { config, budget } = parseStackConfig(stackConfig("staging"));
+    const input = {
+      databases: [
+        {
+          id: "db-primary",
+          identifier: "db",
+          budget,
+          storageGiB: config.database.storageGiB,
+          replica: false,
+        },
+      ],
+      redis: [],
+      loadBalancer: "app/x/1",
+      targetGroups: [],
+      fleets: [{ name: "db-primary", groupName: "g" }],
+    };
+    expect(() => alarmSpecs(input)).toThrow("fleet db-primary: a database's alarms are named db-primary-*");
+    expect(() => alarmSpecs({ ...input, fleets: [{ name: "web", groupName: "g" }] })).not.toThrow();
+  });
 });

@@ -44,6 +44,13 @@ export interface MonitoringInput<Id = string> {
 export function alarmSpecs<Id = string>(
   input: MonitoringInput<Id>,
 ): { metrics: MetricAlarmSpec<Id>[]; errorRate: ErrorRateAlarmSpec<Id> } {
+  // A fleet's alarms are named <fleet>-cpu beside a database's <id>-cpu: one name for two alarms.
+  const databaseIds = new Set(input.databases.map((db) => db.id));
+  const clash = input.fleets.find((fleet) => databaseIds.has(fleet.name));
+  if (clash)
+    throw new Error(
+      `fleet ${clash.name}: a database's alarms are named ${clash.name}-*; name the fleet otherwise`,
+    );
   const metrics: MetricAlarmSpec<Id>[] = [];
   for (const db of input.databases) {
     const dims = { DBInstanceIdentifier: db.identifier };

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy } from "../aws/policies";
 import { parameterReadPolicy } from "../aws/parameterPolicies";
+import { ssmAgentPolicy } from "../aws/ssmAgentPolicy";
 import { scopedTag } from "../aws/naming/scope";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { debianAmiName } from "../images/amis";
@@ -89,9 +90,11 @@ export function selfManagedRedisHost(
     },
     parent,
   );
-  new aws.iam.RolePolicyAttachment(
-    `${name}-host-ssm`,
-    { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+  // Session Manager: the SSM Agent's actions without the managed AmazonSSMManagedInstanceCore's read
+  // of every parameter (src/aws/ssmAgentPolicy.ts); the host reads its password alone, below.
+  new aws.iam.RolePolicy(
+    `${name}-host-ssm-agent`,
+    { role: role.id, policy: JSON.stringify(ssmAgentPolicy()) },
     parent,
   );
   new aws.iam.RolePolicy(
@@ -119,7 +122,7 @@ export function selfManagedRedisHost(
       encrypted: true,
       tags: { Name: `${name}-data`, ...snapshotTag },
     },
-    { parent: owner, protect: production },
+    { parent: owner, ...(production ? { protect: true } : {}) },
   );
 
   // The same pinned Debian 12 image the fleets boot: a new Debian image arrives only by config.

@@ -188,7 +188,7 @@ export class RedisStore extends pulumi.ComponentResource {
         }),
         maintenanceWindow: "sun:05:00-sun:06:00",
       },
-      { parent: this, protect: production && persistent },
+      { parent: this, ...(production && persistent ? { protect: true } : {}) },
     );
   }
 

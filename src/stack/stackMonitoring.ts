@@ -13,6 +13,7 @@ import type { Fleet } from "../fleet/fleet";
 import { Monitoring } from "../monitoring/monitoring";
 import type { MonitoringTargetsArgs, QueueMonitoringArgs } from "../monitoring/monitoringArgs";
 import type { Tiers } from "./tiers";
+import { DATABASE_ALARM_IDS } from "../monitoring/alarmSpecs";
 
 /** The stack's alarms, dashboard and their topic, watching the tiers and the fleets. */
 export function stackMonitoring(
@@ -66,13 +67,13 @@ export function monitoringTargets(
     identifier,
     budget,
     storageGiB: config.database.storageGiB,
-    replica: id !== "db-primary",
+    replica: id !== DATABASE_ALARM_IDS.primary,
   });
   return {
     databases: [
-      database("db-primary", db.instance.identifier, validated.budget),
+      database(DATABASE_ALARM_IDS.primary, db.instance.identifier, validated.budget),
       ...(db.replica && validated.replicaBudget
-        ? [database("db-replica", db.replica.identifier, validated.replicaBudget)]
+        ? [database(DATABASE_ALARM_IDS.replica, db.replica.identifier, validated.replicaBudget)]
         : []),
     ],
     redis: [
