@@ -12,9 +12,9 @@ import * as os from "os";
 import * as path from "path";
 // The real-program tests' own way to start redis-server (a free port, ready once it answers PONG).
 import { freePort, startRedis } from "../test/real/servers";
+import { MASTODON_METRICS, programPath } from "../src/host/programs";
 
-const ROOT = path.join(__dirname, "..");
-const PROGRAM = path.join(ROOT, "core", "host", "files", "mastodon-metrics.py");
+const PROGRAM = programPath(MASTODON_METRICS);
 const PASSWORD = "BenchPassword0123456789";
 const BACKLOGS = [10, 100_000] as const;
 const QUEUES = ["default", "ingress", "push", "pull", "mailers", "scheduler", "fasp"];

@@ -347,6 +347,20 @@ function ns(netns: string, args: string[]): string[] {
   return ["netns", "exec", netns, ...args];
 }
 
+/**
+ * The complete lines of a JSON-lines file the stand-ins append to while the host runs: a last line
+ * still being written (no newline yet) is left for the next read.
+ */
+function jsonLines<T>(file: string): T[] {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+}
+
 /** A booted (or bootable) host and its stand-ins. */
 export class HostBoot {
   readonly name: string;
@@ -398,12 +412,7 @@ export class HostBoot {
   }
 
   requests(): Recorded[] {
-    if (!fs.existsSync(this.requestsFile)) return [];
-    return fs
-      .readFileSync(this.requestsFile, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Recorded);
+    return jsonLines<Recorded>(this.requestsFile);
   }
 
   private get merged(): string {
@@ -412,13 +421,9 @@ export class HostBoot {
 
   /** What each PutParameter stored, in order (the test's view: values are never in the record). */
   storedParameters(): { Name: string; Value: string; Version: number }[] {
-    const file = path.join(this.work, "put-values.jsonl");
-    if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { Name: string; Value: string; Version: number });
+    return jsonLines<{ Name: string; Value: string; Version: number }>(
+      path.join(this.work, "put-values.jsonl"),
+    );
   }
 
   private async setUp(): Promise<void> {
