@@ -3,7 +3,7 @@
  * stack deploys, the cost footer names only what no row prices, and each warning shows once.
  */
 import { type Problem, parseStackConfig } from "../config";
-import { costEstimate } from "../report/cost";
+import { cloudWatchNotPriced, costEstimate } from "../report/cost";
 import { stackConfig } from "../../test/helpers";
 import { costSection, dataTierSection, warningsSection } from "./summary";
 
@@ -53,10 +53,16 @@ describe("the cost footer", () => {
     expect(footer()).toContain("cached remote media is kept 7 days");
   });
 
-  test("names CloudWatch's metrics and alarms when no row prices them", () => {
-    const unpriced = { ...cost, rows: cost.rows.filter((r) => !r.resource.startsWith("CloudWatch")) };
-    const line = costSection(unpriced).find((l) => l.startsWith("  not included: "));
-    expect(line).toContain("the CloudWatch dashboard, CloudWatch alarms, CloudWatch metrics");
+  test("names CloudWatch's metrics and alarms when no row prices them, and always the hosts' logs", () => {
+    const unpriced = cost.rows.filter((r) => !r.resource.startsWith("CloudWatch"));
+    expect(cloudWatchNotPriced(unpriced)).toBe(
+      "the CloudWatch dashboard, CloudWatch alarms, CloudWatch metrics, the hosts' logs in CloudWatch Logs",
+    );
+    expect(footer()).toContain("the hosts' logs in CloudWatch Logs");
+  });
+
+  test("says what cost.json says: one list of what is not included", () => {
+    expect(footer()).toBe(`  not included: ${cost.excluded.join("; ")}`);
   });
 });
 

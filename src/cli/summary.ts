@@ -223,26 +223,7 @@ export function costSection(cost: CostEstimate): string[] {
       ]),
     ).map((l) => `  ${l}`),
     `  total: ${usd(cost.monthly.desired)} a month at desired size, ${usd(cost.monthly.max)} at maximum size`,
-    `  not included: ${notIncluded(cost).join("; ")}`,
+    // What no row prices (src/report/cost.ts): the footer and cost.json say the same.
+    `  not included: ${cost.excluded.join("; ")}`,
   ];
-}
-
-/** How src/report/cost.ts names CloudWatch among what the estimate leaves out (cost.json keeps it). */
-const CLOUDWATCH_EXCLUDED = "CloudWatch alarms, dashboard and metrics";
-
-/**
- * The footer says only what no row prices. The hosts' custom metrics and the alarms on them are rows
- * (src/monitoring/cost.ts); the dashboard is not, nor are the alarms on the metrics AWS publishes for
- * the tiers (RDS, ElastiCache, OpenSearch, the ALB, EC2: the alarm row's note), which vary by stack.
- */
-function notIncluded(cost: CostEstimate): string[] {
-  const priced = (resource: string) => cost.rows.some((r) => r.resource.startsWith(resource));
-  const metrics = priced("CloudWatch custom metrics");
-  const alarms = priced("CloudWatch alarms");
-  const cloudWatch = [
-    "the CloudWatch dashboard",
-    alarms ? "the alarms on the tiers' own AWS metrics" : "CloudWatch alarms",
-    ...(metrics ? [] : ["CloudWatch metrics"]),
-  ].join(", ");
-  return cost.excluded.map((item) => item.replace(CLOUDWATCH_EXCLUDED, cloudWatch));
 }

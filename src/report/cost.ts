@@ -39,6 +39,22 @@ export interface CostEstimate {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/**
+ * What of CloudWatch no row prices: the dashboard, the alarms on the metrics AWS publishes for the
+ * tiers (RDS, ElastiCache, OpenSearch, the ALB, EC2), which vary by stack, and the journal every
+ * fleet host ships to CloudWatch Logs (src/monitoring/logs.ts: ingestion and storage by volume). The
+ * hosts' custom metrics and the alarms on them are rows (src/monitoring/cost.ts).
+ */
+export function cloudWatchNotPriced(rows: readonly CostRow[]): string {
+  const priced = (resource: string) => rows.some((r) => r.resource.startsWith(resource));
+  return [
+    "the CloudWatch dashboard",
+    priced("CloudWatch alarms") ? "the alarms on the tiers' own AWS metrics" : "CloudWatch alarms",
+    ...(priced("CloudWatch custom metrics") ? [] : ["CloudWatch metrics"]),
+    "the hosts' logs in CloudWatch Logs",
+  ].join(", ");
+}
+
 export function costEstimate(config: StackConfig, region: string): CostEstimate {
   const otherRegion = region !== PRICE_REGION;
   const rows: CostRow[] = [];
@@ -84,7 +100,7 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     rows,
     excluded: [
       "data transfer out, ALB LCU-hours above the assumed floor, NAT gateway per-GB processing",
-      "S3 storage and requests, CloudFront, SES, CloudWatch alarms, dashboard and metrics, SSM API calls (usage-based or monitoring)",
+      `S3 storage and requests, CloudFront, SES, ${cloudWatchNotPriced(rows)}, SSM API calls (usage-based or monitoring)`,
       // Operators' most common cost complaint: without removal the media cache only grows.
       `S3 media: local uploads grow with the instance; cached remote media is kept ${config.retention.mediaDays} days and preview cards ${config.retention.previewCardsDays} (mastodon:retention, removed daily on the scheduler's host; without it the cache grows forever)`,
       ...(otherRegion ? [`prices are us-east-1's; ${region} is estimated with them`] : []),
