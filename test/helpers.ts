@@ -269,3 +269,15 @@ export function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncR
     },
   );
 }
+
+/** ExecStart= lines of a unit, split as systemd splits them (double-quoted words, no escapes: execLine writes none). */
+export function execStarts(unit: string): string[][] {
+  return unit
+    .split("\n")
+    .filter((l) => l.startsWith("ExecStart="))
+    .map((l) =>
+      [...l.slice("ExecStart=".length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) =>
+        (m[1] ?? m[2]!).replace(/%%/g, "%").replace(/\$\$/g, "$"),
+      ),
+    );
+}

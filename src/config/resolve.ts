@@ -86,6 +86,7 @@ function resolveFleet(name: string, fleet: ParsedFleet, parsed: ParsedStackConfi
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
     ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
+    ...(fleet.warmPool && { warmPool: { ...fleet.warmPool } }),
     servesScheduler: servesScheduler(fleet.sidekiq?.queues),
     configured: new Set(configuredKeys(raw)),
   };

@@ -4,7 +4,7 @@
  * only, so a module that reads the config need not load the resolution.
  */
 import type { Ec2InstanceSpec, RdsClassSpec } from "../vocabulary/catalog";
-import type { SidekiqQueue } from "../vocabulary/defaults";
+import type { SidekiqQueue, WarmPoolState } from "../vocabulary/defaults";
 import type { ParsedStackConfig } from "./schema";
 import type { SearchConfig } from "../search/config";
 
@@ -32,6 +32,12 @@ export interface SidekiqService {
   readonly threads: number;
 }
 
+/** fleets.<name>.warmPool resolved: an absolute pool size and the state its instances wait in. */
+export interface WarmPool {
+  readonly size: number;
+  readonly state: WarmPoolState;
+}
+
 export interface Fleet {
   readonly name: string;
   readonly instanceType: string;
@@ -51,6 +57,8 @@ export interface Fleet {
   /** Target tracking on FleetQueueLatency, in seconds. */
   readonly queueLatencyTarget?: number;
   readonly rootVolumeGiB: number;
+  /** Instances kept prepared beside the group (src/fleet/warmPool.ts). */
+  readonly warmPool?: WarmPool;
   /** Whether its Sidekiq listens to `scheduler` (the rules allow exactly one such process). */
   readonly servesScheduler: boolean;
   /** The keys the operator wrote for this fleet (`maxSize`, `web.processes`, ...); the rest are defaults. */

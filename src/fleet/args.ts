@@ -31,6 +31,18 @@ export interface StackSidekiqServiceArgs {
   threads?: number;
 }
 
+/** The state a warm pool keeps its prepared instances in. */
+export const WarmPoolState = { Stopped: "Stopped", Running: "Running" } as const;
+export type WarmPoolState = (typeof WarmPoolState)[keyof typeof WarmPoolState];
+
+/** A fleet's warm pool: instances prepared once, started on scale-out (docs/scaling.md, "Warm pools"). */
+export interface StackWarmPoolArgs {
+  /** Prepared instances the pool keeps, at most maxSize - minSize. */
+  size: number;
+  /** Stopped: only their volumes are paid; Running: the instances are paid too (@default Stopped). */
+  state?: WarmPoolState;
+}
+
 /** mastodon:fleets.<name>: a c-family fleet and the services its hosts run. */
 export interface StackFleetArgs {
   /** A c-family instance type from the catalog, e.g. c7g.large. */
@@ -59,4 +71,6 @@ export interface StackFleetArgs {
   queueLatencyTarget?: string;
   /** Encrypted gp3 root volume, GiB (@default 30). */
   rootVolumeGiB?: number;
+  /** Instances kept prepared for scale-out, on a fleet with a scaling target (@default none). */
+  warmPool?: StackWarmPoolArgs;
 }

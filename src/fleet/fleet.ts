@@ -11,6 +11,7 @@ import type { FleetGroupArgs } from "./fleetGroup";
 import { compressUserData } from "./userData";
 import { groupLifecycleHooks } from "./lifecycleHooks";
 import { INSTANCE_WARMUP_SECONDS, scalingPolicies } from "./scalingPolicies";
+import { groupWarmPool } from "./warmPool";
 
 // The group's args and the user-data limit are part of the package's API (lib/index.ts).
 export type { FleetGroupArgs } from "./fleetGroup";
@@ -197,6 +198,7 @@ export class Fleet extends pulumi.ComponentResource {
     const heartbeat = pulumi.output(args.launchHeartbeatSeconds ?? MAX_LIFECYCLE_HEARTBEAT_SECONDS);
     const scaled = fleet.cpuTarget !== undefined || fleet.queueLatencyTarget !== undefined;
     const maintenance = groupMaintenancePolicy(fleet, targetGroupArns.length > 0);
+    const warmPool = groupWarmPool(fleet);
     this.group = new aws.autoscaling.Group(
       `${name}-group`,
       {
@@ -236,6 +238,7 @@ export class Fleet extends pulumi.ComponentResource {
         // The provider's default is 10 minutes, shorter than a first boot: the boot's own bound.
         waitForCapacityTimeout: heartbeat.apply((h) => `${capacityWaitSeconds(h)}s`),
         initialLifecycleHooks: groupLifecycleHooks(fleet, heartbeat),
+        ...(warmPool && { warmPool }),
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",
         healthCheckGracePeriod: 300,
         defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,

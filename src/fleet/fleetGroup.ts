@@ -4,7 +4,16 @@
  * named type, and the group's lifecycle hooks, scaling policies and budget read it.
  */
 import type { SidekiqQueue } from "../config/args";
+import type { WarmPoolState } from "./args";
 import type { HealthyPercentages } from "./replacement";
+
+/** A fleet's warm pool as its group declares it (src/fleet/warmPool.ts). */
+export interface FleetWarmPoolArgs {
+  /** Prepared instances the pool keeps: its MinSize and MaxGroupPreparedCapacity. */
+  size: number;
+  /** The state pooled instances wait in (@default Stopped). */
+  state?: WarmPoolState;
+}
 
 /**
  * One fleet as its Auto Scaling group reads it: sizes, instance types and scaling targets as
@@ -36,6 +45,12 @@ export interface FleetGroupArgs {
   sidekiqQueues?: SidekiqQueue[];
   /** What one host opens against PostgreSQL, after PgBouncer when pooled: the budget the policy pack checks. */
   postgresConnectionsPerHost: number;
+  /**
+   * Instances kept prepared beside the group, an absolute size (its MinSize and
+   * MaxGroupPreparedCapacity; src/fleet/warmPool.ts). Refused with spot: AWS refuses a warm pool on a
+   * group with a mixed instances policy (@default none).
+   */
+  warmPool?: FleetWarmPoolArgs;
   /** How hosts are replaced: the budget's surge (src/fleet/replacement.ts). (@default by its role) */
   instanceMaintenancePolicy?: HealthyPercentages;
 }

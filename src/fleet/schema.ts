@@ -1,6 +1,6 @@
 /** A fleet: its instance type, sizes, and the services (web, streaming, Sidekiq) its hosts run. */
 import { z } from "zod";
-import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES } from "../vocabulary/defaults";
+import { DEFAULTS, SIDEKIQ_QUEUES, SIDEKIQ_THREAD_RULES, WARM_POOL_STATES } from "../vocabulary/defaults";
 import { duration, instanceType, positiveInt } from "../config/schema/common";
 import { DATABASE_ALARM_IDS } from "../monitoring/alarmSpecs";
 
@@ -47,6 +47,17 @@ export const sidekiqServiceSchema = z.strictObject({
   threads: threads.default(DEFAULTS.sidekiq.threads),
 });
 
+export const warmPoolSchema = z.strictObject({
+  /** Prepared instances the pool keeps, whatever the group's size (its MinSize and MaxGroupPreparedCapacity). */
+  size: positiveInt,
+  /** Stopped (their volumes are paid) or Running (the instances are paid; no EC2 start). @default Stopped */
+  state: z
+    .enum(WARM_POOL_STATES, {
+      error: `is not a warm pool state this package prepares for; use one of ${WARM_POOL_STATES.join(", ")}`,
+    })
+    .default(DEFAULTS.warmPool.state),
+});
+
 export const fleetSchema = z
   .strictObject({
     instanceType,
@@ -84,6 +95,11 @@ export const fleetSchema = z
     queueLatencyTarget: duration.optional(),
     /** Encrypted gp3 root volume. @default 30 */
     rootVolumeGiB: z.int().min(8).max(1024).default(DEFAULTS.fleet.rootVolumeGiB),
+    /**
+     * Instances kept prepared beside the group (src/fleet/warmPool.ts): a scaling fleet's scale-out
+     * starts one of them instead of booting cold. @default none
+     */
+    warmPool: warmPoolSchema.optional(),
   })
   .superRefine((fleet, ctx) => {
     if (!fleet.web && !fleet.streaming && !fleet.sidekiq) {

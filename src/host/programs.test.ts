@@ -26,6 +26,7 @@ import {
   INSTALL_SSM_AGENT,
   MASTODON_METRICS,
   MASTODON_DATABASE,
+  MASTODON_POOL,
   MASTODON_IMAGE_ROOT,
   MASTODON_REDIS_VOLUME,
   MASTODON_SEARCH_USER,
@@ -58,6 +59,7 @@ test("each part's files/ folder holds the programs the renderers name, where PRO
   expect(files).toEqual(
     [
       MASTODON_READY,
+      MASTODON_POOL,
       REDIS_HOST_SETUP,
       RENDER_SECRETS,
       IMAGE_BUILD_SCRIPT,

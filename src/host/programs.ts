@@ -14,6 +14,8 @@ export const RENDER_SECRETS = "render-secrets.py";
 export const REDIS_HOST_SETUP = "redis-host-setup.sh";
 /** Readiness: waits for the units to serve, then completes the launch lifecycle action (readiness.ts). */
 export const MASTODON_READY = "mastodon-ready.sh";
+/** A warm pool host's wait between its preparation and its service (warmPoolUnits.ts). */
+export const MASTODON_POOL = "mastodon-pool.sh";
 /** The EC2 Image Builder component's build and validate steps (imageBuild.ts). */
 export const IMAGE_BUILD_SCRIPT = "mastodon-image-build.sh";
 /**
@@ -40,6 +42,7 @@ export type Program =
   | typeof RENDER_SECRETS
   | typeof REDIS_HOST_SETUP
   | typeof MASTODON_READY
+  | typeof MASTODON_POOL
   | typeof IMAGE_BUILD_SCRIPT
   | typeof INSTALL_SSM_AGENT
   | typeof INSTALL_CLOUDWATCH_AGENT
@@ -54,6 +57,7 @@ export const PROGRAM_FOLDERS: Readonly<Record<Program, string>> = {
   [RENDER_SECRETS]: "src/host/files",
   [REDIS_HOST_SETUP]: "src/redis/files",
   [MASTODON_READY]: "src/fleet/host/files",
+  [MASTODON_POOL]: "src/fleet/host/files",
   [IMAGE_BUILD_SCRIPT]: "src/images/files",
   [INSTALL_SSM_AGENT]: "src/fleet/host/files",
   [INSTALL_CLOUDWATCH_AGENT]: "src/monitoring/files",

@@ -41,6 +41,7 @@ export function fleetGroup(fleet: FleetConfig): FleetGroupArgs {
     ...(fleet.cpuTarget !== undefined && { cpuTarget: fleet.cpuTarget }),
     ...(fleet.queueLatencyTarget !== undefined && { queueLatencyTarget: fleet.queueLatencyTarget }),
     rootVolumeGiB: fleet.rootVolumeGiB,
+    ...(fleet.warmPool && { warmPool: { ...fleet.warmPool } }),
     ...(fleet.sidekiq && { sidekiqQueues: [...fleet.sidekiq.queues] }),
     postgresConnectionsPerHost: postgresConnectionsPerHost(fleet),
     instanceMaintenancePolicy: { ...fleetReplacement(fleet).policy },

@@ -140,6 +140,8 @@ export const DEFAULTS = {
     /** Outside production; production defaults to a NAT gateway per AZ (src/config/resolve.ts). */
     egress: "single-nat",
   },
+  /** A fleet's warm pool (src/fleet/warmPool.ts): stopped instances cost only their volumes. */
+  warmPool: { state: "Stopped" },
   fleet: {
     minSize: 1,
     /** Encrypted gp3 root volume: the OS, Mastodon's release and its logs. */
@@ -245,6 +247,14 @@ export const BUDGET_RULES = {
 } as const;
 
 /** Thread limits per Sidekiq process (docs/design.md, "Processes, threads and units"). */
+/**
+ * The warm pool states whose instances this package's boot prepares (Amazon EC2 Auto Scaling API
+ * Reference, PutWarmPool: PoolState Stopped, Running or Hibernated). Hibernated is left out: it needs
+ * hibernation configured in the launch template and a root volume that holds the instance's memory.
+ */
+export const WARM_POOL_STATES = ["Stopped", "Running"] as const;
+export type WarmPoolState = (typeof WARM_POOL_STATES)[number];
+
 export const SIDEKIQ_THREAD_RULES = {
   /** scaling-mastodon-compendium.txt (hachyderm): keep -c at 25 or under. */
   warnAbove: 25,

@@ -58,6 +58,91 @@ function healthyPercentageProblems(where: string, value: unknown, kind: "policy"
   return problems;
 }
 
+/** A group's warm pool as the provider sends it to PutWarmPool (warm_pool in the Terraform provider). */
+interface WarmPool {
+  readonly poolState?: unknown;
+  readonly minSize?: unknown;
+  readonly maxGroupPreparedCapacity?: unknown;
+}
+
+const warmPoolOf = (inputs: Readonly<Record<string, unknown>>) =>
+  (inputs["warmPool"] ?? undefined) as WarmPool | undefined;
+
+/** PutWarmPool's pool states, spelled as the API takes them. */
+const AWS_WARM_POOL_STATES = ["Stopped", "Running", "Hibernated"] as const;
+
+/**
+ * `warmPool.<key>` when set and not a whole number of at least `min`: PutWarmPool's integer
+ * parameters (an unset one is the provider's default, 0 and -1, which AWS takes).
+ */
+function warmPoolIntegerProblems(
+  inputs: Readonly<Record<string, unknown>>,
+  key: "minSize" | "maxGroupPreparedCapacity",
+  min: number,
+  why: string,
+): string[] {
+  const value = warmPoolOf(inputs)?.[key];
+  if (value === undefined || value === null) return [];
+  return typeof value === "number" && Number.isInteger(value) && value >= min
+    ? []
+    : [`warmPool.${key} is ${JSON.stringify(value)}: it must be a whole number of at least ${min}${why}`];
+}
+
+/**
+ * The warm pool of an Auto Scaling group (src/fleet/warmPool.ts declares it), as PutWarmPool takes
+ * it. AWS documents no refusal of a maxGroupPreparedCapacity below minSize (the API Reference has
+ * MinSize decide the pool then: "the capacity of the warm pool is 0, unless you specify a value
+ * for MinSize"), so none is encoded here; nor the Spot refusal through a launch template's market
+ * options, which a group's inputs do not show (the package asks for Spot only through a mixed
+ * instances policy, src/fleet/fleet.ts).
+ */
+const WARM_POOL_RULES: readonly InputRule[] = [
+  {
+    property: "warmPool",
+    problems: (inputs) =>
+      warmPoolOf(inputs) && (inputs["mixedInstancesPolicy"] ?? undefined) !== undefined
+        ? [
+            "warmPool is set on a group with a mixedInstancesPolicy, which PutWarmPool refuses; remove the warm pool or the mixed instances policy (Spot)",
+          ]
+        : [],
+    source:
+      'Amazon EC2 Auto Scaling API Reference, PutWarmPool: "This operation cannot be called on an Auto Scaling group that has a mixed instances policy or a launch template or launch configuration that requests Spot Instances"; Amazon EC2 Auto Scaling User Guide, "Warm pools for Amazon EC2 Auto Scaling", Limitations: "You cannot add a warm pool to Auto Scaling groups that have a mixed instances policy or that launch Spot Instances"',
+  },
+  {
+    property: "warmPool.poolState",
+    problems: (inputs) => {
+      const state = warmPoolOf(inputs)?.poolState;
+      return state === undefined ||
+        state === null ||
+        (AWS_WARM_POOL_STATES as readonly unknown[]).includes(state)
+        ? []
+        : [
+            `warmPool.poolState is ${JSON.stringify(state)}: it must be one of ${AWS_WARM_POOL_STATES.join(", ")}`,
+          ];
+    },
+    source:
+      'Amazon EC2 Auto Scaling API Reference, PutWarmPool and WarmPoolConfiguration, PoolState: "Valid Values: Stopped | Running | Hibernated"',
+  },
+  {
+    property: "warmPool.minSize",
+    problems: (inputs) => warmPoolIntegerProblems(inputs, "minSize", 0, ""),
+    source:
+      'Amazon EC2 Auto Scaling API Reference, PutWarmPool, MinSize: "Type: Integer ... Valid Range: Minimum value of 0"',
+  },
+  {
+    property: "warmPool.maxGroupPreparedCapacity",
+    problems: (inputs) =>
+      warmPoolIntegerProblems(
+        inputs,
+        "maxGroupPreparedCapacity",
+        -1,
+        " (-1 clears it: the group's maxSize bounds the pool)",
+      ),
+    source:
+      'Amazon EC2 Auto Scaling API Reference, PutWarmPool, MaxGroupPreparedCapacity: "Type: Integer ... Valid Range: Minimum value of -1" and "To remove a value that you previously set, include the property but specify -1 for the value"',
+  },
+];
+
 export const INPUT_RULES: Readonly<Record<string, readonly InputRule[]>> = {
   "aws:autoscaling/group:Group": [
     {
@@ -78,6 +163,7 @@ export const INPUT_RULES: Readonly<Record<string, readonly InputRule[]>> = {
       source:
         'Auto Scaling API Reference, RefreshPreferences, MaxHealthyPercentage: "Value range is 100 to 200. If you specify MaxHealthyPercentage, you must also specify MinHealthyPercentage, and the difference between them cannot be greater than 100"',
     },
+    ...WARM_POOL_RULES,
   ],
   "aws:route53/record:Record": [
     {

@@ -1,7 +1,7 @@
 /**
  * Rules that look across fields of an otherwise well-formed config, one group per file: queue
  * coverage and the scheduler singleton (queues), the connection budget (budget), production
- * durability, cross-tier consistency, the edge, spot, autoscaling, AWS's own limits (limits), and
+ * durability, cross-tier consistency, the edge, spot, autoscaling, warm pools, AWS's own limits (limits), and
  * settings nothing would read or act on (unread: pooler-only keys without PgBouncer, SMTP under SES,
  * a production stack's alarms with nobody subscribed).
  */
@@ -20,6 +20,7 @@ import type { Rule } from "./rule";
 import { scalingFleets } from "../../fleet/rules/scaling";
 import { searchDataTier, spotInstanceTypes, translationSettings } from "../../search/rules";
 import { spotFleets } from "../../fleet/rules/spot";
+import { warmPools } from "../../fleet/rules/warmPool";
 import { alarmSubscription, persistentModeSettings, poolerOnlySettings, smtpUnderSes } from "./unread";
 
 export { MAX_STREAMING_PROCESSES } from "../../edge/rules";
@@ -28,6 +29,7 @@ export { regionProblems, secretProblems } from "./limits";
 export const RULES: readonly Rule[] = [
   spotFleets,
   scalingFleets,
+  warmPools,
   streamingRouting,
   edgeConsistency,
   everyServiceServed,

@@ -35,7 +35,10 @@ const ABANDON_REASON = `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`;
  * `systemctl start --no-block` (bootCommands): cloud-init finishes its stage at once, and the
  * boot's outcome is the lifecycle action, not cloud-init's status.
  */
-export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: boolean } = {}): UnitFile[] {
+export function renderBootUnits(
+  steps: readonly BootStep[],
+  opts: { drain?: boolean; abandonReason?: string } = {},
+): UnitFile[] {
   const all = withReadiness(steps, opts);
   lifecycleHeartbeatSeconds(steps);
   const timeout = bootTimeoutSeconds(all);
@@ -70,7 +73,12 @@ export function renderBootUnits(steps: readonly BootStep[], opts: { drain?: bool
         ["TimeoutStartSec", READY_OVERHEAD_SECONDS],
         [
           "ExecStart",
-          execLine([READINESS_PATHS.program, "--abandon", ABANDON_REASON, READINESS_PATHS.config]),
+          execLine([
+            READINESS_PATHS.program,
+            "--abandon",
+            opts.abandonReason ?? ABANDON_REASON,
+            READINESS_PATHS.config,
+          ]),
         ],
       ],
     }),

@@ -12,8 +12,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
 import * as path from "path";
 import { DRAIN, READINESS_PATHS, renderReadinessConfig } from "./readiness";
 import { programPath } from "../../host/programs";
@@ -26,6 +24,7 @@ import {
   tempDir,
   waitFor,
 } from "../../../test/real/servers";
+import { type LifecycleState, instanceMetadata } from "../../../test/real/imdsStandIn";
 
 jest.setTimeout(180000);
 
@@ -110,24 +109,7 @@ async function holdingSidekiq(tag: string, release: string): Promise<ChildProces
 }
 
 /** IMDSv2 as a group member sees it; its target lifecycle state is `state.value`. */
-async function metadata(state: { value: string; reads: number }) {
-  const server = http.createServer((req, res) => {
-    if (req.method === "PUT" && req.url === "/latest/api/token") return res.end("token");
-    if (req.headers["x-aws-ec2-metadata-token"] !== "token") return res.writeHead(401).end();
-    const answers: Record<string, string> = {
-      "/latest/meta-data/instance-id": INSTANCE,
-      "/latest/meta-data/tags/instance/aws:autoscaling:groupName": GROUP,
-    };
-    if (req.url === "/latest/meta-data/autoscaling/target-lifecycle-state") {
-      state.reads++;
-      return res.end(state.value);
-    }
-    const answer = answers[req.url ?? ""];
-    return answer === undefined ? res.writeHead(404).end() : res.end(answer);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+const metadata = (state: LifecycleState) => instanceMetadata(state, { id: INSTANCE, group: GROUP });
 
 /** Starts `mastodon-ready --drain` with stand-ins for systemctl and the AWS CLI; returns what they log. */
 function startDrain(tag: string, imdsUrl: string, timeoutSeconds: number) {

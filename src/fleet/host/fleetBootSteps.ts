@@ -36,12 +36,29 @@ export interface FleetBootInput {
   };
 }
 
-/** The steps of a fleet host's boot. */
+/**
+ * A boot in two phases: what does not depend on the moment the host serves (the runtime's setup,
+ * the fetched programs, the RDS CA bundle), and what does (the secrets as they are now, the units
+ * enabled and started, the database's lifecycle). A cold boot runs both in one unit; a warm pool
+ * host prepares once, into the pool, and serves when it is started out of it (warmPoolUnits.ts).
+ */
+export interface BootPhases {
+  readonly prepare: readonly BootStep[];
+  readonly serve: readonly BootStep[];
+}
+
+/** The steps of a fleet host's boot, in order. */
 export function fleetBootSteps(input: FleetBootInput): BootStep[] {
+  const { prepare, serve } = fleetBootPhases(input);
+  return [...prepare, ...serve];
+}
+
+/** The steps of a fleet host's boot, by phase. */
+export function fleetBootPhases(input: FleetBootInput): BootPhases {
   const { runtime, redis, database, metrics, hostFiles } = input;
   const caBundle = MASTODON_PATHS.rdsCaBundle;
   // Each step with its bound: the boot unit's TimeoutStartSec is their sum (bootUnits.ts).
-  return [
+  const prepare: BootStep[] = [
     // Containers: the image's user (uid 991) on the host, before anything is owned by it.
     ...runtime.setup,
     // The programs too large for user-data, checked against the digests it carries.
@@ -91,6 +108,8 @@ export function fleetBootSteps(input: FleetBootInput): BootStep[] {
       ],
       boundSeconds: 10,
     },
+  ];
+  const serve: BootStep[] = [
     renderSecretsStep(BOOT_PATHS.renderer, BOOT_PATHS.manifest),
     // The on-host Redis: Debian's own stopped, the persistent store's volume mounted (hostParts.ts).
     ...(redis?.setup ?? []),
@@ -120,4 +139,5 @@ export function fleetBootSteps(input: FleetBootInput): BootStep[] {
       boundSeconds: database ? NATIVE_START_BOUND_SECONDS : runtime.startBoundSeconds,
     },
   ];
+  return { prepare, serve };
 }

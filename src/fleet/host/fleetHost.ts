@@ -30,7 +30,8 @@ import {
   renderReadinessConfig,
 } from "./readiness";
 import { bootCommands, renderBootUnits } from "./bootUnits";
-import { fleetBootSteps } from "./fleetBootSteps";
+import { fleetBootPhases } from "./fleetBootSteps";
+import { WARM_ABANDON_REASON, renderWarmPoolBoot } from "./warmPoolUnits";
 import type { UnitFile } from "../../host/systemd";
 import { MASTODON_PATHS, SIDEKIQ_TAG } from "./units";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, renderChecksums } from "./hostFiles";
@@ -150,13 +151,22 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
   );
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
-  const steps = fleetBootSteps({
+  const phases = fleetBootPhases({
     runtime,
     redis,
     database,
     metrics: metricsUnits.length > 0,
     hostFiles: { bucket: input.hostFiles.bucket, region: input.region, fetched },
   });
+  const steps = [...phases.prepare, ...phases.serve];
+  // A warm pool host prepares into the pool and serves once started out of it (warmPoolUnits.ts).
+  const warm = fleet.warmPool
+    ? renderWarmPoolBoot(phases, {
+        region: input.region,
+        prepared: runtime.prepared,
+        preparedWithinSeconds: runtime.startBoundSeconds,
+      })
+    : undefined;
   // The collector's timer is part of a ready host: without it the scheduler's host publishes no backlog.
   const serviceChecks = fleetReadinessChecks(fleet, ctx);
   const readinessChecks = {
@@ -180,7 +190,12 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     renderLogsAgentUnit([
       { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
     ]),
-    ...renderBootUnits(steps, { drain: fleet.sidekiq !== undefined }),
+    ...(warm
+      ? [
+          ...renderBootUnits(phases.serve, { drain: !!fleet.sidekiq, abandonReason: WARM_ABANDON_REASON }),
+          ...warm.units,
+        ]
+      : renderBootUnits(steps, { drain: fleet.sidekiq !== undefined })),
   ];
 
   const rendered: RenderedFile[] = [
@@ -259,6 +274,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...runtime.files,
     ...(redis?.files ?? []),
     ...(database?.files ?? []),
+    ...(warm?.files ?? []),
   ];
 
   const userData = renderCloudConfig({
@@ -271,7 +287,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       })),
       ...files,
     ],
-    runcmd: bootCommands(),
+    runcmd: warm ? warm.runcmd : bootCommands(),
   });
   const parameterNames = hostParameterNames(
     files.filter((f) => rendered.some((r) => r.template === f.path)).map((f) => f.content),

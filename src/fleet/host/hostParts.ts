@@ -7,6 +7,7 @@ import type { RenderedFile } from "../../host/boot";
 import type { WriteFile } from "../../host/cloudInit";
 import type { Fleet } from "../../config/stackConfig";
 import { type ContainerImages, renderContainerHost } from "./containers";
+import { IMAGES_UNIT } from "../../images/containerImages";
 import {
   DEBIAN_REDIS_UNIT,
   ON_HOST_REDIS_ROLES,
@@ -38,6 +39,8 @@ export interface RuntimePart {
   readonly setup: readonly BootStep[];
   /** `systemctl start mastodon.target` waits for the start jobs: with containers, the image pulls. */
   readonly startBoundSeconds: number;
+  /** Units a warm pool host runs ahead of need, before it enters the pool: the images' pull. */
+  readonly prepared: readonly string[];
 }
 
 /** A first boot pulls the release images (about 1 GB for the Rails image) before any unit starts. */
@@ -73,6 +76,7 @@ export function runtimePart(
         files: [],
         setup: [],
         startBoundSeconds: NATIVE_START_BOUND_SECONDS,
+        prepared: [],
       };
     case "containers": {
       const host = renderContainerHost(fleet, ctx, runtime.images);
@@ -95,6 +99,8 @@ export function runtimePart(
           }),
         ],
         startBoundSeconds: CONTAINER_START_BOUND_SECONDS,
+        // The pull and lay-out (about 1 GB for the Rails image) a warm start then finds done.
+        prepared: [IMAGES_UNIT],
       };
     }
     default: {

@@ -12,13 +12,14 @@ import { parse } from "yaml";
 import { renderManifest } from "../../host/boot";
 import { programPath, RENDER_SECRETS } from "../../host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, DRAIN_UNIT, WATCH_UNIT } from "./readiness";
+import { POOL_UNIT, PREPARE_UNIT, WARM_ABANDON_REASON } from "./warmPoolUnits";
 import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../monitoring/logs";
 import { SEARCH_DEPLOY_UNIT } from "../../database/database";
 import { RETENTION_UNITS } from "../../media/retention";
 import { REDIS_VOLUME_PATHS } from "../../redis/redisVolume";
 import { fleetArtifacts } from "../../cli/fleetArtifacts";
 import { parseStackConfig } from "../../config";
-import { STACKS, runStack, stackConfig } from "../../../test/helpers";
+import { STACKS, execStarts, runStack, stackConfig } from "../../../test/helpers";
 import { requireProgram, tempDir } from "../../../test/real/servers";
 import { systemdRoot } from "../../../test/real/systemd";
 
@@ -49,6 +50,8 @@ const fleetSystemdRoot = () =>
     "usr/bin/systemctl",
     "usr/local/sbin/mastodon-render-secrets",
     "usr/local/sbin/mastodon-ready",
+    // A warm pool host's wait in the pool (warmPoolUnits.ts).
+    "usr/local/sbin/mastodon-pool",
     // Official images on stock Debian (containers.ts, fleetHost.ts): podman's units and the setup.
     "usr/bin/podman",
     "bin/rm",
@@ -63,20 +66,19 @@ const fleetSystemdRoot = () =>
     "usr/local/sbin/mastodon-database",
   ]);
 
-/** ExecStart= lines of a unit, split as systemd splits them (double-quoted words, no escapes: execLine writes none). */
-function execStarts(unit: string): string[][] {
-  return unit
-    .split("\n")
-    .filter((l) => l.startsWith("ExecStart="))
-    .map((l) =>
-      [...l.slice("ExecStart=".length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) =>
-        (m[1] ?? m[2]!).replace(/%%/g, "%").replace(/\$\$/g, "$"),
-      ),
-    );
-}
-
-/** The boot unit's steps, in order. */
-const bootSteps = (units: Record<string, string>) => execStarts(units[BOOT_UNIT]!);
+/**
+ * The boot's steps, in order: the boot unit's, or on a warm pool host the prepare unit's (but for
+ * what it starts without waiting and the pool unit it enables: warmPoolUnits.test.ts) then the
+ * boot unit's.
+ */
+const bootSteps = (units: Record<string, string>) => [
+  ...(PREPARE_UNIT in units
+    ? execStarts(units[PREPARE_UNIT]!).filter(
+        (c) => !(c[0] === "/usr/bin/systemctl" && (c.includes("--no-block") || c.includes(POOL_UNIT))),
+      )
+    : []),
+  ...execStarts(units[BOOT_UNIT]!),
+];
 
 describe.each(STACKS)("stack %s", (stack) => {
   let artifacts: ReturnType<typeof fleetArtifacts>;
@@ -122,7 +124,13 @@ describe.each(STACKS)("stack %s", (stack) => {
       // the watch and the drain too: a boot after the first starts exactly these.
       const wantedBy = (unit: string) =>
         /^WantedBy=(.+)$/m.exec(a.units[unit.replace(/@[^.]+\./, "@.")] ?? "")?.[1]?.split(" ") ?? [];
-      for (const unit of [...enabled, WATCH_UNIT, ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : [])])
+      const warm = PREPARE_UNIT in a.units ? [PREPARE_UNIT, POOL_UNIT] : [];
+      for (const unit of [
+        ...enabled,
+        WATCH_UNIT,
+        ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
+        ...warm.filter((u) => u === POOL_UNIT),
+      ])
         for (const target of wantedBy(unit)) {
           fs.mkdirSync(path.join(unitDir, `${target}.wants`), { recursive: true });
           fs.symlinkSync(`../${unit.replace(/@[^.]+\./, "@.")}`, path.join(unitDir, `${target}.wants`, unit));
@@ -137,6 +145,8 @@ describe.each(STACKS)("stack %s", (stack) => {
           ABANDON_UNIT,
           WATCH_UNIT,
           ...(DRAIN_UNIT in a.units ? [DRAIN_UNIT] : []),
+          // A warm pool host's preparation and its wait in the pool (warmPoolUnits.ts).
+          ...warm,
           // The scheduler's one-offs: the retention (its timer is among the enabled) and the search deploy.
           ...[RETENTION_UNITS.service, SEARCH_DEPLOY_UNIT].filter((u) => u in a.units),
           // redis.onHost: what the persistent Redis requires, not enabled itself.
@@ -157,12 +167,13 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
-  test("runcmd starts the boot unit, whose steps end in readiness, then the watch", () => {
+  test("runcmd starts the boot unit (a warm pool host: its preparation), whose steps end in readiness, then the watch", () => {
     requireProgram("/usr/bin/systemd-analyze");
     for (const a of artifacts) {
+      const warm = PREPARE_UNIT in a.units;
       expect((parse(a.userData) as { runcmd: string[][] }).runcmd).toEqual([
         ["systemctl", "daemon-reload"],
-        ["systemctl", "start", "--no-block", BOOT_UNIT],
+        ["systemctl", "start", "--no-block", warm ? PREPARE_UNIT : BOOT_UNIT],
       ]);
       const steps = bootSteps(a.units);
       const { config } = parseStackConfig(stackConfig(stack));
@@ -228,7 +239,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(abandon).toEqual([
         "/usr/local/sbin/mastodon-ready",
         "--abandon",
-        `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`,
+        warm ? WARM_ABANDON_REASON : `${BOOT_UNIT} failed (journalctl -u ${BOOT_UNIT})`,
         "/etc/mastodon/readiness.conf",
       ]);
     }

@@ -1,0 +1,78 @@
+#!/bin/bash
+# mastodon-pool: a warm pool host's wait between its preparation and its service.
+#
+#   mastodon-pool CONFIG
+#
+# mastodon-pool.service runs it after mastodon-prepare.service on the instance's first boot, and
+# at every later boot until the host has served once. It reads the instance's target lifecycle
+# state from instance metadata (Amazon EC2 Auto Scaling User Guide, "Retrieve the target lifecycle
+# state through instance metadata"):
+#
+#   Warmed:*    the group launched the instance into its warm pool, and holds it in
+#               Warmed:Pending:Wait on the launch lifecycle hook: complete that action with
+#               CONTINUE, once (mastodon-ready CONFIG, whose checks are the preparation's units and
+#               whose state directory is the pool's), so the group stops the instance (or keeps it
+#               running, in a Running pool); then wait
+#   InService   the group wants the instance serving (started out of the pool, or launched
+#               straight into the group): exit 0, and the unit starts mastodon-boot.service, which
+#               renders the secrets, starts the units and completes the action again
+#   otherwise   (Terminated, or no answer yet) wait; the instance never serves from here
+#
+# Amazon EC2 Auto Scaling User Guide, "Use lifecycle hooks with a warm pool in Auto Scaling group":
+# the launch hook pauses a pooled instance in Warmed:Pending:Wait on its way into the pool, and
+# again in Pending:Wait once it is started out of it. Nothing here is bounded but each request: a
+# host that never reads InService is abandoned by the hook's heartbeat timeout (default ABANDON).
+#
+# CONFIG is mastodon-ready's (src/fleet/host/readiness.ts renders it); this reads its `interval`
+# and `state`. No secret is read or printed.
+set -euo pipefail
+
+# Test only: MASTODON_IMDS_URL points at a stand-in metadata service, MASTODON_READY_PROGRAM at
+# the readiness program's file (src/fleet/host/pool.real.test.ts). On a host neither is set.
+readonly IMDS="${MASTODON_IMDS_URL:-http://169.254.169.254}"
+readonly READY="${MASTODON_READY_PROGRAM:-/usr/local/sbin/mastodon-ready}"
+
+log() { printf 'mastodon-pool: %s\n' "$*" >&2; }
+
+[ "$#" -eq 1 ] || { echo "usage: mastodon-pool CONFIG" >&2; exit 2; }
+config=$1
+[ -r "$config" ] || { log "cannot read $config"; exit 2; }
+
+interval=5
+state=""
+while read -r key value; do
+  case "$key" in
+    interval) interval=$value ;;
+    state) state=$value ;;
+  esac
+done <"$config"
+[[ $interval =~ ^[0-9]+(\.[0-9]+)?$ ]] || { log "$config: interval must be a number"; exit 2; }
+[ -n "$state" ] || { log "$config: no state directory"; exit 2; }
+
+# The target lifecycle state (IMDSv2: a session token first), or nothing when metadata does not answer.
+target() {
+  local token
+  token=$(curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 -X PUT \
+    -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$IMDS/latest/api/token") || return 0
+  curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 \
+    -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/autoscaling/target-lifecycle-state" || true
+}
+
+last=""
+while :; do
+  current=$(target)
+  if [ "$current" != "$last" ]; then
+    log "target lifecycle state: ${current:-no answer}"
+    last=$current
+  fi
+  case "$current" in
+    InService) exit 0 ;;
+    Warmed:*)
+      if [ ! -s "$state/completed" ]; then
+        log "launched into the warm pool: prepared, completing the launch lifecycle action"
+        "$READY" "$config"
+      fi
+      ;;
+  esac
+  sleep "$interval"
+done
