@@ -29,9 +29,8 @@ import {
   readinessProgram,
   renderReadinessConfig,
 } from "./readiness";
-import { bootCommands, renderBootUnits } from "./bootUnits";
 import { fleetBootPhases } from "./fleetBootSteps";
-import { WARM_ABANDON_REASON, renderWarmPoolBoot } from "./warmPoolUnits";
+import { renderFleetBoot } from "./warmPoolUnits";
 import type { UnitFile } from "../../host/systemd";
 import { MASTODON_PATHS, SIDEKIQ_TAG } from "./units";
 import { HOST_FILES, HOST_FILES_CHECKSUMS, renderChecksums } from "./hostFiles";
@@ -158,15 +157,19 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     metrics: metricsUnits.length > 0,
     hostFiles: { bucket: input.hostFiles.bucket, region: input.region, fetched },
   });
-  const steps = [...phases.prepare, ...phases.serve];
-  // A warm pool host prepares into the pool and serves once started out of it (warmPoolUnits.ts).
-  const warm = fleet.warmPool
-    ? renderWarmPoolBoot(phases, {
+  const agentInstall = { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS };
+  // A cold boot in one unit, or a warm pool host's preparation, wait and boot (warmPoolUnits.ts).
+  const boot = renderFleetBoot(phases, {
+    drain: fleet.sidekiq !== undefined,
+    ...(fleet.warmPool && {
+      warmPool: {
         region: input.region,
         prepared: runtime.prepared,
         preparedWithinSeconds: runtime.startBoundSeconds,
-      })
-    : undefined;
+        ahead: [agentInstall],
+      },
+    }),
+  });
   // The collector's timer is part of a ready host: without it the scheduler's host publishes no backlog.
   const serviceChecks = fleetReadinessChecks(fleet, ctx);
   const readinessChecks = {
@@ -187,15 +190,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...(database?.units ?? []),
     renderJournalExportUnit(),
     // The agent's installer does nothing where the image has the agent (an operator's AMI).
-    renderLogsAgentUnit([
-      { argv: [CLOUDWATCH_AGENT_INSTALLER], boundSeconds: CLOUDWATCH_AGENT_BOUND_SECONDS },
-    ]),
-    ...(warm
-      ? [
-          ...renderBootUnits(phases.serve, { drain: !!fleet.sidekiq, abandonReason: WARM_ABANDON_REASON }),
-          ...warm.units,
-        ]
-      : renderBootUnits(steps, { drain: fleet.sidekiq !== undefined })),
+    renderLogsAgentUnit([agentInstall]),
+    ...boot.units,
   ];
 
   const rendered: RenderedFile[] = [
@@ -274,7 +270,7 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ...runtime.files,
     ...(redis?.files ?? []),
     ...(database?.files ?? []),
-    ...(warm?.files ?? []),
+    ...boot.files,
   ];
 
   const userData = renderCloudConfig({
@@ -287,11 +283,11 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       })),
       ...files,
     ],
-    runcmd: warm ? warm.runcmd : bootCommands(),
+    runcmd: boot.runcmd,
   });
   const parameterNames = hostParameterNames(
     files.filter((f) => rendered.some((r) => r.template === f.path)).map((f) => f.content),
     input.database ? databaseParameterReads(input.database) : [],
   );
-  return { launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps), units, files, userData, parameterNames };
+  return { launchHeartbeatSeconds: boot.launchHeartbeatSeconds, units, files, userData, parameterNames };
 }

@@ -13,6 +13,7 @@ import { renderManifest } from "../../host/boot";
 import { programPath, RENDER_SECRETS } from "../../host/programs";
 import { ABANDON_UNIT, BOOT_UNIT, DRAIN_UNIT, WATCH_UNIT } from "./readiness";
 import { POOL_UNIT, PREPARE_UNIT, WARM_ABANDON_REASON } from "./warmPoolUnits";
+import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
 import { JOURNAL_EXPORT_UNIT, LOGS_AGENT_UNIT } from "../../monitoring/logs";
 import { SEARCH_DEPLOY_UNIT } from "../../database/database";
 import { RETENTION_UNITS } from "../../media/retention";
@@ -68,13 +69,15 @@ const fleetSystemdRoot = () =>
 
 /**
  * The boot's steps, in order: the boot unit's, or on a warm pool host the prepare unit's (but for
- * what it starts without waiting and the pool unit it enables: warmPoolUnits.test.ts) then the
- * boot unit's.
+ * what it starts without waiting, the logs agent's installer and the pool unit it enables:
+ * warmPoolUnits.test.ts) then the boot unit's.
  */
 const bootSteps = (units: Record<string, string>) => [
   ...(PREPARE_UNIT in units
     ? execStarts(units[PREPARE_UNIT]!).filter(
-        (c) => !(c[0] === "/usr/bin/systemctl" && (c.includes("--no-block") || c.includes(POOL_UNIT))),
+        (c) =>
+          !(c[0] === "/usr/bin/systemctl" && (c.includes("--no-block") || c.includes(POOL_UNIT))) &&
+          c[0] !== CLOUDWATCH_AGENT_INSTALLER,
       )
     : []),
   ...execStarts(units[BOOT_UNIT]!),

@@ -10,6 +10,8 @@ import { BOOT_PATHS } from "../../host/boot";
 import { IMAGES_UNIT } from "../../images/containerImages";
 import { execStarts, runStack, stackConfig } from "../../../test/helpers";
 import { ABANDON_UNIT, BOOT_UNIT, LIFECYCLE_HOOK_NAME, READINESS_PATHS } from "./readiness";
+import { CLOUDWATCH_AGENT_INSTALLER } from "./hostFiles";
+import { LOGS_AGENT_UNIT } from "../../monitoring/logs";
 import { POOL_PATHS, POOL_UNIT, PREPARE_UNIT, WARM_ABANDON_REASON } from "./warmPoolUnits";
 
 type Artifacts = ReturnType<typeof fleetArtifacts>[number];
@@ -62,13 +64,17 @@ test("WHEN the host boots THEN cloud-init starts the preparation, not the boot",
 test("the preparation and the boot run the cold boot's steps, split at the secrets", () => {
   const prepare = execStarts(warm.units[PREPARE_UNIT]!);
   const boot = execStarts(warm.units[BOOT_UNIT]!);
-  // The preparation ends by starting the images' pull and the wait in the pool, neither waited for.
-  expect(prepare.slice(-3)).toEqual([
+  // The preparation ends by starting the images' pull (not waited for), installing the logs agent
+  // (which the serving host's agent unit then finds installed), and starting the wait in the pool.
+  expect(prepare.slice(-4)).toEqual([
     [systemctl, "start", "--no-block", IMAGES_UNIT],
+    [CLOUDWATCH_AGENT_INSTALLER],
     [systemctl, "enable", POOL_UNIT],
     [systemctl, "start", "--no-block", POOL_UNIT],
   ]);
-  expect([...prepare.slice(0, -3), ...boot]).toEqual(execStarts(cold.units[BOOT_UNIT]!));
+  expect(execStarts(warm.units[LOGS_AGENT_UNIT]!)).toEqual(execStarts(cold.units[LOGS_AGENT_UNIT]!));
+  expect(warm.units[LOGS_AGENT_UNIT]).toContain(CLOUDWATCH_AGENT_INSTALLER);
+  expect([...prepare.slice(0, -4), ...boot]).toEqual(execStarts(cold.units[BOOT_UNIT]!));
   // What depends on the moment starts the boot: the secrets as they are when the host is started.
   expect(boot[0]).toEqual([BOOT_PATHS.renderer, BOOT_PATHS.manifest]);
   expect(prepare.some((c) => c[0] === BOOT_PATHS.renderer || c.includes("mastodon.target"))).toBe(false);

@@ -5,8 +5,8 @@
  *
  *   mastodon-prepare.service  started by runcmd: the steps that do not depend on the moment (the
  *                             runtime's setup, the fetched programs, the RDS CA bundle, the release
- *                             images' pull and lay-out started), then mastodon-pool.service enabled
- *                             and started.
+ *                             images' pull and lay-out started, the logs agent installed), then
+ *                             mastodon-pool.service enabled and started.
  *   mastodon-pool.service     at that boot and every later one until the host has served
  *                             (ConditionPathExists=!<state>/completed): mastodon-pool reads the
  *                             target lifecycle state; into the pool, it completes the launch action
@@ -25,7 +25,15 @@ import { MASTODON_POOL, programText } from "../../host/programs";
 import type { WriteFile } from "../../host/cloudInit";
 import { type BootStep, bootTimeoutSeconds, execLine } from "./bootStep";
 import type { BootPhases } from "./fleetBootSteps";
-import { ABANDON_UNIT, BOOT_UNIT, READINESS, READINESS_PATHS, renderReadinessConfig } from "./readiness";
+import {
+  ABANDON_UNIT,
+  BOOT_UNIT,
+  READINESS,
+  READINESS_PATHS,
+  lifecycleHeartbeatSeconds,
+  renderReadinessConfig,
+} from "./readiness";
+import { bootCommands, renderBootUnits } from "./bootUnits";
 
 export const PREPARE_UNIT = "mastodon-prepare.service";
 export const POOL_UNIT = "mastodon-pool.service";
@@ -42,30 +50,76 @@ export const WARM_ABANDON_REASON = `the boot failed (journalctl -u ${PREPARE_UNI
 
 const SYSTEMCTL = "/usr/bin/systemctl";
 
-export interface WarmPoolBoot {
-  /** The prepare and pool units (the boot unit is rendered from `serve` by bootUnits.ts). */
+/** A fleet host's boot: its units, the files they run, cloud-init's runcmd and the hook's heartbeat. */
+export interface FleetBoot {
   readonly units: readonly UnitFile[];
-  /** The pool program and its readiness config. */
   readonly files: readonly WriteFile[];
-  /** cloud-init's runcmd: load the units, start the preparation without waiting for it. */
   readonly runcmd: readonly (readonly string[])[];
+  /** The launch hook's heartbeat timeout: the longest either pause of the hook may take. */
+  readonly launchHeartbeatSeconds: number;
+}
+
+/** What a warm pool host does ahead of need besides the cold boot's preparation. */
+export interface WarmPoolInput {
+  readonly region: string;
+  /**
+   * Units run ahead of need (the images' pull on a container host): started without waiting, they
+   * retry on their own (Restart=on-failure); the completion into the pool waits until they are
+   * active, at most `preparedWithinSeconds` (the pull's bound).
+   */
+  readonly prepared: readonly string[];
+  readonly preparedWithinSeconds: number;
+  /** Commands a unit of the serving host would run first, run here once instead (the logs agent's installer). */
+  readonly ahead: readonly BootStep[];
 }
 
 /**
- * The units and files a warm pool host adds to its boot unit. `prepared` are units run ahead of need
- * (the images' pull on a container host): started without waiting, they retry on their own
- * (Restart=on-failure), and the completion into the pool waits until they are active, at most
- * `preparedWithinSeconds` (the pull's bound).
+ * The boot of a fleet host: one unit started by runcmd (bootUnits.ts), or with a warm pool the
+ * preparation, the wait in the pool and the boot (this module).
  */
-export function renderWarmPoolBoot(
+export function renderFleetBoot(
   phases: BootPhases,
-  input: { region: string; prepared: readonly string[]; preparedWithinSeconds: number },
-): WarmPoolBoot {
+  opts: { drain: boolean; warmPool?: WarmPoolInput },
+): FleetBoot {
+  const { warmPool } = opts;
+  if (!warmPool) {
+    const steps = [...phases.prepare, ...phases.serve];
+    return {
+      units: renderBootUnits(steps, { drain: opts.drain }),
+      files: [],
+      runcmd: bootCommands(),
+      launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps),
+    };
+  }
+  const warm = renderWarmPoolBoot(phases, warmPool);
+  return {
+    units: [
+      ...renderBootUnits(phases.serve, { drain: opts.drain, abandonReason: WARM_ABANDON_REASON }),
+      ...warm.units,
+    ],
+    files: warm.files,
+    runcmd: warm.runcmd,
+    // Either pause's work fits in the sum of both phases' steps (lifecycleHeartbeatSeconds adds readiness).
+    launchHeartbeatSeconds: lifecycleHeartbeatSeconds([
+      ...phases.prepare,
+      ...warmPool.ahead,
+      ...phases.serve,
+    ]),
+  };
+}
+
+/** The prepare and pool units, the pool program and its readiness config, and runcmd. */
+function renderWarmPoolBoot(
+  phases: BootPhases,
+  input: WarmPoolInput,
+): Omit<FleetBoot, "launchHeartbeatSeconds"> {
   const prepareSteps: BootStep[] = [
     ...phases.prepare,
+    // The pull first, without waiting: it runs beside what follows.
     ...(input.prepared.length > 0
       ? [{ argv: [SYSTEMCTL, "start", "--no-block", ...input.prepared], boundSeconds: 30 }]
       : []),
+    ...input.ahead,
     { argv: [SYSTEMCTL, "enable", POOL_UNIT], boundSeconds: 30 },
     { argv: [SYSTEMCTL, "start", "--no-block", POOL_UNIT], boundSeconds: 30 },
   ];
