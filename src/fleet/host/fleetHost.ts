@@ -22,13 +22,7 @@ import {
   renderPgbouncerUnit,
   renderPgbouncerUserlist,
 } from "../../database/pgbouncer";
-import {
-  READINESS_PATHS,
-  fleetReadinessChecks,
-  lifecycleHeartbeatSeconds,
-  readinessProgram,
-  renderReadinessConfig,
-} from "./readiness";
+import { READINESS_PATHS, fleetReadinessChecks, readinessProgram, renderReadinessConfig } from "./readiness";
 import { fleetBootPhases } from "./fleetBootSteps";
 import { renderFleetBoot } from "./warmPoolUnits";
 import type { UnitFile } from "../../host/systemd";
