@@ -17,7 +17,10 @@
  *
  * Then the whole-host boot (scripts/bootBench.ts): small's host booted to its lifecycle CONTINUE
  * against the same root booted with an empty user-data to cloud-init's final stage, --boot-runs
- * each (0 leaves it out), with the ratio. Skipped, with the reason, where no host can boot here.
+ * each (0 leaves it out), with the ratio; then a warm pool fleet's host (production's
+ * sidekiq-default) started out of its pool against the same host launched cold, each to its
+ * lifecycle CONTINUE, --boot-runs each, with the ratio warm/cold (issue 24's goal: at most a third).
+ * Skipped, with the reason, where no host can boot here.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";

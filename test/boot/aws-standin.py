@@ -35,11 +35,15 @@ CONFIG (JSON) holds:
                   NVMe name udev gives it> (the harness binds that directory at /dev/disk/by-id);
                   attached to an instance that is no longer the current one (a replaced host), it
                   still shows so for releaseAfter reads, then its termination detaches it
+  lifecycle       {"events", "launchHook", "terminateHook"}: the group's lifecycle hooks, and the file
+                  the harness appends what the group did to (an instance booted, its target state
+                  changed); standin_lifecycle.py makes the actions pending from it, as AWS does
 
 Services and operations: SSM GetParameters (1 to 10 names, else ValidationException; the names it
 lacks in InvalidParameters), GetParameter, PutParameter (JSON protocol); the search domain's
-security API; Auto Scaling CompleteLifecycleAction,
-RecordLifecycleActionHeartbeat, SetInstanceHealth (query protocol); CloudWatch PutMetricData
+security API; Auto Scaling CompleteLifecycleAction and
+RecordLifecycleActionHeartbeat (accepted only while the instance has an action pending for that
+hook, else AWS's ValidationError: standin_lifecycle.py), SetInstanceHealth (query protocol); CloudWatch PutMetricData
 (query protocol); EC2 DescribeVolumes and AttachVolume (EC2's query protocol); S3 HeadObject and
 GetObject. Anything else is recorded and answered 400.
 Parameter values are never recorded, only names.
@@ -63,9 +67,13 @@ import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
 
+from standin_lifecycle import LifecycleActions
+
 CONFIG = {}
 LOCK = threading.Lock()
 STATE = {"n": 0, "tokens": set(), "versions": {}, "failed": {}, "volumes": {}, "search": set()}
+# The group's lifecycle actions (main() makes it from CONFIG["lifecycle"]).
+LIFECYCLE = []
 
 
 def record(entry):
@@ -455,7 +463,15 @@ class AwsHandler(Handler):
             status, text = query_error(403, "SignatureDoesNotMatch", problem)
         elif should_fail("autoscaling", action):
             status, text = query_error(500, "InternalFailure", "stand-in: injected failure")
-        elif action in ("CompleteLifecycleAction", "SetInstanceHealth", "RecordLifecycleActionHeartbeat"):
+        elif action in ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat"):
+            code, detail = LIFECYCLE[0].answer(action, params)
+            if code is None:
+                entry["wait"] = detail
+                status, text = 200, xml_response("http://autoscaling.amazonaws.com/doc/2011-01-01/", action)
+            else:
+                entry["error"] = code
+                status, text = query_error(400, code, detail)
+        elif action == "SetInstanceHealth":
             status, text = 200, xml_response("http://autoscaling.amazonaws.com/doc/2011-01-01/", action)
         else:
             status, text = query_error(400, "InvalidAction", f"stand-in: no {action}")
@@ -599,6 +615,9 @@ def main(argv):
         return 2
     with open(argv[1], encoding="utf-8") as f:
         CONFIG.update(json.load(f))
+    hooks = CONFIG["lifecycle"]
+    LIFECYCLE.append(LifecycleActions(hooks["events"], CONFIG["imds"]["group"], hooks["launchHook"],
+                                      hooks.get("terminateHook")))
     imds = Server((CONFIG["imds"]["address"], CONFIG["imds"]["port"]), ImdsHandler)
     aws = Server((CONFIG["aws"]["address"], CONFIG["aws"]["port"]), AwsHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -30,10 +30,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { HOST_FILES } from "../../src/fleet/host/hostFiles";
+import { ABANDON_UNIT, BOOT_UNIT } from "../../src/fleet/host/readiness";
+import { POOL_UNIT, PREPARE_UNIT } from "../../src/fleet/host/warmPoolUnits";
 import { REDIS_VOLUME_PATHS } from "../../src/redis/redisVolume";
 import { RDS_MASTER_SQL } from "../real/servers";
 import { type CachedRoot, INIT_WRAPPER, ensureRoot, removeTree } from "./image";
 import { type CachedImages, ensureImages, pushImages } from "./images";
+import { booted, lifecycleConfig, setTarget } from "./lifecycle";
 import { serverCertificate } from "./tls";
 
 export const WORK_ROOT = "/var/tmp/mastodon-aws-boot";
@@ -55,6 +58,9 @@ const CREDENTIALS = {
   SecretAccessKey: "standinSecretKey0000000000000000000000000",
   Token: "standin-session-token",
 };
+
+/** The units a boot runs in (a warm pool host's prepare and pool, then every host's boot), and its abandon. */
+const BOOT_UNITS = [PREPARE_UNIT, POOL_UNIT, BOOT_UNIT, ABANDON_UNIT];
 
 const cgroupTrees = () =>
   ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((t) =>
@@ -244,8 +250,9 @@ export function hostInputs(userData: string): HostInputs {
     "search_app_password_parameter",
   ])
     if (conf[k]) parameters.add(conf[k]);
-  const boot = units["mastodon-boot.service"] ?? "";
-  const buckets = [...new Set([...boot.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
+  // The host files' bucket, wherever the boot fetches them (mastodon-boot, or a warm pool host's mastodon-prepare).
+  const bootUnits = Object.values(units).join("\n");
+  const buckets = [...new Set([...bootUnits.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
   const pulls = [...(units["mastodon-images.service"] ?? "").matchAll(/podman pull --quiet (\S+)/g)].map(
     (m) => m[1]!,
   );
@@ -502,6 +509,7 @@ export class HostBoot {
       rdsCaBundle: this.root.caCert,
       fail: this.options.fail ?? {},
       putValues: path.join(work, "put-values.jsonl"),
+      lifecycle: lifecycleConfig(work),
       ...(inputs.search && { search: inputs.search }),
       ...(inputs.volumeId && { volumes: { [inputs.volumeId]: this.makeVolume(`${r}a`) } }),
     };
@@ -510,7 +518,7 @@ export class HostBoot {
     await this.startProcess(
       "aws-standin",
       "/usr/bin/python3",
-      [STANDIN, path.join(work, "standin.json")],
+      ["-B", STANDIN, path.join(work, "standin.json")],
       /listening/,
     );
 
@@ -834,6 +842,7 @@ export class HostBoot {
       INIT_WRAPPER,
     ];
     const console = fs.openSync(path.join(this.work, "console.log"), "a");
+    booted(this.work, this.instanceId);
     this.startedAt = Date.now();
     this.nspawn = spawn("/bin/sh", ["-c", `${enter} && exec systemd-nspawn "$@"`, "sh", ...args], {
       stdio: ["ignore", console, console],
@@ -894,10 +903,10 @@ export class HostBoot {
 
   /** Sets what IMDS answers at autoscaling/target-lifecycle-state. */
   setLifecycleState(state: string): void {
-    fs.writeFileSync(path.join(this.work, "lifecycle-state"), `${state}\n`);
+    setTarget(this.work, this.instanceId, state);
   }
 
-  /** The boot's diagnostics: the boot unit's journal and the failed units. */
+  /** The boot's diagnostics: the boot units' journal (a warm pool host's three) and the failed units. */
   diagnostics(): string {
     // Failed units, and those restarting (Restart=always keeps a crashing service "activating").
     const failed = this.exec([
@@ -909,7 +918,7 @@ export class HostBoot {
     ])
       .stdout.split("\n")
       .map((l) => l.trim().split(/\s+/)[0]!)
-      .filter((u) => u && u !== "mastodon-boot.service");
+      .filter((u) => u && !BOOT_UNITS.includes(u));
     const parts = [
       this.exec(["systemctl", "--no-pager", "--failed"]).stdout,
       // What the failed units said, each (a failed pull or lay-out shows here, not in the boot's).
@@ -921,10 +930,7 @@ export class HostBoot {
         "--no-pager",
         "-o",
         "short-monotonic",
-        "-u",
-        "mastodon-boot.service",
-        "-u",
-        "mastodon-boot-abandon.service",
+        ...BOOT_UNITS.flatMap((u) => ["-u", u]),
         // The pull and lay-out the Mastodon units wait for: retried, so never listed as failed.
         "-u",
         "mastodon-images.service",

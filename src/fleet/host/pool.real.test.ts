@@ -25,8 +25,11 @@ afterAll(async () => {
   for (const c of children) await stopProcess(c, "SIGKILL");
 });
 
-/** Starts mastodon-pool in a fresh directory; `completed`: the pool's state already holds a result. */
-async function startPool(state: LifecycleState, completed?: string) {
+/**
+ * Starts mastodon-pool in a fresh directory; `completed`: the pool's state already holds a result;
+ * `prepared`: what systemctl says of the preparation's unit.
+ */
+async function startPool(state: LifecycleState, completed?: string, prepared = "active") {
   requireProgram("/usr/bin/curl");
   const imds = await instanceMetadata(state, { id: INSTANCE, group: GROUP });
   const run = tempDir("mastodon-pool-");
@@ -36,7 +39,7 @@ async function startPool(state: LifecycleState, completed?: string) {
   fs.writeFileSync(path.join(bin, "aws"), `#!/bin/sh\necho "$*" >>"${log("aws")}"\n`, { mode: 0o755 });
   fs.writeFileSync(
     path.join(bin, "systemctl"),
-    `#!/bin/sh\necho "$*" >>"${log("systemctl")}"\n[ "$1" = is-active ] && echo active\nexit 0\n`,
+    `#!/bin/sh\necho "$*" >>"${log("systemctl")}"\n[ "$1" = is-active ] && echo ${prepared}\nexit 0\n`,
     { mode: 0o755 },
   );
   const stateDir = path.join(run, "pool");
@@ -52,6 +55,7 @@ async function startPool(state: LifecycleState, completed?: string) {
       checks: { units: [PREPARE_UNIT], urls: [] },
       stateDir,
       intervalSeconds: 0.2,
+      waitSeconds: 1,
     }),
   );
   let stderr = "";
@@ -139,6 +143,24 @@ test("terminated out of the pool, or no answer: it never serves, it waits", asyn
     await waitFor(() => state.reads >= reads + 2, "two reads with no state");
     expect(pool.running()).toBe(true);
     expect([pool.lines("aws"), pool.lines("systemctl")]).toEqual([[], []]);
+  } finally {
+    pool.stop();
+  }
+});
+
+test("a preparation that does not pass: ABANDON once, and the host never serves, even told InService", async () => {
+  const state = { value: "Warmed:Stopped", reads: 0 };
+  const pool = await startPool(state, undefined, "failed");
+  try {
+    await waitFor(() => pool.lines("aws").length > 0, "the completion into the pool");
+    state.value = "InService";
+    const reads = state.reads;
+    await waitFor(() => state.reads >= reads + 3, "three reads of InService");
+    // Still waiting for the group to terminate it: no exit 0 (the unit would start the boot), no
+    // failure (its OnFailure= would send a second completion, which AWS refuses).
+    expect(pool.running()).toBe(true);
+    expect(pool.lines("aws")).toEqual([COMPLETE.replace(/CONTINUE$/, "ABANDON")]);
+    expect(pool.stderr()).toContain(`not ready after 1s: ${PREPARE_UNIT} is failed`);
   } finally {
     pool.stop();
   }

@@ -16,7 +16,8 @@
 #   InService   the group wants the instance serving (started out of the pool, or launched
 #               straight into the group): exit 0, and the unit starts mastodon-boot.service, which
 #               renders the secrets, starts the units and completes the action again
-#   otherwise   (Terminated, or no answer yet) wait; the instance never serves from here
+#   otherwise   (Terminated, or no answer yet) wait; the instance never serves from here, nor
+#               once its completion into the pool was ABANDON
 #
 # Amazon EC2 Auto Scaling User Guide, "Use lifecycle hooks with a warm pool in Auto Scaling group":
 # the launch hook pauses a pooled instance in Warmed:Pending:Wait on its way into the pool, and
@@ -65,12 +66,20 @@ while :; do
     log "target lifecycle state: ${current:-no answer}"
     last=$current
   fi
+  result=$(cat "$state/completed" 2>/dev/null || true)
   case "$current" in
-    InService) exit 0 ;;
+    InService)
+      # An instance whose preparation was abandoned is being terminated: it never serves.
+      [ "$result" = ABANDON ] || exit 0
+      ;;
     Warmed:*)
-      if [ ! -s "$state/completed" ]; then
+      if [ -z "$result" ]; then
         log "launched into the warm pool: prepared, completing the launch lifecycle action"
-        "$READY" "$config"
+        # mastodon-ready completes the action itself, with ABANDON when the preparation does not
+        # pass: the group then terminates the instance, so a failure here is not this unit's (its
+        # OnFailure= would try a second completion, which AWS refuses). A call that could not be
+        # made at all left no result: the next round tries again.
+        "$READY" "$config" || log "the preparation did not pass or the action could not be completed"
       fi
       ;;
   esac
