@@ -58,7 +58,7 @@ export interface ImageBuildArgs {
   rootDeviceName?: string;
   /** The VPC the build instances run in. */
   vpcId: pulumi.Input<string>;
-  /** A subnet with egress through NAT (apt, ghcr.io, SSM). */
+  /** A subnet with egress through NAT (apt, ghcr.io, SSM, the CloudWatch agent's bucket). */
   subnetId: pulumi.Input<string>;
   /** Tags on every resource of the build (@default {}). */
   tags?: Record<string, string>;
@@ -86,7 +86,10 @@ export class ImageBuild extends pulumi.ComponentResource {
     const tags = { ...baseTags, "mastodon:version": args.version };
     const region = aws.getRegionOutput({}, parent).region;
 
-    // The build instance reaches Debian's mirrors, the image registry, SSM and S3; nothing reaches it.
+    // The build instance reaches Debian's mirrors, the image registry, SSM and S3 (AWS's public bucket
+    // of the CloudWatch agent among it: HTTPS through the NAT, or in the bucket's own Region through
+    // the VPC's S3 gateway endpoint, which has no policy of its own, src/network/network.ts), as
+    // the fleet hosts in the same subnets already do; nothing reaches it.
     const group = new aws.ec2.SecurityGroup(
       `${name}-build`,
       { vpcId: args.vpcId, description: `${name}: Image Builder instance, egress only`, tags: baseTags },
@@ -104,10 +107,11 @@ export class ImageBuild extends pulumi.ComponentResource {
     // build through the SSM Agent), so this role keeps it where the hosts carry an inline copy
     // without its read of every parameter (src/aws/ssmAgentPolicy.ts). The build reads no parameter:
     // the component pulls the release images from mastodon:image.registry and installs them
-    // (mastodon-image-build.sh), and no secret is rendered into the AMI. It does run in the stack's
-    // account, where the stack's parameters may already exist (on every rebuild they do), for the
-    // build's length only, running the same release's programs the fleets later run with their
-    // narrower roles.
+    // (mastodon-image-build.sh), then the CloudWatch agent from AWS's public bucket with an unsigned
+    // GET (install-cloudwatch-agent.sh: no permission of this role is used), and no secret is
+    // rendered into the AMI. It does run in the stack's account, where the stack's parameters may
+    // already exist (on every rebuild they do), for the build's length only, running the same
+    // release's programs the fleets later run with their narrower roles.
     const role = new aws.iam.Role(
       fitLogicalName("aws:iam/role:Role", name, "build"),
       {

@@ -1,8 +1,9 @@
 /**
  * The machine image baked in the operator's account with EC2 Image Builder (mastodon:image.source
  * "image-builder"): the component document that runs src/images/files/mastodon-image-build.sh on the
- * pinned Debian 12 AMI, the build instance's user data (the SSM agent Image Builder drives it
- * through), and the names and versions the recipe carries. Pure.
+ * pinned Debian 12 AMI, then the hosts' own CloudWatch agent installer, the build instance's user
+ * data (the SSM agent Image Builder drives it through), and the names and versions the recipe
+ * carries. Pure.
  *
  * Why the release images, not Mastodon's install guide (rbenv, bundle install, assets:precompile):
  * the images are Mastodon's own build of the version, on Debian bookworm like the AMI, with the
@@ -13,12 +14,22 @@
  */
 import { stringify } from "yaml";
 import type { Architecture } from "../vocabulary/catalog";
-import { IMAGE_BUILD_SCRIPT, INSTALL_SSM_AGENT, programText } from "../host/programs";
+import {
+  IMAGE_BUILD_SCRIPT,
+  INSTALL_CLOUDWATCH_AGENT,
+  INSTALL_SSM_AGENT,
+  programText,
+} from "../host/programs";
 
 /** src/images/files/mastodon-image-build.sh, written on the build instance by the component. */
 export { IMAGE_BUILD_SCRIPT } from "../host/programs";
 /** Where the component writes the script on the build instance (removed by the validate phase). */
 export const IMAGE_BUILD_SCRIPT_PATH = "/var/tmp/mastodon-image-build.sh";
+/**
+ * Where the component writes src/monitoring/files/install-cloudwatch-agent.sh, the installer every
+ * fleet host's mastodon-logs-agent.service runs (removed by the validate phase, like the script).
+ */
+export const CLOUDWATCH_AGENT_INSTALLER_PATH = "/var/tmp/install-cloudwatch-agent.sh";
 
 /**
  * The build instance's type per architecture: compute-optimised, as the fleets' defaults (the
@@ -39,13 +50,31 @@ export const BUILD_VOLUME_GIB = 16;
 /** EC2 Image Builder's per-step bound for ExecuteBash is an hour by default; the build needs less. */
 const BUILD_TIMEOUT_SECONDS = 3600;
 const VALIDATE_TIMEOUT_SECONDS = 900;
+/**
+ * The CloudWatch agent's installer: its key and signature at most 60 s each, the package at most
+ * 180 s (its curl bounds), the check and dpkg 60 s: the hosts' own bound for it (fleetHost.ts).
+ */
+const CLOUDWATCH_AGENT_TIMEOUT_SECONDS = 60 + 60 + 180 + 60;
 
-/** The AWS Task Orchestrator and Executor document limit for inline component data (CreateComponent data: 16000). */
+/**
+ * The longest inline component document (EC2 Image Builder API Reference, CreateComponent: `data`,
+ * at most 16,000 characters); the script and the agent's installer are inlined, so it is checked.
+ */
 export const COMPONENT_DATA_MAX = 16000;
 
 /** The build script's text, byte for byte. */
 export function imageBuildScript(): string {
   return programText(IMAGE_BUILD_SCRIPT);
+}
+
+/**
+ * The CloudWatch agent's installer, byte for byte the file the hosts fetch (hostFiles.ts): the same
+ * package, accepted on the same signature check (Amazon CloudWatch User Guide, "Verifying the
+ * signature of the CloudWatch agent package"). Baked in, it finds the agent at every host's boot and
+ * exits at once.
+ */
+export function cloudWatchAgentInstaller(): string {
+  return programText(INSTALL_CLOUDWATCH_AGENT);
 }
 
 /**
@@ -67,8 +96,10 @@ export interface ImageBuildInput {
 
 /**
  * The component document (AWS Task Orchestrator and Executor, schemaVersion 1.0, as the EC2 Image
- * Builder User Guide's "Component document" describes): the build phase writes the script and runs
- * its build; the validate phase checks the AMI contract and removes the script.
+ * Builder User Guide's "Component document" describes): the build phase writes the script and the
+ * CloudWatch agent's installer, runs the script's build (which installs the curl and gpg the
+ * installer uses), then the installer; the validate phase checks the AMI contract (the agent's ctl
+ * among its programs) and removes both files.
  */
 export function renderComponentDocument(input: ImageBuildInput): string {
   const { version, registry } = input;
@@ -85,9 +116,12 @@ export function renderComponentDocument(input: ImageBuildInput): string {
         name: "build",
         steps: [
           {
-            name: "WriteBuildScript",
+            name: "WriteBuildFiles",
             action: "CreateFile",
-            inputs: [{ path: IMAGE_BUILD_SCRIPT_PATH, content: imageBuildScript(), overwrite: true }],
+            inputs: [
+              { path: IMAGE_BUILD_SCRIPT_PATH, content: imageBuildScript(), overwrite: true },
+              { path: CLOUDWATCH_AGENT_INSTALLER_PATH, content: cloudWatchAgentInstaller(), overwrite: true },
+            ],
           },
           {
             name: "InstallMastodon",
@@ -95,6 +129,15 @@ export function renderComponentDocument(input: ImageBuildInput): string {
             timeoutSeconds: BUILD_TIMEOUT_SECONDS,
             onFailure: "Abort",
             inputs: { commands: [run("build", version, registry)] },
+          },
+          {
+            // What every host's first boot did before: AWS's .deb from its public bucket over HTTPS
+            // (no request signed: the role needs no permission), checked against AWS's key.
+            name: "InstallCloudWatchAgent",
+            action: "ExecuteBash",
+            timeoutSeconds: CLOUDWATCH_AGENT_TIMEOUT_SECONDS,
+            onFailure: "Abort",
+            inputs: { commands: [`bash ${CLOUDWATCH_AGENT_INSTALLER_PATH}`] },
           },
         ],
       },
@@ -109,9 +152,9 @@ export function renderComponentDocument(input: ImageBuildInput): string {
             inputs: { commands: [run("validate", version)] },
           },
           {
-            name: "RemoveBuildScript",
+            name: "RemoveBuildFiles",
             action: "ExecuteBash",
-            inputs: { commands: [`rm -f ${IMAGE_BUILD_SCRIPT_PATH}`] },
+            inputs: { commands: [`rm -f ${IMAGE_BUILD_SCRIPT_PATH} ${CLOUDWATCH_AGENT_INSTALLER_PATH}`] },
           },
         ],
       },

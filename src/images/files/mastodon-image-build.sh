@@ -1,12 +1,14 @@
 #!/bin/bash
-# Bakes one Mastodon release into this Debian 12 host for EC2 Image Builder (core/host/imageBuild.ts
-# renders the component that runs it). The install is taken from Mastodon's own release images,
-# which are built on Debian bookworm (Mastodon's Dockerfile and streaming/Dockerfile): /opt/mastodon,
-# the Ruby and gems under /usr/local, the streaming server's node, and the Debian packages the images
-# hold. podman is used only here and removed at the end: the AMI has no container runtime.
+# Bakes one Mastodon release into this Debian 12 host for EC2 Image Builder (src/images/imageRecipe.ts
+# renders the component that runs it, then the hosts' own CloudWatch agent installer). The install is
+# taken from Mastodon's own release images, which are built on Debian bookworm (Mastodon's Dockerfile
+# and streaming/Dockerfile): /opt/mastodon, the Ruby and gems under /usr/local, the streaming
+# server's node, and the Debian packages the images hold. podman is used only here and removed at the
+# end: the AMI has no container runtime.
 #
 #   mastodon-image-build.sh build <version> <registry>   pull, lay out, install, clean up (as root)
 #   mastodon-image-build.sh validate <version>            check the AMI contract (as root)
+#   mastodon-image-build.sh contract <root> <version>     the contract's files under <root>
 #   mastodon-image-build.sh layout <rails-root> <streaming-root> <image-env> <target>
 #   mastodon-image-build.sh packages <root>...            the installed packages of extracted roots
 set -euo pipefail
@@ -17,10 +19,17 @@ readonly BUNDLE_SHIM=/home/mastodon/.rbenv/shims/bundle
 readonly NODE=/usr/bin/node
 readonly RELEASE_FILE=/etc/mastodon-release
 readonly WORK=/var/tmp/mastodon-image-build
+# The agent's ctl, which mastodon-logs-agent.service runs and the hosts' installer finds before it
+# downloads anything (src/monitoring/logs.ts, LOGS_PATHS.agentCtl; install-cloudwatch-agent.sh).
+readonly CLOUDWATCH_AGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+# What the units and the boot run (docs/deployed.md, "The machine image"), the agents included.
+readonly PROGRAMS=("$BUNDLE_SHIM" "$NODE" /usr/local/bin/ruby /usr/bin/aws /usr/bin/psql /usr/bin/python3
+  /usr/bin/curl /usr/sbin/pgbouncer /usr/bin/amazon-ssm-agent "$CLOUDWATCH_AGENT_CTL")
 # What the boot needs besides Mastodon (docs/deployed.md, "The machine image"): the AWS CLI, psql,
 # python3 and curl for the boot steps, Debian's jemalloc for the units' preload, PgBouncer when pooled.
-# gpg: the hosts check the CloudWatch agent's signature when they install it at first boot
-# (install-cloudwatch-agent.sh); logrotate bounds the journal export's file (core/host/logs.ts).
+# gpg: the component's next step (install-cloudwatch-agent.sh) checks the CloudWatch agent's signature
+# with it (Amazon CloudWatch User Guide, "Verifying the signature of the CloudWatch agent package");
+# logrotate bounds the journal export's file (src/monitoring/logs.ts).
 readonly HOST_PACKAGES=(awscli postgresql-client python3 curl ca-certificates libjemalloc2 pgbouncer gpg logrotate)
 
 die() {
@@ -50,7 +59,7 @@ ruby_exports() {
     sed -e "s#/opt/mastodon#$LIVE#g" -e "s/'/'\\\\''/g" -e "s/^\\([A-Z_]*\\)=\\(.*\\)$/export \\1='\\2'/"
 }
 
-# Lays out the paths the native units use (core/host/units.ts MASTODON_PATHS) under <target>.
+# Lays out the paths the native units use (src/fleet/host/units.ts MASTODON_PATHS) under <target>.
 layout() {
   local rails=$1 streaming=$2 image_env=$3 target=$4
   [ -x "$rails/usr/local/bin/ruby" ] || die "$rails has no /usr/local/bin/ruby"
@@ -142,20 +151,27 @@ missing_libraries() {
     done
 }
 
+# The contract's files under <root> (/ when validating): the release named, every program there and
+# executable (the CloudWatch agent's ctl among them: without it every host would download the agent
+# at its first boot), the streaming server.
+contract() {
+  local root=${1%/} version=$2 program
+  grep -qsx "MASTODON_VERSION=$version" "$root$RELEASE_FILE" || die "$RELEASE_FILE does not name $version"
+  for program in "${PROGRAMS[@]}"; do
+    [ -x "$root$program" ] || die "$program is missing or not executable"
+  done
+  [ -f "$root$LIVE/streaming/index.js" ] || die "no streaming server"
+}
+
 validate() {
   local version=$1 missing
+  contract / "$version"
   [ "$(id -u mastodon)" = "$MASTODON_UID" ] || die "user mastodon is not uid $MASTODON_UID"
-  grep -qx "MASTODON_VERSION=$version" "$RELEASE_FILE" || die "$RELEASE_FILE does not name $version"
-  for program in "$BUNDLE_SHIM" "$NODE" /usr/local/bin/ruby /usr/bin/aws /usr/bin/psql /usr/bin/python3 \
-    /usr/bin/curl /usr/sbin/pgbouncer /usr/bin/amazon-ssm-agent; do
-    [ -x "$program" ] || die "$program is missing"
-  done
   ldconfig -p | grep -q 'libjemalloc\.so\.2 ' || die "libjemalloc.so.2 is not in the loader's cache"
   missing=$(missing_libraries /usr/local/bin /usr/local/lib /usr/local/bundle "$NODE")
   [ -z "$missing" ] || die "shared libraries not found: $missing"
   runuser -u mastodon -- sh -c "cd $LIVE && $BUNDLE_SHIM check" || die "bundle check failed"
   runuser -u mastodon -- "$NODE" --version >/dev/null || die "node does not run"
-  [ -f "$LIVE/streaming/index.js" ] || die "no streaming server"
   if command -v podman >/dev/null; then die "podman is still installed"; fi
 }
 
@@ -165,9 +181,10 @@ main() {
   case "$command" in
     build) [ $# = 2 ] || die "usage: build <version> <registry>" && build "$@" ;;
     validate) [ $# = 1 ] || die "usage: validate <version>" && validate "$@" ;;
+    contract) [ $# = 2 ] || die "usage: contract <root> <version>" && contract "$@" ;;
     layout) [ $# = 4 ] || die "usage: layout <rails-root> <streaming-root> <image-env> <target>" && layout "$@" ;;
     packages) [ $# -ge 1 ] || die "usage: packages <root>..." && packages "$@" ;;
-    *) die "usage: $0 build|validate|layout|packages ..." ;;
+    *) die "usage: $0 build|validate|contract|layout|packages ..." ;;
   esac
 }
 
