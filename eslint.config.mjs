@@ -52,6 +52,7 @@ const RESOURCE_MODULES = [
   "src/redis/redisStore.ts",
   "src/search/searchDomain.ts",
   "src/translation/translation.ts",
+  "src/waf/webAcl.ts",
 ];
 
 export default tseslint.config(

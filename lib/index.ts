@@ -12,6 +12,7 @@ export * from "../src/redis/redisStore";
 export type { RedisHostArgs } from "../src/redis/redisHost";
 export * from "../src/redis/onHostRedis";
 export * from "../src/edge/loadBalancer";
+export * from "../src/waf/webAcl";
 export * from "../src/media/mediaStorage";
 export * from "../src/edge/dnsRecords";
 export * from "../src/mail/mail";

@@ -95,6 +95,7 @@ test("a component resource per component: MastodonStack and each tier", () => {
       "ImageBuild",
       "Fleet",
       "Monitoring",
+      "WebAcl",
     ]
       .map(token)
       .sort(),
@@ -253,6 +254,25 @@ test("SearchDomain takes mastodon:search as written: the very type MastodonStack
     additionalProperties: { type: "string" },
   });
   expect(search.properties.env).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
+});
+
+test("WebAcl takes mastodon:waf as written: the very type MastodonStack's waf is", () => {
+  const webAcl = schema.resources[token("WebAcl")] as Resource;
+  expect(webAcl.requiredInputs).toEqual(["loadBalancerArn", "scope", "waf"]);
+  const stack = schema.resources[token("MastodonStack")] as Resource;
+  expect(webAcl.inputProperties.waf?.$ref).toBe(stack.inputProperties.waf?.$ref);
+  expect(webAcl.inputProperties.loadBalancerArn).not.toHaveProperty("plain");
+  expect(Object.keys(webAcl.properties).sort()).toEqual([
+    "association",
+    "ipSets",
+    "metricName",
+    "region",
+    "webAcl",
+  ]);
+  const waf = typeOf(stack.inputProperties.waf?.$ref as string);
+  expect(typeOf(waf.properties?.evaluationWindowSeconds?.$ref as string).enum?.map((e) => e.value)).toEqual([
+    60, 120, 300, 600,
+  ]);
 });
 
 test("Monitoring: targets and queue thresholds as named types, one latency per Sidekiq queue", () => {
@@ -453,6 +473,9 @@ const FORMER_TYPES: Record<string, string> = {
   Monitoring: "mastodon:monitoring:Monitoring",
 };
 
+/** Components first registered under `mastodon:index:`: no former token, so no alias. */
+const BORN_PROVIDED = ["WebAcl"];
+
 interface Registration {
   type: string;
   name: string;
@@ -506,17 +529,18 @@ interface RegisterRequest {
 }
 
 test("every provided component registers the token the provider host constructs, aliased to its former one", async () => {
-  // Production has search, DNS and SES; with translation and image-builder every tier is there but
-  // the on-host Redis, which the small stack runs.
+  // Production has search, DNS and SES; with translation, image-builder and the WAF every tier is
+  // there but the on-host Redis, which the small stack runs.
   const production = await registrations("production", {
     translation: { provider: "libretranslate", endpoint: "https://translate.example.org" },
     image: { source: "image-builder" },
+    waf: {},
   });
   const small = await registrations("small", {});
   const seen = [...production.seen, ...small.seen];
   expect(Object.keys(FORMER_TYPES).sort()).toEqual(
     COMPONENTS.map((c) => c.name)
-      .filter((n) => n !== "MastodonStack")
+      .filter((n) => n !== "MastodonStack" && !BORN_PROVIDED.includes(n))
       .sort(),
   );
   for (const component of COMPONENTS) {
@@ -691,6 +715,21 @@ describe("the provider host constructs the new components from plain inputs, as 
     expect(all(run, "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs["key"])).toEqual([
       `host-files/${sha}/hello`,
     ]);
+  });
+
+  test("WebAcl: a web ACL on the ALB given, named from the caller's scope, its limits from plain inputs", async () => {
+    const alb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/0123456789abcdef";
+    const run = await construct("WebAcl", {
+      waf: { rateLimits: { signIn: 20 }, blockList: ["203.0.113.0/24"] },
+      scope: { project: "other", stack: "production", name: "standalone" },
+      loadBalancerArn: alb,
+    });
+    const acl = find(run, "aws:wafv2/webAcl:WebAcl").inputs as Record<string, any>;
+    expect(acl["name"]).toBe("other-production-standalone");
+    const signIn = acl["rules"].find((r: { name: string }) => r.name === "rate-sign-in");
+    expect(signIn.statement.rateBasedStatement.limit).toBe(20);
+    expect(find(run, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs["resourceArn"]).toBe(alb);
+    expect(all(run, "aws:wafv2/ipSet:IpSet").map((s) => s.inputs["addresses"])).toEqual([["203.0.113.0/24"]]);
   });
 
   test("Monitoring: alarms from plain targets, one latency alarm per queue given", async () => {

@@ -20,6 +20,7 @@ import { RedisStore } from "../src/redis/redisStore";
 import { SearchDomain } from "../src/search/searchDomain";
 import { MastodonSecrets } from "../src/stack/secrets";
 import { Translation } from "../src/translation/translation";
+import { WebAcl } from "../src/waf/webAcl";
 
 export {
   DnsRecords,
@@ -38,6 +39,7 @@ export {
   RedisStore,
   SearchDomain,
   Translation,
+  WebAcl,
 };
 
 /** The package name other languages import (`pulumi package add`): schema tokens are `mastodon:index:<Component>`. */
@@ -60,4 +62,5 @@ export const COMPONENTS = [
   ImageBuild,
   Fleet,
   Monitoring,
+  WebAcl,
 ];

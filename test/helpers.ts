@@ -281,3 +281,14 @@ export function execStarts(unit: string): string[][] {
       ),
     );
 }
+
+/** Declares resources under the fake cloud, in a minimal project and stack in us-east-1 (a component or resource alone). */
+export function declareUnderMocks(declareResources: () => void): Promise<MockRun> {
+  return runUnderMocks(
+    () => {
+      declareResources();
+      return {};
+    },
+    { project: "p", stack: "s", config: { "aws:region": "us-east-1" }, origin: (r) => `origin of ${r}` },
+  );
+}

@@ -9,6 +9,7 @@ import { defaultMaxStorageGiB, maxConnectionsFor, workMemMiBFor } from "../datab
 import type { ParsedFleet, ParsedStackConfig } from "./schema";
 import type { DatabaseInstance, Fleet, StackConfig } from "./stackConfig";
 import { resolveSearch } from "../search/config";
+import { resolveWaf } from "../waf/config";
 
 function databaseInstance(
   instanceClass: string,
@@ -163,6 +164,7 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     retention: parsed.retention,
     ...(parsed.search && { search: resolveSearch(parsed.search, parsed.network.availabilityZones) }),
     ...(parsed.translation && { translation: parsed.translation }),
+    ...(parsed.waf && { waf: resolveWaf(parsed.waf) }),
     image: parsed.image,
     fleets,
     streamingPorts: fleets.find((f) => f.streaming)?.streaming?.ports ?? [],

@@ -7,6 +7,7 @@ import type { Ec2InstanceSpec, RdsClassSpec } from "../vocabulary/catalog";
 import type { SidekiqQueue, WarmPoolState } from "../vocabulary/defaults";
 import type { ParsedStackConfig } from "./schema";
 import type { SearchConfig } from "../search/config";
+import type { WafConfig } from "../waf/config";
 
 export type Environment = ParsedStackConfig["environment"];
 
@@ -128,6 +129,8 @@ export interface StackConfig {
   /** Full-text search, when configured (src/search/engines.ts derives its preset and zones). */
   readonly search?: SearchConfig;
   readonly translation?: ParsedStackConfig["translation"];
+  /** The AWS WAF web ACL on the ALB, when configured (src/waf/rules.ts). */
+  readonly waf?: WafConfig;
   readonly image: ParsedStackConfig["image"];
   readonly fleets: readonly Fleet[];
   /** The ports every streaming host listens on (the rules make all streaming fleets alike). */

@@ -35,7 +35,7 @@ export interface StackSidekiqServiceArgs {
 export const WarmPoolState = { Stopped: "Stopped", Running: "Running" } as const;
 export type WarmPoolState = (typeof WarmPoolState)[keyof typeof WarmPoolState];
 
-/** A fleet's warm pool: instances prepared once, started on scale-out (docs/scaling.md, "Warm pools"). */
+/** A fleet's warm pool: instances prepared once, started on scale-out (docs/deployed.md, "Warm pools"). */
 export interface StackWarmPoolArgs {
   /** Prepared instances the pool keeps, at most maxSize - minSize. */
   size: number;

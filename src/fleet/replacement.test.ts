@@ -7,8 +7,8 @@ import * as aws from "@pulumi/aws";
 import { parseStackConfig } from "../config";
 import { inputProblems } from "../aws/naming";
 import { QUEUE_POLICY, SCHEDULER_POLICY, fleetReplacement, surgeHosts } from "./replacement";
-import { NameRefusedError, type MockRun, runUnderMocks } from "../testing/mocks";
-import { STACKS, all, runStack, stackConfig } from "../../test/helpers";
+import { NameRefusedError, type MockRun } from "../testing/mocks";
+import { STACKS, all, declareUnderMocks, runStack, stackConfig } from "../../test/helpers";
 
 const ASG = "aws:autoscaling/group:Group";
 
@@ -153,14 +153,7 @@ describe("the fake cloud refuses what the Auto Scaling API refuses in a maintena
       launchTemplate: { id: "lt-1", version: "1" },
       ...extra,
     });
-  const declare = (declareResources: () => void) =>
-    runUnderMocks(
-      () => {
-        declareResources();
-        return {};
-      },
-      { project: "p", stack: "s", config: { "aws:region": "us-east-1" }, origin: (r) => `origin of ${r}` },
-    );
+  const declare = declareUnderMocks;
 
   test("each broken policy is refused with its reason; valid ones and a cleared one pass", async () => {
     const policy = (minHealthyPercentage?: number, maxHealthyPercentage?: number) => ({

@@ -16,6 +16,7 @@ import {
   type PanelMetric,
 } from "./alarmSpecs";
 import { type SearchTarget, searchAlarmSpecs } from "../search/alarms";
+import { type WafTarget, wafAlarmSpecs } from "../waf/alarms";
 
 export interface MonitoringInput<Id = string> {
   readonly databases: readonly {
@@ -39,6 +40,8 @@ export interface MonitoringInput<Id = string> {
   readonly fleets: readonly { readonly name: string; readonly groupName: Id }[];
   /** The search domain, when there is one (src/search/alarms.ts). */
   readonly search?: SearchTarget<Id>;
+  /** The ALB's web ACL, when there is one (src/waf/alarms.ts). */
+  readonly waf?: WafTarget<Id>;
 }
 
 export function alarmSpecs<Id = string>(
@@ -197,6 +200,7 @@ export function alarmSpecs<Id = string>(
     });
   }
   if (input.search) metrics.push(...searchAlarmSpecs(input.search));
+  if (input.waf) metrics.push(...wafAlarmSpecs(input.waf));
   return {
     metrics,
     errorRate: {

@@ -16,6 +16,7 @@ export type {
   MonitoredTargetGroupArgs,
   MonitoredFleetArgs,
   MonitoredSearchArgs,
+  MonitoredWafArgs,
   MonitoringTargetsArgs,
   QueueLatencySecondsArgs,
   QueueAlarmsArgs,

@@ -66,6 +66,16 @@ export interface MonitoredSearchArgs {
   volumeGiB: number;
 }
 
+/** An AWS WAF web ACL (src/waf/alarms.ts). */
+export interface MonitoredWafArgs {
+  /** The web ACL's metric name (CloudWatch's WebACL dimension; the package makes it the web ACL's name too). */
+  webAcl: pulumi.Input<string>;
+  /** The web ACL's Region (CloudWatch's Region dimension). */
+  region: pulumi.Input<string>;
+  /** Blocked requests in 5 minutes, every rule together, above which the alarm fires. */
+  blockedRequests: number;
+}
+
 /** What to watch: identifiers AWS assigns, and the budgets the database alarms read. */
 export interface MonitoringTargetsArgs {
   /** The RDS instances: the primary, and the read replica when there is one. */
@@ -82,6 +92,8 @@ export interface MonitoringTargetsArgs {
   fleets: MonitoredFleetArgs[];
   /** The search domain (@default none). */
   search?: MonitoredSearchArgs;
+  /** The ALB's web ACL (@default none). */
+  waf?: MonitoredWafArgs;
 }
 
 /** Per queue, seconds its oldest job may wait before its alarm fires for five minutes running. */

@@ -4,8 +4,9 @@
  * data/other-prices-us-east-1.tsv (2026-11-22, third-party, partly derived: estimates). Prices are
  * us-east-1; any other region is computed with them and flagged as estimated. Every fixed monthly
  * item is a row (instances, volumes, RDS, ElastiCache, the ALB's hours and an assumed floor of its
- * LCUs, public IPv4 addresses, NAT, KMS, a hosted zone, SSM); usage-based charges (data transfer,
- * LCUs above the floor, NAT processing, S3, CloudFront, SES, CloudWatch) are left out and said so.
+ * LCUs, public IPv4 addresses, NAT, KMS, a hosted zone, SSM, the WAF's web ACL and rules); usage-based
+ * charges (data transfer, LCUs above the floor, NAT processing, S3, CloudFront, SES, CloudWatch, the
+ * WAF's requests) are left out and said so.
  * Each part writes its own rows beside it (src/<part>/cost.ts); this adds them up in order.
  */
 import type { StackConfig } from "../config/stackConfig";
@@ -16,6 +17,7 @@ import { searchCostRows } from "../search/cost";
 import { hostedZoneCostRow, loadBalancerCostRows } from "../edge/cost";
 import { networkCostRows } from "../network/cost";
 import { monitoringCostRows } from "../monitoring/cost";
+import { wafCostRows, wafRequestsNotPriced } from "../waf/cost";
 import {
   type CostRow,
   type CostRowInput,
@@ -73,6 +75,7 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
   for (const row of redisCostRows(config.redis)) add(row);
   if (config.search) for (const row of searchCostRows(config.search, otherPrice, OTHER_SOURCE)) add(row);
   for (const row of loadBalancerCostRows()) add(row);
+  if (config.waf) for (const row of wafCostRows(config.waf)) add(row);
   for (const row of networkCostRows(config)) add(row);
   for (const row of monitoringCostRows(config)) add(row);
   if (config.dns) add(hostedZoneCostRow(config.dns));
@@ -101,6 +104,7 @@ export function costEstimate(config: StackConfig, region: string): CostEstimate 
     excluded: [
       "data transfer out, ALB LCU-hours above the assumed floor, NAT gateway per-GB processing",
       `S3 storage and requests, CloudFront, SES, ${cloudWatchNotPriced(rows)}, SSM API calls (usage-based or monitoring)`,
+      ...(config.waf ? [`${wafRequestsNotPriced()} (usage-based)`] : []),
       // Operators' most common cost complaint: without removal the media cache only grows.
       `S3 media: local uploads grow with the instance; cached remote media is kept ${config.retention.mediaDays} days and preview cards ${config.retention.previewCardsDays} (mastodon:retention, removed daily on the scheduler's host; without it the cache grows forever)`,
       ...(otherRegion ? [`prices are us-east-1's; ${region} is estimated with them`] : []),

@@ -1,24 +1,29 @@
 /**
- * MastodonStack's edge: the ALB in the public subnets, media on S3 behind CloudFront, and, with a
- * Route 53 zone (mastodon:dns), the alias records that point the web and media domains at them.
+ * MastodonStack's edge: the ALB in the public subnets, with mastodon:waf an AWS WAF web ACL on it,
+ * media on S3 behind CloudFront, and, with a Route 53 zone (mastodon:dns), the alias records that
+ * point the web and media domains at them.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
+import type { DeploymentIdentity } from "../aws/naming/scope";
 import { DnsRecords } from "../edge/dnsRecords";
 import { LoadBalancer } from "../edge/loadBalancer";
 import { MediaStorage } from "../media/mediaStorage";
 import type { Network } from "../network/network";
+import { WebAcl } from "../waf/webAcl";
 
-/** What the edge is made of; dns only with mastodon:dns. */
+/** What the edge is made of; waf only with mastodon:waf, dns only with mastodon:dns. */
 export interface EdgeTiers {
   readonly loadBalancer: LoadBalancer;
+  readonly waf?: WebAcl;
   readonly media: MediaStorage;
   readonly dns?: DnsRecords;
 }
 
-/** The ALB, the media storage and their DNS records, in that order. */
+/** The ALB (and its web ACL), the media storage and their DNS records, in that order. */
 export function edgeTiers(
   name: string,
+  scope: DeploymentIdentity,
   config: StackConfig,
   network: Network,
   production: boolean,
@@ -42,6 +47,23 @@ export function edgeTiers(
     },
     { parent },
   );
+  // The config as written: the web ACL derives its rules from it (src/waf/rules.ts).
+  const waf =
+    config.waf &&
+    new WebAcl(
+      `${name}-waf`,
+      {
+        waf: {
+          rateLimits: { ...config.waf.rateLimits },
+          evaluationWindowSeconds: config.waf.evaluationWindowSeconds,
+          blockList: [...config.waf.blockList.ipv4, ...config.waf.blockList.ipv6],
+          blockedRequestsAlarm: config.waf.blockedRequestsAlarm,
+        },
+        scope,
+        loadBalancerArn: loadBalancer.alb.arn,
+      },
+      { parent },
+    );
   const media = new MediaStorage(
     `${name}-media`,
     {
@@ -82,5 +104,5 @@ export function edgeTiers(
       { parent },
     );
   }
-  return { loadBalancer, media, dns };
+  return { loadBalancer, ...(waf && { waf }), media, dns };
 }

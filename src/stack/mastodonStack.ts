@@ -15,6 +15,7 @@ import type { StackNetworkArgs } from "../network/args";
 import type { StackRedisArgs } from "../redis/args";
 import type { StackSearchArgs } from "../search/args";
 import type { StackTranslationArgs } from "../translation/args";
+import type { StackWafArgs } from "../waf/args";
 import type { Env } from "../host/env";
 import type { Architecture } from "../vocabulary/catalog";
 import { POLICY_TAGS } from "../aws/policyTags";
@@ -89,6 +90,8 @@ export interface MastodonStackArgs {
   search?: StackSearchArgs;
   /** Translation of posts (@default none: translation off). */
   translation?: StackTranslationArgs;
+  /** An AWS WAF web ACL on the ALB: managed rules, rate limits per client IP, a block list (@default none: no WAF). */
+  waf?: StackWafArgs;
   /** Where Mastodon comes from: release images, an AMI baked in the account, or the operator's AMI (@default {}). */
   image?: StackImageArgs;
   /** The fleets by name (2-32 characters of a-z, 0-9 and -); at least one. */

@@ -99,5 +99,13 @@ export function monitoringTargets(
           volumeGiB: config.search.volumeGiB,
         },
       }),
+    ...(tiers.waf &&
+      config.waf && {
+        waf: {
+          webAcl: tiers.waf.metricName,
+          region: tiers.waf.region,
+          blockedRequests: config.waf.blockedRequestsAlarm,
+        },
+      }),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The tiers MastodonStack composes, in the order they are declared: the VPC, the data tier
- * (PostgreSQL, the two Redis), the edge (ALB, media, DNS) and the services (mail, search,
+ * (PostgreSQL, the two Redis), the edge (ALB and its web ACL, media, DNS) and the services (mail, search,
  * translation), as the table the wiring reads (src/stack/tiers.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -49,7 +49,7 @@ export function stackTiers(
   );
   const database = stackDatabase(name, validated, network, scope, stackTags, production, parent);
   const redis = redisTiers(scope, network, config, production, parent);
-  const { loadBalancer, media, dns } = edgeTiers(name, config, network, production, parent);
+  const { loadBalancer, waf, media, dns } = edgeTiers(name, scope, config, network, production, parent);
   const { mail, search, translation } = serviceTiers(name, config, network, scope.parameterPrefix, parent);
   const tiers: Tiers = {
     config,
@@ -62,6 +62,7 @@ export function stackTiers(
     mail: mail,
     ...(search && { search: search }),
     ...(translation && { translation: translation }),
+    ...(waf && { waf }),
   };
   return { tiers, onHostRedis: redis.onHostRedis, stores: redis.stores, dns };
 }

@@ -13,6 +13,7 @@ import type { Network } from "../network/network";
 import type { PostgresDatabase } from "../database/postgresDatabase";
 import type { SearchDomain } from "../search/searchDomain";
 import type { Translation } from "../translation/translation";
+import type { WebAcl } from "../waf/webAcl";
 
 /** What the wiring reads of a Redis: an ElastiCache/self-managed RedisStore, or an on-host server. */
 export interface RedisTier {
@@ -39,4 +40,6 @@ export interface Tiers {
   readonly search?: SearchDomain;
   /** Translation, when configured. */
   readonly translation?: Translation;
+  /** The ALB's web ACL, with mastodon:waf. */
+  readonly waf?: WebAcl;
 }

@@ -90,15 +90,20 @@ export async function outcome(boot: HostBoot, label: string, after = 0): Promise
   return { boot, after, ...(completion && { completion }), ...(seconds !== undefined && { seconds }) };
 }
 
-/** Prepares, boots and waits for the launch lifecycle call; the boot is added to `boots` (torn down by the caller). */
+/**
+ * Prepares, boots (into the group, or into the pool when `target` is a Warmed: state) and waits for
+ * the launch lifecycle call; the boot is added to `boots` (torn down by the caller).
+ */
 export async function bootToOutcome(
   boots: HostBoot[],
   label: string,
   ud: string,
   options: Partial<BootOptions> = {},
+  target = "InService",
 ): Promise<Outcome> {
   const boot = await HostBoot.prepare({ label, userData: ud, ...options });
   boots.push(boot);
+  if (target !== "InService") boot.setLifecycleState(target);
   await boot.boot();
   return outcome(boot, label);
 }
@@ -267,4 +272,33 @@ export function bundleCalls(boot: HostBoot): { args: string; skipPostDeployment:
     )
     .filter((m) => m !== null)
     .map((m) => ({ args: m[1]!, skipPostDeployment: m[2]! }));
+}
+
+/**
+ * A query through the host's PgBouncer (127.0.0.1:6432, as .env.production's DB_HOST and DB_PORT
+ * say), as the app's role with its password from SSM: PgBouncer's userlist rendered from SSM, its
+ * TLS to the RDS name verified against the CA bundle the boot downloaded, the role and the schema
+ * the scheduler's host made.
+ */
+export function throughPgBouncer(boot: HostBoot, sql: string): { status: number | null; out: string } {
+  const password = boot.parameters[`${boot.inputs.parameterPath}/db-password`];
+  expect(password).toBeDefined();
+  const r = boot.exec([
+    "env",
+    `PGPASSWORD=${password}`,
+    "psql",
+    "-X",
+    "-tA",
+    "-h",
+    "127.0.0.1",
+    "-p",
+    "6432",
+    "-U",
+    "mastodon",
+    "-d",
+    "mastodon_production",
+    "-c",
+    sql,
+  ]);
+  return { status: r.status, out: (r.stdout + r.stderr).trim() };
 }

@@ -12,25 +12,19 @@
  * the same kernel boot, and the group's own steps before (choosing the instance) and after (InService
  * once the action is completed).
  */
-import { type BootOptions, HostBoot } from "./harness";
-import { type Outcome, outcome } from "./scenarios";
+import type { BootOptions, HostBoot } from "./harness";
+import { type Outcome, bootToOutcome, outcome } from "./scenarios";
 
 /** The pool state production's warm pools keep (DEFAULTS.warmPool.state). */
 export const POOL_TARGET = "Warmed:Stopped";
 
 /** A fresh host of a warm pool fleet launched into the pool; its lifecycle call (the one into the pool). */
-export async function bootIntoPool(
+export const bootIntoPool = (
   boots: HostBoot[],
   label: string,
   ud: string,
   options: Partial<BootOptions> = {},
-): Promise<Outcome> {
-  const boot = await HostBoot.prepare({ label, userData: ud, ...options });
-  boots.push(boot);
-  boot.setLifecycleState(POOL_TARGET);
-  await boot.boot();
-  return outcome(boot, label);
-}
+): Promise<Outcome> => bootToOutcome(boots, label, ud, options, POOL_TARGET);
 
 /**
  * The pooled host stopped by the group and started out of the pool by a scale-out: halted, its

@@ -14,7 +14,6 @@
  * Boot time is measured and printed, never asserted. Skipped with the reason printed where no host
  * can boot here.
  */
-import { type HostBoot } from "../boot/harness";
 import { SEARCH_DEPLOY_UNIT } from "../../src/database/database";
 import {
   BOOT_MS,
@@ -24,6 +23,7 @@ import {
   expectReady,
   journal,
   nextToOutcome,
+  throughPgBouncer,
   userData,
   bootSuite,
 } from "../boot/scenarios";
@@ -35,35 +35,6 @@ const fleets = async () => ({
   web: await userData("production", "web"),
   sidekiq: await userData("production", "sidekiq-default"),
 });
-
-/**
- * A query through the host's PgBouncer (127.0.0.1:6432, as .env.production's DB_HOST and DB_PORT
- * say), as the app's role with its password from SSM: PgBouncer's userlist rendered from SSM, its
- * TLS to the RDS name verified against the CA bundle the boot downloaded, the role and the schema
- * the scheduler's host made.
- */
-function throughPgBouncer(boot: HostBoot, sql: string): { status: number | null; out: string } {
-  const password = boot.parameters[`${boot.inputs.parameterPath}/db-password`];
-  expect(password).toBeDefined();
-  const r = boot.exec([
-    "env",
-    `PGPASSWORD=${password}`,
-    "psql",
-    "-X",
-    "-tA",
-    "-h",
-    "127.0.0.1",
-    "-p",
-    "6432",
-    "-U",
-    "mastodon",
-    "-d",
-    "mastodon_production",
-    "-c",
-    sql,
-  ]);
-  return { status: r.status, out: (r.stdout + r.stderr).trim() };
-}
 
 let scheduler: Outcome | undefined;
 

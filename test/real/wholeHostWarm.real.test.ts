@@ -30,6 +30,7 @@ import {
   journal,
   nextToOutcome,
   readinessUnits,
+  throughPgBouncer,
   userData,
   bootSuite,
 } from "../boot/scenarios";
@@ -152,25 +153,7 @@ bootTest(
     for (const u of ["mastodon-watch.service", "mastodon-drain.service"])
       expect(`${u} ${state(boot, u)}`).toBe(`${u} active`);
     // PgBouncer serves the database the scheduler's host prepared, as the app's role.
-    const password = boot.parameters[`${boot.inputs.parameterPath}/db-password`]!;
-    const psql = boot.exec([
-      "env",
-      `PGPASSWORD=${password}`,
-      "psql",
-      "-X",
-      "-tA",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      "6432",
-      "-U",
-      "mastodon",
-      "-d",
-      "mastodon_production",
-      "-c",
-      "SELECT 1",
-    ]);
-    expect((psql.stdout + psql.stderr).trim()).toBe("1");
+    expect(throughPgBouncer(boot, "SELECT 1")).toEqual({ status: 0, out: "1" });
   },
   BOOT_MS,
 );

@@ -15,6 +15,7 @@
 import { createHash } from "crypto";
 import { DATA_TIER_RULES, PROPERTY_NAMING_RULES } from "./dataTierRules";
 import { OTHER_RULES } from "./otherRules";
+import { WAF_NAMING_RULES } from "./wafRules";
 import type { AutonameOptions, NamingRule } from "./types";
 
 export type { AutonameOptions, InputRule, NameScope, NamingRule } from "./types";
@@ -31,6 +32,7 @@ export const AUTONAME_RANDOM_HEX = 7;
 export const NAMING_RULES: Readonly<Record<string, NamingRule | null>> = {
   ...DATA_TIER_RULES,
   ...OTHER_RULES,
+  ...WAF_NAMING_RULES,
 };
 
 /** The naming rule of a type: a rule, null (AWS assigns an id), or undefined (not in the table). */

@@ -5,19 +5,12 @@
 import * as aws from "@pulumi/aws";
 import { parseStackConfig } from "../../config";
 import { inputProblems } from "./index";
-import { NameRefusedError, runUnderMocks } from "../../testing/mocks";
-import { STACKS, all, runStack, stackConfig } from "../../../test/helpers";
+import { NameRefusedError } from "../../testing/mocks";
+import { STACKS, all, declareUnderMocks, runStack, stackConfig } from "../../../test/helpers";
 
 const ASG = "aws:autoscaling/group:Group";
 
-const declare = (declareResources: () => void) =>
-  runUnderMocks(
-    () => {
-      declareResources();
-      return {};
-    },
-    { project: "p", stack: "s", config: { "aws:region": "us-east-1" }, origin: (r) => `origin of ${r}` },
-  );
+const declare = declareUnderMocks;
 
 const group = (name: string, extra: Record<string, unknown>) =>
   new aws.autoscaling.Group(name, {

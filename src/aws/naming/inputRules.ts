@@ -5,6 +5,7 @@
  * plan lists every refusal at once.
  */
 import type { InputRule } from "./types";
+import { WAF_INPUT_RULES } from "./wafRules";
 
 /**
  * The hosted zone of every CloudFront distribution, the zone an alias to one names (Route 53 API
@@ -144,6 +145,7 @@ const WARM_POOL_RULES: readonly InputRule[] = [
 ];
 
 export const INPUT_RULES: Readonly<Record<string, readonly InputRule[]>> = {
+  ...WAF_INPUT_RULES,
   "aws:autoscaling/group:Group": [
     {
       property: "instanceMaintenancePolicy",

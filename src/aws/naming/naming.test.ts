@@ -16,7 +16,7 @@ import {
   physicalName,
 } from "./index";
 import { type MockRun, NameRefusedError, type RecordedResource, runUnderMocks } from "../../testing/mocks";
-import { STACKS, all, find, runStack, stackConfig } from "../../../test/helpers";
+import { STACKS, all, declareUnderMocks, find, runStack, stackConfig } from "../../../test/helpers";
 
 const rules = Object.entries(NAMING_RULES).filter((e): e is [string, NamingRule] => e[1] !== null);
 
@@ -98,14 +98,7 @@ describe("the naming rule table", () => {
 });
 
 describe("the fake cloud refuses what the provider would", () => {
-  const declare = (declareResources: () => void) =>
-    runUnderMocks(
-      () => {
-        declareResources();
-        return {};
-      },
-      { project: "p", stack: "s", config: { "aws:region": "us-east-1" }, origin: (r) => `origin of ${r}` },
-    );
+  const declare = declareUnderMocks;
 
   test("a target group whose autoname passes 32 characters, in the provider's own words", async () => {
     const run = declare(() => {

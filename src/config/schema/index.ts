@@ -21,12 +21,14 @@ import {
 import { fleetName, fleetSchema } from "../../fleet/schema";
 import { ownerSchema, retentionSchema } from "./operations";
 import { searchSchema, translationSchema } from "../../search/schema";
+import { wafSchema } from "../../waf/schema";
 
 export * from "./data";
 export * from "./edge";
 export * from "../../fleet/schema";
 export * from "./operations";
 export * from "../../search/schema";
+export * from "../../waf/schema";
 
 export const stackConfigSchema = z.strictObject({
   /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
@@ -72,6 +74,8 @@ export const stackConfigSchema = z.strictObject({
   search: searchSchema.optional(),
   /** Translation of posts (DEEPL_* or LIBRE_TRANSLATE_*). @default none: translation off */
   translation: translationSchema.optional(),
+  /** An AWS WAF web ACL on the ALB (src/waf/rules.ts). @default none: no WAF */
+  waf: wafSchema.optional(),
   image: imageSchema.prefault({}),
   fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
     error:

@@ -41,27 +41,11 @@ export function renderBootUnits(
 ): UnitFile[] {
   const all = withReadiness(steps, opts);
   lifecycleHeartbeatSeconds(steps);
-  const timeout = bootTimeoutSeconds(all);
-  const boot: UnitFile = {
-    name: BOOT_UNIT,
-    content: renderUnit({
-      unit: [
-        [
-          "Description",
-          "Mastodon first boot: secrets, units, readiness (completes the launch lifecycle action)",
-        ],
-        ["Wants", "network-online.target"],
-        ["After", "network-online.target"],
-        ["OnFailure", ABANDON_UNIT],
-      ],
-      service: [
-        ["Type", "oneshot"],
-        ["RemainAfterExit", "yes"],
-        ["TimeoutStartSec", timeout],
-        ...all.map((s): Directive => ["ExecStart", execLine(s.argv)]),
-      ],
-    }),
-  };
+  const boot = stepsUnit(
+    BOOT_UNIT,
+    "Mastodon first boot: secrets, units, readiness (completes the launch lifecycle action)",
+    all,
+  );
   const abandon: UnitFile = {
     name: ABANDON_UNIT,
     content: renderUnit({
@@ -97,6 +81,30 @@ export function renderBootUnits(
     DRAIN.intervalSeconds,
   );
   return [boot, abandon, watch, ...(opts.drain ? [drain] : [])];
+}
+
+/**
+ * A oneshot that runs `steps` in order once the network is up, bounded by their sum, and abandons
+ * the launch when one fails: the boot unit, and a warm pool host's preparation (warmPoolUnits.ts).
+ */
+export function stepsUnit(name: string, description: string, steps: readonly BootStep[]): UnitFile {
+  return {
+    name,
+    content: renderUnit({
+      unit: [
+        ["Description", description],
+        ["Wants", "network-online.target"],
+        ["After", "network-online.target"],
+        ["OnFailure", ABANDON_UNIT],
+      ],
+      service: [
+        ["Type", "oneshot"],
+        ["RemainAfterExit", "yes"],
+        ["TimeoutStartSec", bootTimeoutSeconds(steps)],
+        ...steps.map((s): Directive => ["ExecStart", execLine(s.argv)]),
+      ],
+    }),
+  };
 }
 
 /**

@@ -23,7 +23,7 @@
 import { renderUnit, type UnitFile } from "../../host/systemd";
 import { MASTODON_POOL, programText } from "../../host/programs";
 import type { WriteFile } from "../../host/cloudInit";
-import { type BootStep, bootTimeoutSeconds, execLine } from "./bootStep";
+import { type BootStep, execLine } from "./bootStep";
 import type { BootPhases } from "./fleetBootSteps";
 import {
   ABANDON_UNIT,
@@ -33,7 +33,7 @@ import {
   lifecycleHeartbeatSeconds,
   renderReadinessConfig,
 } from "./readiness";
-import { bootCommands, renderBootUnits } from "./bootUnits";
+import { bootCommands, renderBootUnits, stepsUnit } from "./bootUnits";
 
 export const PREPARE_UNIT = "mastodon-prepare.service";
 export const POOL_UNIT = "mastodon-pool.service";
@@ -123,23 +123,11 @@ function renderWarmPoolBoot(
     { argv: [SYSTEMCTL, "enable", POOL_UNIT], boundSeconds: 30 },
     { argv: [SYSTEMCTL, "start", "--no-block", POOL_UNIT], boundSeconds: 30 },
   ];
-  const prepare: UnitFile = {
-    name: PREPARE_UNIT,
-    content: renderUnit({
-      unit: [
-        ["Description", "Mastodon warm pool host: what does not depend on the moment it serves"],
-        ["Wants", "network-online.target"],
-        ["After", "network-online.target"],
-        ["OnFailure", ABANDON_UNIT],
-      ],
-      service: [
-        ["Type", "oneshot"],
-        ["RemainAfterExit", "yes"],
-        ["TimeoutStartSec", bootTimeoutSeconds(prepareSteps)],
-        ...prepareSteps.map((s) => ["ExecStart", execLine(s.argv)] as const),
-      ],
-    }),
-  };
+  const prepare = stepsUnit(
+    PREPARE_UNIT,
+    "Mastodon warm pool host: what does not depend on the moment it serves",
+    prepareSteps,
+  );
   const pool: UnitFile = {
     name: POOL_UNIT,
     content: renderUnit({

@@ -1,6 +1,6 @@
 /**
  * What the data, edge and operations services answer (RDS, ElastiCache, ELB, ACM, Route 53, S3,
- * CloudFront, SES, SNS, CloudWatch, SSM, DLM) and the random provider: ids, ARNs, computed
+ * CloudFront, SES, SNS, CloudWatch, SSM, DLM, WAF) and the random provider: ids, ARNs, computed
  * attributes. ARN formats: "Actions, resources, and condition keys" of each service in the IAM docs.
  */
 import {
@@ -19,6 +19,7 @@ import {
 } from "./shapes";
 import { createHash } from "crypto";
 import { CLOUDFRONT_HOSTED_ZONE_ID } from "../../aws/naming";
+import { type Statement, webAclCapacity } from "../../aws/naming/wafLimits";
 
 export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
   // The rule's id is its prefix; registryId is the account (Amazon ECR API, DescribePullThroughCacheRules).
@@ -196,6 +197,36 @@ export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
   // Keyed by its identity (SES API v2, PutEmailIdentityMailFromAttributes).
   "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes": (c) => ({
     id: String(c.inputs["emailIdentity"]),
+    state: {},
+  }),
+  // AWS WAF: the provider's id is the UUID AWS assigns; ARNs arn:aws:wafv2:<region>:<account>:
+  // regional/webacl/<name>/<id> and .../regional/ipset/<name>/<id> ("Actions, resources, and
+  // condition keys for AWS WAF V2"); Capacity is the rules' WCUs (GetWebACL). An association's id is
+  // "<web ACL ARN>,<resource ARN>" (terraform-provider-aws web_acl_association.go).
+  "aws:wafv2/webAcl:WebAcl": (c) => {
+    const id = uuid(c.seed);
+    const capacity = webAclCapacity((c.inputs["rules"] as { statement?: Statement }[] | undefined) ?? []);
+    return {
+      id,
+      state: {
+        arn: arn("wafv2", c.region, `regional/webacl/${c.name}/${id}`),
+        capacity: typeof capacity === "number" ? capacity : 0,
+        lockToken: uuid(`${c.seed}:lock`),
+      },
+    };
+  },
+  "aws:wafv2/ipSet:IpSet": (c) => {
+    const id = uuid(c.seed);
+    return {
+      id,
+      state: {
+        arn: arn("wafv2", c.region, `regional/ipset/${c.name}/${id}`),
+        lockToken: uuid(`${c.seed}:lock`),
+      },
+    };
+  },
+  "aws:wafv2/webAclAssociation:WebAclAssociation": (c) => ({
+    id: `${String(c.inputs["webAclArn"])},${String(c.inputs["resourceArn"])}`,
     state: {},
   }),
   "aws:sns/topic:Topic": (c) => {
