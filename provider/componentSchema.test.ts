@@ -353,8 +353,12 @@ test("every input and output of every component, and every property of every typ
   expect(defaultOnly.map(({ where }) => where)).toEqual([]);
 });
 
-/** A credential, by its name: a password, an API key, a token or a secret. */
-const CREDENTIAL = /(^|[a-z])(password|apiKey|token|secret)$/i;
+/**
+ * A credential, by its name: a password, an API key, a token or a secret, and Mastodon's own keys an
+ * existing instance brings (mastodon:existingSecrets; its VAPID public key is public).
+ */
+const CREDENTIAL =
+  /(^|[a-z])(password|apiKey|token|secret)$|^(secretKeyBase|deterministicKey|keyDerivationSalt|primaryKey|privateKey)$/i;
 /** Named like one, and not one. */
 const NOT_CREDENTIALS: Record<string, string> = {
   "mastodon:index:MastodonStack output ownerPassword":
@@ -373,6 +377,9 @@ test("every credential, in or out, is marked secret: the SMTP password and the t
       "mastodon:index:MailSmtpArgs.password",
       "mastodon:index:Translation input apiKey",
       "mastodon:index:PostgresDatabase output password",
+      "mastodon:index:StackExistingSecretsArgs.secretKeyBase",
+      "mastodon:index:StackActiveRecordEncryptionArgs.primaryKey",
+      "mastodon:index:StackVapidArgs.privateKey",
     ]),
   );
   // Nothing else is: a secret where the package needs plain text would hide it from the plan.
@@ -443,6 +450,11 @@ test("MastodonStack: the leaves an Output may fill are not plain; everything tha
       "mail.smtp.password",
       "translation.apiKey",
       "image.pullThroughCache.credentialArn",
+      "existingSecrets.secretKeyBase",
+      "existingSecrets.activeRecordEncryption.deterministicKey",
+      "existingSecrets.activeRecordEncryption.keyDerivationSalt",
+      "existingSecrets.activeRecordEncryption.primaryKey",
+      "existingSecrets.vapid.privateKey",
     ].sort(),
   );
   // The very leaves the stack sets aside while it validates (src/stack/stackInputs.ts).

@@ -18,6 +18,10 @@ export const SECRET_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
   // MastodonStack's mail.smtp.password and translation.apiKey (README, "Config reference": secrets).
   StackSmtpArgs: ["password"],
   StackTranslationArgs: ["apiKey"],
+  // mastodon:existingSecrets, which MastodonSecrets takes too as `existing`: every value but the VAPID public key.
+  StackExistingSecretsArgs: ["secretKeyBase"],
+  StackActiveRecordEncryptionArgs: ["deterministicKey", "keyDerivationSalt", "primaryKey"],
+  StackVapidArgs: ["privateKey"],
   // The tiers: the SMTP relay's password and the translation key in, the generated passwords out.
   MailSmtpArgs: ["password"],
   Translation: ["apiKey"],

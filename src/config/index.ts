@@ -16,6 +16,7 @@ import { resolveStackConfig } from "./resolve";
 import type { StackConfig } from "./stackConfig";
 import { checkRules, regionProblems, secretProblems } from "./rules";
 import { type ParsedStackConfig, fleetName, fleetSchema, stackConfigSchema } from "./schema";
+import { restoreRegionProblems } from "../database/restoreFrom";
 
 export * from "./problems";
 export * from "./resolve";
@@ -196,6 +197,8 @@ export function parseStackConfig(
 ): ValidatedConfig {
   const outside: Problem[] = [
     ...("region" in options ? regionProblems(options.region) : []),
+    // A snapshot ARN of another Region than the stack's (src/database/restoreFrom.ts).
+    ...(options.region ? restoreRegionProblems(raw, options.region) : []),
     ...(options.secretPaths ? secretProblems(raw, options.secretPaths) : []),
     ...(options.allKeys ? strayKeyProblems(options.allKeys.keys, options.allKeys.project) : []),
     ...(options.notes ?? []),

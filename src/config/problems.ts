@@ -4,6 +4,7 @@
  * declared; warnings are printed and let it go on.
  */
 import type { z } from "zod";
+import { EXISTING_SECRETS, EXISTING_SECRET_LEAVES } from "../migration/paths";
 
 export const NAMESPACE = "mastodon";
 
@@ -28,9 +29,13 @@ export const SECRET_CONFIG_PATHS: readonly (readonly string[])[] = [
   ["mail", "smtp", "password"],
   ["mail", "smtp", "login"],
   ["translation", "apiKey"],
+  // An existing instance's secrets (src/migration/paths.ts).
+  ...EXISTING_SECRET_LEAVES.map((l) => l.path),
 ];
 const HIDDEN = "[hidden]";
+// Under mastodon:existingSecrets every value is hidden: a secret may sit at a misspelt key there.
 const isSecretPath = (path: readonly PathSegment[]) =>
+  path[0] === EXISTING_SECRETS ||
   SECRET_CONFIG_PATHS.some((p) => p.length === path.length && p.every((s, i) => s === path[i]));
 
 /** `["fleets", "web", "sidekiq", "queues", 1]` -> `mastodon:fleets.web.sidekiq.queues[1]`. */
@@ -132,7 +137,9 @@ export function problemsFromZod(error: z.ZodError, raw: unknown, knownKeys: Know
   const problems: Problem[] = [];
   const visit = (issue: z.core.$ZodIssue, base: readonly PathSegment[]) => {
     const path = [...base, ...(issue.path as PathSegment[])];
-    const value = isSecretPath(path) ? HIDDEN : valueAt(raw, path);
+    // A secret is hidden, but what it is (missing, a number) is told from the value itself.
+    const actual = valueAt(raw, path);
+    const value = isSecretPath(path) && actual !== undefined ? HIDDEN : actual;
     const error = (message: string, at: readonly PathSegment[] = path, v: unknown = value) =>
       problems.push({ severity: "error", key: configKey(at), value: v, message });
     // Messages written in the schema (lower-case, reading on from the value) win over generic ones.
@@ -158,7 +165,7 @@ export function problemsFromZod(error: z.ZodError, raw: unknown, knownKeys: Know
         if (value === undefined) error(`is required (${issue.expected})`);
         else
           error(
-            `is ${describeType(value)}; expected ${issue.expected === "int" ? "a whole number" : issue.expected}`,
+            `is ${describeType(actual)}; expected ${issue.expected === "int" ? "a whole number" : issue.expected}`,
           );
         return;
       case "invalid_value":

@@ -10,6 +10,7 @@ import type { ParsedFleet, ParsedStackConfig } from "./schema";
 import type { DatabaseInstance, Fleet, StackConfig } from "./stackConfig";
 import { resolveSearch } from "../search/config";
 import { resolveWaf } from "../waf/config";
+import { resolveExistingSecrets } from "../migration/config";
 
 function databaseInstance(
   instanceClass: string,
@@ -165,6 +166,7 @@ export function resolveStackConfig(parsed: ParsedStackConfig, raw?: Record<strin
     ...(parsed.search && { search: resolveSearch(parsed.search, parsed.network.availabilityZones) }),
     ...(parsed.translation && { translation: parsed.translation }),
     ...(parsed.waf && { waf: resolveWaf(parsed.waf) }),
+    ...(parsed.existingSecrets && { existingSecrets: resolveExistingSecrets(parsed.existingSecrets) }),
     image: parsed.image,
     fleets,
     streamingPorts: fleets.find((f) => f.streaming)?.streaming?.ports ?? [],

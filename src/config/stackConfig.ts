@@ -8,6 +8,7 @@ import type { SidekiqQueue, WarmPoolState } from "../vocabulary/defaults";
 import type { ParsedStackConfig } from "./schema";
 import type { SearchConfig } from "../search/config";
 import type { WafConfig } from "../waf/config";
+import type { ExistingSecrets } from "../migration/config";
 
 export type Environment = ParsedStackConfig["environment"];
 
@@ -131,6 +132,8 @@ export interface StackConfig {
   readonly translation?: ParsedStackConfig["translation"];
   /** The AWS WAF web ACL on the ALB, when configured (src/waf/rules.ts). */
   readonly waf?: WafConfig;
+  /** The secrets of the instance this stack takes over, stored in place of generated ones (src/migration/). */
+  readonly existingSecrets?: ExistingSecrets;
   readonly image: ParsedStackConfig["image"];
   readonly fleets: readonly Fleet[];
   /** The ports every streaming host listens on (the rules make all streaming fleets alike). */

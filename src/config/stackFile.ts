@@ -11,9 +11,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { type EscReport, type EscValue, importNames, readEnvironment } from "./escEnvironments";
 import { PlanError } from "./planError";
+import { SECRET_PLACEHOLDER } from "./secretPlaceholder";
 import { parseStackYaml } from "./stackYaml";
 
-export const SECRET_PLACEHOLDER = "[secret]";
+export { SECRET_PLACEHOLDER };
 
 export interface StackFile {
   readonly stack: string;

@@ -31,6 +31,20 @@ export interface StackReplicaArgs {
   maxConnections?: number;
 }
 
+/**
+ * mastodon:database.restoreFrom: the RDS snapshot a new stack's database starts from, at its creation
+ * only; exactly one key (src/database/restoreFrom.ts).
+ */
+export interface StackRestoreFromArgs {
+  /**
+   * One snapshot in this stack's account and Region: a manual snapshot's identifier, an automated
+   * one's (rds:<instance>-<yyyy-mm-dd-hh-mm>), or its ARN (a snapshot another account shared) (@default none).
+   */
+  snapshot?: string;
+  /** Another stack of this Pulumi project (or <project>/<stack>): its newest snapshot, by its mastodon:stack tag (@default none). */
+  stack?: string;
+}
+
 /** mastodon:database */
 export interface StackDatabaseArgs {
   /** PostgreSQL major version (@default "17"). */
@@ -57,6 +71,8 @@ export interface StackDatabaseArgs {
   pgbouncer?: StackPgbouncerArgs;
   /** A read replica (REPLICA_DB_*); the budget counts the same pools again against its own limit (@default none). */
   replica?: StackReplicaArgs;
+  /** The RDS snapshot the database starts from when it is created, read-only towards its source (@default none: an empty database). */
+  restoreFrom?: StackRestoreFromArgs;
 }
 
 /** mastodon:owner: the owner account, created once by the scheduler's host after the schema. */

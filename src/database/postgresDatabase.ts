@@ -2,70 +2,21 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { fitLogicalName } from "../aws/naming";
-import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
+import { scopedName } from "../aws/naming/scope";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { type DatabaseRoleSetup, adminPasswordParameterName, checkDatabaseRole } from "./databaseRole";
-import type { PostgresVersion } from "./args";
+import type { PostgresDatabaseArgs, PostgresInstanceSize } from "./postgresDatabaseArgs";
+import {
+  REFUSED_SNAPSHOT,
+  type RestoreTarget,
+  type SnapshotQuery,
+  snapshotProblems,
+  snapshotQuery,
+} from "./restoreFrom";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "./postgres";
 import { providedType, withFormerType } from "../aws/typeToken";
 
-export interface PostgresInstanceSize {
-  /** e.g. db.r7g.2xlarge */
-  instanceClass: string;
-  /** Computed by the sizing core (src/database/postgres.ts). */
-  maxConnections: number;
-  /** PostgreSQL's work_mem, MiB, in the instance's parameter group. */
-  workMemMiB: number;
-}
-
-/** What the database reads of the connection budget (src/budget/budget.ts Budget). */
-export interface DatabaseBudgetArgs {
-  /**
-   * The app role's CONNECTION LIMIT (src/budget/budget.ts Budget.roleConnectionLimit): from
-   * max_connections alone, holding the fleets and the admin headroom the one-off processes use.
-   */
-  roleConnectionLimit: number;
-}
-
-export interface PostgresDatabaseArgs extends PostgresInstanceSize {
-  /** Isolated data subnets, one per AZ. */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The database role's security group (5432 from the fleets). */
-  securityGroupId: pulumi.Input<string>;
-  /** Where the two passwords are stored, e.g. /mastodon/mastodon-aws/production/mastodon. */
-  parameterPrefix: string;
-  /** The deployment (Pulumi project and stack, MastodonStack name): the final snapshot is named from it. */
-  scope: DeploymentIdentity;
-  /** PostgreSQL major version (parameter group family postgres16 / postgres17) (@default "17"). */
-  engineVersion?: PostgresVersion;
-  /** A standby in a second zone, failed over to by RDS (@default false). */
-  multiAz?: boolean;
-  /** Allocated gp3 storage, GiB; storage autoscaling grows it (@default 20). */
-  storageGiB?: number;
-  /** Storage autoscaling ceiling, at least 10% above storageGiB (RDS refuses less). (@default max(200, 1.26 x storageGiB)) */
-  maxStorageGiB?: number;
-  /**
-   * Production: deletion protection, a final snapshot, 14 days of backups. Elsewhere 7 days and no
-   * final snapshot. (@default false)
-   */
-  production?: boolean;
-  /** A read replica, sized on its own; the budget counts it against its own max_connections (@default none). */
-  replica?: PostgresInstanceSize;
-  /** The database Mastodon uses (DB_NAME) (@default "mastodon_production"). */
-  databaseName?: string;
-  /** The role Mastodon connects as (DB_USER), made by the scheduler's host at its first boot (src/database/database.ts). (@default "mastodon") */
-  username?: string;
-  /** The RDS master user: the database's preparation and administrators only. (@default "mastodon_admin") */
-  masterUsername?: string;
-  /**
-   * The primary's connection budget (src/budget/budget.ts): the app role's CONNECTION LIMIT is its
-   * roleConnectionLimit, so the role never takes RDS's reserved slots or the 10% the budget keeps
-   * for the master. Without it, no `roleSetup` (@default none).
-   */
-  budget?: DatabaseBudgetArgs;
-  /** Tags on the primary and the replica, e.g. the stack and the budget's headroom for the policy pack (@default {}). */
-  tags?: { [key: string]: string };
-}
+export type { DatabaseBudgetArgs, PostgresDatabaseArgs, PostgresInstanceSize } from "./postgresDatabaseArgs";
 
 /**
  * RDS PostgreSQL for Mastodon: gp3 with storage autoscaling, encrypted, private, TLS forced, the
@@ -74,6 +25,7 @@ export interface PostgresDatabaseArgs extends PostgresInstanceSize {
  * optional read replica. Mastodon connects as its own role (`username`), never as the master, an
  * rds_superuser that could take the connections the budget keeps for administrators; the scheduler's
  * host makes that role from `roleSetup` at its first boot (src/database/database.ts, databaseRole.ts).
+ * With `restoreFrom`, the primary starts from an RDS snapshot when it is created (restoreFrom.ts).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
   /** The primary RDS instance. */
@@ -125,6 +77,8 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     this.masterUsername = args.masterUsername ?? DEFAULTS.mastodon.masterUsername;
     if (this.masterUsername === this.username)
       throw new Error(`${name}: the app role and the RDS master user must differ (both ${this.username})`);
+    // A snapshot name RDS would not take is refused here, before anything is declared.
+    const restore = args.restoreFrom && snapshotQuery(args.restoreFrom, args.scope);
 
     // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production, PgBouncer's
     // userlist, a pgpass line and a psql literal. The app role's resources keep the logical names they
@@ -192,6 +146,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         parent,
       );
     this.parameterGroup = parameterGroup("params", args);
+    const snapshot = restore && restoredSnapshot(restore, { engineVersion, storageGiB }, this);
 
     // RDS identifiers hold 63 characters, the provider's random suffix included.
     this.instance = new aws.rds.Instance(
@@ -237,8 +192,18 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         // Major upgrades are a runbook step, never a side effect of `pulumi up`.
         allowMajorVersionUpgrade: false,
         ...(args.tags && { tags: args.tags }),
+        // Restored when created (RestoreDBInstanceFromDBSnapshot): what it keeps from the snapshot and
+        // what the provider sets after it, src/database/restoreFrom.ts.
+        ...(snapshot && { snapshotIdentifier: snapshot }),
       },
-      { parent: this, ...(production ? { protect: true } : {}) },
+      {
+        parent: this,
+        // The provider replaces the instance when snapshotIdentifier changes: a snapshot counts only
+        // when the instance is created. So another stack's newer snapshot at the next `pulumi up`, a
+        // restoreFrom changed, removed, or added to a live stack never replaces its database.
+        ignoreChanges: ["snapshotIdentifier"],
+        ...(production ? { protect: true } : {}),
+      },
     );
 
     if (args.replica) {
@@ -276,4 +241,31 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       adminPasswordParameterName: this.adminPasswordParameter.name,
     });
   }
+}
+
+/**
+ * The snapshot restoreFrom names as AWS describes it (aws.rds.getSnapshot: DescribeDBSnapshots),
+ * checked against the instance it must become; resolves to what the restore names. Each problem is
+ * an error diagnostic, which fails the preview (and the offline plan) with the key to fix before RDS
+ * is asked; a refused snapshot, or none, leaves the restore naming one RDS refuses.
+ */
+function restoredSnapshot(
+  query: SnapshotQuery,
+  target: RestoreTarget,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const refuse = (problem: string) =>
+    void pulumi.log.error(`${query.key}: ${JSON.stringify(query.value)} ${problem}`, parent);
+  const described = aws.rds.getSnapshot(query.args, { parent }).then(
+    (snapshot) => {
+      const problems = snapshotProblems(snapshot, target);
+      problems.forEach(refuse);
+      return problems.length ? REFUSED_SNAPSHOT : (query.restoreIdentifier ?? snapshot.id);
+    },
+    (e: Error) => {
+      refuse(`names no snapshot AWS finds (${e.message}). ${query.notFound}`);
+      return REFUSED_SNAPSHOT;
+    },
+  );
+  return pulumi.output(described);
 }

@@ -15,7 +15,7 @@ import {
   READINESS_PATHS,
 } from "./host/readiness";
 import * as pulumi from "@pulumi/pulumi";
-import { vapidKeysFromPrivate } from "../stack/vapid";
+import { vapidKeysFromPrivate } from "../migration/vapid";
 import { fakeSecret } from "../testing/fakeCloud";
 import { fleetArtifacts } from "../cli/fleetArtifacts";
 import { ssmAgentPolicy } from "../aws/ssmAgentPolicy";

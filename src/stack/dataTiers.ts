@@ -43,6 +43,7 @@ export function stackDatabase(
       securityGroupId: groups.database.id,
       parameterPrefix: scope.parameterPrefix,
       scope,
+      ...(databaseConfig.restoreFrom && { restoreFrom: databaseConfig.restoreFrom }),
       ...(databaseConfig.replica && {
         replica: {
           instanceClass: databaseConfig.replica.instanceClass,

@@ -16,6 +16,7 @@ import type { StackRedisArgs } from "../redis/args";
 import type { StackSearchArgs } from "../search/args";
 import type { StackTranslationArgs } from "../translation/args";
 import type { StackWafArgs } from "../waf/args";
+import type { StackExistingSecretsArgs } from "../migration/args";
 import type { Env } from "../host/env";
 import type { Architecture } from "../vocabulary/catalog";
 import { POLICY_TAGS } from "../aws/policyTags";
@@ -52,8 +53,8 @@ const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
  * "Config reference"), so a platform engineer can pass an object built in code, from any Pulumi
  * language. Written out as an interface (src/config/args.ts) for Pulumi's component analyzer;
  * provider/componentSchema.test.ts keeps it equal to the zod schema, which validates it. Values are
- * plain, but for the leaves an Output may fill (src/stack/stackInputs.ts: dns.zoneId, the
- * certificate ARNs, the SMTP password, the translation key, the pull-through cache's credential).
+ * plain, but for the leaves an Output may fill (src/stack/stackInputs.ts: dns.zoneId, the certificate
+ * ARNs, the SMTP password, the translation key, the pull-through cache's credential, existingSecrets).
  */
 export interface MastodonStackArgs {
   /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
@@ -92,6 +93,8 @@ export interface MastodonStackArgs {
   translation?: StackTranslationArgs;
   /** An AWS WAF web ACL on the ALB: managed rules, rate limits per client IP, a block list (@default none: no WAF). */
   waf?: StackWafArgs;
+  /** An existing instance's secrets, each a Pulumi secret, kept in place of generated ones (@default none: all generated). */
+  existingSecrets?: StackExistingSecretsArgs;
   /** Where Mastodon comes from: release images, an AMI baked in the account, or the operator's AMI (@default {}). */
   image?: StackImageArgs;
   /** The fleets by name (2-32 characters of a-z, 0-9 and -); at least one. */
@@ -230,7 +233,8 @@ export class MastodonStack extends pulumi.ComponentResource {
     const stackTags = { [POLICY_TAGS.stack]: scope.tag };
     const { tiers, onHostRedis, stores, dns } = stackTiers(name, scope, validated, stackTags, this);
     const { network, database, loadBalancer, media, mail, search, translation } = tiers;
-    const secrets = new MastodonSecrets(`${name}-secrets`, { parameterPrefix: this.parameterPrefix }, parent);
+    const secretsArgs = { parameterPrefix: this.parameterPrefix, existing: config.existingSecrets };
+    const secrets = new MastodonSecrets(`${name}-secrets`, secretsArgs, parent);
     const env = stackEnv(tiers, secrets);
     const region = aws.getRegionOutput({}, parent).region;
     const images = stackImages(scope, config, network, stackTags, this);

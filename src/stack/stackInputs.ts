@@ -2,7 +2,7 @@
  * The leaves of MastodonStack's args that may be Outputs (Pulumi docs, "Inputs and Outputs"): values
  * another resource or a secret holds, which the stack only passes on to AWS (a Route 53 zone ID, ACM
  * certificate ARNs, a Secrets Manager ARN) or stores as a SecureString (the SMTP password, the
- * translation key). Everything else sizes or names the deployment: the connection budget, the
+ * translation key, an existing instance's secrets). Everything else sizes or names the deployment: the connection budget, the
  * memory fit, the rules across keys and the resources' names are computed before any resource is
  * declared, so those values are needed plain (an Output's value arrives only during the deployment).
  *
@@ -21,6 +21,7 @@ import {
   parseStackConfig,
   stackConfigSchema,
 } from "../config";
+import { EXISTING_SECRET_LEAVES, OUTPUT_STAND_IN, VAPID_PRIVATE_KEY_STAND_IN } from "../migration/paths";
 
 /** A leaf that may be an Output, and the stand-in validation reads in its place. */
 export interface InputLeaf {
@@ -41,6 +42,11 @@ export const INPUT_LEAVES: readonly InputLeaf[] = [
     path: ["image", "pullThroughCache", "credentialArn"],
     standIn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:ecr-pullthroughcache/stand-in",
   },
+  // An existing instance's secrets; MastodonSecrets checks the Output's value once it resolves.
+  ...EXISTING_SECRET_LEAVES.map(({ path, envName }) => ({
+    path,
+    standIn: envName === "VAPID_PRIVATE_KEY" ? VAPID_PRIVATE_KEY_STAND_IN : OUTPUT_STAND_IN,
+  })),
 ];
 
 /** An Output, or a Promise (pulumi.Input allows both). */

@@ -30,10 +30,12 @@ import {
 } from "./fake/account";
 import { type AccountNames, TakenNames } from "./fake/names";
 import { SERVICE_ANSWERS } from "./fake/serviceAnswers";
+import { type FakeDbSnapshot, getSnapshotAnswer } from "./fake/snapshots";
 import { type Answer, type Ctx, FAKE_ACCOUNT, type State, hex } from "./fake/shapes";
 
 export { FAKE_ACCESS_KEY_ID, FAKE_ACCOUNT, fakeSecret } from "./fake/shapes";
 export type { AccountNames, NameHolder } from "./fake/names";
+export { DB_SNAPSHOT_MANY_RESULTS, DB_SNAPSHOT_NO_RESULTS, type FakeDbSnapshot } from "./fake/snapshots";
 
 const ANSWERS: Readonly<Record<string, (c: Ctx) => Answer>> = { ...COMPUTE_ANSWERS, ...SERVICE_ANSWERS };
 
@@ -54,6 +56,8 @@ export interface FakeCloudOptions {
   readonly deployment?: string;
   /** The explicit names other deployments hold in the account (src/testing/fake/names.ts). (@default none) */
   readonly accountNames?: AccountNames;
+  /** The RDS DB snapshots the account holds or is shared (src/testing/fake/snapshots.ts). (@default none) */
+  readonly dbSnapshots?: readonly FakeDbSnapshot[];
 }
 
 /** The provider's words when DescribeImages finds nothing (terraform-provider-aws ec2_ami_data_source.go). */
@@ -120,6 +124,8 @@ function getAmi(inputs: State, region: string, options: FakeCloudOptions): State
 
 const CALLS: Record<string, (inputs: State, region: string, options: FakeCloudOptions) => State> = {
   "aws:ec2/getAmi:getAmi": getAmi,
+  "aws:rds/getSnapshot:getSnapshot": (inputs, region, options) =>
+    getSnapshotAnswer(inputs, region, options.dbSnapshots ?? []),
   "aws:iam/getRoles:getRoles": (inputs, _region, options) =>
     getRolesAnswer(inputs, accountServiceLinkedRoles(options.serviceLinkedRoles)),
   "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, region, options) =>
@@ -268,7 +274,16 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
       const handler = CALLS[args.token];
       if (!handler)
         throw new Error(`the fake cloud does not answer ${args.token}; add it to src/testing/fakeCloud.ts`);
-      return handler(args.inputs, region, options);
+      try {
+        return handler(args.inputs, region, options);
+      } catch (e) {
+        // As the engine fails an invoke: the provider's words in the gRPC error's details, which the
+        // SDK raises as the error's message (@pulumi/pulumi runtime/invoke.js).
+        const message = (e as Error).message;
+        throw Object.assign(new Error(message), {
+          details: `invocation of ${args.token} returned an error: ${message}`,
+        });
+      }
     },
   };
   return { mocks, refusals, names, answers };

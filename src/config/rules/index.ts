@@ -22,6 +22,7 @@ import { searchDataTier, spotInstanceTypes, translationSettings } from "../../se
 import { spotFleets } from "../../fleet/rules/spot";
 import { warmPools } from "../../fleet/rules/warmPool";
 import { alarmSubscription, persistentModeSettings, poolerOnlySettings, smtpUnderSes } from "./unread";
+import { existingSecretsSets } from "../../migration/rules";
 
 export { MAX_STREAMING_PROCESSES } from "../../edge/rules";
 export { regionProblems, secretProblems } from "./limits";
@@ -44,6 +45,7 @@ export const RULES: readonly Rule[] = [
   translationSettings,
   spotInstanceTypes,
   redisOnHost,
+  existingSecretsSets,
   memoryFit,
   poolerOnlySettings,
   persistentModeSettings,

@@ -8,6 +8,7 @@ import { dataLines } from "../../vocabulary/data";
 import { minMaxStorageGiB } from "../../database/postgres";
 import { type PathSegment, type Problem, SECRET_CONFIG_PATHS, configKey } from "../problems";
 import { type Rule, error } from "./rule";
+import { existingSecretsInClear } from "../../migration/rules";
 
 /** The commercial partition's Regions (data/aws-regions.txt, from the AWS General Reference). */
 export const AWS_REGIONS: readonly string[] = dataLines("aws-regions.txt");
@@ -73,6 +74,10 @@ export function regionProblems(region: string | undefined): Problem[] {
   ];
 }
 
+const ALLOWED_SECRETS = SECRET_CONFIG_PATHS.map((p) => configKey(p))
+  .join(", ")
+  .replace(/, ([^,]*)$/, " and $1");
+
 const isPrefix = (prefix: readonly PathSegment[], of: readonly PathSegment[]) =>
   prefix.length <= of.length && prefix.every((s, i) => s === of[i]);
 
@@ -92,7 +97,7 @@ export function secretProblems(
         error(
           secretPath,
           "[secret]",
-          `is stored as a secret, but the package needs it in plain text (it becomes names, tags, user-data or outputs, which a secret must never reach). Set it without --secret: pulumi config set --path '${configKey(secretPath)}' <value>. Only ${SECRET_CONFIG_PATHS.map((p) => configKey(p)).join(" and ")} may be secrets`,
+          `is stored as a secret, but the package needs it in plain text (it becomes names, tags, user-data or outputs, which a secret must never reach). Set it without --secret: pulumi config set --path '${configKey(secretPath)}' <value>. Only ${ALLOWED_SECRETS} may be secrets`,
         ),
       );
     }
@@ -117,5 +122,7 @@ export function secretProblems(
       );
     }
   }
+  // An existing instance's secrets: the same, and a note where the offline plan cannot read them.
+  problems.push(...existingSecretsInClear(raw, secretPaths));
   return problems;
 }

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { DEFAULTS } from "../../vocabulary/defaults";
 import { cacheNodeType, instanceType, positiveInt, rdsInstanceClass } from "./common";
+import { restoreFromSchema } from "../../database/restoreFrom";
 
 const valkeyOrRedis = z.enum(["valkey", "redis"]);
 
@@ -106,4 +107,9 @@ export const databaseSchema = z.strictObject({
       maxConnections: z.int().min(20).max(5000).optional(),
     })
     .optional(),
+  /**
+   * The RDS snapshot the database starts from when it is created: one snapshot, or another stack's
+   * newest (src/database/restoreFrom.ts). @default none: an empty database
+   */
+  restoreFrom: restoreFromSchema.optional(),
 });

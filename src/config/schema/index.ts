@@ -22,6 +22,7 @@ import { fleetName, fleetSchema } from "../../fleet/schema";
 import { ownerSchema, retentionSchema } from "./operations";
 import { searchSchema, translationSchema } from "../../search/schema";
 import { wafSchema } from "../../waf/schema";
+import { existingSecretsSchema } from "../../migration/schema";
 
 export * from "./data";
 export * from "./edge";
@@ -76,6 +77,11 @@ export const stackConfigSchema = z.strictObject({
   translation: translationSchema.optional(),
   /** An AWS WAF web ACL on the ALB (src/waf/rules.ts). @default none: no WAF */
   waf: wafSchema.optional(),
+  /**
+   * The secrets of the instance this stack takes over, kept in place of generated ones, each a
+   * Pulumi secret (src/migration/schema.ts). @default none: every secret generated
+   */
+  existingSecrets: existingSecretsSchema.optional(),
   image: imageSchema.prefault({}),
   fleets: z.record(fleetName, fleetSchema).refine((fleets) => Object.keys(fleets).length > 0, {
     error:

@@ -1,0 +1,354 @@
+/**
+ * A database restored from an RDS snapshot (mastodon:database.restoreFrom), then prepared by the
+ * scheduler's host's own first boot step, `mastodon-database prepare CONFIG`
+ * (src/database/files/mastodon-database.sh, run by bash as on the host), against a real PostgreSQL 15
+ * from Debian with verified TLS, RDS's master (CREATEDB and CREATEROLE in rds_superuser, not a
+ * superuser) and scram-sha-256 passwords, with the stand-ins of test/real/databaseStandIns.ts for the
+ * AWS CLI, podman (Rails) and systemctl.
+ *
+ * A snapshot is the whole instance as it was: its roles with their passwords, its database, its rows.
+ * So the source stack (production) prepares and fills its database first, and an operator leaves
+ * some drift on the app's role; the "restore" is that same server as the snapshot holds it, whose
+ * master's password the provider then sets to the new stack's (ModifyDBInstance MasterUserPassword,
+ * played here by the superuser). The new stack (a staging drill) has other passwords and another
+ * connection limit in its own SSM parameters. Its prepare must make the app role's password, limit,
+ * attributes, memberships and ownerships the new stack's, load no schema, seed nothing, keep every
+ * row, and leave the app role able to read and write every table.
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Client } from "pg";
+import { parseStackConfig } from "../config";
+import { DEFAULTS } from "../vocabulary/defaults";
+import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
+import { stackConfig } from "../../test/helpers";
+import {
+  DATABASE_PROGRAM,
+  POSTGRES_BIN,
+  type Postgres,
+  RDS_MASTER_SQL,
+  isRoot,
+  makeTestCertificates,
+  startPostgres,
+  stopAllServers,
+  tempDir,
+  testDatabaseConfig,
+} from "../../test/real/servers";
+import { AWS, PODMAN, SYSTEMCTL } from "../../test/real/databaseStandIns";
+
+jest.setTimeout(180000);
+const RUN_TIMEOUT_MS = 150000;
+
+const { masterUsername: MASTER, username: APP, databaseName: DATABASE } = DEFAULTS.mastodon;
+const OWNER = { username: "admin", email: "owner@mastodon.example" };
+
+/** One stack's side: its passwords in its own SSM parameters, its role's limit from its own budget. */
+function stackSide(stack: string, admin: string, app: string) {
+  const prefix = `/mastodon/mastodon-aws/${stack}/mastodon`;
+  const role = {
+    masterUser: MASTER,
+    appUser: APP,
+    databaseName: DATABASE,
+    connectionLimit: parseStackConfig(stackConfig(stack), stack).budget.roleConnectionLimit,
+    adminPasswordParameter: adminPasswordParameterName(prefix),
+    appPasswordParameter: `${prefix}/db-password`,
+  };
+  const owner = { ...OWNER, passwordParameter: `${prefix}-admin/owner-password` };
+  return { stack, role, owner, admin, app };
+}
+const SOURCE = stackSide(
+  "production",
+  "SourceAdmin0123456789abcdefghijklmnopqrs",
+  "SourceApp0123456789abcdefghijklmnopqrstu",
+);
+const DRILL = stackSide(
+  "staging",
+  "DrillAdmin0123456789abcdefghijklmnopqrst",
+  "DrillApp0123456789abcdefghijklmnopqrstuv",
+);
+
+const dir = tempDir("mastodon-restored-");
+const bin = path.join(dir, "bin");
+const ssm = path.join(dir, "ssm");
+const logs = path.join(dir, "logs");
+const tmp = path.join(dir, "tmp");
+const CALLS = path.join(logs, "calls.log");
+let pg: Postgres;
+let ca: string;
+
+/** The side's config file and .env.production, as its scheduler's host has them. */
+function hostFiles(side: typeof SOURCE): string {
+  const roleSql = path.join(dir, `${side.stack}-role.sql`);
+  fs.writeFileSync(roleSql, renderRoleSetupSql(side.role), { mode: 0o600 });
+  const envFile = path.join(dir, `${side.stack}.env`);
+  const env = [
+    "DB_HOST=127.0.0.1",
+    "DB_PORT=6432",
+    `DB_NAME=${DATABASE}`,
+    `DB_USER=${APP}`,
+    `DB_PASS=${side.app}`,
+  ];
+  fs.writeFileSync(envFile, `${env.join("\n")}\n`, { mode: 0o600 });
+  const file = path.join(dir, `${side.stack}.conf`);
+  const conf = testDatabaseConfig({ pg, role: side.role, roleSql, envFile, caFile: ca, owner: side.owner });
+  fs.writeFileSync(file, conf, { mode: 0o600 });
+  for (const [name, value] of [
+    [side.role.adminPasswordParameter, side.admin],
+    [side.role.appPasswordParameter, side.app],
+    [side.owner.passwordParameter, "not-yet-created"],
+  ] as const) {
+    fs.mkdirSync(path.dirname(path.join(ssm, name)), { recursive: true });
+    fs.writeFileSync(path.join(ssm, name), `${value}\n`);
+  }
+  return file;
+}
+
+interface Run {
+  readonly status: number | null;
+  readonly stderr: string;
+  /** Each stand-in call: program, then its arguments. */
+  readonly calls: string[][];
+}
+
+function prepare(config: string): Promise<Run> {
+  fs.rmSync(CALLS, { force: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/bash", [DATABASE_PROGRAM, "prepare", config], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${bin}:${POSTGRES_BIN}:${process.env["PATH"] ?? "/usr/bin:/bin"}`,
+        FAKE_SSM: ssm,
+        FAKE_LOG: logs,
+        TMPDIR: tmp,
+      },
+    });
+    let stderr = "";
+    child.stdout.on("data", (d) => (stderr += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), RUN_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      const calls = fs.existsSync(CALLS)
+        ? fs
+            .readFileSync(CALLS, "utf8")
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => l.split("\t"))
+        : [];
+      // No password of either stack reaches the output or a command line.
+      for (const secret of [SOURCE.admin, SOURCE.app, DRILL.admin, DRILL.app]) {
+        expect(stderr).not.toContain(secret);
+        expect(calls.flat().join(" ")).not.toContain(secret);
+      }
+      resolve({ status, stderr, calls });
+    });
+  });
+}
+
+/** The Rails commands a run had podman play, as `bundle exec` got them, with their -e values. */
+const railsRuns = (run: Run) =>
+  run.calls
+    .filter((c) => c[0] === "podman")
+    .map((c) => ({
+      command: c.slice(c.indexOf("bundle") + 2).join(" "),
+      env: c.flatMap((a, i) => (c[i - 1] === "-e" ? [a] : [])),
+    }));
+
+async function superuser(sql: string): Promise<any[]> {
+  const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: DATABASE });
+  await su.connect();
+  try {
+    return (await su.query(sql)).rows;
+  } finally {
+    await su.end();
+  }
+}
+
+/** SQL as the app's role with `password`, over TCP (scram-sha-256 checks it); throws when refused. */
+async function asApp(password: string, sql: string): Promise<any[]> {
+  const app = new Client({ host: "127.0.0.1", port: pg.port, user: APP, password, database: DATABASE });
+  await app.connect();
+  try {
+    return (await app.query(sql)).rows;
+  } finally {
+    await app.end();
+  }
+}
+const canLogIn = (password: string) =>
+  asApp(password, "SELECT 1").then(
+    () => true,
+    (e: Error) => (/password authentication failed/.test(e.message) ? false : Promise.reject(e)),
+  );
+
+const roleState = async () =>
+  (
+    await superuser(
+      `SELECT rolconnlimit, rolcreatedb, rolcreaterole, pg_has_role('${APP}', 'rds_superuser', 'MEMBER') AS in_rds_superuser,
+              (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS database_owner,
+              (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public') AS public_owner
+         FROM pg_roles WHERE rolname = '${APP}'`,
+    )
+  )[0];
+/** Every row the snapshot holds, table by table, in order: what no step may lose. */
+const contents = async () =>
+  Object.fromEntries(
+    await Promise.all(
+      ["schema_migrations", "oauth_applications", "accounts", "users", "statuses"].map(
+        async (t) => [t, await superuser(`SELECT * FROM ${t} ORDER BY 1`)] as const,
+      ),
+    ),
+  );
+
+let sourceConfig: string;
+let drillConfig: string;
+let snapshot: Awaited<ReturnType<typeof contents>>;
+
+beforeAll(async () => {
+  for (const d of [bin, ssm, logs, tmp]) fs.mkdirSync(d, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  for (const [name, text] of [
+    ["aws", AWS],
+    ["podman", PODMAN],
+    ["systemctl", SYSTEMCTL],
+  ] as const)
+    fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+  ({ ca } = makeTestCertificates(dir));
+  for (const f of ["server.key", "server.crt"]) {
+    fs.chmodSync(path.join(dir, f), 0o600);
+    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
+  }
+  pg = await startPostgres(
+    { ssl: "on", ssl_cert_file: path.join(dir, "server.crt"), ssl_key_file: path.join(dir, "server.key") },
+    { passwords: true },
+  );
+  // The source instance as RDS made it: its master with the source stack's password.
+  for (const sql of RDS_MASTER_SQL(MASTER, SOURCE.admin, DATABASE)) {
+    const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
+    await su.connect();
+    await su.query(sql).finally(() => su.end());
+  }
+  sourceConfig = hostFiles(SOURCE);
+  drillConfig = hostFiles(DRILL);
+});
+
+afterAll(async () => {
+  await pg?.stop();
+  await stopAllServers();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the source stack's database, as its snapshot holds it: Mastodon's schema, its rows, the old role", async () => {
+  const run = await prepare(sourceConfig);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(railsRuns(run).map((r) => r.command)).toEqual([
+    "rails db:schema:load",
+    "rails db:seed",
+    `bin/tootctl accounts create ${OWNER.username} --email ${OWNER.email} --confirmed --role Owner`,
+  ]);
+  // The instance in use, by the app's role with the source stack's password.
+  await asApp(
+    SOURCE.app,
+    `INSERT INTO accounts (username) VALUES ('alice'), ('bob');
+     INSERT INTO users (account_id, sign_in_count) SELECT id, 2 FROM accounts WHERE username IN ('alice', 'bob');
+     UPDATE users SET sign_in_count = 9 FROM accounts a WHERE a.id = users.account_id AND a.username = '${OWNER.username}';
+     INSERT INTO statuses (text) VALUES ('first post'), ('second post'), ('third post');
+     INSERT INTO schema_migrations VALUES ('20250301000000')`,
+  );
+  // What an operator left on the role: a maintenance grant never taken back, another limit.
+  await superuser(`GRANT rds_superuser TO ${APP}; ALTER ROLE ${APP} CREATEDB CONNECTION LIMIT 7`);
+  snapshot = await contents();
+  expect(snapshot["accounts"]).toHaveLength(3);
+  expect(snapshot["statuses"]).toHaveLength(3);
+  expect(await roleState()).toMatchObject({ rolconnlimit: 7, rolcreatedb: true, in_rds_superuser: true });
+});
+
+test("restored: the new stack's prepare makes the role its own and keeps every row", async () => {
+  // The provider's ModifyDBInstance after the restore: the master's password is the new stack's.
+  await superuser(`ALTER ROLE ${MASTER} PASSWORD '${DRILL.admin}'`);
+  // The snapshot's app role still has the old instance's password.
+  expect(await canLogIn(SOURCE.app)).toBe(true);
+  expect(await canLogIn(DRILL.app)).toBe(false);
+  expect(DRILL.role.connectionLimit).not.toBe(SOURCE.role.connectionLimit);
+
+  const run = await prepare(drillConfig);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  // A database with a schema: its pending pre-deployment migrations only; no schema load, no seeds;
+  // the owner account is there and has signed in, so its password is left alone and nothing stored.
+  expect(railsRuns(run)).toEqual([
+    {
+      command: "rails db:migrate",
+      env: expect.arrayContaining(["SKIP_POST_DEPLOYMENT_MIGRATIONS=true", `DB_PORT=${pg.port}`]),
+    },
+  ]);
+  expect(run.stderr).toContain("the seeds ran before: not seeding");
+  expect(run.stderr).toContain(`the owner account ${OWNER.username} exists and has signed in`);
+  expect(run.calls.filter((c) => c[0] === "aws" && c[2] === "put-parameter")).toEqual([]);
+  // It read the new stack's parameters only.
+  const names = run.calls.filter((c) => c[0] === "aws").map((c) => c[c.indexOf("--name") + 1]);
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) expect(name).toMatch(/^\/mastodon\/mastodon-aws\/staging\//);
+
+  // The app role logs in with the new stack's password only, as the new stack's role.
+  expect(await canLogIn(DRILL.app)).toBe(true);
+  expect(await canLogIn(SOURCE.app)).toBe(false);
+  expect(await roleState()).toEqual({
+    rolconnlimit: DRILL.role.connectionLimit,
+    rolcreatedb: false,
+    rolcreaterole: false,
+    in_rds_superuser: false,
+    database_owner: APP,
+    public_owner: APP,
+  });
+  expect(await contents()).toEqual(snapshot);
+});
+
+test("the app role reads and writes every table of the restored database", async () => {
+  const tables = await superuser(
+    "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+  );
+  expect(tables.map((t) => t.tablename)).toEqual([
+    "accounts",
+    "ar_internal_metadata",
+    "oauth_applications",
+    "schema_migrations",
+    "statuses",
+    "users",
+  ]);
+  for (const { tablename } of tables)
+    expect(await asApp(DRILL.app, `SELECT count(*) FROM ${tablename}`)).toHaveLength(1);
+  const [{ id }] = await asApp(
+    DRILL.app,
+    "INSERT INTO statuses (text) VALUES ('restored and posting') RETURNING id",
+  );
+  // The sequence goes on from the snapshot's rows.
+  expect(Number(id)).toBe(4);
+  await asApp(DRILL.app, `UPDATE statuses SET text = 'edited' WHERE id = ${id}`);
+  expect(await asApp(DRILL.app, `SELECT text FROM statuses WHERE id = ${id}`)).toEqual([{ text: "edited" }]);
+  await asApp(DRILL.app, `DELETE FROM statuses WHERE id = ${id}`);
+  await asApp(DRILL.app, "INSERT INTO accounts (username) VALUES ('carol')");
+  await asApp(DRILL.app, "DELETE FROM accounts WHERE username = 'carol'");
+  // A migration as the owner of the tables would run it.
+  await asApp(
+    DRILL.app,
+    "ALTER TABLE statuses ADD COLUMN restored boolean; ALTER TABLE statuses DROP COLUMN restored",
+  );
+});
+
+test("a second prepare of the restored database changes nothing, and the password stays the stack's", async () => {
+  const before = await roleState();
+  const rows = await contents();
+  const run = await prepare(drillConfig);
+  expect(run.stderr).not.toMatch(/ERROR|FATAL/);
+  expect(run.status).toBe(0);
+  expect(railsRuns(run).map((r) => r.command)).toEqual(["rails db:migrate"]);
+  expect(await roleState()).toEqual(before);
+  expect(await contents()).toEqual(rows);
+  expect(await canLogIn(DRILL.app)).toBe(true);
+  expect(await canLogIn(SOURCE.app)).toBe(false);
+});
