@@ -5,7 +5,6 @@
 import { ConfigError, formatProblems } from "../src/config";
 import { NameRefusedError, ProgramError } from "../src/testing/mocks";
 import { planStack } from "../src/cli/plan";
-import { distinctProblems } from "../src/cli/summary";
 import { PlanError } from "../src/config/planError";
 import program from "../index";
 
@@ -35,8 +34,8 @@ export async function runPlan(request: PlanRequest): Promise<string | undefined>
     process.stdout.write(`${result.summary} in ${(process.uptime() * 1000).toFixed(0)} ms\n`);
     return undefined;
   } catch (e) {
-    // Each problem once (summary.ts, distinctProblems), as the summary's warnings are.
-    if (e instanceof ConfigError) return formatProblems(distinctProblems(e.problems), e.stackName);
+    // ConfigError holds each problem once (src/config/problems.ts, distinctProblems).
+    if (e instanceof ConfigError) return formatProblems(e.problems, e.stackName);
     if (e instanceof PlanError || e instanceof NameRefusedError || e instanceof ProgramError)
       return e.message;
     throw e;

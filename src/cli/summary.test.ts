@@ -3,6 +3,7 @@
  * stack deploys, the cost footer names only what no row prices, and each warning shows once.
  */
 import { type Problem, parseStackConfig } from "../config";
+import { distinctProblems } from "../config/problems";
 import { cloudWatchNotPriced, costEstimate } from "../report/cost";
 import { stackConfig } from "../../test/helpers";
 import { costSection, dataTierSection, warningsSection } from "./summary";
@@ -66,7 +67,7 @@ describe("the cost footer", () => {
   });
 });
 
-test("the warnings section shows a warning found through several fleets once", () => {
+test("a warning found through several fleets is one problem, and the warnings section shows it once", () => {
   const inherited: Problem = {
     severity: "warning",
     key: "mastodon:database.pgbouncer.defaultPoolSize",
@@ -74,7 +75,11 @@ test("the warnings section shows a warning found through several fleets once", (
     message: "is more than the 6 client connections one host opens; the budget counts 6",
   };
   const other: Problem = { severity: "warning", key: "mastodon:alarms.email", message: "is not set" };
-  expect(warningsSection([inherited, other, { ...inherited }])).toEqual([
+  const distinct = distinctProblems([inherited, other, { ...inherited }]);
+  expect(distinct).toEqual([inherited, other]);
+  // An error in the same words is another problem.
+  expect(distinctProblems([inherited, { ...inherited, severity: "error" }])).toHaveLength(2);
+  expect(warningsSection(distinct)).toEqual([
     "Warnings:",
     "  mastodon:database.pgbouncer.defaultPoolSize: 8 is more than the 6 client connections one host opens; the budget counts 6",
     "  mastodon:alarms.email: is not set",

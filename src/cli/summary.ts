@@ -135,22 +135,8 @@ export function budgetSection(budget: Budget): string[] {
   return lines;
 }
 
-/**
- * Each problem once. A rule may find one thing through several fleets (a stack-wide default that
- * fleets alike inherit gives one line per fleet, word for word): the same line again says nothing more.
- */
-export function distinctProblems(problems: readonly Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const line = `${p.severity} ${formatProblem(p)}`;
-    if (seen.has(line)) return false;
-    seen.add(line);
-    return true;
-  });
-}
-
 export function warningsSection(warnings: readonly Problem[]): string[] {
-  const lines = distinctProblems(warnings).map((w) => `  ${formatProblem(w)}`);
+  const lines = warnings.map((w) => `  ${formatProblem(w)}`);
   return lines.length ? ["Warnings:", ...lines] : [];
 }
 

@@ -70,6 +70,20 @@ export function formatProblem(problem: Problem): string {
   return `${problem.key}: ${value ? `${value} ` : ""}${problem.message}`;
 }
 
+/**
+ * Each problem once: rules that read each fleet can find one stack-wide key wrong through several
+ * fleets in the same words (the budget's shared PgBouncer pool), and the operator changes it once.
+ */
+export function distinctProblems(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const line = `${p.severity} ${formatProblem(p)}`;
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
+}
+
 /** The error text shown to the operator: every error, then every warning, one per line. */
 export function formatProblems(problems: readonly Problem[], stack?: string): string {
   const errors = problems.filter((p) => p.severity === "error");
@@ -86,11 +100,16 @@ export function formatProblems(problems: readonly Problem[], stack?: string): st
 
 /** Thrown by parseStackConfig: carries every problem found in one pass. */
 export class ConfigError extends Error {
+  /** Every problem, each once. */
+  readonly problems: readonly Problem[];
+
   constructor(
-    readonly problems: readonly Problem[],
+    problems: readonly Problem[],
     readonly stackName?: string,
   ) {
-    super(formatProblems(problems, stackName));
+    const distinct = distinctProblems(problems);
+    super(formatProblems(distinct, stackName));
+    this.problems = distinct;
     this.name = "ConfigError";
   }
 }

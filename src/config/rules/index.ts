@@ -6,7 +6,7 @@
  * a production stack's alarms with nobody subscribed).
  */
 import type { StackBudgets } from "../../budget/budget";
-import type { Problem } from "../problems";
+import { type Problem, distinctProblems } from "../problems";
 import type { StackConfig } from "../stackConfig";
 import { connectionBudget } from "../../budget/rules";
 import { crossTierConsistency } from "./consistency";
@@ -70,7 +70,9 @@ export function checkRules(
   budgets: StackBudgets,
   options: CheckOptions = {},
 ): Problem[] {
-  return RULES.filter((rule) => !(options.databaseSetAside && READS_DATABASE.includes(rule))).flatMap(
-    (rule) => rule(config, budgets),
+  return distinctProblems(
+    RULES.filter((rule) => !(options.databaseSetAside && READS_DATABASE.includes(rule))).flatMap((rule) =>
+      rule(config, budgets),
+    ),
   );
 }
