@@ -115,15 +115,20 @@ export const DATA_TIER_RULES: Readonly<Record<string, NamingRule>> = {
  * Further names some types carry besides their own (snapshot identifiers), checked the same way.
  * Never autonamed: the program sets them or leaves them out.
  */
+/** A DB snapshot identifier's shape, whether it names a final snapshot or one to restore from (rdsSnapshots.ts). */
+export const DB_SNAPSHOT_IDENTIFIER_SHAPE = {
+  maxLength: 255,
+  ...ALNUM_HYPHEN,
+  startsWithLetter: true,
+  hyphenRules: true,
+  scope: "region",
+} as const satisfies Omit<NamingRule, "property" | "source">;
+
 export const PROPERTY_NAMING_RULES: Readonly<Record<string, readonly NamingRule[]>> = {
   "aws:rds/instance:Instance": [
     {
       property: "finalSnapshotIdentifier",
-      maxLength: 255,
-      ...ALNUM_HYPHEN,
-      startsWithLetter: true,
-      hyphenRules: true,
-      scope: "region",
+      ...DB_SNAPSHOT_IDENTIFIER_SHAPE,
       source:
         "RDS API DeleteDBInstance FinalDBSnapshotIdentifier: 1-255 letters, digits or hyphens, first a letter, no two consecutive hyphens, not ending with a hyphen",
     },
@@ -131,11 +136,7 @@ export const PROPERTY_NAMING_RULES: Readonly<Record<string, readonly NamingRule[
   "aws:elasticache/replicationGroup:ReplicationGroup": [
     {
       property: "finalSnapshotIdentifier",
-      maxLength: 255,
-      ...ALNUM_HYPHEN,
-      startsWithLetter: true,
-      hyphenRules: true,
-      scope: "region",
+      ...DB_SNAPSHOT_IDENTIFIER_SHAPE,
       source:
         "ElastiCache API DeleteReplicationGroup FinalSnapshotIdentifier (a snapshot name: letters, digits and hyphens, first a letter, no two consecutive hyphens, not ending with a hyphen)",
     },

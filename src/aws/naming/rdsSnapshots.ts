@@ -16,17 +16,13 @@
  * as a lowercase string").
  */
 import { nameProblems } from "./index";
-import { DATA_TIER_RULES } from "./dataTierRules";
-import { ALNUM_HYPHEN, type NamingRule } from "./types";
+import { DATA_TIER_RULES, DB_SNAPSHOT_IDENTIFIER_SHAPE } from "./dataTierRules";
+import type { NamingRule } from "./types";
 
 /** A manual DB snapshot's identifier. */
 export const DB_SNAPSHOT_IDENTIFIER_RULE: NamingRule = {
   property: "DBSnapshotIdentifier",
-  maxLength: 255,
-  ...ALNUM_HYPHEN,
-  startsWithLetter: true,
-  hyphenRules: true,
-  scope: "region",
+  ...DB_SNAPSHOT_IDENTIFIER_SHAPE,
   source:
     "RDS API CreateDBSnapshot DBSnapshotIdentifier: 1-255 letters, digits or hyphens, first a letter, no two consecutive hyphens, not ending with a hyphen",
 };
