@@ -23,10 +23,10 @@ import {
   expectReady,
   journal,
   nextToOutcome,
-  throughPgBouncer,
   userData,
   bootSuite,
 } from "../boot/scenarios";
+import { throughPgBouncer } from "../boot/pgbouncer";
 
 const { bootTest, boots } = bootSuite("production");
 

@@ -30,10 +30,10 @@ import {
   journal,
   nextToOutcome,
   readinessUnits,
-  throughPgBouncer,
   userData,
   bootSuite,
 } from "../boot/scenarios";
+import { throughPgBouncer } from "../boot/pgbouncer";
 import { POOL_TARGET, startFromPool, warmVersusCold } from "../boot/warm";
 
 const { bootTest, boots } = bootSuite("warm pool");
