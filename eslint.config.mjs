@@ -31,6 +31,7 @@ const ABOVE_PARTS =
  */
 const RESOURCE_MODULES = [
   "src/aws/privateBucket.ts",
+  "src/database/databaseDump.ts",
   "src/database/ownerPassword.ts",
   "src/database/postgresDatabase.ts",
   "src/edge/certificate.ts",

@@ -39,8 +39,10 @@ function program() {
     replicaBudget: mastodon.replicaBudget,
     albDnsName: mastodon.loadBalancer.dnsName,
     mediaHost: mastodon.media.aliasHost,
+    mediaBucket: mastodon.media.bucket.bucket,
     parameterPath: mastodon.parameterPrefix,
     migrationsDocument: mastodon.migrations.name,
+    drillDocument: mastodon.drill.name,
     schedulerFleet: mastodon.schedulerFleet,
     schedulerGroupUrn: scheduler?.group.urn,
     // For npm run upgrade (bin/upgrade.ts): what the last complete `pulumi up` deployed, every

@@ -23,7 +23,7 @@ export interface AwsTarget {
 }
 
 /** `aws <args> --region <region> --output json`, parsed. */
-function awsJson(region: string, args: string[]): Promise<unknown> {
+export function awsJson(region: string, args: string[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     execFile(
       "aws",
@@ -45,7 +45,7 @@ function awsJson(region: string, args: string[]): Promise<unknown> {
 }
 
 /** The one in-service instance of the scheduler's group: where the post-deployment migrations run. */
-async function schedulerInstance(w: AwsTarget): Promise<string> {
+export async function schedulerInstance(w: Pick<AwsTarget, "region" | "schedulerGroup">): Promise<string> {
   const ids = (await awsJson(w.region, [
     "autoscaling",
     "describe-auto-scaling-groups",

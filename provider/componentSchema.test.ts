@@ -159,11 +159,12 @@ test("MastodonStack: required keys, enums and descriptions as other languages se
     "scheduler",
     "fasp",
   ]);
-  // Outputs other languages can hold: strings, the budget and the migrations document (an aws resource).
+  // Outputs other languages can hold: strings, the budget and the migrations and drill documents (aws resources).
   expect(Object.keys(stack.properties).sort()).toEqual(
     [
       "albDnsName",
       "budget",
+      "drill",
       "imageRegistry",
       "mediaHost",
       "migrations",

@@ -36,10 +36,15 @@ function denyInsecureTransport(bucketArn: string) {
   };
 }
 
-/** The host-files bucket: plain HTTP refused; who reads it is said by the fleets' IAM policies. */
-export function hostFilesBucketPolicy(bucketArn: string): PolicyDocument {
+/**
+ * A private bucket whose readers IAM policies name (the host files, the database's dump): plain HTTP
+ * refused.
+ */
+export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
   return doc(denyInsecureTransport(bucketArn));
 }
+/** The host-files bucket: plain HTTP refused; who reads it is said by the fleets' IAM policies. */
+export const hostFilesBucketPolicy = tlsOnlyBucketPolicy;
 
 /** A fleet reads the host files (src/fleet/host/hostFiles.ts), nothing else of their bucket. */
 export function hostFilesReadPolicy(bucketArn: string): PolicyDocument {
@@ -225,18 +230,25 @@ export function alarmTopicPolicy(topicArn: string, accountId: string, region: st
  * group's tags (autoscaling:ResourceTag/<key>, which CompleteLifecycleAction and SetInstanceHealth
  * support: Service Authorization Reference, "Actions, resources, and condition keys for Amazon EC2
  * Auto Scaling"). `groupTags` are tags only this fleet's group carries (its fleet and its stack).
+ * `heartbeats`: its boot also records lifecycle heartbeats (a pg_dump archive's restore, which may
+ * outlast the hook's heartbeat timeout: src/database/restoreDump.ts).
  */
 export function fleetLifecyclePolicy(
   region: string,
   accountId: string,
   groupTags: Readonly<Record<string, string>>,
+  heartbeats = false,
 ): PolicyDocument {
   const keys = Object.keys(groupTags).sort();
   if (keys.length === 0) throw new Error("fleetLifecyclePolicy: without a tag it would reach every group");
   return doc({
     Sid: "OwnGroupLifecycle",
     Effect: "Allow",
-    Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"],
+    Action: [
+      "autoscaling:CompleteLifecycleAction",
+      "autoscaling:SetInstanceHealth",
+      ...(heartbeats ? ["autoscaling:RecordLifecycleActionHeartbeat"] : []),
+    ],
     Resource: `arn:aws:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/*`,
     Condition: {
       StringEquals: Object.fromEntries(keys.map((k) => [`autoscaling:ResourceTag/${k}`, groupTags[k]])),

@@ -32,8 +32,8 @@ export interface StackReplicaArgs {
 }
 
 /**
- * mastodon:database.restoreFrom: the RDS snapshot a new stack's database starts from, at its creation
- * only; exactly one key (src/database/restoreFrom.ts).
+ * mastodon:database.restoreFrom: the RDS snapshot or pg_dump archive a new stack's database starts
+ * from, at its creation only; exactly one key (src/database/restoreFrom.ts, restoreDump.ts).
  */
 export interface StackRestoreFromArgs {
   /**
@@ -43,6 +43,11 @@ export interface StackRestoreFromArgs {
   snapshot?: string;
   /** Another stack of this Pulumi project (or <project>/<stack>): its newest snapshot, by its mastodon:stack tag (@default none). */
   stack?: string;
+  /**
+   * A pg_dump 15 custom-format archive (pg_dump -Fc), a path from the project's directory: uploaded
+   * to a private bucket and restored by the scheduler's host into the empty database (@default none).
+   */
+  dump?: string;
 }
 
 /** mastodon:database */
@@ -71,7 +76,7 @@ export interface StackDatabaseArgs {
   pgbouncer?: StackPgbouncerArgs;
   /** A read replica (REPLICA_DB_*); the budget counts the same pools again against its own limit (@default none). */
   replica?: StackReplicaArgs;
-  /** The RDS snapshot the database starts from when it is created, read-only towards its source (@default none: an empty database). */
+  /** The RDS snapshot or pg_dump archive the database starts from when it is created, read-only towards its source (@default none: an empty database). */
   restoreFrom?: StackRestoreFromArgs;
 }
 

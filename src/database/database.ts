@@ -23,6 +23,8 @@ import {
   renderOneOffUnit,
 } from "../fleet/host/oneOff";
 import { MASTODON_DATABASE, programText } from "../host/programs";
+import { RESTORE_HEARTBEAT_SECONDS, RESTORE_UNHEARD_SECONDS, restoreSeconds } from "./restoreDump";
+import { LIFECYCLE_HOOK_NAME } from "../fleet/host/readiness";
 export { DATABASE_PATHS, type RailsSource } from "../fleet/host/oneOff";
 import type { BootStep } from "../fleet/host/bootStep";
 import type { UnitFile } from "../host/systemd";
@@ -68,6 +70,11 @@ export interface DatabaseHostInput {
   readonly search?: SearchAccess;
   /** The daily removal of cached remote content (retention.ts). */
   readonly retention: RetentionInput;
+  /**
+   * restoreFrom.dump: the pg_dump archive the prepare step restores into the empty database, where
+   * it is (s3://) and its size, for the step's bound (restoreDump.ts). @default none
+   */
+  readonly restore?: { readonly url: string; readonly bytes: number };
 }
 
 const VALUE = /^[^\s#]+$/;
@@ -103,6 +110,15 @@ export function renderDatabaseConfig(input: DatabaseHostInput, source: RailsSour
           ["search_unit", SEARCH_DEPLOY_UNIT],
           ...searchConfigLines(input.search),
           ["search_seconds", String(DATABASE_BOUNDS.search)],
+        ] as [string, string][])
+      : []),
+    ...(input.restore
+      ? ([
+          ["restore_program", DATABASE_PATHS.restoreProgram],
+          ["restore_url", input.restore.url],
+          ["restore_seconds", String(restoreSeconds(input.restore.bytes))],
+          ["restore_hook", LIFECYCLE_HOOK_NAME],
+          ["restore_heartbeat", String(RESTORE_HEARTBEAT_SECONDS)],
         ] as [string, string][])
       : []),
   ];
@@ -163,15 +179,18 @@ export function databaseParameterReads(input: DatabaseHostInput): string[] {
  */
 export function databasePrepareStep(input: DatabaseHostInput, pullBoundSeconds: number): BootStep {
   const b = DATABASE_BOUNDS;
+  const rest =
+    pullBoundSeconds +
+    b.role +
+    b.schema +
+    b.seeds +
+    (input.owner ? b.owner : 0) +
+    (input.search ? b.search : 0);
   return {
     argv: [DATABASE_PATHS.program, "prepare", DATABASE_PATHS.config],
-    boundSeconds:
-      pullBoundSeconds +
-      b.role +
-      b.schema +
-      b.seeds +
-      (input.owner ? b.owner : 0) +
-      (input.search ? b.search : 0),
+    boundSeconds: rest + (input.restore ? restoreSeconds(input.restore.bytes) : 0),
+    // While the archive restores, mastodon-restore keeps the launch hook waiting with heartbeats.
+    ...(input.restore && { hookSeconds: rest + RESTORE_UNHEARD_SECONDS }),
   };
 }
 

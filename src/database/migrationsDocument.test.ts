@@ -8,7 +8,7 @@ const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 
 test("the migrations document goes straight to PostgreSQL and skips post-deployment migrations only in phase pre", async () => {
   const run = await runStack("production");
-  const doc = find(run, "aws:ssm/document:Document");
+  const doc = find(run, "aws:ssm/document:Document", "mastodon-migrations");
   expect(doc.inputs["documentType"]).toBe("Command");
   const content = JSON.parse(String(doc.inputs["content"]));
   expect(content.parameters.phase.allowedValues).toEqual(expect.arrayContaining(["pre", "post"]));

@@ -15,6 +15,7 @@ import {
 } from "./restoreFrom";
 import { defaultMaxStorageGiB, postgresFamily, rdsParameters } from "./postgres";
 import { providedType, withFormerType } from "../aws/typeToken";
+import { type DatabaseDump, databaseDump } from "./databaseDump";
 
 export type { DatabaseBudgetArgs, PostgresDatabaseArgs, PostgresInstanceSize } from "./postgresDatabaseArgs";
 
@@ -25,7 +26,8 @@ export type { DatabaseBudgetArgs, PostgresDatabaseArgs, PostgresInstanceSize } f
  * optional read replica. Mastodon connects as its own role (`username`), never as the master, an
  * rds_superuser that could take the connections the budget keeps for administrators; the scheduler's
  * host makes that role from `roleSetup` at its first boot (src/database/database.ts, databaseRole.ts).
- * With `restoreFrom`, the primary starts from an RDS snapshot when it is created (restoreFrom.ts).
+ * With `restoreFrom`, the primary starts from an RDS snapshot when it is created (restoreFrom.ts),
+ * or empty with a pg_dump archive beside it for the scheduler's host to restore (databaseDump.ts).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
   /** The primary RDS instance. */
@@ -60,6 +62,8 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly adminPasswordParameterName: string;
   /** What the scheduler's host needs to make the role (src/database/database.ts); present when the budget was given. */
   public readonly roleSetup?: DatabaseRoleSetup;
+  /** restoreFrom.dump: the uploaded archive, its size and the scheduler's read policy. */
+  public readonly dump?: DatabaseDump;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -78,7 +82,10 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     if (this.masterUsername === this.username)
       throw new Error(`${name}: the app role and the RDS master user must differ (both ${this.username})`);
     // A snapshot name RDS would not take is refused here, before anything is declared.
-    const restore = args.restoreFrom && snapshotQuery(args.restoreFrom, args.scope);
+    const restore =
+      args.restoreFrom && args.restoreFrom.dump === undefined && snapshotQuery(args.restoreFrom, args.scope);
+    if (args.restoreFrom?.dump !== undefined)
+      this.dump = databaseDump(`${name}-dump`, args.restoreFrom.dump, this);
 
     // Alphanumeric: valid for RDS (no / " @ or space), and safe unquoted in .env.production, PgBouncer's
     // userlist, a pgpass line and a psql literal. The app role's resources keep the logical names they

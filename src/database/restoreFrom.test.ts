@@ -101,8 +101,8 @@ describe("refused by key, value and fix, every problem at once", () => {
   });
 
   test.each([
-    [{}, "names no snapshot: give snapshot (an identifier or ARN) or stack"],
-    [{ snapshot: "a", stack: "production" }, "gives both snapshot and stack: give one"],
+    [{}, "names nothing to restore: give snapshot (an identifier or ARN), stack"],
+    [{ snapshot: "a", stack: "production" }, "gives more than one of snapshot, stack and dump: give one"],
   ])("%j", (restoreFrom, message) => {
     const [error] = configErrors(staging(restoreFrom));
     expect(error?.key).toBe(KEY);

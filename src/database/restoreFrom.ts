@@ -4,7 +4,8 @@
  * the newest snapshot of another stack of this project: every snapshot of a stack's database
  * carries its `mastodon:stack` tag (the primary copies its tags to its snapshots, automated and
  * manual, and its final one), so the newest one carrying `<project>/<stack>/<name>` is that stack's
- * latest. A stack may name itself: its own final snapshot, after its database was deleted.
+ * latest. A stack may name itself: its own final snapshot, after its database was deleted. (Or
+ * `dump`, a pg_dump archive the scheduler's host restores into an empty database: restoreDump.ts.)
  *
  * Read-only towards the source: the program describes the snapshot (DescribeDBSnapshots, through
  * aws.rds.getSnapshot) and RDS restores a copy of it (RestoreDBInstanceFromDBSnapshot); neither writes
@@ -33,6 +34,7 @@ import { snapshotName } from "../aws/naming/rdsSnapshots";
 import { POLICY_TAGS } from "../aws/policyTags";
 import { type Problem, configKey } from "../config/problems";
 import type { StackRestoreFromArgs } from "./args";
+import { dumpFileProblems } from "./restoreDump";
 
 /**
  * Pulumi's project and stack names: 1-100 of A-Z a-z 0-9 _ . - (pulumi sdk/go/common/tokens
@@ -75,18 +77,20 @@ export const restoreFromSchema = z
     snapshot: checked(snapshotValueProblems).optional(),
     /** Another stack of this project (or <project>/<stack>): its newest snapshot. @default none */
     stack: checked(stackProblems).optional(),
+    /** A pg_dump custom-format archive, a path from the project's directory (restoreDump.ts). @default none */
+    dump: checked(dumpFileProblems).optional(),
   })
   // Only on an otherwise sound object: a misspelt key is the cause, not the missing one.
   .superRefine(
     (restore, ctx) => {
-      const given = [restore.snapshot, restore.stack].filter((v) => v !== undefined).length;
+      const given = [restore.snapshot, restore.stack, restore.dump].filter((v) => v !== undefined).length;
       if (given !== 1)
         ctx.addIssue({
           code: "custom",
           message:
             given === 0
-              ? "names no snapshot: give snapshot (an identifier or ARN) or stack (another stack of this project, whose newest snapshot is taken)"
-              : "gives both snapshot and stack: give one (snapshot names one snapshot; stack takes that stack's newest)",
+              ? "names nothing to restore: give snapshot (an identifier or ARN), stack (another stack of this project, whose newest snapshot is taken) or dump (a pg_dump archive's path)"
+              : "gives more than one of snapshot, stack and dump: give one (snapshot names one snapshot; stack takes that stack's newest; dump restores a pg_dump archive)",
         });
     },
     { when: (payload) => payload.issues.length === 0 },
@@ -147,7 +151,7 @@ export const REFUSED_SNAPSHOT = "mastodon-aws-restorefrom-refused";
  * other stack's tag). Throws on a name RDS would not take: the component refuses before it declares.
  */
 export function snapshotQuery(restore: StackRestoreFromArgs, scope: DeploymentIdentity): SnapshotQuery {
-  if (restore.snapshot !== undefined && restore.stack === undefined) {
+  if (restore.snapshot !== undefined && restore.stack === undefined && restore.dump === undefined) {
     const named = snapshotName(restore.snapshot);
     if ("problems" in named)
       throw new Error(
@@ -166,7 +170,7 @@ export function snapshotQuery(restore: StackRestoreFromArgs, scope: DeploymentId
       notFound: `Look it up where the stack deploys (aws rds describe-db-snapshots --db-snapshot-identifier ${restore.snapshot}${named.kind === "automated" ? " --snapshot-type automated" : ""}); another account's snapshot must be shared with this one and named by its ARN`,
     };
   }
-  if (restore.stack !== undefined && restore.snapshot === undefined) {
+  if (restore.stack !== undefined && restore.snapshot === undefined && restore.dump === undefined) {
     const problems = stackProblems(restore.stack);
     if (problems.length)
       throw new Error(`restoreFrom.stack ${JSON.stringify(restore.stack)} ${problems.join("; ")}`);
@@ -183,7 +187,7 @@ export function snapshotQuery(restore: StackRestoreFromArgs, scope: DeploymentId
       notFound: `No snapshot in this account and Region carries the tag ${POLICY_TAGS.stack}=${tag} (aws rds describe-db-snapshots --query "DBSnapshots[?TagList[?Key=='${POLICY_TAGS.stack}' && Value=='${tag}']].DBSnapshotIdentifier"): take one of that stack's database, or name one with restoreFrom.snapshot`,
     };
   }
-  throw new Error("restoreFrom: give exactly one of snapshot and stack");
+  throw new Error("restoreFrom: give exactly one of snapshot, stack and dump");
 }
 
 /** What the program reads of aws.rds.getSnapshot's answer (DescribeDBSnapshots' DBSnapshot). */

@@ -15,7 +15,7 @@
  * attributes, memberships and ownerships the new stack's, load no schema, seed nothing, keep every
  * row, and leave the app role able to read and write every table.
  */
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
@@ -24,8 +24,6 @@ import { DEFAULTS } from "../vocabulary/defaults";
 import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
 import { stackConfig } from "../../test/helpers";
 import {
-  DATABASE_PROGRAM,
-  POSTGRES_BIN,
   type Postgres,
   RDS_MASTER_SQL,
   isRoot,
@@ -35,7 +33,14 @@ import {
   tempDir,
   testDatabaseConfig,
 } from "../../test/real/servers";
-import { AWS, PODMAN, SYSTEMCTL } from "../../test/real/databaseStandIns";
+import {
+  type DatabaseRun,
+  type DatabaseRunPlace,
+  databaseRunPlace,
+  putParameter,
+  railsRuns,
+  runDatabaseProgram,
+} from "../../test/real/databaseRun";
 
 jest.setTimeout(180000);
 const RUN_TIMEOUT_MS = 150000;
@@ -69,11 +74,7 @@ const DRILL = stackSide(
 );
 
 const dir = tempDir("mastodon-restored-");
-const bin = path.join(dir, "bin");
-const ssm = path.join(dir, "ssm");
-const logs = path.join(dir, "logs");
-const tmp = path.join(dir, "tmp");
-const CALLS = path.join(logs, "calls.log");
+let place: DatabaseRunPlace;
 let pg: Postgres;
 let ca: string;
 
@@ -93,70 +94,20 @@ function hostFiles(side: typeof SOURCE): string {
   const file = path.join(dir, `${side.stack}.conf`);
   const conf = testDatabaseConfig({ pg, role: side.role, roleSql, envFile, caFile: ca, owner: side.owner });
   fs.writeFileSync(file, conf, { mode: 0o600 });
-  for (const [name, value] of [
-    [side.role.adminPasswordParameter, side.admin],
-    [side.role.appPasswordParameter, side.app],
-    [side.owner.passwordParameter, "not-yet-created"],
-  ] as const) {
-    fs.mkdirSync(path.dirname(path.join(ssm, name)), { recursive: true });
-    fs.writeFileSync(path.join(ssm, name), `${value}\n`);
-  }
+  putParameter(place, side.role.adminPasswordParameter, side.admin);
+  putParameter(place, side.role.appPasswordParameter, side.app);
+  putParameter(place, side.owner.passwordParameter, "not-yet-created");
   return file;
 }
 
-interface Run {
-  readonly status: number | null;
-  readonly stderr: string;
-  /** Each stand-in call: program, then its arguments. */
-  readonly calls: string[][];
-}
-
-function prepare(config: string): Promise<Run> {
-  fs.rmSync(CALLS, { force: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/bash", [DATABASE_PROGRAM, "prepare", config], {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        PATH: `${bin}:${POSTGRES_BIN}:${process.env["PATH"] ?? "/usr/bin:/bin"}`,
-        FAKE_SSM: ssm,
-        FAKE_LOG: logs,
-        TMPDIR: tmp,
-      },
-    });
-    let stderr = "";
-    child.stdout.on("data", (d) => (stderr += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), RUN_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("close", (status) => {
-      clearTimeout(timer);
-      const calls = fs.existsSync(CALLS)
-        ? fs
-            .readFileSync(CALLS, "utf8")
-            .split("\n")
-            .filter((l) => l !== "")
-            .map((l) => l.split("\t"))
-        : [];
-      // No password of either stack reaches the output or a command line.
-      for (const secret of [SOURCE.admin, SOURCE.app, DRILL.admin, DRILL.app]) {
-        expect(stderr).not.toContain(secret);
-        expect(calls.flat().join(" ")).not.toContain(secret);
-      }
-      resolve({ status, stderr, calls });
-    });
-  });
-}
-
-/** The Rails commands a run had podman play, as `bundle exec` got them, with their -e values. */
-const railsRuns = (run: Run) =>
-  run.calls
-    .filter((c) => c[0] === "podman")
-    .map((c) => ({
-      command: c.slice(c.indexOf("bundle") + 2).join(" "),
-      env: c.flatMap((a, i) => (c[i - 1] === "-e" ? [a] : [])),
-    }));
+/** No password of either stack reaches the output or a command line. */
+const prepare = (config: string): Promise<DatabaseRun> =>
+  runDatabaseProgram(
+    place,
+    ["prepare", config],
+    [SOURCE.admin, SOURCE.app, DRILL.admin, DRILL.app],
+    RUN_TIMEOUT_MS,
+  );
 
 async function superuser(sql: string): Promise<any[]> {
   const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: DATABASE });
@@ -208,14 +159,8 @@ let drillConfig: string;
 let snapshot: Awaited<ReturnType<typeof contents>>;
 
 beforeAll(async () => {
-  for (const d of [bin, ssm, logs, tmp]) fs.mkdirSync(d, { recursive: true });
+  place = databaseRunPlace(dir);
   fs.chmodSync(dir, 0o755);
-  for (const [name, text] of [
-    ["aws", AWS],
-    ["podman", PODMAN],
-    ["systemctl", SYSTEMCTL],
-  ] as const)
-    fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
   ({ ca } = makeTestCertificates(dir));
   for (const f of ["server.key", "server.crt"]) {
     fs.chmodSync(path.join(dir, f), 0o600);

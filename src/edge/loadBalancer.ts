@@ -4,6 +4,7 @@ import { fitLogicalName } from "../aws/naming";
 import { DEFAULTS, STREAMING_PATHS } from "../vocabulary/defaults";
 import { albLogBucketPolicy } from "../aws/policies";
 import { dnsValidatedCertificate } from "./certificate";
+import { LISTENER_RULE_PRIORITIES } from "./rules";
 import { privateBucket } from "../aws/privateBucket";
 import { providedType, withFormerType } from "../aws/typeToken";
 
@@ -158,7 +159,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       `${name}-streaming`,
       {
         listenerArn: this.httpsListener.arn,
-        priority: 10,
+        priority: LISTENER_RULE_PRIORITIES.streaming,
         conditions: [{ pathPattern: { values: [...STREAMING_PATHS] } }],
         actions: [
           {

@@ -46,6 +46,13 @@ export const edgeConsistency: Rule = (config) => {
 };
 
 /**
+ * The HTTPS listener's rules, by priority (Elastic Load Balancing API Reference, CreateRule,
+ * Priority: 1-50000, unique per listener, the lowest evaluated first); requests no rule matches go
+ * to the default action, Puma. Their paths do not overlap, so the order only keeps them apart.
+ */
+export const LISTENER_RULE_PRIORITIES = { streaming: 10, legacySystemPaths: 20 } as const;
+
+/**
  * The ALB reaches every mastodon-streaming@ port through one target group per port, joined in one
  * weighted forward action, which takes at most 5 target groups (src/edge/loadBalancer.ts). Equal
  * weights spread load evenly only if every streaming host runs the same number of processes.

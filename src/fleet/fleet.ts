@@ -37,10 +37,15 @@ export interface FleetArgs extends FleetVolumeArgs {
   userData: pulumi.Input<string>;
   /**
    * The launch hook's heartbeat timeout: the boot's own bound (src/fleet/host/readiness.ts,
-   * lifecycleHeartbeatSeconds of the steps userData runs). `pulumi up` waits for the group's
-   * capacity this long plus a launch. (@default 7200, AWS's longest)
+   * lifecycleHeartbeatSeconds of the steps userData runs). (@default 7200, AWS's longest)
    */
   launchHeartbeatSeconds?: pulumi.Input<number>;
+  /**
+   * The longest the boot may hold the launch hook, a step that records heartbeats at its full bound
+   * (readiness.ts, launchWaitSeconds): `pulumi up` waits for the group's capacity this long plus a
+   * launch. (@default launchHeartbeatSeconds)
+   */
+  launchWaitSeconds?: pulumi.Input<number>;
   /**
    * The group of the host that prepares the database (the scheduler's fleet; src/database/database.ts).
    * This group is created only once that group has its host InService, so no host of this fleet
@@ -74,6 +79,11 @@ export interface FleetArgs extends FleetVolumeArgs {
    * may read (whether it exists) and write that one parameter. (@default none)
    */
   ownerPasswordParameterArn?: pulumi.Input<string>;
+  /**
+   * The database's pg_dump archive's read policy (JSON), for the fleet that restores it
+   * (the scheduler's, with mastodon:database.restoreFrom.dump): no other fleet may read it. (@default none)
+   */
+  databaseDumpPolicy?: pulumi.Input<string>;
   /** Image source official with a pull-through cache: the role's ECR pull policy (JSON). (@default none) */
   pullPolicy?: pulumi.Input<string>;
   /** Tags on every instance, e.g. the stack that owns it. (@default {}) */
@@ -236,7 +246,9 @@ export class Fleet extends pulumi.ComponentResource {
           : { launchTemplate }),
         targetGroupArns,
         // The provider's default is 10 minutes, shorter than a first boot: the boot's own bound.
-        waitForCapacityTimeout: heartbeat.apply((h) => `${capacityWaitSeconds(h)}s`),
+        waitForCapacityTimeout: pulumi
+          .output(args.launchWaitSeconds ?? heartbeat)
+          .apply((wait) => `${capacityWaitSeconds(wait)}s`),
         initialLifecycleHooks: groupLifecycleHooks(fleet, heartbeat),
         ...(warmPool && { warmPool }),
         healthCheckType: targetGroupArns.length ? "ELB" : "EC2",

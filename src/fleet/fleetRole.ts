@@ -25,6 +25,7 @@ export interface FleetRoleArgs {
   readonly pullPolicy?: pulumi.Input<string>;
   readonly adminPasswordParameterArn?: pulumi.Input<string>;
   readonly ownerPasswordParameterArn?: pulumi.Input<string>;
+  readonly databaseDumpPolicy?: pulumi.Input<string>;
 }
 
 /** What the role's policies are scoped by, besides the fleet's args. */
@@ -42,7 +43,8 @@ export interface FleetRoleContext {
  * A fleet's instance role and profile (src/fleet/fleet.ts): Session Manager instead of SSH, the
  * parameters its hosts read (each by name: a host running only the streaming server reads no Rails
  * secret), the media bucket where the fleet touches media, the host files, the image
- * registry's pull-through cache, the database's passwords on the scheduler's fleet, its own log
+ * registry's pull-through cache, the database's passwords (and a pg_dump archive to restore) on the
+ * scheduler's fleet, its own log
  * group, metrics in the Mastodon namespace, and the lifecycle actions of its own group.
  */
 export function fleetRole(
@@ -108,6 +110,8 @@ export function fleetRole(
       },
       parent,
     );
+  if (args.databaseDumpPolicy)
+    new aws.iam.RolePolicy(`${name}-db-dump`, { role: role.id, policy: args.databaseDumpPolicy }, parent);
   new aws.iam.RolePolicy(
     `${name}-logs`,
     { role: role.id, policy: ctx.logGroupArn.apply((arn) => JSON.stringify(fleetLogsPolicy(arn))) },
@@ -122,9 +126,10 @@ export function fleetRole(
     `${name}-lifecycle`,
     {
       role: role.id,
-      policy: pulumi
-        .all([ctx.region, ctx.accountId])
-        .apply(([r, account]) => JSON.stringify(fleetLifecyclePolicy(r, account, ctx.tags))),
+      policy: pulumi.all([ctx.region, ctx.accountId]).apply(([r, account]) =>
+        // The restore of a pg_dump archive keeps the launch hook waiting with heartbeats.
+        JSON.stringify(fleetLifecyclePolicy(r, account, ctx.tags, args.databaseDumpPolicy !== undefined)),
+      ),
     },
     parent,
   );

@@ -18,7 +18,11 @@ import { BOOT_PATHS } from "../host/boot";
 import {
   INSTALL_CLOUDWATCH_AGENT,
   MASTODON_METRICS,
+  MASTODON_METRICS_CLOUDWATCH,
+  MASTODON_METRICS_SOURCES,
   MASTODON_DATABASE,
+  MASTODON_RESTORE,
+  MASTODON_DRAIN,
   MASTODON_IMAGE_ROOT,
   MASTODON_REDIS_VOLUME,
   MASTODON_SEARCH_USER,
@@ -31,6 +35,7 @@ import { USER_DATA_LIMIT_BYTES } from "./userData";
 import { fleetArtifacts } from "../cli/fleetArtifacts";
 import { DATABASE_PATHS } from "../database/database";
 import { REDIS_VOLUME_PATHS } from "../redis/redisVolume";
+import { DRAIN_UNIT, READINESS_PATHS } from "./host/readiness";
 import { type HostFileArgs, type HostFilesArgs, HostFiles } from "./hostFiles";
 import { type MockRun, runUnderMocks } from "../testing/mocks";
 import { STACKS, all, arnOf, find, resolve, runStack, stateOf } from "../../test/helpers";
@@ -42,13 +47,23 @@ test("the secrets renderer, the logs agent's installer, the collector and the da
     [BOOT_PATHS.renderer, programText(RENDER_SECRETS), "mastodon-render-secrets"],
     [CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "mastodon-install-cloudwatch-agent"],
     [METRICS_PATHS.program, programText(MASTODON_METRICS), "mastodon-metrics"],
+    // The collector's modules, beside it: imported, never run.
+    [METRICS_PATHS.sources, programText(MASTODON_METRICS_SOURCES), "mastodon_metrics_sources.py", "0644"],
+    [
+      METRICS_PATHS.cloudwatch,
+      programText(MASTODON_METRICS_CLOUDWATCH),
+      "mastodon_metrics_cloudwatch.py",
+      "0644",
+    ],
     [DATABASE_PATHS.program, programText(MASTODON_DATABASE), "mastodon-database"],
+    [DATABASE_PATHS.restoreProgram, programText(MASTODON_RESTORE), "mastodon-restore"],
     [SEARCH_USER_PATHS.program, programText(MASTODON_SEARCH_USER), "mastodon-search-user"],
     [IMAGE_ROOT_PROGRAM, programText(MASTODON_IMAGE_ROOT), "mastodon-image-root"],
     [REDIS_VOLUME_PATHS.program, programText(MASTODON_REDIS_VOLUME), "mastodon-redis-volume"],
-  ].map(([path, content, name]) => {
+    [READINESS_PATHS.drain, programText(MASTODON_DRAIN), "mastodon-drain"],
+  ].map(([path, content, name, mode = "0755"]) => {
     const sha256 = createHash("sha256").update(content!).digest("hex");
-    return { path, mode: "0755", content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
+    return { path, mode, content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
   });
   expect(HOST_FILES).toEqual(expected);
 });
@@ -102,7 +117,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     for (const fleet of fleetArtifacts(run.resources)) {
       const doc = parse(fleet.userData) as { write_files: { path: string; content: string }[] };
       for (const f of HOST_FILES) expect(doc.write_files.some((w) => w.content === f.content)).toBe(false);
-      // Every host fetches the installer; the collector where the host publishes (its timer is there);
+      // Every host fetches the installer; the collector and its modules where the host publishes (its timer is there);
       // the database's program on the host that prepares the database.
       const publishes = "mastodon-metrics.timer" in fleet.units;
       const prepares = DATABASE_PATHS.config in fleet.files;
@@ -110,12 +125,18 @@ describe.each(STACKS)("stack %s", (stack) => {
       const makesSearchUser = SEARCH_USER_PATHS.role in fleet.files;
       // The on-host Redis's host: the persistent store's volume program (its unit is there).
       const mountsVolume = REDIS_VOLUME_PATHS.unit in fleet.units;
+      // A host running Sidekiq: the drain (its unit is there).
+      const drains = DRAIN_UNIT in fleet.units;
+      // The archive's restore where the database's config names it (no shipped stack has one).
+      const restores = fleet.files[DATABASE_PATHS.config]?.includes("restore_program ") ?? false;
       const wanted = HOST_FILES.filter(
         (f) =>
-          (f.path !== METRICS_PATHS.program || publishes) &&
+          (!f.path.startsWith(METRICS_PATHS.dir) || publishes) &&
           (f.path !== DATABASE_PATHS.program || prepares) &&
           (f.path !== SEARCH_USER_PATHS.program || makesSearchUser) &&
-          (f.path !== REDIS_VOLUME_PATHS.program || mountsVolume),
+          (f.path !== REDIS_VOLUME_PATHS.program || mountsVolume) &&
+          (f.path !== READINESS_PATHS.drain || drains) &&
+          (f.path !== DATABASE_PATHS.restoreProgram || restores),
       );
       expect(doc.write_files.find((f) => f.path === HOST_FILES_CHECKSUMS)!.content).toBe(
         wanted.map((f) => `${f.sha256}  ${f.path}\n`).join(""),

@@ -7,7 +7,7 @@ import { providedType, withFormerType } from "../aws/typeToken";
 
 /** A program the hosts fetch; its object key holds the SHA-256 of its content (src/fleet/host/hostFiles.ts). */
 export interface HostFileArgs {
-  /** Where the host installs it, e.g. /usr/local/sbin/mastodon-metrics. */
+  /** Where the host installs it, e.g. /usr/local/lib/mastodon-metrics/mastodon-metrics. */
   path: string;
   /** Its octal mode on the host, e.g. "0755". */
   mode: string;

@@ -82,9 +82,10 @@ case "$1 $2" in
     exec /usr/bin/python3 "$FAKE_DIR/ssm-get-parameters.py" "$FAKE_DIR/parameters.json" "$@" ;;
   "autoscaling complete-lifecycle-action" | "autoscaling set-instance-health") ;;
   "s3 cp")
-    # S3 as the HostFiles objects hold them: $FAKE_DIR/s3/<bucket>/<key>; the last argument is where to.
+    # S3 as the HostFiles objects hold them: $FAKE_DIR/s3/<bucket>/<key>; the last argument is where to,
+    # its directory made as the AWS CLI makes it (its DirectoryCreatorSubscriber).
     for a in "$@"; do case "$a" in s3://*) src="\${a#s3://}" ;; esac; dest="$a"; done
-    cp "$FAKE_DIR/s3/$src" "$dest" ;;
+    mkdir -p "\${dest%/*}" && cp "$FAKE_DIR/s3/$src" "$dest" ;;
   *) echo "stand-in aws: unexpected $*" >&2; exit 2 ;;
 esac
 `,
@@ -410,12 +411,17 @@ const stepOf = (b: Boot, program: string) => b.steps.find((s) => s.argv[0] === p
 test("a failing SSM read is retried: the render recovers, the units come up, and the group hears CONTINUE", async () => {
   const b = await boot({ ssmFailures: 1 });
   expect(b.steps.map((s) => [s.argv[0], s.status])).toEqual([
-    // The secrets renderer, the logs agent's installer and the collector from the host-files
-    // bucket, their digests, their mode.
+    // The secrets renderer, the logs agent's installer, the collector and its two modules from the
+    // host-files bucket, their digests, their modes (0755, then the modules' 0644).
     ["/usr/bin/aws", 0],
     ["/usr/bin/aws", 0],
+    ["/usr/bin/aws", 0],
+    ["/usr/bin/aws", 0],
+    ["/usr/bin/aws", 0],
+    // The drain (the host runs Sidekiq), fetched with them.
     ["/usr/bin/aws", 0],
     ["/usr/bin/sha256sum", 0],
+    ["/usr/bin/chmod", 0],
     ["/usr/bin/chmod", 0],
     ["/usr/bin/curl", 0],
     ["/usr/bin/install", 0],
@@ -484,6 +490,26 @@ test("a failing SSM read is retried: the render recovers, the units come up, and
     HOST_FILES.find((f) => f.path === METRICS_PATHS.program)!.content,
   );
   expect(fs.statSync(collector).mode & 0o777).toBe(0o755);
+  // Its modules beside it, 0644: as installed, it imports them (no CONFIG: its usage, exit 2).
+  for (const installed of [METRICS_PATHS.sources, METRICS_PATHS.cloudwatch]) {
+    const file = path.join(b.root, installed.slice(1));
+    expect(fs.readFileSync(file, "utf8")).toBe(HOST_FILES.find((f) => f.path === installed)!.content);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+  }
+  const usage = spawnSync("/usr/bin/python3", [collector], { encoding: "utf8" });
+  expect([usage.status, usage.stderr]).toEqual([2, expect.stringContaining("mastodon-metrics.py CONFIG")]);
+  expect(fs.readdirSync(path.dirname(collector)).sort()).toEqual(
+    [METRICS_PATHS.program, METRICS_PATHS.sources, METRICS_PATHS.cloudwatch]
+      .map((p) => path.basename(p))
+      .sort(),
+  );
+  // The drain, fetched beside mastodon-ready and the library they source (from the user-data), runs
+  // from there: no CONFIG is its usage (exit 2), so it found its library.
+  const installed = (p: string) => path.join(b.root, p.slice(1));
+  expect(fs.statSync(installed(READINESS_PATHS.drain)).mode & 0o777).toBe(0o755);
+  expect(fs.statSync(installed(READINESS_PATHS.library)).mode & 0o777).toBe(0o644);
+  const drainUsage = spawnSync(installed(READINESS_PATHS.drain), [], { encoding: "utf8" });
+  expect([drainUsage.status, drainUsage.stderr]).toEqual([2, "usage: mastodon-drain CONFIG\n"]);
   // The queue collector's Redis URL, filled in a file of its own that only root (systemd) reads.
   const metricsEnv = path.join(b.root, "etc/mastodon/metrics.env");
   expect(fs.readFileSync(metricsEnv, "utf8")).toContain(
@@ -552,8 +578,9 @@ test("readiness stopped by systemd (TimeoutStartSec's SIGTERM) still ends in ABA
 
 test("an SSM read that never succeeds stops the boot after its attempts, and OnFailure sends ABANDON", async () => {
   const b = await boot({ ssmFailures: 100, retryAttempts: 3 });
-  // The host files (5 steps), the CA bundle and the two installs, then the renderer fails.
-  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  // The host files (9 steps, the drain's fetch among them), the CA bundle and the two installs, then
+  // the renderer fails.
+  expect(b.steps.map((s) => s.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   expect(ssmReads(b)).toHaveLength(3);
   const render = stepOf(b, BOOT_PATHS.renderer)!;
   expect(render.stderr.split("\n").filter(Boolean)).toEqual([
@@ -645,6 +672,9 @@ test("readiness refuses a config it cannot follow, before calling anything", () 
   fs.writeFileSync(script, host().files.find((f) => f.path === READINESS_PATHS.program)!.content, {
     mode: 0o755,
   });
+  // The library it sources from its own directory, as the host has it beside it.
+  const library = host().files.find((f) => f.path === READINESS_PATHS.library)!;
+  fs.writeFileSync(path.join(dir, path.basename(library.path)), library.content, { mode: 0o644 });
   const config = path.join(dir, "readiness.conf");
   fs.writeFileSync(config, "region us-east-1\nhook h\nunit a.service\nbogus 1\n");
   const r = spawnSync(script, [config], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
@@ -658,8 +688,8 @@ test("a host file altered in the bucket fails the boot at the digest check: noth
   const check = b.steps.at(-1)!;
   expect(check.argv).toEqual(["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS]);
   expect(check.status).not.toBe(0);
-  // Every object was altered: the real sha256sum counts them all.
-  expect(check.stderr + "").toMatch(/WARNING: 3 computed checksums did NOT match/);
+  // Every object was altered (the drain's too): the real sha256sum counts them all.
+  expect(check.stderr + "").toMatch(/WARNING: 6 computed checksums did NOT match/);
   expect(b.systemctl).toEqual([]);
   expect(completions(b)).toEqual([lifecycle("ABANDON")]);
 }, 60000);

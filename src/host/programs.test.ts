@@ -25,19 +25,28 @@ import {
   INSTALL_CLOUDWATCH_AGENT,
   INSTALL_SSM_AGENT,
   MASTODON_METRICS,
+  MASTODON_METRICS_CLOUDWATCH,
+  MASTODON_METRICS_SOURCES,
   MASTODON_DATABASE,
+  MASTODON_RESTORE,
+  MASTODON_DRILL,
+  MASTODON_DRAIN,
+  MASTODON_LIFECYCLE,
   MASTODON_POOL,
   MASTODON_IMAGE_ROOT,
   MASTODON_REDIS_VOLUME,
   MASTODON_SEARCH_USER,
   PROGRAM_FOLDERS,
+  PROGRAM_MODULES,
   programPath,
   programText,
   type Program,
   REDIS_HOST_SETUP,
   RENDER_SECRETS,
+  SHELL_LIBRARIES,
 } from "./programs";
-import { BOOT_UNIT, MASTODON_READY, READINESS_PATHS } from "../fleet/host/readiness";
+import { BOOT_UNIT, DRAIN_UNIT, MASTODON_READY, READINESS_PATHS, WATCH_UNIT } from "../fleet/host/readiness";
+import { POOL_PATHS } from "../fleet/host/warmPoolUnits";
 import { SELF_MANAGED_PATHS, renderSelfManagedUserData } from "../redis/redisServer";
 import { requireProgram } from "../../test/real/servers";
 import { ROOT, cloudConfig, stackConfig } from "../../test/helpers";
@@ -59,6 +68,8 @@ test("each part's files/ folder holds the programs the renderers name, where PRO
   expect(files).toEqual(
     [
       MASTODON_READY,
+      MASTODON_DRAIN,
+      MASTODON_LIFECYCLE,
       MASTODON_POOL,
       REDIS_HOST_SETUP,
       RENDER_SECRETS,
@@ -66,18 +77,87 @@ test("each part's files/ folder holds the programs the renderers name, where PRO
       INSTALL_SSM_AGENT,
       INSTALL_CLOUDWATCH_AGENT,
       MASTODON_METRICS,
+      MASTODON_METRICS_SOURCES,
+      MASTODON_METRICS_CLOUDWATCH,
       MASTODON_DATABASE,
+      MASTODON_RESTORE,
+      MASTODON_DRILL,
       MASTODON_IMAGE_ROOT,
       MASTODON_REDIS_VOLUME,
       MASTODON_SEARCH_USER,
     ].sort(),
   );
-  for (const f of files) expect(fs.statSync(programPath(f)).mode & 0o111).not.toBe(0);
+  // A program is run, so executable; a module is imported by a program beside it, never run;
+  // likewise a shell library is sourced.
+  for (const f of files)
+    expect([f, (fs.statSync(programPath(f)).mode & 0o111) !== 0]).toEqual([
+      f,
+      !PROGRAM_MODULES.includes(f) && !SHELL_LIBRARIES.includes(f),
+    ]);
 });
+
+test.each(PROGRAM_MODULES)("%s is imported by a program in its folder, which runs from there", (mod) => {
+  const python = requireProgram("/usr/bin/python3");
+  const folder = path.join(ROOT, PROGRAM_FOLDERS[mod]);
+  const name = mod.replace(/\.py$/, "");
+  const importers = files.filter(
+    (f) =>
+      PROGRAM_FOLDERS[f] === PROGRAM_FOLDERS[mod] &&
+      !PROGRAM_MODULES.includes(f) &&
+      new RegExp(`^(from ${name} import|import ${name}\\b)`, "m").test(programText(f)),
+  );
+  expect(importers).not.toEqual([]);
+  // Without arguments each prints its usage (exit 2), so its imports resolved; and leaves no __pycache__.
+  for (const program of importers) {
+    const r = spawnSync(python, [programPath(program)], { encoding: "utf8", cwd: os.tmpdir() });
+    expect([program, r.status, r.stderr]).toEqual([program, 2, expect.stringMatching(/^\S/)]);
+  }
+  expect(fs.readdirSync(folder).filter((f) => f === "__pycache__")).toEqual([]);
+});
+
+test.each(SHELL_LIBRARIES)(
+  "%s is sourced from their own directory by programs in its folder, never run",
+  (lib) => {
+    const text = programText(lib);
+    // A library: no interpreter line, its shell told to shellcheck.
+    expect(text.split("\n")[0]).toBe("# shellcheck shell=bash");
+    const line = `# shellcheck source-path=SCRIPTDIR source=${lib}\nsource "$(dirname "\${BASH_SOURCE[0]}")/${lib}"\n`;
+    const users = files.filter(
+      (f) => PROGRAM_FOLDERS[f] === PROGRAM_FOLDERS[lib] && programText(f).includes(line),
+    );
+    expect(users.sort()).toEqual([MASTODON_DRAIN, MASTODON_POOL, MASTODON_READY].sort());
+    // Laid out as on a host (no .sh, beside the library), each runs from there: no argument is its
+    // usage (exit 2). Without the library beside it, it stops before doing anything.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-lib-"));
+    try {
+      for (const f of users)
+        fs.writeFileSync(path.join(dir, f.replace(/\.sh$/, "")), programText(f), { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, lib), text, { mode: 0o644 });
+      for (const f of users) {
+        const r = spawnSync(path.join(dir, f.replace(/\.sh$/, "")), [], {
+          encoding: "utf8",
+          cwd: os.tmpdir(),
+        });
+        expect([f, r.status, r.stderr]).toEqual([f, 2, expect.stringMatching(/^usage: mastodon-/)]);
+      }
+      fs.rmSync(path.join(dir, lib));
+      for (const f of users) {
+        const r = spawnSync(path.join(dir, f.replace(/\.sh$/, "")), [], {
+          encoding: "utf8",
+          cwd: os.tmpdir(),
+        });
+        expect([f, r.status, r.stderr]).toEqual([f, 1, expect.stringContaining(`${lib}: No such file`)]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test.each(withExt(".sh"))("shellcheck finds nothing in %s", (file) => {
   const shellcheck = requireProgram("/usr/bin/shellcheck");
-  const r = spawnSync(shellcheck, [programPath(file)], {
+  // -x: it follows a program's `source` of a library (SHELL_LIBRARIES) and checks them together.
+  const r = spawnSync(shellcheck, ["-x", programPath(file)], {
     encoding: "utf8",
   });
   expect(r.stdout + r.stderr).toBe("");
@@ -162,6 +242,29 @@ test("a fleet host gets the readiness program byte for byte, and the secret rend
   const ready = doc.write_files.find((f) => f.path === READINESS_PATHS.program)!;
   expect(ready.content).toBe(fs.readFileSync(programPath(MASTODON_READY), "utf8"));
   expect(ready.permissions).toBe("0755");
+  // The library it sources from its own directory, beside it (and beside mastodon-pool, on a warm
+  // pool host), byte for byte and not executable; the drain (this host runs Sidekiq) beside them, a
+  // host file: fetched and checked before the boot enables it.
+  const written = (p: string) => doc.write_files.find((f) => f.path === p);
+  expect([written(READINESS_PATHS.library)?.content, written(READINESS_PATHS.library)?.permissions]).toEqual([
+    programText(MASTODON_LIFECYCLE),
+    "0644",
+  ]);
+  const drain = HOST_FILES.find((f) => f.path === READINESS_PATHS.drain)!;
+  expect([drain.content, drain.mode]).toEqual([programText(MASTODON_DRAIN), "0755"]);
+  expect(written(READINESS_PATHS.drain)).toBeUndefined();
+  expect(written(HOST_FILES_CHECKSUMS)!.content).toContain(`${drain.sha256}  ${READINESS_PATHS.drain}\n`);
+  expect(
+    new Set(
+      [READINESS_PATHS.program, READINESS_PATHS.drain, POOL_PATHS.program].map((p) => path.posix.dirname(p)),
+    ),
+  ).toEqual(new Set([path.posix.dirname(READINESS_PATHS.library)]));
+  expect(path.posix.basename(READINESS_PATHS.library)).toBe(MASTODON_LIFECYCLE);
+  // The watch runs mastodon-ready --watch, the drain mastodon-drain, both on the readiness config.
+  const exec = (unit: string) =>
+    host.units.find((u) => u.name === unit)!.content.match(/^ExecStart=.*$/m)?.[0];
+  expect(exec(WATCH_UNIT)).toBe(`ExecStart=${READINESS_PATHS.program} --watch ${READINESS_PATHS.config}`);
+  expect(exec(DRAIN_UNIT)).toBe(`ExecStart=${READINESS_PATHS.drain} ${READINESS_PATHS.config}`);
   // Both run as steps of the boot unit (src/fleet/host/readiness.ts), readiness last but for the watch.
   const boot = host.units.find((u) => u.name === BOOT_UNIT)!.content;
   expect(boot).toContain(`\nExecStart=${BOOT_PATHS.renderer} ${BOOT_PATHS.manifest}\n`);

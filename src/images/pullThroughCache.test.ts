@@ -52,7 +52,9 @@ describe("staging through the cache", () => {
   });
 
   test("the migrations document's default image is the cached release", () => {
-    const doc = JSON.parse(String(find(run, "aws:ssm/document:Document").inputs["content"]));
+    const doc = JSON.parse(
+      String(find(run, "aws:ssm/document:Document", "mastodon-migrations").inputs["content"]),
+    );
     expect(doc.parameters.image.default).toBe(
       "123456789012.dkr.ecr.us-east-1.amazonaws.com/mastodon-aws-staging-mastodon/mastodon/mastodon:v4.6.5",
     );

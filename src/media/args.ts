@@ -30,6 +30,17 @@ export interface StackMediaArgs {
   versioning?: boolean;
   /** Where CloudFront serves media from (@default "PriceClass_100"). */
   priceClass?: PriceClass;
+  /**
+   * Keep a source install's media URLs (https://<web domain>/system/...) working: the ALB redirects
+   * /system/* to the media host, which reads the key without /system (@default false).
+   */
+  legacySystemPaths?: boolean;
+}
+
+/** MediaStorage's legacySystemPaths: where the web domain's /system/* requests arrive. */
+export interface MediaLegacySystemPathsArgs {
+  /** The web domain's HTTPS listener, which redirects /system/* to the media host. */
+  listenerArn: pulumi.Input<string>;
 }
 
 /** mastodon:retention: what the scheduler's host removes of cached remote content, daily. */

@@ -5,7 +5,14 @@ import { DEFAULTS } from "../vocabulary/defaults";
 import { type Env, s3Env } from "../host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../aws/policies";
 import { dnsValidatedCertificate } from "../edge/certificate";
-import type { PriceClass } from "./args";
+import type { MediaLegacySystemPathsArgs, PriceClass } from "./args";
+import { LISTENER_RULE_PRIORITIES } from "../edge/rules";
+import {
+  LEGACY_SYSTEM_FUNCTION_CODE,
+  LEGACY_SYSTEM_FUNCTION_RUNTIME,
+  LEGACY_SYSTEM_PATTERN,
+  legacySystemRedirect,
+} from "./legacyPaths";
 import { privateBucket } from "../aws/privateBucket";
 import { providedType, withFormerType } from "../aws/typeToken";
 
@@ -25,6 +32,11 @@ export interface MediaStorageArgs {
   priceClass?: PriceClass;
   /** Deletion protection for the bucket (Pulumi `protect`). (@default false) */
   protect?: boolean;
+  /**
+   * Keep a source install's media URLs (https://<web domain>/system/<key>) working: the listener
+   * redirects /system/* here, and a CloudFront Function reads <key> (@default none).
+   */
+  legacySystemPaths?: MediaLegacySystemPathsArgs;
 }
 
 /**
@@ -120,6 +132,16 @@ export class MediaStorage extends pulumi.ComponentResource {
         : this.requestCertificate(name, args.customDomain, args.zoneId as string)
       : undefined;
     const originId = "media-bucket";
+    const behavior = {
+      targetOriginId: originId,
+      viewerProtocolPolicy: "redirect-to-https",
+      allowedMethods: ["GET", "HEAD", "OPTIONS"],
+      cachedMethods: ["GET", "HEAD"],
+      compress: true,
+      cachePolicyId: CACHING_OPTIMIZED_POLICY_ID,
+      responseHeadersPolicyId: headers.id,
+    };
+    const legacy = args.legacySystemPaths && this.legacySystemFunction(name);
     this.distribution = new aws.cloudfront.Distribution(
       `${name}-cdn`,
       {
@@ -132,15 +154,18 @@ export class MediaStorage extends pulumi.ComponentResource {
         origins: [
           { originId, domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: oac.id },
         ],
-        defaultCacheBehavior: {
-          targetOriginId: originId,
-          viewerProtocolPolicy: "redirect-to-https",
-          allowedMethods: ["GET", "HEAD", "OPTIONS"],
-          cachedMethods: ["GET", "HEAD"],
-          compress: true,
-          cachePolicyId: CACHING_OPTIMIZED_POLICY_ID,
-          responseHeadersPolicyId: headers.id,
-        },
+        defaultCacheBehavior: behavior,
+        // mastodon:media.legacySystemPaths: /system/<key> reads <key> (./legacyPaths.ts). Only these
+        // requests run the function, which CloudFront bills per invocation (Amazon CloudFront pricing).
+        ...(legacy && {
+          orderedCacheBehaviors: [
+            {
+              ...behavior,
+              pathPattern: LEGACY_SYSTEM_PATTERN,
+              functionAssociations: [{ eventType: "viewer-request", functionArn: legacy.arn }],
+            },
+          ],
+        }),
         restrictions: { geoRestriction: { restrictionType: "none" } },
         viewerCertificate: certificateArn
           ? {
@@ -167,6 +192,19 @@ export class MediaStorage extends pulumi.ComponentResource {
     );
 
     this.aliasHost = args.customDomain ? pulumi.output(args.customDomain) : this.distribution.domainName;
+    if (args.legacySystemPaths) {
+      // The web domain's HTTPS listener answers /system/* with a permanent redirect to the media host.
+      new aws.lb.ListenerRule(
+        `${name}-system-paths`,
+        {
+          listenerArn: args.legacySystemPaths.listenerArn,
+          priority: LISTENER_RULE_PRIORITIES.legacySystemPaths,
+          conditions: [{ pathPattern: { values: [LEGACY_SYSTEM_PATTERN] } }],
+          actions: [{ type: "redirect", redirect: this.aliasHost.apply(legacySystemRedirect) }],
+        },
+        parent,
+      );
+    }
     this.accessPolicy = this.bucket.arn.apply((arn) => JSON.stringify(mediaAccessPolicy(arn)));
     const region = aws.getRegionOutput({}, parent).region;
     this.env = pulumi
@@ -177,6 +215,24 @@ export class MediaStorage extends pulumi.ComponentResource {
       aliasHost: this.aliasHost,
       distributionId: this.distribution.id,
     });
+  }
+
+  /**
+   * The function that takes /system off the URI, published to its LIVE stage (a cache behavior takes
+   * only a published function: CloudFront API Reference, PublishFunction). Autonamed: function names
+   * are unique per account.
+   */
+  private legacySystemFunction(name: string): aws.cloudfront.Function {
+    return new aws.cloudfront.Function(
+      fitLogicalName("aws:cloudfront/function:Function", name, "system-paths"),
+      {
+        runtime: LEGACY_SYSTEM_FUNCTION_RUNTIME,
+        comment: "Mastodon media: /system/<key> (a source install's URL) reads <key>",
+        code: LEGACY_SYSTEM_FUNCTION_CODE,
+        publish: true,
+      },
+      { parent: this },
+    );
   }
 
   /** CloudFront reads certificates only from us-east-1, whatever the stack's region. */

@@ -4,23 +4,13 @@
  * CLI, npm, shred) that record what they are given. Each secret reaches `pulumi config set --secret`
  * exactly, through its standard input; and the values it set are a config the stack accepts.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createHash } from "crypto";
 import { configProblems, withConfig } from "../../test/helpers";
 import { vapidKeysFromPrivate } from "./vapid";
-
-const README = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
-
-/** The first sh block of the README's section `heading`. */
-function commandsOf(heading: string): string {
-  const section = README.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
-  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error(`no sh block under "## ${heading}"`);
-  return block;
-}
+import { type Call, PULUMI_RECORDER, recorder, runRecorded, shBlocksOf } from "../../test/readmeCommands";
 
 const seeded = (seed: string) => createHash("sha512").update(seed).digest();
 const vapid = vapidKeysFromPrivate(seeded("readme vapid").subarray(0, 32).toString("base64"));
@@ -49,67 +39,28 @@ const ENV_PRODUCTION = [
   "",
 ].join("\n");
 
-/** A command that records its arguments (one per line) and, for `pulumi config set <key>`, its standard input. */
-const recorder = (name: string, extra = "") => `#!/bin/bash
-n=$(ls "$RECORD" | wc -l)
-printf '%s\\n' ${name} "$@" > "$RECORD/$(printf %03d "$n").args"
-${extra}
-`;
-
-interface Call {
-  readonly args: string[];
-  readonly stdin?: string;
-}
-
 let calls: Call[];
 let status: number | null;
 let stderr: string;
 let dir: string;
+let work: string;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mastodon-moving-"));
-  const bin = path.join(dir, "bin");
-  const record = path.join(dir, "record");
-  const work = path.join(dir, "work");
-  for (const d of [bin, record, work]) fs.mkdirSync(d);
   const fixture = path.join(dir, "env.production");
   fs.writeFileSync(fixture, ENV_PRODUCTION);
-  const stand = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), body, { mode: 0o755 });
-  // scp old-host:<path> <file>: the old host's file arrives.
-  stand("scp", recorder("scp", `cp "$FIXTURE" "$2"`));
-  // pulumi config set ... <key>: the value comes on standard input.
-  stand(
-    "pulumi",
-    recorder(
-      "pulumi",
-      `if [ "$1 $2" = "config set" ] && [[ "\${@: -1}" == mastodon:* ]]; then cat > "$RECORD/$(printf %03d "$n").stdin"; fi`,
-    ),
-  );
-  stand("npm", recorder("npm"));
-  stand("shred", recorder("shred", `[ "$1" = "-u" ] && rm -- "$2"`));
-  const run = spawnSync(
-    "bash",
-    ["--norc", "-euo", "pipefail", "-c", commandsOf("Moving an existing instance here")],
+  ({ status, stderr, calls, work } = runRecorded(
+    dir,
+    shBlocksOf("Moving an existing instance here")[0]!,
     {
-      cwd: work,
-      stdio: ["ignore", "pipe", "pipe"],
-      encoding: "utf8",
-      env: { PATH: `${bin}:${process.env["PATH"] ?? "/usr/bin:/bin"}`, RECORD: record, FIXTURE: fixture },
+      // scp old-host:<path> <file>: the old host's file arrives.
+      scp: recorder("scp", `cp "$FIXTURE" "$2"`),
+      pulumi: PULUMI_RECORDER,
+      npm: recorder("npm"),
+      shred: recorder("shred", `[ "$1" = "-u" ] && rm -- "$2"`),
     },
-  );
-  status = run.status;
-  stderr = run.stderr;
-  calls = fs
-    .readdirSync(record)
-    .filter((f) => f.endsWith(".args"))
-    .sort()
-    .map((f) => {
-      const stdinFile = path.join(record, f.replace(/\.args$/, ".stdin"));
-      return {
-        args: fs.readFileSync(path.join(record, f), "utf8").trimEnd().split("\n"),
-        ...(fs.existsSync(stdinFile) && { stdin: fs.readFileSync(stdinFile, "utf8") }),
-      };
-    });
+    { FIXTURE: fixture },
+  ));
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -123,7 +74,7 @@ test("the commands run to the end, in order: the file copied, each value set, th
     "npm run plan",
     "pulumi preview",
   ]);
-  expect(fs.readdirSync(path.join(dir, "work"))).toEqual([]);
+  expect(fs.readdirSync(work)).toEqual([]);
 });
 
 test("each secret goes to `pulumi config set --secret --path` through standard input, exactly as dotenv reads it", () => {

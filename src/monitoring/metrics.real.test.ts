@@ -479,7 +479,10 @@ test("one run's peak memory, measured: the collector's row in the memory table h
     PYTHON,
     [
       "-c",
-      "import runpy, sys; sys.argv = sys.argv[1:]; code = 0\n" +
+      "import os, runpy, sys; sys.argv = sys.argv[1:]; code = 0\n" +
+        // As `python3 PROGRAM` has it: the program's own directory, where its modules are, first on
+        // sys.path (run_path does not put it there).
+        "sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[0])))\n" +
         "try:\n  runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n  code = e.code\n" +
         // VmHWM: this process's own peak (getrusage's ru_maxrss keeps the forking parent's across exec).
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0], file=sys.stderr)\n" +

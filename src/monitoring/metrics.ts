@@ -1,7 +1,8 @@
 /**
  * What the hosts publish to CloudWatch once a minute, and how (pure): the metric names every alarm,
  * panel and scaling policy reads, the collector's per-host config, and its units (a oneshot service
- * and the timer that starts it). The collector is src/monitoring/files/mastodon-metrics.py.
+ * and the timer that starts it). The collector is src/monitoring/files/mastodon-metrics.py, with its
+ * modules beside it (mastodon_metrics_sources.py, mastodon_metrics_cloudwatch.py).
  *
  * Who publishes what:
  * - the Sidekiq backlog (per queue size and latency, the retry, dead and scheduled sets, and per
@@ -47,8 +48,21 @@ export type MetricKey = keyof typeof METRICS;
 /** The timer's period: CloudWatch's standard resolution, and the granularity of every alarm on these. */
 export const METRICS_PERIOD_SECONDS = 60;
 
+/**
+ * The collector's own directory: the program and the modules it imports, which Python finds in the
+ * program's directory (the first entry of sys.path), so they are installed together and not in
+ * /usr/local/sbin. The unit runs the program through /usr/bin/python3; nothing runs it by name.
+ */
+const METRICS_DIR = "/usr/local/lib/mastodon-metrics/";
+
 export const METRICS_PATHS = {
-  program: "/usr/local/sbin/mastodon-metrics",
+  /** Every file in it is the collector's: a host fetches them all where it publishes, or none. */
+  dir: METRICS_DIR,
+  program: `${METRICS_DIR}mastodon-metrics`,
+  /** The collectors (src/monitoring/files/mastodon_metrics_sources.py). */
+  sources: `${METRICS_DIR}mastodon_metrics_sources.py`,
+  /** IMDS credentials, SigV4 and PutMetricData (src/monitoring/files/mastodon_metrics_cloudwatch.py). */
+  cloudwatch: `${METRICS_DIR}mastodon_metrics_cloudwatch.py`,
   config: "/etc/mastodon/metrics.json",
   /** SIDEKIQ_REDIS_URL for the queue collector: filled at boot, read by systemd only (root, 0600). */
   env: "/etc/mastodon/metrics.env",

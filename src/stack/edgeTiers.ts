@@ -73,6 +73,9 @@ export function edgeTiers(
       versioning: config.media.versioning,
       priceClass: config.media.priceClass,
       protect: production,
+      ...(config.media.legacySystemPaths && {
+        legacySystemPaths: { listenerArn: loadBalancer.httpsListener.arn },
+      }),
     },
     { parent },
   );

@@ -20,6 +20,7 @@ import type { Tiers } from "./tiers";
 export interface FleetLaunch {
   readonly userData: string;
   readonly launchHeartbeatSeconds: number;
+  readonly launchWaitSeconds: number;
   readonly parameterNames: readonly string[];
 }
 
@@ -54,10 +55,23 @@ export function fleetLaunch(
       input.hostFilesBucket,
       db.port,
       // pulumi.all takes tuples of 8 at most: the tiers only some hosts have, as one.
-      pulumi.all([pulumi.output(tiers.search?.access), onHostRedisInput(tiers.config.redis.onHost, tiers)]),
+      pulumi.all([
+        pulumi.output(tiers.search?.access),
+        onHostRedisInput(tiers.config.redis.onHost, tiers),
+        pulumi.output(db.dump?.url),
+      ]),
     ])
     .apply(
-      ([env, primaryHost, replicaHost, region, registry, bucket, port, [search, redis]]): FleetLaunch => {
+      ([
+        env,
+        primaryHost,
+        replicaHost,
+        region,
+        registry,
+        bucket,
+        port,
+        [search, redis, dumpUrl],
+      ]): FleetLaunch => {
         const pooler = tiers.config.database.pooler;
         const base = {
           fleet,
@@ -84,12 +98,14 @@ export function fleetLaunch(
                   }),
                 ...(search && { search }),
                 retention: config.retention,
+                ...(dumpUrl && db.dump && { restore: { url: dumpUrl, bytes: db.dump.bytes } }),
               },
             }),
         };
         const launch = (host: FleetLaunch): FleetLaunch => ({
           userData: host.userData,
           launchHeartbeatSeconds: host.launchHeartbeatSeconds,
+          launchWaitSeconds: host.launchWaitSeconds,
           parameterNames: host.parameterNames,
         });
         switch (pooler) {

@@ -39,6 +39,7 @@ import { MastodonSecrets } from "./secrets";
 import type { SearchDomain } from "../search/searchDomain";
 import type { Translation } from "../translation/translation";
 import { migrationsDocument } from "./migrationsDocument";
+import { drillDocument } from "./drillDocument";
 import { stackEnv } from "./stackEnv";
 import { stackFleets } from "./stackFleets";
 import { stackMonitoring } from "./stackMonitoring";
@@ -47,7 +48,6 @@ import { stackTiers } from "./stackTiers";
 import { validateStackArgs } from "./stackInputs";
 
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-
 /**
  * The arguments of a whole Mastodon deployment: the keys of the `mastodon:` stack config (README,
  * "Config reference"), so a platform engineer can pass an object built in code, from any Pulumi
@@ -108,7 +108,6 @@ export interface MastodonStackOptions extends pulumi.ComponentResourceOptions {
 }
 
 const PARTS = new WeakMap<MastodonStack, StackParts>();
-
 /**
  * One Mastodon instance: validates its config (every problem at once, before any resource is
  * declared), computes the connection budget and composes the tiers.
@@ -118,6 +117,8 @@ export class MastodonStack extends pulumi.ComponentResource {
   public readonly parameterPrefix: string;
   /** The SSM document that runs the migrations (README: upgrade runbook). */
   public readonly migrations: aws.ssm.Document;
+  /** The SSM document that runs the restore drill's checks (docs/drill.md). */
+  public readonly drill: aws.ssm.Document;
   /** The fleet whose single host runs the scheduler and the migrations. */
   public readonly schedulerFleet: string;
   /** Image source official: the Rails release image the hosts run, for one-off commands (@default none for AMI sources). */
@@ -259,13 +260,12 @@ export class MastodonStack extends pulumi.ComponentResource {
       parent: this,
     });
     this.migrations = migrationsDocument(name, database, images.releaseImage, this, search !== undefined);
+    this.drill = drillDocument(name, this);
     this.schedulerFleet = config.schedulerFleet as string;
     const monitoring = stackMonitoring(name, scope, tiers, validated, fleetComponents, this);
     const budget = pulumi.output(asConnectionBudget(validated.budget));
     const replicaBudget = pulumi.output(validated.replicaBudget);
-    this.albDnsName = loadBalancer.dnsName;
-    this.mediaHost = media.aliasHost;
-    this.budget = budget;
+    [this.albDnsName, this.mediaHost, this.budget] = [loadBalancer.dnsName, media.aliasHost, budget];
     PARTS.set(this, {
       validated,
       network,

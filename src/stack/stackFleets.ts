@@ -69,6 +69,7 @@ export function stackFleets(input: StackFleetsInput): Fleet[] {
         associatePublicIp: network.fleetsNeedPublicIp,
         userData: launch.userData,
         launchHeartbeatSeconds: launch.launchHeartbeatSeconds,
+        launchWaitSeconds: launch.launchWaitSeconds,
         // Its hosts read these SSM parameters, each by name, and its role no other.
         parameterNames: launch.apply((l) => [...l.parameterNames]),
         ...(schemaFromGroup && { schemaFromGroup }),
@@ -76,6 +77,7 @@ export function stackFleets(input: StackFleetsInput): Fleet[] {
         // The scheduler's host prepares the database (the RDS master's password) and the owner.
         ...(fleet.servesScheduler && { adminPasswordParameterArn: database.adminPasswordParameter.arn }),
         ...(fleet.servesScheduler && owner && { ownerPasswordParameterArn: owner.arn }),
+        ...(fleet.servesScheduler && database.dump && { databaseDumpPolicy: database.dump.readPolicy }),
         ...(images.pullPolicy && { pullPolicy: images.pullPolicy }),
         targetGroupArns: fleetTargetGroups(fleet, loadBalancer),
         parameterPath: parameterPrefix,

@@ -29,6 +29,7 @@ import {
   getRolesAnswer,
 } from "./fake/account";
 import { type AccountNames, TakenNames } from "./fake/names";
+import { ListenerPriorities } from "./fake/listenerRules";
 import { SERVICE_ANSWERS } from "./fake/serviceAnswers";
 import { type FakeDbSnapshot, getSnapshotAnswer } from "./fake/snapshots";
 import { type Answer, type Ctx, FAKE_ACCOUNT, type State, hex } from "./fake/shapes";
@@ -182,6 +183,7 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
   const names = new Map<string, CheckedName>();
   const answers = new Map<string, { id: string | undefined; state: State }>();
   const taken = new TakenNames(options.deployment ?? "", options.accountNames);
+  const priorities = new ListenerPriorities();
   // The account's service-linked roles: those it had, then those the run creates.
   const serviceLinkedRoles = accountServiceLinkedRoles(options.serviceLinkedRoles);
   // Explicit providers (e.g. the us-east-1 one for CloudFront's certificate) decide the region.
@@ -253,7 +255,9 @@ export function fakeCloud(region: string, options: FakeCloudOptions = {}): FakeC
           source: inputRule.source,
           kind: "input",
         });
-      const refused = accountRefusal(args.type, inputs, serviceLinkedRoles);
+      const refused =
+        accountRefusal(args.type, inputs, serviceLinkedRoles) ??
+        priorities.claim(args.type, args.name, inputs);
       if (refused)
         refuse({
           property: refused.property,

@@ -7,10 +7,18 @@ const record = (program: string) =>
   `{ printf ${program}; printf '\\t%s' "$@"; printf '\\n'; } >>"$FAKE_LOG/calls.log"`;
 
 export const AWS = `#!/bin/sh
-# aws stand-in: ssm get-parameter from files under $FAKE_SSM (NAME holds the value, NAME.version the
-# version once a put-parameter wrote one: 1 before, as for the stack's placeholder); put-parameter
-# records its --cli-input-json file and makes the next version.
+# aws stand-in: s3 cp of an object under $FAKE_S3; ssm get-parameter from files under $FAKE_SSM
+# (NAME holds the value, NAME.version the version once a put-parameter wrote one: 1 before, as for
+# the stack's placeholder); put-parameter records its --cli-input-json file and makes the next version;
+# a lifecycle heartbeat is recorded only.
 ${record("aws")}
+# s3 cp s3://BUCKET/KEY FILE: the object from $FAKE_S3/BUCKET/KEY, as the CLI fails on a missing one.
+if [ "$1 $2" = "s3 cp" ]; then
+  for a; do from=\${to:-}; to=$a; done
+  case "$from" in s3://*) ;; *) echo "aws stand-in: s3 cp from $from" >&2; exit 252 ;; esac
+  cp "$FAKE_S3/\${from#s3://}" "$to" 2>/dev/null || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key not found" >&2; exit 1; }
+  exit 0
+fi
 command="$1 $2" name= query= input=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +32,7 @@ version() { cat "$FAKE_SSM$1.version" 2>/dev/null || echo 1; }
 case "$command $query" in
   "ssm get-parameter Parameter.Value") exec cat "$FAKE_SSM$name" ;;
   "ssm get-parameter Parameter.Version") version "$name" ;;
+  "autoscaling record-lifecycle-action-heartbeat ") ;;
   "ssm put-parameter ")
     { cat "$input"; echo; } >>"$FAKE_LOG/put-parameter.log"
     name=$(sed -n 's/.*"Name":"\\([^"]*\\)".*/\\1/p' "$input")

@@ -1,6 +1,6 @@
 /**
  * Instance metadata (IMDSv2) as an Auto Scaling group member sees it, for the host programs that
- * read it (mastodon-ready's drain, mastodon-pool): a token first, then the instance id, the group's
+ * read it (mastodon-drain, mastodon-pool): a token first, then the instance id, the group's
  * name tag and the target lifecycle state, which the test changes as the group would.
  */
 import * as http from "http";

@@ -27,7 +27,7 @@ import { promisify } from "util";
 import { type DatabaseHostInput, renderDatabaseConfig } from "../../src/database/database";
 import { type DatabaseRoleSetup, renderRoleSetupSql } from "../../src/database/databaseRole";
 import { DATABASE_PATHS } from "../../src/fleet/host/oneOff";
-import { MASTODON_DATABASE, programPath } from "../../src/host/programs";
+import { MASTODON_DATABASE, MASTODON_RESTORE, programPath } from "../../src/host/programs";
 import { MASTODON_PATHS } from "../../src/fleet/host/units";
 
 const execFileAsync = promisify(execFile);
@@ -380,6 +380,8 @@ export interface TestDatabaseConfig {
   readonly owner?: DatabaseHostInput["owner"];
   /** Mastodon's OpenSearch user (src/search/searchUser.ts): search_* lines as rendered, not relocated. */
   readonly search?: DatabaseHostInput["search"];
+  /** restoreFrom.dump's archive: restore_* lines, the program relocated to the package's file. */
+  readonly restore?: DatabaseHostInput["restore"];
 }
 
 /**
@@ -396,6 +398,7 @@ export function testDatabaseConfig(input: TestDatabaseConfig): string {
       role: input.role,
       ...(input.owner && { owner: input.owner }),
       ...(input.search !== undefined && { search: input.search }),
+      ...(input.restore && { restore: input.restore }),
       retention: { mediaDays: 7, previewCardsDays: 7 },
     },
     { kind: "image", image: TEST_IMAGE },
@@ -409,6 +412,9 @@ export function testDatabaseConfig(input: TestDatabaseConfig): string {
       MASTODON_PATHS.rdsCaBundle,
       input.caFile ?? path.join(path.dirname(input.roleSql), "no-ca.crt"),
     ],
+    ...(input.restore && {
+      restore_program: [DATABASE_PATHS.restoreProgram, programPath(MASTODON_RESTORE)] as [string, string],
+    }),
   };
   const lines = rendered.split("\n");
   for (const [key, [from, to]] of Object.entries(relocate)) {

@@ -14,6 +14,7 @@
  */
 import { createHash } from "crypto";
 import { DATA_TIER_RULES, PROPERTY_NAMING_RULES } from "./dataTierRules";
+import { EDGE_NAMING_RULES } from "./edgeRules";
 import { OTHER_RULES } from "./otherRules";
 import { WAF_NAMING_RULES } from "./wafRules";
 import type { AutonameOptions, NamingRule } from "./types";
@@ -33,6 +34,7 @@ export const NAMING_RULES: Readonly<Record<string, NamingRule | null>> = {
   ...DATA_TIER_RULES,
   ...OTHER_RULES,
   ...WAF_NAMING_RULES,
+  ...EDGE_NAMING_RULES,
 };
 
 /** The naming rule of a type: a rule, null (AWS assigns an id), or undefined (not in the table). */

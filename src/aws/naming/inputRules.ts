@@ -5,6 +5,7 @@
  * plan lists every refusal at once.
  */
 import type { InputRule } from "./types";
+import { EDGE_INPUT_RULES } from "./edgeRules";
 import { WAF_INPUT_RULES } from "./wafRules";
 
 /**
@@ -146,6 +147,7 @@ const WARM_POOL_RULES: readonly InputRule[] = [
 
 export const INPUT_RULES: Readonly<Record<string, readonly InputRule[]>> = {
   ...WAF_INPUT_RULES,
+  ...EDGE_INPUT_RULES,
   "aws:autoscaling/group:Group": [
     {
       property: "instanceMaintenancePolicy",

@@ -50,6 +50,12 @@ export const mediaSchema = z.strictObject({
   priceClass: z
     .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
     .default(DEFAULTS.media.priceClass),
+  /**
+   * Keep a source install's media URLs working (https://<web domain>/system/..., other servers hold
+   * them): the ALB redirects /system/* to the media host, whose CloudFront Function reads the key
+   * without /system (docs/moving-media.md). @default false
+   */
+  legacySystemPaths: z.boolean().default(false),
 });
 
 export const loadBalancerSchema = z.strictObject({

@@ -4,62 +4,54 @@
 #   mastodon-database prepare CONFIG    the first boot step before any Mastodon unit starts:
 #                                       1. the app's role, as the RDS master (role_sql: LOGIN, its
 #                                          connection limit, owner of the database and of public);
-#                                       2. the schema: an empty database gets Mastodon's schema
+#                                       2. with restore_url, into a database without Mastodon's
+#                                          schema: a pg_dump archive (restore_program CONFIG);
+#                                       3. the schema: an empty database gets Mastodon's schema
 #                                          (rails db:schema:load), one that has it gets its pending
 #                                          pre-deployment migrations (rails db:migrate with
 #                                          SKIP_POST_DEPLOYMENT_MIGRATIONS set);
-#                                       3. Mastodon's seeds (rails db:seed), only while the web app
-#                                          (the superapp of db/seeds/01_web_app.rb, which nothing else
-#                                          makes) is missing: a database that holds data is never
-#                                          seeded again;
-#                                       4. the owner account (owner_username), once: created with
+#                                       4. Mastodon's seeds (rails db:seed), only while the web app
+#                                          (the superapp of db/seeds/01_web_app.rb) is missing;
+#                                       5. the owner account (owner_username), once: created with
 #                                          tootctl, its first password put into an SSM SecureString
-#                                          (owner_password_parameter, which the stack declares with a
-#                                          placeholder), never printed;
-#                                       5. Mastodon's OpenSearch user (search_program), then the search
+#                                          (owner_password_parameter, declared with a placeholder);
+#                                       6. Mastodon's OpenSearch user (search_program), then the search
 #                                          indices (search_unit) in the background while no post exists.
 #   mastodon-database role CONFIG       step 1 alone.
 #   mastodon-database run CONFIG ARG... a one-off Rails command (ARG... after `bundle exec`) for an
-#                                       operator (the README), straight to PostgreSQL; the timers'
-#                                       tootctl runs in sandboxed units (core/host/oneOff.ts).
+#                                       operator, straight to PostgreSQL (the timers' tootctl runs
+#                                       in sandboxed units).
 #
-# Every step is idempotent: a second run on a prepared database creates, loads and seeds nothing.
-# The one-offs connect straight to PostgreSQL (DB_HOST and DB_PORT override .env.production, which
-# points at PgBouncer on pooled hosts): migrations take locks and use session features transaction
-# pooling would break. They count against the budget's admin headroom, below the role's limit.
+# Every step is idempotent: a second run on a prepared database restores, loads and seeds nothing.
+# The one-offs connect straight to PostgreSQL (DB_HOST and DB_PORT override .env.production's
+# PgBouncer): migrations take locks and use session features transaction pooling would break. They
+# count against the budget's admin headroom, below the role's limit.
 #
 # CONFIG (core/host/database.ts renders it) has one "key value" per line:
 #   region R                     the instance's region (SSM)
-#   db_host H, db_port P         the primary, straight (not PgBouncer)
-#   db_name N                    the database
+#   db_host H, db_port P, db_name N   the primary, straight (not PgBouncer), and the database
 #   master_user U, app_user U    the RDS master and the role Mastodon connects as
-#   admin_password_parameter P   SSM SecureString: the master's password
-#   app_password_parameter P     SSM SecureString: the app role's password (DB_PASS)
+#   admin_password_parameter P, app_password_parameter P   SSM SecureStrings: the master's
+#                                password, the app role's (DB_PASS)
 #   role_sql PATH                the role's SQL (core/host/databaseRole.ts renderRoleSetupSql)
-#   ssl_mode M                   libpq's sslmode (verify-full against ca_bundle)
-#   ca_bundle PATH               the RDS CA bundle
+#   ssl_mode M, ca_bundle PATH   libpq's sslmode (verify-full against the RDS CA bundle ca_bundle)
 #   env_file PATH                the host's rendered .env.production
-#   image REF                    the release image (podman); absent: the host's own installation
-#   images_unit UNIT             the unit that pulls the image (started and waited for first)
-#   live DIR, bundle PATH        the host's installation (without image)
+#   image REF, images_unit UNIT  the release image (podman), the unit that pulls it; or none and:
+#   live DIR, bundle PATH        the host's installation
 #   owner_username U, owner_email E, owner_password_parameter P   the owner account (optional)
 #   search_unit UNIT             the unit that runs tootctl search deploy (optional)
 #   search_program PATH, search_* ...  Mastodon's OpenSearch user (mastodon-search-user reads them)
+#   restore_program PATH, restore_* ...  the archive (optional; mastodon-restore reads them)
 #
 # Passwords never reach a command line, the journal or a file that outlives the run: the master's
 # goes to libpq through a PGPASSFILE (mode 0600, removed on exit), the app role's only as a
 # SCRAM-SHA-256 verifier on psql's stdin, the owner's from tootctl's output to SSM on the CLI's stdin.
 set -euo pipefail
 
-readonly AWS_CALL_SECONDS=30
-readonly AWS_ATTEMPTS=5
-
+readonly AWS_CALL_SECONDS=30 AWS_ATTEMPTS=5
 log() { printf 'mastodon-database: %s\n' "$*" >&2; }
 
-usage() {
-  echo "usage: mastodon-database prepare|role CONFIG | mastodon-database run CONFIG ARG..." >&2
-  exit 2
-}
+usage() { echo "usage: mastodon-database prepare|role CONFIG | mastodon-database run CONFIG ARG..." >&2; exit 2; }
 
 [ "$#" -ge 2 ] || usage
 mode=$1
@@ -73,7 +65,7 @@ esac
 [ -r "$config" ] || { log "cannot read $config"; exit 2; }
 
 declare -A conf=()
-readonly KEYS=" region db_host db_port db_name master_user app_user admin_password_parameter app_password_parameter role_sql ssl_mode ca_bundle env_file image images_unit live bundle owner_username owner_email owner_password_parameter search_unit search_program search_url search_api search_master_user search_master_password_parameter search_app_user search_app_password_parameter search_role search_role_file search_seconds "
+readonly KEYS=" region db_host db_port db_name master_user app_user admin_password_parameter app_password_parameter role_sql ssl_mode ca_bundle env_file image images_unit live bundle owner_username owner_email owner_password_parameter search_unit search_program search_url search_api search_master_user search_master_password_parameter search_app_user search_app_password_parameter search_role search_role_file search_seconds restore_program restore_url restore_seconds restore_hook restore_heartbeat "
 while read -r key value; do
   case "$key" in
     "" | "#"*) continue ;;
@@ -158,6 +150,13 @@ role() {
   verifier=$(printf '%s' "$app_password" | python3 -c "$SCRAM_PY")
   { printf "\\\\set app_password_verifier '%s'\n" "$verifier"; cat "${conf[role_sql]}"; } | master_psql
   log "role ${conf[app_user]} is set up"
+}
+
+# The archive (restore_url), only into a database without Mastodon's schema.
+restore() {
+  [ "$(ask -c "SELECT to_regclass('public.schema_migrations') IS NULL")" = t ] ||
+    { log "the database has a schema: the archive is not restored again"; return 0; }
+  "${conf[restore_program]:?restore_url needs restore_program}" "$config"
 }
 
 # A one-off Rails command: `bundle exec ARG...` in the release image, or in the host's installation.
@@ -278,6 +277,7 @@ case "$mode" in
       done
     fi
     role
+    if [ -n "${conf[restore_url]:-}" ]; then restore; fi
     schema
     if [ -n "${conf[owner_username]:-}" ]; then owner; fi
     # While the database holds no post, tootctl search deploy creates the indices and has next to

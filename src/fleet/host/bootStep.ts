@@ -11,6 +11,12 @@ export interface BootStep {
   readonly boundSeconds: number;
   /** A wait that ends at the latest when the host has been up this long, then boundSeconds. @default none */
   readonly untilUptimeSeconds?: number;
+  /**
+   * What the step adds to the launch hook's heartbeat timeout, when for part of its bound it records
+   * lifecycle heartbeats itself (RecordLifecycleActionHeartbeat restarts the timeout): at most
+   * boundSeconds (readiness.ts, lifecycleHeartbeatSeconds). @default boundSeconds
+   */
+  readonly hookSeconds?: number;
 }
 
 /**
@@ -38,4 +44,9 @@ export function execLine(argv: readonly string[]): string {
  */
 export function bootTimeoutSeconds(steps: readonly BootStep[]): number {
   return steps.reduce((sum, s) => Math.max(sum, s.untilUptimeSeconds ?? 0) + s.boundSeconds, 0);
+}
+
+/** As bootTimeoutSeconds, each step counting what it adds to the launch hook's heartbeat timeout. */
+export function hookTimeoutSeconds(steps: readonly BootStep[]): number {
+  return bootTimeoutSeconds(steps.map((s) => ({ ...s, boundSeconds: s.hookSeconds ?? s.boundSeconds })));
 }

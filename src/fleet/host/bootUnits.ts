@@ -1,8 +1,8 @@
 /**
  * A fleet host's boot as systemd units (pure): the oneshot that runs the steps and ends with
  * readiness, its OnFailure= companion that abandons the launch, the watch and the drain that follow
- * (mastodon-ready's loops), and the commands cloud-init's runcmd starts the boot with. What the
- * lifecycle action is and what readiness checks is readiness.ts.
+ * (mastodon-ready --watch's loop, mastodon-drain's), and the commands cloud-init's runcmd starts
+ * the boot with. What the lifecycle action is and what readiness checks is readiness.ts.
  *
  * Why a systemd oneshot rather than cloud-init's runcmd: cloud-init runs runcmd as one sh script
  * without `set -e` (a failed step does not stop the next: the units would start on a missing
@@ -70,14 +70,14 @@ export function renderBootUnits(
   const watch = readinessLoopUnit(
     WATCH_UNIT,
     "Mastodon watch: mark the instance Unhealthy when its services stay down",
-    "--watch",
+    [READINESS_PATHS.program, "--watch", READINESS_PATHS.config],
     READINESS.watchIntervalSeconds,
   );
   // The drain signals Sidekiq's processes (another user's) and stops mastodon.target through systemd.
   const drain = readinessLoopUnit(
     DRAIN_UNIT,
     "Mastodon drain: quiet Sidekiq and let its jobs finish when the group terminates the host",
-    "--drain",
+    [READINESS_PATHS.drain, READINESS_PATHS.config],
     DRAIN.intervalSeconds,
   );
   return [boot, abandon, watch, ...(opts.drain ? [drain] : [])];
@@ -108,11 +108,16 @@ export function stepsUnit(name: string, description: string, steps: readonly Boo
 }
 
 /**
- * A unit that runs mastodon-ready in one of its loops (`--watch`, `--drain`) for as long as the host
+ * A unit that runs `argv` (mastodon-ready --watch, mastodon-drain) for as long as the host
  * runs, after mastodon.target: root with its capabilities (it marks the instance's health, signals
  * Mastodon's processes, stops units), the system read-only but /etc and /var, a private /tmp.
  */
-function readinessLoopUnit(name: string, description: string, mode: string, restartSec: number): UnitFile {
+function readinessLoopUnit(
+  name: string,
+  description: string,
+  argv: readonly string[],
+  restartSec: number,
+): UnitFile {
   return {
     name,
     content: renderUnit({
@@ -122,7 +127,7 @@ function readinessLoopUnit(name: string, description: string, mode: string, rest
       ],
       service: [
         ["Type", "simple"],
-        ["ExecStart", execLine([READINESS_PATHS.program, mode, READINESS_PATHS.config])],
+        ["ExecStart", execLine(argv)],
         ["Restart", "on-failure"],
         ["RestartSec", restartSec],
         ["NoNewPrivileges", "true"],

@@ -1,5 +1,5 @@
 /**
- * The drain (mastodon-ready --drain, src/fleet/host/files/mastodon-ready.sh) against real Sidekiq
+ * The drain (mastodon-drain, src/fleet/host/files/mastodon-drain.sh) against real Sidekiq
  * (Debian's 6.4) running a job that holds until the test releases it: while the group keeps the
  * instance InService nothing happens; once its target lifecycle state turns Terminated the drain
  * quiets Sidekiq (its process title says "stopping"), waits while the job runs, and only when it
@@ -10,11 +10,11 @@
  * CLI (scripts that record their arguments). Nothing is timed: each step waits for what the previous
  * one must have caused.
  */
-import { type ChildProcess, execFileSync, spawn } from "child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DRAIN, READINESS_PATHS, renderReadinessConfig } from "./readiness";
-import { programPath } from "../../host/programs";
+import { MASTODON_DRAIN, MASTODON_READY, programPath } from "../../host/programs";
 import {
   type RedisServer,
   freePort,
@@ -28,7 +28,7 @@ import { type LifecycleState, instanceMetadata } from "../../../test/real/imdsSt
 
 jest.setTimeout(180000);
 
-const READY = programPath("mastodon-ready.sh");
+const DRAIN_PROGRAM = programPath(MASTODON_DRAIN);
 const INSTANCE = "i-0123456789abcdef0";
 const GROUP = "mastodon-sidekiq-default-group-0123abc";
 
@@ -111,7 +111,7 @@ async function holdingSidekiq(tag: string, release: string): Promise<ChildProces
 /** IMDSv2 as a group member sees it; its target lifecycle state is `state.value`. */
 const metadata = (state: LifecycleState) => instanceMetadata(state, { id: INSTANCE, group: GROUP });
 
-/** Starts `mastodon-ready --drain` with stand-ins for systemctl and the AWS CLI; returns what they log. */
+/** Starts `mastodon-drain` with stand-ins for systemctl and the AWS CLI; returns what they log. */
 function startDrain(tag: string, imdsUrl: string, timeoutSeconds: number) {
   const run = tempDir("mastodon-drain-run-");
   const bin = path.join(run, "bin");
@@ -131,7 +131,7 @@ function startDrain(tag: string, imdsUrl: string, timeoutSeconds: number) {
     }),
   );
   let stderr = "";
-  const child = spawn("/bin/bash", [READY, "--drain", config], {
+  const child = spawn("/bin/bash", [DRAIN_PROGRAM, config], {
     env: { PATH: `${bin}:/usr/bin:/bin`, MASTODON_IMDS_URL: imdsUrl },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -157,7 +157,76 @@ test("the readiness config carries the drain's hook, bound, pause and Sidekiq's 
   expect(text).toContain(
     `\ndrain_hook ${DRAIN.hookName}\ndrain_timeout ${DRAIN.timeoutSeconds}\ndrain_interval ${DRAIN.intervalSeconds}\ndrain_tag mastodon\n`,
   );
-  expect(READINESS_PATHS.program).toBe("/usr/local/sbin/mastodon-ready");
+  expect(READINESS_PATHS.drain).toBe("/usr/local/sbin/mastodon-drain");
+  // mastodon-ready reads the same file and accepts the drain's keys (it refuses a key neither
+  // program knows): its watch, on a boot that did not complete, reads the config and stops there.
+  const dir = tempDir("mastodon-drain-conf-");
+  try {
+    const config = path.join(dir, "readiness.conf");
+    fs.writeFileSync(
+      config,
+      renderReadinessConfig({
+        region: "us-east-1",
+        checks: { units: ["mastodon.target"], urls: [] },
+        stateDir: path.join(dir, "state"),
+        drain: { tag: "mastodon" },
+      }),
+    );
+    const r = spawnSync("/bin/bash", [programPath(MASTODON_READY), "--watch", config], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin" },
+      timeout: 10000,
+    });
+    expect([r.status, r.stderr]).toEqual([
+      0,
+      "mastodon-ready: the boot did not complete with CONTINUE; nothing to watch\n",
+    ]);
+    fs.appendFileSync(config, "drain_bogus 1\n");
+    const bogus = spawnSync("/bin/bash", [programPath(MASTODON_READY), "--watch", config], {
+      encoding: "utf8",
+    });
+    expect([bogus.status, bogus.stderr]).toEqual([2, `mastodon-ready: ${config}: unknown key drain_bogus\n`]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.each([
+  ["no argument", [], /^usage: mastodon-drain CONFIG\n$/],
+  [
+    "an option (the drain was once mastodon-ready --drain)",
+    ["--drain", "c"],
+    /^usage: mastodon-drain CONFIG\n$/,
+  ],
+  [
+    "a config without the drain's keys",
+    "region us-east-1\nhook h\nunit a.service\n",
+    /drain_hook and drain_tag are required/,
+  ],
+  ["a config without a region", "drain_hook h\ndrain_tag t\n", /region is required/],
+  [
+    "a drain_timeout that is no number",
+    "region r\ndrain_hook h\ndrain_tag t\ndrain_timeout 5m\n",
+    /must be numbers/,
+  ],
+])("mastodon-drain refuses %s (exit 2) before calling anything", (_what, input, message) => {
+  const dir = tempDir("mastodon-drain-usage-");
+  try {
+    let args = input as string[];
+    if (typeof input === "string") {
+      args = [path.join(dir, "readiness.conf")];
+      fs.writeFileSync(args[0]!, input);
+    }
+    // No metadata service, no aws: a call would fail, not pass.
+    const r = spawnSync("/bin/bash", [DRAIN_PROGRAM, ...args], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin", MASTODON_IMDS_URL: "http://127.0.0.1:9" },
+      timeout: 10000,
+    });
+    expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(message)]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("terminated with a job running: quiet, wait for the job, then stop and complete the hook", async () => {
@@ -188,6 +257,10 @@ test("terminated with a job running: quiet, wait for the job, then stop and comp
       `autoscaling complete-lifecycle-action --region us-east-1 --lifecycle-hook-name ${DRAIN.hookName} --auto-scaling-group-name ${GROUP} --instance-id ${INSTANCE} --lifecycle-action-result CONTINUE`,
     ]);
     expect(drain.stderr()).toContain("no job running");
+    // Its log lines carry its own name.
+    expect(drain.stderr()).toMatch(
+      new RegExp(`^mastodon-drain: ${INSTANCE} is being terminated: quieting`, "m"),
+    );
   } finally {
     imds.server.close();
   }

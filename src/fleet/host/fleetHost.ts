@@ -22,7 +22,7 @@ import {
   renderPgbouncerUnit,
   renderPgbouncerUserlist,
 } from "../../database/pgbouncer";
-import { READINESS_PATHS, fleetReadinessChecks, readinessProgram, renderReadinessConfig } from "./readiness";
+import { READINESS_PATHS, fleetReadinessChecks, readinessFiles, renderReadinessConfig } from "./readiness";
 import { fleetBootPhases } from "./fleetBootSteps";
 import { renderFleetBoot } from "./warmPoolUnits";
 import type { UnitFile } from "../../host/systemd";
@@ -100,6 +100,8 @@ export interface FleetHostInput {
 export interface FleetHost {
   /** The launch hook's heartbeat timeout: the boot's own bound (readiness.ts, lifecycleHeartbeatSeconds). */
   readonly launchHeartbeatSeconds: number;
+  /** The longest the boot may hold the hook (readiness.ts, launchWaitSeconds). */
+  readonly launchWaitSeconds: number;
   readonly units: readonly UnitFile[];
   /** Files besides the units, by path (templates, PgBouncer config, the renderer). */
   readonly files: readonly WriteFile[];
@@ -133,14 +135,17 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     ? databasePart(input.database, railsSource, CONTAINER_START_BOUND_SECONDS)
     : undefined;
   // A host fetches what it runs: the secrets renderer, the logs agent's installer, the collector
-  // where it publishes, the database's program on the scheduler's host, the trees' lay-out with images.
+  // where it publishes, the database's program on the scheduler's host, the trees' lay-out with images,
+  // the drain where Sidekiq runs.
   const fetched = HOST_FILES.filter(
     (f) =>
-      (f.path !== METRICS_PATHS.program || metricsUnits.length > 0) &&
+      (!f.path.startsWith(METRICS_PATHS.dir) || metricsUnits.length > 0) &&
       (f.path !== DATABASE_PATHS.program || database !== undefined) &&
       (f.path !== SEARCH_USER_PATHS.program || input.database?.search !== undefined) &&
+      (f.path !== DATABASE_PATHS.restoreProgram || input.database?.restore !== undefined) &&
       (f.path !== IMAGE_ROOT_PROGRAM || runtimeKind.kind === "containers") &&
-      (f.path !== REDIS_VOLUME_PATHS.program || redis !== undefined),
+      (f.path !== REDIS_VOLUME_PATHS.program || redis !== undefined) &&
+      (f.path !== READINESS_PATHS.drain || fleet.sidekiq !== undefined),
   );
   // The collector reads Redis here (the backlog, or the on-host servers): their URLs, filled at boot.
   const metricsEnv = readsRedis(metrics) ? renderMetricsEnvTemplate(metrics, input.env) : undefined;
@@ -243,7 +248,8 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
       }),
       permissions: "0644",
     },
-    { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
+    // mastodon-ready and the library it shares with mastodon-pool and mastodon-drain.
+    ...readinessFiles(),
     ...(metricsUnits.length > 0
       ? [
           {
@@ -283,5 +289,6 @@ export function renderFleetHost(input: FleetHostInput): FleetHost {
     files.filter((f) => rendered.some((r) => r.template === f.path)).map((f) => f.content),
     input.database ? databaseParameterReads(input.database) : [],
   );
-  return { launchHeartbeatSeconds: boot.launchHeartbeatSeconds, units, files, userData, parameterNames };
+  const { launchHeartbeatSeconds, launchWaitSeconds } = boot;
+  return { launchHeartbeatSeconds, launchWaitSeconds, units, files, userData, parameterNames };
 }

@@ -8,7 +8,8 @@
  * bucket fails the boot (the group replaces the host) rather than run.
  *
  * The boot's programs that run before the fetch (the SSM agent installer) or report its failure
- * (readiness) stay in the user-data; the secrets renderer, run after it, is fetched too.
+ * (readiness, and the library it sources) stay in the user-data; the secrets renderer, run after
+ * it, is fetched too, and so is the drain, which runs once the boot is done.
  */
 import { createHash } from "crypto";
 import { BOOT_PATHS, renderSecretsProgram } from "../../host/boot";
@@ -18,8 +19,12 @@ import { IMAGE_ROOT_PROGRAM } from "../../images/imageRoot";
 import {
   INSTALL_CLOUDWATCH_AGENT,
   MASTODON_DATABASE,
+  MASTODON_DRAIN,
+  MASTODON_RESTORE,
   MASTODON_IMAGE_ROOT,
   MASTODON_METRICS,
+  MASTODON_METRICS_CLOUDWATCH,
+  MASTODON_METRICS_SOURCES,
   MASTODON_REDIS_VOLUME,
   MASTODON_SEARCH_USER,
   programText,
@@ -27,6 +32,7 @@ import {
 import { REDIS_VOLUME_PATHS } from "../../redis/redisVolume";
 import { SEARCH_USER_PATHS } from "../../search/searchUser";
 import type { BootStep } from "./bootStep";
+import { READINESS_PATHS } from "./readiness";
 
 export const HOST_FILES_PREFIX = "host-files";
 /** Where every fleet host keeps the CloudWatch agent installer (programs.ts, INSTALL_CLOUDWATCH_AGENT). */
@@ -50,20 +56,30 @@ export function hostFile(path: string, content: string, mode: string): HostFile 
   return { path, mode, content, sha256, key: `${HOST_FILES_PREFIX}/${sha256}/${name}` };
 }
 
+/** The bound of one file's fetch (aws s3 cp, its connection and reads bounded, the CLI's retries). */
+export const FETCH_SECONDS = 60;
+
 /** Every file a host may fetch: the bucket holds them all, a host fetches what it runs. */
 export const HOST_FILES: readonly HostFile[] = [
   // The boot runs it right after the fetch; a failed fetch fails the boot before it is needed.
   hostFile(BOOT_PATHS.renderer, renderSecretsProgram(), "0755"),
   hostFile(CLOUDWATCH_AGENT_INSTALLER, programText(INSTALL_CLOUDWATCH_AGENT), "0755"),
   hostFile(METRICS_PATHS.program, programText(MASTODON_METRICS), "0755"),
+  hostFile(METRICS_PATHS.sources, programText(MASTODON_METRICS_SOURCES), "0644"),
+  hostFile(METRICS_PATHS.cloudwatch, programText(MASTODON_METRICS_CLOUDWATCH), "0644"),
   // The scheduler's host only: the database's lifecycle (database.ts), run after the fetch.
   hostFile(DATABASE_PATHS.program, programText(MASTODON_DATABASE), "0755"),
+  // The scheduler's host with restoreFrom.dump: the archive's restore, which the database's prepare runs.
+  hostFile(DATABASE_PATHS.restoreProgram, programText(MASTODON_RESTORE), "0755"),
   // The scheduler's host with search: Mastodon's own OpenSearch user, which the database's prepare makes.
   hostFile(SEARCH_USER_PATHS.program, programText(MASTODON_SEARCH_USER), "0755"),
   // Hosts of the release images: lays out the trees their units run in (imageRoot.ts).
   hostFile(IMAGE_ROOT_PROGRAM, programText(MASTODON_IMAGE_ROOT), "0755"),
   // The on-host Redis's host (redis.onHost): its persistent store's volume, attached and mounted.
   hostFile(REDIS_VOLUME_PATHS.program, programText(MASTODON_REDIS_VOLUME), "0755"),
+  // Hosts running Sidekiq: the drain (bootUnits.ts), enabled once the boot is done; it sources the
+  // library the user-data carries beside it (readiness.ts, readinessFiles).
+  hostFile(READINESS_PATHS.drain, programText(MASTODON_DRAIN), "0755"),
 ];
 
 /** `sha256sum --check` input: the digest, two spaces, the path. */
@@ -94,7 +110,7 @@ export function hostFilesSteps(bucket: string, region: string, files: readonly H
         `s3://${bucket}/${f.key}`,
         f.path,
       ],
-      boundSeconds: 60,
+      boundSeconds: FETCH_SECONDS,
     })),
     { argv: ["/usr/bin/sha256sum", "--check", "--strict", "--quiet", HOST_FILES_CHECKSUMS], boundSeconds: 5 },
     ...[...new Set(files.map((f) => f.mode))].map((mode) => ({

@@ -51,6 +51,8 @@ const fleetSystemdRoot = () =>
     "usr/bin/systemctl",
     "usr/local/sbin/mastodon-render-secrets",
     "usr/local/sbin/mastodon-ready",
+    // The drain on a host running Sidekiq (bootUnits.ts).
+    "usr/local/sbin/mastodon-drain",
     // A warm pool host's wait in the pool (warmPoolUnits.ts).
     "usr/local/sbin/mastodon-pool",
     // Official images on stock Debian (containers.ts, fleetHost.ts): podman's units and the setup.
@@ -209,6 +211,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         ...(config.image.source === "official" ? ["/usr/bin/aws"] : []),
         // redis.onHost: the persistent store's volume program.
         ...(config.redis.onHost ? ["/usr/bin/aws"] : []),
+        // A host running Sidekiq: the drain.
+        ...(DRAIN_UNIT in a.units ? ["/usr/bin/aws"] : []),
         "/usr/bin/sha256sum",
         "/usr/bin/chmod",
         "/usr/bin/curl",

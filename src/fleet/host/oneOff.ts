@@ -12,6 +12,8 @@ import { JEMALLOC_PRELOAD, MASTODON_PATHS } from "./units";
 
 export const DATABASE_PATHS = {
   program: "/usr/local/sbin/mastodon-database",
+  /** restoreFrom.dump's archive, restored by mastodon-database prepare (src/database/restoreDump.ts). */
+  restoreProgram: "/usr/local/sbin/mastodon-restore",
   config: "/etc/mastodon/database.conf",
   roleSql: "/etc/mastodon/database-role.sql",
 } as const;

@@ -103,7 +103,9 @@ test("launched into the pool: completes the launch action once, waits, and exits
     state.value = "InService";
     expect(await pool.exited).toBe(0);
     expect(pool.lines("aws")).toEqual([COMPLETE]);
-    expect(pool.stderr()).toContain("target lifecycle state: InService");
+    // Each program's lines carry its own name (the log of mastodon-lifecycle.sh they share).
+    expect(pool.stderr()).toContain("mastodon-pool: target lifecycle state: InService");
+    expect(pool.stderr()).toMatch(/^mastodon-ready: completed lifecycle hook /m);
   } finally {
     pool.stop();
   }

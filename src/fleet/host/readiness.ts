@@ -1,8 +1,9 @@
 /**
  * How a fleet host's boot tells the Auto Scaling group whether the host is ready (pure): the launch
  * and drain lifecycle hooks and their time bounds, the names of the boot's units (bootUnits.ts
- * renders them), the readiness step that ends every boot, and the checks
- * src/fleet/host/files/mastodon-ready.sh runs.
+ * renders them), the readiness step that ends every boot, the checks
+ * src/fleet/host/files/mastodon-ready.sh runs, and the files that carry it and mastodon-lifecycle.sh
+ * (what it shares with mastodon-drain.sh and mastodon-pool.sh) onto the host.
  *
  * The group holds every new instance in Pending:Wait on a launch lifecycle hook whose default
  * result is ABANDON (src/fleet/fleet.ts). The boot unit runs the steps in order (RDS CA bundle,
@@ -17,9 +18,10 @@
  */
 import type { Fleet } from "../../config/stackConfig";
 import { DEFAULTS } from "../../vocabulary/defaults";
-import { MASTODON_READY, programText } from "../../host/programs";
+import { MASTODON_LIFECYCLE, MASTODON_READY, programText } from "../../host/programs";
+import type { WriteFile } from "../../host/cloudInit";
 import { renderKeyValueFile } from "../../host/conf";
-import { type BootStep, bootTimeoutSeconds } from "./bootStep";
+import { type BootStep, bootTimeoutSeconds, hookTimeoutSeconds } from "./bootStep";
 import { enabledUnits, type UnitContext } from "./units";
 
 /** src/fleet/host/files/mastodon-ready.sh, installed as READINESS_PATHS.program. */
@@ -32,6 +34,10 @@ export function readinessProgram(): string {
 
 export const READINESS_PATHS = {
   program: "/usr/local/sbin/mastodon-ready",
+  /** mastodon-drain (DRAIN_UNIT), on a host running Sidekiq: a host file (hostFiles.ts). */
+  drain: "/usr/local/sbin/mastodon-drain",
+  /** Sourced by mastodon-ready, mastodon-drain and mastodon-pool from their own directory: beside them. */
+  library: "/usr/local/sbin/mastodon-lifecycle.sh",
   config: "/etc/mastodon/readiness.conf",
   /** The lifecycle action's outcome: kept across reboots, read by the watch and by the OnFailure unit. */
   state: "/var/lib/mastodon-ready",
@@ -40,7 +46,7 @@ export const READINESS_PATHS = {
 export const BOOT_UNIT = "mastodon-boot.service";
 export const ABANDON_UNIT = "mastodon-boot-abandon.service";
 export const WATCH_UNIT = "mastodon-watch.service";
-/** The drain (mastodon-ready --drain): quiets Sidekiq when the group terminates the host. */
+/** The drain (mastodon-drain, READINESS_PATHS.drain): quiets Sidekiq when the group terminates the host. */
 export const DRAIN_UNIT = "mastodon-drain.service";
 
 /**
@@ -93,13 +99,14 @@ export const MAX_LIFECYCLE_HEARTBEAT_SECONDS = 7200;
 export const INSTANCE_LAUNCH_SECONDS = 300;
 
 /**
- * The launch hook's heartbeat timeout for a boot of `steps`: when no one completes the action within
- * it, the group applies the default result (ABANDON). The boot unit's TimeoutStartSec (every step
- * at its bound, readiness and the watch's start included) plus what comes before and after it.
+ * The launch hook's heartbeat timeout for a boot of `steps`: when no one completes the action or
+ * records a heartbeat within it, the group applies the default result (ABANDON). The boot unit's
+ * TimeoutStartSec (every step at its bound, readiness and the watch's start included) plus what
+ * comes before and after it, a step that records heartbeats counting only its hookSeconds.
  * Throws when that exceeds AWS's 7200 s.
  */
 export function lifecycleHeartbeatSeconds(steps: readonly BootStep[]): number {
-  const heartbeat = bootTimeoutSeconds(withReadiness(steps)) + BEFORE_AND_AFTER_BOOT_SECONDS;
+  const heartbeat = hookTimeoutSeconds(withReadiness(steps)) + BEFORE_AND_AFTER_BOOT_SECONDS;
   if (heartbeat > MAX_LIFECYCLE_HEARTBEAT_SECONDS)
     throw new Error(
       `the boot may take ${heartbeat - BEFORE_AND_AFTER_BOOT_SECONDS} s, which with ${BEFORE_AND_AFTER_BOOT_SECONDS} s before and after it exceeds the launch hook's longest heartbeat timeout (${MAX_LIFECYCLE_HEARTBEAT_SECONDS} s)`,
@@ -108,13 +115,21 @@ export function lifecycleHeartbeatSeconds(steps: readonly BootStep[]): number {
 }
 
 /**
- * How long `pulumi up` waits for a group's minimum of instances InService (the group's
- * waitForCapacityTimeout): a launch, then the longest the launch hook may hold it. A boot that
- * fails is abandoned within that time, so the update fails instead of waiting on a loop of
- * replacements.
+ * The longest a boot of `steps` may hold the launch hook: every step at its full bound, heartbeats
+ * recorded or not. The hook's heartbeat timeout when no step records any.
  */
-export function capacityWaitSeconds(heartbeatSeconds: number): number {
-  return INSTANCE_LAUNCH_SECONDS + heartbeatSeconds;
+export function launchWaitSeconds(steps: readonly BootStep[]): number {
+  return bootTimeoutSeconds(withReadiness(steps)) + BEFORE_AND_AFTER_BOOT_SECONDS;
+}
+
+/**
+ * How long `pulumi up` waits for a group's minimum of instances InService (the group's
+ * waitForCapacityTimeout): a launch, then the longest the launch hook may hold it (launchWaitSeconds).
+ * A boot that fails is abandoned within that time, so the update fails instead of waiting on a
+ * loop of replacements.
+ */
+export function capacityWaitSeconds(launchWait: number): number {
+  return INSTANCE_LAUNCH_SECONDS + launchWait;
 }
 
 /** The checks mastodon-ready runs: units that must be active, local URLs that must answer 2xx. */
@@ -142,7 +157,10 @@ export interface ReadinessConfigInput {
 
 const WORD = /^[A-Za-z0-9_.:@/-]+$/;
 
-/** /etc/mastodon/readiness.conf: one "key value" per line (mastodon-ready.sh reads it). */
+/**
+ * /etc/mastodon/readiness.conf: one "key value" per line (mastodon-ready.sh reads it, mastodon-drain.sh
+ * its drain_* keys).
+ */
 export function renderReadinessConfig(input: ReadinessConfigInput): string {
   const { checks } = input;
   if (checks.units.length + checks.urls.length === 0) throw new Error("readiness: no check to run");
@@ -172,6 +190,18 @@ export function renderReadinessConfig(input: ReadinessConfigInput): string {
     lines,
     WORD,
   );
+}
+
+/**
+ * The readiness program and the library it sources (mastodon-pool's and mastodon-drain's too), in
+ * the user-data: they report a boot that fails before anything is fetched. The drain, which runs
+ * only once the boot is done, is a host file (hostFiles.ts, HOST_FILES), fetched where Sidekiq runs.
+ */
+export function readinessFiles(): WriteFile[] {
+  return [
+    { path: READINESS_PATHS.program, content: readinessProgram(), permissions: "0755" },
+    { path: READINESS_PATHS.library, content: programText(MASTODON_LIFECYCLE), permissions: "0644" },
+  ];
 }
 
 /** The readiness step: the last of every boot. */

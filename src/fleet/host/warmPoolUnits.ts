@@ -30,6 +30,7 @@ import {
   BOOT_UNIT,
   READINESS,
   READINESS_PATHS,
+  launchWaitSeconds,
   lifecycleHeartbeatSeconds,
   renderReadinessConfig,
 } from "./readiness";
@@ -57,6 +58,8 @@ export interface FleetBoot {
   readonly runcmd: readonly (readonly string[])[];
   /** The launch hook's heartbeat timeout: the longest either pause of the hook may take. */
   readonly launchHeartbeatSeconds: number;
+  /** The longest the boot may hold the hook, heartbeats recorded (readiness.ts, launchWaitSeconds). */
+  readonly launchWaitSeconds: number;
 }
 
 /** What a warm pool host does ahead of need besides the cold boot's preparation. */
@@ -89,9 +92,11 @@ export function renderFleetBoot(
       files: [],
       runcmd: bootCommands(),
       launchHeartbeatSeconds: lifecycleHeartbeatSeconds(steps),
+      launchWaitSeconds: launchWaitSeconds(steps),
     };
   }
   const warm = renderWarmPoolBoot(phases, warmPool);
+  const pooled = [...phases.prepare, ...warmPool.ahead, ...phases.serve];
   return {
     units: [
       ...renderBootUnits(phases.serve, { drain: opts.drain, abandonReason: WARM_ABANDON_REASON }),
@@ -100,11 +105,8 @@ export function renderFleetBoot(
     files: warm.files,
     runcmd: warm.runcmd,
     // Either pause's work fits in the sum of both phases' steps (lifecycleHeartbeatSeconds adds readiness).
-    launchHeartbeatSeconds: lifecycleHeartbeatSeconds([
-      ...phases.prepare,
-      ...warmPool.ahead,
-      ...phases.serve,
-    ]),
+    launchHeartbeatSeconds: lifecycleHeartbeatSeconds(pooled),
+    launchWaitSeconds: launchWaitSeconds(pooled),
   };
 }
 
@@ -112,7 +114,7 @@ export function renderFleetBoot(
 function renderWarmPoolBoot(
   phases: BootPhases,
   input: WarmPoolInput,
-): Omit<FleetBoot, "launchHeartbeatSeconds"> {
+): Omit<FleetBoot, "launchHeartbeatSeconds" | "launchWaitSeconds"> {
   const prepareSteps: BootStep[] = [
     ...phases.prepare,
     // The pull first, without waiting: it runs beside what follows.
@@ -154,6 +156,8 @@ function renderWarmPoolBoot(
   return {
     units: [prepare, pool],
     files: [
+      // It sources mastodon-lifecycle.sh from beside it, which every fleet host has with mastodon-ready
+      // (readiness.ts, readinessFiles): the same directory.
       { path: POOL_PATHS.program, content: programText(MASTODON_POOL), permissions: "0755" },
       {
         path: POOL_PATHS.config,

@@ -165,6 +165,16 @@ export const SERVICE_ANSWERS: Record<string, (c: Ctx) => Answer> = {
     state: {},
   }),
   "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": (c) => ({ id: uuid(c.seed), state: {} }),
+  // The id is the name; the ARN names the function, published or not (CloudFront API, FunctionSummary).
+  "aws:cloudfront/function:Function": (c) => ({
+    id: c.name,
+    state: {
+      arn: globalArn("cloudfront", `function/${c.name}`),
+      etag: upperAlnum(`${c.seed}:etag`, 14),
+      liveStageEtag: c.inputs["publish"] === false ? "" : upperAlnum(`${c.seed}:live`, 14),
+      status: "UNASSOCIATED",
+    },
+  }),
   "aws:sesv2/emailIdentity:EmailIdentity": (c) => ({
     id: String(c.inputs["emailIdentity"]),
     state: {

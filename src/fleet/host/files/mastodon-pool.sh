@@ -28,12 +28,15 @@
 # and `state`. No secret is read or printed.
 set -euo pipefail
 
-# Test only: MASTODON_IMDS_URL points at a stand-in metadata service, MASTODON_READY_PROGRAM at
-# the readiness program's file (src/fleet/host/pool.real.test.ts). On a host neither is set.
-readonly IMDS="${MASTODON_IMDS_URL:-http://169.254.169.254}"
-readonly READY="${MASTODON_READY_PROGRAM:-/usr/local/sbin/mastodon-ready}"
+readonly PROGRAM=mastodon-pool
+# log and imds (IMDSv2: a session token first): shared with mastodon-ready and mastodon-drain.
+# shellcheck source-path=SCRIPTDIR source=mastodon-lifecycle.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mastodon-lifecycle.sh"
 
-log() { printf 'mastodon-pool: %s\n' "$*" >&2; }
+# Test only: MASTODON_READY_PROGRAM points at the readiness program's file, as MASTODON_IMDS_URL
+# (mastodon-lifecycle.sh) at a stand-in metadata service (src/fleet/host/pool.real.test.ts). On a
+# host neither is set.
+readonly READY="${MASTODON_READY_PROGRAM:-/usr/local/sbin/mastodon-ready}"
 
 [ "$#" -eq 1 ] || { echo "usage: mastodon-pool CONFIG" >&2; exit 2; }
 config=$1
@@ -50,14 +53,8 @@ done <"$config"
 [[ $interval =~ ^[0-9]+(\.[0-9]+)?$ ]] || { log "$config: interval must be a number"; exit 2; }
 [ -n "$state" ] || { log "$config: no state directory"; exit 2; }
 
-# The target lifecycle state (IMDSv2: a session token first), or nothing when metadata does not answer.
-target() {
-  local token
-  token=$(curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 -X PUT \
-    -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$IMDS/latest/api/token") || return 0
-  curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 \
-    -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/autoscaling/target-lifecycle-state" || true
-}
+# The target lifecycle state, or nothing when metadata does not answer.
+target() { imds autoscaling/target-lifecycle-state || true; }
 
 last=""
 while :; do

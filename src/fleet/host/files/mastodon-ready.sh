@@ -11,12 +11,9 @@
 #                                           watch_interval seconds; after `strikes` failed checks
 #                                           in a row, mark the instance Unhealthy so the group
 #                                           replaces it (mastodon-watch.service runs it)
-#   mastodon-ready --drain CONFIG           once the group terminates this instance (scale-in, an
-#                                           instance refresh: its target lifecycle state turns
-#                                           Terminated), quiet Sidekiq (TSTP: it fetches no more
-#                                           jobs), wait at most drain_timeout seconds for the jobs
-#                                           it runs, stop mastodon.target, and complete the
-#                                           termination hook with CONTINUE (mastodon-drain.service)
+#
+# The drain at termination is mastodon-drain's (mastodon-drain.service), which reads the drain_*
+# keys of the same CONFIG; the pieces the three programs share are mastodon-lifecycle.sh's.
 #
 # CONFIG (core/host/readiness.ts renders it) has one "key value" per line:
 #   region R           the instance's region
@@ -28,35 +25,22 @@
 #   state DIR          where the lifecycle action's outcome is kept (survives a reboot)
 #   unit U             a check: `systemctl is-active U` says active (repeatable)
 #   http URL           a check: URL answers 2xx (repeatable)
-#   drain_hook NAME    --drain: the group's termination lifecycle hook
-#   drain_timeout S    --drain: how long the running jobs may take to finish (whole seconds)
-#   drain_interval S   --drain: the pause between two reads of the lifecycle state, and of the jobs
-#   drain_tag TAG      --drain: Sidekiq's process tag (sidekiq -g TAG): which processes to quiet
+#   drain_hook, drain_timeout, drain_interval, drain_tag
+#                      mastodon-drain's (mastodon-drain.sh): accepted here, read there
 #
-# Sidekiq rewrites its process title on every heartbeat: "sidekiq 6.4.1 TAG [3 of 10 busy]", with
-# " stopping" once quiet (Sidekiq's launcher, PROCTITLES); the drain reads the running jobs there.
-# The target lifecycle state is in instance metadata (Amazon EC2 Auto Scaling User Guide, "Retrieve
-# the target lifecycle state through instance metadata").
-#
-# The instance id comes from the instance metadata service (IMDSv2: a session token first), the
-# group's name from the instance's tags there (aws:autoscaling:groupName; the launch template
-# enables instance tags in metadata). Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling
-# lifecycle hooks" and "Complete a lifecycle action"; Amazon EC2 User Guide, "Use the Instance
-# Metadata Service to access instance metadata" and "View tags for your EC2 instances from
-# instance metadata". Every wait here is bounded; no secret is read or printed.
+# The instance knows itself from instance metadata (its id, and its group's name from its
+# aws:autoscaling:groupName tag: mastodon-lifecycle.sh's identify). Amazon EC2 Auto Scaling User
+# Guide, "Amazon EC2 Auto Scaling lifecycle hooks" and "Complete a lifecycle action". Every wait
+# here is bounded; no secret is read or printed.
 set -euo pipefail
 
-# Test only: MASTODON_IMDS_URL points at a stand-in metadata service (test/real/boot.real.test.ts).
-# On a host it is never set, and the link-local address is the metadata service.
-readonly IMDS="${MASTODON_IMDS_URL:-http://169.254.169.254}"
-# How long one AWS CLI call may take before it counts as failed, and how often to try one.
-readonly AWS_CALL_SECONDS=30
-readonly AWS_ATTEMPTS=5
-
-log() { printf 'mastodon-ready: %s\n' "$*" >&2; }
+readonly PROGRAM=mastodon-ready
+# log, now, imds, identify, aws_call, complete_action: shared with mastodon-drain and mastodon-pool.
+# shellcheck source-path=SCRIPTDIR source=mastodon-lifecycle.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mastodon-lifecycle.sh"
 
 usage() {
-  echo "usage: mastodon-ready [--abandon REASON | --watch | --drain] CONFIG" >&2
+  echo "usage: mastodon-ready [--abandon REASON | --watch] CONFIG" >&2
   exit 2
 }
 
@@ -74,11 +58,6 @@ case "${1:-}" in
     mode=watch
     shift
     ;;
-  --drain)
-    [ "$#" -eq 2 ] || usage
-    mode=drain
-    shift
-    ;;
   -*) usage ;;
   *) [ "$#" -eq 1 ] || usage ;;
 esac
@@ -94,10 +73,6 @@ strikes=5
 state=/var/lib/mastodon-ready
 units=()
 urls=()
-drain_hook=""
-drain_timeout=300
-drain_interval=5
-drain_tag=""
 while read -r key value; do
   case "$key" in
     "" | "#"*) ;;
@@ -110,10 +85,7 @@ while read -r key value; do
     state) state=$value ;;
     unit) units+=("$value") ;;
     http) urls+=("$value") ;;
-    drain_hook) drain_hook=$value ;;
-    drain_timeout) drain_timeout=$value ;;
-    drain_interval) drain_interval=$value ;;
-    drain_tag) drain_tag=$value ;;
+    drain_hook | drain_timeout | drain_interval | drain_tag) ;; # mastodon-drain's
     *)
       log "$config: unknown key $key"
       exit 2
@@ -121,13 +93,8 @@ while read -r key value; do
   esac
 done <"$config"
 number='^[0-9]+(\.[0-9]+)?$'
-if ! [[ $timeout =~ ^[0-9]+$ && $strikes =~ ^[1-9][0-9]*$ && $interval =~ $number && $watch_interval =~ $number &&
-  $drain_timeout =~ ^[0-9]+$ && $drain_interval =~ $number ]]; then
-  log "$config: timeout, interval, watch_interval, strikes, drain_timeout and drain_interval must be numbers"
-  exit 2
-fi
-if [ "$mode" = drain ] && ! [[ $drain_hook =~ ^[A-Za-z0-9_.-]+$ && $drain_tag =~ ^[A-Za-z0-9_.-]+$ ]]; then
-  log "$config: --drain needs drain_hook and drain_tag (letters, digits, ., _ and -)"
+if ! [[ $timeout =~ ^[0-9]+$ && $strikes =~ ^[1-9][0-9]*$ && $interval =~ $number && $watch_interval =~ $number ]]; then
+  log "$config: timeout, interval, watch_interval and strikes must be numbers"
   exit 2
 fi
 if [ -z "$region" ] || [ -z "$hook" ]; then
@@ -136,43 +103,8 @@ if [ -z "$region" ] || [ -z "$hook" ]; then
 fi
 [ "$((${#units[@]} + ${#urls[@]}))" -gt 0 ] || { log "$config: no check (unit or http)"; exit 2; }
 
-instance_id=""
-group=""
 # The result this run sent or tried to send (so the exit trap never sends a second one).
 sent=""
-
-# IMDSv2: PUT for a session token, then GET with it. curl retries refused connections and
-# transient errors, each request bounded.
-imds() {
-  local token
-  token=$(curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 -X PUT \
-    -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$IMDS/latest/api/token") || return 1
-  curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 \
-    -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1"
-}
-
-identify() {
-  [ -n "$instance_id" ] && return 0
-  instance_id=$(imds instance-id) || { log "no instance id from the instance metadata service"; return 1; }
-  group=$(imds tags/instance/aws:autoscaling:groupName) ||
-    { log "no aws:autoscaling:groupName tag in instance metadata (are instance tags enabled in metadata?)"; return 1; }
-}
-
-# An AWS CLI call, retried with a doubling pause (2, 4, 8, 16 s), each attempt killed after
-# AWS_CALL_SECONDS.
-aws_call() {
-  local attempt=1 pause=2
-  until timeout "$AWS_CALL_SECONDS" aws "$@"; do
-    if [ "$attempt" -ge "$AWS_ATTEMPTS" ]; then
-      log "aws $1 $2 failed $attempt times"
-      return 1
-    fi
-    log "aws $1 $2 failed (attempt $attempt of $AWS_ATTEMPTS); again in ${pause}s"
-    sleep "$pause"
-    attempt=$((attempt + 1))
-    pause=$((pause * 2))
-  done
-}
 
 # complete RESULT: complete this instance's launch lifecycle action, once per instance.
 complete() {
@@ -184,9 +116,7 @@ complete() {
   fi
   sent=$result
   identify || return 1
-  if aws_call autoscaling complete-lifecycle-action --region "$region" \
-    --lifecycle-hook-name "$hook" --auto-scaling-group-name "$group" \
-    --instance-id "$instance_id" --lifecycle-action-result "$result"; then
+  if complete_action "$region" "$hook" "$result"; then
     echo "$result" >"$state/completed"
     log "completed lifecycle hook $hook of $group for $instance_id: $result"
   else
@@ -228,9 +158,6 @@ on_exit() {
   fi
   exit "$status"
 }
-
-# Microseconds since the epoch (bash 5; the separator in EPOCHREALTIME follows the locale).
-now() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
 ready() {
   trap on_exit EXIT
@@ -280,55 +207,6 @@ watch() {
   done
 }
 
-# "PID BUSY" for each Sidekiq process with this host's tag, from its process title.
-sidekiq_processes() {
-  local dir title pattern="^sidekiq [^ ]+ ${drain_tag} \\[([0-9]+) of [0-9]+ busy\\]"
-  for dir in /proc/[0-9]*; do
-    title=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
-    if [[ $title =~ $pattern ]]; then
-      echo "${dir#/proc/} ${BASH_REMATCH[1]}"
-    fi
-  done
-}
-
-# Runs for as long as the host does (mastodon-drain.service); acts once, when it is terminated.
-drain() {
-  local lifecycle pid busy total deadline
-  until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = Terminated ]; do
-    sleep "$drain_interval"
-  done
-  identify || exit 1
-  log "$instance_id is being terminated: quieting Sidekiq ($drain_tag), at most ${drain_timeout}s for its jobs"
-  while read -r pid _; do
-    kill -TSTP "$pid" 2>/dev/null || true
-  done < <(sidekiq_processes)
-  deadline=$(($(now) + drain_timeout * 1000000))
-  while :; do
-    total=0
-    while read -r _ busy; do
-      total=$((total + busy))
-    done < <(sidekiq_processes)
-    if [ "$total" -eq 0 ]; then
-      log "no job running"
-      break
-    fi
-    if [ "$(now)" -ge "$deadline" ]; then
-      log "$total jobs still running after ${drain_timeout}s; stopping (Sidekiq pushes them back onto their queues)"
-      break
-    fi
-    sleep "$drain_interval"
-  done
-  timeout 120 systemctl stop mastodon.target || log "mastodon.target did not stop within 120s"
-  lifecycle=CONTINUE
-  if aws_call autoscaling complete-lifecycle-action --region "$region" \
-    --lifecycle-hook-name "$drain_hook" --auto-scaling-group-name "$group" \
-    --instance-id "$instance_id" --lifecycle-action-result "$lifecycle"; then
-    log "completed lifecycle hook $drain_hook of $group for $instance_id: $lifecycle"
-  else
-    log "could not complete lifecycle hook $drain_hook; its heartbeat timeout will (default CONTINUE)"
-  fi
-}
-
 case "$mode" in
   ready) ready ;;
   abandon)
@@ -336,5 +214,4 @@ case "$mode" in
     complete ABANDON
     ;;
   watch) watch ;;
-  drain) drain ;;
 esac
