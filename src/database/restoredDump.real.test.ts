@@ -28,9 +28,6 @@ import { stackConfig } from "../../test/helpers";
 import {
   POSTGRES_BIN,
   type Postgres,
-  RDS_MASTER_SQL,
-  isRoot,
-  makeTestCertificates,
   startPostgres,
   stopAllServers,
   tempDir,
@@ -45,6 +42,7 @@ import {
   runDatabaseProgram,
 } from "../../test/real/databaseRun";
 import { instanceMetadata } from "../../test/real/imdsStandIn";
+import { startRdsPostgres } from "../../test/real/rdsPostgres";
 import { LIFECYCLE_HOOK_NAME } from "../fleet/host/readiness";
 
 jest.setTimeout(240000);
@@ -125,8 +123,9 @@ async function query(
   sql: string,
   user = server.superuser,
   password?: string,
+  database: string = DATABASE,
 ): Promise<any[]> {
-  const client = new Client({ host: "127.0.0.1", port: server.port, user, password, database: DATABASE });
+  const client = new Client({ host: "127.0.0.1", port: server.port, user, password, database });
   await client.connect();
   try {
     return (await client.query(sql)).rows;
@@ -171,18 +170,8 @@ beforeAll(async () => {
   imds = await instanceMetadata({ value: "Pending:Wait", reads: 0 }, INSTANCE);
   fs.chmodSync(dir, 0o755);
   old = await startPostgres({});
-  for (const sql of OLD_INSTANCE_SQL)
-    await query({ ...old }, sql).catch(async () => {
-      // CREATE DATABASE before the database exists: through the maintenance database.
-      const client = new Client({
-        host: "127.0.0.1",
-        port: old.port,
-        user: old.superuser,
-        database: "postgres",
-      });
-      await client.connect();
-      await client.query(sql).finally(() => client.end());
-    });
+  // Its roles and database, through the maintenance database.
+  for (const sql of OLD_INSTANCE_SQL) await query(old, sql, old.superuser, undefined, "postgres");
   await query(old, OLD_SCHEMA_SQL);
   // The operator's dump, pg_dump's custom format, as the README says.
   const file = path.join(dir, "mastodon.dump");
@@ -200,21 +189,9 @@ beforeAll(async () => {
   ]);
   archive = fs.readFileSync(file);
 
-  const { ca } = makeTestCertificates(dir);
-  for (const f of ["server.key", "server.crt"]) {
-    fs.chmodSync(path.join(dir, f), 0o600);
-    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
-  }
-  pg = await startPostgres(
-    { ssl: "on", ssl_cert_file: path.join(dir, "server.crt"), ssl_key_file: path.join(dir, "server.key") },
-    { passwords: true },
-  );
   // The new stack's RDS instance: its master, its empty database.
-  for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) {
-    const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
-    await su.connect();
-    await su.query(sql).finally(() => su.end());
-  }
+  let ca: string;
+  ({ pg, ca } = await startRdsPostgres(dir, { user: MASTER, password: ADMIN_PASSWORD, database: DATABASE }));
   const prefix = "/mastodon/mastodon-aws/production/mastodon";
   const role = {
     masterUser: MASTER,

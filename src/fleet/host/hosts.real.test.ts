@@ -203,7 +203,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         // publishes: each fetched, all checked and made executable.
         "/usr/bin/aws",
         "/usr/bin/aws",
-        ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/aws"] : []),
+        // The collector and its two modules (mastodon_metrics_sources, mastodon_metrics_cloudwatch).
+        ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/aws", "/usr/bin/aws", "/usr/bin/aws"] : []),
         // The scheduler's host: the database's program too, and with search the search user's.
         ...(prepares ? ["/usr/bin/aws"] : []),
         ...(prepares && config.search ? ["/usr/bin/aws"] : []),
@@ -215,6 +216,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         ...(DRAIN_UNIT in a.units ? ["/usr/bin/aws"] : []),
         "/usr/bin/sha256sum",
         "/usr/bin/chmod",
+        // The collector's modules: 0644, imported, never run.
+        ...("mastodon-metrics.timer" in a.units ? ["/usr/bin/chmod"] : []),
         "/usr/bin/curl",
         "/usr/bin/install",
         "/usr/bin/install",
