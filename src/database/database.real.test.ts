@@ -23,7 +23,7 @@
  * host's next boots would, with changed fleet sizes, changed max_connections, an owner whose
  * password was never stored, and a wrong master password.
  */
-import { execFileSync, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
@@ -45,15 +45,12 @@ import {
   DATABASE_PROGRAM,
   POSTGRES_BIN,
   type Postgres,
-  RDS_MASTER_SQL,
   TEST_IMAGE,
-  isRoot,
-  makeTestCertificates,
-  startPostgres,
   stopAllServers,
   tempDir,
   testDatabaseConfig,
 } from "../../test/real/servers";
+import { startRdsPostgres } from "../../test/real/rdsPostgres";
 import { AWS, PODMAN, SYSTEMCTL } from "../../test/real/databaseStandIns";
 import { type SearchStandIn, startSearchStandIn } from "../../test/real/searchStandIn";
 
@@ -310,23 +307,15 @@ beforeAll(async () => {
   ] as const)
     fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
   // A CA and a server certificate for 127.0.0.1: the program and Rails connect with verify-full.
-  ({ ca } = makeTestCertificates(dir));
-  for (const f of ["server.key", "server.crt"]) {
-    fs.chmodSync(path.join(dir, f), 0o600);
-    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
-  }
-  pg = await startPostgres(
+  ({ pg, ca } = await startRdsPostgres(
+    dir,
+    { user: MASTER, password: ADMIN_PASSWORD, database: DATABASE },
     {
-      ssl: "on",
-      ssl_cert_file: path.join(dir, "server.crt"),
-      ssl_key_file: path.join(dir, "server.key"),
       superuser_reserved_connections: String(
         BUDGET_RULES.superuserReserved + BUDGET_RULES.rdsSuperuserReserved,
       ),
     },
-    { passwords: true },
-  );
-  for (const sql of RDS_MASTER_SQL(MASTER, ADMIN_PASSWORD, DATABASE)) await query(sql, "postgres");
+  ));
   // The search domain's security API, answering on the test CA's certificate for 127.0.0.1.
   search = await startSearchStandIn({
     cert: path.join(dir, "server.crt"),

@@ -15,7 +15,6 @@
  * attributes, memberships and ownerships the new stack's, load no schema, seed nothing, keep every
  * row, and leave the app role able to read and write every table.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
@@ -23,16 +22,7 @@ import { parseStackConfig } from "../config";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
 import { stackConfig } from "../../test/helpers";
-import {
-  type Postgres,
-  RDS_MASTER_SQL,
-  isRoot,
-  makeTestCertificates,
-  startPostgres,
-  stopAllServers,
-  tempDir,
-  testDatabaseConfig,
-} from "../../test/real/servers";
+import { type Postgres, stopAllServers, tempDir, testDatabaseConfig } from "../../test/real/servers";
 import {
   type DatabaseRun,
   type DatabaseRunPlace,
@@ -41,6 +31,7 @@ import {
   railsRuns,
   runDatabaseProgram,
 } from "../../test/real/databaseRun";
+import { startRdsPostgres } from "../../test/real/rdsPostgres";
 
 jest.setTimeout(180000);
 const RUN_TIMEOUT_MS = 150000;
@@ -160,22 +151,8 @@ let snapshot: Awaited<ReturnType<typeof contents>>;
 
 beforeAll(async () => {
   place = databaseRunPlace(dir);
-  fs.chmodSync(dir, 0o755);
-  ({ ca } = makeTestCertificates(dir));
-  for (const f of ["server.key", "server.crt"]) {
-    fs.chmodSync(path.join(dir, f), 0o600);
-    if (isRoot) execFileSync("chown", ["postgres:postgres", path.join(dir, f)]);
-  }
-  pg = await startPostgres(
-    { ssl: "on", ssl_cert_file: path.join(dir, "server.crt"), ssl_key_file: path.join(dir, "server.key") },
-    { passwords: true },
-  );
   // The source instance as RDS made it: its master with the source stack's password.
-  for (const sql of RDS_MASTER_SQL(MASTER, SOURCE.admin, DATABASE)) {
-    const su = new Client({ host: "127.0.0.1", port: pg.port, user: pg.superuser, database: "postgres" });
-    await su.connect();
-    await su.query(sql).finally(() => su.end());
-  }
+  ({ pg, ca } = await startRdsPostgres(dir, { user: MASTER, password: SOURCE.admin, database: DATABASE }));
   sourceConfig = hostFiles(SOURCE);
   drillConfig = hostFiles(DRILL);
 });

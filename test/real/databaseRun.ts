@@ -7,7 +7,6 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DATABASE_PROGRAM, POSTGRES_BIN } from "./servers";
-import { MASTODON_LIFECYCLE, programPath } from "../../src/host/programs";
 import { AWS, PODMAN, SYSTEMCTL } from "./databaseStandIns";
 
 /** The directories a run reads and writes: stand-ins, SSM's and S3's stand-in stores, the call log, TMPDIR. */
@@ -77,8 +76,6 @@ export function runDatabaseProgram(
         FAKE_S3: place.s3,
         FAKE_LOG: place.logs,
         TMPDIR: place.tmp,
-        // mastodon-restore sources mastodon-ready's library, beside it on a host, elsewhere here.
-        MASTODON_LIFECYCLE_LIBRARY: programPath(MASTODON_LIFECYCLE),
         ...(imdsUrl && { MASTODON_IMDS_URL: imdsUrl }),
       },
     });

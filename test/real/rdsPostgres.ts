@@ -3,8 +3,7 @@
  * TLS with a certificate for 127.0.0.1 from a throwaway CA (libpq's verify-full against `ca`, as the
  * hosts verify the RDS CA bundle), scram-sha-256 for every role but the superuser, and RDS's master
  * (RDS_MASTER_SQL: CREATEDB and CREATEROLE in rds_superuser, not a superuser) with its password,
- * owning the instance's database. src/database/database.real.test.ts, restoredDatabase.real.test.ts
- * and restoredDump.real.test.ts set up the same server inline.
+ * owning the instance's database: what src/database/*.real.test.ts run the database's programs against.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";

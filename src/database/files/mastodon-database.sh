@@ -48,8 +48,11 @@
 # SCRAM-SHA-256 verifier on psql's stdin, the owner's from tootctl's output to SSM on the CLI's stdin.
 set -euo pipefail
 
-readonly AWS_CALL_SECONDS=30 AWS_ATTEMPTS=5
-log() { printf 'mastodon-database: %s\n' "$*" >&2; }
+readonly PROGRAM=mastodon-database
+# log and aws_call: mastodon-ready's library, beside this program on a host (/usr/local/sbin).
+# Test only: MASTODON_LIFECYCLE_LIBRARY names its file where it is not beside it.
+# shellcheck source-path=SCRIPTDIR source=../../fleet/host/files/mastodon-lifecycle.sh
+source "${MASTODON_LIFECYCLE_LIBRARY:-$(dirname "${BASH_SOURCE[0]}")/mastodon-lifecycle.sh}"
 
 usage() { echo "usage: mastodon-database prepare|role CONFIG | mastodon-database run CONFIG ARG..." >&2; exit 2; }
 
@@ -90,21 +93,6 @@ fi
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 umask 077
-
-# An AWS CLI call, retried with a doubling pause (2, 4, 8, 16 s), each attempt bounded.
-aws_call() {
-  local attempt=1 pause=2
-  until timeout "$AWS_CALL_SECONDS" aws "$@"; do
-    if [ "$attempt" -ge "$AWS_ATTEMPTS" ]; then
-      log "aws $1 $2 failed $attempt times"
-      return 1
-    fi
-    log "aws $1 $2 failed (attempt $attempt of $AWS_ATTEMPTS); again in ${pause}s"
-    sleep "$pause"
-    attempt=$((attempt + 1))
-    pause=$((pause * 2))
-  done
-}
 
 parameter() {
   aws_call ssm get-parameter --region "${conf[region]}" --with-decryption --name "$1" \

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# mastodon-lifecycle: what mastodon-ready, mastodon-drain and mastodon-pool share. Not a program:
-# each of them sources it from its own directory (on a host /usr/local/sbin, where
-# src/fleet/host/readiness.ts installs it beside them), after setting PROGRAM, its own name.
+# mastodon-lifecycle: what mastodon-ready, mastodon-drain and mastodon-pool share, and the
+# database's programs mastodon-database and mastodon-restore. Not a program: each of them sources it
+# from its own directory (on a host /usr/local/sbin, where src/fleet/host/readiness.ts installs it
+# beside them), after setting PROGRAM, its own name.
 #
 #   log MESSAGE...                     one line on stderr: "PROGRAM: MESSAGE"
 #   now                                microseconds since the epoch
