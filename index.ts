@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonStack, type MastodonStackArgs } from "./src/stack/mastodonStack";
-import { ConfigError, namespaceConfig } from "./src/config";
+import { ConfigError, PROGRAM_STACK_NAME, namespaceConfig } from "./src/config";
 
 /** Which top-level config keys are secrets (`--secret` or `secure:`): Pulumi knows them per key. */
 function secretPaths(all: Record<string, string>): string[][] {
@@ -20,7 +20,7 @@ function program() {
     // One validation pass over the namespace, the region and which keys are secrets: the component
     // parses its args (the namespace as the stack file holds it) before it declares anything.
     const all = pulumi.runtime.allConfig();
-    mastodon = new MastodonStack("mastodon", namespaceConfig(all) as unknown as MastodonStackArgs, {
+    mastodon = new MastodonStack(PROGRAM_STACK_NAME, namespaceConfig(all) as unknown as MastodonStackArgs, {
       check: {
         region: all["aws:region"],
         secretPaths: secretPaths(all),

@@ -6,11 +6,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Budget } from "../budget/budget";
 import { costEstimate } from "../report/cost";
-import { namespaceConfig, parseStackConfig, type ValidatedConfig } from "../config";
+import { PROGRAM_STACK_NAME, namespaceConfig, parseStackConfig, type ValidatedConfig } from "../config";
 import { fleetArtifacts, writeFleetArtifacts } from "./fleetArtifacts";
 import { type RecordedResource, runUnderMocks } from "../testing/mocks";
 import { parse } from "yaml";
 import { escNotes } from "../config/escEnvironments";
+import { assumedSnapshotNotes, assumedSnapshots } from "./assumedSnapshot";
 import { PlanError } from "../config/planError";
 import { readStackFile } from "../config/stackFile";
 import { topologyInput, writeTopology } from "./topology";
@@ -103,13 +104,23 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     notes: escNotes(stackFile.esc),
   });
 
+  const { config } = validated;
   const run = await runUnderMocks(options.program, {
     project: PROJECT,
     stack: options.stack,
     config: stackFile.config,
     secretKeys: stackFile.secretKeys,
     origin: nameOrigin(validated, options.stack),
+    // restoreFrom's snapshot, which no fake account holds (assumedSnapshot.ts).
+    cloud: {
+      dbSnapshots: assumedSnapshots(config, {
+        project: PROJECT,
+        stack: options.stack,
+        name: PROGRAM_STACK_NAME,
+      }),
+    },
   });
+  const warnings = [...validated.warnings, ...assumedSnapshotNotes(config)];
   const budget = run.outputs["budget"] as Budget;
   const replicaBudget = run.outputs["replicaBudget"] as Budget | undefined;
 
@@ -127,7 +138,6 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
   writeJson(files[1] as string, { ...budget, ...(replicaBudget && { replica: replicaBudget }) });
   const artifacts = fleetArtifacts(run.resources);
   const fleetFiles = writeFleetArtifacts(options.outDir, artifacts);
-  const { config } = validated;
   const region = stackFile.config["aws:region"] ?? "us-east-1";
   const cost = costEstimate(config, region);
   files.push(path.join(options.outDir, "cost.json"));
@@ -154,7 +164,7 @@ export async function planStack(options: PlanOptions): Promise<PlanResult> {
     ...(replicaBudget ? ["", ...budgetSection(replicaBudget)] : []),
     "",
     ...costSection(cost),
-    ...(validated.warnings.length ? ["", ...warningsSection(validated.warnings)] : []),
+    ...(warnings.length ? ["", ...warningsSection(warnings)] : []),
     "",
     `wrote ${files.map(shown).join(", ")} and ${fleetFiles.length} fleet files ` +
       `(user-data, units, .env.production with {{ssm:...}} placeholders) under ${shown(path.join(options.outDir, "fleets"))}/`,

@@ -250,6 +250,12 @@ function decodeValue(text: string): unknown {
 }
 
 /**
+ * The name of the program's MastodonStack (index.ts): its children's names start with it, and its
+ * database's snapshots carry it in their mastodon:stack tag.
+ */
+export const PROGRAM_STACK_NAME = "mastodon";
+
+/**
  * Pulumi hands a program its config as `namespace:key` -> string, objects as JSON text (with secret
  * leaves decrypted). Top-level values are always strings; objects and lists are decoded here.
  */
