@@ -67,7 +67,7 @@ export default tseslint.config(
   },
   {
     // CommonJS run by plain node: the dependency check that runs before node_modules exists, and the
-    // consumer programs test/package.test.ts runs against the packed tarball.
+    // consumer programs test/package.real.test.ts runs against the packed tarball.
     files: ["**/*.cjs", "test/fixtures/consumer/*.js"],
     languageOptions: {
       sourceType: "commonjs",

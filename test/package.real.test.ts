@@ -32,7 +32,7 @@ import { MastodonProvider } from "../provider/mastodonProvider";
 import { COMPONENTS } from "../provider/components";
 
 // The SDK `pulumi package add` generates (@pulumi/mastodon) stands for the components it constructs,
-// for running examples/typescript from the sources in this process (as provider/examples.test.ts).
+// for running examples/typescript from the sources in this process (as provider/examples.real.test.ts).
 jest.mock("@pulumi/mastodon", () => jest.requireActual("../provider/components"), { virtual: true });
 
 const SLOW = 600_000;
@@ -288,7 +288,7 @@ describe("the examples, run from the installed package", () => {
   // language hosts to run at all (pulumi-language-python with the `pulumi` Python SDK,
   // pulumi-language-yaml, and `pulumi package add` to generate the Python SDK from the installed
   // provider), and this machine has none of them: no `pulumi` or pulumi-language-* on PATH and
-  // `python3 -c "import pulumi"` fails with ModuleNotFoundError. provider/examples.test.ts checks
+  // `python3 -c "import pulumi"` fails with ModuleNotFoundError. provider/examples.real.test.ts checks
   // them instead: the YAML program's resource type, properties and outputs against the provider's
   // schema (the schema the installed provider serves, as "the component provider answers from the
   // installed package" above asserts), and the Python program compiled and run through pyflakes.
