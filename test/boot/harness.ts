@@ -252,7 +252,12 @@ export function hostInputs(userData: string): HostInputs {
     if (conf[k]) parameters.add(conf[k]);
   // The host files' bucket, wherever the boot fetches them (mastodon-boot, or a warm pool host's mastodon-prepare).
   const bootUnits = Object.values(units).join("\n");
-  const buckets = [...new Set([...bootUnits.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!))];
+  // And the bucket of a pg_dump archive the scheduler's host restores (database.conf's restore_url).
+  const buckets = [
+    ...new Set(
+      [...`${bootUnits}\n${conf["restore_url"] ?? ""}`.matchAll(/s3:\/\/([a-z0-9.-]+)\//g)].map((m) => m[1]!),
+    ),
+  ];
   const pulls = [...(units["mastodon-images.service"] ?? "").matchAll(/podman pull --quiet (\S+)/g)].map(
     (m) => m[1]!,
   );
@@ -332,6 +337,8 @@ export interface BootOptions {
   readonly userData: string;
   /** Host files left out of the bucket (their GetObject answers 404). */
   readonly missingObjects?: readonly string[];
+  /** Other objects S3 holds: "bucket/key" -> the local file (a pg_dump archive to restore). */
+  readonly objects?: Readonly<Record<string, string>>;
   /** aws-standin.py's `fail`: {"Service:Action": n}. */
   readonly fail?: Record<string, number>;
   readonly instanceId?: string;
@@ -487,6 +494,7 @@ export class HostBoot {
       }
     }
     objects[`amazon-ssm-${r}/latest/debian_amd64/amazon-ssm-agent.deb`] = this.images.ssmAgentDeb;
+    Object.assign(objects, this.options.objects);
     fs.writeFileSync(path.join(work, "lifecycle-state"), "InService\n");
     fs.writeFileSync(path.join(work, "instance-id"), `${this.instanceId}\n`);
     const config = {
