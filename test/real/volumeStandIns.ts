@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { programPath } from "../../src/host/programs";
+import { MASTODON_LIFECYCLE, programPath } from "../../src/host/programs";
 import { type RedisVolumeInput, redisVolumeCommand } from "../../src/redis/redisVolume";
 import { isRoot, tempDir } from "./servers";
 
@@ -199,6 +199,9 @@ export function runVolumeProgram(
       PATH: `${path.join(env.ec2.dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`,
       MASTODON_IMDS_URL: env.imds,
       MASTODON_BY_ID_DIR: env.ec2.byId,
+      // The library it sources from beside it on a host.
+      MASTODON_LIFECYCLE_LIBRARY:
+        process.env["MASTODON_LIFECYCLE_LIBRARY"] ?? programPath(MASTODON_LIFECYCLE),
     },
   });
   let stderr = "";

@@ -26,14 +26,18 @@
 # (where udev's by-id names are).
 set -euo pipefail
 
-readonly IMDS="${MASTODON_IMDS_URL:-http://169.254.169.254}"
+readonly PROGRAM=mastodon-redis-volume
+# log and imds (IMDSv2: a session token first, each request bounded): mastodon-ready's library,
+# beside this program on a host (/usr/local/sbin). Test only: MASTODON_LIFECYCLE_LIBRARY names its
+# file where it is not beside it.
+# shellcheck source-path=SCRIPTDIR source=../../fleet/host/files/mastodon-lifecycle.sh
+source "${MASTODON_LIFECYCLE_LIBRARY:-$(dirname "${BASH_SOURCE[0]}")/mastodon-lifecycle.sh}"
 readonly BY_ID="${MASTODON_BY_ID_DIR:-/dev/disk/by-id}"
 # Each AWS CLI call, end to end (5 s to connect, 10 s to read, the CLI's own retries inside).
 readonly CALL_SECONDS=30
 readonly DEVICE_SECONDS=60
 readonly FORMAT_SECONDS=60
 
-log() { echo "mastodon-redis-volume: $*" >&2; }
 fail() {
   log "$*"
   exit 1
@@ -78,15 +82,6 @@ if mountpoint -q "$data_dir"; then
   fi
   fail "$data_dir is a mount point, but not of $volume_id ($device): refusing to use it"
 fi
-
-# IMDSv2: PUT for a session token, then GET with it; each request bounded.
-imds() {
-  local token
-  token=$(curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 -X PUT \
-    -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$IMDS/latest/api/token") || return 1
-  curl -fsS --max-time 5 --retry 3 --retry-connrefused --retry-max-time 30 \
-    -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1"
-}
 
 # ec2 ARGS...: one EC2 API call, its output on stdout; on failure `code` holds the API's error code
 # (empty when there was none: no answer, a timeout).

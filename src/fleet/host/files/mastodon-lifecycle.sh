@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # mastodon-lifecycle: what mastodon-ready, mastodon-drain and mastodon-pool share, and the
-# database's programs mastodon-database and mastodon-restore. Not a program: each of them sources it
+# database's programs mastodon-database and mastodon-restore, and mastodon-redis-volume. Not a program: each of them sources it
 # from its own directory (on a host /usr/local/sbin, where src/fleet/host/readiness.ts installs it
 # beside them), after setting PROGRAM, its own name.
 #
