@@ -20,6 +20,7 @@ import { formatDrillReport, parseDrillReport } from "./drillCommand";
 import { productionRoleSetup } from "../../test/helpers";
 import {
   POSTGRES_BIN,
+  pgDump,
   requireProgram,
   type Postgres,
   startPostgres,
@@ -187,7 +188,7 @@ beforeAll(async () => {
   drill = rds.pg;
   const dump = path.join(dir, "source.dump");
   const connect = (pg: Postgres) => ["-h", "127.0.0.1", "-p", String(pg.port), "-U", pg.superuser];
-  execFileSync(`${POSTGRES_BIN}/pg_dump`, [...connect(source), "-Fc", "-f", dump, MASTER.database]);
+  pgDump(source, MASTER.database, dump);
   execFileSync(`${POSTGRES_BIN}/pg_restore`, [
     ...connect(drill),
     ...["--no-owner", `--role=${MASTER.user}`, "--exit-on-error", "-d", MASTER.database, dump],

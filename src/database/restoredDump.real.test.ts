@@ -15,7 +15,6 @@
  * pre-deployment migrations and no schema load or seeds; never restore twice; and leave the database
  * empty when an archive fails half-way, so that the next boot restores it whole.
  */
-import { execFileSync } from "child_process";
 import type * as http from "http";
 import * as fs from "fs";
 import * as path from "path";
@@ -26,7 +25,7 @@ import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
 import { DUMP_KEY } from "./databaseDump";
 import { stackConfig } from "../../test/helpers";
 import {
-  POSTGRES_BIN,
+  pgDump,
   type Postgres,
   startPostgres,
   stopAllServers,
@@ -175,18 +174,7 @@ beforeAll(async () => {
   await query(old, OLD_SCHEMA_SQL);
   // The operator's dump, pg_dump's custom format, as the README says.
   const file = path.join(dir, "mastodon.dump");
-  execFileSync(`${POSTGRES_BIN}/pg_dump`, [
-    "-Fc",
-    "-h",
-    "127.0.0.1",
-    "-p",
-    String(old.port),
-    "-U",
-    old.superuser,
-    "-f",
-    file,
-    DATABASE,
-  ]);
+  pgDump(old, DATABASE, file);
   archive = fs.readFileSync(file);
 
   // The new stack's RDS instance: its master, its empty database.

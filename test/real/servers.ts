@@ -359,6 +359,18 @@ export const RDS_MASTER_SQL = (master: string, password: string, database: strin
   `CREATE DATABASE ${database} OWNER ${master}`,
 ];
 
+/**
+ * `database` of `pg` dumped by PostgreSQL 15's pg_dump in its custom format (`pg_dump -Fc`, the
+ * archive mastodon:database.restoreFrom.dump takes) into `file`, as the server's superuser.
+ */
+export function pgDump(pg: Postgres, database: string, file: string): void {
+  execFileSync(
+    `${PG_BIN}/pg_dump`,
+    ["-Fc", "-h", "127.0.0.1", "-p", String(pg.port), "-U", pg.superuser, "-f", file, database],
+    { timeout: SERVER_TIMEOUT_MS },
+  );
+}
+
 /** The database's lifecycle program the scheduler's host runs (src/database/files/mastodon-database.sh). */
 export const DATABASE_PROGRAM = programPath(MASTODON_DATABASE);
 

@@ -10,13 +10,12 @@
  *
  * Skipped with the reason printed where no host can boot here.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
 import { type HostBoot, hostInputs } from "../boot/harness";
 import { BOOT_MS, bootSuite, bootToOutcome, bundleCalls, expectReady, userData } from "../boot/scenarios";
-import { POSTGRES_BIN, type Postgres, startPostgres, tempDir } from "./servers";
+import { type Postgres, pgDump, startPostgres, tempDir } from "./servers";
 import { stackConfig } from "../helpers";
 
 const { bootTest, boots } = bootSuite("restore");
@@ -56,18 +55,7 @@ async function dumpOldInstance(): Promise<void> {
     "mastodon_production",
     `CREATE EXTENSION pg_stat_statements; SET ROLE mastodon; ${SCHEMA} ${ROWS}`,
   );
-  execFileSync(`${POSTGRES_BIN}/pg_dump`, [
-    "-Fc",
-    "-h",
-    "127.0.0.1",
-    "-p",
-    String(old.port),
-    "-U",
-    old.superuser,
-    "-f",
-    ARCHIVE,
-    "mastodon_production",
-  ]);
+  pgDump(old, "mastodon_production", ARCHIVE);
 }
 
 const railsSteps = (boot: HostBoot) => bundleCalls(boot).filter((c) => /^(rails|bin\/tootctl) /.test(c.args));
