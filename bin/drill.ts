@@ -15,13 +15,8 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation";
-import { awsJson, schedulerInstance } from "./upgradeAws";
-import {
-  DrillFailed,
-  type DrillInvocation,
-  type DrillOperations,
-  runDrill,
-} from "../src/database/drillCommand";
+import { awsJson, commandInvocation, schedulerInstance } from "./upgradeAws";
+import { DrillFailed, type DrillOperations, runDrill } from "../src/database/drillCommand";
 
 const ROOT = path.join(__dirname, "..");
 const USAGE = "usage: npm run drill -- --stack <name>";
@@ -83,25 +78,14 @@ function realOperations(stack: string, target: DrillTarget): DrillOperations {
       return { commandId, instance };
     },
     async invocation(commandId, instance) {
-      try {
-        const found = (await awsJson(target.region, [
-          "ssm",
-          "get-command-invocation",
-          "--command-id",
-          commandId,
-          "--instance-id",
-          instance,
-        ])) as { Status: string; StandardOutputContent?: string; StandardErrorContent?: string };
-        return {
+      const found = await commandInvocation(target.region, commandId, instance);
+      return (
+        found && {
           status: found.Status,
           stdout: found.StandardOutputContent ?? "",
           stderr: found.StandardErrorContent ?? "",
-        } satisfies DrillInvocation;
-      } catch (e) {
-        // Just after send-command the invocation may not exist yet.
-        if (/InvocationDoesNotExist/.test(String(e))) return undefined;
-        throw e;
-      }
+        }
+      );
     },
     sleep,
     now: Date.now,

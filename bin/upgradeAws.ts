@@ -91,20 +91,10 @@ export async function runMigrations(w: AwsTarget, run: DocumentRun): Promise<voi
   const deadline = Date.now() + MIGRATION_TIMEOUT_MS;
   for (;;) {
     await sleep(15_000);
-    let invocation: { Status: string; StandardOutputContent?: string; StandardErrorContent?: string };
-    try {
-      invocation = (await awsJson(w.region, [
-        "ssm",
-        "get-command-invocation",
-        "--command-id",
-        commandId,
-        "--instance-id",
-        instance,
-      ])) as typeof invocation;
-    } catch (e) {
-      // Just after send-command the invocation may not exist yet.
-      if (/InvocationDoesNotExist/.test(String(e)) && Date.now() < deadline) continue;
-      throw e;
+    const invocation = await commandInvocation(w.region, commandId, instance);
+    if (!invocation) {
+      if (Date.now() < deadline) continue;
+      throw new Error(`SSM command ${commandId} has no invocation on ${instance} after 130 min`);
     }
     if (TERMINAL_COMMAND.has(invocation.Status)) {
       if (invocation.Status === "Success") return;
@@ -117,6 +107,34 @@ export async function runMigrations(w: AwsTarget, run: DocumentRun): Promise<voi
     }
     if (Date.now() >= deadline)
       throw new Error(`SSM command ${commandId} still ${invocation.Status} after 130 min`);
+  }
+}
+
+/** An SSM command's invocation on one instance (GetCommandInvocation). */
+export interface CommandInvocation {
+  readonly Status: string;
+  readonly StandardOutputContent?: string;
+  readonly StandardErrorContent?: string;
+}
+
+/** The invocation, or undefined just after send-command, before SSM has it (InvocationDoesNotExist). */
+export async function commandInvocation(
+  region: string,
+  commandId: string,
+  instance: string,
+): Promise<CommandInvocation | undefined> {
+  try {
+    return (await awsJson(region, [
+      "ssm",
+      "get-command-invocation",
+      "--command-id",
+      commandId,
+      "--instance-id",
+      instance,
+    ])) as CommandInvocation;
+  } catch (e) {
+    if (/InvocationDoesNotExist/.test(String(e))) return undefined;
+    throw e;
   }
 }
 
