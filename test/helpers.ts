@@ -175,7 +175,11 @@ export function stateOf(run: MockRun, type: string, name: string): Record<string
 
 /** The production stack's app-role setup, as PostgresDatabase derives it (the budget's fleet connections). */
 export function productionRoleSetup() {
-  const stack = "production";
+  return stackRoleSetup("production");
+}
+
+/** A shipped stack's app-role setup, as PostgresDatabase derives it (the budget's fleet connections). */
+export function stackRoleSetup(stack: string) {
   const { budget } = parseStackConfig(stackConfig(stack));
   return {
     masterUser: DEFAULTS.mastodon.masterUsername,

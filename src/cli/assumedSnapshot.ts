@@ -35,7 +35,7 @@ export function assumedSnapshots(config: StackConfig, scope: DeploymentIdentity)
   if ("problems" in named) return [];
   // Stored lower-case, as RDS stores identifiers; an automated one of the instance its name holds.
   const identifier = named.identifier.toLowerCase();
-  const instance = /^rds:(.*)-[0-9-]{16}$/.exec(identifier)?.[1] ?? "assumed";
+  const instance = named.instance?.toLowerCase() ?? "assumed";
   return [
     {
       ...fits,

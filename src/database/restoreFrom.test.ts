@@ -168,6 +168,12 @@ describe("the query each name becomes (aws.rds.getSnapshot)", () => {
     expect(() => snapshotQuery({ snapshot: "a", stack: "b" }, SCOPE)).toThrow("exactly one");
     expect(REFUSED_SNAPSHOT).not.toEqual(expect.stringMatching(/[^a-z-]/));
     expect(snapshotName(REFUSED_SNAPSHOT)).toEqual({ kind: "manual", identifier: REFUSED_SNAPSHOT });
+    // An automated one's name holds the instance it was taken of.
+    expect(snapshotName(AUTOMATED)).toEqual({
+      kind: "automated",
+      identifier: AUTOMATED,
+      instance: "mastodon-db-primary1a2b3c4",
+    });
   });
 });
 

@@ -16,20 +16,17 @@
  * row, and leave the app role able to read and write every table.
  */
 import * as fs from "fs";
-import * as path from "path";
 import { Client } from "pg";
-import { parseStackConfig } from "../config";
 import { DEFAULTS } from "../vocabulary/defaults";
-import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
-import { stackConfig } from "../../test/helpers";
-import { type Postgres, stopAllServers, tempDir, testDatabaseConfig } from "../../test/real/servers";
+import { stackRoleSetup } from "../../test/helpers";
+import { type Postgres, stopAllServers, tempDir } from "../../test/real/servers";
 import {
   type DatabaseRun,
   type DatabaseRunPlace,
   databaseRunPlace,
-  putParameter,
   railsRuns,
   runDatabaseProgram,
+  writeSchedulerDatabase,
 } from "../../test/real/databaseRun";
 import { startRdsPostgres } from "../../test/real/rdsPostgres";
 
@@ -41,15 +38,8 @@ const OWNER = { username: "admin", email: "owner@mastodon.example" };
 
 /** One stack's side: its passwords in its own SSM parameters, its role's limit from its own budget. */
 function stackSide(stack: string, admin: string, app: string) {
-  const prefix = `/mastodon/mastodon-aws/${stack}/mastodon`;
-  const role = {
-    masterUser: MASTER,
-    appUser: APP,
-    databaseName: DATABASE,
-    connectionLimit: parseStackConfig(stackConfig(stack), stack).budget.roleConnectionLimit,
-    adminPasswordParameter: adminPasswordParameterName(prefix),
-    appPasswordParameter: `${prefix}/db-password`,
-  };
+  const role = stackRoleSetup(stack);
+  const prefix = role.appPasswordParameter.replace(/\/db-password$/, "");
   const owner = { ...OWNER, passwordParameter: `${prefix}-admin/owner-password` };
   return { stack, role, owner, admin, app };
 }
@@ -70,26 +60,16 @@ let pg: Postgres;
 let ca: string;
 
 /** The side's config file and .env.production, as its scheduler's host has them. */
-function hostFiles(side: typeof SOURCE): string {
-  const roleSql = path.join(dir, `${side.stack}-role.sql`);
-  fs.writeFileSync(roleSql, renderRoleSetupSql(side.role), { mode: 0o600 });
-  const envFile = path.join(dir, `${side.stack}.env`);
-  const env = [
-    "DB_HOST=127.0.0.1",
-    "DB_PORT=6432",
-    `DB_NAME=${DATABASE}`,
-    `DB_USER=${APP}`,
-    `DB_PASS=${side.app}`,
-  ];
-  fs.writeFileSync(envFile, `${env.join("\n")}\n`, { mode: 0o600 });
-  const file = path.join(dir, `${side.stack}.conf`);
-  const conf = testDatabaseConfig({ pg, role: side.role, roleSql, envFile, caFile: ca, owner: side.owner });
-  fs.writeFileSync(file, conf, { mode: 0o600 });
-  putParameter(place, side.role.adminPasswordParameter, side.admin);
-  putParameter(place, side.role.appPasswordParameter, side.app);
-  putParameter(place, side.owner.passwordParameter, "not-yet-created");
-  return file;
-}
+const hostFiles = (side: typeof SOURCE): string =>
+  writeSchedulerDatabase(place, dir, {
+    name: side.stack,
+    pg,
+    ca,
+    role: side.role,
+    adminPassword: side.admin,
+    appPassword: side.app,
+    owner: side.owner,
+  });
 
 /** No password of either stack reaches the output or a command line. */
 const prepare = (config: string): Promise<DatabaseRun> =>

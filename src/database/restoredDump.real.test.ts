@@ -19,26 +19,17 @@ import type * as http from "http";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
-import { parseStackConfig } from "../config";
 import { DEFAULTS } from "../vocabulary/defaults";
-import { adminPasswordParameterName, renderRoleSetupSql } from "./databaseRole";
 import { DUMP_KEY } from "./databaseDump";
-import { stackConfig } from "../../test/helpers";
-import {
-  pgDump,
-  type Postgres,
-  startPostgres,
-  stopAllServers,
-  tempDir,
-  testDatabaseConfig,
-} from "../../test/real/servers";
+import { productionRoleSetup } from "../../test/helpers";
+import { pgDump, type Postgres, startPostgres, stopAllServers, tempDir } from "../../test/real/servers";
 import {
   type DatabaseRun,
   type DatabaseRunPlace,
   databaseRunPlace,
-  putParameter,
   railsRuns,
   runDatabaseProgram,
+  writeSchedulerDatabase,
 } from "../../test/real/databaseRun";
 import { instanceMetadata } from "../../test/real/imdsStandIn";
 import { startRdsPostgres } from "../../test/real/rdsPostgres";
@@ -180,41 +171,15 @@ beforeAll(async () => {
   // The new stack's RDS instance: its master, its empty database.
   let ca: string;
   ({ pg, ca } = await startRdsPostgres(dir, { user: MASTER, password: ADMIN_PASSWORD, database: DATABASE }));
-  const prefix = "/mastodon/mastodon-aws/production/mastodon";
-  const role = {
-    masterUser: MASTER,
-    appUser: APP,
-    databaseName: DATABASE,
-    connectionLimit: parseStackConfig(stackConfig("production"), "production").budget.roleConnectionLimit,
-    adminPasswordParameter: adminPasswordParameterName(prefix),
-    appPasswordParameter: `${prefix}/db-password`,
-  };
-  putParameter(place, role.adminPasswordParameter, ADMIN_PASSWORD);
-  putParameter(place, role.appPasswordParameter, APP_PASSWORD);
-  const roleSql = path.join(dir, "role.sql");
-  fs.writeFileSync(roleSql, renderRoleSetupSql(role), { mode: 0o600 });
-  const envFile = path.join(dir, "env");
-  const env = [
-    "DB_HOST=127.0.0.1",
-    "DB_PORT=6432",
-    `DB_NAME=${DATABASE}`,
-    `DB_USER=${APP}`,
-    `DB_PASS=${APP_PASSWORD}`,
-  ];
-  fs.writeFileSync(envFile, `${env.join("\n")}\n`, { mode: 0o600 });
-  config = path.join(dir, "database.conf");
-  fs.writeFileSync(
-    config,
-    testDatabaseConfig({
-      pg,
-      role,
-      roleSql,
-      envFile,
-      caFile: ca,
-      restore: { url: URL, bytes: archive.length },
-    }),
-    { mode: 0o600 },
-  );
+  config = writeSchedulerDatabase(place, dir, {
+    name: "production",
+    pg,
+    ca,
+    role: productionRoleSetup(),
+    adminPassword: ADMIN_PASSWORD,
+    appPassword: APP_PASSWORD,
+    restore: { url: URL, bytes: archive.length },
+  });
 });
 
 afterAll(async () => {

@@ -6,7 +6,9 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DATABASE_PROGRAM, POSTGRES_BIN } from "./servers";
+import { DATABASE_PROGRAM, POSTGRES_BIN, type Postgres, testDatabaseConfig } from "./servers";
+import { type DatabaseRoleSetup, renderRoleSetupSql } from "../../src/database/databaseRole";
+import type { DatabaseHostInput } from "../../src/database/database";
 import { AWS, PODMAN, SYSTEMCTL } from "./databaseStandIns";
 
 /** The directories a run reads and writes: stand-ins, SSM's and S3's stand-in stores, the call log, TMPDIR. */
@@ -41,6 +43,50 @@ export function databaseRunPlace(dir: string): DatabaseRunPlace {
 export function putParameter(place: DatabaseRunPlace, name: string, value: string): void {
   fs.mkdirSync(path.dirname(path.join(place.ssm, name)), { recursive: true });
   fs.writeFileSync(path.join(place.ssm, name), `${value}\n`);
+}
+
+/** What the scheduler's host of one stack has for its database, and the passwords SSM holds for it. */
+export interface SchedulerDatabase {
+  /** Names its files under the run's directory: <name>.conf, <name>-role.sql, <name>.env. */
+  readonly name: string;
+  readonly pg: Postgres;
+  /** The CA the server's certificate is from (verify-full). */
+  readonly ca: string;
+  readonly role: DatabaseRoleSetup;
+  readonly adminPassword: string;
+  readonly appPassword: string;
+  readonly owner?: NonNullable<DatabaseHostInput["owner"]>;
+  readonly restore?: DatabaseHostInput["restore"];
+}
+
+/**
+ * The host's files for `db` in `dir` (the role's SQL, a .env.production naming the app role, the
+ * rendered database.conf relocated to them) and its passwords in SSM's stand-in (the owner's
+ * parameter as the stack declares it, a placeholder); returns the config's path.
+ */
+export function writeSchedulerDatabase(place: DatabaseRunPlace, dir: string, db: SchedulerDatabase): string {
+  const roleSql = path.join(dir, `${db.name}-role.sql`);
+  fs.writeFileSync(roleSql, renderRoleSetupSql(db.role), { mode: 0o600 });
+  const envFile = path.join(dir, `${db.name}.env`);
+  const { databaseName, appUser } = db.role;
+  const env = ["DB_HOST=127.0.0.1", "DB_PORT=6432", `DB_NAME=${databaseName}`, `DB_USER=${appUser}`];
+  fs.writeFileSync(envFile, `${[...env, `DB_PASS=${db.appPassword}`].join("\n")}\n`, { mode: 0o600 });
+  const config = path.join(dir, `${db.name}.conf`);
+  const { pg, role, owner, restore } = db;
+  const text = testDatabaseConfig({
+    pg,
+    role,
+    roleSql,
+    envFile,
+    caFile: db.ca,
+    ...(owner && { owner }),
+    ...(restore && { restore }),
+  });
+  fs.writeFileSync(config, text, { mode: 0o600 });
+  putParameter(place, role.adminPasswordParameter, db.adminPassword);
+  putParameter(place, role.appPasswordParameter, db.appPassword);
+  if (owner) putParameter(place, owner.passwordParameter, "not-yet-created");
+  return config;
 }
 
 export interface DatabaseRun {

@@ -27,10 +27,14 @@ export const DB_SNAPSHOT_IDENTIFIER_RULE: NamingRule = {
     "RDS API CreateDBSnapshot DBSnapshotIdentifier: 1-255 letters, digits or hyphens, first a letter, no two consecutive hyphens, not ending with a hyphen",
 };
 
-/** A snapshot as named: its identifier, whether RDS took it on its own, and the ARN's parts when given one. */
+/**
+ * A snapshot as named: its identifier, whether RDS took it on its own (then the DB instance it was
+ * taken of, as its name holds it), and the ARN's parts when given one.
+ */
 export interface SnapshotName {
   readonly kind: "manual" | "automated";
   readonly identifier: string;
+  readonly instance?: string;
   readonly arn?: { readonly region: string; readonly account: string };
 }
 
@@ -48,7 +52,7 @@ function identifierOf(identifier: string): SnapshotName | { problems: string[] }
     const problems = nameProblems(instance, (automated[1] as string).toLowerCase());
     return problems.length
       ? { problems: problems.map((p) => `its DB instance identifier ${p} (${instance.source})`) }
-      : { kind: "automated", identifier };
+      : { kind: "automated", identifier, instance: automated[1] as string };
   }
   if (identifier.startsWith("rds:"))
     return {
