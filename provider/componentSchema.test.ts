@@ -9,11 +9,9 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
 import { COMPONENTS, PROVIDER_NAME, SearchDomain } from "./components";
 import { MastodonProvider } from "./mastodonProvider";
 import { INPUT_LEAVES } from "../src/stack/stackInputs";
-import { stackConfigSchema } from "../src/config";
 import { SIDEKIQ_QUEUES } from "../src/vocabulary/defaults";
 import { RedisRole } from "../src/redis/redisServer";
 import { Architecture } from "../src/vocabulary/catalog";
@@ -797,116 +795,4 @@ describe("the provider host constructs the new components from plain inputs, as 
       "other-production-standalone",
     );
   });
-});
-
-// ---- MastodonStack's args interface against the zod schema: one source of truth ----
-
-type AnyZod = z.core.$ZodType;
-interface Def {
-  type: string;
-  innerType?: AnyZod;
-  in?: AnyZod;
-  shape?: Record<string, AnyZod>;
-  valueType?: AnyZod;
-  keyType?: AnyZod;
-  element?: AnyZod;
-  entries?: Record<string, string | number>;
-  options?: AnyZod[];
-  values?: (string | number)[];
-}
-const defOf = (s: AnyZod) => s._zod.def as unknown as Def;
-
-/** Strips optional/default/prefault (returning whether the key may be left out) and pipes. */
-function unwrap(s: AnyZod): { schema: AnyZod; optional: boolean } {
-  let optional = false;
-  let cur = s;
-  for (;;) {
-    const d = defOf(cur);
-    if (d.type === "optional" || d.type === "default" || d.type === "prefault") optional = true;
-    if (d.innerType) cur = d.innerType;
-    else if (d.type === "pipe" && d.in) cur = d.in;
-    else return { schema: cur, optional };
-  }
-}
-
-/** What a zod value accepts, in the schema's terms; literal unions become the set of their values. */
-function compare(where: string, zodSchema: AnyZod, prop: Property, problems: string[]) {
-  const d = defOf(zodSchema);
-  const resolved = prop.$ref ? typeOf(prop.$ref) : undefined;
-  const enumValues = (values: (string | number)[]) => {
-    const got = resolved?.enum?.map((e) => e.value) ?? [];
-    // The schema may accept more spellings (engineVersion 16 as well as "16"): the interface's
-    // values must all be accepted, and every string the schema accepts must be in the enum.
-    for (const v of got)
-      if (!values.includes(v)) problems.push(`${where}: enum value ${v} not accepted by zod`);
-    for (const v of values.filter((x) => typeof x === typeof got[0]))
-      if (!got.includes(v)) problems.push(`${where}: zod accepts ${v}, the interface does not`);
-  };
-  switch (d.type) {
-    case "object": {
-      if (!resolved?.properties)
-        return void problems.push(`${where}: zod object, schema ${JSON.stringify(prop)}`);
-      compareObject(where, d.shape ?? {}, resolved.properties, problems);
-      return;
-    }
-    case "record": {
-      const value = prop.additionalProperties;
-      if (value) return compare(`${where}.*`, unwrap(d.valueType as AnyZod).schema, value, problems);
-      // A record over an enum's keys (alarms.queueLatency) is an object with those keys.
-      const keys = Object.values(defOf(d.keyType as AnyZod).entries ?? {}).map(String);
-      const props = resolved?.properties ?? {};
-      if (JSON.stringify(Object.keys(props).sort()) !== JSON.stringify(keys.sort()))
-        problems.push(`${where}: keys ${Object.keys(props)} vs zod ${keys}`);
-      for (const k of keys)
-        if (props[k]) compare(`${where}.${k}`, unwrap(d.valueType as AnyZod).schema, props[k], problems);
-      return;
-    }
-    case "array":
-      if (prop.type !== "array" || !prop.items) return void problems.push(`${where}: zod array`);
-      return compare(`${where}[]`, unwrap(d.element as AnyZod).schema, prop.items, problems);
-    case "enum":
-      return enumValues(Object.values(d.entries ?? {}));
-    case "union": {
-      const options = (d.options ?? []).map((o) => defOf(unwrap(o).schema));
-      if (options.every((o) => o.type === "literal"))
-        return enumValues(options.flatMap((o) => o.values ?? []));
-      // A duration: a string with its unit (a bare number is refused with a message).
-      if (options.some((o) => o.type === "string") && prop.type === "string") return;
-      return void problems.push(`${where}: zod union, schema ${JSON.stringify(prop)}`);
-    }
-    case "string":
-    case "number":
-    case "boolean":
-      if (prop.type !== d.type) problems.push(`${where}: zod ${d.type}, schema ${prop.type ?? prop.$ref}`);
-      return;
-    default:
-      problems.push(`${where}: zod type ${d.type} not compared`);
-  }
-}
-
-function compareObject(
-  where: string,
-  shape: Record<string, AnyZod>,
-  props: Record<string, Property>,
-  problems: string[],
-) {
-  const zodKeys = Object.keys(shape).sort();
-  const keys = Object.keys(props).sort();
-  if (JSON.stringify(zodKeys) !== JSON.stringify(keys))
-    problems.push(`${where}: keys ${keys} vs zod ${zodKeys}`);
-  for (const key of zodKeys) {
-    const prop = props[key];
-    if (!prop) continue;
-    const { schema: inner, optional } = unwrap(shape[key] as AnyZod);
-    if (optional !== (prop.optional === true))
-      problems.push(`${where}.${key}: ${optional ? "optional" : "required"} in zod, not in the interface`);
-    compare(`${where}.${key}`, inner, prop, problems);
-  }
-}
-
-test("MastodonStackArgs has the zod schema's keys, optionality and value types, all the way down", () => {
-  const stack = schema.resources[token("MastodonStack")] as Resource;
-  const problems: string[] = [];
-  compareObject("mastodon", defOf(stackConfigSchema).shape ?? {}, stack.inputProperties, problems);
-  expect(problems).toEqual([]);
 });

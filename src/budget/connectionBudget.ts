@@ -7,8 +7,7 @@
  * with a computed budget.
  */
 import type { Budget } from "./budget";
-import type { Pooler } from "../database/args";
-import type { SidekiqQueue } from "../config/args";
+import type { Pooler, SidekiqQueue } from "../vocabulary/configEnums";
 
 /** Which database a budget is for: the primary, or the read replica (database.replica). */
 export const BudgetTarget = { Primary: "primary", Replica: "replica" } as const;

@@ -4,7 +4,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DeploymentIdentity } from "../aws/naming/scope";
-import type { PostgresVersion, StackRestoreFromArgs } from "./args";
+import type { PostgresVersion } from "../vocabulary/configEnums";
+import type { StackRestoreFromArgs } from "./args";
 
 export interface PostgresInstanceSize {
   /** e.g. db.r7g.2xlarge */

@@ -33,6 +33,7 @@ import { type DeploymentIdentity, scopedTag } from "../aws/naming/scope";
 import { snapshotName } from "../aws/naming/rdsSnapshots";
 import { POLICY_TAGS } from "../aws/policyTags";
 import { type Problem, configKey } from "../config/problems";
+import { argsType, documented } from "../config/schema/keyDoc";
 import type { StackRestoreFromArgs } from "./args";
 import { dumpFileProblems } from "./restoreDump";
 
@@ -71,30 +72,47 @@ const snapshotValueProblems = (value: string): string[] => {
     : [];
 };
 
-export const restoreFromSchema = z
-  .strictObject({
-    /** One snapshot: its identifier (manual, or rds:<instance>-<date> automated) or its ARN. @default none */
-    snapshot: checked(snapshotValueProblems).optional(),
-    /** Another stack of this project (or <project>/<stack>): its newest snapshot. @default none */
-    stack: checked(stackProblems).optional(),
-    /** A pg_dump custom-format archive, a path from the project's directory (restoreDump.ts). @default none */
-    dump: checked(dumpFileProblems).optional(),
-  })
-  // Only on an otherwise sound object: a misspelt key is the cause, not the missing one.
-  .superRefine(
-    (restore, ctx) => {
-      const given = [restore.snapshot, restore.stack, restore.dump].filter((v) => v !== undefined).length;
-      if (given !== 1)
-        ctx.addIssue({
-          code: "custom",
-          message:
-            given === 0
-              ? "names nothing to restore: give snapshot (an identifier or ARN), stack (another stack of this project, whose newest snapshot is taken) or dump (a pg_dump archive's path)"
-              : "gives more than one of snapshot, stack and dump: give one (snapshot names one snapshot; stack takes that stack's newest; dump restores a pg_dump archive)",
-        });
-    },
-    { when: (payload) => payload.issues.length === 0 },
-  );
+export const restoreFromSchema = argsType(
+  z
+    .strictObject({
+      snapshot: documented(checked(snapshotValueProblems).optional(), {
+        description:
+          "One snapshot in this stack's account and Region (aws:region): a manual snapshot's identifier, an automated one's (rds:<instance>-<yyyy-mm-dd-hh-mm>), or its ARN (a snapshot another account shared).",
+        default: "none",
+      }),
+      stack: documented(checked(stackProblems).optional(), {
+        description:
+          "Another stack of this Pulumi project (<stack>, or <project>/<stack>): its newest snapshot, found by its mastodon:stack tag.",
+        default: "none",
+      }),
+      dump: documented(checked(dumpFileProblems).optional(), {
+        description:
+          "A pg_dump custom-format archive of PostgreSQL 15 (pg_dump -Fc), at most about 168 GiB, a path from the project's directory: uploaded to a private bucket and restored by the scheduler's host into the empty database.",
+        default: "none",
+      }),
+    })
+    // Only on an otherwise sound object: a misspelt key is the cause, not the missing one.
+    .superRefine(
+      (restore, ctx) => {
+        const given = [restore.snapshot, restore.stack, restore.dump].filter((v) => v !== undefined).length;
+        if (given !== 1)
+          ctx.addIssue({
+            code: "custom",
+            message:
+              given === 0
+                ? "names nothing to restore: give snapshot (an identifier or ARN), stack (another stack of this project, whose newest snapshot is taken) or dump (a pg_dump archive's path)"
+                : "gives more than one of snapshot, stack and dump: give one (snapshot names one snapshot; stack takes that stack's newest; dump restores a pg_dump archive)",
+          });
+      },
+      { when: (payload) => payload.issues.length === 0 },
+    ),
+  {
+    name: "StackRestoreFromArgs",
+    folder: "database",
+    description:
+      "mastodon:database.restoreFrom: the RDS snapshot or pg_dump archive a new stack's database starts from, at its creation only; exactly one key (src/database/restoreFrom.ts, restoreDump.ts).",
+  },
+);
 
 const SNAPSHOT_PATH = ["database", "restoreFrom", "snapshot"] as const;
 

@@ -3,8 +3,7 @@
  * (src/fleet/fleet.ts, FleetArgs.fleet); the component analyzer gives it to other languages as a
  * named type, and the group's lifecycle hooks, scaling policies and budget read it.
  */
-import type { SidekiqQueue } from "../config/args";
-import type { WarmPoolState } from "./args";
+import type { SidekiqQueue, WarmPoolState } from "../vocabulary/configEnums";
 import type { HealthyPercentages } from "./replacement";
 
 /** A fleet's warm pool as its group declares it (src/fleet/warmPool.ts). */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { fitLogicalName } from "../aws/naming";
-import type { MailProvider } from "./args";
+import type { MailProvider } from "../vocabulary/configEnums";
 import { ssmPlaceholder } from "../host/boot";
 import { type Env, smtpEnv } from "../host/env";
 import { sesSendPolicy } from "../aws/policies";

@@ -5,7 +5,7 @@ import { DEFAULTS } from "../vocabulary/defaults";
 import { type Env, s3Env } from "../host/env";
 import { mediaAccessPolicy, mediaBucketPolicy } from "../aws/policies";
 import { dnsValidatedCertificate } from "../edge/certificate";
-import type { MediaLegacySystemPathsArgs, PriceClass } from "./args";
+import type { PriceClass } from "../vocabulary/configEnums";
 import { LISTENER_RULE_PRIORITIES } from "../edge/rules";
 import {
   LEGACY_SYSTEM_FUNCTION_CODE,
@@ -15,6 +15,12 @@ import {
 } from "./legacyPaths";
 import { privateBucket } from "../aws/privateBucket";
 import { providedType, withFormerType } from "../aws/typeToken";
+
+/** MediaStorage's legacySystemPaths: where the web domain's /system/* requests arrive. */
+export interface MediaLegacySystemPathsArgs {
+  /** The web domain's HTTPS listener, which redirects /system/* to the media host. */
+  listenerArn: pulumi.Input<string>;
+}
 
 /** CloudFront's managed CachingOptimized policy: media files are immutable once written. */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { suggest } from "../config/problems";
 import { existingValueProblem } from "./checks";
+import { argsType, documented } from "../config/schema/keyDoc";
 
 /**
  * OTP_SECRET encrypted two-factor secrets until Mastodon 4.3, whose post-deployment migration
@@ -56,21 +57,78 @@ function closedObject<S extends z.core.$ZodLooseShape>(shape: S, refused: Record
   );
 }
 
-export const existingSecretsSchema = closedObject(
+const AR_ALL_OR_NONE =
+  "all three or none (Rails derives the encryption keys from the three; what the old instance encrypted, two-factor secrets among it, stays readable).";
+
+export const existingSecretsSchema = argsType(
+  closedObject(
+    {
+      secretKeyBase: documented(existingValue("SECRET_KEY_BASE"), {
+        description:
+          "SECRET_KEY_BASE of the old instance, a secret (pulumi config set --secret --path), kept in place of a generated one: its sessions, cookies and signed links stay valid. It is refused in plain text, blank, quoted, or with SECRET_KEY_BASE= in front.",
+        default: "generated",
+      }),
+      activeRecordEncryption: documented(
+        argsType(
+          closedObject({
+            deterministicKey: documented(existingValue("ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY"), {
+              description: `ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY of the old instance, a secret: with primaryKey and keyDerivationSalt, ${AR_ALL_OR_NONE}`,
+              default: "generated",
+            }),
+            keyDerivationSalt: documented(existingValue("ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT"), {
+              description: `ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT of the old instance, a secret: with primaryKey and deterministicKey, ${AR_ALL_OR_NONE}`,
+              default: "generated",
+            }),
+            primaryKey: documented(existingValue("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"), {
+              description: `ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY of the old instance, a secret: with deterministicKey and keyDerivationSalt, ${AR_ALL_OR_NONE}`,
+              default: "generated",
+            }),
+          }),
+          {
+            name: "StackActiveRecordEncryptionArgs",
+            folder: "migration",
+            description: "mastodon:existingSecrets.activeRecordEncryption: the three keys, all or none.",
+          },
+        ).optional(),
+        {
+          description:
+            "The old instance's three ACTIVE_RECORD_ENCRYPTION_* keys, all or none: what it encrypted stays readable. OTP_SECRET is refused: Mastodon 4.6 does not read it (4.3 re-encrypted the two-factor secrets with these keys).",
+          default: "generated",
+        },
+      ),
+      vapid: documented(
+        argsType(
+          closedObject({
+            privateKey: documented(existingValue("VAPID_PRIVATE_KEY"), {
+              description:
+                "VAPID_PRIVATE_KEY of the old instance, a secret: with publicKey, both or neither, and a P-256 pair.",
+              default: "generated",
+            }),
+            publicKey: documented(existingValue("VAPID_PUBLIC_KEY"), {
+              description:
+                "VAPID_PUBLIC_KEY of the old instance, the private key's public key; not a secret, since browsers receive it. The hosts' VAPID_PUBLIC_KEY is the one given.",
+              default: "derived from the generated private key",
+            }),
+          }),
+          {
+            name: "StackVapidArgs",
+            folder: "migration",
+            description: "mastodon:existingSecrets.vapid: the Web Push key pair, both or neither.",
+          },
+        ).optional(),
+        {
+          description:
+            "The old instance's VAPID pair, VAPID_PRIVATE_KEY (a secret) and VAPID_PUBLIC_KEY (plain), both or neither: browsers' push subscriptions keep working.",
+          default: "generated",
+        },
+      ),
+    },
+    { otpSecret: OTP_SECRET_REFUSED },
+  ),
   {
-    /** SECRET_KEY_BASE: keeps sessions, cookies and signed links valid. @default generated */
-    secretKeyBase: existingValue("SECRET_KEY_BASE"),
-    /** The three ACTIVE_RECORD_ENCRYPTION_* keys, all or none. @default generated */
-    activeRecordEncryption: closedObject({
-      deterministicKey: existingValue("ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY"),
-      keyDerivationSalt: existingValue("ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT"),
-      primaryKey: existingValue("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"),
-    }).optional(),
-    /** VAPID_PRIVATE_KEY (a secret) and VAPID_PUBLIC_KEY (plain), both or neither. @default generated */
-    vapid: closedObject({
-      privateKey: existingValue("VAPID_PRIVATE_KEY"),
-      publicKey: existingValue("VAPID_PUBLIC_KEY"),
-    }).optional(),
+    name: "StackExistingSecretsArgs",
+    folder: "migration",
+    description:
+      "mastodon:existingSecrets: the secrets of the instance this stack takes over, from its .env.production.",
   },
-  { otpSecret: OTP_SECRET_REFUSED },
 );

@@ -5,7 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DeploymentIdentity } from "../aws/naming/scope";
-import type { SidekiqQueue } from "../config/args";
+import type { SidekiqQueue } from "../vocabulary/configEnums";
 import type { RedisRole } from "../redis/redisServer";
 
 /** The connection budget a database was sized with (src/budget/budget.ts): its alarm fires above alarmThreshold. */

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { egressPlan, ipv6Subnet, subnetLayout, zonesOffering } from "./subnets";
 import type { StackConfig } from "../config";
-import type { NetworkArgs } from "./args";
+import type { NetworkArgs } from "./networkArgs";
 import { BUILD_INSTANCE_TYPES } from "../images/imageRecipe";
 import { ANY_IPV4, ANY_IPV6, type RoleSecurityGroups, roleSecurityGroups } from "./securityGroups";
 import { providedType, withFormerType } from "../aws/typeToken";
@@ -11,7 +11,7 @@ import { providedType, withFormerType } from "../aws/typeToken";
 export type { Egress } from "./subnets";
 
 // The args are part of the package's API (lib/index.ts).
-export type { NetworkArgs } from "./args";
+export type { NetworkArgs } from "./networkArgs";
 
 /**
  * Every EC2 instance type a stack's hosts run, for NetworkArgs.instanceTypes: each fleet's type and

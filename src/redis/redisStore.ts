@@ -5,7 +5,7 @@ import { fitLogicalName } from "../aws/naming";
 import { type DeploymentIdentity, scopedName } from "../aws/naming/scope";
 import { DEFAULTS } from "../vocabulary/defaults";
 import { type RedisEngine, type RedisRole, elasticacheFamily, elasticacheParameters } from "./redisServer";
-import type { PersistentRedisMode } from "./args";
+import type { PersistentRedisMode } from "../vocabulary/configEnums";
 import { type RedisHostArgs, selfManagedRedisHost } from "./redisHost";
 import { providedType, withFormerType } from "../aws/typeToken";
 

@@ -3,20 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Budget } from "../budget/budget";
 import { type ConnectionBudget, asConnectionBudget } from "../budget/connectionBudget";
 import { type ParseOptions, type StackConfig, type ValidatedConfig, formatProblem } from "../config";
-import type { Environment } from "../config/args";
-import type { StackAlarmsArgs, StackLogsArgs } from "../monitoring/args";
-import type { StackDatabaseArgs, StackOwnerArgs } from "../database/args";
-import type { StackDnsArgs, StackLoadBalancerArgs } from "../edge/args";
-import type { StackFleetArgs } from "../fleet/args";
-import type { StackImageArgs } from "../images/args";
-import type { StackRetentionArgs, StackMediaArgs } from "../media/args";
-import type { StackMailArgs } from "../mail/args";
-import type { StackNetworkArgs } from "../network/args";
-import type { StackRedisArgs } from "../redis/args";
-import type { StackSearchArgs } from "../search/args";
-import type { StackTranslationArgs } from "../translation/args";
-import type { StackWafArgs } from "../waf/args";
-import type { StackExistingSecretsArgs } from "../migration/args";
 import type { Env } from "../host/env";
 import type { Architecture } from "../vocabulary/catalog";
 import { POLICY_TAGS } from "../aws/policyTags";
@@ -46,61 +32,11 @@ import { stackMonitoring } from "./stackMonitoring";
 import type { StackParts } from "./stackParts";
 import { stackTiers } from "./stackTiers";
 import { validateStackArgs } from "./stackInputs";
+import type { MastodonStackArgs } from "./mastodonStackArgs";
+
+export type * from "./mastodonStackArgs";
 
 const COMPONENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-/**
- * The arguments of a whole Mastodon deployment: the keys of the `mastodon:` stack config (README,
- * "Config reference"), so a platform engineer can pass an object built in code, from any Pulumi
- * language. Written out as an interface (src/config/args.ts) for Pulumi's component analyzer;
- * provider/componentSchema.test.ts keeps it equal to the zod schema, which validates it. Values are
- * plain, but for the leaves an Output may fill (src/stack/stackInputs.ts: dns.zoneId, the certificate
- * ARNs, the SMTP password, the translation key, the pull-through cache's credential, existingSecrets).
- */
-export interface MastodonStackArgs {
-  /** dev, staging or production: production turns on Multi-AZ, deletion protection and the stricter checks. */
-  environment: Environment;
-  /** The Mastodon release this stack runs, a 4.6 release tag such as v4.6.5. */
-  version: string;
-  /** LOCAL_DOMAIN: the domain in users' handles. */
-  domain: string;
-  /** WEB_DOMAIN: where the web interface is served, when it differs from domain (@default domain). */
-  webDomain?: string;
-  /** The VPC (@default {}). */
-  network?: StackNetworkArgs;
-  /** RDS PostgreSQL. */
-  database: StackDatabaseArgs;
-  /** The two Redis (@default {}). */
-  redis?: StackRedisArgs;
-  /** Media on S3 behind CloudFront (@default {}). */
-  media?: StackMediaArgs;
-  /** The ALB (@default {}). */
-  loadBalancer?: StackLoadBalancerArgs;
-  /** Alias records, certificate validation and DKIM records go in this zone when set (@default none). */
-  dns?: StackDnsArgs;
-  /** How Mastodon sends mail: SES, or an SMTP relay (@default {}). */
-  mail?: StackMailArgs;
-  /** The alarms' thresholds and where they notify (@default {}). */
-  alarms?: StackAlarmsArgs;
-  /** How long the fleets' logs are kept (@default {}). */
-  logs?: StackLogsArgs;
-  /** The owner account and where its first password goes (@default none). */
-  owner?: StackOwnerArgs;
-  /** Daily removal of cached remote media and preview cards (@default {}). */
-  retention?: StackRetentionArgs;
-  /** Full-text search: an OpenSearch domain (@default none: search off). */
-  search?: StackSearchArgs;
-  /** Translation of posts (@default none: translation off). */
-  translation?: StackTranslationArgs;
-  /** An AWS WAF web ACL on the ALB: managed rules, rate limits per client IP, a block list (@default none: no WAF). */
-  waf?: StackWafArgs;
-  /** An existing instance's secrets, each a Pulumi secret, kept in place of generated ones (@default none: all generated). */
-  existingSecrets?: StackExistingSecretsArgs;
-  /** Where Mastodon comes from: release images, an AMI baked in the account, or the operator's AMI (@default {}). */
-  image?: StackImageArgs;
-  /** The fleets by name (2-32 characters of a-z, 0-9 and -); at least one. */
-  fleets: { [name: string]: StackFleetArgs };
-}
-
 /** MastodonStack's options: what the program knows besides args, checked in the same pass. */
 export interface MastodonStackOptions extends pulumi.ComponentResourceOptions {
   /** `aws:region` and which config keys are secrets (index.ts reads them from the engine). */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ssmPlaceholder } from "../host/boot";
-import type { DeeplPlan, TranslationProvider } from "./args";
+import type { DeeplPlan, TranslationProvider } from "../vocabulary/configEnums";
 import { type Env, translationEnv } from "../host/env";
 import { providedType, withFormerType } from "../aws/typeToken";
 

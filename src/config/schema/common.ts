@@ -50,6 +50,13 @@ export const duration = z.union([z.string(), z.number()]).transform((value, ctx)
   return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
 });
 
+/** Seconds written as the duration an operator would write: 30 -> "30s", 600 -> "10m", 3600 -> "1h". */
+export function durationText(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 /** A c-family EC2 instance type the catalog knows (docs/design.md, "Instance catalogs"). */
 export const instanceType = z.string().superRefine((value, ctx) => {
   if (ec2InstanceSpec(value)) return;
