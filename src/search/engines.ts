@@ -12,9 +12,11 @@
  * control"). The default is the tested major.
  */
 
+import { SearchEngine } from "../vocabulary/configEnums";
+
 /** Engine versions the package accepts, as Amazon OpenSearch Service names them (EngineVersion). */
-export const SEARCH_ENGINE_VERSIONS = ["Elasticsearch_7.10", "OpenSearch_1.3", "OpenSearch_2.19"] as const;
-export type SearchEngineVersion = (typeof SEARCH_ENGINE_VERSIONS)[number];
+export const SEARCH_ENGINE_VERSIONS = Object.values(SearchEngine) as [SearchEngine, ...SearchEngine[]];
+export type SearchEngineVersion = SearchEngine;
 /** Elasticsearch 7: what Mastodon is tested with (Mastodon docs, "Configuring full-text search"). */
 export const DEFAULT_SEARCH_ENGINE: SearchEngineVersion = "Elasticsearch_7.10";
 

@@ -8,7 +8,7 @@
 export const Environment = { Dev: "dev", Staging: "staging", Production: "production" } as const;
 export type Environment = (typeof Environment)[keyof typeof Environment];
 
-/** Mastodon 4.6's Sidekiq queues (src/vocabulary/defaults.ts SIDEKIQ_QUEUES). */
+/** Mastodon 4.6's Sidekiq queues (config/sidekiq.yml; fasp is new in 4.4), in the order SIDEKIQ_QUEUES lists them. */
 export const SidekiqQueue = {
   Default: "default",
   Push: "push",

@@ -3,9 +3,12 @@
  * Seeds are cited by file name (docs/design.md, "Sources", lists them and the documentation used).
  */
 
-/** Mastodon 4.6's Sidekiq queues (config/sidekiq.yml; fasp is new in 4.4). */
-export const SIDEKIQ_QUEUES = ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"] as const;
-export type SidekiqQueue = (typeof SIDEKIQ_QUEUES)[number];
+import { SidekiqQueue, WarmPoolState } from "./configEnums";
+
+export type { SidekiqQueue, WarmPoolState } from "./configEnums";
+
+/** Mastodon 4.6's Sidekiq queues (config/sidekiq.yml; fasp is new in 4.4), in the enum's order. */
+export const SIDEKIQ_QUEUES = Object.values(SidekiqQueue) as [SidekiqQueue, ...SidekiqQueue[]];
 
 /**
  * Each queue's weight when one Sidekiq process serves several, as Mastodon's config/sidekiq.yml
@@ -252,8 +255,7 @@ export const BUDGET_RULES = {
  * Reference, PutWarmPool: PoolState Stopped, Running or Hibernated). Hibernated is left out: it needs
  * hibernation configured in the launch template and a root volume that holds the instance's memory.
  */
-export const WARM_POOL_STATES = ["Stopped", "Running"] as const;
-export type WarmPoolState = (typeof WARM_POOL_STATES)[number];
+export const WARM_POOL_STATES = Object.values(WarmPoolState) as [WarmPoolState, ...WarmPoolState[]];
 
 export const SIDEKIQ_THREAD_RULES = {
   /** scaling-mastodon-compendium.txt (hachyderm): keep -c at 25 or under. */
