@@ -4,61 +4,43 @@
  * only, so a module that reads the config need not load the resolution.
  */
 import type { Ec2InstanceSpec, RdsClassSpec } from "../vocabulary/catalog";
-import type { SidekiqQueue, WarmPoolState } from "../vocabulary/defaults";
-import type { ParsedStackConfig } from "./schema";
+import type { SidekiqQueue } from "../vocabulary/defaults";
+import type { ParsedFleet, ParsedStackConfig } from "./schema";
 import type { SearchConfig } from "../search/config";
 import type { WafConfig } from "../waf/config";
 import type { ExistingSecrets } from "../migration/config";
 
 export type Environment = ParsedStackConfig["environment"];
 
-export interface WebService {
-  /** WEB_CONCURRENCY */
-  readonly processes: number;
-  /** MAX_THREADS */
-  readonly threads: number;
-}
+// The resolved shapes are the parsed ones (each key's type and description live in its zod schema,
+// src/config/schema/keyDoc.ts) with what resolution fills in or adds.
 
-export interface StreamingService {
-  readonly processes: number;
-  /** DB_POOL of each process. */
-  readonly dbPool: number;
-  /** One port per process: mastodon-streaming@<port>. */
+/** fleets.<name>.web resolved: WEB_CONCURRENCY computed from the instance type when not given. */
+export type WebService = Readonly<Required<NonNullable<ParsedFleet["web"]>>>;
+
+/** fleets.<name>.streaming resolved, with one port per process: mastodon-streaming@<port>. */
+export type StreamingService = Readonly<NonNullable<ParsedFleet["streaming"]>> & {
   readonly ports: readonly number[];
-}
+};
 
-export interface SidekiqService {
+export type SidekiqService = Readonly<Omit<NonNullable<ParsedFleet["sidekiq"]>, "queues">> & {
   readonly queues: readonly SidekiqQueue[];
-  readonly processes: number;
-  /** `sidekiq -c` and DB_POOL. */
-  readonly threads: number;
-}
+};
 
 /** fleets.<name>.warmPool resolved: an absolute pool size and the state its instances wait in. */
-export interface WarmPool {
-  readonly size: number;
-  readonly state: WarmPoolState;
-}
+export type WarmPool = Readonly<NonNullable<ParsedFleet["warmPool"]>>;
 
-export interface Fleet {
+/** A fleet as written, its sizes and services resolved (queueLatencyTarget in seconds). */
+export interface Fleet extends Readonly<
+  Omit<ParsedFleet, "desiredSize" | "maxSize" | "web" | "streaming" | "sidekiq" | "warmPool">
+> {
   readonly name: string;
-  readonly instanceType: string;
   readonly instance: Ec2InstanceSpec;
-  readonly minSize: number;
   readonly desiredSize: number;
   readonly maxSize: number;
   readonly web?: WebService;
   readonly streaming?: StreamingService;
   readonly sidekiq?: SidekiqService;
-  /** PgBouncer default_pool_size on each host; set only when the pooler is pgbouncer. */
-  readonly pgbouncerPoolSize?: number;
-  readonly spot: boolean;
-  /** With spot: the further types the Spot capacity may run on (instanceType is the sized one). */
-  readonly spotInstanceTypes?: readonly string[];
-  readonly cpuTarget?: number;
-  /** Target tracking on FleetQueueLatency, in seconds. */
-  readonly queueLatencyTarget?: number;
-  readonly rootVolumeGiB: number;
   /** Instances kept prepared beside the group (src/fleet/warmPool.ts). */
   readonly warmPool?: WarmPool;
   /** Whether its Sidekiq listens to `scheduler` (the rules allow exactly one such process). */
@@ -68,15 +50,10 @@ export interface Fleet {
 }
 
 /** redis.onHost resolved: the two servers' ports and maxmemory, on the host of `fleet`. */
-export interface OnHostRedis {
-  readonly cacheMaxmemoryMiB: number;
-  readonly persistentMaxmemoryMiB: number;
+export type OnHostRedis = Readonly<NonNullable<ParsedStackConfig["redis"]["onHost"]>> & {
   readonly cachePort: number;
   readonly persistentPort: number;
-  /** The persistent store's own EBS volume (src/redis/onHostRedis.ts). */
-  readonly persistentVolumeGiB: number;
-  readonly acceptJobLoss: boolean;
-}
+};
 
 export interface DatabaseInstance {
   readonly instanceClass: string;

@@ -36,6 +36,9 @@ export interface StackMailArgs {
    * (@default notifications@<domain>).
    */
   fromAddress?: string;
-  /** provider smtp: the relay (@default none). */
+  /**
+   * The external SMTP relay Mastodon sends through: required with provider smtp, unread with ses
+   * (@default none).
+   */
   smtp?: StackSmtpArgs;
 }

@@ -1,6 +1,5 @@
 /** The search domain as every other module reads it: its size, and what follows from the size. */
 import {
-  type SearchEngineVersion,
   type SearchInstanceSpec,
   type SearchPreset,
   type SearchZones,
@@ -13,12 +12,9 @@ import { ConfigError, problemsFromZod } from "../config/problems";
 import type { ParsedStackConfig } from "../config/schema";
 import { searchSchema } from "./schema";
 
-export interface SearchConfig {
-  readonly instanceType: string;
+/** mastodon:search as parsed (its keys' types and docs are the schema's), and what its size implies. */
+export interface SearchConfig extends Readonly<NonNullable<ParsedStackConfig["search"]>> {
   readonly instance: SearchInstanceSpec;
-  readonly nodes: number;
-  readonly volumeGiB: number;
-  readonly engineVersion: SearchEngineVersion;
   /** ES_PRESET. */
   readonly preset: SearchPreset;
   /** How the nodes spread over the VPC's zones (the rules refuse "uneven"). */

@@ -6,8 +6,8 @@ import { parseCidr } from "./cidr";
 import { wafSchema } from "./schema";
 
 export interface WafConfig {
-  readonly rateLimits: { readonly signUp: number; readonly signIn: number; readonly apiWrites: number };
-  readonly evaluationWindowSeconds: 60 | 120 | 300 | 600;
+  readonly rateLimits: Readonly<NonNullable<ParsedStackConfig["waf"]>["rateLimits"]>;
+  readonly evaluationWindowSeconds: NonNullable<ParsedStackConfig["waf"]>["evaluationWindowSeconds"];
   /** One IP set per version: AWS WAF's IP sets hold one IPAddressVersion each. */
   readonly blockList: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
   /** Blocked requests in 5 minutes above which the alarm fires. */

@@ -181,7 +181,11 @@ export const mailSchema = argsType(
         }),
         { name: "StackSmtpArgs", folder: "mail", description: "mastodon:mail.smtp" },
       ).optional(),
-      { description: "provider smtp: the relay.", default: "none" },
+      {
+        description:
+          "The external SMTP relay Mastodon sends through: required with provider smtp, unread with ses.",
+        default: "none",
+      },
     ),
   }),
   { name: "StackMailArgs", folder: "mail", description: "mastodon:mail" },
