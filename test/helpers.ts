@@ -8,11 +8,12 @@ import { gunzipSync } from "zlib";
 import { ConfigError, type Problem, type StackConfigInput, parseStackConfig } from "../src/config";
 import { DEFAULTS } from "../src/vocabulary/defaults";
 import { adminPasswordParameterName } from "../src/database/databaseRole";
-import * as pulumi from "@pulumi/pulumi";
-import { type MockRun, type RecordedResource, runUnderMocks } from "../src/testing/mocks";
+import type * as pulumi from "@pulumi/pulumi";
+import type * as Mocks from "../src/testing/mocks";
+import type { MockRun, RecordedResource } from "../src/testing/mocks";
+import type program from "../index";
 import { readStackFile } from "../src/config/stackFile";
 import { fleetArtifacts } from "../src/cli/fleetArtifacts";
-import program from "../index";
 import type { MastodonStackArgs } from "../src/stack/mastodonStack";
 import { sharedRun } from "./sharedRuns";
 import type { Plain } from "../src/config/args";
@@ -79,6 +80,20 @@ const runs = new Map<string, Promise<MockRun>>();
  * Runs the real program under mocks on a shipped stack, optionally with some `mastodon:` keys
  * replaced. Runs are deterministic, so one test file reuses a run it already made.
  */
+/**
+ * The fake cloud and the program, loaded when a helper first runs them: a test file of pure logic
+ * that uses only the config helpers does not load Pulumi's SDK (most of a test file's start-up).
+ * import() of a relative path is refused in this CommonJS project (TS2834, as bin/plan.ts says), so
+ * require() it is, typed by the type-only imports.
+ */
+function programUnderMocks(): { runUnderMocks: typeof Mocks.runUnderMocks; program: typeof program } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- deferred load, see above */
+  const { runUnderMocks } = require("../src/testing/mocks") as typeof Mocks;
+  const theProgram = require("../index") as typeof program;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { runUnderMocks, program: theProgram };
+}
+
 export function runStack(stack: string, override: Record<string, unknown> = {}): Promise<MockRun> {
   const key = `${stack}:${JSON.stringify(override)}`;
   // A shipped stack as it is: shared with the other test files of this jest run (sharedRuns.ts).
@@ -98,6 +113,7 @@ async function runStackOnce(stack: string, override: Record<string, unknown>): P
   // An operator sets the SMTP password with --secret, which makes the whole mastodon:mail secret.
   const mailSecret = (override["mail"] as { smtp?: { password?: string } } | undefined)?.smtp?.password;
   const secretKeys = [...file.secretKeys, ...(mailSecret ? ["mastodon:mail"] : [])];
+  const { runUnderMocks, program } = programUnderMocks();
   return runUnderMocks(program, { project: PROJECT, stack, config, secretKeys });
 }
 
@@ -120,8 +136,9 @@ export function shippedStacksDir(extra: Readonly<Record<string, string>> = {}): 
 export const FIXTURES = path.join(ROOT, "test", "fixtures", "stacks");
 
 /** Runs the real program under mocks on a fixture stack of test/fixtures/stacks, as the plan would. */
-export function runFixtureStack(stack: string): Promise<MockRun> {
+export async function runFixtureStack(stack: string): Promise<MockRun> {
   const file = readStackFile(FIXTURES, stack);
+  const { runUnderMocks, program } = programUnderMocks();
   return runUnderMocks(program, {
     project: PROJECT,
     stack,
@@ -288,6 +305,7 @@ export function execStarts(unit: string): string[][] {
 
 /** Declares resources under the fake cloud, in a minimal project and stack in us-east-1 (a component or resource alone). */
 export function declareUnderMocks(declareResources: () => void): Promise<MockRun> {
+  const { runUnderMocks } = programUnderMocks();
   return runUnderMocks(
     () => {
       declareResources();
