@@ -22,7 +22,8 @@ interface Def {
   values?: unknown[];
   defaultValue?: unknown;
 }
-const defOf = (s: Zod) => s._zod.def as unknown as Def;
+/** A schema's definition, as zod keeps it (the fields this generator reads). */
+export const defOf = (s: Zod) => s._zod.def as unknown as Def;
 
 /** A key as the generator sees it, its wrappers (optional, default, pipe) taken off. */
 export interface Key {

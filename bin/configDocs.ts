@@ -3,7 +3,7 @@
  * table. Text only; prettier lays it out.
  */
 import type { z } from "zod";
-import { type ArgsModel, argsFile, importPath, keyOf, unwrap } from "./configArgs";
+import { type ArgsModel, argsFile, defOf, importPath, keyOf, unwrap } from "./configArgs";
 import type { ArgsFolder } from "../src/config/schema/keyDoc";
 
 type Zod = z.core.$ZodType;
@@ -85,10 +85,10 @@ export function tableRows(root: Zod, enumValues: (name: string) => readonly (str
   const rows: TableRow[] = [];
   const problems: string[] = [];
   const walk = (prefix: readonly string[], object: Zod) => {
-    const def = object._zod.def as unknown as { shape?: Record<string, Zod> };
+    const def = defOf(object);
     for (const [name, field] of Object.entries(def.shape ?? {})) {
       const key = keyOf([...prefix, name], field, problems);
-      const inner = key.schema._zod.def as unknown as { type: string; valueType?: Zod; keyType?: Zod };
+      const inner = defOf(key.schema);
       const defaultCell =
         key.defaultText === undefined
           ? "required"
@@ -120,7 +120,7 @@ export function tableRows(root: Zod, enumValues: (name: string) => readonly (str
           }
           continue;
         }
-        if (defOfType(value.inner) === "object") {
+        if (defOf(value.inner).type === "object") {
           rows.push({ key: key.path.join("."), default: defaultCell, meaning });
           walk([...key.path, "<name>"], value.inner);
           continue;
@@ -135,8 +135,6 @@ export function tableRows(root: Zod, enumValues: (name: string) => readonly (str
   if (problems.length > 0) throw new Error(problems.join("\n"));
   return rows;
 }
-
-const defOfType = (s: Zod) => (s._zod.def as unknown as { type: string }).type;
 
 /** The table, rows as markdown (prettier pads the columns). */
 export function renderTable(rows: readonly TableRow[]): string {

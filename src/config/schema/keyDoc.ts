@@ -91,7 +91,10 @@ export function enumType<T extends z.ZodType>(schema: T, name: string, module: s
   return schema.meta(meta as Record<string, unknown>) as T;
 }
 
-/** The key metadata of one schema (not of what it wraps). */
+/**
+ * The key metadata of one schema: its own and, as zod's registry gives it, the metadata of the schema
+ * it was made from by .meta() (`documented(argsType(...))`); not that of a schema it wraps.
+ */
 export function keyMeta(schema: z.core.$ZodType): KeyMeta {
   return (z.globalRegistry.get(schema as z.ZodType) ?? {}) as KeyMeta;
 }
