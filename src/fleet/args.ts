@@ -77,7 +77,7 @@ export interface StackFleetArgs {
   desiredSize?: number;
   /**
    * The most hosts the fleet's Auto Scaling group runs, at least desiredSize; the budget counts
-   * this size, since autoscaling can reach it (@default desiredSize).
+   * this size, since autoscaling can reach it (@default max(desiredSize, 1)).
    */
   maxSize?: number;
   /**

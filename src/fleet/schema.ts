@@ -123,7 +123,7 @@ export const fleetSchema = argsType(
       maxSize: documented(positiveInt.optional(), {
         description:
           "The most hosts the fleet's Auto Scaling group runs, at least desiredSize; the budget counts this size, since autoscaling can reach it.",
-        default: "desiredSize",
+        default: "max(desiredSize, 1)",
       }),
       web: documented(webServiceSchema.optional(), {
         description: `Puma on the fleet's hosts, behind the ALB's web target group; an empty object {} takes every default. ${ONE_SERVICE_AT_LEAST}`,

@@ -74,7 +74,7 @@ export const rdsInstanceClass = z.string().superRefine((value, ctx) => {
   ctx.addIssue({
     code: "custom",
     message:
-      "is not a known RDS class; use db.t4g.{micro,small,medium,large}, or db.{m,r}{6,7,8}g / db.{m,r}{6,7}i from large to 16xlarge",
+      "is not a known RDS class; use db.t4g.{micro,small,medium,large,xlarge,2xlarge}, or db.{m,r}{6,7,8}g / db.{m,r}{6,7}i from large to 16xlarge",
   });
 });
 
