@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import type { z } from "zod";
-import { type ArgsFolder, type KeyMeta, keyMeta } from "../src/config/schema/keyDoc";
+import { type ArgsFolder, type KeyMeta, keyMeta, unwrapKey as unwrap } from "../src/config/schema/keyDoc";
 
 type Zod = z.core.$ZodType;
 interface Def {
@@ -34,31 +34,6 @@ export interface Key {
   /** What an absent key means, as the args' `(@default ...)` and the table's default column say it. */
   readonly defaultText?: string;
   readonly meta: KeyMeta;
-}
-
-/** `schema` without its wrappers, with every layer's metadata merged (the outer layer's first). */
-export function unwrap(schema: Zod): {
-  inner: Zod;
-  optional: boolean;
-  defaultValue?: unknown;
-  meta: KeyMeta;
-} {
-  let optional = false;
-  let defaultValue: unknown;
-  let meta: KeyMeta = {};
-  let cur = schema;
-  for (;;) {
-    meta = { ...keyMeta(cur), ...meta };
-    const def = defOf(cur);
-    if (def.type === "optional") optional = true;
-    if (def.type === "default" || def.type === "prefault") {
-      optional = true;
-      defaultValue ??= def.defaultValue;
-    }
-    if (def.innerType) cur = def.innerType;
-    else if (def.type === "pipe" && def.in) cur = def.in;
-    else return { inner: cur, optional, defaultValue, meta };
-  }
 }
 
 /** A default value as written in the args' comments: strings quoted, objects as JSON. */

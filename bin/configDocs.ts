@@ -3,8 +3,8 @@
  * table. Text only; prettier lays it out.
  */
 import type { z } from "zod";
-import { type ArgsModel, argsFile, defOf, importPath, keyOf, unwrap } from "./configArgs";
-import type { ArgsFolder } from "../src/config/schema/keyDoc";
+import { type ArgsModel, argsFile, defOf, importPath, keyOf } from "./configArgs";
+import { type ArgsFolder, unwrapKey as unwrap } from "../src/config/schema/keyDoc";
 
 type Zod = z.core.$ZodType;
 

@@ -17,6 +17,7 @@ import type { StackConfig } from "./stackConfig";
 import { checkRules, regionProblems, secretProblems } from "./rules";
 import { type ParsedStackConfig, fleetName, fleetSchema, stackConfigSchema } from "./schema";
 import { restoreRegionProblems } from "../database/restoreFrom";
+import { unwrapKey } from "./schema/keyDoc";
 
 export * from "./problems";
 export * from "./resolve";
@@ -44,12 +45,7 @@ type AnySchema = z.core.$ZodType;
 /** Walks the schema along a config path to list the keys an object there accepts. */
 function knownKeysAt(path: readonly PathSegment[]): string[] {
   let schema: AnySchema | undefined = stackConfigSchema;
-  const unwrap = (s: AnySchema): AnySchema => {
-    const def = s._zod.def as unknown as { type: string; innerType?: AnySchema; in?: AnySchema };
-    if (def.innerType) return unwrap(def.innerType);
-    if (def.type === "pipe" && def.in) return unwrap(def.in);
-    return s;
-  };
+  const unwrap = (s: AnySchema): AnySchema => unwrapKey(s).inner;
   for (const segment of path) {
     if (!schema) return [];
     const def = unwrap(schema)._zod.def as unknown as {

@@ -21,6 +21,7 @@ import {
   parseStackConfig,
   stackConfigSchema,
 } from "../config";
+import { unwrapKey } from "../config/schema/keyDoc";
 import { EXISTING_SECRET_LEAVES, OUTPUT_STAND_IN, VAPID_PRIVATE_KEY_STAND_IN } from "../migration/paths";
 
 /** A leaf that may be an Output, and the stand-in validation reads in its place. */
@@ -116,8 +117,7 @@ type AnySchema = z.core.$ZodType;
 function fieldSchema(path: readonly string[]): AnySchema {
   let schema: AnySchema = stackConfigSchema;
   for (const segment of path) {
-    let def = schema._zod.def as unknown as { innerType?: AnySchema; shape?: Record<string, AnySchema> };
-    while (def.innerType) def = def.innerType._zod.def as unknown as typeof def;
+    const def = unwrapKey(schema).inner._zod.def as unknown as { shape?: Record<string, AnySchema> };
     const next = def.shape?.[segment];
     if (!next) throw new Error(`no config key ${configKey(path)}`);
     schema = next;

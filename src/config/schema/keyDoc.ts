@@ -98,3 +98,33 @@ export function enumType<T extends z.ZodType>(schema: T, name: string, module: s
 export function keyMeta(schema: z.core.$ZodType): KeyMeta {
   return (z.globalRegistry.get(schema as z.ZodType) ?? {}) as KeyMeta;
 }
+
+/** A key's schema without its wrappers (optional, default, prefault, a transform's pipe), every layer's metadata merged (the outer layer's first). */
+export function unwrapKey(schema: z.core.$ZodType): {
+  inner: z.core.$ZodType;
+  optional: boolean;
+  defaultValue?: unknown;
+  meta: KeyMeta;
+} {
+  let optional = false;
+  let defaultValue: unknown;
+  let meta: KeyMeta = {};
+  let cur = schema;
+  for (;;) {
+    meta = { ...keyMeta(cur), ...meta };
+    const def = cur._zod.def as unknown as {
+      type: string;
+      innerType?: z.core.$ZodType;
+      in?: z.core.$ZodType;
+      defaultValue?: unknown;
+    };
+    if (def.type === "optional") optional = true;
+    if (def.type === "default" || def.type === "prefault") {
+      optional = true;
+      defaultValue ??= def.defaultValue;
+    }
+    if (def.innerType) cur = def.innerType;
+    else if (def.type === "pipe" && def.in) cur = def.in;
+    else return { inner: cur, optional, defaultValue, meta };
+  }
+}
