@@ -147,6 +147,14 @@ export async function runFixtureStack(stack: string): Promise<MockRun> {
   });
 }
 
+/** A public access block that closes every way in (Amazon S3 User Guide, "Blocking public access"). */
+export const ALL_PUBLIC_ACCESS_BLOCKED = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+} as const;
+
 export function find(run: MockRun, type: string, name?: string): RecordedResource {
   const found = run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
   if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);

@@ -14,6 +14,7 @@ import { LIFECYCLE_HOOK_NAME, capacityWaitSeconds } from "../fleet/host/readines
 import { RESTORE_HEARTBEAT_SECONDS, RESTORE_UNHEARD_SECONDS, restoreSeconds } from "./restoreDump";
 import type { MockRun } from "../testing/mocks";
 import {
+  ALL_PUBLIC_ACCESS_BLOCKED,
   all,
   arnOf,
   cloudConfig,
@@ -60,12 +61,7 @@ test("the archive goes to a private, encrypted, TLS-only bucket of its own, as o
   expect(object.inputs["bucket"]).toBe(stateOf(restored, "aws:s3/bucket:Bucket", bucket)["bucket"]);
   expect(
     find(restored, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket).inputs,
-  ).toMatchObject({
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  });
+  ).toMatchObject(ALL_PUBLIC_ACCESS_BLOCKED);
   expect(
     find(
       restored,

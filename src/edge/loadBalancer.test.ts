@@ -8,7 +8,18 @@ import { parseStackConfig } from "../config";
 import { FAKE_ACCOUNT } from "../testing/fakeCloud";
 import { type MockRun, runUnderMocks } from "../testing/mocks";
 import { LoadBalancer, type LoadBalancerArgs } from "./loadBalancer";
-import { STACKS, all, arnOf, find, idOf, resolve, runStack, stackConfig, stateOf } from "../../test/helpers";
+import {
+  ALL_PUBLIC_ACCESS_BLOCKED,
+  STACKS,
+  all,
+  arnOf,
+  find,
+  idOf,
+  resolve,
+  runStack,
+  stackConfig,
+  stateOf,
+} from "../../test/helpers";
 
 const LISTENER = "aws:lb/listener:Listener";
 const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
@@ -311,10 +322,7 @@ describe("LoadBalancer on its own", () => {
     });
     expect(find(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "edge-logs").inputs).toEqual({
       bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
+      ...ALL_PUBLIC_ACCESS_BLOCKED,
     });
     expect(
       find(

@@ -38,7 +38,16 @@ import { REDIS_VOLUME_PATHS } from "../redis/redisVolume";
 import { DRAIN_UNIT, READINESS_PATHS } from "./host/readiness";
 import { type HostFileArgs, type HostFilesArgs, HostFiles } from "./hostFiles";
 import { type MockRun, runUnderMocks } from "../testing/mocks";
-import { STACKS, all, arnOf, find, resolve, runStack, stateOf } from "../../test/helpers";
+import {
+  ALL_PUBLIC_ACCESS_BLOCKED,
+  STACKS,
+  all,
+  arnOf,
+  find,
+  resolve,
+  runStack,
+  stateOf,
+} from "../../test/helpers";
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
@@ -81,12 +90,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(
       find(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mastodon-host-files-bucket")
         .inputs,
-    ).toMatchObject({
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
+    ).toMatchObject(ALL_PUBLIC_ACCESS_BLOCKED);
     const policy = JSON.parse(
       String(find(run, "aws:s3/bucketPolicy:BucketPolicy", "mastodon-host-files-bucket").inputs["policy"]),
     );
@@ -180,10 +184,7 @@ describe("HostFiles on its own", () => {
       find(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "hf-bucket").inputs,
     ).toMatchObject({
       bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
+      ...ALL_PUBLIC_ACCESS_BLOCKED,
     });
     expect(
       find(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "hf-bucket").inputs["rule"],

@@ -7,7 +7,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../config";
 import { type MockRun, runUnderMocks } from "../testing/mocks";
 import { MediaStorage, type MediaStorageArgs } from "./mediaStorage";
-import { STACKS, all, arnOf, find, idOf, resolve, runStack, stackConfig, stateOf } from "../../test/helpers";
+import {
+  ALL_PUBLIC_ACCESS_BLOCKED,
+  STACKS,
+  all,
+  arnOf,
+  find,
+  idOf,
+  resolve,
+  runStack,
+  stackConfig,
+  stateOf,
+} from "../../test/helpers";
 
 const BUCKET = "aws:s3/bucket:Bucket";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
@@ -23,12 +34,7 @@ describe.each(STACKS)("stack %s", (stack) => {
   test("the media bucket is private and only this distribution reads it", () => {
     expect(
       find(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mastodon-media-bucket").inputs,
-    ).toMatchObject({
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
+    ).toMatchObject(ALL_PUBLIC_ACCESS_BLOCKED);
     expect(
       find(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "mastodon-media-bucket").inputs,
     ).toMatchObject({
@@ -152,10 +158,7 @@ describe("MediaStorage on its own", () => {
     const bucket = find(run, BUCKET, "media-bucket").id;
     expect(inputsOf(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).toEqual({
       bucket,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
+      ...ALL_PUBLIC_ACCESS_BLOCKED,
     });
     // Mastodon uploads with S3_PERMISSION=private: a bucket with ACLs disabled would refuse it.
     expect(inputsOf(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").rule).toEqual({
