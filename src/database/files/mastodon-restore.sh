@@ -64,18 +64,24 @@ keeper=""
 trap '[ -z "$keeper" ] || kill "$keeper" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 umask 077
 
-# One heartbeat now, then one every restore_heartbeat seconds, each call bounded (AWS_CALL_SECONDS);
-# a failed one is logged, and the next round tries again. The pause holds no pipe of this
-# program's, so that killing the loop ends it at once for the caller.
+# One heartbeat, bounded (AWS_CALL_SECONDS); a failed one is logged, and the next round tries again.
+heartbeat() {
+  timeout "$AWS_CALL_SECONDS" aws autoscaling record-lifecycle-action-heartbeat --region "${conf[region]}" \
+    --lifecycle-hook-name "${conf[restore_hook]}" --auto-scaling-group-name "$group" \
+    --instance-id "$instance_id" || log "no heartbeat recorded on ${conf[restore_hook]}"
+}
+# Then one every restore_heartbeat seconds. The pause holds no pipe of this program's, so that
+# killing the loop ends it at once for the caller.
 keep_alive() {
   while true; do
-    timeout "$AWS_CALL_SECONDS" aws autoscaling record-lifecycle-action-heartbeat --region "${conf[region]}" \
-      --lifecycle-hook-name "${conf[restore_hook]}" --auto-scaling-group-name "$group" \
-      --instance-id "$instance_id" || log "no heartbeat recorded on ${conf[restore_hook]}"
     sleep "${conf[restore_heartbeat]}" >/dev/null 2>&1
+    heartbeat
   done
 }
 if identify; then
+  # The first one before the restore starts, not in the loop: a small archive can be restored (and
+  # the loop killed) before a background loop's first call would have run.
+  heartbeat
   keep_alive &
   keeper=$!
 else
